@@ -1,0 +1,56 @@
+// Package forecast holds Augur's price models: LSTM, ARIMA, linear regression
+// and naive baselines, their metrics, backtests and the recommendation that
+// combines them. It does no I/O: the input is a series of daily closes and
+// the output is forecasts plus an honest report of how good they were.
+package forecast
+
+// Metrics measures one model's test-set predictions against the actual values.
+type Metrics struct {
+	RMSE float64 `json:"rmse"`
+	MAE  float64 `json:"mae"`
+	// MAPE is the mean absolute percentage error, in percent.
+	MAPE float64 `json:"mape"`
+	// DirectionalAccuracy is the share (0..1) of test points where the
+	// predicted up/down move from the previous actual close matched the real one.
+	DirectionalAccuracy float64 `json:"directional_accuracy"`
+}
+
+// TestPoint is one out-of-sample prediction, kept so a chart can be drawn.
+type TestPoint struct {
+	// Index is the position of the predicted value in the input series.
+	Index     int     `json:"index"`
+	Actual    float64 `json:"actual"`
+	Predicted float64 `json:"predicted"`
+}
+
+// Report is what one model run produces.
+type Report struct {
+	Model string `json:"model"`
+	// Params describes the fitted model (order, coefficients, epochs, …).
+	Params map[string]any `json:"params,omitempty"`
+	// Forecast holds the predicted closes for the next Horizon trading days
+	// after the last input value (for one-step models Horizon may be 1).
+	Forecast []float64 `json:"forecast"`
+	// Metrics are the model's test-set metrics.
+	Metrics Metrics `json:"metrics"`
+	// Persistence are the metrics of the persistence forecast on the very
+	// same test points, so the two can be compared honestly.
+	Persistence Metrics `json:"persistence"`
+	// BeatsPersistence is true when Metrics.RMSE < Persistence.RMSE.
+	BeatsPersistence bool        `json:"beats_persistence"`
+	Test             []TestPoint `json:"test"`
+	Seconds          float64     `json:"seconds"`
+}
+
+// Progress is one progress report from a running model.
+type Progress struct {
+	Model string `json:"model"`
+	// Step and Total count the model's own units of work (epochs for the
+	// LSTM, walk-forward refits for ARIMA).
+	Step  int     `json:"step"`
+	Total int     `json:"total"`
+	Loss  float64 `json:"loss,omitempty"`
+}
+
+// ProgressFunc receives progress reports. It may be nil.
+type ProgressFunc func(Progress)

@@ -1,0 +1,68 @@
+package forecast
+
+import "math"
+
+// Evaluate computes the metrics of test-set predictions. closes is the whole
+// input series and lag the model's prediction distance in steps: the close
+// known when the prediction was made (closes[Index-lag]) is what the
+// directional accuracy compares moves against.
+func Evaluate(closes []float64, test []TestPoint, lag int) Metrics {
+	if len(test) == 0 {
+		return Metrics{}
+	}
+	var se, ae, ape float64
+	var apeN, dirHit, dirN int
+	for _, p := range test {
+		e := p.Predicted - p.Actual
+		se += e * e
+		ae += math.Abs(e)
+		if p.Actual != 0 {
+			ape += math.Abs(e / p.Actual)
+			apeN++
+		}
+		if p.Index >= lag && p.Index-lag < len(closes) {
+			prev := closes[p.Index-lag]
+			realMove := p.Actual - prev
+			predMove := p.Predicted - prev
+			if realMove != 0 {
+				dirN++
+				if (realMove > 0) == (predMove > 0) {
+					dirHit++
+				}
+			}
+		}
+	}
+	n := float64(len(test))
+	m := Metrics{RMSE: math.Sqrt(se / n), MAE: ae / n}
+	if apeN > 0 {
+		m.MAPE = 100 * ape / float64(apeN)
+	}
+	if dirN > 0 {
+		m.DirectionalAccuracy = float64(dirHit) / float64(dirN)
+	}
+	return m
+}
+
+// PersistenceOn returns the test points that the persistence forecast
+// (tomorrow = today, or in general: the value at Index-lag equals the value
+// at Index) makes on the same indexes as test. lag is how many steps ahead
+// the model under comparison predicts; use 1 for one-step models.
+func PersistenceOn(closes []float64, test []TestPoint, lag int) []TestPoint {
+	out := make([]TestPoint, 0, len(test))
+	for _, p := range test {
+		if p.Index-lag < 0 || p.Index >= len(closes) {
+			continue
+		}
+		out = append(out, TestPoint{Index: p.Index, Actual: p.Actual, Predicted: closes[p.Index-lag]})
+	}
+	return out
+}
+
+// Score fills the report's Metrics, Persistence and BeatsPersistence from its
+// Test points. lag is the model's prediction distance in steps (1 for
+// one-step-ahead models, the horizon for direct multi-step models).
+func (r *Report) Score(closes []float64, lag int) {
+	r.Metrics = Evaluate(closes, r.Test, lag)
+	r.Persistence = Evaluate(closes, PersistenceOn(closes, r.Test, lag), lag)
+	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
+}

@@ -1,0 +1,72 @@
+// Package market loads daily price history for a ticker: from live providers
+// (Yahoo, Stooq, Alpha Vantage), a CSV folder or the bundled real sample data,
+// through a fallback chain and a PostgreSQL cache.
+package market
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Bar is one trading day of one ticker.
+type Bar struct {
+	Date     time.Time `json:"date" db:"date"`
+	Open     float64   `json:"open" db:"open"`
+	High     float64   `json:"high" db:"high"`
+	Low      float64   `json:"low" db:"low"`
+	Close    float64   `json:"close" db:"close"`
+	AdjClose float64   `json:"adj_close" db:"adj_close"`
+	Volume   int64     `json:"volume" db:"volume"`
+}
+
+// Provider is one source of daily price history.
+type Provider interface {
+	// Name is the short source name used in PRICE_SOURCES and in results.
+	Name() string
+	// History returns the ticker's daily bars, oldest first, on or after
+	// since (the zero time means all the history the provider has).
+	History(ctx context.Context, ticker string, since time.Time) ([]Bar, error)
+}
+
+// Errors that callers branch on.
+var (
+	// ErrNoSuchTicker means the provider answered and does not know the ticker.
+	ErrNoSuchTicker = errors.New("no such ticker")
+	// ErrNoKey means the provider needs an API key that is not configured.
+	ErrNoKey = errors.New("no API key configured")
+	// ErrNoData means every provider in the chain failed or had nothing.
+	ErrNoData = errors.New("no price data available")
+)
+
+// Attempt records one provider call made while loading a series.
+type Attempt struct {
+	Source string `json:"source"`
+	// Outcome is one of ok, no_key, not_found, error, timeout, rate_limited,
+	// circuit_open, cached.
+	Outcome   string  `json:"outcome"`
+	Reason    string  `json:"reason,omitempty"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// Series is a ticker's price history with where it came from.
+type Series struct {
+	Ticker string `json:"ticker"`
+	// Source is the provider that served the bars.
+	Source string `json:"source"`
+	// Live is false when the bars are the bundled sample data.
+	Live     bool      `json:"live"`
+	First    time.Time `json:"first"`
+	Last     time.Time `json:"last"`
+	Bars     []Bar     `json:"-"`
+	Attempts []Attempt `json:"attempts"`
+}
+
+// Closes returns the closing prices, oldest first.
+func (s *Series) Closes() []float64 {
+	out := make([]float64, len(s.Bars))
+	for i, b := range s.Bars {
+		out[i] = b.Close
+	}
+	return out
+}

@@ -1,0 +1,52 @@
+// Package sentiment scores news about a ticker: seven upstream sources walked
+// in priority order until enough articles are collected, VADER for the ones
+// that give only text, and a per-source report of what happened.
+package sentiment
+
+import "time"
+
+// Article is one scored piece of news.
+type Article struct {
+	Title     string    `json:"title"`
+	URL       string    `json:"url,omitempty"`
+	Source    string    `json:"source"`
+	Published time.Time `json:"published,omitzero"`
+	// Score is normalised to [-1, 1].
+	Score float64 `json:"score"`
+}
+
+// Source statuses reported per upstream.
+const (
+	StatusOK          = "ok"
+	StatusNoKey       = "no_key"
+	StatusError       = "error"
+	StatusTimeout     = "timeout"
+	StatusRateLimited = "rate_limited"
+	StatusCircuitOpen = "circuit_open"
+	StatusSkipped     = "skipped"
+)
+
+// SourceStatus says what one source did during a run.
+type SourceStatus struct {
+	Source    string  `json:"source"`
+	Status    string  `json:"status"`
+	Reason    string  `json:"reason,omitempty"`
+	Articles  int     `json:"articles"`
+	Cached    bool    `json:"cached,omitempty"`
+	LatencyMS float64 `json:"latency_ms"`
+}
+
+// Report is the outcome of one sentiment run.
+type Report struct {
+	Ticker string `json:"ticker,omitempty"`
+	Preset string `json:"preset,omitempty"`
+	// Polarity is the mean article score, in [-1, 1].
+	Polarity float64 `json:"polarity"`
+	// Label is positive, negative or neutral (thresholds ±0.05).
+	Label    string         `json:"label"`
+	Positive int            `json:"positive"`
+	Negative int            `json:"negative"`
+	Neutral  int            `json:"neutral"`
+	Articles []Article      `json:"articles"`
+	Sources  []SourceStatus `json:"sources,omitempty"`
+}

@@ -1,0 +1,82 @@
+// Package store is Augur's PostgreSQL layer: one file per entity, sqlx with
+// lib/pq, parameterised SQL only.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/pressly/goose/v3"
+
+	"github.com/augurhq/augur/migrations"
+)
+
+// ErrNotFound means the row does not exist or is not visible to the caller.
+var ErrNotFound = errors.New("not found")
+
+// ErrSchemaBehind means the database has migrations still to apply.
+var ErrSchemaBehind = errors.New("database schema is behind: run `web migrate`")
+
+// DB wraps the connection pool. It is safe for concurrent use.
+type DB struct {
+	*sqlx.DB
+}
+
+// Open connects to PostgreSQL and checks the connection.
+func Open(ctx context.Context, url string) (*DB, error) {
+	db, err := sqlx.Open("postgres", url)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	db.SetMaxOpenConns(20)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(pingCtx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &DB{DB: db}, nil
+}
+
+func (db *DB) migrator() (*goose.Provider, error) {
+	p, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, migrations.FS)
+	if err != nil {
+		return nil, fmt.Errorf("load migrations: %w", err)
+	}
+	return p, nil
+}
+
+// Migrate applies every pending migration and returns the new version.
+func (db *DB) Migrate(ctx context.Context) (int64, error) {
+	p, err := db.migrator()
+	if err != nil {
+		return 0, err
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return 0, fmt.Errorf("apply migrations: %w", err)
+	}
+	return p.GetDBVersion(ctx)
+}
+
+// CheckSchema returns ErrSchemaBehind when migrations are pending, so that a
+// binary never runs against a schema older than it expects.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	p, err := db.migrator()
+	if err != nil {
+		return err
+	}
+	current, target, err := p.GetVersions(ctx)
+	if err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current < target {
+		return fmt.Errorf("%w (at version %d, binary needs %d)", ErrSchemaBehind, current, target)
+	}
+	return nil
+}
