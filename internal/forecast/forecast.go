@@ -4,6 +4,8 @@
 // the output is forecasts plus an honest report of how good they were.
 package forecast
 
+import "errors"
+
 // Metrics measures one model's test-set predictions against the actual values.
 type Metrics struct {
 	RMSE float64 `json:"rmse"`
@@ -54,3 +56,7 @@ type Progress struct {
 
 // ProgressFunc receives progress reports. It may be nil.
 type ProgressFunc func(Progress)
+
+// ErrNotEnoughData means the series is too short for the model and its
+// train/test split. Retrying cannot help.
+var ErrNotEnoughData = errors.New("not enough data for this model")
