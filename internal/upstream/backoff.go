@@ -1,0 +1,64 @@
+package upstream
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// backoff returns the sleep before retry number attempt+1: uniform in
+// [0, min(max, base·2^attempt)] ("full jitter"), which spreads out clients
+// that failed at the same moment better than a fixed or equal-jitter delay.
+func backoff(base, max time.Duration, attempt int) time.Duration {
+	ceiling := max
+	if attempt < 62 {
+		if d := base << attempt; d > 0 && d < max {
+			ceiling = d
+		}
+	}
+	return rand.N(ceiling + 1)
+}
+
+// parseRetryAfter reads a Retry-After header, which RFC 9110 allows as
+// delay-seconds or an HTTP date. Anything unreadable or in the past is 0,
+// meaning "use the normal backoff".
+func parseRetryAfter(value string, now time.Time) time.Duration {
+	value = strings.TrimSpace(value)
+	if value == "" {
+		return 0
+	}
+	if secs, err := strconv.ParseInt(value, 10, 64); err == nil {
+		if secs <= 0 {
+			return 0
+		}
+		if secs > int64(math.MaxInt64/time.Second) {
+			return time.Duration(math.MaxInt64)
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if at, err := http.ParseTime(value); err == nil {
+		if d := at.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// sleep waits for d or until ctx is done, whichever comes first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
