@@ -1,0 +1,138 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"time"
+)
+
+// ModelLinearRegression is the Report.Model of LinearRegression.
+const ModelLinearRegression = "linreg"
+
+// LinearRegression predicts the close horizon trading days ahead from today's
+// close with ordinary least squares on standardised input: the original app's
+// third model, reproduced exactly (scikit-learn's StandardScaler and
+// LinearRegression) so its figures can be checked against the reference, but
+// without the app's ×1.04 fudge factor, which only made the errors worse.
+//
+// horizon 0 means DefaultHorizon. The train/test cut is at int(0.8 × n) of
+// all n closes, taken before the last horizon closes (which have no target
+// yet) are dropped, as in the original; the test set is therefore the rows
+// from the cut to n-horizon-1. Each test point is indexed by its target close
+// and scored against persistence over the same horizon.
+//
+// The forecast applies the model to each of the last horizon closes: the
+// model applied to closes[n-horizon+k] predicts day n+k+1, so together they
+// are the next horizon days — exactly the app's seven-day forecast.
+func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Report, error) {
+	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("linear regression: %w", err)
+	}
+	h, err := resolveHorizon(horizon)
+	if err != nil {
+		return nil, fmt.Errorf("linear regression: %w", err)
+	}
+	if err := checkFinite(closes); err != nil {
+		return nil, fmt.Errorf("linear regression: %w", err)
+	}
+	n := len(closes)
+	cut := trainCut(n)
+	if cut < 2 || n-h <= cut {
+		return nil, fmt.Errorf("linear regression: %d closes with horizon %d leave no train or test rows: %w", n, h, ErrNotEnoughData)
+	}
+
+	fit := fitScaledOLS(closes[:cut], closes[h:h+cut])
+
+	test := make([]TestPoint, 0, n-h-cut)
+	for i := cut; i < n-h; i++ {
+		test = append(test, TestPoint{Index: i + h, Actual: closes[i+h], Predicted: fit.predict(closes[i])})
+	}
+	next := make([]float64, h)
+	for k := range next {
+		next[k] = fit.predict(closes[n-h+k])
+	}
+
+	rep := &Report{
+		Model: ModelLinearRegression,
+		Params: map[string]any{
+			"slope":      fit.slope(),
+			"intercept":  fit.interceptPrice(),
+			"horizon":    h,
+			LagParam:     h,
+			"train_size": cut,
+			"test_size":  len(test),
+		},
+		Forecast: next,
+		Test:     test,
+	}
+	rep.Score(closes, h)
+	rep.Seconds = time.Since(start).Seconds()
+	return rep, nil
+}
+
+// scaledOLS is a one-feature least-squares fit on the standardised feature
+// (x - mean) / scale, kept in that form so predictions round exactly as
+// scikit-learn's StandardScaler + LinearRegression pipeline does.
+type scaledOLS struct {
+	mean, scale     float64
+	coef, intercept float64
+}
+
+// fitScaledOLS fits y ≈ intercept + coef·(x-mean)/scale. scale is the
+// population standard deviation of x (StandardScaler's choice), or 1 for a
+// constant x, where the best fit is the flat line at mean(y).
+func fitScaledOLS(x, y []float64) scaledOLS {
+	n := float64(len(x))
+	var mean float64
+	for _, v := range x {
+		mean += v
+	}
+	mean /= n
+	var ss float64
+	for _, v := range x {
+		ss += (v - mean) * (v - mean)
+	}
+	fit := scaledOLS{mean: mean, scale: 1}
+	if sd := math.Sqrt(ss / n); sd > 0 {
+		fit.scale = sd
+	}
+
+	// Centre the scaled feature again: its mean is zero only up to rounding,
+	// and the reference solver centres too.
+	var zMean, yMean float64
+	z := make([]float64, len(x))
+	for i, v := range x {
+		z[i] = (v - fit.mean) / fit.scale
+		zMean += z[i]
+		yMean += y[i]
+	}
+	zMean /= n
+	yMean /= n
+	var szy, szz float64
+	for i := range z {
+		dz := z[i] - zMean
+		szy += dz * (y[i] - yMean)
+		szz += dz * dz
+	}
+	if szz > 0 {
+		fit.coef = szy / szz
+	}
+	fit.intercept = yMean - fit.coef*zMean
+	return fit
+}
+
+func (f scaledOLS) predict(x float64) float64 {
+	return f.intercept + f.coef*(x-f.mean)/f.scale
+}
+
+// slope is the fitted change in the target per unit of close, in price units.
+func (f scaledOLS) slope() float64 {
+	return f.coef / f.scale
+}
+
+// interceptPrice is the fitted target for a close of zero, in price units.
+func (f scaledOLS) interceptPrice() float64 {
+	return f.intercept - f.coef*f.mean/f.scale
+}
