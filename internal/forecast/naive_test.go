@@ -1,0 +1,130 @@
+package forecast_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+// TestPersistenceMatchesReference checks the one-step persistence RMSE that
+// models_ref.py reports beside ARIMA and the LSTM on the same test points.
+func TestPersistenceMatchesReference(t *testing.T) {
+	tests := []struct {
+		file     string
+		rmse     float64
+		testSize int
+	}{
+		{file: "gspc_last504.csv", rmse: 80.4713, testSize: 101},
+		{file: "msft_1991_2000.csv", rmse: 2.4374, testSize: 506},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			closes := loadCloses(t, tt.file)
+			rep, err := forecast.Persistence(closes, 5)
+			require.NoError(t, err)
+			require.Equal(t, forecast.ModelPersistence, rep.Model)
+			require.InDelta(t, tt.rmse, rep.Metrics.RMSE, 5e-5)
+			require.Equal(t, rep.Metrics, rep.Persistence, "persistence is scored against itself")
+			require.False(t, rep.BeatsPersistence)
+			require.Len(t, rep.Test, tt.testSize)
+			require.Equal(t, len(closes)-tt.testSize, rep.Test[0].Index)
+			last := closes[len(closes)-1]
+			require.Equal(t, []float64{last, last, last, last, last}, rep.Forecast)
+		})
+	}
+}
+
+func TestNaiveBaselinesByHand(t *testing.T) {
+	tests := []struct {
+		name     string
+		run      func([]float64, int) (*forecast.Report, error)
+		closes   []float64
+		horizon  int
+		test     []forecast.TestPoint
+		forecast []float64
+	}{
+		{
+			name:     "persistence",
+			run:      forecast.Persistence,
+			closes:   []float64{10, 12, 11, 15, 14},
+			horizon:  2,
+			test:     []forecast.TestPoint{{Index: 4, Actual: 14, Predicted: 15}},
+			forecast: []float64{14, 14},
+		},
+		{
+			// The test prediction sees only closes[:4]: drift (15-10)/3.
+			// The forecast uses all five: drift (14-10)/4 = 1 a day.
+			name:     "drift",
+			run:      forecast.Drift,
+			closes:   []float64{10, 12, 11, 15, 14},
+			horizon:  3,
+			test:     []forecast.TestPoint{{Index: 4, Actual: 14, Predicted: 15 + 5.0/3}},
+			forecast: []float64{15, 16, 17},
+		},
+		{
+			name:     "drift over ten points",
+			run:      forecast.Drift,
+			closes:   []float64{1, 2, 4, 4, 5, 7, 8, 8, 9, 10},
+			horizon:  1,
+			test:     []forecast.TestPoint{{Index: 8, Actual: 9, Predicted: 8 + 7.0/7}, {Index: 9, Actual: 10, Predicted: 9 + 8.0/8}},
+			forecast: []float64{11},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, err := tt.run(tt.closes, tt.horizon)
+			require.NoError(t, err)
+			require.Len(t, rep.Test, len(tt.test))
+			for i, want := range tt.test {
+				require.Equal(t, want.Index, rep.Test[i].Index)
+				require.Equal(t, want.Actual, rep.Test[i].Actual)
+				require.InDelta(t, want.Predicted, rep.Test[i].Predicted, 1e-12)
+			}
+			require.InDeltaSlice(t, tt.forecast, rep.Forecast, 1e-12)
+		})
+	}
+}
+
+// On a straight-line trend the drift is exact while persistence lags by one
+// step every day, so Drift must report a perfect score that beats it.
+func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
+	closes := make([]float64, 50)
+	for i := range closes {
+		closes[i] = 100 + 2*float64(i)
+	}
+	rep, err := forecast.Drift(closes, 0)
+	require.NoError(t, err)
+	require.Equal(t, forecast.ModelDrift, rep.Model)
+	require.InDelta(t, 0, rep.Metrics.RMSE, 1e-9)
+	require.InDelta(t, 2, rep.Persistence.RMSE, 1e-9)
+	require.True(t, rep.BeatsPersistence)
+	require.InDelta(t, 2, rep.Params["drift_per_day"], 1e-12)
+	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
+	require.InDelta(t, closes[49]+2*forecast.DefaultHorizon, rep.Forecast[forecast.DefaultHorizon-1], 1e-9)
+}
+
+func TestNaiveBaselinesRejectBadInput(t *testing.T) {
+	tests := []struct {
+		name    string
+		run     func([]float64, int) (*forecast.Report, error)
+		closes  []float64
+		horizon int
+		want    error
+	}{
+		{name: "persistence one close", run: forecast.Persistence, closes: []float64{1}, want: forecast.ErrNotEnoughData},
+		{name: "drift two closes", run: forecast.Drift, closes: []float64{1, 2}, want: forecast.ErrNotEnoughData},
+		{name: "persistence horizon", run: forecast.Persistence, closes: []float64{1, 2, 3}, horizon: 31, want: forecast.ErrInvalidHorizon},
+		{name: "drift horizon", run: forecast.Drift, closes: []float64{1, 2, 3}, horizon: -7, want: forecast.ErrInvalidHorizon},
+		{name: "persistence infinity", run: forecast.Persistence, closes: []float64{1, math.Inf(1), 3}, want: forecast.ErrInvalidSeries},
+		{name: "drift NaN", run: forecast.Drift, closes: []float64{1, 2, math.NaN()}, want: forecast.ErrInvalidSeries},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := tt.run(tt.closes, tt.horizon)
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+}
