@@ -11,14 +11,15 @@ import (
 )
 
 // backoff returns the sleep before retry number attempt+1: uniform in
-// [0, min(max, base·2^attempt)] ("full jitter"), which spreads out clients
-// that failed at the same moment better than a fixed or equal-jitter delay.
-func backoff(base, max time.Duration, attempt int) time.Duration {
-	ceiling := max
-	if attempt < 62 {
-		if d := base << attempt; d > 0 && d < max {
-			ceiling = d
-		}
+// [0, min(limit, base·2^attempt)] ("full jitter"), which spreads out
+// clients that failed at the same moment better than a fixed or equal-jitter
+// delay.
+func backoff(base, limit time.Duration, attempt int) time.Duration {
+	ceiling := limit
+	// Comparing against limit>>attempt instead of computing base<<attempt
+	// first keeps a large attempt from overflowing into a small ceiling.
+	if attempt < 63 && base <= limit>>attempt {
+		ceiling = base << attempt
 	}
 	return rand.N(ceiling + 1)
 }
