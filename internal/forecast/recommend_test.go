@@ -33,7 +33,7 @@ func polarity(v float64) *float64 { return &v }
 
 func TestRecommendClassic(t *testing.T) {
 	up := scored(forecast.ModelLinearRegression, -0.1, 2, 7, 101, 102, 103, 104, 105, 106, 107) // mean 104
-	down := scored(forecast.ModelLinearRegression, 0.1, 2, 7, 99, 98, 97, 96, 95, 94, 93)        // mean 96
+	down := scored(forecast.ModelLinearRegression, 0.1, 2, 7, 99, 98, 97, 96, 95, 94, 93)       // mean 96
 	tests := []struct {
 		name      string
 		reports   []*forecast.Report
