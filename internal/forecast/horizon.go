@@ -28,9 +28,10 @@ func trainCut(n int) int {
 	return int(trainFraction * float64(n))
 }
 
-// resolveHorizon maps 0 to DefaultHorizon and rejects values outside
-// 1..MaxHorizon.
-func resolveHorizon(horizon int) (int, error) {
+// ResolveHorizon maps 0 to DefaultHorizon and rejects values outside
+// 1..MaxHorizon with ErrInvalidHorizon, so every model and every entry point
+// agrees on what a horizon may be.
+func ResolveHorizon(horizon int) (int, error) {
 	if horizon == 0 {
 		return DefaultHorizon, nil
 	}

@@ -30,7 +30,7 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
-	h, err := resolveHorizon(horizon)
+	h, err := ResolveHorizon(horizon)
 	if err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}

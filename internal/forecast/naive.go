@@ -19,7 +19,7 @@ const (
 // close repeated horizon times (horizon 0 means DefaultHorizon).
 func Persistence(closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
-	h, err := resolveHorizon(horizon)
+	h, err := ResolveHorizon(horizon)
 	if err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
@@ -63,7 +63,7 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 // (horizon 0 means DefaultHorizon).
 func Drift(closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
-	h, err := resolveHorizon(horizon)
+	h, err := ResolveHorizon(horizon)
 	if err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
