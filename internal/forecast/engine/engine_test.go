@@ -1,0 +1,99 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/csv"
+	"os"
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/engine"
+)
+
+// sp500 reads the S&P 500 series shared with the forecast package's tests.
+func sp500(t testing.TB) []float64 {
+	t.Helper()
+	f, err := os.Open("../testdata/gspc_last504.csv")
+	require.NoError(t, err)
+	defer f.Close()
+	rows, err := csv.NewReader(f).ReadAll()
+	require.NoError(t, err)
+	closes := make([]float64, 0, len(rows)-1)
+	for _, r := range rows[1:] {
+		v, err := strconv.ParseFloat(r[1], 64)
+		require.NoError(t, err)
+		closes = append(closes, v)
+	}
+	return closes
+}
+
+func TestNamesAreKnown(t *testing.T) {
+	names := engine.Names()
+	require.NotEmpty(t, names)
+	for _, name := range names {
+		require.True(t, engine.Known(name), name)
+	}
+	for _, name := range []string{"", "LINREG", "random_forest", "linreg "} {
+		require.False(t, engine.Known(name), "%q", name)
+	}
+	names[0] = "mutated"
+	require.NotEqual(t, "mutated", engine.Names()[0], "Names must return a fresh slice")
+}
+
+func TestRunEveryFastModel(t *testing.T) {
+	closes := sp500(t)
+	for _, name := range fastModels() {
+		for _, horizon := range []int{1, 7, forecast.MaxHorizon} {
+			t.Run(name+"/"+strconv.Itoa(horizon), func(t *testing.T) {
+				var progress []forecast.Progress
+				rep, err := engine.Run(context.Background(), name, closes, engine.Options{
+					Horizon:  horizon,
+					Progress: func(p forecast.Progress) { progress = append(progress, p) },
+				})
+				require.NoError(t, err)
+				require.Equal(t, name, rep.Model)
+				require.Len(t, rep.Forecast, horizon)
+				require.NotEmpty(t, rep.Test)
+				require.Positive(t, rep.Persistence.RMSE)
+				require.NotEmpty(t, progress)
+				last := progress[len(progress)-1]
+				require.Equal(t, name, last.Model)
+				require.Equal(t, last.Total, last.Step, "the last progress report marks completion")
+			})
+		}
+	}
+}
+
+func TestRunDefaultHorizon(t *testing.T) {
+	rep, err := engine.Run(context.Background(), engine.NameLinearRegression, sp500(t), engine.Options{})
+	require.NoError(t, err)
+	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
+}
+
+func TestRunRejects(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	closes := sp500(t)
+	tests := []struct {
+		name  string
+		ctx   context.Context
+		model string
+		opts  engine.Options
+		want  error
+	}{
+		{name: "unknown model", ctx: context.Background(), model: "prophet", want: engine.ErrUnknownModel},
+		{name: "horizon too long", ctx: context.Background(), model: engine.NameDrift, opts: engine.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
+		{name: "canceled", ctx: canceled, model: engine.NamePersistence, want: context.Canceled},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := engine.Run(tt.ctx, tt.model, closes, tt.opts)
+			require.ErrorIs(t, err, tt.want)
+		})
+	}
+	_, err := engine.Run(context.Background(), engine.NameLinearRegression, closes[:10], engine.Options{})
+	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
+}
