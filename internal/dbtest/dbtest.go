@@ -6,7 +6,6 @@ package dbtest
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/store"
@@ -69,11 +69,11 @@ func Postgres(t testing.TB, name string) *store.DB {
 			unavailable(t, "PostgreSQL", err)
 			return nil
 		}
-		// The name is built from [a-z0-9_] only, so quoting it is safe;
-		// identifiers cannot be bound as parameters.
-		_, err = admin.ExecContext(ctx, fmt.Sprintf(`DROP DATABASE IF EXISTS %q WITH (FORCE)`, dbName))
+		// Identifiers cannot be bound as parameters; QuoteIdentifier makes
+		// the name safe to splice.
+		_, err = admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(dbName)+` WITH (FORCE)`)
 		if err == nil {
-			_, err = admin.ExecContext(ctx, fmt.Sprintf(`CREATE DATABASE %q`, dbName))
+			_, err = admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName))
 		}
 		admin.Close()
 		if err != nil {
@@ -106,7 +106,8 @@ func URL(dbName string) string {
 }
 
 // Redis returns a client on Redis DB number dbNum, flushed first. Give each
-// test package its own number (1..15).
+// test package its own number: 1 web, 2 jobs, 3 market, 4 sentiment,
+// 5 app, 6 upstream.
 func Redis(t testing.TB, dbNum int) *redis.Client {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: RedisAddr(), DB: dbNum})

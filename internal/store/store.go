@@ -6,10 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	neturl "net/url"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // registers the "postgres" driver
+	"github.com/lib/pq" // also registers the "postgres" driver
 	"github.com/pressly/goose/v3"
 
 	"github.com/augurhq/augur/migrations"
@@ -79,4 +81,42 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 		return fmt.Errorf("%w (at version %d, binary needs %d)", ErrSchemaBehind, current, target)
 	}
 	return nil
+}
+
+// CreateDatabase creates the database named in url when it does not exist,
+// connecting to the server's "postgres" database to do so. It reports
+// whether it created one.
+func CreateDatabase(ctx context.Context, url string) (bool, error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return false, fmt.Errorf("parse database URL: %w", err)
+	}
+	name := strings.TrimPrefix(u.Path, "/")
+	if name == "" || name == "postgres" {
+		return false, nil
+	}
+	u.Path = "/postgres"
+	admin, err := Open(ctx, u.String())
+	if err != nil {
+		return false, err
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
+		return false, fmt.Errorf("look for database %s: %w", name, err)
+	}
+	if exists {
+		return false, nil
+	}
+	// Identifiers cannot be bound as parameters; pq.QuoteIdentifier makes
+	// any name safe to splice.
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil && !isDuplicateDatabase(err) {
+		return false, fmt.Errorf("create database %s: %w", name, err)
+	}
+	return true, nil
+}
+
+func isDuplicateDatabase(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && pqErr.Code == "42P04"
 }

@@ -1,0 +1,298 @@
+// Package config reads every Augur setting from the environment. All
+// settings live in one table with their default, help text and validation,
+// so the README, `web config` and start-up checks cannot drift apart.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/sentiment"
+)
+
+// Environments.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// DevSecretKey is the development default of SECRET_KEY. Production refuses it.
+const DevSecretKey = "augur-development-secret-change-me"
+
+// MinSecretKeyLen is the shortest SECRET_KEY production accepts.
+const MinSecretKeyLen = 32
+
+// Config is the validated configuration of both programs.
+type Config struct {
+	Env         string
+	HTTPAddr    string
+	MetricsAddr string
+	DatabaseURL string
+	RedisURL    string
+	SecretKey   string
+	LogLevel    slog.Level
+	// LogFormat is json or text.
+	LogFormat string
+
+	WorkerConcurrency int
+	WorkerQueues      map[string]int
+	PredictionTimeout time.Duration
+	SentimentTimeout  time.Duration
+	ReconcileInterval time.Duration
+	ShutdownTimeout   time.Duration
+	// SubmitRateLimit is how many jobs one user may submit per minute.
+	SubmitRateLimit int
+
+	Market    market.Config
+	Sentiment sentiment.Config
+}
+
+// Production reports whether APP_ENV is production.
+func (c *Config) Production() bool { return c.Env == Production }
+
+// Setting is one environment variable.
+type Setting struct {
+	Name    string
+	Default string
+	Help    string
+	apply   func(c *Config, value string) error
+}
+
+// Settings returns the table of every environment variable, in the order
+// the README documents them.
+func Settings() []Setting { return settings }
+
+var settings = []Setting{
+	{"APP_ENV", Development, "`development` or `production`. Production demands a strong SECRET_KEY and logs JSON.",
+		func(c *Config, v string) error { return oneOf(&c.Env, v, Development, Production) }},
+	{"HTTP_ADDR", ":8080", "Address the web server listens on.",
+		func(c *Config, v string) error { return hostPort(&c.HTTPAddr, v) }},
+	{"METRICS_ADDR", ":9090", "Address of the Prometheus /metrics listener (web and worker each have one; give them different ports on one host). Empty disables it.",
+		func(c *Config, v string) error {
+			if v == "" {
+				return nil
+			}
+			return hostPort(&c.MetricsAddr, v)
+		}},
+	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur?sslmode=disable", "PostgreSQL connection URL.",
+		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
+	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
+		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
+	{"SECRET_KEY", DevSecretKey, "Secret for signing sessions. Production refuses the default and anything shorter than 32 characters.",
+		func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
+		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
+	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",
+		func(c *Config, v string) error { return oneOf(&c.LogFormat, v, "auto", "json", "text") }},
+	{"WORKER_CONCURRENCY", "0", "Jobs one worker runs at once; 0 means one per CPU core. Models are CPU-bound, so more rarely helps.",
+		func(c *Config, v string) error {
+			if err := intIn(&c.WorkerConcurrency, v, 0, 256); err != nil {
+				return err
+			}
+			if c.WorkerConcurrency == 0 {
+				c.WorkerConcurrency = runtime.NumCPU()
+			}
+			return nil
+		}},
+	{"WORKER_QUEUES", "critical=6,default=3,low=1", "Queues a worker serves, with their weights.",
+		func(c *Config, v string) error { return queueWeights(&c.WorkerQueues, v) }},
+	{"PREDICTION_TIMEOUT", "10m", "Longest one attempt of a prediction job may run.",
+		func(c *Config, v string) error { return durationIn(&c.PredictionTimeout, v, time.Second, 24*time.Hour) }},
+	{"SENTIMENT_TIMEOUT", "2m", "Longest one attempt of a sentiment job may run.",
+		func(c *Config, v string) error { return durationIn(&c.SentimentTimeout, v, time.Second, 24*time.Hour) }},
+	{"RECONCILE_INTERVAL", "30s", "How often a worker looks for jobs missing from the queue.",
+		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
+	{"SHUTDOWN_TIMEOUT", "30s", "How long SIGTERM waits for running work before handing it back to the queue.",
+		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
+	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute.",
+		func(c *Config, v string) error { return intIn(&c.SubmitRateLimit, v, 1, 100000) }},
+	{"PRICE_SOURCES", "yahoo,stooq,alphavantage,sample", "Price providers in fallback order: " + strings.Join(market.SourceNames(), ", ") + ".",
+		func(c *Config, v string) error { return names(&c.Market.Sources, v, market.SourceNames(), false) }},
+	{"DATA_DIR", "", "Folder of `<TICKER>.csv` files for the `csv` price provider.",
+		func(c *Config, v string) error { c.Market.DataDir = v; return nil }},
+	{"PRICE_CACHE_TTL", "6h", "How long cached live prices count as fresh.",
+		func(c *Config, v string) error { return durationIn(&c.Market.CacheTTL, v, 0, 30*24*time.Hour) }},
+	{"SENTIMENT_SOURCES", "", "Sentiment sources in order; empty means the default priority: " + strings.Join(sentiment.SourceNames(), ", ") + ".",
+		func(c *Config, v string) error { return names(&c.Sentiment.Sources, v, sentiment.SourceNames(), true) }},
+	{"SENTIMENT_NUM_ARTICLES", "10", "Articles the sentiment chain collects before it stops.",
+		func(c *Config, v string) error { return intIn(&c.Sentiment.NumArticles, v, 1, 100) }},
+	{"SENTIMENT_CACHE_TTL", "1h", "How long a source's articles for a ticker are cached in Redis.",
+		func(c *Config, v string) error { return durationIn(&c.Sentiment.CacheTTL, v, 0, 7*24*time.Hour) }},
+	{"UPSTREAM_TIMEOUT", "5s", "Timeout of one request to an outside API.",
+		func(c *Config, v string) error {
+			if err := durationIn(&c.Market.HTTP.Timeout, v, 100*time.Millisecond, 5*time.Minute); err != nil {
+				return err
+			}
+			c.Sentiment.HTTP.Timeout = c.Market.HTTP.Timeout
+			return nil
+		}},
+	{"UPSTREAM_MAX_RETRIES", "2", "Retries after a 5xx, 429 or timeout from an outside API (never after another 4xx).",
+		func(c *Config, v string) error {
+			if err := intIn(&c.Market.HTTP.MaxRetries, v, 0, 10); err != nil {
+				return err
+			}
+			if c.Market.HTTP.MaxRetries == 0 {
+				c.Market.HTTP.MaxRetries = -1 // upstream: negative disables retries
+			}
+			c.Sentiment.HTTP.MaxRetries = c.Market.HTTP.MaxRetries
+			return nil
+		}},
+	{"ALPHA_VANTAGE_API_KEY", "", "Alpha Vantage key (prices and news sentiment).",
+		func(c *Config, v string) error {
+			c.Market.AlphaVantageKey, c.Sentiment.AlphaVantageKey = v, v
+			return nil
+		}},
+	{"STOOQ_API_KEY", "", "Stooq key (prices).",
+		func(c *Config, v string) error { c.Market.StooqKey = v; return nil }},
+	{"EODHD_API_KEY", "", "EODHD key (news sentiment).",
+		func(c *Config, v string) error { c.Sentiment.EODHDKey = v; return nil }},
+	{"FINNHUB_API_KEY", "", "Finnhub key (company news, social sentiment).",
+		func(c *Config, v string) error { c.Sentiment.FinnhubKey = v; return nil }},
+	{"STOCKGEIST_API_KEY", "", "StockGeist key (news sentiment).",
+		func(c *Config, v string) error { c.Sentiment.StockGeistKey = v; return nil }},
+}
+
+// Load reads the configuration through lookup (os.LookupEnv in production).
+// Every invalid value is reported, each naming its variable.
+func Load(lookup func(string) (string, bool)) (*Config, error) {
+	c := &Config{}
+	var errs []error
+	for _, s := range settings {
+		v, ok := lookup(s.Name)
+		if !ok {
+			v = s.Default
+		}
+		v = strings.TrimSpace(v)
+		if err := s.apply(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, v, err))
+		}
+	}
+	if c.LogFormat == "auto" {
+		c.LogFormat = "text"
+		if c.Production() {
+			c.LogFormat = "json"
+		}
+	}
+	if c.Production() {
+		switch {
+		case c.SecretKey == "":
+			errs = append(errs, errors.New("SECRET_KEY: must be set in production"))
+		case c.SecretKey == DevSecretKey:
+			errs = append(errs, errors.New("SECRET_KEY: the development default is not allowed in production"))
+		case len(c.SecretKey) < MinSecretKeyLen:
+			errs = append(errs, fmt.Errorf("SECRET_KEY: must be at least %d characters in production", MinSecretKeyLen))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n%w", errors.Join(errs...))
+	}
+	return c, nil
+}
+
+func oneOf(dst *string, v string, allowed ...string) error {
+	if slices.Contains(allowed, v) {
+		*dst = v
+		return nil
+	}
+	return fmt.Errorf("must be one of %s", strings.Join(allowed, ", "))
+}
+
+func hostPort(dst *string, v string) error {
+	_, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("must be host:port: %w", err)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return errors.New("port must be a number from 0 to 65535")
+	}
+	*dst = v
+	return nil
+}
+
+func urlWithScheme(dst *string, v string, schemes ...string) error {
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	for _, s := range schemes {
+		if u.Scheme == s && u.Host != "" {
+			*dst = v
+			return nil
+		}
+	}
+	return fmt.Errorf("must be a %s:// URL with a host", schemes[0])
+}
+
+func intIn(dst *int, v string, lo, hi int) error {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return errors.New("must be a whole number")
+	}
+	if n < lo || n > hi {
+		return fmt.Errorf("must be between %d and %d", lo, hi)
+	}
+	*dst = n
+	return nil
+}
+
+func durationIn(dst *time.Duration, v string, lo, hi time.Duration) error {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return errors.New("must be a duration such as 30s or 5m")
+	}
+	if d < lo || d > hi {
+		return fmt.Errorf("must be between %v and %v", lo, hi)
+	}
+	*dst = d
+	return nil
+}
+
+func queueWeights(dst *map[string]int, v string) error {
+	out := map[string]int{}
+	for _, part := range strings.Split(v, ",") {
+		name, weight, ok := strings.Cut(strings.TrimSpace(part), "=")
+		n, err := strconv.Atoi(weight)
+		if !ok || name == "" || err != nil || n < 1 {
+			return fmt.Errorf("entry %q must be name=weight with a weight of at least 1", part)
+		}
+		out[name] = n
+	}
+	*dst = out
+	return nil
+}
+
+// names parses a comma-separated list of known names. An empty list is
+// allowed only when emptyOK (it then means "the default").
+func names(dst *[]string, v string, known []string, emptyOK bool) error {
+	if v == "" {
+		if emptyOK {
+			*dst = nil
+			return nil
+		}
+		return errors.New("must name at least one source")
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, part := range strings.Split(v, ",") {
+		name := strings.ToLower(strings.TrimSpace(part))
+		if !slices.Contains(known, name) {
+			return fmt.Errorf("unknown source %q (known: %s)", name, strings.Join(known, ", "))
+		}
+		if seen[name] {
+			return fmt.Errorf("source %q listed twice", name)
+		}
+		seen[name] = true
+		out = append(out, name)
+	}
+	*dst = out
+	return nil
+}

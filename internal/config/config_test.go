@@ -1,0 +1,127 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+func env(kv map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := kv[k]
+		return v, ok
+	}
+}
+
+func TestDefaultsLoadInDevelopment(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, Development, c.Env)
+	require.Equal(t, ":8080", c.HTTPAddr)
+	require.Equal(t, DevSecretKey, c.SecretKey)
+	require.Equal(t, "text", c.LogFormat)
+	require.Equal(t, map[string]int{"critical": 6, "default": 3, "low": 1}, c.WorkerQueues)
+	require.Equal(t, []string{"yahoo", "stooq", "alphavantage", "sample"}, c.Market.Sources)
+	require.Positive(t, c.WorkerConcurrency)
+	require.Equal(t, 5*time.Second, c.Market.HTTP.Timeout)
+	require.Equal(t, 10, c.Sentiment.NumArticles)
+}
+
+func TestEverySettingHasHelpAndAValidDefault(t *testing.T) {
+	seen := map[string]bool{}
+	for _, s := range Settings() {
+		require.NotEmpty(t, s.Help, s.Name)
+		require.False(t, seen[s.Name], "duplicate %s", s.Name)
+		seen[s.Name] = true
+	}
+	for _, required := range []string{"APP_ENV", "HTTP_ADDR", "DATABASE_URL", "REDIS_URL", "SECRET_KEY",
+		"WORKER_CONCURRENCY", "WORKER_QUEUES", "METRICS_ADDR", "LOG_LEVEL", "LOG_FORMAT", "PRICE_SOURCES"} {
+		require.True(t, seen[required], required)
+	}
+}
+
+func TestInvalidValuesNameTheVariable(t *testing.T) {
+	cases := []struct{ name, value string }{
+		{"APP_ENV", "staging"},
+		{"HTTP_ADDR", "8080"},
+		{"METRICS_ADDR", "localhost:99999"},
+		{"DATABASE_URL", "mysql://x/y"},
+		{"REDIS_URL", "localhost:6379"},
+		{"LOG_LEVEL", "loud"},
+		{"LOG_FORMAT", "xml"},
+		{"WORKER_CONCURRENCY", "-1"},
+		{"WORKER_CONCURRENCY", "many"},
+		{"WORKER_QUEUES", "critical"},
+		{"WORKER_QUEUES", "critical=0"},
+		{"PREDICTION_TIMEOUT", "forever"},
+		{"RECONCILE_INTERVAL", "1ms"},
+		{"SUBMIT_RATE_LIMIT", "0"},
+		{"PRICE_SOURCES", "yahoo,bloomberg"},
+		{"PRICE_SOURCES", ""},
+		{"PRICE_SOURCES", "sample,sample"},
+		{"SENTIMENT_SOURCES", "twitter"},
+		{"SENTIMENT_NUM_ARTICLES", "1000"},
+		{"UPSTREAM_TIMEOUT", "1ns"},
+		{"UPSTREAM_MAX_RETRIES", "50"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
+			_, err := Load(env(map[string]string{tc.name: tc.value}))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), tc.name+"=")
+		})
+	}
+}
+
+func TestAllErrorsAreReportedTogether(t *testing.T) {
+	_, err := Load(env(map[string]string{"APP_ENV": "x", "LOG_LEVEL": "y"}))
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "APP_ENV")
+	require.Contains(t, err.Error(), "LOG_LEVEL")
+}
+
+func TestProductionRefusesWeakSecretKey(t *testing.T) {
+	for name, secret := range map[string]*string{
+		"unset":   nil,
+		"empty":   ptr(""),
+		"default": ptr(DevSecretKey),
+		"short":   ptr("too-short-secret"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			kv := map[string]string{"APP_ENV": Production}
+			if secret != nil {
+				kv["SECRET_KEY"] = *secret
+			}
+			_, err := Load(env(kv))
+			require.Error(t, err)
+			require.Contains(t, err.Error(), "SECRET_KEY")
+		})
+	}
+}
+
+func TestProductionAcceptsStrongSecretKey(t *testing.T) {
+	c, err := Load(env(map[string]string{"APP_ENV": Production, "SECRET_KEY": strings.Repeat("k", MinSecretKeyLen)}))
+	require.NoError(t, err)
+	require.True(t, c.Production())
+	require.Equal(t, "json", c.LogFormat)
+}
+
+func TestSourceListsAndKeys(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"PRICE_SOURCES":         " Sample , csv ",
+		"DATA_DIR":              "/srv/prices",
+		"ALPHA_VANTAGE_API_KEY": "av",
+		"UPSTREAM_MAX_RETRIES":  "0",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"sample", "csv"}, c.Market.Sources)
+	require.Equal(t, "/srv/prices", c.Market.DataDir)
+	require.Equal(t, "av", c.Market.AlphaVantageKey)
+	require.Equal(t, "av", c.Sentiment.AlphaVantageKey)
+	require.Negative(t, c.Market.HTTP.MaxRetries, "0 retries must reach upstream as 'disabled'")
+	require.Nil(t, c.Sentiment.Sources)
+}
+
+func ptr(s string) *string { return &s }

@@ -1,0 +1,272 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Job kinds.
+const (
+	KindPrediction = "prediction"
+	KindSentiment  = "sentiment"
+)
+
+// Job statuses. queued and running are live; the other three are final and
+// a job never leaves a final status.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusCanceled  = "canceled"
+)
+
+// ErrIdempotencyMismatch means an Idempotency-Key was reused with a different request.
+var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
+
+// ErrJobFinished means the job already reached a final status.
+var ErrJobFinished = errors.New("job already finished")
+
+// Job is one prediction or sentiment request and its outcome.
+type Job struct {
+	ID             uuid.UUID       `db:"id"`
+	OwnerID        int64           `db:"owner_id"`
+	Kind           string          `db:"kind"`
+	Ticker         string          `db:"ticker"`
+	Params         json.RawMessage `db:"params"`
+	Status         string          `db:"status"`
+	Queue          string          `db:"queue"`
+	Progress       int             `db:"progress"`
+	ProgressDetail json.RawMessage `db:"progress_detail"`
+	Attempts       int             `db:"attempts"`
+	Error          sql.NullString  `db:"error"`
+	Result         json.RawMessage `db:"result"`
+	IdempotencyKey sql.NullString  `db:"idempotency_key"`
+	RequestHash    []byte          `db:"request_hash"`
+	CreatedAt      time.Time       `db:"created_at"`
+	StartedAt      sql.NullTime    `db:"started_at"`
+	FinishedAt     sql.NullTime    `db:"finished_at"`
+}
+
+// Final reports whether the job reached a status it never leaves.
+func (j *Job) Final() bool {
+	return j.Status == StatusSucceeded || j.Status == StatusFailed || j.Status == StatusCanceled
+}
+
+const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress, progress_detail,
+	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at`
+
+// NewJob is what a submission stores.
+type NewJob struct {
+	OwnerID        int64
+	Kind           string
+	Ticker         string
+	Params         json.RawMessage
+	Queue          string
+	IdempotencyKey string // "" = none
+	RequestHash    []byte
+}
+
+// CreateJob inserts a queued job. With an idempotency key already used by
+// the same owner it returns the earlier job and replayed = true when the
+// request hash matches, or ErrIdempotencyMismatch when it does not.
+func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
+	var key sql.NullString
+	if n.IdempotencyKey != "" {
+		key = sql.NullString{String: n.IdempotencyKey, Valid: true}
+	}
+	params := n.Params
+	if len(params) == 0 {
+		params = json.RawMessage(`{}`)
+	}
+	var j Job
+	err = db.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+		RETURNING `+jobColumns,
+		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key, n.RequestHash)
+	if err == nil {
+		return &j, false, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) || !key.Valid {
+		return nil, false, fmt.Errorf("insert job: %w", err)
+	}
+	// The key was taken: replay the first job when the request is the same.
+	err = db.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
+		n.OwnerID, key)
+	if err != nil {
+		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
+	}
+	if string(j.RequestHash) != string(n.RequestHash) {
+		return nil, false, ErrIdempotencyMismatch
+	}
+	return &j, true, nil
+}
+
+// Job returns a job by id. ownerID > 0 restricts it to that owner's jobs, so
+// another user's job is indistinguishable from a missing one.
+func (db *DB) Job(ctx context.Context, id uuid.UUID, ownerID int64) (*Job, error) {
+	var j Job
+	err := db.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`,
+		id, ownerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load job %s: %w", id, err)
+	}
+	return &j, nil
+}
+
+// JobCursor marks a position in a newest-first listing.
+type JobCursor struct {
+	CreatedAt time.Time
+	ID        uuid.UUID
+}
+
+// ListJobs returns up to limit of the owner's jobs, newest first, strictly
+// after the cursor when one is given.
+func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, limit int) ([]Job, error) {
+	var jobs []Job
+	var err error
+	if after == nil {
+		err = db.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+			ORDER BY created_at DESC, id DESC LIMIT $2`, ownerID, limit)
+	} else {
+		err = db.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+			AND (created_at, id) < ($2, $3)
+			ORDER BY created_at DESC, id DESC LIMIT $4`, ownerID, after.CreatedAt, after.ID, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// StartJob marks a queued or running job running and counts the attempt. A
+// job that is already final gives ErrJobFinished, so a redelivered task
+// never runs a finished job again.
+func (db *DB) StartJob(ctx context.Context, id uuid.UUID) (*Job, error) {
+	var j Job
+	err := db.GetContext(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+			started_at = coalesce(started_at, now()), error = NULL
+		WHERE id = $1 AND status IN ('queued', 'running') RETURNING `+jobColumns, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, lookErr := db.Job(ctx, id, 0); lookErr != nil {
+			return nil, lookErr
+		}
+		return nil, ErrJobFinished
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start job %s: %w", id, err)
+	}
+	return &j, nil
+}
+
+// SetProgress records progress on a running job. It returns ErrJobFinished
+// when the job is no longer running (canceled meanwhile, for instance), which
+// tells the worker to stop.
+func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail json.RawMessage) error {
+	res, err := db.ExecContext(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
+		WHERE id = $1 AND status = 'running'`, id, percent, nullJSON(detail))
+	if err != nil {
+		return fmt.Errorf("set progress of job %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrJobFinished
+	}
+	return nil
+}
+
+// FinishJob moves a live job to a final status with its result or error, in
+// one UPDATE keyed by id. A job that is already final is left untouched and
+// ErrJobFinished is returned, so duplicate deliveries cannot move a finished
+// job backwards or overwrite its result.
+func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result json.RawMessage, errMsg string) error {
+	var msg sql.NullString
+	if errMsg != "" {
+		msg = sql.NullString{String: errMsg, Valid: true}
+	}
+	res, err := db.ExecContext(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
+			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END, finished_at = now()
+		WHERE id = $1 AND status IN ('queued', 'running')`, id, status, nullJSON(result), msg)
+	if err != nil {
+		return fmt.Errorf("finish job %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrJobFinished
+	}
+	return nil
+}
+
+// CancelJob marks the owner's live job canceled and returns it with the
+// status it had before. A final job gives ErrJobFinished; another owner's
+// job gives ErrNotFound.
+func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous string, err error) {
+	var row struct {
+		Job
+		Previous string `db:"previous"`
+	}
+	err = db.GetContext(ctx, &row, `WITH prev AS (
+			SELECT id, status FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
+		)
+		UPDATE jobs j SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
+		FROM prev WHERE j.id = prev.id AND prev.status IN ('queued', 'running')
+		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
+			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
+			j.finished_at, prev.status AS previous`, id, ownerID)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
+			return nil, "", lookErr
+		}
+		return nil, "", ErrJobFinished
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("cancel job %s: %w", id, err)
+	}
+	return &row.Job, row.Previous, nil
+}
+
+// LiveJobs returns up to limit queued or running jobs created before the
+// given time, oldest first: the reconciler's candidates.
+func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error) {
+	var jobs []Job
+	err := db.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
+		WHERE status IN ('queued', 'running') AND created_at < $1
+		ORDER BY created_at LIMIT $2`, createdBefore, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list live jobs: %w", err)
+	}
+	return jobs, nil
+}
+
+// CountJobsByStatus returns the number of jobs per status, for metrics.
+func (db *DB) CountJobsByStatus(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		Status string `db:"status"`
+		N      int    `db:"n"`
+	}
+	if err := db.SelectContext(ctx, &rows, `SELECT status, count(*) AS n FROM jobs GROUP BY status`); err != nil {
+		return nil, fmt.Errorf("count jobs: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.Status] = r.N
+	}
+	return out, nil
+}
+
+// nullJSON turns an empty document into SQL NULL, so optional jsonb columns
+// stay NULL instead of failing on an empty string.
+func nullJSON(doc json.RawMessage) any {
+	if len(doc) == 0 {
+		return nil
+	}
+	return []byte(doc)
+}
