@@ -44,8 +44,8 @@ CREATE TABLE jobs (
 );
 -- "My jobs, newest first" (cursor pagination on created_at, id).
 CREATE INDEX jobs_owner_created_idx ON jobs (owner_id, created_at DESC, id DESC);
--- "Queued, oldest first" for the reconciler.
-CREATE INDEX jobs_queued_idx ON jobs (created_at) WHERE status = 'queued';
+-- "Queued (or running), oldest first" for the reconciler.
+CREATE INDEX jobs_live_idx ON jobs (created_at) WHERE status IN ('queued', 'running');
 -- One job per owner and Idempotency-Key.
 CREATE UNIQUE INDEX jobs_idempotency_idx ON jobs (owner_id, idempotency_key)
     WHERE idempotency_key IS NOT NULL;
