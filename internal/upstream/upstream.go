@@ -11,6 +11,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -368,5 +369,23 @@ func (c *Client) transportError(ctx, attemptCtx context.Context, err error) *Err
 	if errors.Is(attemptCtx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
 		kind = KindTimeout
 	}
-	return &Error{Source: c.source, Kind: kind, Err: err}
+	return &Error{Source: c.source, Kind: kind, Err: withoutQuery(err)}
+}
+
+// withoutQuery drops the query string from the URL that net/http puts in
+// its errors: API keys travel there, and these errors end up in logs and in
+// job results.
+func withoutQuery(err error) error {
+	var urlErr *url.Error
+	if !errors.As(err, &urlErr) {
+		return err
+	}
+	redacted := *urlErr
+	if u, parseErr := url.Parse(urlErr.URL); parseErr == nil {
+		u.RawQuery, u.Fragment, u.User = "", "", nil
+		redacted.URL = u.String()
+	} else {
+		redacted.URL = "(unparsable URL)"
+	}
+	return &redacted
 }

@@ -240,6 +240,15 @@ func TestBodySizeCap(t *testing.T) {
 	}
 }
 
+func TestNetworkErrorsHideTheQuery(t *testing.T) {
+	f := newFake(t, status(200, "ok"))
+	f.srv.Close() // connection refused from now on
+	_, err := New("keyed", fast(Config{MaxRetries: -1})).Get(context.Background(), f.srv.URL+"/query?apikey=SECRET123&symbol=IBM", nil)
+	require.Equal(t, KindNetwork, KindOf(err), "got %v", err)
+	require.NotContains(t, err.Error(), "SECRET123")
+	require.Contains(t, err.Error(), "/query")
+}
+
 func TestNetworkErrorIsRetried(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
 		conn, _, err := w.(http.Hijacker).Hijack()
