@@ -1,0 +1,60 @@
+# Augur — `make` alone lists the targets.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+GO        ?= go
+BIN       := bin
+FUZZTIME  ?= 3s
+# Two local programs share the host, so their metrics listeners need
+# different ports.
+WEB_METRICS_ADDR    ?= :9090
+WORKER_METRICS_ADDR ?= :9091
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/web and bin/worker (static binaries)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/web ./cmd/web
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/worker ./cmd/worker
+
+.PHONY: run
+run: build ## migrate, print a demo token, run web (:8080) and a worker; Ctrl-C stops both
+	$(BIN)/web migrate --create-db
+	@$(BIN)/web demo-user
+	@echo "web on http://localhost:8080 — try: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
+	@trap 'kill 0' INT TERM EXIT; \
+		METRICS_ADDR=$(WEB_METRICS_ADDR) $(BIN)/web & \
+		METRICS_ADDR=$(WORKER_METRICS_ADDR) $(BIN)/worker & \
+		wait
+
+.PHONY: test
+test: ## go vet, then every test with -race against the local PostgreSQL and Redis, then a short fuzz of every parser
+	$(GO) vet ./...
+	CI=$${CI:-true} $(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
+
+.PHONY: fuzz
+fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "fuzz $$pkg $$target"; \
+			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null; \
+		done; \
+	done
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
+	$(GO) vet ./...
+
+.PHONY: bench
+bench: ## model benchmarks; with Python's statsmodels and torch, the side-by-side table too
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/forecast/...
+	bash bench/models/compare.sh
+
+.PHONY: clean
+clean: ## remove built binaries
+	rm -rf $(BIN)
