@@ -1,0 +1,276 @@
+// Package backtest is the logic behind the operator command
+//
+//	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json
+//
+// It reads a price series from any reasonable CSV file, runs the chosen
+// models on it through the engine and prints one JSON object with each
+// model's test metrics next to persistence's, so the Go models can be
+// compared with the Python reference (bench/models) or with each other on
+// an operator's own data.
+package backtest
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/engine"
+)
+
+// DefaultModels are the original app's three models, which the Python
+// reference implements too.
+const DefaultModels = "lstm,arima,linreg"
+
+// ErrUsage marks invalid command-line arguments or options, so a main can
+// exit with the conventional usage status.
+var ErrUsage = errors.New("usage")
+
+// ErrModelsFailed means at least one model failed; the JSON output, already
+// written, holds each failure in that model's "error".
+var ErrModelsFailed = errors.New("models failed")
+
+// Options select the series and the models of one backtest.
+type Options struct {
+	// CSVPath is the file to read; it must have a header row.
+	CSVPath string
+	// Column names the price column (case-insensitive); empty picks the
+	// first of close, adj close, adjclose, price and value.
+	Column string
+	// Tail keeps only the last Tail prices; 0 keeps all.
+	Tail int
+	// Models are engine model names, run in this order.
+	Models []string
+	// Seed is passed to stochastic models.
+	Seed int64
+	// Horizon is the forecast length; 0 means forecast.DefaultHorizon.
+	Horizon int
+}
+
+// ParseFlags parses the arguments that follow "worker backtest". Invalid
+// arguments give an error wrapping ErrUsage; -h gives flag.ErrHelp after the
+// usage text is printed to stderr.
+func ParseFlags(args []string) (Options, error) {
+	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
+	// Errors travel back to the caller; only an explicit -h prints the usage.
+	fs.SetOutput(io.Discard)
+	var (
+		opts   Options
+		models string
+	)
+	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row (required)")
+	fs.StringVar(&opts.Column, "column", "", "price `column`, case-insensitive (default: first of close, adj close, adjclose, price, value)")
+	fs.IntVar(&opts.Tail, "tail", 0, "use only the last `N` prices (0: all)")
+	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(engine.Names(), ", "))
+	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
+	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
+	// JSON is the only output; the flag is accepted so scripts can say so.
+	fs.Bool("json", true, "print one JSON object (the only output format)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(os.Stderr)
+			fs.Usage()
+			return Options{}, err
+		}
+		return Options{}, fmt.Errorf("%w: %w (see -h)", ErrUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return Options{}, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	for _, m := range strings.Split(models, ",") {
+		if m = strings.TrimSpace(m); m != "" {
+			opts.Models = append(opts.Models, m)
+		}
+	}
+	if err := opts.validate(); err != nil {
+		return Options{}, err
+	}
+	return opts, nil
+}
+
+func (o Options) validate() error {
+	if o.CSVPath == "" {
+		return fmt.Errorf("%w: a CSV file is required (--csv)", ErrUsage)
+	}
+	if o.Tail < 0 {
+		return fmt.Errorf("%w: tail %d is negative", ErrUsage, o.Tail)
+	}
+	if _, err := forecast.ResolveHorizon(o.Horizon); err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+	if len(o.Models) == 0 {
+		return fmt.Errorf("%w: no models given", ErrUsage)
+	}
+	seen := make(map[string]bool, len(o.Models))
+	for _, m := range o.Models {
+		if !engine.Known(m) {
+			return fmt.Errorf("%w: unknown model %q, choose from %s", ErrUsage, m, strings.Join(engine.Names(), ", "))
+		}
+		if seen[m] {
+			return fmt.Errorf("%w: model %q given twice", ErrUsage, m)
+		}
+		seen[m] = true
+	}
+	return nil
+}
+
+// result is the JSON document Run prints.
+type result struct {
+	File      string `json:"file"`
+	Column    string `json:"column"`
+	N         int    `json:"n"`
+	FirstDate string `json:"first_date,omitempty"`
+	LastDate  string `json:"last_date,omitempty"`
+	// TestStart is the date of the first point of the last 20%, where the
+	// one-step models' test sets begin (the direct multi-step linear
+	// regression's first target lies horizon days later).
+	TestStart      string                 `json:"test_start,omitempty"`
+	TestStartIndex int                    `json:"test_start_index"`
+	Horizon        int                    `json:"horizon"`
+	Seed           int64                  `json:"seed"`
+	Models         map[string]modelResult `json:"models"`
+}
+
+// modelResult is one model's line in the result.
+type modelResult struct {
+	RMSE                float64 `json:"rmse"`
+	MAE                 float64 `json:"mae"`
+	MAPE                float64 `json:"mape"`
+	DirectionalAccuracy float64 `json:"directional_accuracy"`
+	PersistenceRMSE     float64 `json:"persistence_rmse"`
+	BeatsPersistence    bool    `json:"beats_persistence"`
+	TestPoints          int     `json:"test_points"`
+	// Seconds is the wall time of the whole model run.
+	Seconds      float64   `json:"seconds"`
+	NextForecast *float64  `json:"next_forecast,omitempty"`
+	Forecast     []float64 `json:"forecast,omitempty"`
+	// FirstFit is ARIMA's first walk-forward fit (coefficients and
+	// log-likelihood), the figure to compare with statsmodels.
+	FirstFit any            `json:"first_fit,omitempty"`
+	Params   map[string]any `json:"params,omitempty"`
+	Error    string         `json:"error,omitempty"`
+}
+
+// firstFitParam is the Report.Params key under which ARIMA reports its
+// first walk-forward fit.
+const firstFitParam = "first_fit"
+
+// Run reads the series, runs every model on it and writes one JSON object
+// to w. A model that fails does not stop the others: its error is written in
+// its place and Run returns ErrModelsFailed after the output is complete.
+func Run(ctx context.Context, opts Options, w io.Writer) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	s, err := readSeriesFile(opts.CSVPath, opts.Column)
+	if err != nil {
+		return err
+	}
+	if opts.Tail > 0 && opts.Tail < len(s.values) {
+		cut := len(s.values) - opts.Tail
+		s.values = s.values[cut:]
+		if s.dates != nil {
+			s.dates = s.dates[cut:]
+		}
+	}
+	horizon, err := forecast.ResolveHorizon(opts.Horizon)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrUsage, err)
+	}
+
+	n := len(s.values)
+	out := result{
+		File:           opts.CSVPath,
+		Column:         s.column,
+		N:              n,
+		TestStartIndex: int(0.8 * float64(n)),
+		Horizon:        horizon,
+		Seed:           opts.Seed,
+		Models:         make(map[string]modelResult, len(opts.Models)),
+	}
+	if s.dates != nil {
+		out.FirstDate, out.LastDate = s.dates[0], s.dates[n-1]
+		if out.TestStartIndex < n {
+			out.TestStart = s.dates[out.TestStartIndex]
+		}
+	}
+
+	var failed []string
+	for _, name := range opts.Models {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("backtest: %w", err)
+		}
+		res := runModel(ctx, name, s.values, engine.Options{Horizon: horizon, Seed: opts.Seed})
+		if res.Error != "" {
+			failed = append(failed, name)
+		}
+		out.Models[name] = res
+	}
+
+	enc := json.NewEncoder(w)
+	if err := enc.Encode(out); err != nil {
+		return fmt.Errorf("write backtest result: %w", err)
+	}
+	if len(failed) > 0 {
+		return fmt.Errorf("%w: %s", ErrModelsFailed, strings.Join(failed, ", "))
+	}
+	return nil
+}
+
+func readSeriesFile(path, column string) (series, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return series{}, fmt.Errorf("open price file: %w", err)
+	}
+	defer f.Close()
+	s, err := readSeries(f, column)
+	if err != nil {
+		return series{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+func runModel(ctx context.Context, name string, closes []float64, opts engine.Options) modelResult {
+	start := time.Now()
+	rep, err := engine.Run(ctx, name, closes, opts)
+	seconds := time.Since(start).Seconds()
+	if err != nil {
+		return modelResult{Seconds: seconds, Error: err.Error()}
+	}
+	res := modelResult{
+		RMSE:                rep.Metrics.RMSE,
+		MAE:                 rep.Metrics.MAE,
+		MAPE:                rep.Metrics.MAPE,
+		DirectionalAccuracy: rep.Metrics.DirectionalAccuracy,
+		PersistenceRMSE:     rep.Persistence.RMSE,
+		BeatsPersistence:    rep.BeatsPersistence,
+		TestPoints:          len(rep.Test),
+		Seconds:             seconds,
+		Forecast:            rep.Forecast,
+	}
+	if len(rep.Forecast) > 0 {
+		res.NextForecast = &rep.Forecast[0]
+	}
+	for k, v := range rep.Params {
+		if k == firstFitParam {
+			res.FirstFit = v
+			continue
+		}
+		if res.Params == nil {
+			res.Params = make(map[string]any, len(rep.Params))
+		}
+		res.Params[k] = v
+	}
+	// encoding/json refuses NaN and ±Inf; one diverged model must not
+	// swallow the whole report, so its result is checked on its own.
+	if _, err := json.Marshal(res); err != nil {
+		return modelResult{Seconds: seconds, Error: fmt.Sprintf("model result cannot be encoded: %v", err)}
+	}
+	return res
+}

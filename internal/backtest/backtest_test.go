@@ -1,0 +1,227 @@
+package backtest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/backtest"
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+const sp500File = "../forecast/testdata/gspc_last504.csv"
+
+// output mirrors the JSON Run prints, as a consumer would decode it.
+type output struct {
+	File           string `json:"file"`
+	Column         string `json:"column"`
+	N              int    `json:"n"`
+	FirstDate      string `json:"first_date"`
+	LastDate       string `json:"last_date"`
+	TestStart      string `json:"test_start"`
+	TestStartIndex int    `json:"test_start_index"`
+	Horizon        int    `json:"horizon"`
+	Seed           int64  `json:"seed"`
+	Models         map[string]struct {
+		RMSE                float64        `json:"rmse"`
+		MAE                 float64        `json:"mae"`
+		MAPE                float64        `json:"mape"`
+		DirectionalAccuracy float64        `json:"directional_accuracy"`
+		PersistenceRMSE     float64        `json:"persistence_rmse"`
+		BeatsPersistence    bool           `json:"beats_persistence"`
+		TestPoints          int            `json:"test_points"`
+		Seconds             float64        `json:"seconds"`
+		NextForecast        *float64       `json:"next_forecast"`
+		Forecast            []float64      `json:"forecast"`
+		Params              map[string]any `json:"params"`
+		Error               string         `json:"error"`
+	} `json:"models"`
+}
+
+func run(t *testing.T, opts backtest.Options) (output, error) {
+	t.Helper()
+	var buf bytes.Buffer
+	err := backtest.Run(context.Background(), opts, &buf)
+	var out output
+	if buf.Len() > 0 {
+		require.Equal(t, 1, bytes.Count(buf.Bytes(), []byte("\n")), "one JSON object on one line")
+		dec := json.NewDecoder(&buf)
+		dec.DisallowUnknownFields()
+		require.NoError(t, dec.Decode(&out))
+	}
+	return out, err
+}
+
+// Reading the file through the CSV reader must give the very series pandas
+// read for the reference figures.
+func TestRunReproducesReferenceFigures(t *testing.T) {
+	out, err := run(t, backtest.Options{CSVPath: sp500File, Models: []string{"linreg", "naive"}, Seed: 3})
+	require.NoError(t, err)
+	require.Equal(t, sp500File, out.File)
+	require.Equal(t, "Close", out.Column)
+	require.Equal(t, 504, out.N)
+	require.Equal(t, "2018-04-18", out.FirstDate)
+	require.Equal(t, "2020-04-17", out.LastDate)
+	require.Equal(t, "2019-11-21", out.TestStart)
+	require.Equal(t, 403, out.TestStartIndex)
+	require.Equal(t, forecast.DefaultHorizon, out.Horizon)
+	require.EqualValues(t, 3, out.Seed)
+	require.Len(t, out.Models, 2)
+
+	lin := out.Models["linreg"]
+	require.Empty(t, lin.Error)
+	require.InEpsilon(t, 184.950999, lin.RMSE, 1e-6)
+	require.InDelta(t, 190.8966, lin.PersistenceRMSE, 5e-5)
+	require.True(t, lin.BeatsPersistence)
+	require.InDelta(t, 0.923780, lin.Params["slope"], 1e-6)
+	require.Equal(t, 94, lin.TestPoints)
+	require.Len(t, lin.Forecast, forecast.DefaultHorizon)
+	require.NotNil(t, lin.NextForecast)
+	require.Equal(t, lin.Forecast[0], *lin.NextForecast)
+	require.Positive(t, lin.MAE)
+	require.Positive(t, lin.MAPE)
+	require.Positive(t, lin.Seconds)
+
+	naive := out.Models["naive"]
+	require.InDelta(t, 80.4713, naive.RMSE, 5e-5)
+	require.False(t, naive.BeatsPersistence)
+}
+
+func TestRunOnMessyFiles(t *testing.T) {
+	tests := []struct {
+		name      string
+		opts      backtest.Options
+		column    string
+		n         int
+		testStart string
+	}{
+		{
+			name:   "yahoo download",
+			opts:   backtest.Options{CSVPath: "testdata/yahoo_quoted.csv", Models: []string{"linreg", "naive", "drift"}, Horizon: 3},
+			column: "Close", n: 60, testStart: "2020-04-01",
+		},
+		{
+			name:   "tail of a semicolon file without dates",
+			opts:   backtest.Options{CSVPath: "testdata/semicolon_price.csv", Column: "PRICE", Tail: 50, Models: []string{"drift", "naive"}, Horizon: 1},
+			column: "price", n: 50,
+		},
+		{
+			name:   "tail longer than the file keeps it all",
+			opts:   backtest.Options{CSVPath: "testdata/value_only.csv", Tail: 1000, Models: []string{"naive"}, Horizon: 2},
+			column: "value", n: 30,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := run(t, tt.opts)
+			require.NoError(t, err)
+			require.Equal(t, tt.column, out.Column)
+			require.Equal(t, tt.n, out.N)
+			require.Equal(t, tt.testStart, out.TestStart)
+			require.Equal(t, tt.opts.Horizon, out.Horizon)
+			require.Len(t, out.Models, len(tt.opts.Models))
+			for _, name := range tt.opts.Models {
+				m, ok := out.Models[name]
+				require.True(t, ok, name)
+				require.Empty(t, m.Error, name)
+				require.Len(t, m.Forecast, tt.opts.Horizon, name)
+				require.Positive(t, m.TestPoints, name)
+				require.Positive(t, m.PersistenceRMSE, name)
+			}
+		})
+	}
+}
+
+func TestRunReportsModelFailuresAfterWriting(t *testing.T) {
+	// 30 closes: enough for the baselines, too few for a 7-day regression.
+	out, err := run(t, backtest.Options{CSVPath: "testdata/value_only.csv", Models: []string{"naive", "linreg"}})
+	require.ErrorIs(t, err, backtest.ErrModelsFailed)
+	require.ErrorContains(t, err, "linreg")
+	require.Empty(t, out.Models["naive"].Error)
+	require.Contains(t, out.Models["linreg"].Error, forecast.ErrNotEnoughData.Error())
+	require.Nil(t, out.Models["linreg"].NextForecast)
+}
+
+func TestRunRejects(t *testing.T) {
+	dir := t.TempDir()
+	textOnly := filepath.Join(dir, "text.csv")
+	require.NoError(t, os.WriteFile(textOnly, []byte("Date,Close\n2024-01-02,n/a\n"), 0o600))
+
+	tests := []struct {
+		name string
+		opts backtest.Options
+		want error
+	}{
+		{name: "missing file", opts: backtest.Options{CSVPath: filepath.Join(dir, "nope.csv"), Models: []string{"naive"}}, want: fs.ErrNotExist},
+		{name: "bad column", opts: backtest.Options{CSVPath: sp500File, Column: "Volume", Models: []string{"naive"}}, want: backtest.ErrColumnNotFound},
+		{name: "no numbers", opts: backtest.Options{CSVPath: textOnly, Models: []string{"naive"}}, want: backtest.ErrNoPrices},
+		{name: "unknown model", opts: backtest.Options{CSVPath: sp500File, Models: []string{"prophet"}}, want: backtest.ErrUsage},
+		{name: "no models", opts: backtest.Options{CSVPath: sp500File}, want: backtest.ErrUsage},
+		{name: "no file", opts: backtest.Options{Models: []string{"naive"}}, want: backtest.ErrUsage},
+		{name: "bad horizon", opts: backtest.Options{CSVPath: sp500File, Models: []string{"naive"}, Horizon: 99}, want: forecast.ErrInvalidHorizon},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			err := backtest.Run(context.Background(), tt.opts, &buf)
+			require.ErrorIs(t, err, tt.want)
+			require.Zero(t, buf.Len(), "nothing is printed for a run that never started")
+		})
+	}
+}
+
+func TestRunStopsWhenCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var buf bytes.Buffer
+	err := backtest.Run(ctx, backtest.Options{CSVPath: sp500File, Models: []string{"naive"}}, &buf)
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want backtest.Options
+		err  error
+	}{
+		{
+			name: "all flags",
+			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--json"},
+			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5},
+		},
+		{
+			name: "single-dash flags and default horizon",
+			args: []string{"-csv=p.csv", "-models=naive"},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon},
+		},
+		{name: "no csv", args: []string{"--models", "naive"}, err: backtest.ErrUsage},
+		{name: "unknown flag", args: []string{"--csv", "p.csv", "--models", "naive", "--fast"}, err: backtest.ErrUsage},
+		{name: "stray argument", args: []string{"--csv", "p.csv", "--models", "naive", "extra"}, err: backtest.ErrUsage},
+		{name: "negative tail", args: []string{"--csv", "p.csv", "--models", "naive", "--tail", "-1"}, err: backtest.ErrUsage},
+		{name: "horizon too long", args: []string{"--csv", "p.csv", "--models", "naive", "--horizon", "31"}, err: backtest.ErrUsage},
+		{name: "unknown model", args: []string{"--csv", "p.csv", "--models", "naive,gpt"}, err: backtest.ErrUsage},
+		{name: "model twice", args: []string{"--csv", "p.csv", "--models", "naive,naive"}, err: backtest.ErrUsage},
+		{name: "empty model list", args: []string{"--csv", "p.csv", "--models", " , "}, err: backtest.ErrUsage},
+		{name: "help", args: []string{"-h"}, err: flag.ErrHelp},
+		{name: "bad number", args: []string{"--csv", "p.csv", "--models", "naive", "--seed", "x"}, err: backtest.ErrUsage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := backtest.ParseFlags(tt.args)
+			if tt.err != nil {
+				require.ErrorIs(t, err, tt.err)
+				return
+			}
+			require.NoError(t, err)
+			require.Equal(t, tt.want, got)
+		})
+	}
+}
