@@ -1,0 +1,224 @@
+// Package lstm is the stacked-LSTM price model of the original app, in pure
+// Go on gonum's BLAS: 4 LSTM layers of 50 units with dropout, a dense head on
+// the last hidden state, trained with Adam on windows of daily closes.
+//
+// Unlike the original it fits its scaling on the training part only, and by
+// default it scales each window relative to its own last close, which keeps
+// the model from saturating on trending series. Training is bit-for-bit
+// reproducible from the seed.
+package lstm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+// Model is the model name in reports and progress.
+const Model = "lstm"
+
+// Modes of scaling the series for the network.
+const (
+	// ModeWindow feeds each window as log returns relative to its last
+	// close and predicts the next close's log return.
+	ModeWindow = "window"
+	// ModeClean is the original app's MinMax scaling of price levels,
+	// fitted on the training part only (the original fitted it on the whole
+	// series, leaking the test period into training).
+	ModeClean = "clean"
+)
+
+var (
+	// ErrInvalidConfig means the configuration or the horizon is unusable.
+	ErrInvalidConfig = errors.New("invalid lstm configuration")
+	// ErrInvalidSeries means the closes contain values the model cannot
+	// scale: non-finite ones, or non-positive ones in window mode.
+	ErrInvalidSeries = errors.New("invalid price series")
+)
+
+// Config is the network and training setup.
+type Config struct {
+	Layers, Units, Window, Epochs, BatchSize int
+	Dropout, LearningRate                    float64
+	Seed                                     int64
+	Mode                                     string // "window" (default, per-window scaling) or "clean"
+}
+
+// DefaultConfig is the original app's setup (4×50, window 7, 25 epochs, batch 32, dropout 0.1, lr 1e-3) with the better mode.
+func DefaultConfig() Config {
+	return Config{
+		Layers:       4,
+		Units:        50,
+		Window:       7,
+		Epochs:       25,
+		BatchSize:    32,
+		Dropout:      0.1,
+		LearningRate: 1e-3,
+		Mode:         ModeWindow,
+	}
+}
+
+// mode resolves the empty mode to the default.
+func (c Config) mode() string {
+	if c.Mode == "" {
+		return ModeWindow
+	}
+	return c.Mode
+}
+
+func (c Config) validate() error {
+	var problems []error
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"layers", c.Layers}, {"units", c.Units}, {"window", c.Window}, {"epochs", c.Epochs}, {"batch size", c.BatchSize}} {
+		if f.value < 1 {
+			problems = append(problems, fmt.Errorf("%s is %d, want at least 1", f.name, f.value))
+		}
+	}
+	if !(c.Dropout >= 0 && c.Dropout < 1) {
+		problems = append(problems, fmt.Errorf("dropout is %v, want 0 ≤ dropout < 1", c.Dropout))
+	}
+	if !(c.LearningRate > 0) || math.IsInf(c.LearningRate, 0) {
+		problems = append(problems, fmt.Errorf("learning rate is %v, want a positive number", c.LearningRate))
+	}
+	if m := c.mode(); m != ModeWindow && m != ModeClean {
+		problems = append(problems, fmt.Errorf("mode is %q, want %q or %q", m, ModeWindow, ModeClean))
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("lstm: %w: %w", ErrInvalidConfig, errors.Join(problems...))
+	}
+	return nil
+}
+
+// Run trains on the first 80%, evaluates one-step predictions on the last 20%, and forecasts horizon steps.
+//
+// The test predictions use the true previous closes as inputs; the
+// forecast feeds its own predictions back. progress, if not nil, is called
+// after every epoch. Run checks ctx between mini-batches.
+func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
+	started := time.Now()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if horizon < 0 {
+		return nil, fmt.Errorf("lstm: horizon is %d, want at least 0: %w", horizon, ErrInvalidConfig)
+	}
+	mode := cfg.mode()
+	cut := int(0.8 * float64(len(closes)))
+	if cut-cfg.Window < 1 || len(closes)-cut < 1 {
+		return nil, fmt.Errorf("lstm: %d closes leave %d training windows of %d days and %d test points, want at least 1 of each: %w",
+			len(closes), max(0, cut-cfg.Window), cfg.Window, len(closes)-cut, forecast.ErrNotEnoughData)
+	}
+	if err := checkSeries(closes, mode); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("lstm: %w", err)
+	}
+
+	var scale scaler
+	if mode == ModeClean {
+		scale = fitLevels(closes[:cut])
+	} else {
+		scale = fitReturns(closes[:cut])
+	}
+	arch := architecture{layers: cfg.Layers, units: cfg.Units, window: cfg.Window}
+	samples := cut - cfg.Window
+	windows := make([]float32, samples*cfg.Window)
+	targets := make([]float32, samples)
+	encoded := make([]float64, cfg.Window)
+	for s := range samples {
+		window := closes[s : s+cfg.Window]
+		scale.encode(encoded, window)
+		for t, v := range encoded {
+			windows[s*cfg.Window+t] = float32(v)
+		}
+		targets[s] = float32(scale.target(window, closes[s+cfg.Window]))
+	}
+
+	tr := newTrainer[float32](arch, cfg.BatchSize, cfg.Dropout, cfg.LearningRate, cfg.Seed)
+	trainStarted := time.Now()
+	loss, err := tr.fit(ctx, windows, targets, cfg.Epochs, progress)
+	if err != nil {
+		return nil, err
+	}
+	trainSeconds := time.Since(trainStarted).Seconds()
+
+	rep := &forecast.Report{
+		Model:    Model,
+		Test:     testPredictions(tr, scale, closes, cut),
+		Forecast: recursiveForecast(tr, scale, closes[len(closes)-cfg.Window:], horizon),
+		Params: map[string]any{
+			"mode":             mode,
+			"layers":           cfg.Layers,
+			"units":            cfg.Units,
+			"window":           cfg.Window,
+			"epochs":           cfg.Epochs,
+			"batch_size":       cfg.BatchSize,
+			"dropout":          cfg.Dropout,
+			"learning_rate":    cfg.LearningRate,
+			"seed":             cfg.Seed,
+			"precision":        "float32",
+			"training_windows": samples,
+			"parameters":       arch.parameterCount(),
+			"final_loss":       loss,
+			"scaler":           scale.describe(),
+			"train_seconds":    trainSeconds,
+		},
+	}
+	rep.Score(closes, 1)
+	rep.Seconds = time.Since(started).Seconds()
+	return rep, nil
+}
+
+// testPredictions predicts every close from cut on from the true closes
+// before it.
+func testPredictions(tr *trainer[float32], scale scaler, closes []float64, cut int) []forecast.TestPoint {
+	steps := tr.net.arch.window
+	points := len(closes) - cut
+	windows := make([]float32, points*steps)
+	encoded := make([]float64, steps)
+	for p := range points {
+		scale.encode(encoded, closes[cut+p-steps:cut+p])
+		for t, v := range encoded {
+			windows[p*steps+t] = float32(v)
+		}
+	}
+	outputs := make([]float32, points)
+	tr.predict(windows, outputs)
+	test := make([]forecast.TestPoint, points)
+	for p := range points {
+		i := cut + p
+		test[p] = forecast.TestPoint{
+			Index:     i,
+			Actual:    closes[i],
+			Predicted: scale.decode(closes[i-steps:i], float64(outputs[p])),
+		}
+	}
+	return test
+}
+
+// recursiveForecast predicts horizon closes after last (the final window of
+// the series), each one from a window that ends with the predictions before it.
+func recursiveForecast(tr *trainer[float32], scale scaler, last []float64, horizon int) []float64 {
+	steps := len(last)
+	history := append(make([]float64, 0, steps+horizon), last...)
+	encoded := make([]float64, steps)
+	input := make([]float32, steps)
+	output := make([]float32, 1)
+	for range horizon {
+		window := history[len(history)-steps:]
+		scale.encode(encoded, window)
+		for t, v := range encoded {
+			input[t] = float32(v)
+		}
+		tr.predict(input, output)
+		history = append(history, scale.decode(window, float64(output[0])))
+	}
+	return history[steps:]
+}

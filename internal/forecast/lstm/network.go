@@ -1,0 +1,222 @@
+package lstm
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/mat"
+)
+
+// floating is the element type of a network. Training runs in float32, the
+// precision Keras and PyTorch train this model in, because gonum's float32
+// kernels are markedly faster on the small GEMMs that dominate; float64 exists
+// so the gradient check can compare against finite differences.
+type floating interface {
+	float32 | float64
+}
+
+// gemmFunc is the BLAS general matrix product of the element type.
+type gemmFunc[F floating] func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int)
+
+// gemmFor picks gonum's GEMM for F once, so the hot loops call it directly
+// instead of dispatching on the type at every product.
+func gemmFor[F floating]() gemmFunc[F] {
+	var impl any
+	switch any(F(0)).(type) {
+	case float32:
+		impl = blas32.Implementation().Sgemm
+	case float64:
+		impl = blas64.Implementation().Dgemm
+	}
+	return impl.(func(blas.Transpose, blas.Transpose, int, int, int, F, []F, int, []F, int, F, []F, int))
+}
+
+// abt sets c = a·bᵀ + beta·c for row-major a (m×k), b (n×k) and c (m×n).
+// Every product in the network is written in this one form, with transposed
+// copies where needed, because gonum computes it as contiguous dot products,
+// its fastest path for these shapes.
+func (g gemmFunc[F]) abt(m, n, k int, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
+	g(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
+}
+
+// transpose writes the rows×cols matrix src (row stride srcStride) to dst as
+// a cols×rows matrix with row stride rows.
+func transpose[F floating](dst, src []F, rows, cols, srcStride int) {
+	for r := 0; r < rows; r++ {
+		row := src[r*srcStride : r*srcStride+cols]
+		for c, v := range row {
+			dst[c*rows+r] = v
+		}
+	}
+}
+
+// architecture is the shape of the network: stacked LSTM layers reading a
+// window of one feature, and a dense head on the top layer's last output.
+type architecture struct {
+	layers, units, window int
+}
+
+// inputs is the width of layer l's input: one price feature for the first
+// layer, the previous layer's hidden state above it.
+func (a architecture) inputs(l int) int {
+	if l == 0 {
+		return 1
+	}
+	return a.units
+}
+
+// kernelCols is the width of layer l's combined kernel [W U]: the input
+// weights and the recurrent weights side by side, so that one product
+// [xₜ hₜ₋₁]·[W U]ᵀ yields all four gates.
+func (a architecture) kernelCols(l int) int {
+	return a.inputs(l) + a.units
+}
+
+// gates is the number of gate pre-activations per step: input, forget,
+// cell candidate and output, in the Keras (and PyTorch) order.
+func (a architecture) gates() int {
+	return 4 * a.units
+}
+
+// parameterCount is the number of trainable values. Each layer has one bias
+// vector, as in Keras; PyTorch's LSTM keeps two redundant ones and so counts
+// 4·units more per layer.
+func (a architecture) parameterCount() int {
+	n := 0
+	for l := 0; l < a.layers; l++ {
+		n += a.gates()*a.kernelCols(l) + a.gates()
+	}
+	return n + a.units + 1
+}
+
+// tensors are the named parts of a flat parameter (or gradient) vector.
+type tensors[F floating] struct {
+	// kernel[l] is layer l's gates()×kernelCols(l) matrix [W U]; row j holds
+	// the weights of gate unit j.
+	kernel [][]F
+	bias   [][]F
+	// denseW and denseB are the output head's weights and bias.
+	denseW, denseB []F
+}
+
+// split slices flat into the network's tensors; parameters and gradients
+// share this layout so the optimiser can treat them as single vectors.
+func split[F floating](a architecture, flat []F) tensors[F] {
+	t := tensors[F]{kernel: make([][]F, a.layers), bias: make([][]F, a.layers)}
+	take := func(n int) []F {
+		part := flat[:n:n]
+		flat = flat[n:]
+		return part
+	}
+	for l := 0; l < a.layers; l++ {
+		t.kernel[l] = take(a.gates() * a.kernelCols(l))
+		t.bias[l] = take(a.gates())
+	}
+	t.denseW = take(a.units)
+	t.denseB = take(1)
+	return t
+}
+
+// network holds the trainable parameters and what the passes derive from them.
+type network[F floating] struct {
+	arch   architecture
+	params []F
+	p      tensors[F]
+	// kernelT[l] is the transpose of p.kernel[l], refreshed after every
+	// update: backpropagating through a step needs dgates·[W U], and keeping
+	// the transpose lets that product use the same fast a·bᵀ form.
+	kernelT [][]F
+	gemm    gemmFunc[F]
+}
+
+// newNetwork initialises the parameters the way Keras does: Glorot-uniform
+// input kernels, orthogonal recurrent kernels (one orthogonal block per
+// gate, as in the PyTorch reference), zero biases except a forget-gate bias
+// of 1, and a Glorot-uniform dense head with zero bias.
+func newNetwork[F floating](a architecture, rng *rand.Rand) *network[F] {
+	n := &network[F]{
+		arch:    a,
+		params:  make([]F, a.parameterCount()),
+		kernelT: make([][]F, a.layers),
+		gemm:    gemmFor[F](),
+	}
+	n.p = split(a, n.params)
+	h, g := a.units, a.gates()
+	for l := 0; l < a.layers; l++ {
+		in, cols := a.inputs(l), a.kernelCols(l)
+		kernel := n.p.kernel[l]
+		limit := math.Sqrt(6 / float64(in+g))
+		for j := 0; j < g; j++ {
+			for i := 0; i < in; i++ {
+				kernel[j*cols+i] = F(limit * (2*rng.Float64() - 1))
+			}
+		}
+		for gate := 0; gate < 4; gate++ {
+			q := orthogonal(rng, h)
+			for r := 0; r < h; r++ {
+				for c := 0; c < h; c++ {
+					kernel[(gate*h+r)*cols+in+c] = F(q.At(r, c))
+				}
+			}
+		}
+		forget := n.p.bias[l][h : 2*h]
+		for j := range forget {
+			forget[j] = 1
+		}
+		n.kernelT[l] = make([]F, g*cols)
+	}
+	limit := math.Sqrt(6 / float64(h+1))
+	for j := range n.p.denseW {
+		n.p.denseW[j] = F(limit * (2*rng.Float64() - 1))
+	}
+	n.syncTransposed()
+	return n
+}
+
+// orthogonal returns a random n×n orthogonal matrix: the Q of a Gaussian
+// matrix's QR decomposition with column signs fixed by R's diagonal, which
+// makes it uniformly (Haar) distributed, as PyTorch's and Keras's
+// orthogonal initialisers do.
+func orthogonal(rng *rand.Rand, n int) *mat.Dense {
+	a := mat.NewDense(n, n, nil)
+	for r := 0; r < n; r++ {
+		for c := 0; c < n; c++ {
+			a.Set(r, c, rng.NormFloat64())
+		}
+	}
+	var qr mat.QR
+	qr.Factorize(a)
+	var q, r mat.Dense
+	qr.QTo(&q)
+	qr.RTo(&r)
+	for c := 0; c < n; c++ {
+		if r.At(c, c) < 0 {
+			for row := 0; row < n; row++ {
+				q.Set(row, c, -q.At(row, c))
+			}
+		}
+	}
+	return &q
+}
+
+// syncTransposed refreshes the transposed kernels after the parameters change.
+func (n *network[F]) syncTransposed() {
+	for l, kernel := range n.p.kernel {
+		transpose(n.kernelT[l], kernel, n.arch.gates(), n.arch.kernelCols(l), n.arch.kernelCols(l))
+	}
+}
+
+// sigmoid is the logistic function.
+func sigmoid(x float64) float64 {
+	return 1 / (1 + math.Exp(-x))
+}
+
+// tanh is the hyperbolic tangent through a single exponential, which is
+// several times cheaper than math.Tanh and exact to a few ulps in absolute
+// terms, all the network needs.
+func tanh(x float64) float64 {
+	return 1 - 2/(math.Exp(2*x)+1)
+}

@@ -1,0 +1,340 @@
+package lstm
+
+import "math/rand/v2"
+
+// layerState is what one layer's forward pass keeps for its backward pass.
+// Matrices are row-major and time-major: row t·n+b is step t of sample b.
+type layerState[F floating] struct {
+	// inputs holds [xₜ hₜ₋₁] for every step (kernelCols wide), so one product
+	// with the combined kernel gives all four gates of a step, and the
+	// kernel's gradient is a single product over all steps.
+	inputs []F
+	// gates holds the pre-activations while a step is computed, then the
+	// activations i, f, g, o.
+	gates []F
+	// cell and cellTanh are cₜ and tanh(cₜ).
+	cell, cellTanh []F
+	// mask holds the inverted-dropout multipliers (0 or 1/(1-p)) applied to
+	// this layer's outputs; the top layer uses only its first n rows, for
+	// the last step, which is all the dense head reads.
+	mask []F
+}
+
+// shard is the forward and backward workspace for a slice of a mini-batch.
+// Everything is allocated once for the largest slice, so training does not
+// allocate per step; each shard owns its dropout stream so shards can run
+// in parallel and still draw the same masks on every machine.
+type shard[F floating] struct {
+	net      *network[F]
+	capacity int
+	// n is the number of samples currently loaded.
+	n      int
+	layers []layerState[F]
+	// top is the top layer's last output after dropout: the dense head's input.
+	top     []F
+	outputs []F
+	targets []F
+
+	dropout float64
+	masks   *rand.Rand
+
+	// Backward scratch, shared by the layers in turn.
+	dGates  []F // T·n × gates
+	dGatesT []F // gates × T·n
+	inputsT []F // kernelCols × T·n
+	// dInputs holds d[xₜ hₜ₋₁] for every step: the x part flows to the layer
+	// below, the h part to the previous step.
+	dInputs []F
+	// dOutputs holds the gradient arriving at every step's hidden state
+	// from the layer above (or the dense head).
+	dOutputs []F
+	dCell    []F // n × units: dc flowing from step t+1 to step t
+
+	grad  []F
+	grads tensors[F]
+}
+
+func newShard[F floating](net *network[F], capacity int, dropout float64, masks *rand.Rand) *shard[F] {
+	a := net.arch
+	steps, h, g := a.window, a.units, a.gates()
+	rows := steps * capacity
+	widest := a.kernelCols(a.layers - 1)
+	s := &shard[F]{
+		net:      net,
+		capacity: capacity,
+		layers:   make([]layerState[F], a.layers),
+		top:      make([]F, capacity*h),
+		outputs:  make([]F, capacity),
+		targets:  make([]F, capacity),
+		dropout:  dropout,
+		masks:    masks,
+		dGates:   make([]F, rows*g),
+		dGatesT:  make([]F, rows*g),
+		inputsT:  make([]F, rows*widest),
+		dInputs:  make([]F, rows*widest),
+		dOutputs: make([]F, rows*h),
+		dCell:    make([]F, capacity*h),
+		grad:     make([]F, a.parameterCount()),
+	}
+	for l := range s.layers {
+		s.layers[l] = layerState[F]{
+			inputs:   make([]F, rows*a.kernelCols(l)),
+			gates:    make([]F, rows*g),
+			cell:     make([]F, rows*h),
+			cellTanh: make([]F, rows*h),
+			mask:     make([]F, rows*h),
+		}
+	}
+	s.grads = split(a, s.grad)
+	return s
+}
+
+// load copies the samples at indexes from windows (one row of window
+// values per sample) and targets into the first layer's inputs.
+func (s *shard[F]) load(indexes []int, windows, targets []F) {
+	steps := s.net.arch.window
+	s.n = len(indexes)
+	in := s.layers[0].inputs
+	cols := s.net.arch.kernelCols(0)
+	for b, idx := range indexes {
+		for t := 0; t < steps; t++ {
+			in[(t*s.n+b)*cols] = windows[idx*steps+t]
+		}
+		s.targets[b] = targets[idx]
+	}
+}
+
+// loadWindows is load for inference: no targets.
+func (s *shard[F]) loadWindows(windows []F) {
+	steps := s.net.arch.window
+	s.n = len(windows) / steps
+	in := s.layers[0].inputs
+	cols := s.net.arch.kernelCols(0)
+	for b := 0; b < s.n; b++ {
+		for t := 0; t < steps; t++ {
+			in[(t*s.n+b)*cols] = windows[b*steps+t]
+		}
+	}
+}
+
+// drawMasks draws fresh dropout masks for the loaded samples.
+func (s *shard[F]) drawMasks() {
+	keep := F(1 / (1 - s.dropout))
+	rows := s.net.arch.window * s.n
+	for l := range s.layers {
+		if l == len(s.layers)-1 {
+			rows = s.n
+		}
+		mask := s.layers[l].mask[:rows*s.net.arch.units]
+		for i := range mask {
+			if s.masks.Float64() < s.dropout {
+				mask[i] = 0
+			} else {
+				mask[i] = keep
+			}
+		}
+	}
+}
+
+// forward runs the loaded samples through the network. In training it
+// applies the dropout masks; for inference it leaves outputs untouched.
+func (s *shard[F]) forward(training bool) {
+	net, a := s.net, s.net.arch
+	n, steps, h, g := s.n, a.window, a.units, a.gates()
+	for l := range s.layers {
+		st := &s.layers[l]
+		in, cols := a.inputs(l), a.kernelCols(l)
+		kernel, bias := net.p.kernel[l], net.p.bias[l]
+		var next []F
+		var nextCols int
+		if l+1 < a.layers {
+			next, nextCols = s.layers[l+1].inputs, a.kernelCols(l+1)
+		}
+		// hₜ₋₁ is zero at the first step. The buffer may hold a later step of
+		// a larger previous batch there, and the kernel gradient reads it.
+		for b := 0; b < n; b++ {
+			clear(st.inputs[b*cols+in : (b+1)*cols])
+		}
+		for t := 0; t < steps; t++ {
+			z := st.gates[t*n*g : (t+1)*n*g]
+			for b := 0; b < n; b++ {
+				copy(z[b*g:(b+1)*g], bias)
+			}
+			// At the first step only the input columns are non-zero.
+			k := cols
+			if t == 0 {
+				k = in
+			}
+			net.gemm.abt(n, g, k, st.inputs[t*n*cols:], cols, kernel, cols, 1, z, g)
+
+			for b := 0; b < n; b++ {
+				row := t*n + b
+				zb := z[b*g : (b+1)*g]
+				c := st.cell[row*h : (row+1)*h]
+				ct := st.cellTanh[row*h : (row+1)*h]
+				var cPrev []F
+				if t > 0 {
+					cPrev = st.cell[(row-n)*h : (row-n+1)*h]
+				}
+				var hNext, xNext, mask, top []F
+				if t+1 < steps {
+					hNext = st.inputs[(row+n)*cols+in : (row+n)*cols+cols]
+				}
+				if next != nil {
+					xNext = next[row*nextCols : row*nextCols+h]
+					mask = st.mask[row*h : (row+1)*h]
+				} else if t == steps-1 {
+					top = s.top[b*h : (b+1)*h]
+					mask = st.mask[b*h : (b+1)*h]
+				}
+				for j := 0; j < h; j++ {
+					i := F(sigmoid(float64(zb[j])))
+					f := F(sigmoid(float64(zb[h+j])))
+					cand := F(tanh(float64(zb[2*h+j])))
+					o := F(sigmoid(float64(zb[3*h+j])))
+					zb[j], zb[h+j], zb[2*h+j], zb[3*h+j] = i, f, cand, o
+					cell := i * cand
+					if cPrev != nil {
+						cell += f * cPrev[j]
+					}
+					tc := F(tanh(float64(cell)))
+					c[j], ct[j] = cell, tc
+					out := o * tc
+					if hNext != nil {
+						hNext[j] = out
+					}
+					if training && mask != nil {
+						out *= mask[j]
+					}
+					if xNext != nil {
+						xNext[j] = out
+					}
+					if top != nil {
+						top[j] = out
+					}
+				}
+			}
+		}
+	}
+	w, bias := net.p.denseW, net.p.denseB[0]
+	for b := 0; b < n; b++ {
+		sum := bias
+		for j, v := range s.top[b*h : (b+1)*h] {
+			sum += v * w[j]
+		}
+		s.outputs[b] = sum
+	}
+}
+
+// backward computes the gradient of the batch's mean squared error with
+// respect to every parameter into s.grad, given that the whole batch (all
+// shards) has batchSize samples. It returns this shard's sum of squared
+// errors.
+func (s *shard[F]) backward(batchSize int) float64 {
+	net, a := s.net, s.net.arch
+	n, steps, h, g := s.n, a.window, a.units, a.gates()
+	rows := steps * n
+
+	// Dense head: loss = Σ(out-y)²/batchSize.
+	var sse float64
+	dOut := s.dOutputs[:rows*h]
+	clear(dOut)
+	clear(s.grads.denseW)
+	var dBias F
+	topMask := s.layers[a.layers-1].mask
+	for b := 0; b < n; b++ {
+		e := s.outputs[b] - s.targets[b]
+		sse += float64(e) * float64(e)
+		d := 2 * e / F(batchSize)
+		dBias += d
+		top := s.top[b*h : (b+1)*h]
+		last := dOut[((steps-1)*n+b)*h:]
+		for j := 0; j < h; j++ {
+			s.grads.denseW[j] += d * top[j]
+			last[j] = d * net.p.denseW[j] * topMask[b*h+j]
+		}
+	}
+	s.grads.denseB[0] = dBias
+
+	for l := a.layers - 1; l >= 0; l-- {
+		st := &s.layers[l]
+		in, cols := a.inputs(l), a.kernelCols(l)
+		if l < a.layers-1 {
+			// The layer above left d[xₜ hₜ₋₁] in dInputs; its x part is
+			// the gradient at this layer's dropped-out outputs.
+			above := a.kernelCols(l + 1)
+			for r := 0; r < rows; r++ {
+				src := s.dInputs[r*above : r*above+h]
+				mask := st.mask[r*h : (r+1)*h]
+				dst := dOut[r*h : (r+1)*h]
+				for j := range dst {
+					dst[j] = src[j] * mask[j]
+				}
+			}
+		}
+		dCell := s.dCell[:n*h]
+		clear(dCell)
+		dGates := s.dGates[:rows*g]
+		for t := steps - 1; t >= 0; t-- {
+			for b := 0; b < n; b++ {
+				row := t*n + b
+				gb := st.gates[row*g : (row+1)*g]
+				db := dGates[row*g : (row+1)*g]
+				ct := st.cellTanh[row*h : (row+1)*h]
+				dh := dOut[row*h : (row+1)*h]
+				var hRec, cPrev []F
+				if t+1 < steps {
+					hRec = s.dInputs[(row+n)*cols+in : (row+n)*cols+cols]
+				}
+				if t > 0 {
+					cPrev = st.cell[(row-n)*h : (row-n+1)*h]
+				}
+				dc := dCell[b*h : (b+1)*h]
+				for j := 0; j < h; j++ {
+					i, f, cand, o := gb[j], gb[h+j], gb[2*h+j], gb[3*h+j]
+					dhj := dh[j]
+					if hRec != nil {
+						dhj += hRec[j]
+					}
+					tc := ct[j]
+					dcj := dc[j] + dhj*o*(1-tc*tc)
+					var df F
+					if cPrev != nil {
+						df = dcj * cPrev[j] * f * (1 - f)
+					}
+					db[j] = dcj * cand * i * (1 - i)
+					db[h+j] = df
+					db[2*h+j] = dcj * i * (1 - cand*cand)
+					db[3*h+j] = dhj * tc * o * (1 - o)
+					dc[j] = dcj * f
+				}
+			}
+			// d[xₜ hₜ₋₁] = dgatesₜ·[W U]. The first layer's input needs no
+			// gradient, and at t = 0 hₜ₋₁ is a constant.
+			first, last := 0, cols
+			if l == 0 {
+				first = in
+			}
+			if t == 0 {
+				last = in
+			}
+			if first < last {
+				net.gemm.abt(n, last-first, g, dGates[t*n*g:], g, net.kernelT[l][first*g:], g,
+					0, s.dInputs[t*n*cols+first:], cols)
+			}
+		}
+
+		// d[W U] = Σₜ dgatesₜᵀ·[xₜ hₜ₋₁], one product over all steps.
+		transpose(s.dGatesT, dGates, rows, g, g)
+		transpose(s.inputsT, st.inputs, rows, cols, cols)
+		net.gemm.abt(g, cols, rows, s.dGatesT, rows, s.inputsT, rows, 0, s.grads.kernel[l], cols)
+		for j := 0; j < g; j++ {
+			var sum F
+			for _, v := range s.dGatesT[j*rows : (j+1)*rows] {
+				sum += v
+			}
+			s.grads.bias[l][j] = sum
+		}
+	}
+	return sse
+}
