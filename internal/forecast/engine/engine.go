@@ -12,10 +12,12 @@ import (
 	"strings"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/lstm"
 )
 
 // Model names accepted by Run.
 const (
+	NameLSTM             = lstm.Model
 	NameLinearRegression = forecast.ModelLinearRegression
 	NamePersistence      = forecast.ModelPersistence
 	NameDrift            = forecast.ModelDrift
@@ -35,9 +37,10 @@ type Options struct {
 	Progress forecast.ProgressFunc
 }
 
-// Names lists the accepted model names, in the order a user would pick them.
+// Names lists the accepted model names: the original app's models first,
+// then the baselines they must beat.
 func Names() []string {
-	return []string{NameLinearRegression, NamePersistence, NameDrift}
+	return []string{NameLSTM, NameLinearRegression, NamePersistence, NameDrift}
 }
 
 // Known reports whether name is a model.
@@ -57,20 +60,37 @@ func Run(ctx context.Context, name string, closes []float64, opts Options) (*for
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
+	rep, err := dispatch(ctx, name, closes, horizon, opts)
+	if err != nil {
+		return nil, err
+	}
+	rep.Model = name
+	return rep, nil
+}
 
-	var rep *forecast.Report
+// dispatch calls the model package behind name, which must be Known.
+func dispatch(ctx context.Context, name string, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	var (
+		rep *forecast.Report
+		err error
+	)
 	switch name {
+	case NameLSTM:
+		cfg := lstm.DefaultConfig()
+		cfg.Seed = opts.Seed
+		return lstm.Run(ctx, closes, cfg, horizon, opts.Progress)
 	case NameLinearRegression:
 		rep, err = forecast.LinearRegression(ctx, closes, horizon)
 	case NamePersistence:
 		rep, err = forecast.Persistence(closes, horizon)
 	case NameDrift:
 		rep, err = forecast.Drift(closes, horizon)
+	default:
+		return nil, fmt.Errorf("%w %q: known but not dispatched", ErrUnknownModel, name)
 	}
 	if err != nil {
 		return nil, err
 	}
-	rep.Model = name
 	// The closed-form models finish in one step; reporting it keeps a
 	// progress bar from waiting on a model that never speaks.
 	if opts.Progress != nil {

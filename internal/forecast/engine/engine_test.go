@@ -97,3 +97,45 @@ func TestRunRejects(t *testing.T) {
 	_, err := engine.Run(context.Background(), engine.NameLinearRegression, closes[:10], engine.Options{})
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
 }
+
+// The LSTM runs with its full default network here, so it gets a short
+// series: 60 closes train in a fraction of the time of the real ones
+// (BenchmarkRun covers those).
+func TestRunLSTMUsesTheSeed(t *testing.T) {
+	closes := sp500(t)
+	closes = closes[len(closes)-60:]
+	run := func(seed int64) (*forecast.Report, []forecast.Progress) {
+		var progress []forecast.Progress
+		rep, err := engine.Run(context.Background(), engine.NameLSTM, closes, engine.Options{
+			Horizon:  5,
+			Seed:     seed,
+			Progress: func(p forecast.Progress) { progress = append(progress, p) },
+		})
+		require.NoError(t, err)
+		return rep, progress
+	}
+	first, progress := run(7)
+	require.Equal(t, engine.NameLSTM, first.Model)
+	require.Len(t, first.Forecast, 5)
+	require.Len(t, first.Test, 12)
+	require.NotEmpty(t, progress)
+	require.Equal(t, progress[len(progress)-1].Total, progress[len(progress)-1].Step)
+
+	second, _ := run(8)
+	require.NotEqual(t, first.Forecast, second.Forecast, "another seed trains another network")
+}
+
+// BenchmarkRun times every model on the S&P 500's last 504 closes, the
+// series of the Python reference figures (bench/models compares them).
+func BenchmarkRun(b *testing.B) {
+	closes := sp500(b)
+	for _, name := range engine.Names() {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: 7}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
