@@ -1,0 +1,157 @@
+package sentiment
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/augurhq/augur/internal/upstream"
+)
+
+// source is one upstream of the chain.
+type source interface {
+	// Name is the short name used in SENTIMENT_SOURCES, presets, cache keys
+	// and reports.
+	Name() string
+	// Fetch returns up to limit scored articles about ticker, newest first
+	// where the upstream says when they were published. It returns errNoKey,
+	// without any request, when the source needs a key that is not set.
+	Fetch(ctx context.Context, ticker string, limit int) (Batch, error)
+}
+
+// Batch is what one source returned for one ticker.
+type Batch struct {
+	Articles []Article `json:"articles"`
+	// Note explains a partial or empty answer (a premium endpoint the key
+	// cannot use, a ticker the upstream does not cover); it becomes the
+	// source's reason in the report.
+	Note string `json:"note,omitempty"`
+}
+
+// Errors the chain turns into a source status. They never leave the
+// package except wrapped in a reason string.
+var (
+	errNoKey = errors.New("no API key configured")
+	// errRateLimited marks limits an upstream reports inside a 200 body or
+	// with a status other than 429 (a used-up daily quota), which the
+	// upstream client cannot recognise on its own.
+	errRateLimited = errors.New("rate limited")
+	// errRejected means the upstream answered and refused the request: a bad
+	// or under-privileged key, an unknown ticker.
+	errRejected = errors.New("request rejected")
+	// errBadResponse means the body was not the shape the upstream documents.
+	errBadResponse = errors.New("unexpected response")
+)
+
+// statusOf maps a Fetch error to the status reported for its source.
+func statusOf(err error) string {
+	switch {
+	case err == nil:
+		return StatusOK
+	case errors.Is(err, errNoKey):
+		return StatusNoKey
+	case errors.Is(err, errRateLimited):
+		return StatusRateLimited
+	}
+	switch upstream.KindOf(err) {
+	case upstream.KindTimeout:
+		return StatusTimeout
+	case upstream.KindRateLimited:
+		return StatusRateLimited
+	case upstream.KindCircuitOpen:
+		return StatusCircuitOpen
+	}
+	return StatusError
+}
+
+// reasonOf describes a Fetch error for the report, with the wait an upstream
+// asked for when it rate limited us.
+func reasonOf(err error) string {
+	var ue *upstream.Error
+	if errors.As(err, &ue) && ue.RetryAfter > 0 {
+		return fmt.Sprintf("%v (retry after %v)", err, ue.RetryAfter)
+	}
+	return err.Error()
+}
+
+// upstreamErrorMessage returns the "error" string Finnhub and EODHD put in
+// their error bodies, or "" when body has none.
+func upstreamErrorMessage(body []byte) string {
+	var payload struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(body, &payload) != nil {
+		return ""
+	}
+	return payload.Error
+}
+
+// explainStatus turns a failed Get into the error a keyed JSON API meant:
+// 401 and 403 are a key problem, 402 a used-up quota (a rate limit that
+// resets tomorrow), and the upstream's own "error" text is kept as the
+// reason. Anything else is returned as it is.
+func explainStatus(err error) error {
+	var ue *upstream.Error
+	if !errors.As(err, &ue) || (ue.Kind != upstream.KindHTTP && ue.Kind != upstream.KindRateLimited) {
+		return err
+	}
+	detail := ""
+	if msg := upstreamErrorMessage(ue.Body); msg != "" {
+		detail = ": " + msg
+	}
+	switch ue.Status {
+	case 401, 403:
+		return fmt.Errorf("%w: API key refused%s: %w", errRejected, detail, err)
+	case 402:
+		return fmt.Errorf("%w: quota used up%s: %w", errRateLimited, detail, err)
+	}
+	if detail != "" {
+		return fmt.Errorf("%w%s", err, detail)
+	}
+	return err
+}
+
+// redactedError hides an API key that the HTTP client copied into an error
+// message with the request URL, so it never reaches a report or a log.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
+// redactKey returns err with every occurrence of key (raw or URL-escaped)
+// replaced; errors.Is and errors.As still see the original chain.
+func redactKey(err error, key string) error {
+	if err == nil || key == "" {
+		return err
+	}
+	msg := err.Error()
+	redacted := strings.ReplaceAll(msg, key, "REDACTED")
+	redacted = strings.ReplaceAll(redacted, url.QueryEscape(key), "REDACTED")
+	if redacted == msg {
+		return err
+	}
+	return &redactedError{msg: redacted, err: err}
+}
+
+// endpoint joins a configured base URL, a path and a query.
+func endpoint(base, path string, query url.Values) string {
+	u := strings.TrimRight(base, "/") + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	return u
+}
+
+// firstN returns at most n of articles.
+func firstN(articles []Article, n int) []Article {
+	if len(articles) > n {
+		return articles[:n]
+	}
+	return articles
+}
