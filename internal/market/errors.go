@@ -1,0 +1,59 @@
+package market
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// More errors that callers branch on, next to those in market.go.
+var (
+	// ErrInvalidTicker means the ticker cannot be a symbol on any provider.
+	ErrInvalidTicker = errors.New("invalid ticker")
+	// ErrRateLimited means the provider refused the call because of a quota,
+	// including providers that say so in a 200 body.
+	ErrRateLimited = errors.New("rate limited")
+	// ErrKeyRejected means the provider did not accept the configured key.
+	ErrKeyRejected = errors.New("API key rejected")
+	// ErrMalformed means the provider's answer (or the CSV file) is not the
+	// price data it should be: HTML, garbage, a truncated document.
+	ErrMalformed = errors.New("malformed price data")
+)
+
+// LoadError is returned by Loader.Load when no provider delivered. It
+// unwraps to ErrNoSuchTicker or ErrNoData and keeps every attempt so the
+// job result can show what was tried.
+type LoadError struct {
+	Ticker   string
+	Attempts []Attempt
+	Err      error
+}
+
+// Error lists the attempts after the cause, e.g. "load prices for MSFT: no
+// price data available (yahoo: timeout; stooq: no_key)".
+func (e *LoadError) Error() string {
+	parts := make([]string, len(e.Attempts))
+	for i, a := range e.Attempts {
+		parts[i] = a.Source + ": " + a.Outcome
+	}
+	return fmt.Sprintf("load prices for %s: %v (%s)", e.Ticker, e.Err, strings.Join(parts, "; "))
+}
+
+// Unwrap returns ErrNoSuchTicker, ErrNoData or the context's error.
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// tickerPattern admits the symbol shapes providers use: MSFT, BRK-B,
+// BARC.L, ^GSPC, EURUSD=X. Anything else cannot be a symbol, and refusing it
+// early keeps it out of file paths, URLs and Redis keys.
+var tickerPattern = regexp.MustCompile(`^[A-Z0-9^][A-Z0-9.^=_-]{0,19}$`)
+
+// NormalizeTicker upper-cases and trims a user-supplied ticker and checks
+// its shape; a bad one gives ErrInvalidTicker.
+func NormalizeTicker(ticker string) (string, error) {
+	t := strings.ToUpper(strings.TrimSpace(ticker))
+	if !tickerPattern.MatchString(t) {
+		return "", fmt.Errorf("%w: %q", ErrInvalidTicker, ticker)
+	}
+	return t, nil
+}
