@@ -1,0 +1,109 @@
+package arima
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+// Search limits of SelectOrder, pmdarima's auto_arima defaults.
+const (
+	autoMaxP     = 5
+	autoMaxQ     = 5
+	autoMaxOrder = 5 // p + q
+	autoMaxFits  = 100
+)
+
+// Candidate is one model SelectOrder fitted and its AICc.
+type Candidate struct {
+	Order Order
+	AICc  float64
+}
+
+// Selection is the outcome of SelectOrder.
+type Selection struct {
+	// Best is the chosen model, fitted to the whole series given.
+	Best *Model
+	// Candidates lists every model fitted, in the order they were tried.
+	// Orders whose fit failed are left out.
+	Candidates []Candidate
+}
+
+// SelectOrder chooses an ARIMA order for y the way pmdarima's auto_arima
+// does by default. d comes first, from repeated KPSS tests at the 5% level
+// (at most MaxD differences), because likelihoods of differently
+// differenced series cannot be compared. Then p and q are chosen by
+// minimum AICc with the stepwise search of Hyndman and Khandakar (2008):
+// start from the best of ARIMA(2,d,2), (0,d,0), (1,d,0) and (0,d,1), then
+// move to the first neighbour (p±1 and/or q±1) that lowers the AICc until
+// none does, within p ≤ 5, q ≤ 5, p + q ≤ 5. Unlike pmdarima it does not
+// try a drift term for d = 1: Augur's models carry no trend after
+// differencing. The search fits far fewer models than the 36-model grid
+// and, on price series, ends at the grid's choice or one as good.
+func SelectOrder(ctx context.Context, y []float64) (*Selection, error) {
+	if err := checkFinite(y); err != nil {
+		return nil, err
+	}
+	d := kpssDifferences(y, MaxD)
+	sel := &Selection{}
+	tried := map[Order]bool{}
+	var bestAICc float64
+	// consider fits o unless tried before or too big for the data, and
+	// reports whether it became the best model.
+	consider := func(o Order) (bool, error) {
+		if tried[o] || o.P > autoMaxP || o.Q > autoMaxQ || o.P+o.Q > autoMaxOrder || o.P < 0 || o.Q < 0 ||
+			len(y) < o.MinObservations() || len(tried) >= autoMaxFits {
+			return false, nil
+		}
+		tried[o] = true
+		m, err := Fit(ctx, y, o, nil)
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return false, ctxErr
+			}
+			if errors.Is(err, ErrConstantSeries) {
+				return false, err
+			}
+			// A model that cannot be fitted is simply not a candidate,
+			// as in pmdarima.
+			return false, nil
+		}
+		aicc := m.AICc()
+		if math.IsNaN(aicc) || math.IsInf(aicc, 0) {
+			return false, nil
+		}
+		sel.Candidates = append(sel.Candidates, Candidate{Order: o, AICc: aicc})
+		if sel.Best == nil || aicc < bestAICc {
+			sel.Best, bestAICc = m, aicc
+			return true, nil
+		}
+		return false, nil
+	}
+
+	for _, o := range []Order{{2, d, 2}, {0, d, 0}, {1, d, 0}, {0, d, 1}} {
+		if _, err := consider(o); err != nil {
+			return nil, err
+		}
+	}
+	if sel.Best == nil {
+		return nil, fmt.Errorf("arima: no ARIMA(p,%d,q) model fits %d observations: %w", d, len(y), forecast.ErrNotEnoughData)
+	}
+	for moved := true; moved; {
+		moved = false
+		centre := sel.Best.Order
+		for _, step := range [][2]int{{-1, 0}, {1, 0}, {0, -1}, {0, 1}, {-1, -1}, {1, 1}, {-1, 1}, {1, -1}} {
+			better, err := consider(Order{P: centre.P + step[0], D: d, Q: centre.Q + step[1]})
+			if err != nil {
+				return nil, err
+			}
+			if better {
+				moved = true
+				break
+			}
+		}
+	}
+	return sel, nil
+}
