@@ -12,12 +12,15 @@ import (
 	"strings"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/arima"
 	"github.com/augurhq/augur/internal/forecast/lstm"
 )
 
 // Model names accepted by Run.
 const (
 	NameLSTM             = lstm.Model
+	NameARIMA            = arima.ModelName
+	NameARIMAAuto        = arima.ModelNameAuto
 	NameLinearRegression = forecast.ModelLinearRegression
 	NamePersistence      = forecast.ModelPersistence
 	NameDrift            = forecast.ModelDrift
@@ -40,7 +43,7 @@ type Options struct {
 // Names lists the accepted model names: the original app's models first,
 // then the baselines they must beat.
 func Names() []string {
-	return []string{NameLSTM, NameLinearRegression, NamePersistence, NameDrift}
+	return []string{NameLSTM, NameARIMA, NameARIMAAuto, NameLinearRegression, NamePersistence, NameDrift}
 }
 
 // Known reports whether name is a model.
@@ -79,6 +82,11 @@ func dispatch(ctx context.Context, name string, closes []float64, horizon int, o
 		cfg := lstm.DefaultConfig()
 		cfg.Seed = opts.Seed
 		return lstm.Run(ctx, closes, cfg, horizon, opts.Progress)
+	case NameARIMA, NameARIMAAuto:
+		cfg := arima.DefaultConfig()
+		// The automatic search replaces the original app's fixed (6,1,0).
+		cfg.Auto = name == NameARIMAAuto
+		return arima.Run(ctx, closes, cfg, horizon, opts.Progress)
 	case NameLinearRegression:
 		rep, err = forecast.LinearRegression(ctx, closes, horizon)
 	case NamePersistence:
