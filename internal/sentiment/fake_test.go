@@ -70,13 +70,19 @@ func newFake(t *testing.T, routes map[string]reply) *fakeAPI {
 	return f
 }
 
+// seen returns the requests the fake got, oldest first.
+func (f *fakeAPI) seen() []*http.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]*http.Request(nil), f.requests...)
+}
+
 // lastRequest returns the newest request the fake got.
 func (f *fakeAPI) lastRequest(t *testing.T) *http.Request {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	require.NotEmpty(t, f.requests, "the fake got no request")
-	return f.requests[len(f.requests)-1]
+	requests := f.seen()
+	require.NotEmpty(t, requests, "the fake got no request")
+	return requests[len(requests)-1]
 }
 
 // testHTTP is an upstream config that answers fast and predictably: no
@@ -183,3 +189,5 @@ func titles(articles []Article) []string {
 	return out
 }
 
+// half returns the first half of s: a body cut off mid-stream.
+func half(s string) string { return s[:len(s)/2] }
