@@ -202,6 +202,11 @@ func TestParseFlags(t *testing.T) {
 			args: []string{"-csv=p.csv", "-models=naive"},
 			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon},
 		},
+		{
+			name: "defaults run the original app's three models",
+			args: []string{"--csv", "p.csv"},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon},
+		},
 		{name: "no csv", args: []string{"--models", "naive"}, err: backtest.ErrUsage},
 		{name: "unknown flag", args: []string{"--csv", "p.csv", "--models", "naive", "--fast"}, err: backtest.ErrUsage},
 		{name: "stray argument", args: []string{"--csv", "p.csv", "--models", "naive", "extra"}, err: backtest.ErrUsage},
@@ -224,4 +229,28 @@ func TestParseFlags(t *testing.T) {
 			require.Equal(t, tt.want, got)
 		})
 	}
+}
+
+// ARIMA's first fit is lifted out of its params so it can be compared with
+// statsmodels' coefficients and log-likelihood at a glance.
+func TestRunLiftsARIMAFirstFit(t *testing.T) {
+	var buf bytes.Buffer
+	require.NoError(t, backtest.Run(context.Background(), backtest.Options{CSVPath: sp500File, Models: []string{"arima"}}, &buf))
+	var out struct {
+		Models map[string]struct {
+			FirstFit struct {
+				Coefficients  map[string]float64 `json:"coefficients"`
+				LogLikelihood float64            `json:"log_likelihood"`
+			} `json:"first_fit"`
+			Params map[string]any `json:"params"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &out))
+	fit := out.Models["arima"].FirstFit
+	// statsmodels 0.13.5 on the same training part (reference-figures.md).
+	require.InDelta(t, -1859.099, fit.LogLikelihood, 0.01)
+	require.InDelta(t, -0.02666, fit.Coefficients["ar.L1"], 5e-4)
+	require.InDelta(t, 608.69107, fit.Coefficients["sigma2"], 0.1)
+	require.NotContains(t, out.Models["arima"].Params, "first_fit")
+	require.Contains(t, out.Models["arima"].Params, "order")
 }
