@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -35,23 +34,23 @@ var ErrJobFinished = errors.New("job already finished")
 
 // Job is one prediction or sentiment request and its outcome.
 type Job struct {
-	ID             uuid.UUID       `db:"id"`
-	OwnerID        int64           `db:"owner_id"`
-	Kind           string          `db:"kind"`
-	Ticker         string          `db:"ticker"`
-	Params         json.RawMessage `db:"params"`
-	Status         string          `db:"status"`
-	Queue          string          `db:"queue"`
-	Progress       int             `db:"progress"`
-	ProgressDetail json.RawMessage `db:"progress_detail"`
-	Attempts       int             `db:"attempts"`
-	Error          sql.NullString  `db:"error"`
-	Result         json.RawMessage `db:"result"`
-	IdempotencyKey sql.NullString  `db:"idempotency_key"`
-	RequestHash    []byte          `db:"request_hash"`
-	CreatedAt      time.Time       `db:"created_at"`
-	StartedAt      sql.NullTime    `db:"started_at"`
-	FinishedAt     sql.NullTime    `db:"finished_at"`
+	ID             uuid.UUID      `db:"id"`
+	OwnerID        int64          `db:"owner_id"`
+	Kind           string         `db:"kind"`
+	Ticker         string         `db:"ticker"`
+	Params         JSON           `db:"params"`
+	Status         string         `db:"status"`
+	Queue          string         `db:"queue"`
+	Progress       int            `db:"progress"`
+	ProgressDetail JSON           `db:"progress_detail"`
+	Attempts       int            `db:"attempts"`
+	Error          sql.NullString `db:"error"`
+	Result         JSON           `db:"result"`
+	IdempotencyKey sql.NullString `db:"idempotency_key"`
+	RequestHash    []byte         `db:"request_hash"`
+	CreatedAt      time.Time      `db:"created_at"`
+	StartedAt      sql.NullTime   `db:"started_at"`
+	FinishedAt     sql.NullTime   `db:"finished_at"`
 }
 
 // Final reports whether the job reached a status it never leaves.
@@ -67,7 +66,7 @@ type NewJob struct {
 	OwnerID        int64
 	Kind           string
 	Ticker         string
-	Params         json.RawMessage
+	Params         JSON
 	Queue          string
 	IdempotencyKey string // "" = none
 	RequestHash    []byte
@@ -83,7 +82,7 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 	}
 	params := n.Params
 	if len(params) == 0 {
-		params = json.RawMessage(`{}`)
+		params = JSON(`{}`)
 	}
 	var j Job
 	err = db.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
@@ -172,9 +171,9 @@ func (db *DB) StartJob(ctx context.Context, id uuid.UUID) (*Job, error) {
 // SetProgress records progress on a running job. It returns ErrJobFinished
 // when the job is no longer running (canceled meanwhile, for instance), which
 // tells the worker to stop.
-func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail json.RawMessage) error {
+func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail JSON) error {
 	res, err := db.ExecContext(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
-		WHERE id = $1 AND status = 'running'`, id, percent, nullJSON(detail))
+		WHERE id = $1 AND status = 'running'`, id, percent, detail)
 	if err != nil {
 		return fmt.Errorf("set progress of job %s: %w", id, err)
 	}
@@ -188,14 +187,14 @@ func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail
 // one UPDATE keyed by id. A job that is already final is left untouched and
 // ErrJobFinished is returned, so duplicate deliveries cannot move a finished
 // job backwards or overwrite its result.
-func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result json.RawMessage, errMsg string) error {
+func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result JSON, errMsg string) error {
 	var msg sql.NullString
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
 	}
 	res, err := db.ExecContext(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
 			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END, finished_at = now()
-		WHERE id = $1 AND status IN ('queued', 'running')`, id, status, nullJSON(result), msg)
+		WHERE id = $1 AND status IN ('queued', 'running')`, id, status, result, msg)
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", id, err)
 	}
@@ -260,13 +259,4 @@ func (db *DB) CountJobsByStatus(ctx context.Context) (map[string]int, error) {
 		out[r.Status] = r.N
 	}
 	return out, nil
-}
-
-// nullJSON turns an empty document into SQL NULL, so optional jsonb columns
-// stay NULL instead of failing on an empty string.
-func nullJSON(doc json.RawMessage) any {
-	if len(doc) == 0 {
-		return nil
-	}
-	return []byte(doc)
 }

@@ -1,0 +1,233 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/config"
+	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/sentiment"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/jobs"
+)
+
+func webCommands() []command {
+	return []command{
+		{"serve", "serve the web pages and the JSON API (the default)", serveWeb},
+		{"migrate", "apply pending database migrations [--create-db]", migrate},
+		{"create-user", "create a user and print an API token: --email E --username U [--admin]", createUser},
+		{"demo-user", "development only: make sure a demo user exists and print a fresh token for it", demoUser},
+		{"config", "print every setting with its current value (secrets hidden)", printConfig},
+	}
+}
+
+func jobTimeouts(cfg *config.Config) jobs.Timeouts {
+	return jobs.Timeouts{Prediction: cfg.PredictionTimeout, Sentiment: cfg.SentimentTimeout}
+}
+
+func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
+	cfg, logger := env.cfg, env.logger
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rdb, err := openRedis(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	reg := newRegistry()
+	handler, closeWeb := newWebHandler(cfg, db, rdb, logger, reg)
+	defer closeWeb()
+	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+
+	// No WriteTimeout: job event streams stay open for as long as a job runs.
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	errc := make(chan error, 1)
+	go func() {
+		logger.Info("web listening", "addr", cfg.HTTPAddr, "env", cfg.Env)
+		errc <- srv.ListenAndServe()
+	}()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web server: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down web server", "timeout", cfg.ShutdownTimeout)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shut down web server: %w", err)
+	}
+	return nil
+}
+
+// newWebHandler builds the web server's handler; close releases its asynq
+// connections.
+func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, func()) {
+	client := asynq.NewClientFromRedisClient(rdb)
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	handler := web.New(web.Deps{
+		DB:              db,
+		Redis:           rdb,
+		Enqueuer:        jobs.NewEnqueuer(client, jobTimeouts(cfg)),
+		Inspector:       inspector,
+		Events:          jobs.NewEvents(rdb),
+		Logger:          logger,
+		Registry:        reg,
+		KnownModel:      engine.Known,
+		Presets:         sentiment.PresetNames(),
+		SubmitPerMinute: cfg.SubmitRateLimit,
+	})
+	return handler, func() {
+		client.Close()
+		inspector.Close()
+	}
+}
+
+func migrate(ctx context.Context, env *runtimeEnv, args []string) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *createDB {
+		created, err := store.CreateDatabase(ctx, env.cfg.DatabaseURL)
+		if err != nil {
+			return err
+		}
+		if created {
+			env.logger.Info("database created")
+		}
+	}
+	db, err := openDB(ctx, env.cfg, false)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	version, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	env.logger.Info("database migrated", "version", version)
+	return nil
+}
+
+func createUser(ctx context.Context, env *runtimeEnv, args []string) error {
+	fs := flag.NewFlagSet("create-user", flag.ContinueOnError)
+	email := fs.String("email", "", "email address (required)")
+	username := fs.String("username", "", "username (required)")
+	admin := fs.Bool("admin", false, "give the user the admin role")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !strings.Contains(*email, "@") || strings.TrimSpace(*username) == "" {
+		return errors.New("create-user needs --email with an @ and a non-empty --username")
+	}
+	role := store.RoleUser
+	if *admin {
+		role = store.RoleAdmin
+	}
+	db, err := openDB(ctx, env.cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	user, err := newUser(ctx, db, *email, *username, role)
+	if err != nil {
+		return err
+	}
+	return printToken(ctx, env, db, user, "cli")
+}
+
+// newUser creates an account with a random password: API users need only
+// their token, and browser sign-in sets a password of its own.
+func newUser(ctx context.Context, db *store.DB, email, username, role string) (*store.User, error) {
+	password, err := auth.RandomPassword()
+	if err != nil {
+		return nil, err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return nil, err
+	}
+	return db.CreateUser(ctx, strings.TrimSpace(email), strings.TrimSpace(username), hash, role)
+}
+
+func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.User, name string) error {
+	token, digest, err := auth.NewToken()
+	if err != nil {
+		return err
+	}
+	if err := db.CreateAPIToken(ctx, user.ID, digest, name); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "user %s (%s, %s): API token (shown once, keep it safe):\n%s\n", user.Username, user.Email, user.Role, token)
+	return nil
+}
+
+// demoUsername is the account `make run` creates in development.
+const demoUsername = "demo"
+
+func demoUser(ctx context.Context, env *runtimeEnv, _ []string) error {
+	if env.cfg.Production() {
+		return errors.New("demo-user is for development only")
+	}
+	db, err := openDB(ctx, env.cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	user, err := db.UserByUsername(ctx, demoUsername)
+	if errors.Is(err, store.ErrNotFound) {
+		user, err = newUser(ctx, db, "demo@example.com", demoUsername, store.RoleUser)
+	}
+	if err != nil {
+		return err
+	}
+	return printToken(ctx, env, db, user, "make run")
+}
+
+func printConfig(_ context.Context, env *runtimeEnv, _ []string) error {
+	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "NAME\tVALUE\tDEFAULT")
+	for _, s := range config.Settings() {
+		value, set := os.LookupEnv(s.Name)
+		if !set {
+			value = s.Default
+		}
+		switch {
+		case value == "":
+		case s.Name == "SECRET_KEY" || strings.HasSuffix(s.Name, "_API_KEY"):
+			value = "(set, hidden)"
+		case strings.HasSuffix(s.Name, "_URL"):
+			if u, err := url.Parse(value); err == nil {
+				value = u.Redacted()
+			}
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, value, s.Default)
+	}
+	return w.Flush()
+}

@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/hibiken/asynq"
+	"github.com/hibiken/asynq/x/metrics"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/augurhq/augur/internal/backtest"
+	"github.com/augurhq/augur/internal/config"
+	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/sentiment"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/upstream"
+	"github.com/augurhq/augur/jobs"
+)
+
+func workerCommands() []command {
+	return []command{
+		{"run", "run jobs from the queues (the default)", runWorker},
+		{"backtest", "judge models on a CSV of prices: --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] --json", runBacktest},
+	}
+}
+
+func runWorker(ctx context.Context, env *runtimeEnv, _ []string) error {
+	cfg, logger := env.cfg, env.logger
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rdb, err := openRedis(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+
+	reg := newRegistry()
+	w, err := newWorker(cfg, db, rdb, logger, reg)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	if err := w.server.Start(w.mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	logger.Info("worker running", "concurrency", cfg.WorkerConcurrency, "queues", cfg.WorkerQueues)
+	reconcileCtx, stopReconciler := context.WithCancel(ctx)
+	reconcilerDone := make(chan struct{})
+	go func() {
+		defer close(reconcilerDone)
+		w.reconciler.Run(reconcileCtx)
+	}()
+
+	<-ctx.Done()
+	logger.Info("draining worker", "timeout", cfg.ShutdownTimeout)
+	stopReconciler()
+	<-reconcilerDone
+	// Shutdown stops taking tasks, waits up to ShutdownTimeout for running
+	// ones, and hands the rest back to the queue for another replica.
+	w.server.Shutdown()
+	logger.Info("worker stopped")
+	return nil
+}
+
+// workerParts is a worker's asynq server, its handlers and its reconciler.
+type workerParts struct {
+	server     *asynq.Server
+	mux        *asynq.ServeMux
+	reconciler *jobs.Reconciler
+	close      func()
+}
+
+// newWorker builds everything a worker runs, registering its metrics on reg.
+func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (*workerParts, error) {
+	upstreamMetrics := upstream.NewMetrics(reg)
+	marketCfg, sentimentCfg := cfg.Market, cfg.Sentiment
+	marketCfg.HTTP.Metrics = upstreamMetrics
+	sentimentCfg.HTTP.Metrics = upstreamMetrics
+	prices, err := market.NewLoader(marketCfg, db, rdb, logger)
+	if err != nil {
+		return nil, err
+	}
+	news, err := sentiment.New(sentimentCfg, rdb, logger)
+	if err != nil {
+		return nil, err
+	}
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	client := asynq.NewClientFromRedisClient(rdb)
+	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
+
+	worker := &jobs.Worker{
+		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
+		Logger: logger, Metrics: jobs.NewMetrics(reg),
+	}
+	mux := asynq.NewServeMux()
+	worker.Register(mux)
+	server := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          cfg.WorkerQueues,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Logger:          asynqLogger{logger.With("component", "asynq")},
+		LogLevel:        asynq.WarnLevel,
+		// Handlers keep running through SIGTERM until ShutdownTimeout:
+		// asynq cancels them itself when that runs out.
+		BaseContext: context.Background,
+	})
+	reconciler := &jobs.Reconciler{
+		DB: db, Inspector: inspector, Enqueuer: jobs.NewEnqueuer(client, jobTimeouts(cfg)), Logger: logger,
+		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
+	}
+	return &workerParts{server: server, mux: mux, reconciler: reconciler, close: func() {
+		client.Close()
+		inspector.Close()
+	}}, nil
+}
+
+func runBacktest(ctx context.Context, env *runtimeEnv, args []string) error {
+	opts, err := backtest.ParseFlags(args)
+	if err != nil {
+		return err
+	}
+	return backtest.Run(ctx, opts, env.stdout)
+}
+
+// asynqLogger routes asynq's logs through slog.
+type asynqLogger struct{ l *slog.Logger }
+
+func (a asynqLogger) Debug(args ...any) { a.l.Debug(fmt.Sprint(args...)) }
+func (a asynqLogger) Info(args ...any)  { a.l.Info(fmt.Sprint(args...)) }
+func (a asynqLogger) Warn(args ...any)  { a.l.Warn(fmt.Sprint(args...)) }
+func (a asynqLogger) Error(args ...any) { a.l.Error(fmt.Sprint(args...)) }
+func (a asynqLogger) Fatal(args ...any) {
+	a.l.Error(fmt.Sprint(args...))
+	os.Exit(1)
+}

@@ -1,0 +1,317 @@
+package web
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// predictionRequest is the body of POST /api/v1/predictions.
+type predictionRequest struct {
+	Ticker         string   `json:"ticker"`
+	Models         []string `json:"models"`
+	Horizon        *int     `json:"horizon"`
+	Sentiment      bool     `json:"sentiment"`
+	Preset         string   `json:"preset"`
+	Recommendation string   `json:"recommendation"`
+	Seed           int64    `json:"seed"`
+	Priority       string   `json:"priority"`
+}
+
+// sentimentRequest is the body of POST /api/v1/sentiment.
+type sentimentRequest struct {
+	Ticker      string   `json:"ticker"`
+	Texts       []string `json:"texts"`
+	Preset      string   `json:"preset"`
+	NumArticles int      `json:"num_articles"`
+	Priority    string   `json:"priority"`
+}
+
+// maxIdempotencyKeyLen bounds the Idempotency-Key header.
+const maxIdempotencyKeyLen = 255
+
+func (s *Server) submitPrediction(c *gin.Context) {
+	var req predictionRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ticker, ferr := jobs.NormalizeTicker(req.Ticker)
+	if ferr != nil {
+		s.fail(c, ferr)
+		return
+	}
+	params := jobs.PredictionParams{
+		Models: req.Models, Horizon: forecast.DefaultHorizon, Sentiment: req.Sentiment,
+		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed,
+	}
+	if req.Horizon != nil {
+		params.Horizon = *req.Horizon
+	}
+	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
+		s.fail(c, ferr)
+		return
+	}
+	s.submit(c, store.KindPrediction, ticker, req.Priority, params)
+}
+
+func (s *Server) submitSentiment(c *gin.Context) {
+	var req sentimentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		s.fail(c, err)
+		return
+	}
+	ticker := ""
+	if strings.TrimSpace(req.Ticker) != "" || len(req.Texts) == 0 {
+		t, ferr := jobs.NormalizeTicker(req.Ticker)
+		if ferr != nil {
+			s.fail(c, ferr)
+			return
+		}
+		ticker = t
+	}
+	params := jobs.SentimentParams{Texts: req.Texts, Preset: req.Preset, NumArticles: req.NumArticles}
+	if ferr := params.Normalize(ticker != "", s.presets); ferr != nil {
+		s.fail(c, ferr)
+		return
+	}
+	s.submit(c, store.KindSentiment, ticker, req.Priority, params)
+}
+
+// submit stores the job, then enqueues it, then answers 202. The row is
+// committed first: if Redis is down the job is still accepted, and the
+// reconciler enqueues it later.
+func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params any) {
+	queue, ferr := jobs.QueueFor(priority)
+	if ferr != nil {
+		s.fail(c, ferr)
+		return
+	}
+	key := c.GetHeader("Idempotency-Key")
+	if len(key) > maxIdempotencyKeyLen {
+		s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_header", Field: "Idempotency-Key",
+			Message: fmt.Sprintf("Idempotency-Key must be at most %d characters", maxIdempotencyKeyLen)})
+		return
+	}
+	doc, err := json.Marshal(params)
+	if err != nil {
+		s.fail(c, fmt.Errorf("encode params: %w", err))
+		return
+	}
+	// The hash covers the normalised request, so a replay that differs only
+	// in spacing or defaults is still recognised as the same request.
+	hash := sha256.Sum256([]byte(kind + "\x00" + ticker + "\x00" + queue + "\x00" + string(doc)))
+	job, replayed, err := s.db.CreateJob(c.Request.Context(), store.NewJob{
+		OwnerID: currentUser(c).ID, Kind: kind, Ticker: ticker, Params: store.JSON(doc), Queue: queue,
+		IdempotencyKey: key, RequestHash: hash[:],
+	})
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !replayed {
+		if err := s.enqueuer.Enqueue(c.Request.Context(), job); err != nil {
+			s.logger.WarnContext(c.Request.Context(), "enqueue failed; the reconciler will retry", "job_id", job.ID, "err", err)
+		}
+	} else {
+		c.Header("Idempotent-Replayed", "true")
+	}
+	c.Header("Location", jobPath(job.ID))
+	c.Header("Retry-After", "1")
+	c.JSON(http.StatusAccepted, s.view(job, false))
+}
+
+func jobPath(id uuid.UUID) string { return "/api/v1/jobs/" + id.String() }
+
+// jobView is a job as the API shows it.
+type jobView struct {
+	ID             uuid.UUID         `json:"id"`
+	Kind           string            `json:"kind"`
+	Ticker         string            `json:"ticker,omitempty"`
+	Status         string            `json:"status"`
+	Queue          string            `json:"queue"`
+	Progress       int               `json:"progress"`
+	ProgressDetail json.RawMessage   `json:"progress_detail,omitempty"`
+	Attempts       int               `json:"attempts"`
+	Params         json.RawMessage   `json:"params"`
+	Error          *string           `json:"error,omitempty"`
+	Result         json.RawMessage   `json:"result,omitempty"`
+	CreatedAt      time.Time         `json:"created_at"`
+	StartedAt      *time.Time        `json:"started_at,omitempty"`
+	FinishedAt     *time.Time        `json:"finished_at,omitempty"`
+	Links          map[string]string `json:"links"`
+}
+
+func (s *Server) view(j *store.Job, withResult bool) jobView {
+	v := jobView{
+		ID: j.ID, Kind: j.Kind, Ticker: j.Ticker, Status: j.Status, Queue: j.Queue,
+		Progress: j.Progress, ProgressDetail: json.RawMessage(j.ProgressDetail), Attempts: j.Attempts,
+		Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
+		Links: map[string]string{
+			"self":   jobPath(j.ID),
+			"events": jobPath(j.ID) + "/events",
+		},
+	}
+	if !j.Final() {
+		v.Links["cancel"] = jobPath(j.ID) + "/cancel"
+	}
+	if j.Error.Valid {
+		v.Error = &j.Error.String
+	}
+	if j.StartedAt.Valid {
+		v.StartedAt = &j.StartedAt.Time
+	}
+	if j.FinishedAt.Valid {
+		v.FinishedAt = &j.FinishedAt.Time
+	}
+	if withResult {
+		v.Result = json.RawMessage(j.Result)
+	}
+	return v
+}
+
+func parseJobID(c *gin.Context) (uuid.UUID, error) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		return uuid.Nil, &apiError{Status: http.StatusBadRequest, Code: "invalid_id", Field: "id", Message: "job id must be a UUID"}
+	}
+	return id, nil
+}
+
+func (s *Server) getJob(c *gin.Context) {
+	id, err := parseJobID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	job, err := s.db.Job(c.Request.Context(), id, currentUser(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	if !job.Final() {
+		c.Header("Retry-After", "1")
+	}
+	c.JSON(http.StatusOK, s.view(job, true))
+}
+
+// Listing page sizes.
+const (
+	defaultPageSize = 20
+	maxPageSize     = 100
+)
+
+func (s *Server) listJobs(c *gin.Context) {
+	limit := defaultPageSize
+	if raw := c.Query("limit"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 1 || n > maxPageSize {
+			s.fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "limit",
+				Message: fmt.Sprintf("limit must be a whole number from 1 to %d", maxPageSize)})
+			return
+		}
+		limit = n
+	}
+	var after *store.JobCursor
+	if raw := c.Query("cursor"); raw != "" {
+		cur, err := decodeCursor(raw)
+		if err != nil {
+			s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_cursor", Field: "cursor",
+				Message: "cursor must be a next_cursor value from an earlier page"})
+			return
+		}
+		after = cur
+	}
+	// One row more than asked tells whether there is a next page.
+	list, err := s.db.ListJobs(c.Request.Context(), currentUser(c).ID, after, limit+1)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	views := make([]jobView, 0, limit)
+	for i := range list[:min(limit, len(list))] {
+		views = append(views, s.view(&list[i], false))
+	}
+	out := gin.H{"jobs": views}
+	if len(list) > limit {
+		last := list[limit-1]
+		out["next_cursor"] = encodeCursor(store.JobCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+func encodeCursor(c store.JobCursor) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID.String()))
+}
+
+func decodeCursor(raw string) (*store.JobCursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(raw)
+	if err != nil {
+		return nil, err
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	if !ok {
+		return nil, errors.New("malformed cursor")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return nil, err
+	}
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return nil, err
+	}
+	return &store.JobCursor{CreatedAt: t, ID: u}, nil
+}
+
+// cancelJob ends a live job. The row turns canceled first (the source of
+// truth, so a worker that picks the task up later skips it); then a queued
+// task is deleted from its queue and a running one is told to stop.
+func (s *Server) cancelJob(c *gin.Context) {
+	id, err := parseJobID(c)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	job, previous, err := s.db.CancelJob(c.Request.Context(), id, currentUser(c).ID)
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	switch previous {
+	case store.StatusQueued:
+		if err := s.inspector.DeleteTask(job.Queue, job.ID.String()); err != nil &&
+			!errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			// The task stays queued; the worker will see the row is
+			// canceled and skip it.
+			s.logger.WarnContext(c.Request.Context(), "delete canceled task", "job_id", job.ID, "err", err)
+		}
+	case store.StatusRunning:
+		if err := s.inspector.CancelProcessing(job.ID.String()); err != nil {
+			s.logger.WarnContext(c.Request.Context(), "signal cancel to worker", "job_id", job.ID, "err", err)
+		}
+	}
+	s.publish(c.Request.Context(), job.ID)
+	c.JSON(http.StatusOK, s.view(job, true))
+}
+
+func (s *Server) publish(ctx context.Context, id uuid.UUID) {
+	if err := s.events.Publish(ctx, id); err != nil {
+		s.logger.WarnContext(ctx, "publish job event", "job_id", id, "err", err)
+	}
+}

@@ -1,0 +1,108 @@
+// Package web is Augur's HTTP face: the Gin router, the JSON API, the pages
+// and their middleware. It validates and records work; the worker does it.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/augurhq/augur/docs"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// Deps are what the web server needs.
+type Deps struct {
+	DB        *store.DB
+	Redis     *redis.Client
+	Enqueuer  *jobs.Enqueuer
+	Inspector *asynq.Inspector
+	Events    *jobs.Events
+	Logger    *slog.Logger
+	Registry  prometheus.Registerer
+	// KnownModel reports whether a model name exists.
+	KnownModel func(string) bool
+	// Presets lists the sentiment presets.
+	Presets []string
+	// SubmitPerMinute is how many jobs one user may submit per minute.
+	SubmitPerMinute int
+}
+
+// Server holds the handlers' dependencies.
+type Server struct {
+	db         *store.DB
+	rdb        *redis.Client
+	enqueuer   *jobs.Enqueuer
+	inspector  *asynq.Inspector
+	events     *jobs.Events
+	logger     *slog.Logger
+	limiter    *redis_rate.Limiter
+	submitRate redis_rate.Limit
+	knownModel func(string) bool
+	presets    []string
+	metrics    *httpMetrics
+}
+
+// New returns the HTTP handler of the web server.
+func New(d Deps) http.Handler {
+	// Gin's debug mode only prints the route table; the logs are ours.
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{
+		db:         d.DB,
+		rdb:        d.Redis,
+		enqueuer:   d.Enqueuer,
+		inspector:  d.Inspector,
+		events:     d.Events,
+		logger:     d.Logger,
+		limiter:    redis_rate.NewLimiter(d.Redis),
+		submitRate: redis_rate.PerMinute(d.SubmitPerMinute),
+		knownModel: d.KnownModel,
+		presets:    d.Presets,
+		metrics:    newHTTPMetrics(d.Registry),
+	}
+	r := gin.New()
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recover, s.observe)
+	r.NoRoute(func(c *gin.Context) {
+		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
+	})
+	r.NoMethod(func(c *gin.Context) {
+		abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
+	})
+
+	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	r.GET("/readyz", s.ready)
+	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
+
+	api := r.Group("/api/v1", s.authenticate)
+	api.POST("/predictions", s.rateLimitSubmit, s.submitPrediction)
+	api.POST("/sentiment", s.rateLimitSubmit, s.submitSentiment)
+	api.GET("/jobs", s.listJobs)
+	api.GET("/jobs/:id", s.getJob)
+	api.POST("/jobs/:id/cancel", s.cancelJob)
+	api.GET("/jobs/:id/events", s.jobEvents)
+	return r
+}
+
+// ready answers 200 when PostgreSQL and Redis both answer.
+func (s *Server) ready(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	checks := gin.H{"postgres": "ok", "redis": "ok"}
+	status := http.StatusOK
+	if err := s.db.PingContext(ctx); err != nil {
+		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+	}
+	c.JSON(status, checks)
+}

@@ -1,0 +1,305 @@
+package web_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/apitest"
+	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/jobs"
+)
+
+// harness is a web server on the real PostgreSQL and Redis, with no worker:
+// what these tests check happens before any job runs.
+type harness struct {
+	db        *store.DB
+	inspector *asynq.Inspector
+	api       *apitest.Client
+	url       string
+}
+
+func newHarness(t *testing.T, submitPerMinute int) *harness {
+	t.Helper()
+	db := dbtest.Postgres(t, "web")
+	rdb := dbtest.Redis(t, 1)
+	client := asynq.NewClientFromRedisClient(rdb)
+	inspector := asynq.NewInspectorFromRedisClient(rdb)
+	t.Cleanup(func() { client.Close(); inspector.Close() })
+	handler := web.New(web.Deps{
+		DB: db, Redis: rdb, Inspector: inspector, Events: jobs.NewEvents(rdb),
+		Enqueuer:        jobs.NewEnqueuer(client, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
+		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Registry:        prometheus.NewRegistry(),
+		KnownModel:      engine.Known,
+		Presets:         []string{"hft", "retail"},
+		SubmitPerMinute: submitPerMinute,
+	})
+	srv := httptest.NewServer(handler)
+	t.Cleanup(srv.Close)
+	return &harness{db: db, inspector: inspector, url: srv.URL, api: apitest.New(t, srv.URL, newToken(t, db))}
+}
+
+
+// newToken creates a user and returns an API token for it.
+func newToken(t *testing.T, db *store.DB) string {
+	t.Helper()
+	name := strings.ReplaceAll(t.Name(), "/", "_") + "_" + time.Now().Format("150405.000000")
+	u, err := db.CreateUser(context.Background(), name+"@example.com", name, "x", store.RoleUser)
+	require.NoError(t, err)
+	token, digest, err := auth.NewToken()
+	require.NoError(t, err)
+	require.NoError(t, db.CreateAPIToken(context.Background(), u.ID, digest, "test"))
+	return token
+}
+
+func TestAPINeedsABearerToken(t *testing.T) {
+	h := newHarness(t, 100)
+	for _, header := range []string{"", "Basic Zm9vOmJhcg==", "Bearer", "Bearer aug_unknown"} {
+		req, err := http.NewRequest(http.MethodGet, h.url+"/api/v1/jobs", nil)
+		require.NoError(t, err)
+		if header != "" {
+			req.Header.Set("Authorization", header)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode, header)
+		require.Contains(t, resp.Header.Get("WWW-Authenticate"), "Bearer")
+		require.Contains(t, string(body), `"code":"unauthorized"`)
+	}
+	// The anonymous client checks the same answer against the contract.
+	anon := h.api.As("")
+	require.Equal(t, http.StatusUnauthorized, anon.Do(http.MethodPost, "/api/v1/predictions", `{"ticker":"MSFT"}`).Status)
+}
+
+func TestEveryValidationError(t *testing.T) {
+	h := newHarness(t, 1000)
+	big := `{"ticker":"MSFT","texts":["` + strings.Repeat("a", 70<<10) + `"]}`
+	cases := []struct {
+		name, path, body string
+		status           int
+		code, field      string
+	}{
+		{"malformed json", "/api/v1/predictions", `{"ticker":`, 400, "malformed_json", ""},
+		{"not an object", "/api/v1/predictions", `[1,2]`, 422, "wrong_type", ""},
+		{"empty body", "/api/v1/predictions", ``, 400, "malformed_json", ""},
+		{"trailing data", "/api/v1/predictions", `{"ticker":"MSFT"} {}`, 400, "malformed_json", ""},
+		{"body over 64 KiB", "/api/v1/sentiment", big, 400, "body_too_large", ""},
+		{"unknown field", "/api/v1/predictions", `{"ticker":"MSFT","model":"linreg"}`, 422, "unknown_field", "model"},
+		{"wrong type", "/api/v1/predictions", `{"ticker":"MSFT","horizon":"7"}`, 422, "wrong_type", "horizon"},
+		{"models not a list", "/api/v1/predictions", `{"ticker":"MSFT","models":"linreg"}`, 422, "wrong_type", "models"},
+		{"missing ticker", "/api/v1/predictions", `{"models":["linreg"]}`, 422, "required", "ticker"},
+		{"bad ticker", "/api/v1/predictions", `{"ticker":"MS FT"}`, 422, "invalid_ticker", "ticker"},
+		{"ticker too long", "/api/v1/predictions", `{"ticker":"ABCDEFGHIJKLMNOP"}`, 422, "invalid_ticker", "ticker"},
+		{"ticker with slash", "/api/v1/predictions", `{"ticker":"../etc"}`, 422, "invalid_ticker", "ticker"},
+		{"unknown model", "/api/v1/predictions", `{"ticker":"MSFT","models":["prophet"]}`, 422, "unknown_model", "models"},
+		{"horizon zero", "/api/v1/predictions", `{"ticker":"MSFT","horizon":0}`, 422, "out_of_range", "horizon"},
+		{"horizon too far", "/api/v1/predictions", `{"ticker":"MSFT","horizon":31}`, 422, "out_of_range", "horizon"},
+		{"negative horizon", "/api/v1/predictions", `{"ticker":"MSFT","horizon":-1}`, 422, "out_of_range", "horizon"},
+		{"unknown preset", "/api/v1/predictions", `{"ticker":"MSFT","sentiment":true,"preset":"yolo"}`, 422, "unknown_preset", "preset"},
+		{"unknown recommendation", "/api/v1/predictions", `{"ticker":"MSFT","recommendation":"gut"}`, 422, "unknown_mode", "recommendation"},
+		{"classic without linreg", "/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"],"recommendation":"classic"}`, 422, "needs_linreg", "recommendation"},
+		{"unknown priority", "/api/v1/predictions", `{"ticker":"MSFT","priority":"urgent"}`, 422, "invalid_priority", "priority"},
+		{"sentiment with nothing", "/api/v1/sentiment", `{}`, 422, "required", "ticker"},
+		{"sentiment bad ticker", "/api/v1/sentiment", `{"ticker":"$$$"}`, 422, "invalid_ticker", "ticker"},
+		{"empty text", "/api/v1/sentiment", `{"texts":["ok","  "]}`, 422, "empty", "texts[1]"},
+		{"text too long", "/api/v1/sentiment", `{"texts":["` + strings.Repeat("b", 1001) + `"]}`, 422, "too_long", "texts[0]"},
+		{"too many texts", "/api/v1/sentiment", `{"texts":[` + strings.Repeat(`"x",`, 100) + `"x"]}`, 422, "too_many", "texts"},
+		{"num_articles out of range", "/api/v1/sentiment", `{"ticker":"MSFT","num_articles":1000}`, 422, "out_of_range", "num_articles"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := h.api.Do(http.MethodPost, tc.path, tc.body)
+			require.Equal(t, tc.status, resp.Status, "%s", resp.Body)
+			var body struct {
+				Error struct{ Code, Message, Field string }
+			}
+			resp.Decode(t, &body)
+			require.Equal(t, tc.code, body.Error.Code, "%s", resp.Body)
+			require.Equal(t, tc.field, body.Error.Field)
+			require.NotEmpty(t, body.Error.Message)
+		})
+	}
+
+	var n int
+	require.NoError(t, h.db.GetContext(context.Background(), &n, `SELECT count(*) FROM jobs`))
+	require.Zero(t, n, "no invalid request may create a job")
+}
+
+func TestQueryAndPathValidation(t *testing.T) {
+	h := newHarness(t, 100)
+	cases := []struct {
+		path        string
+		status      int
+		code, field string
+	}{
+		{"/api/v1/jobs?limit=0", 422, "out_of_range", "limit"},
+		{"/api/v1/jobs?limit=101", 422, "out_of_range", "limit"},
+		{"/api/v1/jobs?limit=ten", 422, "out_of_range", "limit"},
+		{"/api/v1/jobs?cursor=%21%21", 400, "invalid_cursor", "cursor"},
+		{"/api/v1/jobs/not-a-uuid", 400, "invalid_id", "id"},
+		{"/api/v1/jobs/6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11", 404, "not_found", ""},
+	}
+	for _, tc := range cases {
+		resp := h.api.Do(http.MethodGet, tc.path, nil)
+		require.Equal(t, tc.status, resp.Status, "%s: %s", tc.path, resp.Body)
+		m := resp.Map(t)["error"].(map[string]any)
+		require.Equal(t, tc.code, m["code"], tc.path)
+		if tc.field != "" {
+			require.Equal(t, tc.field, m["field"], tc.path)
+		}
+	}
+}
+
+func TestSubmitStoresQueuesAndAnswers202(t *testing.T) {
+	h := newHarness(t, 100)
+	resp := h.api.Do(http.MethodPost, "/api/v1/predictions", `{"ticker":"msft","models":["linreg","linreg"]}`)
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	job := resp.Map(t)
+	id := job["id"].(string)
+	require.Equal(t, "/api/v1/jobs/"+id, resp.Header.Get("Location"))
+	require.NotEmpty(t, resp.Header.Get("Retry-After"))
+	require.Equal(t, "queued", job["status"])
+	require.Equal(t, "MSFT", job["ticker"])
+	require.Equal(t, "critical", job["queue"])
+	params := job["params"].(map[string]any)
+	require.Equal(t, []any{"linreg"}, params["models"], "duplicates are dropped")
+	require.EqualValues(t, 7, params["horizon"])
+
+	info, err := h.inspector.GetTaskInfo("critical", id)
+	require.NoError(t, err, "the task id is the job id")
+	require.Equal(t, jobs.TypePrediction, info.Type)
+	require.Equal(t, jobs.MaxRetry, info.MaxRetry)
+	require.Equal(t, asynq.TaskStatePending, info.State)
+
+	got := h.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil)
+	require.Equal(t, http.StatusOK, got.Status)
+	require.Equal(t, id, got.Map(t)["id"])
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	h := newHarness(t, 100)
+	body := `{"ticker":"MSFT","models":["linreg"]}`
+	first := h.api.Do(http.MethodPost, "/api/v1/predictions", body, "Idempotency-Key", "order-1")
+	require.Equal(t, http.StatusAccepted, first.Status)
+	id := first.Map(t)["id"]
+
+	// Same key, same request (spelled differently): the first answer again.
+	again := h.api.Do(http.MethodPost, "/api/v1/predictions", `{ "models": ["linreg"], "ticker": "msft" }`, "Idempotency-Key", "order-1")
+	require.Equal(t, http.StatusAccepted, again.Status)
+	require.Equal(t, id, again.Map(t)["id"])
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	require.Equal(t, first.Header.Get("Location"), again.Header.Get("Location"))
+
+	// Same key, another request: refused, naming the header.
+	changed := h.api.Do(http.MethodPost, "/api/v1/predictions", `{"ticker":"AAPL","models":["linreg"]}`, "Idempotency-Key", "order-1")
+	require.Equal(t, http.StatusUnprocessableEntity, changed.Status)
+	require.Equal(t, "Idempotency-Key", changed.Map(t)["error"].(map[string]any)["field"])
+
+	// Another user may use the same key for their own request.
+	other := h.api.As(newToken(t, h.db))
+	theirs := other.Do(http.MethodPost, "/api/v1/predictions", body, "Idempotency-Key", "order-1")
+	require.Equal(t, http.StatusAccepted, theirs.Status)
+	require.NotEqual(t, id, theirs.Map(t)["id"])
+
+	var n int
+	require.NoError(t, h.db.GetContext(context.Background(), &n, `SELECT count(*) FROM jobs WHERE idempotency_key = 'order-1'`))
+	require.Equal(t, 2, n)
+}
+
+func TestJobsAreVisibleOnlyToTheirOwner(t *testing.T) {
+	h := newHarness(t, 100)
+	mine := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["great quarter"]}`)
+	require.Equal(t, http.StatusAccepted, mine.Status)
+	id := mine.Map(t)["id"].(string)
+
+	other := h.api.As(newToken(t, h.db))
+	for _, r := range []struct{ method, path string }{
+		{http.MethodGet, "/api/v1/jobs/" + id},
+		{http.MethodPost, "/api/v1/jobs/" + id + "/cancel"},
+		{http.MethodGet, "/api/v1/jobs/" + id + "/events"},
+	} {
+		resp := other.Do(r.method, r.path, nil)
+		require.Equal(t, http.StatusNotFound, resp.Status, r.path)
+	}
+	list := other.Do(http.MethodGet, "/api/v1/jobs", nil)
+	require.Empty(t, list.Map(t)["jobs"])
+}
+
+func TestListIsNewestFirstWithCursor(t *testing.T) {
+	h := newHarness(t, 100)
+	api := h.api.As(newToken(t, h.db))
+	var ids []string
+	for i := 0; i < 5; i++ {
+		resp := api.Do(http.MethodPost, "/api/v1/sentiment", map[string]any{"texts": []string{"text " + string(rune('a'+i))}})
+		require.Equal(t, http.StatusAccepted, resp.Status)
+		ids = append(ids, resp.Map(t)["id"].(string))
+	}
+	var seen []string
+	path := "/api/v1/jobs?limit=2"
+	for pages := 0; ; pages++ {
+		require.Less(t, pages, 5)
+		page := api.Do(http.MethodGet, path, nil).Map(t)
+		for _, j := range page["jobs"].([]any) {
+			seen = append(seen, j.(map[string]any)["id"].(string))
+		}
+		next, ok := page["next_cursor"].(string)
+		if !ok {
+			break
+		}
+		path = "/api/v1/jobs?limit=2&cursor=" + next
+	}
+	require.Equal(t, []string{ids[4], ids[3], ids[2], ids[1], ids[0]}, seen)
+}
+
+func TestSubmitRateLimit(t *testing.T) {
+	h := newHarness(t, 2)
+	api := h.api.As(newToken(t, h.db))
+	for i := 0; i < 2; i++ {
+		require.Equal(t, http.StatusAccepted, api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["ok"]}`).Status)
+	}
+	resp := api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["ok"]}`)
+	require.Equal(t, http.StatusTooManyRequests, resp.Status)
+	require.NotEmpty(t, resp.Header.Get("Retry-After"))
+	require.Equal(t, "rate_limited", resp.Map(t)["error"].(map[string]any)["code"])
+}
+
+func TestCancelQueuedJobRemovesItsTask(t *testing.T) {
+	h := newHarness(t, 100)
+	resp := h.api.Do(http.MethodPost, "/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
+	id := resp.Map(t)["id"].(string)
+	_, err := h.inspector.GetTaskInfo("critical", id)
+	require.NoError(t, err)
+
+	canceled := h.api.Do(http.MethodPost, "/api/v1/jobs/"+id+"/cancel", nil)
+	require.Equal(t, http.StatusOK, canceled.Status, "%s", canceled.Body)
+	require.Equal(t, "canceled", canceled.Map(t)["status"])
+	_, err = h.inspector.GetTaskInfo("critical", id)
+	require.ErrorIs(t, err, asynq.ErrTaskNotFound)
+
+	again := h.api.Do(http.MethodPost, "/api/v1/jobs/"+id+"/cancel", nil)
+	require.Equal(t, http.StatusConflict, again.Status)
+}
+
+// testWriter sends the server's logs to the test's output.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

@@ -1,0 +1,161 @@
+package jobs
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+// FieldError is a validation failure of one request field. The HTTP layer
+// turns it into a 422 naming the field.
+type FieldError struct {
+	Field   string
+	Code    string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+func invalid(field, code, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+var tickerPattern = regexp.MustCompile(`^[A-Z0-9.^=-]{1,15}$`)
+
+// NormalizeTicker upper-cases and checks a ticker symbol.
+func NormalizeTicker(raw string) (string, *FieldError) {
+	t := strings.ToUpper(strings.TrimSpace(raw))
+	if t == "" {
+		return "", invalid("ticker", "required", "ticker is required")
+	}
+	if !tickerPattern.MatchString(t) {
+		return "", invalid("ticker", "invalid_ticker",
+			"ticker must be 1 to 15 characters of A-Z, 0-9, '.', '^', '=' or '-'")
+	}
+	return t, nil
+}
+
+// Priorities a submission may ask for, mapped to queues.
+var priorityQueues = map[string]string{
+	"interactive": QueueCritical,
+	"normal":      QueueDefault,
+	"batch":       QueueLow,
+}
+
+// QueueFor maps a request's priority ("" = interactive) to its queue.
+func QueueFor(priority string) (string, *FieldError) {
+	if priority == "" {
+		return QueueCritical, nil
+	}
+	q, ok := priorityQueues[priority]
+	if !ok {
+		return "", invalid("priority", "invalid_priority", "priority must be interactive, normal or batch")
+	}
+	return q, nil
+}
+
+// DefaultModels run when a prediction request names none: the original
+// app's three.
+var DefaultModels = []string{"linreg", "arima", "lstm"}
+
+// PredictionParams are the stored parameters of a prediction job.
+type PredictionParams struct {
+	Models    []string `json:"models"`
+	Horizon   int      `json:"horizon"`
+	Sentiment bool     `json:"sentiment"`
+	// Preset selects a sentiment preset when Sentiment is set ("" = default chain).
+	Preset string `json:"preset,omitempty"`
+	// Recommendation is the recommendation mode: evidence (default) or classic.
+	Recommendation string `json:"recommendation"`
+	Seed           int64  `json:"seed"`
+}
+
+// Normalize fills the default models and recommendation mode and validates
+// the parameters. known reports
+// whether a model name exists; presets lists the sentiment presets.
+func (p *PredictionParams) Normalize(known func(string) bool, presets []string) *FieldError {
+	if len(p.Models) == 0 {
+		p.Models = slices.Clone(DefaultModels)
+	}
+	seen := map[string]bool{}
+	models := p.Models[:0]
+	for _, m := range p.Models {
+		m = strings.ToLower(strings.TrimSpace(m))
+		if !known(m) {
+			return invalid("models", "unknown_model", "unknown model %q", m)
+		}
+		if !seen[m] {
+			seen[m] = true
+			models = append(models, m)
+		}
+	}
+	p.Models = models
+	// Zero is a value here, not "unset": the HTTP layer fills the default
+	// before, so an explicit 0 is an error like any other out-of-range value.
+	if p.Horizon < 1 || p.Horizon > forecast.MaxHorizon {
+		return invalid("horizon", "out_of_range", "horizon must be between 1 and %d", forecast.MaxHorizon)
+	}
+	if p.Preset != "" && !slices.Contains(presets, p.Preset) {
+		return invalid("preset", "unknown_preset", "preset must be one of %s", strings.Join(presets, ", "))
+	}
+	switch p.Recommendation {
+	case "":
+		p.Recommendation = "evidence"
+	case "evidence":
+	case "classic":
+		// The original app's rule compares today's close with the linear
+		// regression's forecast, so it cannot work without that model.
+		if !seen["linreg"] {
+			return invalid("recommendation", "needs_linreg", "the classic recommendation needs the linreg model")
+		}
+	default:
+		return invalid("recommendation", "unknown_mode", "recommendation must be evidence or classic")
+	}
+	return nil
+}
+
+// Limits on custom sentiment texts.
+const (
+	MaxTexts       = 100
+	MaxTextRunes   = 1000
+	MaxNumArticles = 100
+)
+
+// SentimentParams are the stored parameters of a sentiment job: either the
+// user's own texts, or a ticker's news through the source chain.
+type SentimentParams struct {
+	Texts       []string `json:"texts,omitempty"`
+	Preset      string   `json:"preset,omitempty"`
+	NumArticles int      `json:"num_articles,omitempty"`
+}
+
+// Normalize validates the parameters; hasTicker says whether the request
+// named a ticker.
+func (p *SentimentParams) Normalize(hasTicker bool, presets []string) *FieldError {
+	if len(p.Texts) == 0 && !hasTicker {
+		return invalid("ticker", "required", "give a ticker or texts")
+	}
+	if len(p.Texts) > MaxTexts {
+		return invalid("texts", "too_many", "at most %d texts", MaxTexts)
+	}
+	for i, t := range p.Texts {
+		field := fmt.Sprintf("texts[%d]", i)
+		if strings.TrimSpace(t) == "" {
+			return invalid(field, "empty", "text must not be empty")
+		}
+		if utf8.RuneCountInString(t) > MaxTextRunes {
+			return invalid(field, "too_long", "text must be at most %d characters", MaxTextRunes)
+		}
+	}
+	if p.Preset != "" && !slices.Contains(presets, p.Preset) {
+		return invalid("preset", "unknown_preset", "preset must be one of %s", strings.Join(presets, ", "))
+	}
+	if p.NumArticles < 0 || p.NumArticles > MaxNumArticles {
+		return invalid("num_articles", "out_of_range", "num_articles must be between 1 and %d", MaxNumArticles)
+	}
+	return nil
+}

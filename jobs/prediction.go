@@ -1,0 +1,221 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/sentiment"
+	"github.com/augurhq/augur/internal/store"
+)
+
+// PriceInfo says where a job's prices came from.
+type PriceInfo struct {
+	*market.Series
+	Bars int `json:"bars"`
+}
+
+// ChartSeries is the tail of the price history that a chart needs: test
+// point i of a model sits at Dates[Index-Offset].
+type ChartSeries struct {
+	Offset int       `json:"offset"`
+	Dates  []string  `json:"dates"`
+	Closes []float64 `json:"closes"`
+}
+
+// PredictionResult is the result document of a prediction job.
+type PredictionResult struct {
+	Ticker        string                      `json:"ticker"`
+	Prices        PriceInfo                   `json:"prices"`
+	LastClose     float64                     `json:"last_close"`
+	LastDate      string                      `json:"last_date"`
+	Horizon       int                         `json:"horizon"`
+	ForecastDates []string                    `json:"forecast_dates"`
+	Models        map[string]*forecast.Report `json:"models"`
+	ModelErrors   map[string]string           `json:"model_errors,omitempty"`
+	// Baseline names the persistence model that runs beside every request.
+	Baseline            string                   `json:"baseline"`
+	Sentiment           *sentiment.Report        `json:"sentiment,omitempty"`
+	SentimentError      string                   `json:"sentiment_error,omitempty"`
+	Recommendation      *forecast.Recommendation `json:"recommendation,omitempty"`
+	RecommendationError string                   `json:"recommendation_error,omitempty"`
+	Series              ChartSeries              `json:"series"`
+}
+
+// baselineModel runs beside every request, so each model can be judged
+// against "tomorrow = today".
+const baselineModel = "naive"
+
+// modelWeight is each model's rough share of a job's wall time, so progress
+// moves evenly.
+func modelWeight(name string) float64 {
+	switch name {
+	case "lstm":
+		return 60
+	case "arima_auto":
+		return 30
+	case "arima":
+		return 20
+	}
+	return 1
+}
+
+func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progressReporter) (any, error) {
+	var params PredictionParams
+	if err := json.Unmarshal(job.Params, &params); err != nil {
+		return nil, permanent(fmt.Errorf("decode job parameters: %w", err))
+	}
+	models := params.Models
+	if !slices.Contains(models, baselineModel) {
+		models = append(models, baselineModel)
+	}
+
+	progress.report(ctx, 1, ProgressDetail{Stage: "prices", Message: "Loading price history for " + job.Ticker})
+	series, err := w.Prices.Load(ctx, job.Ticker)
+	if err != nil {
+		if errors.Is(err, market.ErrNoSuchTicker) || errors.Is(err, market.ErrNoData) {
+			return nil, permanent(fmt.Errorf("no price data for %s: %w", job.Ticker, err))
+		}
+		return nil, fmt.Errorf("load prices for %s: %w", job.Ticker, err)
+	}
+	closes := series.Closes()
+	last := series.Bars[len(series.Bars)-1]
+	res := &PredictionResult{
+		Ticker:        job.Ticker,
+		Prices:        PriceInfo{Series: series, Bars: len(series.Bars)},
+		LastClose:     last.Close,
+		LastDate:      last.Date.Format(time.DateOnly),
+		Horizon:       params.Horizon,
+		ForecastDates: nextTradingDays(last.Date, params.Horizon),
+		Models:        map[string]*forecast.Report{},
+		Baseline:      baselineModel,
+	}
+
+	var polarity *float64
+	if params.Sentiment {
+		progress.report(ctx, 3, ProgressDetail{Stage: "sentiment", Message: "Reading the news for " + job.Ticker})
+		report, err := w.Sentiment.Analyze(ctx, sentiment.Request{Ticker: job.Ticker, Preset: params.Preset})
+		switch {
+		case err == nil:
+			res.Sentiment, polarity = report, &report.Polarity
+		case ctx.Err() != nil:
+			return nil, ctx.Err()
+		default:
+			// The forecast stands without the news; say why it is missing.
+			res.Sentiment, res.SentimentError = report, err.Error()
+		}
+	}
+
+	var totalWeight float64
+	for _, m := range models {
+		totalWeight += modelWeight(m)
+	}
+	const before, span = 5.0, 93.0
+	done := 0.0
+	for _, name := range models {
+		share := modelWeight(name) / totalWeight
+		base := before + span*done/totalWeight
+		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
+		report, err := engine.Run(ctx, name, closes, engine.Options{
+			Horizon: params.Horizon,
+			Seed:    params.Seed,
+			Progress: func(p forecast.Progress) {
+				pct := base
+				if p.Total > 0 {
+					pct += span * share * float64(p.Step) / float64(p.Total)
+				}
+				progress.report(ctx, int(pct), ProgressDetail{
+					Stage: name, Step: p.Step, Total: p.Total, Loss: p.Loss,
+					Message: fmt.Sprintf("%s %d/%d", name, p.Step, p.Total),
+				})
+			},
+		})
+		done += modelWeight(name)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if err != nil {
+			if res.ModelErrors == nil {
+				res.ModelErrors = map[string]string{}
+			}
+			res.ModelErrors[name] = err.Error()
+			continue
+		}
+		res.Models[name] = report
+	}
+	ran := 0
+	for _, name := range params.Models {
+		if res.Models[name] != nil {
+			ran++
+		}
+	}
+	if ran == 0 {
+		return res, permanent(fmt.Errorf("no model could run on %d days of %s: %s", len(closes), job.Ticker, joinErrors(res.ModelErrors)))
+	}
+
+	reports := make([]*forecast.Report, 0, len(res.Models))
+	for _, name := range models {
+		if r := res.Models[name]; r != nil {
+			reports = append(reports, r)
+		}
+	}
+	// A recommendation that cannot be made (its model failed) leaves the
+	// forecasts standing, with the reason in the result.
+	if rec, err := forecast.Recommend(last.Close, reports, polarity, params.Recommendation); err != nil {
+		res.RecommendationError = err.Error()
+	} else {
+		res.Recommendation = &rec
+	}
+	res.Series = chartSeries(series, res.Models)
+	return res, nil
+}
+
+// chartSeries keeps the part of the history from a little before the first
+// test point to the end.
+func chartSeries(s *market.Series, reports map[string]*forecast.Report) ChartSeries {
+	const lead = 30
+	first := len(s.Bars)
+	for _, r := range reports {
+		if len(r.Test) > 0 && r.Test[0].Index < first {
+			first = r.Test[0].Index
+		}
+	}
+	offset := max(0, min(first, len(s.Bars)-lead)-lead)
+	out := ChartSeries{Offset: offset}
+	for _, b := range s.Bars[offset:] {
+		out.Dates = append(out.Dates, b.Date.Format(time.DateOnly))
+		out.Closes = append(out.Closes, b.Close)
+	}
+	return out
+}
+
+// nextTradingDays returns the n weekdays after last. Exchange holidays are
+// not known here, so a forecast date may fall on one.
+func nextTradingDays(last time.Time, n int) []string {
+	out := make([]string, 0, n)
+	d := last
+	for len(out) < n {
+		d = d.AddDate(0, 0, 1)
+		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+			continue
+		}
+		out = append(out, d.Format(time.DateOnly))
+	}
+	return out
+}
+
+func joinErrors(errs map[string]string) string {
+	parts := make([]string, 0, len(errs))
+	for name, msg := range errs {
+		parts = append(parts, name+": "+msg)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "; ")
+}

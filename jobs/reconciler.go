@@ -1,0 +1,107 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/augurhq/augur/internal/store"
+)
+
+// reconcileLockKey is the PostgreSQL advisory lock that lets one worker
+// replica at a time reconcile ("augr" in ASCII).
+const reconcileLockKey int64 = 0x61756772
+
+// Reconciler finds jobs that PostgreSQL says are live but that asynq does
+// not know (Redis was down at submit, or lost its data) and enqueues them
+// again. The task id is the job id, so a job that is in fact queued is
+// never enqueued twice.
+type Reconciler struct {
+	DB        *store.DB
+	Inspector *asynq.Inspector
+	Enqueuer  *Enqueuer
+	Logger    *slog.Logger
+	// Interval between passes.
+	Interval time.Duration
+	// Grace leaves young jobs alone: the web server enqueues right after
+	// its commit, and needs no help unless that failed.
+	Grace time.Duration
+	// Batch is the most jobs one pass looks at.
+	Batch int
+}
+
+// Run reconciles every Interval until ctx ends.
+func (r *Reconciler) Run(ctx context.Context) {
+	t := time.NewTicker(r.Interval)
+	defer t.Stop()
+	for {
+		if n, err := r.ReconcileOnce(ctx); err != nil && ctx.Err() == nil {
+			r.Logger.ErrorContext(ctx, "reconcile jobs", "err", err)
+		} else if n > 0 {
+			r.Logger.InfoContext(ctx, "re-enqueued jobs missing from the queue", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// ReconcileOnce makes one pass and returns how many jobs it re-enqueued or
+// closed. It does nothing when another replica holds the lock.
+func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
+	conn, err := r.DB.Connx(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reconciler connection: %w", err)
+	}
+	defer conn.Close()
+	var locked bool
+	if err := conn.GetContext(ctx, &locked, `SELECT pg_try_advisory_lock($1)`, reconcileLockKey); err != nil {
+		return 0, fmt.Errorf("take reconciler lock: %w", err)
+	}
+	if !locked {
+		return 0, nil
+	}
+	defer func() {
+		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, reconcileLockKey); err != nil {
+			r.Logger.WarnContext(ctx, "release reconciler lock", "err", err)
+		}
+	}()
+
+	jobs, err := r.DB.LiveJobs(ctx, time.Now().Add(-r.Grace), r.Batch)
+	if err != nil {
+		return 0, err
+	}
+	fixed := 0
+	for i := range jobs {
+		job := &jobs[i]
+		info, err := r.Inspector.GetTaskInfo(job.Queue, job.ID.String())
+		switch {
+		case err == nil && info.State == asynq.TaskStateArchived:
+			// asynq gave up on the task but the job row was never closed
+			// (the database was unreachable when it failed): close it now.
+			msg := "gave up after retries: " + info.LastErr
+			if err := r.DB.FinishJob(ctx, job.ID, store.StatusFailed, nil, msg); err != nil && !errors.Is(err, store.ErrJobFinished) {
+				return fixed, err
+			}
+			fixed++
+		case err == nil:
+			// Queued, active, scheduled or retrying: asynq has it.
+		case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
+			if err := r.Enqueuer.Enqueue(ctx, job); err != nil {
+				return fixed, err
+			}
+			fixed++
+		default:
+			return fixed, fmt.Errorf("look up task of job %s: %w", job.ID, err)
+		}
+	}
+	return fixed, nil
+}

@@ -1,0 +1,111 @@
+// Package jobs defines Augur's background work: asynq task types and
+// payloads, the request parameters they carry, the enqueuer, the handlers
+// the worker runs, and the reconciler that keeps Redis in step with
+// PostgreSQL (the source of truth for every job).
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/hibiken/asynq"
+
+	"github.com/augurhq/augur/internal/store"
+)
+
+// Task type names.
+const (
+	TypePrediction = "prediction:run"
+	TypeSentiment  = "sentiment:run"
+)
+
+// Queue names. Interactive submissions go to QueueCritical.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+	QueueLow      = "low"
+)
+
+// QueueWeights are the asynq queue priorities: critical work is picked six
+// times as often as low-priority work, without starving it.
+func QueueWeights() map[string]int {
+	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+}
+
+// MaxRetry is how often a failed task is retried before its job fails.
+const MaxRetry = 3
+
+// Payload is the body of every task: only the job id, because the job row
+// in PostgreSQL holds the parameters and is the source of truth.
+type Payload struct {
+	JobID uuid.UUID `json:"job_id"`
+}
+
+// TaskType returns the task type for a job kind.
+func TaskType(kind string) (string, error) {
+	switch kind {
+	case store.KindPrediction:
+		return TypePrediction, nil
+	case store.KindSentiment:
+		return TypeSentiment, nil
+	}
+	return "", fmt.Errorf("unknown job kind %q", kind)
+}
+
+// Timeouts bound how long one attempt of each kind may run.
+type Timeouts struct {
+	Prediction time.Duration
+	Sentiment  time.Duration
+}
+
+// NewTask builds the asynq task for a job. The task id is the job id, so
+// enqueueing the same job twice is harmless: asynq refuses the duplicate.
+func NewTask(job *store.Job, timeouts Timeouts) (*asynq.Task, error) {
+	typ, err := TaskType(job.Kind)
+	if err != nil {
+		return nil, err
+	}
+	payload, err := json.Marshal(Payload{JobID: job.ID})
+	if err != nil {
+		return nil, fmt.Errorf("encode payload: %w", err)
+	}
+	timeout := timeouts.Prediction
+	if job.Kind == store.KindSentiment {
+		timeout = timeouts.Sentiment
+	}
+	return asynq.NewTask(typ, payload,
+		asynq.TaskID(job.ID.String()),
+		asynq.Queue(job.Queue),
+		asynq.Timeout(timeout),
+		asynq.MaxRetry(MaxRetry),
+	), nil
+}
+
+// Enqueuer puts jobs on the asynq queues.
+type Enqueuer struct {
+	client   *asynq.Client
+	timeouts Timeouts
+}
+
+// NewEnqueuer wraps an asynq client.
+func NewEnqueuer(client *asynq.Client, timeouts Timeouts) *Enqueuer {
+	return &Enqueuer{client: client, timeouts: timeouts}
+}
+
+// Enqueue puts the job's task on its queue. A task that is already there
+// (same id) counts as success.
+func (e *Enqueuer) Enqueue(ctx context.Context, job *store.Job) error {
+	task, err := NewTask(job, e.timeouts)
+	if err != nil {
+		return err
+	}
+	_, err = e.client.EnqueueContext(ctx, task)
+	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
+		return fmt.Errorf("enqueue job %s: %w", job.ID, err)
+	}
+	return nil
+}
