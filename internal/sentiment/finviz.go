@@ -82,9 +82,11 @@ func parseFinviz(body []byte, page *url.URL, now time.Time) ([]Article, error) {
 			return
 		}
 		article := Article{
-			Title:     title,
-			Source:    "finviz",
-			Published: published,
+			Title:  title,
+			Source: "finviz",
+			// UTC like every other source, so that a report reads the same
+			// whether it came from the cache or not.
+			Published: published.UTC(),
 			Score:     scoreText(title),
 		}
 		if href, ok := link.Attr("href"); ok {
