@@ -67,6 +67,9 @@ func tidy(bars []Bar, since time.Time) []Bar {
 		}
 		out = append(out, b)
 	}
+	if len(out) == 0 {
+		return []Bar{} // empty but not nil: "no bars" is an answer, not a failure
+	}
 	return slices.Clip(out)
 }
 
