@@ -15,9 +15,9 @@ import (
 // differences of the loss, in float64.
 func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	cases := []struct {
-		name                          string
+		name                         string
 		layers, units, window, batch int
-		dropout                       float64
+		dropout                      float64
 	}{
 		{"4 layers with dropout", 4, 3, 4, 2, 0.25},
 		{"4 layers without dropout", 4, 3, 4, 2, 0},

@@ -42,13 +42,13 @@ func (g gemmFunc[F]) abt(m, n, k int, a []F, lda int, b []F, ldb int, beta F, c 
 	g(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
-// transpose writes the rows×cols matrix src (row stride srcStride) to dst as
-// a cols×rows matrix with row stride rows.
-func transpose[F floating](dst, src []F, rows, cols, srcStride int) {
+// transpose writes the rows×cols matrix src (row stride srcStride) to dst
+// as a cols×rows matrix with row stride dstStride.
+func transpose[F floating](dst []F, dstStride int, src []F, rows, cols, srcStride int) {
 	for r := 0; r < rows; r++ {
 		row := src[r*srcStride : r*srcStride+cols]
 		for c, v := range row {
-			dst[c*rows+r] = v
+			dst[c*dstStride+r] = v
 		}
 	}
 }
@@ -130,6 +130,7 @@ type network[F floating] struct {
 	// the transpose lets that product use the same fast a·bᵀ form.
 	kernelT [][]F
 	gemm    gemmFunc[F]
+	act     activations[F]
 }
 
 // newNetwork initialises the parameters the way Keras does: Glorot-uniform
@@ -142,6 +143,7 @@ func newNetwork[F floating](a architecture, rng *rand.Rand) *network[F] {
 		params:  make([]F, a.parameterCount()),
 		kernelT: make([][]F, a.layers),
 		gemm:    gemmFor[F](),
+		act:     activationsFor[F](),
 	}
 	n.p = split(a, n.params)
 	h, g := a.units, a.gates()
@@ -205,18 +207,7 @@ func orthogonal(rng *rand.Rand, n int) *mat.Dense {
 // syncTransposed refreshes the transposed kernels after the parameters change.
 func (n *network[F]) syncTransposed() {
 	for l, kernel := range n.p.kernel {
-		transpose(n.kernelT[l], kernel, n.arch.gates(), n.arch.kernelCols(l), n.arch.kernelCols(l))
+		g, cols := n.arch.gates(), n.arch.kernelCols(l)
+		transpose(n.kernelT[l], g, kernel, g, cols, cols)
 	}
-}
-
-// sigmoid is the logistic function.
-func sigmoid(x float64) float64 {
-	return 1 / (1 + math.Exp(-x))
-}
-
-// tanh is the hyperbolic tangent through a single exponential, which is
-// several times cheaper than math.Tanh and exact to a few ulps in absolute
-// terms, all the network needs.
-func tanh(x float64) float64 {
-	return 1 - 2/(math.Exp(2*x)+1)
 }

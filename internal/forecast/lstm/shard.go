@@ -6,8 +6,7 @@ import "math/rand/v2"
 // Matrices are row-major and time-major: row t·n+b is step t of sample b.
 type layerState[F floating] struct {
 	// inputs holds [xₜ hₜ₋₁] for every step (kernelCols wide), so one product
-	// with the combined kernel gives all four gates of a step, and the
-	// kernel's gradient is a single product over all steps.
+	// with the combined kernel gives all four gates of a step.
 	inputs []F
 	// gates holds the pre-activations while a step is computed, then the
 	// activations i, f, g, o.
@@ -39,9 +38,7 @@ type shard[F floating] struct {
 	masks   *rand.Rand
 
 	// Backward scratch, shared by the layers in turn.
-	dGates  []F // T·n × gates
-	dGatesT []F // gates × T·n
-	inputsT []F // kernelCols × T·n
+	dGates []F // T·n × gates
 	// dInputs holds d[xₜ hₜ₋₁] for every step: the x part flows to the layer
 	// below, the h part to the previous step.
 	dInputs []F
@@ -49,16 +46,16 @@ type shard[F floating] struct {
 	// from the layer above (or the dense head).
 	dOutputs []F
 	dCell    []F // n × units: dc flowing from step t+1 to step t
-
-	grad  []F
-	grads tensors[F]
+	dh       []F // units: the total gradient at one hidden state
+	// dDenseW and dDenseB are this shard's share of the dense head's gradient.
+	dDenseW []F
+	dDenseB F
 }
 
 func newShard[F floating](net *network[F], capacity int, dropout float64, masks *rand.Rand) *shard[F] {
 	a := net.arch
 	steps, h, g := a.window, a.units, a.gates()
 	rows := steps * capacity
-	widest := a.kernelCols(a.layers - 1)
 	s := &shard[F]{
 		net:      net,
 		capacity: capacity,
@@ -69,12 +66,11 @@ func newShard[F floating](net *network[F], capacity int, dropout float64, masks 
 		dropout:  dropout,
 		masks:    masks,
 		dGates:   make([]F, rows*g),
-		dGatesT:  make([]F, rows*g),
-		inputsT:  make([]F, rows*widest),
-		dInputs:  make([]F, rows*widest),
+		dInputs:  make([]F, rows*a.kernelCols(a.layers-1)),
 		dOutputs: make([]F, rows*h),
 		dCell:    make([]F, capacity*h),
-		grad:     make([]F, a.parameterCount()),
+		dh:       make([]F, h),
+		dDenseW:  make([]F, h),
 	}
 	for l := range s.layers {
 		s.layers[l] = layerState[F]{
@@ -85,7 +81,6 @@ func newShard[F floating](net *network[F], capacity int, dropout float64, masks 
 			mask:     make([]F, rows*h),
 		}
 	}
-	s.grads = split(a, s.grad)
 	return s
 }
 
@@ -169,48 +164,49 @@ func (s *shard[F]) forward(training bool) {
 
 			for b := 0; b < n; b++ {
 				row := t*n + b
-				zb := z[b*g : (b+1)*g]
+				gb := z[b*g : (b+1)*g]
+				net.act.gates(gb, h)
+				i, f, cand, o := gb[:h], gb[h:2*h], gb[2*h:3*h], gb[3*h:]
 				c := st.cell[row*h : (row+1)*h]
-				ct := st.cellTanh[row*h : (row+1)*h]
-				var cPrev []F
 				if t > 0 {
-					cPrev = st.cell[(row-n)*h : (row-n+1)*h]
+					cPrev := st.cell[(row-n)*h : (row-n+1)*h]
+					for j := range c {
+						c[j] = f[j]*cPrev[j] + i[j]*cand[j]
+					}
+				} else {
+					for j := range c {
+						c[j] = i[j] * cand[j]
+					}
 				}
-				var hNext, xNext, mask, top []F
+				ct := st.cellTanh[row*h : (row+1)*h]
+				net.act.tanh(ct, c)
+
+				// hₜ goes to the next step's inputs as is, and after dropout
+				// to the layer above or, from the top layer's last step, to
+				// the dense head.
+				var dst, mask []F
+				switch {
+				case next != nil:
+					dst, mask = next[row*nextCols:row*nextCols+h], st.mask[row*h:(row+1)*h]
+				case t == steps-1:
+					dst, mask = s.top[b*h:(b+1)*h], st.mask[b*h:(b+1)*h]
+				}
 				if t+1 < steps {
-					hNext = st.inputs[(row+n)*cols+in : (row+n)*cols+cols]
+					hNext := st.inputs[(row+n)*cols+in : (row+n)*cols+cols]
+					for j := range hNext {
+						hNext[j] = o[j] * ct[j]
+					}
 				}
-				if next != nil {
-					xNext = next[row*nextCols : row*nextCols+h]
-					mask = st.mask[row*h : (row+1)*h]
-				} else if t == steps-1 {
-					top = s.top[b*h : (b+1)*h]
-					mask = st.mask[b*h : (b+1)*h]
+				if dst == nil {
+					continue
 				}
-				for j := 0; j < h; j++ {
-					i := F(sigmoid(float64(zb[j])))
-					f := F(sigmoid(float64(zb[h+j])))
-					cand := F(tanh(float64(zb[2*h+j])))
-					o := F(sigmoid(float64(zb[3*h+j])))
-					zb[j], zb[h+j], zb[2*h+j], zb[3*h+j] = i, f, cand, o
-					cell := i * cand
-					if cPrev != nil {
-						cell += f * cPrev[j]
+				if training {
+					for j := range dst {
+						dst[j] = o[j] * ct[j] * mask[j]
 					}
-					tc := F(tanh(float64(cell)))
-					c[j], ct[j] = cell, tc
-					out := o * tc
-					if hNext != nil {
-						hNext[j] = out
-					}
-					if training && mask != nil {
-						out *= mask[j]
-					}
-					if xNext != nil {
-						xNext[j] = out
-					}
-					if top != nil {
-						top[j] = out
+				} else {
+					for j := range dst {
+						dst[j] = o[j] * ct[j]
 					}
 				}
 			}
@@ -226,11 +222,16 @@ func (s *shard[F]) forward(training bool) {
 	}
 }
 
-// backward computes the gradient of the batch's mean squared error with
-// respect to every parameter into s.grad, given that the whole batch (all
-// shards) has batchSize samples. It returns this shard's sum of squared
-// errors.
-func (s *shard[F]) backward(batchSize int) float64 {
+// backward backpropagates the batch's mean squared error, given that the
+// whole batch (all shards) has batchSize samples, and returns this shard's
+// sum of squared errors.
+//
+// It leaves the dense head's gradient in s.dDenseW and s.dDenseB. For the
+// kernels it writes, per layer, the transposed gate gradients and inputs
+// into columns column… of gatesT[l] and inputsT[l] (row stride stride): the
+// trainer turns all shards' columns into each kernel's gradient with one
+// product.
+func (s *shard[F]) backward(batchSize int, gatesT, inputsT [][]F, column, stride int) float64 {
 	net, a := s.net, s.net.arch
 	n, steps, h, g := s.n, a.window, a.units, a.gates()
 	rows := steps * n
@@ -239,22 +240,21 @@ func (s *shard[F]) backward(batchSize int) float64 {
 	var sse float64
 	dOut := s.dOutputs[:rows*h]
 	clear(dOut)
-	clear(s.grads.denseW)
-	var dBias F
+	clear(s.dDenseW)
+	s.dDenseB = 0
 	topMask := s.layers[a.layers-1].mask
 	for b := 0; b < n; b++ {
 		e := s.outputs[b] - s.targets[b]
 		sse += float64(e) * float64(e)
 		d := 2 * e / F(batchSize)
-		dBias += d
+		s.dDenseB += d
 		top := s.top[b*h : (b+1)*h]
 		last := dOut[((steps-1)*n+b)*h:]
 		for j := 0; j < h; j++ {
-			s.grads.denseW[j] += d * top[j]
+			s.dDenseW[j] += d * top[j]
 			last[j] = d * net.p.denseW[j] * topMask[b*h+j]
 		}
 	}
-	s.grads.denseB[0] = dBias
 
 	for l := a.layers - 1; l >= 0; l-- {
 		st := &s.layers[l]
@@ -279,34 +279,33 @@ func (s *shard[F]) backward(batchSize int) float64 {
 			for b := 0; b < n; b++ {
 				row := t*n + b
 				gb := st.gates[row*g : (row+1)*g]
+				i, f, cand, o := gb[:h], gb[h:2*h], gb[2*h:3*h], gb[3*h:]
 				db := dGates[row*g : (row+1)*g]
+				di, df, dcand, do := db[:h], db[h:2*h], db[2*h:3*h], db[3*h:]
 				ct := st.cellTanh[row*h : (row+1)*h]
-				dh := dOut[row*h : (row+1)*h]
-				var hRec, cPrev []F
+				dc := dCell[b*h : (b+1)*h]
+				dh := s.dh
+				copy(dh, dOut[row*h:(row+1)*h])
 				if t+1 < steps {
-					hRec = s.dInputs[(row+n)*cols+in : (row+n)*cols+cols]
+					for j, v := range s.dInputs[(row+n)*cols+in : (row+n)*cols+cols] {
+						dh[j] += v
+					}
+				}
+				for j := range dh {
+					tc := ct[j]
+					dcj := dc[j] + dh[j]*o[j]*(1-tc*tc)
+					di[j] = dcj * cand[j] * i[j] * (1 - i[j])
+					dcand[j] = dcj * i[j] * (1 - cand[j]*cand[j])
+					do[j] = dh[j] * tc * o[j] * (1 - o[j])
+					dc[j] = dcj * f[j]
 				}
 				if t > 0 {
-					cPrev = st.cell[(row-n)*h : (row-n+1)*h]
-				}
-				dc := dCell[b*h : (b+1)*h]
-				for j := 0; j < h; j++ {
-					i, f, cand, o := gb[j], gb[h+j], gb[2*h+j], gb[3*h+j]
-					dhj := dh[j]
-					if hRec != nil {
-						dhj += hRec[j]
+					cPrev := st.cell[(row-n)*h : (row-n+1)*h]
+					for j := range df {
+						df[j] = dc[j] * cPrev[j] * (1 - f[j])
 					}
-					tc := ct[j]
-					dcj := dc[j] + dhj*o*(1-tc*tc)
-					var df F
-					if cPrev != nil {
-						df = dcj * cPrev[j] * f * (1 - f)
-					}
-					db[j] = dcj * cand * i * (1 - i)
-					db[h+j] = df
-					db[2*h+j] = dcj * i * (1 - cand*cand)
-					db[3*h+j] = dhj * tc * o * (1 - o)
-					dc[j] = dcj * f
+				} else {
+					clear(df)
 				}
 			}
 			// d[xₜ hₜ₋₁] = dgatesₜ·[W U]. The first layer's input needs no
@@ -323,18 +322,8 @@ func (s *shard[F]) backward(batchSize int) float64 {
 					0, s.dInputs[t*n*cols+first:], cols)
 			}
 		}
-
-		// d[W U] = Σₜ dgatesₜᵀ·[xₜ hₜ₋₁], one product over all steps.
-		transpose(s.dGatesT, dGates, rows, g, g)
-		transpose(s.inputsT, st.inputs, rows, cols, cols)
-		net.gemm.abt(g, cols, rows, s.dGatesT, rows, s.inputsT, rows, 0, s.grads.kernel[l], cols)
-		for j := 0; j < g; j++ {
-			var sum F
-			for _, v := range s.dGatesT[j*rows : (j+1)*rows] {
-				sum += v
-			}
-			s.grads.bias[l][j] = sum
-		}
+		transpose(gatesT[l][column:], stride, dGates, rows, g, g)
+		transpose(inputsT[l][column:], stride, st.inputs, rows, cols, cols)
 	}
 	return sse
 }

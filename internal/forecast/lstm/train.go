@@ -22,8 +22,13 @@ type trainer[F floating] struct {
 	// used is how many shards the prepared batch occupies.
 	used      int
 	batchSize int
-	grad      []F
-	opt       *adam[F]
+	// gatesT[l] and inputsT[l] collect every shard's transposed gate
+	// gradients and inputs of layer l, side by side, so each kernel's
+	// gradient is one product over the whole batch.
+	gatesT, inputsT [][]F
+	grad            []F
+	grads           tensors[F]
+	opt             *adam[F]
 	// shuffle orders the samples of each epoch.
 	shuffle *rand.Rand
 }
@@ -40,6 +45,14 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 		grad:      make([]F, len(net.params)),
 		opt:       newAdam[F](len(net.params), learningRate),
 		shuffle:   rng,
+	}
+	tr.grads = split(a, tr.grad)
+	columns := a.window * batchSize
+	tr.gatesT = make([][]F, a.layers)
+	tr.inputsT = make([][]F, a.layers)
+	for l := range a.layers {
+		tr.gatesT[l] = make([]F, a.gates()*columns)
+		tr.inputsT[l] = make([]F, a.kernelCols(l)*columns)
 	}
 	capacity := (batchSize + shardCount - 1) / shardCount
 	for i := range tr.shards {
@@ -64,26 +77,46 @@ func (tr *trainer[F]) prepare(batch []int, windows, targets []F) {
 // gradient computes the prepared batch's mean-squared-error gradient into
 // tr.grad and returns the batch's sum of squared errors.
 func (tr *trainer[F]) gradient() float64 {
+	a := tr.net.arch
+	shards := tr.shards[:tr.used]
 	total := 0
-	for _, s := range tr.shards[:tr.used] {
+	for _, s := range shards {
 		total += s.n
 	}
+	columns := a.window * total
 	var sse [shardCount]float64
 	var wg sync.WaitGroup
-	for i, s := range tr.shards[:tr.used] {
+	column := 0
+	for i, s := range shards {
+		first := column
 		wg.Go(func() {
 			s.forward(true)
-			sse[i] = s.backward(total)
+			sse[i] = s.backward(total, tr.gatesT, tr.inputsT, first, columns)
 		})
+		column += a.window * s.n
 	}
 	wg.Wait()
-	// Sum in shard order, never in completion order.
-	copy(tr.grad, tr.shards[0].grad)
-	sum := sse[0]
-	for i, s := range tr.shards[1:tr.used] {
-		for j, v := range s.grad {
-			tr.grad[j] += v
+
+	for l := range a.layers {
+		cols := a.kernelCols(l)
+		tr.net.gemm.abt(a.gates(), cols, columns, tr.gatesT[l], columns, tr.inputsT[l], columns, 0, tr.grads.kernel[l], cols)
+		for j := range tr.grads.bias[l] {
+			var sum F
+			for _, v := range tr.gatesT[l][j*columns : (j+1)*columns] {
+				sum += v
+			}
+			tr.grads.bias[l][j] = sum
 		}
+	}
+	// Sum in shard order, never in completion order.
+	copy(tr.grads.denseW, shards[0].dDenseW)
+	tr.grads.denseB[0] = shards[0].dDenseB
+	sum := sse[0]
+	for i, s := range shards[1:] {
+		for j, v := range s.dDenseW {
+			tr.grads.denseW[j] += v
+		}
+		tr.grads.denseB[0] += s.dDenseB
 		sum += sse[i+1]
 	}
 	return sum

@@ -1,0 +1,64 @@
+package lstm
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestAdamTwoSteps checks two Adam updates against values worked out by
+// hand (lr 0.001, β₁ 0.9, β₂ 0.999, ε 1e-7, PyTorch's placement of ε).
+func TestAdamTwoSteps(t *testing.T) {
+	cases := []struct {
+		name              string
+		start             float64
+		grads             [2]float64
+		wantM, wantV      [2]float64
+		wantAfterEachStep [2]float64
+	}{
+		{
+			// Step 1: m = 0.1·0.5 = 0.05, v = 0.001·0.25 = 0.00025; the bias
+			// corrections give m̂ = 0.5, v̂ = 0.25, so the step is
+			// 0.001·0.5/(0.5 + 1e-7) = 0.001/(1 + 2e-7).
+			// Step 2: m = 0.9·0.05 − 0.1·0.25 = 0.02,
+			// v = 0.999·0.00025 + 0.001·0.0625 = 0.00031225; the step is
+			// (0.001/0.19)·0.02 / (√0.00031225/√0.001999 + 1e-7).
+			name:              "gradient changes sign",
+			start:             1,
+			grads:             [2]float64{0.5, -0.25},
+			wantM:             [2]float64{0.05, 0.02},
+			wantV:             [2]float64{0.00025, 0.00031225},
+			wantAfterEachStep: [2]float64{0.99900000019999996000, 0.99873366322772818813},
+		},
+		{
+			// Step 1: m̂ = -0.1, v̂ = 0.01: the step is -0.001·0.1/(0.1 + 1e-7).
+			// Step 2: m = -0.009 + 0.04 = 0.031,
+			// v = 0.00000999 + 0.00016 = 0.00016999.
+			name:              "small then large gradient",
+			start:             -2,
+			grads:             [2]float64{-0.1, 0.4},
+			wantM:             [2]float64{-0.01, 0.031},
+			wantV:             [2]float64{0.00001, 0.00016999},
+			wantAfterEachStep: [2]float64{-1.99900000099999900000, -1.99955950430217116527},
+		},
+		{
+			// No gradient, no move: m = v = 0 and the step is 0/ε.
+			name:              "zero gradient",
+			start:             0.3,
+			grads:             [2]float64{0, 0},
+			wantAfterEachStep: [2]float64{0.3, 0.3},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := newAdam[float64](1, 1e-3)
+			params := []float64{tc.start}
+			for step, g := range tc.grads {
+				opt.update(params, []float64{g})
+				require.InDelta(t, tc.wantM[step], opt.m[0], 1e-16, "m after step %d", step+1)
+				require.InDelta(t, tc.wantV[step], opt.v[0], 1e-16, "v after step %d", step+1)
+				require.InDelta(t, tc.wantAfterEachStep[step], params[0], 1e-15, "parameter after step %d", step+1)
+			}
+		})
+	}
+}
