@@ -12,9 +12,9 @@ import (
 	"github.com/augurhq/augur/internal/store"
 )
 
-// reconcileLockKey is the PostgreSQL advisory lock that lets one worker
+// ReconcileLockKey is the PostgreSQL advisory lock that lets one worker
 // replica at a time reconcile ("augr" in ASCII).
-const reconcileLockKey int64 = 0x61756772
+const ReconcileLockKey int64 = 0x61756772
 
 // Reconciler finds jobs that PostgreSQL says are live but that asynq does
 // not know (Redis was down at submit, or lost its data) and enqueues them
@@ -61,7 +61,7 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
 	}
 	defer conn.Close()
 	var locked bool
-	if err := conn.GetContext(ctx, &locked, `SELECT pg_try_advisory_lock($1)`, reconcileLockKey); err != nil {
+	if err := conn.GetContext(ctx, &locked, `SELECT pg_try_advisory_lock($1)`, ReconcileLockKey); err != nil {
 		return 0, fmt.Errorf("take reconciler lock: %w", err)
 	}
 	if !locked {
@@ -70,7 +70,7 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
 	defer func() {
 		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, reconcileLockKey); err != nil {
+		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, ReconcileLockKey); err != nil {
 			r.Logger.WarnContext(ctx, "release reconciler lock", "err", err)
 		}
 	}()

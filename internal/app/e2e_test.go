@@ -1,0 +1,298 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/apitest"
+	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/config"
+	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// stack is the whole platform in one test process: the web handler on an
+// httptest server and a worker, wired exactly as the programs wire them,
+// on the real PostgreSQL and Redis, with prices from the bundled sample.
+type stack struct {
+	t      *testing.T
+	cfg    *config.Config
+	db     *store.DB
+	rdb    *redis.Client
+	api    *apitest.Client
+	worker *workerParts
+	logger *slog.Logger
+	url    string
+	token  string
+}
+
+const redisDB = 5
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	db := dbtest.Postgres(t, "app")
+	rdb := dbtest.Redis(t, redisDB)
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{
+			"PRICE_SOURCES":      "sample",
+			"SENTIMENT_SOURCES":  "google",
+			"REDIS_URL":          fmt.Sprintf("redis://%s/%d", dbtest.RedisAddr(), redisDB),
+			"WORKER_CONCURRENCY": "2",
+			"SHUTDOWN_TIMEOUT":   "5s",
+			"SUBMIT_RATE_LIMIT":  "1000",
+			"UPSTREAM_TIMEOUT":   "200ms",
+		}[k]
+		return v, ok
+	})
+	require.NoError(t, err)
+	// No outside network in tests: point the news source at a closed port.
+	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
+	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+
+	handler, closeWeb := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
+	srv := httptest.NewServer(handler)
+	t.Cleanup(func() { srv.Close(); closeWeb() })
+	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}
+	s.token = s.newToken()
+	s.api = apitest.New(t, srv.URL, s.token)
+	return s
+}
+
+// startWorker starts the worker's asynq server; it stops with the test.
+func (s *stack) startWorker() {
+	s.t.Helper()
+	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
+	require.NoError(s.t, err)
+	require.NoError(s.t, w.server.Start(w.mux))
+	s.worker = w
+	s.t.Cleanup(func() { w.server.Shutdown(); w.close() })
+}
+
+var users int
+
+func (s *stack) newToken() string {
+	s.t.Helper()
+	users++
+	name := fmt.Sprintf("u%d_%d", time.Now().UnixNano(), users)
+	u, err := s.db.CreateUser(context.Background(), name+"@example.com", name, "x", store.RoleUser)
+	require.NoError(s.t, err)
+	token, digest, err := auth.NewToken()
+	require.NoError(s.t, err)
+	require.NoError(s.t, s.db.CreateAPIToken(context.Background(), u.ID, digest, "test"))
+	return token
+}
+
+func (s *stack) submit(path, body string) string {
+	s.t.Helper()
+	resp := s.api.Do(http.MethodPost, path, body)
+	require.Equal(s.t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	return resp.Map(s.t)["id"].(string)
+}
+
+// await polls the job until until(job) holds, as a client would. The bound
+// is generous: it only keeps a broken build from hanging CI.
+func (s *stack) await(id string, until func(map[string]any) bool) map[string]any {
+	s.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp := s.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil)
+		require.Equal(s.t, http.StatusOK, resp.Status, "%s", resp.Body)
+		job := resp.Map(s.t)
+		if until(job) {
+			return job
+		}
+		require.True(s.t, time.Now().Before(deadline), "job never got there: %s", resp.Body)
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func final(job map[string]any) bool {
+	switch job["status"] {
+	case "succeeded", "failed", "canceled":
+		return true
+	}
+	return false
+}
+
+func TestPredictionEndToEnd(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
+	job := s.await(id, final)
+	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+	require.EqualValues(t, 100, job["progress"])
+
+	result := job["result"].(map[string]any)
+	prices := result["prices"].(map[string]any)
+	require.Equal(t, "sample", prices["source"])
+	require.Equal(t, false, prices["live"])
+	require.EqualValues(t, 2529, prices["bars"])
+	require.True(t, strings.HasPrefix(prices["first"].(string), "1990-12-31"))
+
+	models := result["models"].(map[string]any)
+	for _, name := range []string{"linreg", "naive"} {
+		m := models[name].(map[string]any)
+		require.Len(t, m["forecast"], 7, name)
+		metrics := m["metrics"].(map[string]any)
+		require.Greater(t, metrics["rmse"].(float64), 0.0, name)
+		require.Greater(t, metrics["mae"].(float64), 0.0, name)
+		require.NotEmpty(t, m["test"], name)
+	}
+	// The linear regression's figure on MSFT 1991-2000 is scikit-learn's.
+	linreg := models["linreg"].(map[string]any)["metrics"].(map[string]any)
+	require.InDelta(t, 6.799394, linreg["rmse"], 1e-5)
+	require.Len(t, result["forecast_dates"], 7)
+	require.Contains(t, result["recommendation"].(map[string]any)["disclaimer"], "Not investment advice")
+}
+
+func TestSentimentOfOwnTextsEndToEnd(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	id := s.submit("/api/v1/sentiment", `{"texts":["Record profits and a great, strong quarter","Shares crash after terrible fraud scandal"]}`)
+	job := s.await(id, final)
+	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+	result := job["result"].(map[string]any)
+	articles := result["articles"].([]any)
+	require.Len(t, articles, 2)
+	require.Greater(t, articles[0].(map[string]any)["score"].(float64), 0.05)
+	require.Less(t, articles[1].(map[string]any)["score"].(float64), -0.05)
+	require.EqualValues(t, 1, result["positive"])
+	require.EqualValues(t, 1, result["negative"])
+}
+
+func TestTickerSentimentWithoutSourcesFailsClearly(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	id := s.submit("/api/v1/sentiment", `{"ticker":"MSFT"}`)
+	job := s.await(id, final)
+	require.Equal(t, "failed", job["status"])
+	require.Contains(t, job["error"], "no sentiment source available")
+	require.EqualValues(t, 1, job["attempts"], "an upstream-wide failure is reported, not retried")
+	sources := job["result"].(map[string]any)["sources"].([]any)
+	require.NotEmpty(t, sources)
+	require.NotEqual(t, "ok", sources[0].(map[string]any)["status"])
+}
+
+func TestUnknownTickerFailsWithoutRetries(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	id := s.submit("/api/v1/predictions", `{"ticker":"NOSUCH","models":["linreg"]}`)
+	job := s.await(id, final)
+	require.Equal(t, "failed", job["status"])
+	require.Contains(t, job["error"], "NOSUCH")
+	require.EqualValues(t, 1, job["attempts"])
+}
+
+func TestCancelRunningJob(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	// The LSTM on 20 years of the S&P 500 runs long enough to be caught.
+	id := s.submit("/api/v1/predictions", `{"ticker":"^GSPC","models":["lstm"]}`)
+	s.await(id, func(j map[string]any) bool {
+		d, _ := j["progress_detail"].(map[string]any)
+		return j["status"] == "running" && d["stage"] == "lstm" || final(j)
+	})
+	resp := s.api.Do(http.MethodPost, "/api/v1/jobs/"+id+"/cancel", nil)
+	require.Equal(t, http.StatusOK, resp.Status, "%s", resp.Body)
+	require.Equal(t, "canceled", resp.Map(t)["status"])
+
+	// The worker lets go of the task: asynq no longer has it active.
+	inspector := asynq.NewInspectorFromRedisClient(s.rdb)
+	defer inspector.Close()
+	require.Eventually(t, func() bool {
+		active, err := inspector.ListActiveTasks("critical")
+		return err == nil && len(active) == 0
+	}, time.Minute, 50*time.Millisecond)
+	job := s.await(id, final)
+	require.Equal(t, "canceled", job["status"])
+	require.Nil(t, job["result"], "a canceled job keeps no result")
+}
+
+func TestReconcilerRequeuesJobsRedisLost(t *testing.T) {
+	s := newStack(t)
+	id := s.submit("/api/v1/predictions", `{"ticker":"KO","models":["linreg"]}`)
+	// Redis loses everything before any worker saw the task.
+	require.NoError(t, s.rdb.FlushDB(context.Background()).Err())
+
+	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
+	require.NoError(t, err)
+	defer w.close()
+	w.reconciler.Grace = 0
+	n, err := w.reconciler.ReconcileOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	again, err := w.reconciler.ReconcileOnce(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, again, "a job asynq has is not enqueued twice")
+
+	s.startWorker()
+	job := s.await(id, final)
+	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+}
+
+func TestReconcilerTakesTurnsThroughAnAdvisoryLock(t *testing.T) {
+	s := newStack(t)
+	s.submit("/api/v1/predictions", `{"ticker":"IBM","models":["linreg"]}`)
+	require.NoError(t, s.rdb.FlushDB(context.Background()).Err())
+
+	// Another replica holds the lock: this one does nothing.
+	conn, err := s.db.Connx(context.Background())
+	require.NoError(t, err)
+	defer conn.Close()
+	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, jobs.ReconcileLockKey)
+	require.NoError(t, err)
+	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
+	require.NoError(t, err)
+	defer w.close()
+	w.reconciler.Grace = 0
+	n, err := w.reconciler.ReconcileOnce(context.Background())
+	require.NoError(t, err)
+	require.Zero(t, n)
+
+	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, jobs.ReconcileLockKey)
+	require.NoError(t, err)
+	n, err = w.reconciler.ReconcileOnce(context.Background())
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+}
+
+func TestJobEventsStreamUntilFinal(t *testing.T) {
+	s := newStack(t)
+	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
+	req, err := http.NewRequest(http.MethodGet, s.url+"/api/v1/jobs/"+id+"/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+
+	s.startWorker()
+	raw, err := io.ReadAll(resp.Body) // the server ends the stream when the job is final
+	require.NoError(t, err)
+	body := string(raw)
+	events := strings.Count(body, "event: job\n")
+	require.GreaterOrEqual(t, events, 2, "the queued state, then at least the final one:\n%s", body)
+	require.Contains(t, body, `"status":"queued"`)
+	require.Contains(t, body, `"status":"succeeded"`)
+}
+
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}

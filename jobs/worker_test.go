@@ -1,0 +1,145 @@
+package jobs_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/sentiment"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// flakyPrices is a price source that fails the first failures calls with a
+// transient error, then serves a short rising series.
+type flakyPrices struct {
+	failures int32
+	calls    atomic.Int32
+}
+
+func (f *flakyPrices) Load(_ context.Context, ticker string) (*market.Series, error) {
+	if f.calls.Add(1) <= f.failures {
+		return nil, errors.New("upstream hiccup: connection reset by peer")
+	}
+	bars := make([]market.Bar, 300)
+	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range bars {
+		c := 100 + float64(i) + float64(i%7)
+		bars[i] = market.Bar{Date: start.AddDate(0, 0, i), Open: c, High: c, Low: c, Close: c, AdjClose: c}
+	}
+	return &market.Series{Ticker: ticker, Source: "test", Bars: bars, First: bars[0].Date, Last: bars[len(bars)-1].Date}, nil
+}
+
+type noNews struct{}
+
+func (noNews) Analyze(context.Context, sentiment.Request) (*sentiment.Report, error) {
+	return nil, sentiment.ErrNoArticles
+}
+
+type fixture struct {
+	db     *store.DB
+	worker *jobs.Worker
+	client *asynq.Client
+	owner  int64
+}
+
+func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
+	t.Helper()
+	db := dbtest.Postgres(t, "jobs")
+	rdb := dbtest.Redis(t, 2)
+	u, err := db.CreateUser(context.Background(), t.Name()+"@example.com", t.Name(), "x", store.RoleUser)
+	require.NoError(t, err)
+	w := &jobs.Worker{
+		DB: db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb),
+		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Metrics: jobs.NewMetrics(prometheus.NewRegistry()),
+	}
+	client := asynq.NewClientFromRedisClient(rdb)
+	t.Cleanup(func() { client.Close() })
+	mux := asynq.NewServeMux()
+	w.Register(mux)
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
+		Concurrency: 2,
+		Queues:      jobs.QueueWeights(),
+		// Retry at once and look for due retries often, so the test
+		// walks through every attempt quickly.
+		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 0 },
+		DelayedTaskCheckInterval: 50 * time.Millisecond,
+		LogLevel:                 asynq.FatalLevel,
+	})
+	require.NoError(t, srv.Start(mux))
+	t.Cleanup(srv.Shutdown)
+	return &fixture{db: db, worker: w, client: client, owner: u.ID}
+}
+
+func (f *fixture) submit(t *testing.T, ticker string) *store.Job {
+	t.Helper()
+	job, _, err := f.db.CreateJob(context.Background(), store.NewJob{
+		OwnerID: f.owner, Kind: store.KindPrediction, Ticker: ticker, Queue: jobs.QueueCritical,
+		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence"}`),
+	})
+	require.NoError(t, err)
+	require.NoError(t, jobs.NewEnqueuer(f.client, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}).Enqueue(context.Background(), job))
+	return job
+}
+
+func (f *fixture) awaitFinal(t *testing.T, job *store.Job) *store.Job {
+	t.Helper()
+	var got *store.Job
+	require.Eventually(t, func() bool {
+		var err error
+		got, err = f.db.Job(context.Background(), job.ID, 0)
+		return err == nil && got.Final()
+	}, time.Minute, 20*time.Millisecond)
+	return got
+}
+
+func TestTransientFailureIsRetriedThenSucceeds(t *testing.T) {
+	prices := &flakyPrices{failures: 2}
+	f := newFixture(t, prices)
+	job := f.awaitFinal(t, f.submit(t, "ABC"))
+	require.Equal(t, store.StatusSucceeded, job.Status, job.Error.String)
+	require.Equal(t, 3, job.Attempts)
+	require.False(t, job.Error.Valid, "a success clears the last attempt's error")
+}
+
+func TestFailureAfterTheLastRetryEndsFailed(t *testing.T) {
+	prices := &flakyPrices{failures: 1000}
+	f := newFixture(t, prices)
+	job := f.awaitFinal(t, f.submit(t, "ABC"))
+	require.Equal(t, store.StatusFailed, job.Status)
+	require.Equal(t, jobs.MaxRetry+1, job.Attempts, "the first try and every retry")
+	require.Contains(t, job.Error.String, "connection reset by peer")
+	require.EqualValues(t, jobs.MaxRetry+1, prices.calls.Load())
+}
+
+func TestDuplicateDeliveryNeverRunsAFinishedJobAgain(t *testing.T) {
+	prices := &flakyPrices{}
+	f := newFixture(t, prices)
+	job := f.awaitFinal(t, f.submit(t, "ABC"))
+	require.Equal(t, store.StatusSucceeded, job.Status)
+
+	// asynq delivers at least once: hand the same task to the handler again.
+	task, err := jobs.NewTask(job, jobs.Timeouts{Prediction: time.Minute})
+	require.NoError(t, err)
+	mux := asynq.NewServeMux()
+	f.worker.Register(mux)
+	require.NoError(t, mux.ProcessTask(context.Background(), task))
+
+	again, err := f.db.Job(context.Background(), job.ID, 0)
+	require.NoError(t, err)
+	require.Equal(t, job.Attempts, again.Attempts, "not started again")
+	require.Equal(t, job.FinishedAt, again.FinishedAt)
+	require.JSONEq(t, string(job.Result), string(again.Result))
+	require.EqualValues(t, 1, prices.calls.Load())
+}
