@@ -84,7 +84,11 @@ func exp32(x float32) float32 {
 	case math.IsNaN(float64(x)):
 		return x
 	}
-	n := float32(math.Floor(float64(x*log2e + 0.5)))
+	// Adding 1.5·2²³ rounds x·log₂e to the nearest integer, which the
+	// float32 then holds in its low mantissa bits.
+	const round = 1.5 * (1 << 23)
+	shifted := x*log2e + round
+	n := shifted - round
 	r := x - n*ln2Hi - n*ln2Lo
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
@@ -95,7 +99,7 @@ func exp32(x float32) float32 {
 	p = p*r*r + r + 1
 	// 2ⁿ is built from exponent bits, which hold only normal powers
 	// 2⁻¹²⁶…2¹²⁷; beyond them the power is applied in two factors.
-	switch e := int32(n); {
+	switch e := int32(math.Float32bits(shifted)) - int32(math.Float32bits(round)); {
 	case e > 127:
 		return p * 2 * math.Float32frombits(uint32(e-1+127)<<23)
 	case e < -126:
