@@ -2,7 +2,6 @@ package arima
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 
@@ -51,6 +50,7 @@ func SelectOrder(ctx context.Context, y []float64) (*Selection, error) {
 	sel := &Selection{}
 	tried := map[Order]bool{}
 	var bestAICc float64
+	var lastErr error
 	// consider fits o unless tried before or too big for the data, and
 	// reports whether it became the best model.
 	consider := func(o Order) (bool, error) {
@@ -64,11 +64,9 @@ func SelectOrder(ctx context.Context, y []float64) (*Selection, error) {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return false, ctxErr
 			}
-			if errors.Is(err, ErrConstantSeries) {
-				return false, err
-			}
 			// A model that cannot be fitted is simply not a candidate,
 			// as in pmdarima.
+			lastErr = err
 			return false, nil
 		}
 		aicc := m.AICc()
@@ -87,6 +85,9 @@ func SelectOrder(ctx context.Context, y []float64) (*Selection, error) {
 		if _, err := consider(o); err != nil {
 			return nil, err
 		}
+	}
+	if sel.Best == nil && lastErr != nil {
+		return nil, fmt.Errorf("arima: no ARIMA(p,%d,q) model could be fitted: %w", d, lastErr)
 	}
 	if sel.Best == nil {
 		return nil, fmt.Errorf("arima: no ARIMA(p,%d,q) model fits %d observations: %w", d, len(y), forecast.ErrNotEnoughData)

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/optimize"
+	"slices"
 
 	"github.com/augurhq/augur/internal/forecast"
 )
@@ -14,8 +13,9 @@ import (
 // tsa.arima.model.ARIMA does by default: the series is differenced d times,
 // the ARMA part (plus a mean when d = 0) is filtered from its stationary
 // distribution, AR stationarity and MA invertibility are enforced by
-// statsmodels' parameter transforms, and L-BFGS maximises the likelihood
-// with σ² concentrated out (its estimate is the closed-form maximiser, so
+// statsmodels' parameter transforms, and a quasi-Newton method (BFGS with
+// gonum's line search, where statsmodels uses L-BFGS-B) maximises the
+// likelihood with σ² concentrated out (its estimate is the closed-form maximiser, so
 // the optimum is the same as statsmodels' with σ² as a free parameter).
 //
 // start, when not nil, is where the optimiser begins: a walk-forward passes
@@ -27,6 +27,20 @@ import (
 // Fit checks ctx before every likelihood evaluation and returns ctx.Err()
 // when it is done.
 func Fit(ctx context.Context, y []float64, order Order, start *Coefficients) (*Model, error) {
+	return fit(ctx, y, order, start, nil)
+}
+
+// Refit fits m's order to y, typically the series m was fitted to extended
+// by new observations, starting from m's coefficients and from the
+// curvature its optimiser learnt, which is what makes a walk-forward cheap:
+// most refits take one or two quasi-Newton steps.
+func (m *Model) Refit(ctx context.Context, y []float64) (*Model, error) {
+	return fit(ctx, y, m.Order, &m.Coefficients, m.invHessian)
+}
+
+// fit is Fit with an optional inverse Hessian (in the optimiser's
+// unconstrained coordinates) to start the quasi-Newton method from.
+func fit(ctx context.Context, y []float64, order Order, start *Coefficients, invHessian []float64) (*Model, error) {
 	if err := order.Validate(); err != nil {
 		return nil, err
 	}
@@ -49,7 +63,8 @@ func Fit(ctx context.Context, y []float64, order Order, start *Coefficients) (*M
 	if start == nil || !obj.pack(x0, *start) {
 		obj.pack(x0, conditionalSumOfSquares(z, order))
 	}
-	xHat, converged, err := obj.maximise(ctx, x0)
+	q := newQuasiNewton(len(x0), invHessian)
+	xHat, converged, err := obj.minimise(ctx, x0, q)
 	if err != nil {
 		return nil, err
 	}
@@ -62,6 +77,10 @@ func Fit(ctx context.Context, y []float64, order Order, start *Coefficients) (*M
 	}
 	n := float64(len(z))
 	sigma2 := sumSq / n
+	logLik := -0.5 * (n*(math.Log(2*math.Pi*sigma2)+1) + sumLogF)
+	if !(sigma2 > 0) || math.IsInf(sigma2, 0) || math.IsNaN(logLik) || math.IsInf(logLik, 0) {
+		return nil, fmt.Errorf("arima: %s: the likelihood is not finite (sigma2 = %v); the values are too extreme for floating point", order, sigma2)
+	}
 	return &Model{
 		Order: order,
 		Coefficients: Coefficients{
@@ -70,12 +89,13 @@ func Fit(ctx context.Context, y []float64, order Order, start *Coefficients) (*M
 			MA:     append([]float64(nil), obj.ma...),
 			Sigma2: sigma2,
 		},
-		LogLikelihood: -0.5 * (n*(math.Log(2*math.Pi*sigma2)+1) + sumLogF),
+		LogLikelihood: logLik,
 		NObs:          len(z),
 		Converged:     converged,
 		state:         append([]float64(nil), obj.kf.a...),
 		phi:           append([]float64(nil), obj.kf.phi...),
 		lastLevels:    levels,
+		invHessian:    q.invHess,
 	}, nil
 }
 
@@ -94,6 +114,11 @@ type objective struct {
 	ar, ma []float64
 	work   []float64
 	xs     []float64
+
+	// The last point value was evaluated at, for valueAt.
+	lastX     []float64
+	lastF     float64
+	lastValid bool
 }
 
 func newObjective(z []float64, order Order) *objective {
@@ -119,6 +144,7 @@ func newObjective(z []float64, order Order) *objective {
 		o.scale = math.Sqrt(o.centredSumSquares / float64(len(z)))
 	}
 	o.xs = make([]float64, o.dim())
+	o.lastX = make([]float64, o.dim())
 	return o
 }
 
@@ -164,6 +190,13 @@ func (o *objective) unpack(x []float64) float64 {
 // value is -loglik/n with σ² concentrated out; +Inf marks parameters the
 // filter cannot evaluate, which the line search then steps back from.
 func (o *objective) value(x []float64) float64 {
+	f := o.evaluate(x)
+	copy(o.lastX, x)
+	o.lastF, o.lastValid = f, true
+	return f
+}
+
+func (o *objective) evaluate(x []float64) float64 {
 	mean := o.unpack(x)
 	o.kf.setCoefficients(o.ar, o.ma)
 	sumLogF, sumSq, ok := o.kf.run(o.z, mean)
@@ -179,83 +212,42 @@ func (o *objective) value(x []float64) float64 {
 	return f
 }
 
-// gradientStep is the relative step of the central differences, ε^⅓, which
-// balances truncation against rounding error.
-var gradientStep = math.Cbrt(2.220446049250313e-16)
+// gradientStep is the relative step of the forward differences, √ε, which
+// balances truncation against rounding error. Their error, about 1e-7 for
+// this objective, is well below gradientThreshold, and they cost half as
+// many likelihood evaluations as central differences.
+var gradientStep = math.Sqrt(2.220446049250313e-16)
 
-// gradient approximates ∇value by central differences; a side that leaves
-// the valid region falls back to a one-sided difference.
+// gradient approximates ∇value by forward differences, or backward ones
+// where the forward step leaves the region the filter can evaluate.
 func (o *objective) gradient(grad, x []float64) {
+	f0 := o.valueAt(x)
 	xs := o.xs
 	copy(xs, x)
-	centre := math.NaN()
 	for i, xi := range x {
 		h := gradientStep * max(1, math.Abs(xi))
 		xs[i] = xi + h
-		fPlus := o.value(xs)
-		xs[i] = xi - h
-		fMinus := o.value(xs)
+		f := o.value(xs)
+		if math.IsInf(f, 0) {
+			xs[i] = xi - h
+			f = o.value(xs)
+			h = -h
+		}
 		xs[i] = xi
-		plusOK, minusOK := !math.IsInf(fPlus, 0), !math.IsInf(fMinus, 0)
-		if (plusOK != minusOK) && math.IsNaN(centre) {
-			centre = o.value(xs)
-		}
-		switch {
-		case plusOK && minusOK:
-			grad[i] = (fPlus - fMinus) / (2 * h)
-		case plusOK:
-			grad[i] = (fPlus - centre) / h
-		case minusOK:
-			grad[i] = (centre - fMinus) / h
-		default:
+		if math.IsInf(f, 0) || math.IsInf(f0, 0) {
 			grad[i] = 0
+			continue
 		}
+		grad[i] = (f - f0) / h
 	}
 }
 
-// Optimiser settings. The objective is per observation, so the thresholds
-// do not depend on the series length; they are tighter than statsmodels'
-// (L-BFGS-B's pgtol 1e-5 and factr 1e7) because warm-started refits begin
-// close enough that loose tolerances would stop them without moving.
-const (
-	gradientThreshold = 1e-7
-	relativeTolerance = 1e-12
-	maxIterations     = 200
-)
-
-// maximise runs L-BFGS from x0 and returns the best point and whether a
-// convergence criterion (rather than a limit or a failure) stopped it.
-func (o *objective) maximise(ctx context.Context, x0 []float64) (x []float64, converged bool, err error) {
-	if len(x0) == 0 {
-		return x0, true, ctx.Err()
+// valueAt is value(x), reusing the last result when the line search has
+// just evaluated the same point, as it always has before asking for the
+// gradient there.
+func (o *objective) valueAt(x []float64) float64 {
+	if o.lastValid && slices.Equal(x, o.lastX) {
+		return o.lastF
 	}
-	problem := optimize.Problem{
-		Func: o.value,
-		Grad: o.gradient,
-		Status: func() (optimize.Status, error) {
-			if err := ctx.Err(); err != nil {
-				return optimize.Failure, err
-			}
-			return optimize.NotTerminated, nil
-		},
-	}
-	settings := &optimize.Settings{
-		GradientThreshold: gradientThreshold,
-		Converger:         &optimize.FunctionConverge{Relative: relativeTolerance, Iterations: 2},
-		MajorIterations:   maxIterations,
-	}
-	res, err := optimize.Minimize(problem, x0, settings, &optimize.LBFGS{})
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return nil, false, ctxErr
-	}
-	if res == nil || math.IsInf(res.F, 0) || math.IsNaN(res.F) {
-		// The start itself could not be evaluated or the method gave up
-		// before its first step; the start is all we have.
-		return x0, false, nil
-	}
-	switch res.Status {
-	case optimize.GradientThreshold, optimize.FunctionConvergence, optimize.MethodConverge:
-		converged = err == nil
-	}
-	return res.X, converged, nil
+	return o.value(x)
 }

@@ -121,6 +121,9 @@ type Model struct {
 	// lastLevels[k] is the last value of Δ^k y, for k < d, to undo the
 	// differencing of forecasts.
 	lastLevels []float64
+	// invHessian is the optimiser's final inverse-Hessian approximation,
+	// the curvature Refit starts from.
+	invHessian []float64
 }
 
 // AIC is Akaike's information criterion, -2·loglik + 2k.
@@ -215,10 +218,14 @@ func Filter(y []float64, order Order, c Coefficients) (*Model, error) {
 		return nil, fmt.Errorf("arima: %v: %w", c.AR, ErrNonStationary)
 	}
 	n := float64(len(z))
+	logLik := -0.5 * (n*math.Log(2*math.Pi*c.Sigma2) + sumLogF + sumSq/c.Sigma2)
+	if math.IsNaN(logLik) || math.IsInf(logLik, 0) {
+		return nil, fmt.Errorf("arima: %s: the likelihood is not finite; the values are too extreme for floating point", order)
+	}
 	return &Model{
 		Order:         order,
 		Coefficients:  c.clone(),
-		LogLikelihood: -0.5 * (n*math.Log(2*math.Pi*c.Sigma2) + sumLogF + sumSq/c.Sigma2),
+		LogLikelihood: logLik,
 		NObs:          len(z),
 		Converged:     true,
 		state:         append([]float64(nil), kf.a...),

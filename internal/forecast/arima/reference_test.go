@@ -41,6 +41,10 @@ type reference struct {
 		Statistic float64   `json:"statistic"`
 		Series    []float64 `json:"series"`
 	} `json:"kpss"`
+	Transforms []struct {
+		Unconstrained []float64 `json:"unconstrained"`
+		Constrained   []float64 `json:"constrained"`
+	} `json:"transforms"`
 	WalkForward []struct {
 		Name        string    `json:"name"`
 		Order       [3]int    `json:"order"`

@@ -39,6 +39,8 @@ type Config struct {
 	Auto bool
 }
 
+func (c Config) order() Order { return Order{P: c.P, D: c.D, Q: c.Q} }
+
 // DefaultConfig is ARIMA(6,1,0), the original app's order.
 func DefaultConfig() Config {
 	return Config{P: 6, D: 1, Q: 0}
@@ -100,7 +102,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		}
 		params["candidates"] = candidates
 	} else {
-		order := Order{P: cfg.P, D: cfg.D, Q: cfg.Q}
+		order := cfg.order()
 		if err := order.Validate(); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
@@ -121,7 +123,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		if i > train {
-			if current, err = Fit(ctx, closes[:i], order, &current.Coefficients); err != nil {
+			if current, err = current.Refit(ctx, closes[:i]); err != nil {
 				return nil, fmt.Errorf("%s: refit %s on %d closes: %w", name, order, i, err)
 			}
 		}
@@ -133,7 +135,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 			progress(forecast.Progress{Model: name, Step: i - train + 1, Total: n - train})
 		}
 	}
-	final, err := Fit(ctx, closes, order, &current.Coefficients)
+	final, err := current.Refit(ctx, closes)
 	if err != nil {
 		return nil, fmt.Errorf("%s: fit %s on all %d closes: %w", name, order, n, err)
 	}

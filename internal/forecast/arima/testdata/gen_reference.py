@@ -31,6 +31,7 @@ import pandas as pd
 import statsmodels
 from statsmodels.tsa.arima.model import ARIMA
 from statsmodels.tsa.statespace.sarimax import SARIMAX
+from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
 from statsmodels.tsa.stattools import kpss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -159,6 +160,10 @@ def main():
             kpss_case("gspc_last504", gspc),
             kpss_case("gspc_last504_diff", np.diff(gspc)),
             kpss_case("arma21", arma21),
+        ],
+        "transforms": [
+            {"unconstrained": u, "constrained": floats(constrain_stationary_univariate(np.array(u)))}
+            for u in ([0.5], [-1.2, 2.0], [0.5, -1.2, 2.0, 0.1, -0.3, 0.05])
         ],
         "walk_forward": previous.get("walk_forward", []),
     }

@@ -1,0 +1,79 @@
+package arima
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+// simulateARMA21 draws n values of 10 + u_t with
+// u_t = 0.6 u_{t-1} - 0.2 u_{t-2} + e_t + 0.4 e_{t-1}, after a burn-in.
+func simulateARMA21(n int, seed uint64) []float64 {
+	rng := rand.New(rand.NewPCG(seed, seed+1))
+	const burn = 100
+	u := make([]float64, n+burn)
+	prevE := 0.0
+	for t := range u {
+		e := rng.NormFloat64()
+		u[t] = e + 0.4*prevE
+		if t >= 1 {
+			u[t] += 0.6 * u[t-1]
+		}
+		if t >= 2 {
+			u[t] -= 0.2 * u[t-2]
+		}
+		prevE = e
+	}
+	y := u[burn:]
+	for i := range y {
+		y[i] += 10
+	}
+	return y
+}
+
+func TestSelectOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	walk := make([]float64, 400)
+	level := 100.0
+	for i := range walk {
+		level += rng.NormFloat64()
+		walk[i] = level
+	}
+	tests := []struct {
+		name      string
+		y         []float64
+		wantD     int
+		reference Order // a model the choice must be at least as good as
+	}{
+		{name: "ARMA(2,1) around a mean", y: simulateARMA21(400, 11), wantD: 0, reference: Order{P: 2, Q: 1}},
+		{name: "random walk", y: walk, wantD: 1, reference: Order{P: 0, D: 1, Q: 0}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel, err := SelectOrder(context.Background(), tt.y)
+			require.NoError(t, err)
+			require.Equal(t, tt.wantD, sel.Best.Order.D)
+			require.LessOrEqual(t, sel.Best.Order.P+sel.Best.Order.Q, autoMaxOrder)
+
+			ref, err := Fit(context.Background(), tt.y, tt.reference, nil)
+			require.NoError(t, err)
+			require.LessOrEqual(t, sel.Best.AICc(), ref.AICc()+1e-9)
+
+			// The best model is the minimum over every candidate listed.
+			require.GreaterOrEqual(t, len(sel.Candidates), 4)
+			for _, c := range sel.Candidates {
+				require.Equal(t, tt.wantD, c.Order.D)
+				require.GreaterOrEqual(t, c.AICc, sel.Best.AICc())
+			}
+		})
+	}
+}
+
+func TestSelectOrderOnTooShortSeries(t *testing.T) {
+	_, err := SelectOrder(context.Background(), []float64{1, 2})
+	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
+}
