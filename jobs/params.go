@@ -58,15 +58,26 @@ func QueueFor(priority string) (string, *FieldError) {
 	return q, nil
 }
 
+// Lookback limits, in trading days. Two years is what the original app
+// looked at, and older prices say little about tomorrow's while making
+// every model slower.
+const (
+	DefaultLookback = 504
+	MinLookback     = 60
+	MaxLookback     = 20000
+)
+
 // DefaultModels run when a prediction request names none: the original
 // app's three.
 var DefaultModels = []string{"linreg", "arima", "lstm"}
 
 // PredictionParams are the stored parameters of a prediction job.
 type PredictionParams struct {
-	Models    []string `json:"models"`
-	Horizon   int      `json:"horizon"`
-	Sentiment bool     `json:"sentiment"`
+	Models  []string `json:"models"`
+	Horizon int      `json:"horizon"`
+	// Lookback is how many of the most recent trading days the models see.
+	Lookback  int  `json:"lookback"`
+	Sentiment bool `json:"sentiment"`
 	// Preset selects a sentiment preset when Sentiment is set ("" = default chain).
 	Preset string `json:"preset,omitempty"`
 	// Recommendation is the recommendation mode: evidence (default) or classic.
@@ -98,6 +109,12 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 	// before, so an explicit 0 is an error like any other out-of-range value.
 	if p.Horizon < 1 || p.Horizon > forecast.MaxHorizon {
 		return invalid("horizon", "out_of_range", "horizon must be between 1 and %d", forecast.MaxHorizon)
+	}
+	if p.Lookback == 0 {
+		p.Lookback = DefaultLookback
+	}
+	if p.Lookback < MinLookback || p.Lookback > MaxLookback {
+		return invalid("lookback", "out_of_range", "lookback must be between %d and %d trading days", MinLookback, MaxLookback)
 	}
 	if p.Preset != "" && !slices.Contains(presets, p.Preset) {
 		return invalid("preset", "unknown_preset", "preset must be one of %s", strings.Join(presets, ", "))

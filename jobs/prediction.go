@@ -22,8 +22,9 @@ type PriceInfo struct {
 	Bars int `json:"bars"`
 }
 
-// ChartSeries is the tail of the price history that a chart needs: test
-// point i of a model sits at Dates[Index-Offset].
+// ChartSeries is the tail of the price history that a chart needs: a
+// model's test point with index i (into the DataBars the models saw) sits at
+// Dates[i-Offset].
 type ChartSeries struct {
 	Offset int       `json:"offset"`
 	Dates  []string  `json:"dates"`
@@ -32,8 +33,12 @@ type ChartSeries struct {
 
 // PredictionResult is the result document of a prediction job.
 type PredictionResult struct {
-	Ticker        string                      `json:"ticker"`
-	Prices        PriceInfo                   `json:"prices"`
+	Ticker string    `json:"ticker"`
+	Prices PriceInfo `json:"prices"`
+	// DataFrom and DataBars describe the part of the history the models
+	// saw: the most recent Lookback trading days.
+	DataFrom      string                      `json:"data_from"`
+	DataBars      int                         `json:"data_bars"`
 	LastClose     float64                     `json:"last_close"`
 	LastDate      string                      `json:"last_date"`
 	Horizon       int                         `json:"horizon"`
@@ -85,11 +90,17 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		}
 		return nil, fmt.Errorf("load prices for %s: %w", job.Ticker, err)
 	}
-	closes := series.Closes()
-	last := series.Bars[len(series.Bars)-1]
+	bars := series.Bars[max(0, len(series.Bars)-params.Lookback):]
+	closes := make([]float64, len(bars))
+	for i, b := range bars {
+		closes[i] = b.Close
+	}
+	last := bars[len(bars)-1]
 	res := &PredictionResult{
 		Ticker:        job.Ticker,
 		Prices:        PriceInfo{Series: series, Bars: len(series.Bars)},
+		DataFrom:      bars[0].Date.Format(time.DateOnly),
+		DataBars:      len(bars),
 		LastClose:     last.Close,
 		LastDate:      last.Date.Format(time.DateOnly),
 		Horizon:       params.Horizon,
@@ -173,23 +184,23 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	} else {
 		res.Recommendation = &rec
 	}
-	res.Series = chartSeries(series, res.Models)
+	res.Series = chartSeries(bars, res.Models)
 	return res, nil
 }
 
 // chartSeries keeps the part of the history from a little before the first
 // test point to the end.
-func chartSeries(s *market.Series, reports map[string]*forecast.Report) ChartSeries {
+func chartSeries(bars []market.Bar, reports map[string]*forecast.Report) ChartSeries {
 	const lead = 30
-	first := len(s.Bars)
+	first := len(bars)
 	for _, r := range reports {
 		if len(r.Test) > 0 && r.Test[0].Index < first {
 			first = r.Test[0].Index
 		}
 	}
-	offset := max(0, min(first, len(s.Bars)-lead)-lead)
+	offset := max(0, min(first, len(bars)-lead)-lead)
 	out := ChartSeries{Offset: offset}
-	for _, b := range s.Bars[offset:] {
+	for _, b := range bars[offset:] {
 		out.Dates = append(out.Dates, b.Date.Format(time.DateOnly))
 		out.Closes = append(out.Closes, b.Close)
 	}

@@ -130,10 +130,12 @@ func final(job map[string]any) bool {
 func TestPredictionEndToEnd(t *testing.T) {
 	s := newStack(t)
 	s.startWorker()
-	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
+	// The whole 1991-2000 history, to compare with scikit-learn's figure.
+	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"],"lookback":5000}`)
 	job := s.await(id, final)
 	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
 	require.EqualValues(t, 100, job["progress"])
+	require.Nil(t, job["progress_detail"], "a finished job has no stage")
 
 	result := job["result"].(map[string]any)
 	prices := result["prices"].(map[string]any)
@@ -141,6 +143,7 @@ func TestPredictionEndToEnd(t *testing.T) {
 	require.Equal(t, false, prices["live"])
 	require.EqualValues(t, 2529, prices["bars"])
 	require.True(t, strings.HasPrefix(prices["first"].(string), "1990-12-31"))
+	require.EqualValues(t, 2529, result["data_bars"])
 
 	models := result["models"].(map[string]any)
 	for _, name := range []string{"linreg", "naive"} {
@@ -156,6 +159,26 @@ func TestPredictionEndToEnd(t *testing.T) {
 	require.InDelta(t, 6.799394, linreg["rmse"], 1e-5)
 	require.Len(t, result["forecast_dates"], 7)
 	require.Contains(t, result["recommendation"].(map[string]any)["disclaimer"], "Not investment advice")
+}
+
+func TestPredictionSeesTheLookbackOnly(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	id := s.submit("/api/v1/predictions", `{"ticker":"^GSPC","models":["linreg"],"horizon":3}`)
+	job := s.await(id, final)
+	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+	result := job["result"].(map[string]any)
+	require.EqualValues(t, 504, result["data_bars"], "two years by default")
+	require.Equal(t, "2020-04-17", result["last_date"])
+	require.EqualValues(t, 5105, result["prices"].(map[string]any)["bars"])
+	require.Len(t, result["models"].(map[string]any)["linreg"].(map[string]any)["forecast"], 3)
+	// The chart series ends on the last day and covers every test point.
+	series := result["series"].(map[string]any)
+	dates := series["dates"].([]any)
+	require.Equal(t, "2020-04-17", dates[len(dates)-1])
+	test := result["models"].(map[string]any)["naive"].(map[string]any)["test"].([]any)
+	first := int(test[0].(map[string]any)["index"].(float64))
+	require.GreaterOrEqual(t, first, int(series["offset"].(float64)))
 }
 
 func TestSentimentOfOwnTextsEndToEnd(t *testing.T) {

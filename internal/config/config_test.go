@@ -1,6 +1,7 @@
 package config
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -125,3 +126,17 @@ func TestSourceListsAndKeys(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// The README's configuration table must list every setting with its
+// default, so operators can trust it.
+func TestREADMEDocumentsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	for _, s := range Settings() {
+		def := "(empty)"
+		if s.Default != "" {
+			def = "`" + s.Default + "`"
+		}
+		require.Contains(t, string(readme), "| `"+s.Name+"` | "+def+" |", "README row of %s", s.Name)
+	}
+}

@@ -193,7 +193,9 @@ func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result
 		msg = sql.NullString{String: errMsg, Valid: true}
 	}
 	res, err := db.ExecContext(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
-			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END, finished_at = now()
+			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END,
+			progress_detail = CASE WHEN $2 = 'succeeded' THEN NULL ELSE progress_detail END,
+			finished_at = now()
 		WHERE id = $1 AND status IN ('queued', 'running')`, id, status, result, msg)
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", id, err)

@@ -26,6 +26,7 @@ type predictionRequest struct {
 	Ticker         string   `json:"ticker"`
 	Models         []string `json:"models"`
 	Horizon        *int     `json:"horizon"`
+	Lookback       int      `json:"lookback"`
 	Sentiment      bool     `json:"sentiment"`
 	Preset         string   `json:"preset"`
 	Recommendation string   `json:"recommendation"`
@@ -57,7 +58,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 		return
 	}
 	params := jobs.PredictionParams{
-		Models: req.Models, Horizon: forecast.DefaultHorizon, Sentiment: req.Sentiment,
+		Models: req.Models, Horizon: forecast.DefaultHorizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
 		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed,
 	}
 	if req.Horizon != nil {

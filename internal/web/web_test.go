@@ -53,7 +53,6 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 	return &harness{db: db, inspector: inspector, url: srv.URL, api: apitest.New(t, srv.URL, newToken(t, db))}
 }
 
-
 // newToken creates a user and returns an API token for it.
 func newToken(t *testing.T, db *store.DB) string {
 	t.Helper()
@@ -110,6 +109,8 @@ func TestEveryValidationError(t *testing.T) {
 		{"unknown model", "/api/v1/predictions", `{"ticker":"MSFT","models":["prophet"]}`, 422, "unknown_model", "models"},
 		{"horizon zero", "/api/v1/predictions", `{"ticker":"MSFT","horizon":0}`, 422, "out_of_range", "horizon"},
 		{"horizon too far", "/api/v1/predictions", `{"ticker":"MSFT","horizon":31}`, 422, "out_of_range", "horizon"},
+		{"lookback too short", "/api/v1/predictions", `{"ticker":"MSFT","lookback":10}`, 422, "out_of_range", "lookback"},
+		{"lookback too long", "/api/v1/predictions", `{"ticker":"MSFT","lookback":30000}`, 422, "out_of_range", "lookback"},
 		{"negative horizon", "/api/v1/predictions", `{"ticker":"MSFT","horizon":-1}`, 422, "out_of_range", "horizon"},
 		{"unknown preset", "/api/v1/predictions", `{"ticker":"MSFT","sentiment":true,"preset":"yolo"}`, 422, "unknown_preset", "preset"},
 		{"unknown recommendation", "/api/v1/predictions", `{"ticker":"MSFT","recommendation":"gut"}`, 422, "unknown_mode", "recommendation"},
