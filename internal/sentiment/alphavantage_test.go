@@ -48,8 +48,9 @@ func TestAlphaVantageFetch(t *testing.T) {
 			wantReason: "25 requests per day",
 		},
 		{
+			// The key Alpha Vantage echoes back must not reach the report.
 			name:       "daily limit, newer wording",
-			routes:     body(`{"Information":"We have detected your API key as XXXX and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans."}`),
+			routes:     body(`{"Information":"We have detected your API key as ` + testKey + ` and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans."}`),
 			wantStatus: StatusRateLimited,
 			wantErr:    errRateLimited,
 		},

@@ -38,7 +38,7 @@ var (
 	// ErrUnknownPreset means Request.Preset names no preset.
 	ErrUnknownPreset = errors.New("unknown sentiment preset")
 	// ErrUnknownSource means Config.Sources names a source that does not
-	// exist or names one twice.
+	// exist.
 	ErrUnknownSource = errors.New("unknown sentiment source")
 	// ErrInvalidRequest means the ticker or the number of articles is not
 	// acceptable; retrying will not help.
@@ -171,19 +171,15 @@ func New(cfg Config, rdb *redis.Client, logger *slog.Logger) (*Analyzer, error) 
 	}
 	if cfg.NumArticles != 0 {
 		if cfg.NumArticles < 0 || cfg.NumArticles > MaxNumArticles {
-			return nil, fmt.Errorf("%w: %d articles, want 1..%d", ErrInvalidRequest, cfg.NumArticles, MaxNumArticles)
+			return nil, fmt.Errorf("sentiment articles per run %d: want 1..%d", cfg.NumArticles, MaxNumArticles)
 		}
 		a.numArticles = cfg.NumArticles
 	}
+	if cfg.CacheTTL < 0 {
+		return nil, fmt.Errorf("negative sentiment cache TTL %v", cfg.CacheTTL)
+	}
 	if rdb != nil {
-		ttl := cfg.CacheTTL
-		if ttl < 0 {
-			return nil, fmt.Errorf("negative sentiment cache TTL %v", ttl)
-		}
-		if ttl == 0 {
-			ttl = DefaultCacheTTL
-		}
-		a.cache = &articleCache{rdb: rdb, ttl: ttl}
+		a.cache = &articleCache{rdb: rdb, ttl: cmp.Or(cfg.CacheTTL, DefaultCacheTTL)}
 	}
 	return a, nil
 }
@@ -197,7 +193,7 @@ func (a *Analyzer) checkOrder(names []string) ([]string, error) {
 			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownSource, name, strings.Join(SourceNames(), ", "))
 		}
 		if slices.Contains(order, name) {
-			return nil, fmt.Errorf("%w: %q listed twice", ErrUnknownSource, name)
+			return nil, fmt.Errorf("sentiment source %q listed twice", name)
 		}
 		order = append(order, name)
 	}

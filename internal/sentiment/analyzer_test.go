@@ -388,9 +388,10 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		wantErr error
 	}{
 		{"unknown source", func(c *Config) { c.Sources = []string{"finviz", "bloomberg"} }, ErrUnknownSource},
-		{"source twice", func(c *Config) { c.Sources = []string{"finviz", "FINVIZ"} }, ErrUnknownSource},
-		{"too many articles", func(c *Config) { c.NumArticles = MaxNumArticles + 1 }, ErrInvalidRequest},
-		{"negative articles", func(c *Config) { c.NumArticles = -1 }, ErrInvalidRequest},
+		{"source twice", func(c *Config) { c.Sources = []string{"finviz", "FINVIZ"} }, nil},
+		{"too many articles", func(c *Config) { c.NumArticles = MaxNumArticles + 1 }, nil},
+		{"negative articles", func(c *Config) { c.NumArticles = -1 }, nil},
+		{"negative cache TTL", func(c *Config) { c.CacheTTL = -time.Second }, nil},
 		{"relative base URL", func(c *Config) { c.FinnhubURL = "finnhub.local/api" }, nil},
 		{"non-HTTP base URL", func(c *Config) { c.GoogleNewsURL = "ftp://news.example" }, nil},
 	}
