@@ -62,7 +62,8 @@ func newStack(t *testing.T) *stack {
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	handler, closeWeb := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
+	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
+	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(func() { srv.Close(); closeWeb() })
 	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}

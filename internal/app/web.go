@@ -53,7 +53,10 @@ func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 	}
 	defer rdb.Close()
 	reg := newRegistry()
-	handler, closeWeb := newWebHandler(cfg, db, rdb, logger, reg)
+	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, reg)
+	if err != nil {
+		return err
+	}
 	defer closeWeb()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
 
@@ -86,10 +89,10 @@ func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 
 // newWebHandler builds the web server's handler; close releases its asynq
 // connections.
-func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, func()) {
+func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, func(), error) {
 	client := asynq.NewClientFromRedisClient(rdb)
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	handler := web.New(web.Deps{
+	handler, err := web.New(web.Deps{
 		DB:              db,
 		Redis:           rdb,
 		Enqueuer:        jobs.NewEnqueuer(client, jobTimeouts(cfg)),
@@ -101,10 +104,15 @@ func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *
 		Presets:         sentiment.PresetNames(),
 		SubmitPerMinute: cfg.SubmitRateLimit,
 	})
-	return handler, func() {
+	closeAll := func() {
 		client.Close()
 		inspector.Close()
 	}
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	return handler, closeAll, nil
 }
 
 func migrate(ctx context.Context, env *runtimeEnv, args []string) error {

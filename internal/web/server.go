@@ -49,10 +49,15 @@ type Server struct {
 	knownModel func(string) bool
 	presets    []string
 	metrics    *httpMetrics
+	pages      pages
 }
 
 // New returns the HTTP handler of the web server.
-func New(d Deps) http.Handler {
+func New(d Deps) (http.Handler, error) {
+	pg, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
@@ -67,10 +72,11 @@ func New(d Deps) http.Handler {
 		knownModel: d.KnownModel,
 		presets:    d.Presets,
 		metrics:    newHTTPMetrics(d.Registry),
+		pages:      pg,
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover, s.observe)
+	r.Use(s.recover, s.observe, securityHeaders)
 	r.NoRoute(func(c *gin.Context) {
 		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
 	})
@@ -82,6 +88,10 @@ func New(d Deps) http.Handler {
 	r.GET("/readyz", s.ready)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
 
+	r.GET("/", s.indexPage)
+	r.GET("/jobs/:id", s.jobPage)
+	r.StaticFS("/static", staticFiles())
+
 	api := r.Group("/api/v1", s.authenticate)
 	api.POST("/predictions", s.rateLimitSubmit, s.submitPrediction)
 	api.POST("/sentiment", s.rateLimitSubmit, s.submitSentiment)
@@ -89,7 +99,7 @@ func New(d Deps) http.Handler {
 	api.GET("/jobs/:id", s.getJob)
 	api.POST("/jobs/:id/cancel", s.cancelJob)
 	api.GET("/jobs/:id/events", s.jobEvents)
-	return r
+	return r, nil
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer.

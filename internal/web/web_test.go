@@ -39,7 +39,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 	client := asynq.NewClientFromRedisClient(rdb)
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() { client.Close(); inspector.Close() })
-	handler := web.New(web.Deps{
+	handler, err := web.New(web.Deps{
 		DB: db, Redis: rdb, Inspector: inspector, Events: jobs.NewEvents(rdb),
 		Enqueuer:        jobs.NewEnqueuer(client, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
 		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
@@ -48,6 +48,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 		Presets:         []string{"hft", "retail"},
 		SubmitPerMinute: submitPerMinute,
 	})
+	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	return &harness{db: db, inspector: inspector, url: srv.URL, api: apitest.New(t, srv.URL, newToken(t, db))}
@@ -303,4 +304,38 @@ type testWriter struct{ t *testing.T }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
+}
+
+func TestPagesAndAssets(t *testing.T) {
+	h := newHarness(t, 100)
+	get := func(path string) (int, http.Header, string) {
+		resp, err := http.Get(h.url + path)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	code, header, body := get("/")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, header.Get("Content-Type"), "text/html")
+	require.Contains(t, header.Get("Content-Security-Policy"), "script-src 'self'")
+	require.Equal(t, "DENY", header.Get("X-Frame-Options"))
+	require.Contains(t, body, `id="predict-form"`)
+
+	id := "6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11"
+	code, _, body = get("/jobs/" + id)
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, `data-job-id="`+id+`"`)
+
+	code, _, _ = get("/jobs/%3Cscript%3E")
+	require.Equal(t, http.StatusNotFound, code)
+
+	for _, asset := range []string{"/static/app.js", "/static/app.css"} {
+		code, _, body = get(asset)
+		require.Equal(t, http.StatusOK, code, asset)
+		require.NotEmpty(t, body)
+	}
+	code, _, body = get("/openapi.yaml")
+	require.Equal(t, http.StatusOK, code)
+	require.Contains(t, body, "openapi: 3.0.3")
 }

@@ -1,0 +1,81 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/google/uuid"
+
+	"github.com/augurhq/augur/templates"
+)
+
+// pages are the parsed HTML templates, one set per page because each page
+// defines its own "content".
+type pages map[string]*template.Template
+
+// parsePages parses every page at start-up, so a broken template stops the
+// server instead of failing a visitor.
+func parsePages() (pages, error) {
+	p := pages{}
+	for _, name := range []string{"index", "job"} {
+		t, err := template.ParseFS(templates.FS, "layout.html", name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("parse page %s: %w", name, err)
+		}
+		p[name] = t
+	}
+	return p, nil
+}
+
+// pageData is what the layout needs.
+type pageData struct {
+	Title string
+	Page  string
+	JobID string
+}
+
+func (s *Server) render(c *gin.Context, status int, data pageData) {
+	var buf bytes.Buffer
+	if err := s.pages[data.Page].ExecuteTemplate(&buf, "layout", data); err != nil {
+		s.logger.ErrorContext(c.Request.Context(), "render page", "page", data.Page, "err", err)
+		c.String(http.StatusInternalServerError, "internal error")
+		return
+	}
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+func (s *Server) indexPage(c *gin.Context) {
+	s.render(c, http.StatusOK, pageData{Title: "Predictions", Page: "index"})
+}
+
+func (s *Server) jobPage(c *gin.Context) {
+	id, err := uuid.Parse(c.Param("id"))
+	if err != nil {
+		c.String(http.StatusNotFound, "no such job")
+		return
+	}
+	s.render(c, http.StatusOK, pageData{Title: "Job", Page: "job", JobID: id.String()})
+}
+
+// securityHeaders keeps pages from being framed, sniffed or fed scripts
+// from elsewhere.
+func securityHeaders(c *gin.Context) {
+	h := c.Writer.Header()
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	c.Next()
+}
+
+func staticFiles() http.FileSystem {
+	sub, err := fs.Sub(templates.FS, "static")
+	if err != nil {
+		panic(err) // static/ is embedded at build time; its absence is a build bug
+	}
+	return http.FS(sub)
+}

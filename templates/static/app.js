@@ -1,0 +1,240 @@
+// Augur's pages: a small client of the JSON API. Every value from the API
+// is put into the page as text (never as HTML), so nothing it says can
+// become markup.
+"use strict";
+
+const TOKEN_KEY = "augur.token";
+const COLORS = { lstm: "#d9480f", arima: "#2f9e44", arima_auto: "#0c8599", linreg: "#7048e8", drift: "#e8590c", naive: "#868e96" };
+
+const $ = (id) => document.getElementById(id);
+const token = () => sessionStorage.getItem(TOKEN_KEY) || "";
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: { "Authorization": "Bearer " + token(), ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const e = data.error || {};
+    throw new Error((e.field ? e.field + ": " : "") + (e.message || res.statusText));
+  }
+  return data;
+}
+
+function setupToken() {
+  const input = $("token");
+  input.value = token();
+  $("token-form").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+    location.reload();
+  });
+  $("token-forget").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); location.reload(); });
+}
+
+const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x)) ? "–" : Number(x).toFixed(d);
+
+// ---------- index ----------
+
+async function indexPage() {
+  $("predict-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    const body = {
+      ticker: f.get("ticker"),
+      models: f.getAll("models"),
+      horizon: Number(f.get("horizon")),
+      lookback: Number(f.get("lookback")),
+      sentiment: f.get("sentiment") === "on",
+    };
+    try {
+      const job = await api("POST", "/api/v1/predictions", body);
+      location.href = "/jobs/" + job.id;
+    } catch (e) {
+      $("predict-error").textContent = e.message;
+      $("predict-error").hidden = false;
+    }
+  });
+  if (!token()) { $("jobs-empty").textContent = "Paste your API token above to see your jobs."; $("jobs-empty").hidden = false; return; }
+  try {
+    const page = await api("GET", "/api/v1/jobs?limit=20");
+    const rows = $("jobs");
+    for (const j of page.jobs) {
+      rows.append(el("tr", {},
+        el("td", {}, el("a", { href: "/jobs/" + j.id }, new Date(j.created_at).toLocaleString())),
+        el("td", {}, j.kind), el("td", {}, j.ticker || "–"),
+        el("td", {}, el("span", { class: "badge " + j.status }, j.status)),
+        el("td", {}, j.progress + "%")));
+    }
+    $("jobs-empty").hidden = page.jobs.length > 0;
+  } catch (e) {
+    $("jobs-empty").textContent = e.message; $("jobs-empty").hidden = false;
+  }
+}
+
+// ---------- job ----------
+
+async function jobPage(id) {
+  $("job-cancel").addEventListener("click", async () => {
+    try { render(await api("POST", "/api/v1/jobs/" + id + "/cancel")); } catch (e) { showError(e.message); }
+  });
+  if (!token()) { showError("Paste your API token above to see this job."); return; }
+  try { await stream(id); } catch (e) { showError(e.message); }
+}
+
+function showError(msg) { $("job-error").textContent = msg; $("job-error").hidden = false; }
+
+// stream reads the job's Server-Sent Events with fetch, which, unlike
+// EventSource, can send the Authorization header.
+async function stream(id) {
+  const res = await fetch("/api/v1/jobs/" + id + "/events", { headers: { "Authorization": "Bearer " + token() } });
+  if (!res.ok) {
+    const data = await res.json().catch(() => ({}));
+    throw new Error((data.error && data.error.message) || res.statusText);
+  }
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true });
+    let cut;
+    while ((cut = buf.indexOf("\n\n")) >= 0) {
+      const block = buf.slice(0, cut); buf = buf.slice(cut + 2);
+      const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      if (data) render(JSON.parse(data));
+    }
+  }
+}
+
+function render(job) {
+  $("job-title").textContent = (job.kind === "prediction" ? "Prediction" : "Sentiment") + (job.ticker ? " · " + job.ticker : "");
+  document.title = $("job-title").textContent + " · Augur";
+  const status = $("job-status");
+  status.textContent = job.status; status.className = "badge " + job.status;
+  $("job-bar").style.width = job.progress + "%";
+  $("job-cancel").hidden = !(job.status === "queued" || job.status === "running");
+  const d = job.progress_detail;
+  let stage = job.status === "queued" ? "Waiting for a worker…" : "";
+  if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
+  $("job-stage").textContent = job.status === "running" || job.status === "queued" ? stage + " (" + job.progress + "%)" : "";
+  if (job.error) showError(job.error);
+  if (!job.result) return;
+  if (job.kind === "prediction") renderPrediction(job.result); else renderSentiment(job.result);
+}
+
+function renderPrediction(r) {
+  const p = r.prices;
+  const src = $("job-source");
+  src.textContent = p.live
+    ? `Prices from ${p.source}, ${r.data_bars} trading days from ${r.data_from} to ${r.last_date}.`
+    : `These are the bundled sample prices (${p.source}), not live market data: ${r.data_bars} trading days from ${r.data_from} to ${r.last_date}.`;
+  src.className = p.live ? "muted" : "notice";
+  src.hidden = false;
+
+  const names = Object.keys(r.models).sort((a, b) => (a === "naive") - (b === "naive") || a.localeCompare(b));
+  drawChart(r, names);
+  $("chart-card").hidden = false;
+
+  const rows = $("models"); rows.replaceChildren();
+  for (const n of names) {
+    const m = r.models[n];
+    rows.append(el("tr", {},
+      el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n),
+      el("td", {}, fmt(m.metrics.rmse, 3)), el("td", {}, fmt(m.persistence.rmse, 3)),
+      el("td", {}, fmt(m.metrics.mae, 3)), el("td", {}, fmt(m.metrics.mape) + "%"),
+      el("td", {}, fmt(100 * m.metrics.directional_accuracy, 1) + "%"),
+      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.beats_persistence ? "yes" : "no"),
+      el("td", {}, fmt(m.forecast[0])), el("td", {}, fmt(m.seconds, 2))));
+  }
+  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 8, class: "error" }, msg)));
+  $("models-card").hidden = false;
+
+  if (r.recommendation) {
+    const rec = r.recommendation;
+    $("rec-action").textContent = rec.action + " · confidence " + fmt(100 * rec.confidence, 0) + "%";
+    $("rec-action").className = "badge " + rec.action;
+    $("rec-reasons").replaceChildren(...rec.reasons.map((x) => el("li", {}, x)));
+    $("rec-disclaimer").textContent = rec.disclaimer;
+    $("recommendation-card").hidden = false;
+  }
+  if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+}
+
+function renderSentiment(s, err) {
+  $("sent-label").textContent = s.label + " " + fmt(s.polarity, 3);
+  $("sent-label").className = "badge " + s.label;
+  $("sent-summary").textContent = err ? err : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${s.articles.length} articles.`;
+  $("articles").replaceChildren(...s.articles.map((a) => el("tr", {},
+    el("td", {}, fmt(a.score, 3)),
+    el("td", {}, a.url && /^https?:\/\//.test(a.url) ? el("a", { href: a.url, rel: "noopener noreferrer", target: "_blank" }, a.title) : a.title),
+    el("td", {}, a.source))));
+  $("sources").replaceChildren(...(s.sources || []).map((x) => el("tr", {},
+    el("td", {}, x.source), el("td", {}, el("span", { class: "badge " + x.status }, x.status + (x.cached ? " (cached)" : ""))),
+    el("td", {}, x.articles), el("td", { class: "muted" }, x.reason || ""))));
+  $("sentiment-card").hidden = false;
+}
+
+// drawChart draws closes, each model's test-day predictions and the
+// forecast as an SVG line chart.
+function drawChart(r, names) {
+  const NS = "http://www.w3.org/2000/svg";
+  const W = 1000, H = 380, L = 60, R = 20, T = 12, B = 34;
+  const s = r.series, n0 = s.offset, nHist = s.closes.length, horizon = r.forecast_dates.length;
+  const total = nHist + horizon;
+  const ys = [...s.closes];
+  for (const n of names) { ys.push(...r.models[n].forecast); for (const t of r.models[n].test) if (t.index >= n0) ys.push(t.predicted); }
+  let lo = Math.min(...ys), hi = Math.max(...ys); const pad = (hi - lo) * 0.06 || 1; lo -= pad; hi += pad;
+  const x = (i) => L + (W - L - R) * i / Math.max(1, total - 1);
+  const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+  const svg = document.createElementNS(NS, "svg");
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("role", "img");
+  svg.setAttribute("aria-label", "Closing prices with model predictions");
+  const add = (tag, attrs, text) => { const e = document.createElementNS(NS, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text !== undefined) e.textContent = text; svg.append(e); return e; };
+  for (let k = 0; k <= 4; k++) {
+    const v = lo + (hi - lo) * k / 4;
+    add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f4" });
+    add("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, v.toFixed(v < 10 ? 2 : 0));
+  }
+  const dates = [...s.dates, ...r.forecast_dates];
+  for (let k = 0; k <= 5; k++) {
+    const i = Math.round((total - 1) * k / 5);
+    add("text", { x: x(i), y: H - 10, "text-anchor": "middle" }, dates[i]);
+  }
+  add("rect", { x: x(nHist - 1), y: T, width: x(total - 1) - x(nHist - 1), height: H - T - B, fill: "#f1f5ff" });
+  const path = (pts, color, width, dash) => {
+    if (pts.length < 2) return;
+    add("path", { d: pts.map(([i, v], k) => (k ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1)).join(""),
+      fill: "none", stroke: color, "stroke-width": width, "stroke-dasharray": dash || "", "stroke-linejoin": "round" });
+  };
+  path(s.closes.map((v, i) => [i, v]), "#1d2330", 2);
+  const legend = $("legend"); legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
+  for (const n of names) {
+    const m = r.models[n], c = COLORS[n] || "#333";
+    path(m.test.filter((t) => t.index >= n0).map((t) => [t.index - n0, t.predicted]), c, 1.3);
+    path([[nHist - 1, s.closes[nHist - 1]], ...m.forecast.map((v, k) => [nHist + k, v])], c, 2, "5 4");
+    legend.append(el("span", {}, el("i", { style: "background:" + c }), n));
+  }
+  legend.append(el("span", {}, "dashed: forecast · shaded: the next " + horizon + " trading days"));
+  $("chart").replaceChildren(svg);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setupToken();
+  const page = document.body.dataset.page;
+  if (page === "index") indexPage();
+  if (page === "job") jobPage(document.body.dataset.jobId);
+});
