@@ -34,7 +34,7 @@ const (
 
 var (
 	// ErrInvalidConfig means the configuration or the horizon is unusable.
-	ErrInvalidConfig = errors.New("invalid lstm configuration")
+	ErrInvalidConfig = errors.New("invalid configuration")
 	// ErrInvalidSeries means the closes contain values the model cannot
 	// scale: non-finite ones, or non-positive ones in window mode.
 	ErrInvalidSeries = errors.New("invalid price series")
@@ -141,7 +141,10 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		targets[s] = float32(scale.target(window, closes[s+cfg.Window]))
 	}
 
-	tr := newTrainer[float32](arch, cfg.BatchSize, cfg.Dropout, cfg.LearningRate, cfg.Seed)
+	// A batch larger than the data trains exactly like one of all the
+	// samples, and sizing the workspaces by it could exhaust memory.
+	batchSize := min(cfg.BatchSize, samples)
+	tr := newTrainer[float32](arch, batchSize, cfg.Dropout, cfg.LearningRate, cfg.Seed)
 	trainStarted := time.Now()
 	loss, err := tr.fit(ctx, windows, targets, cfg.Epochs, progress)
 	if err != nil {

@@ -282,3 +282,17 @@ func TestDefaultConfig(t *testing.T) {
 	require.NoError(t, cfg.validate())
 	require.Equal(t, Config{Layers: 4, Units: 50, Window: 7, Epochs: 25, BatchSize: 32, Dropout: 0.1, LearningRate: 1e-3, Mode: ModeWindow}, cfg)
 }
+
+func TestBatchLargerThanTheData(t *testing.T) {
+	closes := loadCloses(t, "gspc_last504.csv")[:120]
+	cfg := smallConfig(ModeWindow)
+	// int(0.8·120) − 7 = 89 training windows.
+	cfg.BatchSize = 89
+	whole, err := Run(context.Background(), closes, cfg, 2, nil)
+	require.NoError(t, err)
+	cfg.BatchSize = 1 << 40
+	huge, err := Run(context.Background(), closes, cfg, 2, nil)
+	require.NoError(t, err)
+	require.Equal(t, whole.Test, huge.Test)
+	require.Equal(t, whole.Forecast, huge.Forecast)
+}
