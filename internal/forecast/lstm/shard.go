@@ -160,13 +160,7 @@ func (s *shard[F]) forward(training bool) {
 			if t == 0 {
 				k = in
 			}
-			// Two products of half the gates each: gonum hands a product
-			// of four or more 64-wide blocks to extra goroutines, which for
-			// one step costs more than it saves while the shards already
-			// keep the cores busy.
-			half := g / 2
-			net.gemm.abt(n, half, k, st.inputs[t*n*cols:], cols, kernel, cols, 1, z, g)
-			net.gemm.abt(n, g-half, k, st.inputs[t*n*cols:], cols, kernel[half*cols:], cols, 1, z[half:], g)
+			net.gemm.abt(n, g, k, st.inputs[t*n*cols:], cols, kernel, cols, 1, z, g)
 
 			for b := 0; b < n; b++ {
 				row := t*n + b
