@@ -77,3 +77,38 @@ func TestSelectOrderOnTooShortSeries(t *testing.T) {
 	_, err := SelectOrder(context.Background(), []float64{1, 2})
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
 }
+
+// TestSelectOrderMatchesFullGrid checks that the stepwise search, which
+// fits a fraction of the models, ends where fitting every order in its
+// range would.
+func TestSelectOrderMatchesFullGrid(t *testing.T) {
+	gspc := loadCloses(t, "gspc_last504.csv")
+	tests := []struct {
+		name string
+		y    []float64
+	}{
+		{name: "S&P 500 training part", y: gspc[:int(trainFraction*float64(len(gspc)))]},
+		{name: "simulated ARMA(2,1)", y: simulateARMA21(400, 11)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sel, err := SelectOrder(context.Background(), tt.y)
+			require.NoError(t, err)
+			d := sel.Best.Order.D
+			var best *Model
+			fits := 0
+			for p := 0; p <= autoMaxP; p++ {
+				for q := 0; q <= autoMaxQ && p+q <= autoMaxOrder; q++ {
+					m, err := Fit(context.Background(), tt.y, Order{P: p, D: d, Q: q}, nil)
+					require.NoError(t, err)
+					fits++
+					if best == nil || m.AICc() < best.AICc() {
+						best = m
+					}
+				}
+			}
+			require.Equal(t, best.Order, sel.Best.Order)
+			require.Less(t, len(sel.Candidates), fits)
+		})
+	}
+}

@@ -15,16 +15,16 @@ import (
 // distribution, AR stationarity and MA invertibility are enforced by
 // statsmodels' parameter transforms, and a quasi-Newton method (BFGS with
 // gonum's line search, where statsmodels uses L-BFGS-B) maximises the
-// likelihood with σ² concentrated out (its estimate is the closed-form maximiser, so
-// the optimum is the same as statsmodels' with σ² as a free parameter).
+// likelihood. σ² is concentrated out: its maximiser has a closed form
+// given the other parameters, so the optimum is statsmodels' own, with one
+// dimension less to search.
 //
-// start, when not nil, is where the optimiser begins: a walk-forward passes
-// the previous step's coefficients, which are nearly optimal for a series
-// one value longer. A start that is not stationary and invertible, and a nil
-// start, fall back to statsmodels' conditional-sum-of-squares starting
-// values.
+// start, when not nil, is where the optimiser begins; one that is not
+// stationary and invertible, and a nil start, fall back to statsmodels'
+// conditional-sum-of-squares starting values. To continue from an earlier
+// fit, Refit is better still.
 //
-// Fit checks ctx before every likelihood evaluation and returns ctx.Err()
+// Fit checks ctx before every step of the optimiser and returns ctx.Err()
 // when it is done.
 func Fit(ctx context.Context, y []float64, order Order, start *Coefficients) (*Model, error) {
 	return fit(ctx, y, order, start, nil)
@@ -216,7 +216,7 @@ func (o *objective) evaluate(x []float64) float64 {
 // balances truncation against rounding error. Their error, about 1e-7 for
 // this objective, is well below gradientThreshold, and they cost half as
 // many likelihood evaluations as central differences.
-var gradientStep = math.Sqrt(2.220446049250313e-16)
+const gradientStep = 1.4901161193847656e-08
 
 // gradient approximates ∇value by forward differences, or backward ones
 // where the forward step leaves the region the filter can evaluate.

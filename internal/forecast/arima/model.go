@@ -13,8 +13,11 @@ import (
 // likelihood surface is too flat to estimate, and a request could ask for
 // minutes of CPU.
 const (
+	// MaxP is the largest autoregressive order accepted.
 	MaxP = 10
+	// MaxD is the largest number of differences accepted.
 	MaxD = 2
+	// MaxQ is the largest moving-average order accepted.
 	MaxQ = 10
 )
 
@@ -26,8 +29,9 @@ var (
 	// d = 0), is all zeros: every model fits it perfectly and the likelihood
 	// has no maximum.
 	ErrConstantSeries = errors.New("series is constant after differencing")
-	// ErrNonStationary means AR coefficients given to Filter have a root on
-	// or inside the unit circle, so the process has no stationary start.
+	// ErrNonStationary means AR coefficients have a root on or inside the
+	// unit circle, so the process has no stationary start: coefficients
+	// given to Filter, or an optimum numerically on the boundary.
 	ErrNonStationary = errors.New("AR coefficients are not stationary")
 )
 

@@ -1,16 +1,3 @@
-// Package arima fits ARIMA(p,d,q) models to daily closes by exact Gaussian
-// maximum likelihood, in pure Go, and judges them with the same walk-forward
-// test as the Python original (statsmodels' ARIMA refitted on all history
-// before each one-step prediction).
-//
-// The model follows statsmodels' tsa.arima.model.ARIMA closely enough that
-// coefficients and test errors agree with it (see the tests and
-// testdata/gen_reference.py): Harvey's state-space form, a stationary start
-// for the Kalman filter, AR stationarity and MA invertibility enforced by
-// the Jones/Monahan transforms, the same starting values, L-BFGS. Two things
-// make it fast: a Kalman filter that allocates nothing and switches to its
-// steady state once the covariance has converged, and warm starts: each
-// walk-forward refit begins at the previous refit's optimum.
 package arima
 
 import (
@@ -23,7 +10,9 @@ import (
 
 // Report.Model values of Run.
 const (
-	ModelName     = "arima"
+	// ModelName labels runs with a fixed order.
+	ModelName = "arima"
+	// ModelNameAuto labels runs whose order SelectOrder chose.
 	ModelNameAuto = "arima_auto"
 )
 
@@ -33,6 +22,7 @@ const trainFraction = 0.8
 
 // Config selects the model order.
 type Config struct {
+	// P, D and Q are the order when Auto is false.
 	P, D, Q int
 	// Auto chooses (p,d,q) by SelectOrder on the training part; P, D and Q
 	// are then ignored.
@@ -63,9 +53,9 @@ func DefaultConfig() Config {
 // "train_size", "test_size", and with cfg.Auto "candidates", the models the
 // order search compared.
 //
-// Run returns ctx.Err() promptly when ctx is done, and an error wrapping
-// forecast.ErrNotEnoughData when the series is too short for the order and
-// the split.
+// Run returns an error wrapping ctx.Err() promptly when ctx is done, and
+// one wrapping forecast.ErrNotEnoughData when the series is too short for
+// the order and the split.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
 	started := time.Now()
 	name := ModelName
