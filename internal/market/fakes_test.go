@@ -238,3 +238,7 @@ func TradingDays(last time.Time, n int, start float64) []Bar {
 	}
 	return bars
 }
+
+// FetchLockKey exposes the Redis key of a ticker's fetch lock to the
+// Loader tests, which play the part of another replica holding it.
+func FetchLockKey(ticker string) string { return lockKeyPrefix + ticker }

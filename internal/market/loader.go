@@ -8,11 +8,11 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/augurhq/augur/internal/upstream"
 )
@@ -115,7 +115,9 @@ type Loader struct {
 	ttl       time.Duration
 	lockTTL   time.Duration
 	lockWait  time.Duration
-	group     singleflight.Group
+
+	mu      sync.Mutex
+	flights map[string]*flight // loads in progress, by ticker
 }
 
 // NewLoader builds the chain from cfg. cache and rdb may be nil (no cache /
@@ -137,6 +139,7 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 		ttl:      orDefault(cfg.CacheTTL, DefaultCacheTTL),
 		lockTTL:  orDefault(cfg.FetchLockTTL, DefaultFetchLockTTL),
 		lockWait: orDefault(cfg.FetchLockWait, DefaultFetchLockWait),
+		flights:  map[string]*flight{},
 	}
 	seen := map[string]bool{}
 	for _, name := range sources {
@@ -199,21 +202,71 @@ func (l *Loader) Load(ctx context.Context, ticker string) (*Series, error) {
 	if err != nil {
 		return nil, err
 	}
-	ch := l.group.DoChan(t, func() (any, error) {
-		// The fetch is shared with every caller waiting on this ticker, so
-		// the first caller giving up must not cancel it for the others.
-		shared, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedLoadTimeout)
-		defer cancel()
-		return l.load(shared, t)
-	})
+	f := l.join(ctx, t)
 	select {
-	case <-ctx.Done():
-		return nil, fmt.Errorf("load prices for %s: %w", t, ctx.Err())
-	case r := <-ch:
-		if r.Err != nil {
-			return nil, r.Err
+	case <-f.done:
+		if f.err != nil {
+			return nil, f.err
 		}
-		return r.Val.(*Series).clone(), nil
+		return f.series.clone(), nil
+	case <-ctx.Done():
+		l.leave(t, f)
+		return nil, fmt.Errorf("load prices for %s: %w", t, ctx.Err())
+	}
+}
+
+// flight is one load shared by every caller that asked for the ticker while
+// it ran. Unlike singleflight it counts its callers, so that it is canceled
+// when the last one gives up instead of running on for nobody.
+type flight struct {
+	done    chan struct{}
+	series  *Series
+	err     error
+	cancel  context.CancelFunc
+	waiters int
+}
+
+// join attaches the caller to the ticker's running load, starting one if
+// there is none.
+func (l *Loader) join(ctx context.Context, t string) *flight {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f, ok := l.flights[t]; ok {
+		f.waiters++
+		return f
+	}
+	// The load outlives the caller that started it if others join, so it
+	// keeps ctx's values but not its cancellation.
+	shared, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedLoadTimeout)
+	f := &flight{done: make(chan struct{}), cancel: cancel, waiters: 1}
+	l.flights[t] = f
+	go func() {
+		defer cancel()
+		s, err := l.load(shared, t)
+		l.mu.Lock()
+		if l.flights[t] == f {
+			delete(l.flights, t)
+		}
+		l.mu.Unlock()
+		f.series, f.err = s, err
+		close(f.done)
+	}()
+	return f
+}
+
+// leave detaches a caller that gave up; the last one out cancels the load
+// and forgets it, so a later caller starts afresh rather than joining a
+// canceled load.
+func (l *Loader) leave(t string, f *flight) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f.waiters--
+	if f.waiters > 0 {
+		return
+	}
+	f.cancel()
+	if l.flights[t] == f {
+		delete(l.flights, t)
 	}
 }
 

@@ -125,3 +125,11 @@ func TestCSVDir(t *testing.T) {
 		require.NotErrorIs(t, err, ErrNoSuchTicker)
 	})
 }
+
+func BenchmarkParseSampleFiles(b *testing.B) {
+	for b.Loop() {
+		if _, err := parseSampleFiles(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -28,18 +28,18 @@ const (
 	SampleIndex = "^GSPC"
 )
 
+// sampleSeries parses the embedded files on first use, not at start-up, so
+// processes that never need them pay nothing. The files are constants, so
+// one parse serves every Sample in the process.
+var sampleSeries = sync.OnceValues(parseSampleFiles)
+
 // Sample serves the bundled real data: the 30 Dow Jones stocks of 2000
 // (daily closes 1990-12-31 … 2001-01-02) and the S&P 500 as ^GSPC (daily
 // OHLCV 2000-01-03 … 2020-04-17). It needs no network and no key, so the
 // platform works offline; its series are not live.
-type Sample struct {
-	once   sync.Once
-	series map[string][]Bar
-	err    error
-}
+type Sample struct{}
 
-// NewSample returns the sample provider. The embedded files are parsed on
-// first use, not at start-up, so processes that never need them pay nothing.
+// NewSample returns the sample provider.
 func NewSample() *Sample { return &Sample{} }
 
 // Name returns "sample".
@@ -47,7 +47,7 @@ func (s *Sample) Name() string { return "sample" }
 
 // Tickers lists the tickers the sample provider serves, sorted.
 func (s *Sample) Tickers() ([]string, error) {
-	series, err := s.load()
+	series, err := sampleSeries()
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Sample) Tickers() ([]string, error) {
 
 // History returns a copy of the ticker's bars on or after since.
 func (s *Sample) History(_ context.Context, ticker string, since time.Time) ([]Bar, error) {
-	series, err := s.load()
+	series, err := sampleSeries()
 	if err != nil {
 		return nil, err
 	}
@@ -71,11 +71,6 @@ func (s *Sample) History(_ context.Context, ticker string, since time.Time) ([]B
 	}
 	start, _ := slices.BinarySearchFunc(bars, since, func(b Bar, t time.Time) int { return b.Date.Compare(t) })
 	return slices.Clone(bars[start:]), nil
-}
-
-func (s *Sample) load() (map[string][]Bar, error) {
-	s.once.Do(func() { s.series, s.err = parseSampleFiles() })
-	return s.series, s.err
 }
 
 func parseSampleFiles() (map[string][]Bar, error) {
