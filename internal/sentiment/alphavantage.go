@@ -25,9 +25,9 @@ type alphaVantage struct {
 
 func (a *alphaVantage) Name() string { return "alphavantage" }
 
-func (a *alphaVantage) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (a *alphaVantage) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if a.key == "" {
-		return Batch{}, errNoKey
+		return articleBatch{}, errNoKey
 	}
 	query := endpoint(a.base, "/query", url.Values{
 		"function": {"NEWS_SENTIMENT"},
@@ -38,13 +38,13 @@ func (a *alphaVantage) Fetch(ctx context.Context, ticker string, limit int) (Bat
 	})
 	resp, err := a.http.Get(ctx, query, nil)
 	if err != nil {
-		return Batch{}, redactKey(fmt.Errorf("get NEWS_SENTIMENT: %w", err), a.key)
+		return articleBatch{}, redactKey(fmt.Errorf("get NEWS_SENTIMENT: %w", err), a.key)
 	}
 	articles, err := parseAlphaVantageNews(resp.Body, ticker)
 	if err != nil {
-		return Batch{}, redactKey(err, a.key)
+		return articleBatch{}, redactKey(err, a.key)
 	}
-	return Batch{Articles: firstN(articles, limit)}, nil
+	return articleBatch{Articles: firstN(articles, limit)}, nil
 }
 
 // alphaVantageTimeLayout is time_published. Alpha Vantage does not name the

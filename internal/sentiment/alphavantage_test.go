@@ -23,7 +23,7 @@ func TestAlphaVantageFetch(t *testing.T) {
 			name:       "news sentiment",
 			routes:     body(feed),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				// The BTC-only article does not score AAPL and is left out.
 				require.Equal(t, []string{"Acme Corp beats estimates on strong cloud demand", "Supplier warns on margins"}, titles(b.Articles))
 				require.InDelta(t, 0.301145*0.512, b.Articles[0].Score, 1e-9)
@@ -36,7 +36,7 @@ func TestAlphaVantageFetch(t *testing.T) {
 			name:       "empty feed",
 			routes:     body(`{"items":"0","sentiment_score_definition":"...","relevance_score_definition":"...","feed":[]}`),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},
@@ -91,7 +91,7 @@ func TestAlphaVantageFetch(t *testing.T) {
 			name:       "scores as numbers, odd and missing values",
 			routes:     body(`{"feed":[{"title":"Numbers","url":"u1","time_published":"bad","ticker_sentiment":[{"ticker":"aapl","relevance_score":1,"ticker_sentiment_score":0.5}]},{"title":"Missing relevance","ticker_sentiment":[{"ticker":"AAPL","ticker_sentiment_score":"0.9"}]},{"title":"Garbled","ticker_sentiment":[{"ticker":"AAPL","relevance_score":"high","ticker_sentiment_score":"0.9"}]}]}`),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{"Numbers"}, titles(b.Articles))
 				require.InDelta(t, 0.5, b.Articles[0].Score, 1e-9)
 				require.True(t, b.Articles[0].Published.IsZero())

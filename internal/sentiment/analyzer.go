@@ -287,7 +287,7 @@ func (a *Analyzer) plan(req Request) ([]string, int, error) {
 }
 
 // fetch asks one source, through the cache, for at least need articles.
-func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need int) (SourceStatus, Batch) {
+func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need int) (SourceStatus, articleBatch) {
 	start := time.Now()
 	status := SourceStatus{Source: src.Name(), Status: StatusOK}
 	limit := max(need, fetchPage)
@@ -309,7 +309,7 @@ func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need in
 			a.logger.WarnContext(ctx, "sentiment source failed",
 				"source", src.Name(), "ticker", ticker, "status", status.Status, "error", status.Reason)
 		}
-		return status, Batch{}
+		return status, articleBatch{}
 	}
 	if err := a.cache.put(ctx, src.Name(), ticker, limit, batch); err != nil {
 		a.logger.WarnContext(ctx, "sentiment cache write failed", "source", src.Name(), "ticker", ticker, "error", err)

@@ -342,8 +342,8 @@ func TestArticleCacheServesOnlyWhatItHas(t *testing.T) {
 	for i := range full {
 		full[i] = Article{Title: string(rune('A' + i)), Source: "finviz"}
 	}
-	require.NoError(t, c.put(t.Context(), "finviz", "FULL", 50, Batch{Articles: full}))
-	require.NoError(t, c.put(t.Context(), "google", "SHORT", 50, Batch{Articles: full[:4], Note: "n"}))
+	require.NoError(t, c.put(t.Context(), "finviz", "FULL", 50, articleBatch{Articles: full}))
+	require.NoError(t, c.put(t.Context(), "google", "SHORT", 50, articleBatch{Articles: full[:4], Note: "n"}))
 
 	cases := []struct {
 		name, source, ticker string

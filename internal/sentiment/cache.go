@@ -29,7 +29,7 @@ type cacheEntry struct {
 	// was all the source had and serves any request; a full one serves
 	// requests for up to Limit articles.
 	Limit int `json:"limit"`
-	Batch
+	articleBatch
 }
 
 func cacheKey(source, ticker string) string {
@@ -38,37 +38,37 @@ func cacheKey(source, ticker string) string {
 
 // get returns the cached answer of source for ticker when it can serve a
 // request for limit articles.
-func (c *articleCache) get(ctx context.Context, source, ticker string, limit int) (Batch, bool, error) {
+func (c *articleCache) get(ctx context.Context, source, ticker string, limit int) (articleBatch, bool, error) {
 	if c == nil {
-		return Batch{}, false, nil
+		return articleBatch{}, false, nil
 	}
 	key := cacheKey(source, ticker)
 	data, err := c.rdb.Get(ctx, key).Bytes()
 	if errors.Is(err, redis.Nil) {
-		return Batch{}, false, nil
+		return articleBatch{}, false, nil
 	}
 	if err != nil {
-		return Batch{}, false, fmt.Errorf("read %s: %w", key, err)
+		return articleBatch{}, false, fmt.Errorf("read %s: %w", key, err)
 	}
 	var entry cacheEntry
 	if err := json.Unmarshal(data, &entry); err != nil {
-		return Batch{}, false, fmt.Errorf("decode %s: %w", key, err)
+		return articleBatch{}, false, fmt.Errorf("decode %s: %w", key, err)
 	}
 	if entry.Limit < limit && len(entry.Articles) >= entry.Limit {
-		return Batch{}, false, nil
+		return articleBatch{}, false, nil
 	}
 	entry.Articles = firstN(entry.Articles, limit)
-	return entry.Batch, true, nil
+	return entry.articleBatch, true, nil
 }
 
 // put stores the answer source gave for ticker when asked for limit
 // articles.
-func (c *articleCache) put(ctx context.Context, source, ticker string, limit int, batch Batch) error {
+func (c *articleCache) put(ctx context.Context, source, ticker string, limit int, batch articleBatch) error {
 	if c == nil {
 		return nil
 	}
 	key := cacheKey(source, ticker)
-	data, err := json.Marshal(cacheEntry{Limit: limit, Batch: batch})
+	data, err := json.Marshal(cacheEntry{Limit: limit, articleBatch: batch})
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
 	}

@@ -29,9 +29,9 @@ type eodhd struct {
 
 func (e *eodhd) Name() string { return "eodhd" }
 
-func (e *eodhd) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (e *eodhd) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if e.key == "" {
-		return Batch{}, errNoKey
+		return articleBatch{}, errNoKey
 	}
 	symbol := eodhdSymbol(ticker)
 	to := time.Now().UTC()
@@ -44,13 +44,13 @@ func (e *eodhd) Fetch(ctx context.Context, ticker string, limit int) (Batch, err
 	})
 	resp, err := e.http.Get(ctx, query, nil)
 	if err != nil {
-		return Batch{}, redactKey(fmt.Errorf("get sentiments: %w", explainStatus(err)), e.key)
+		return articleBatch{}, redactKey(fmt.Errorf("get sentiments: %w", explainStatus(err)), e.key)
 	}
 	articles, err := parseEODHD(resp.Body, symbol)
 	if err != nil {
-		return Batch{}, redactKey(err, e.key)
+		return articleBatch{}, redactKey(err, e.key)
 	}
-	return Batch{Articles: firstN(articles, limit)}, nil
+	return articleBatch{Articles: firstN(articles, limit)}, nil
 }
 
 // eodhdSymbol gives a ticker EODHD's exchange suffix. A bare ticker is a US

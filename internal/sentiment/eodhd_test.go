@@ -25,7 +25,7 @@ func TestEODHDFetch(t *testing.T) {
 			name:       "daily sentiment",
 			routes:     body(200, days),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{
 					"EODHD news sentiment for AAPL.US on 2025-11-21 (23 articles)",
 					"EODHD news sentiment for AAPL.US on 2025-11-20 (18 articles)",
@@ -40,7 +40,7 @@ func TestEODHDFetch(t *testing.T) {
 			name:       "oldest first is put newest first",
 			routes:     body(200, `{"AAPL.US":[{"date":"2025-11-19","count":9,"normalized":-0.1},{"date":"2025-11-21","count":3,"normalized":0.2}]}`),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Len(t, b.Articles, 2)
 				require.True(t, b.Articles[0].Published.After(b.Articles[1].Published))
 			},
@@ -49,7 +49,7 @@ func TestEODHDFetch(t *testing.T) {
 			name:       "no days",
 			routes:     body(200, `{"AAPL.US":[]}`),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},

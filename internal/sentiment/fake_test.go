@@ -114,7 +114,7 @@ type sourceCase struct {
 	wantErr error
 	// wantReason, when set, must be part of the reason or note.
 	wantReason string
-	check      func(t *testing.T, batch Batch)
+	check      func(t *testing.T, batch articleBatch)
 }
 
 // runSourceCases runs every case against a fresh fake and a fresh client

@@ -33,9 +33,9 @@ type finnhub struct {
 
 func (f *finnhub) Name() string { return "finnhub" }
 
-func (f *finnhub) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (f *finnhub) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if f.key == "" {
-		return Batch{}, errNoKey
+		return articleBatch{}, errNoKey
 	}
 	to := time.Now().UTC()
 	window := url.Values{
@@ -47,14 +47,14 @@ func (f *finnhub) Fetch(ctx context.Context, ticker string, limit int) (Batch, e
 	header := http.Header{"X-Finnhub-Token": {f.key}}
 	resp, err := f.news.Get(ctx, endpoint(f.base, "/company-news", window), header)
 	if err != nil {
-		return Batch{}, fmt.Errorf("get company news: %w", explainStatus(err))
+		return articleBatch{}, fmt.Errorf("get company news: %w", explainStatus(err))
 	}
 	news, err := parseFinnhubNews(resp.Body)
 	if err != nil {
-		return Batch{}, err
+		return articleBatch{}, err
 	}
 	social, note := f.fetchSocial(ctx, ticker, window, header)
-	return Batch{Articles: firstN(append(social, news...), limit), Note: note}, nil
+	return articleBatch{Articles: firstN(append(social, news...), limit), Note: note}, nil
 }
 
 // fetchSocial returns the social-sentiment article, if any, and a note when

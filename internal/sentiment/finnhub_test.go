@@ -33,7 +33,7 @@ func TestFinnhubFetch(t *testing.T) {
 			name:       "company news and social sentiment",
 			routes:     map[string]reply{"/company-news": {body: news}, "/stock/social-sentiment": {body: social}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{
 					"Social media sentiment on AAPL: 40 mentions in 7 days",
 					"Acme expands buyback after record profit",
@@ -54,7 +54,7 @@ func TestFinnhubFetch(t *testing.T) {
 			routes:     newsOnly(reply{body: news}),
 			wantStatus: StatusOK,
 			wantReason: "company news only: social sentiment needs a premium Finnhub plan",
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{"Acme expands buyback after record profit", "Acme recalls faulty chargers amid fire risk"}, titles(b.Articles))
 			},
 		},
@@ -62,7 +62,7 @@ func TestFinnhubFetch(t *testing.T) {
 			name:       "legacy reddit and twitter social form",
 			routes:     map[string]reply{"/company-news": {body: `[]`}, "/stock/social-sentiment": {body: sample(t, "finnhub_social_legacy.json")}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Len(t, b.Articles, 1)
 				// (5·0.5 + 15·(−0.5)) / 20
 				require.InDelta(t, -0.25, b.Articles[0].Score, 1e-9)
@@ -73,7 +73,7 @@ func TestFinnhubFetch(t *testing.T) {
 			routes:     map[string]reply{"/company-news": {body: news}, "/stock/social-sentiment": {status: 502, body: "bad gateway"}},
 			wantStatus: StatusOK,
 			wantReason: "social sentiment failed",
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Len(t, b.Articles, 2)
 			},
 		},
@@ -81,7 +81,7 @@ func TestFinnhubFetch(t *testing.T) {
 			name:       "no social mentions",
 			routes:     map[string]reply{"/company-news": {body: news}, "/stock/social-sentiment": {body: `{"symbol":"AAPL","data":[]}`}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Len(t, b.Articles, 2)
 				require.Empty(t, b.Note)
 			},
@@ -90,7 +90,7 @@ func TestFinnhubFetch(t *testing.T) {
 			name:       "unknown symbol",
 			routes:     newsOnly(reply{body: `[]`}),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},

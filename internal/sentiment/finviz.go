@@ -27,23 +27,23 @@ type finviz struct {
 
 func (f *finviz) Name() string { return "finviz" }
 
-func (f *finviz) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (f *finviz) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	page := endpoint(f.base, "/quote.ashx", url.Values{"t": {ticker}, "p": {"d"}})
 	// Finviz's Cloudflare front answers 403 to anything that is not a
 	// browser, whatever User-Agent the operator configured for the others.
 	resp, err := f.http.Get(ctx, page, http.Header{"User-Agent": {upstream.DefaultUserAgent}})
 	if err != nil {
-		return Batch{}, fmt.Errorf("get quote page: %w", err)
+		return articleBatch{}, fmt.Errorf("get quote page: %w", err)
 	}
 	pageURL, err := url.Parse(page)
 	if err != nil {
-		return Batch{}, fmt.Errorf("parse quote page URL: %w", err)
+		return articleBatch{}, fmt.Errorf("parse quote page URL: %w", err)
 	}
 	articles, err := parseFinviz(resp.Body, pageURL, time.Now().In(f.eastern))
 	if err != nil {
-		return Batch{}, err
+		return articleBatch{}, err
 	}
-	return Batch{Articles: firstN(articles, limit)}, nil
+	return articleBatch{Articles: firstN(articles, limit)}, nil
 }
 
 // Layouts of the news table's date cell. A day's first row carries the

@@ -33,7 +33,7 @@ func TestFinvizFetch(t *testing.T) {
 			name:       "news table",
 			routes:     map[string]reply{"/quote.ashx": {body: page, header: map[string]string{"Content-Type": "text/html"}}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{
 					"Acme wins record order",
 					"Acme slips after guidance cut",
@@ -55,7 +55,7 @@ func TestFinvizFetch(t *testing.T) {
 				"/quote":      {body: page},
 			},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Len(t, b.Articles, 4)
 			},
 		},
@@ -63,7 +63,7 @@ func TestFinvizFetch(t *testing.T) {
 			name:       "empty news table",
 			routes:     map[string]reply{"/quote.ashx": {body: `<html><body><table id="news-table"></table></body></html>`}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},
@@ -83,7 +83,7 @@ func TestFinvizFetch(t *testing.T) {
 			name:       "truncated page keeps the rows that arrived",
 			routes:     map[string]reply{"/quote.ashx": {body: page[:strings.Index(page, "Analysts split")]}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{"Acme wins record order", "Acme slips after guidance cut"}, titles(b.Articles))
 			},
 		},

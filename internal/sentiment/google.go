@@ -22,7 +22,7 @@ type googleNews struct {
 
 func (g *googleNews) Name() string { return "google" }
 
-func (g *googleNews) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (g *googleNews) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	feed := endpoint(g.base, "/rss/search", url.Values{
 		"q":    {ticker + " stock"},
 		"hl":   {"en-US"},
@@ -31,13 +31,13 @@ func (g *googleNews) Fetch(ctx context.Context, ticker string, limit int) (Batch
 	})
 	resp, err := g.http.Get(ctx, feed, nil)
 	if err != nil {
-		return Batch{}, fmt.Errorf("get news feed: %w", err)
+		return articleBatch{}, fmt.Errorf("get news feed: %w", err)
 	}
 	articles, err := parseGoogleNews(resp.Body)
 	if err != nil {
-		return Batch{}, err
+		return articleBatch{}, err
 	}
-	return Batch{Articles: firstN(articles, limit)}, nil
+	return articleBatch{Articles: firstN(articles, limit)}, nil
 }
 
 // googleRSS is the part of an RSS 2.0 search feed that is read. Naming the

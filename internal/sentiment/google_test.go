@@ -21,7 +21,7 @@ func TestGoogleNewsFetch(t *testing.T) {
 			name:       "normal feed",
 			routes:     map[string]reply{"/rss/search": {body: feed, header: xml}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				// The " - Publisher" suffix is gone before scoring.
 				require.Equal(t, []string{
 					"Microsoft shares climb after strong cloud quarter",
@@ -38,7 +38,7 @@ func TestGoogleNewsFetch(t *testing.T) {
 			routes: map[string]reply{"/rss/search": {header: xml, body: `<?xml version="1.0" encoding="UTF-8"?>` +
 				`<rss version="2.0"><channel><title>"ZZZZ stock" - Google News</title></channel></rss>`}},
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},

@@ -19,11 +19,11 @@ type source interface {
 	// Fetch returns up to limit scored articles about ticker, newest first
 	// where the upstream says when they were published. It returns errNoKey,
 	// without any request, when the source needs a key that is not set.
-	Fetch(ctx context.Context, ticker string, limit int) (Batch, error)
+	Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error)
 }
 
-// Batch is what one source returned for one ticker.
-type Batch struct {
+// articleBatch is what one source returned for one ticker.
+type articleBatch struct {
 	Articles []Article `json:"articles"`
 	// Note explains a partial or empty answer (a premium endpoint the key
 	// cannot use, a ticker the upstream does not cover); it becomes the

@@ -29,9 +29,9 @@ type stockGeist struct {
 
 func (s *stockGeist) Name() string { return "stockgeist" }
 
-func (s *stockGeist) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (s *stockGeist) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if s.key == "" {
-		return Batch{}, errNoKey
+		return articleBatch{}, errNoKey
 	}
 	end := time.Now().UTC()
 	query := endpoint(s.base, "/time-series/message-metrics", url.Values{
@@ -45,13 +45,13 @@ func (s *stockGeist) Fetch(ctx context.Context, ticker string, limit int) (Batch
 	})
 	resp, err := s.http.Get(ctx, query, nil)
 	if err != nil {
-		return Batch{}, redactKey(fmt.Errorf("get message metrics: %w", explainStatus(err)), s.key)
+		return articleBatch{}, redactKey(fmt.Errorf("get message metrics: %w", explainStatus(err)), s.key)
 	}
 	articles, err := parseStockGeist(resp.Body, ticker)
 	if err != nil {
-		return Batch{}, redactKey(err, s.key)
+		return articleBatch{}, redactKey(err, s.key)
 	}
-	return Batch{Articles: firstN(articles, limit)}, nil
+	return articleBatch{Articles: firstN(articles, limit)}, nil
 }
 
 // parseStockGeist reads a message-metrics envelope about ticker, newest day

@@ -25,7 +25,7 @@ func TestStockGeistFetch(t *testing.T) {
 			name:       "message metrics",
 			routes:     body(200, metrics),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{
 					"StockGeist: 318 messages about AAPL on 2025-11-21, 61% positive",
 					"StockGeist: 204 messages about AAPL on 2025-11-20, 35% positive",
@@ -39,7 +39,7 @@ func TestStockGeistFetch(t *testing.T) {
 			name:       "days without messages or index are left out",
 			routes:     body(200, `{"metadata":{"status_code":200,"message":"OK"},"body":[{"timestamp":"2025-11-21T00:00:00","total_count":0,"pos_index":0.5},{"timestamp":"2025-11-20T00:00:00","total_count":12},{"timestamp":"not a time","total_count":3,"pos_index":0.9}]}`),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},

@@ -21,19 +21,19 @@ type tradestie struct {
 
 func (t *tradestie) Name() string { return "tradestie" }
 
-func (t *tradestie) Fetch(ctx context.Context, ticker string, limit int) (Batch, error) {
+func (t *tradestie) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	resp, err := t.http.Get(ctx, endpoint(t.base, "/apps/reddit", nil), nil)
 	if err != nil {
-		return Batch{}, fmt.Errorf("get reddit list: %w", err)
+		return articleBatch{}, fmt.Errorf("get reddit list: %w", err)
 	}
 	articles, err := parseTradestie(resp.Body, ticker)
 	if err != nil {
-		return Batch{}, err
+		return articleBatch{}, err
 	}
 	if len(articles) == 0 {
-		return Batch{Note: ticker + " is not among today's 50 most discussed tickers on r/wallstreetbets"}, nil
+		return articleBatch{Note: ticker + " is not among today's 50 most discussed tickers on r/wallstreetbets"}, nil
 	}
-	return Batch{Articles: firstN(articles, limit)}, nil
+	return articleBatch{Articles: firstN(articles, limit)}, nil
 }
 
 // parseTradestie picks ticker out of the reddit list. sentiment_score is

@@ -20,7 +20,7 @@ func TestTradestieFetch(t *testing.T) {
 			name:       "ticker in the top 50",
 			routes:     body(list),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Equal(t, []string{"r/wallstreetbets on NVDA: 412 comments, Bullish"}, titles(b.Articles))
 				require.InDelta(t, 0.187, b.Articles[0].Score, 1e-9)
 				require.Empty(t, b.Note)
@@ -31,7 +31,7 @@ func TestTradestieFetch(t *testing.T) {
 			routes:     body(`[{"no_of_comments":150,"sentiment":"Bearish","sentiment_score":-0.092,"ticker":"TSLA"}]`),
 			wantStatus: StatusOK,
 			wantReason: "not among today's 50 most discussed",
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Empty(t, b.Articles)
 			},
 		},
@@ -39,7 +39,7 @@ func TestTradestieFetch(t *testing.T) {
 			name:       "score outside [-1, 1] is clamped",
 			routes:     body(`[{"no_of_comments":3,"sentiment":"Bullish","sentiment_score":4.5,"ticker":"nvda"}]`),
 			wantStatus: StatusOK,
-			check: func(t *testing.T, b Batch) {
+			check: func(t *testing.T, b articleBatch) {
 				require.Len(t, b.Articles, 1)
 				require.Equal(t, 1.0, b.Articles[0].Score)
 			},
