@@ -38,6 +38,10 @@ var (
 	// ErrInvalidSeries means the closes contain values the model cannot
 	// scale: non-finite ones, or non-positive ones in window mode.
 	ErrInvalidSeries = errors.New("invalid price series")
+	// ErrDiverged means training or prediction produced values that are not
+	// finite, from extreme prices or an extreme learning rate. The same
+	// data and configuration will fail the same way.
+	ErrDiverged = errors.New("training diverged")
 )
 
 // Config is the network and training setup.
@@ -174,9 +178,32 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 			"train_seconds":    trainSeconds,
 		},
 	}
+	if err := checkFinite(loss, rep); err != nil {
+		return nil, err
+	}
 	rep.Score(closes, 1)
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil
+}
+
+// checkFinite rejects a run whose loss or predictions are NaN or infinite,
+// which no caller can use and JSON cannot carry.
+func checkFinite(loss float64, rep *forecast.Report) error {
+	bad := func(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+	if bad(loss) {
+		return fmt.Errorf("lstm: final training loss is %v: %w", loss, ErrDiverged)
+	}
+	for _, p := range rep.Test {
+		if bad(p.Predicted) {
+			return fmt.Errorf("lstm: prediction for close %d is %v: %w", p.Index, p.Predicted, ErrDiverged)
+		}
+	}
+	for i, v := range rep.Forecast {
+		if bad(v) {
+			return fmt.Errorf("lstm: forecast step %d is %v: %w", i+1, v, ErrDiverged)
+		}
+	}
+	return nil
 }
 
 // testPredictions predicts every close from cut on from the true closes

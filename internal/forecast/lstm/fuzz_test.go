@@ -1,0 +1,66 @@
+package lstm
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
+
+// closesBytes packs closes as the fuzz input: 8 little-endian bytes each.
+func closesBytes(closes []float64) []byte {
+	b := make([]byte, 0, 8*len(closes))
+	for _, v := range closes {
+		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return b
+}
+
+// FuzzRun feeds arbitrary series to a tiny model: Run must return a typed
+// error or a complete report with finite numbers, never panic.
+func FuzzRun(f *testing.F) {
+	real := loadCloses(f, "gspc_last504.csv")[:40]
+	flat := make([]float64, 30)
+	for i := range flat {
+		flat[i] = 42
+	}
+	crossing := make([]float64, 30)
+	for i := range crossing {
+		crossing[i] = float64(i - 15)
+	}
+	for _, seed := range [][]float64{real, flat, crossing, {1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300}} {
+		f.Add(closesBytes(seed), true)
+		f.Add(closesBytes(seed), false)
+	}
+	f.Fuzz(func(t *testing.T, data []byte, window bool) {
+		closes := make([]float64, 0, len(data)/8)
+		for ; len(data) >= 8 && len(closes) < 200; data = data[8:] {
+			closes = append(closes, math.Float64frombits(binary.LittleEndian.Uint64(data)))
+		}
+		cfg := Config{Layers: 1, Units: 3, Window: 3, Epochs: 1, BatchSize: 4, Dropout: 0.1, LearningRate: 1e-3, Mode: ModeClean}
+		if window {
+			cfg.Mode = ModeWindow
+		}
+		rep, err := Run(context.Background(), closes, cfg, 2, nil)
+		if err != nil {
+			known := errors.Is(err, forecast.ErrNotEnoughData) || errors.Is(err, ErrInvalidSeries) || errors.Is(err, ErrDiverged)
+			require.True(t, known, "untyped error: %v", err)
+			return
+		}
+		cut := int(0.8 * float64(len(closes)))
+		require.Len(t, rep.Test, len(closes)-cut)
+		require.Len(t, rep.Forecast, 2)
+		for _, p := range rep.Test {
+			require.False(t, math.IsNaN(p.Predicted) || math.IsInf(p.Predicted, 0))
+		}
+		for _, v := range rep.Forecast {
+			require.False(t, math.IsNaN(v) || math.IsInf(v, 0))
+		}
+		require.False(t, math.IsNaN(rep.Metrics.RMSE))
+	})
+}
