@@ -296,3 +296,12 @@ func TestBatchLargerThanTheData(t *testing.T) {
 	require.Equal(t, whole.Test, huge.Test)
 	require.Equal(t, whole.Forecast, huge.Forecast)
 }
+
+func TestRunReportsDivergence(t *testing.T) {
+	closes := loadCloses(t, "gspc_last504.csv")
+	cfg := smallConfig(ModeClean)
+	// Steps of about 1e30 drive the float32 weights to overflow.
+	cfg.LearningRate = 1e30
+	_, err := Run(context.Background(), closes, cfg, 1, nil)
+	require.ErrorIs(t, err, ErrDiverged)
+}
