@@ -24,7 +24,7 @@ build: ## build bin/web and bin/worker (static binaries)
 run: build ## migrate, print a demo token, run web (:8080) and a worker; Ctrl-C stops both
 	$(BIN)/web migrate --create-db
 	@$(BIN)/web demo-user
-	@echo "web on http://localhost:8080 — try: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
+	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
 	@trap 'kill 0' INT TERM EXIT; \
 		METRICS_ADDR=$(WEB_METRICS_ADDR) $(BIN)/web & \
 		METRICS_ADDR=$(WORKER_METRICS_ADDR) $(BIN)/worker & \

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -167,7 +168,8 @@ func createUser(ctx context.Context, env *runtimeEnv, args []string) error {
 	if err != nil {
 		return err
 	}
-	return printToken(ctx, env, db, user, "cli")
+	_, err = printToken(ctx, env, db, user, "cli")
+	return err
 }
 
 // newUser creates an account with a random password: API users need only
@@ -184,16 +186,16 @@ func newUser(ctx context.Context, db *store.DB, email, username, role string) (*
 	return db.CreateUser(ctx, strings.TrimSpace(email), strings.TrimSpace(username), hash, role)
 }
 
-func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.User, name string) error {
+func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.User, name string) (string, error) {
 	token, digest, err := auth.NewToken()
 	if err != nil {
-		return err
+		return "", err
 	}
 	if err := db.CreateAPIToken(ctx, user.ID, digest, name); err != nil {
-		return err
+		return "", err
 	}
 	fmt.Fprintf(env.stdout, "user %s (%s, %s): API token (shown once, keep it safe):\n%s\n", user.Username, user.Email, user.Role, token)
-	return nil
+	return token, nil
 }
 
 // demoUsername is the account `make run` creates in development.
@@ -215,7 +217,13 @@ func demoUser(ctx context.Context, env *runtimeEnv, _ []string) error {
 	if err != nil {
 		return err
 	}
-	return printToken(ctx, env, db, user, "make run")
+	token, err := printToken(ctx, env, db, user, "make run")
+	if err != nil {
+		return err
+	}
+	_, port, _ := net.SplitHostPort(env.cfg.HTTPAddr)
+	fmt.Fprintf(env.stdout, "\nexport TOKEN=%s\nbrowser: http://localhost:%s/#token=%s\n", token, port, token)
+	return nil
 }
 
 func printConfig(_ context.Context, env *runtimeEnv, _ []string) error {

@@ -33,6 +33,12 @@ async function api(method, path, body) {
 }
 
 function setupToken() {
+  // A link like /#token=aug_… (make run prints one) signs this tab in; the
+  // fragment never reaches the server and is removed from the address bar.
+  if (location.hash.startsWith("#token=")) {
+    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(7)));
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   const input = $("token");
   input.value = token();
   $("token-form").addEventListener("submit", (ev) => {
@@ -64,6 +70,20 @@ async function indexPage() {
     } catch (e) {
       $("predict-error").textContent = e.message;
       $("predict-error").hidden = false;
+    }
+  });
+  $("sentiment-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(ev.target);
+    const texts = String(f.get("texts")).split("\n").map((t) => t.trim()).filter(Boolean);
+    const body = texts.length ? { texts } : { ticker: f.get("ticker") };
+    if (texts.length && f.get("ticker")) body.ticker = f.get("ticker");
+    try {
+      const job = await api("POST", "/api/v1/sentiment", body);
+      location.href = "/jobs/" + job.id;
+    } catch (e) {
+      $("sentiment-error").textContent = e.message;
+      $("sentiment-error").hidden = false;
     }
   });
   if (!token()) { $("jobs-empty").textContent = "Paste your API token above to see your jobs."; $("jobs-empty").hidden = false; return; }
@@ -212,7 +232,7 @@ function drawChart(r, names) {
   const dates = [...s.dates, ...r.forecast_dates];
   for (let k = 0; k <= 5; k++) {
     const i = Math.round((total - 1) * k / 5);
-    add("text", { x: x(i), y: H - 10, "text-anchor": "middle" }, dates[i]);
+    add("text", { x: x(i), y: H - 10, "text-anchor": k === 0 ? "start" : k === 5 ? "end" : "middle" }, dates[i]);
   }
   add("rect", { x: x(nHist - 1), y: T, width: x(total - 1) - x(nHist - 1), height: H - T - B, fill: "#f1f5ff" });
   const path = (pts, color, width, dash) => {
