@@ -129,11 +129,3 @@ func TestAlphaVantageRequest(t *testing.T) {
 	require.Equal(t, "50", q.Get("limit"))
 	require.Equal(t, testKey, q.Get("apikey"))
 }
-
-func TestAlphaVantageNoKey(t *testing.T) {
-	fake := newFake(t, nil)
-	_, err := newTestAlphaVantage("")(fake.URL, testHTTP()).Fetch(t.Context(), "AAPL", 50)
-	require.ErrorIs(t, err, errNoKey)
-	require.Equal(t, StatusNoKey, statusOf(err))
-	require.Zero(t, fake.hits.Load())
-}

@@ -87,13 +87,23 @@ func (w *world) hits() map[string]int {
 	return out
 }
 
-// statuses maps each source of a report to its status.
-func statuses(r *Report) map[string]string {
-	out := make(map[string]string, len(r.Sources))
+// bySource maps each source of a report to one field of its status.
+func bySource[T any](r *Report, field func(SourceStatus) T) map[string]T {
+	out := make(map[string]T, len(r.Sources))
 	for _, s := range r.Sources {
-		out[s.Source] = s.Status
+		out[s.Source] = field(s)
 	}
 	return out
+}
+
+// statuses maps each source of a report to its status.
+func statuses(r *Report) map[string]string {
+	return bySource(r, func(s SourceStatus) string { return s.Status })
+}
+
+// articleCounts maps each source of a report to the articles it gave.
+func articleCounts(r *Report) map[string]int {
+	return bySource(r, func(s SourceStatus) int { return s.Articles })
 }
 
 // sourceOrder lists a report's sources in the order they were walked.
@@ -101,15 +111,6 @@ func sourceOrder(r *Report) []string {
 	out := make([]string, len(r.Sources))
 	for i, s := range r.Sources {
 		out[i] = s.Source
-	}
-	return out
-}
-
-// articleCounts maps each source of a report to the articles it gave.
-func articleCounts(r *Report) map[string]int {
-	out := make(map[string]int, len(r.Sources))
-	for _, s := range r.Sources {
-		out[s.Source] = s.Articles
 	}
 	return out
 }

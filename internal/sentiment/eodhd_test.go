@@ -117,13 +117,6 @@ func TestEODHDRequest(t *testing.T) {
 	require.Equal(t, eodhdWindow, to.Sub(from))
 }
 
-func TestEODHDNoKey(t *testing.T) {
-	fake := newFake(t, nil)
-	_, err := newTestEODHD("")(fake.URL, testHTTP()).Fetch(t.Context(), "AAPL", 50)
-	require.Equal(t, StatusNoKey, statusOf(err))
-	require.Zero(t, fake.hits.Load())
-}
-
 func TestEODHDSymbol(t *testing.T) {
 	cases := map[string]string{
 		"AAPL":       "AAPL.US",

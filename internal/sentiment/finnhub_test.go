@@ -146,10 +146,3 @@ func TestFinnhubRequest(t *testing.T) {
 		require.Equal(t, finnhubWindowDays, int(to.Sub(from).Hours()/24))
 	}
 }
-
-func TestFinnhubNoKey(t *testing.T) {
-	fake := newFake(t, nil)
-	_, err := newTestFinnhub("")(fake.URL, testHTTP()).Fetch(t.Context(), "AAPL", 50)
-	require.Equal(t, StatusNoKey, statusOf(err))
-	require.Zero(t, fake.hits.Load())
-}

@@ -98,10 +98,3 @@ func TestStockGeistRequest(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 15, int(end.Sub(start).Hours()/24))
 }
-
-func TestStockGeistNoKey(t *testing.T) {
-	fake := newFake(t, nil)
-	_, err := newTestStockGeist("")(fake.URL, testHTTP()).Fetch(t.Context(), "AAPL", 50)
-	require.Equal(t, StatusNoKey, statusOf(err))
-	require.Zero(t, fake.hits.Load())
-}
