@@ -109,6 +109,21 @@ func openDB(ctx context.Context, cfg *config.Config, checkSchema bool) (*store.D
 	return db, nil
 }
 
+// openServices connects to PostgreSQL (checking its schema) and Redis, the
+// two services both programs need.
+func openServices(ctx context.Context, cfg *config.Config) (*store.DB, *redis.Client, error) {
+	db, err := openDB(ctx, cfg, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	rdb, err := openRedis(ctx, cfg)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, rdb, nil
+}
+
 func openRedis(ctx context.Context, cfg *config.Config) (*redis.Client, error) {
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {

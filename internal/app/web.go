@@ -43,15 +43,11 @@ func jobTimeouts(cfg *config.Config) jobs.Timeouts {
 
 func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 	cfg, logger := env.cfg, env.logger
-	db, err := openDB(ctx, cfg, true)
+	db, rdb, err := openServices(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	rdb, err := openRedis(ctx, cfg)
-	if err != nil {
-		return err
-	}
 	defer rdb.Close()
 	reg := newRegistry()
 	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, reg)
