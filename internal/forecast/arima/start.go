@@ -74,8 +74,8 @@ func conditionalSumOfSquares(z []float64, order Order) Coefficients {
 	return c
 }
 
-// leastSquares solves min ‖Xβ - y‖ for the rows×cols design matrix whose
-// elements at returns. It reports false when the system is underdetermined
+// leastSquares solves min ‖Xβ - y‖ for the rows×cols design matrix X with
+// X[i][j] = at(i, j). It reports false when the system is underdetermined
 // or rank deficient.
 func leastSquares(rows, cols int, at func(row, col int) float64, y []float64) ([]float64, bool) {
 	if cols == 0 || rows < cols {
