@@ -320,3 +320,19 @@ func (w testLog) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
 	return len(p), nil
 }
+
+func TestShutdownDrainsTheRunningJob(t *testing.T) {
+	s := newStack(t)
+	s.cfg.ShutdownTimeout = time.Minute
+	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
+	require.NoError(t, err)
+	defer w.close()
+	require.NoError(t, w.server.Start(w.mux))
+
+	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"]}`)
+	s.await(id, func(j map[string]any) bool { return j["status"] == "running" || final(j) })
+	// What SIGTERM does: stop taking work, let the running job finish.
+	w.server.Shutdown()
+	job := s.await(id, func(map[string]any) bool { return true })
+	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+}
