@@ -114,8 +114,10 @@ func explainStatus(err error) error {
 	return err
 }
 
-// redactedError hides an API key that the HTTP client copied into an error
-// message with the request URL, so it never reaches a report or a log.
+// redactedError hides an API key that ended up in an error message, copied
+// there by the HTTP client with the request URL or echoed back by the
+// upstream (Alpha Vantage's limit message names the key), so that it never
+// reaches a report or a log.
 type redactedError struct {
 	msg string
 	err error
