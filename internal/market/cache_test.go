@@ -118,11 +118,9 @@ func TestLocalDataIsNotCached(t *testing.T) {
 
 func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
 	r := newReplicas(t, "SHARED")
-	r.u.set("SHARED", market.TradingDays(lastDay, 100, 10))
+	bars := market.TradingDays(lastDay, 100, 10)
 	g := newGate()
-	r.u.yahoo.Handle(g.hold(market.YahooHistory(func(string) ([]market.Bar, bool) {
-		return market.TradingDays(lastDay, 100, 10), true
-	})))
+	r.u.yahoo.Handle(g.hold(market.YahooHistory(func(string) ([]market.Bar, bool) { return bars, true })))
 	l := r.loader(t, nil)
 
 	const callers = 8
@@ -135,7 +133,7 @@ func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
 			results <- s
 		})
 	}
-	require.Eventually(t, func() bool { return r.u.yahoo.Hits() == 1 }, 10*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return l.Waiters("SHARED") == callers }, 10*time.Second, time.Millisecond)
 	g.release()
 	wg.Wait()
 	close(results)
@@ -143,7 +141,7 @@ func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
 	require.Equal(t, 1, r.u.yahoo.Hits())
 	var seen []*market.Series
 	for s := range results {
-		require.Len(t, s.Bars, 100)
+		require.Equal(t, bars, s.Bars)
 		for _, other := range seen {
 			require.NotSame(t, other, s, "every caller gets its own copy")
 		}
@@ -309,27 +307,92 @@ func TestStaleCacheBeatsNoData(t *testing.T) {
 		"the sample provider is not asked: its data must not be mixed into a live series")
 }
 
-func TestAnotherSourceTakingOverReloadsWhole(t *testing.T) {
-	r := newReplicas(t, "HANDOVER")
-	ctx := context.Background()
-	history := market.TradingDays(lastDay, 50, 20)
-	r.u.set("HANDOVER", history)
-	l := r.loader(t, nil)
-	_, err := l.Load(ctx, "HANDOVER")
-	require.NoError(t, err)
+// scaled returns bars with every price multiplied by f, as a provider that
+// adjusts for dividends (or a split) reports them.
+func scaled(bars []market.Bar, f float64) []market.Bar {
+	out := make([]market.Bar, len(bars))
+	for i, b := range bars {
+		b.Open, b.High, b.Low, b.Close, b.AdjClose = b.Open*f, b.High*f, b.Low*f, b.Close*f, b.AdjClose*f
+		out[i] = b
+	}
+	return out
+}
 
-	r.u.yahoo.Handle(market.Reply(503, "text/html", "<html>down</html>"))
-	r.u.stooq.Handle(market.Reply(200, "text/csv", market.StooqCSV(history)))
-	r.age(t, "HANDOVER", 7*time.Hour)
+func TestAnotherSourceTakingOver(t *testing.T) {
+	extended := market.TradingDays(lastDay.AddDate(0, 0, 3), 51, 20)
+	history := extended[:50] // what Yahoo served before it went down
+	tests := []struct {
+		name          string
+		sources       []string
+		setup         func(u *upstreams)
+		wantBars      []market.Bar
+		wantSource    string
+		wantOutcomes  []string
+		wantCacheFrom string
+	}{
+		{
+			name:    "agreeing with the cache, it extends it",
+			sources: []string{"yahoo", "stooq"},
+			setup: func(u *upstreams) {
+				u.stooq.Handle(market.Reply(200, "text/csv", market.StooqCSV(extended[40:])))
+			},
+			wantBars:      extended,
+			wantSource:    "stooq",
+			wantOutcomes:  []string{"cache:cached", "yahoo:error", "stooq:ok"},
+			wantCacheFrom: "stooq",
+		},
+		{
+			name:    "adjusting differently, it replaces the history",
+			sources: []string{"yahoo", "stooq"},
+			setup: func(u *upstreams) {
+				u.stooq.Handle(func(w http.ResponseWriter, r *http.Request) {
+					bars := scaled(extended, 0.98)
+					if r.URL.Query().Get("d1") != "" {
+						bars = bars[40:]
+					}
+					market.Reply(200, "text/csv", market.StooqCSV(bars))(w, r)
+				})
+			},
+			wantBars:      scaled(extended, 0.98),
+			wantSource:    "stooq",
+			wantOutcomes:  []string{"cache:cached", "yahoo:error", "stooq:ok", "stooq:ok"},
+			wantCacheFrom: "stooq",
+		},
+		{
+			name:    "a reload shorter than the cache keeps the cache",
+			sources: []string{"yahoo", "alphavantage"},
+			setup: func(u *upstreams) {
+				// A free key: the last 20 days whatever the request, and
+				// unadjusted prices that disagree with Yahoo's.
+				u.alphaVantage.Handle(market.Reply(200, "application/json", market.AlphaVantageDaily("HANDOVER", scaled(extended[31:], 1.02))))
+			},
+			wantBars:      history,
+			wantSource:    "yahoo",
+			wantOutcomes:  []string{"cache:cached", "yahoo:error", "alphavantage:ok", "alphavantage:ok"},
+			wantCacheFrom: "yahoo",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newReplicas(t, "HANDOVER")
+			ctx := context.Background()
+			r.u.set("HANDOVER", history)
+			l := r.loader(t, func(c *market.Config) { c.Sources = tt.sources })
+			_, err := l.Load(ctx, "HANDOVER")
+			require.NoError(t, err)
 
-	s, err := l.Load(ctx, "HANDOVER")
-	require.NoError(t, err)
-	require.Equal(t, "stooq", s.Source)
-	require.Equal(t, []string{"cache:cached", "yahoo:error", "stooq:ok", "stooq:ok"}, outcomes(s.Attempts))
-	reqs := r.u.stooq.Requests()
-	require.Len(t, reqs, 2)
-	require.NotEmpty(t, reqs[0].Query().Get("d1"), "first the tail")
-	require.Empty(t, reqs[1].Query().Get("d1"), "then the whole history from the new source")
-	_, source := r.cached(t, "HANDOVER")
-	require.Equal(t, "stooq", source)
+			r.u.yahoo.Handle(market.Reply(503, "text/html", "<html>down</html>"))
+			tt.setup(r.u)
+			r.age(t, "HANDOVER", 7*time.Hour)
+
+			s, err := l.Load(ctx, "HANDOVER")
+			require.NoError(t, err)
+			require.Equal(t, tt.wantOutcomes, outcomes(s.Attempts))
+			require.Equal(t, tt.wantSource, s.Source)
+			require.Equal(t, tt.wantBars, s.Bars)
+			cachedBars, source := r.cached(t, "HANDOVER")
+			require.Equal(t, tt.wantCacheFrom, source)
+			require.Equal(t, tt.wantBars, cachedBars)
+		})
+	}
 }

@@ -242,3 +242,14 @@ func TradingDays(last time.Time, n int, start float64) []Bar {
 // FetchLockKey exposes the Redis key of a ticker's fetch lock to the
 // Loader tests, which play the part of another replica holding it.
 func FetchLockKey(ticker string) string { return lockKeyPrefix + ticker }
+
+// Waiters reports how many callers share the ticker's load in progress, so
+// tests can tell when concurrent callers have joined it.
+func (l *Loader) Waiters(ticker string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if f, ok := l.flights[ticker]; ok {
+		return f.waiters
+	}
+	return 0
+}

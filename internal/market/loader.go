@@ -316,6 +316,9 @@ func (l *Loader) claim(ctx context.Context, t string, c cached) (release func(),
 	deadline := time.Now().Add(l.lockWait)
 	for {
 		ok, err := l.rdb.SetNX(ctx, key, token, l.lockTTL).Result()
+		if err != nil && ctx.Err() != nil {
+			return nil, c, ctx.Err()
+		}
 		if err != nil {
 			l.log.WarnContext(ctx, "fetch lock unavailable, fetching without it", "ticker", t, "err", err)
 			return noop, c, nil
@@ -359,31 +362,37 @@ func (l *Loader) fetchAll(ctx context.Context, t string) (*Series, error) {
 }
 
 // refresh fetches only the tail after the cached bars from the live
-// providers. If the tail disagrees with the cache on days both have, or
-// comes from another source, the history was revised and is reloaded whole
-// from the provider that answered, so a series never mixes adjustments.
-// When every live provider fails, the stale cache is served: old prices
-// beat none.
+// providers. If the tail disagrees with the cache on days both have (a
+// split, a dividend adjustment, a source that adjusts differently) or does
+// not reach back to it, the history is reloaded whole from the provider that
+// answered, so a series never mixes adjustments. The stale cache is served
+// when every live provider fails, or when the reload would cut the history
+// short (Alpha Vantage's free tier gives 100 days): old prices beat none,
+// and a long consistent history beats a short one.
 func (l *Loader) refresh(ctx context.Context, t string, c cached) (*Series, error) {
 	last := c.bars[len(c.bars)-1].Date
 	since := last.AddDate(0, 0, -overlapDays)
 	attempts := []Attempt{{
 		Source:  "cache",
-		Outcome: "cached",
+		Outcome: OutcomeCached,
 		Reason: fmt.Sprintf("stale: %d bars from %s up to %s, fetched %s ago; fetching since %s",
 			len(c.bars), c.source, last.Format(time.DateOnly), time.Since(c.fetchedAt).Round(time.Second), since.Format(time.DateOnly)),
 		LatencyMS: milliseconds(c.took),
 	}}
+	stale := func(why string, err error) *Series {
+		l.log.WarnContext(ctx, "serving stale prices", "ticker", t, "why", why, "err", err)
+		return newSeries(t, c.source, c.bars, attempts)
+	}
+
 	tail, p, tried, err := l.runChain(ctx, l.live, t, since)
 	attempts = append(attempts, tried...)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, err
 		}
-		l.log.WarnContext(ctx, "serving stale prices", "ticker", t, "err", err)
-		return newSeries(t, c.source, c.bars, attempts), nil
+		return stale("no live provider answered", err), nil
 	}
-	if p.Name() == c.source && continuous(c.bars, tail) {
+	if continuous(c.bars, tail) {
 		if err := l.cache.SavePriceBars(ctx, t, p.Name(), tail); err != nil {
 			l.log.WarnContext(ctx, "price cache write failed", "ticker", t, "err", err)
 		}
@@ -391,13 +400,18 @@ func (l *Loader) refresh(ctx context.Context, t string, c cached) (*Series, erro
 	}
 
 	full, a, err := l.call(ctx, p, t, time.Time{})
-	a.Reason = strings.TrimSuffix("history revised or source changed: full reload; "+a.Reason, "; ")
+	a.Reason = "history revised: full reload; " + a.Reason
 	attempts = append(attempts, a)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, &LoadError{Ticker: t, Attempts: attempts, Err: ctx.Err()}
 		}
-		return newSeries(t, c.source, c.bars, attempts), nil
+		return stale("full reload failed", err), nil
+	}
+	if full[0].Date.After(c.bars[0].Date.AddDate(0, 1, 0)) {
+		attempts[len(attempts)-1].Reason += fmt.Sprintf("; starts %s, the cache %s: keeping the cache",
+			full[0].Date.Format(time.DateOnly), c.bars[0].Date.Format(time.DateOnly))
+		return stale("reload shorter than the cache", nil), nil
 	}
 	if err := l.cache.ReplacePriceBars(ctx, t, p.Name(), full); err != nil {
 		l.log.WarnContext(ctx, "price cache write failed", "ticker", t, "err", err)

@@ -232,12 +232,54 @@ func TestLoadRejectsBadTickersWithoutARequest(t *testing.T) {
 func TestLoadStopsWhenTheCallerGivesUp(t *testing.T) {
 	u := newUpstreams(t)
 	ctx, cancel := context.WithCancel(context.Background())
+	requestEnded := make(chan struct{})
 	u.yahoo.Handle(func(w http.ResponseWriter, r *http.Request) {
+		defer close(requestEnded)
 		cancel()
 		market.Hang(w, r)
 	})
-	_, err := newLoader(t, u.config(), nil).Load(ctx, "AAPL")
+	cfg := u.config()
+	cfg.HTTP.Timeout = time.Hour // only the cancellation can end the request
+	_, err := newLoader(t, cfg, nil).Load(ctx, "AAPL")
 	require.ErrorIs(t, err, context.Canceled)
+	select {
+	case <-requestEnded:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the upstream request outlived the only caller")
+	}
+}
+
+func TestASharedLoadSurvivesOneCallerLeaving(t *testing.T) {
+	u := newUpstreams(t)
+	bars := market.TradingDays(lastDay, 10, 10)
+	released := make(chan struct{})
+	u.yahoo.Handle(func(w http.ResponseWriter, r *http.Request) {
+		<-released
+		market.YahooHistory(func(string) ([]market.Bar, bool) { return bars, true })(w, r)
+	})
+	l := newLoader(t, u.config(), nil)
+
+	leaving, leave := context.WithCancel(context.Background())
+	leftErr := make(chan error)
+	go func() {
+		_, err := l.Load(leaving, "AAPL")
+		leftErr <- err
+	}()
+	require.Eventually(t, func() bool { return u.yahoo.Hits() == 1 }, 10*time.Second, time.Millisecond)
+	stayed := make(chan *market.Series)
+	go func() {
+		s, err := l.Load(context.Background(), "AAPL")
+		require.NoError(t, err)
+		stayed <- s
+	}()
+	require.Eventually(t, func() bool { return l.Waiters("AAPL") == 2 }, 10*time.Second, time.Millisecond)
+	leave()
+	require.ErrorIs(t, <-leftErr, context.Canceled)
+	close(released)
+
+	s := <-stayed
+	require.Equal(t, bars, s.Bars)
+	require.Equal(t, 1, u.yahoo.Hits(), "the remaining caller got the shared load, not a new one")
 }
 
 func TestNewLoader(t *testing.T) {
