@@ -3,6 +3,7 @@ package main
 
 import (
 	"os"
+	_ "time/tzdata" // Finviz dates are New York time; images may lack a zoneinfo database
 
 	"github.com/augurhq/augur/internal/app"
 )
