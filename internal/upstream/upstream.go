@@ -204,9 +204,6 @@ func New(source string, cfg Config) *Client {
 	return c
 }
 
-// Source is the name the client was created with.
-func (c *Client) Source() string { return c.source }
-
 // upstreamHealthy tells the breaker which outcomes show a working upstream.
 // A 4xx other than 429 means the request was wrong (unknown symbol, bad
 // key), and an oversized body means we asked for too much: counting those
@@ -242,13 +239,15 @@ func retryable(e *Error) bool {
 // Get performs a GET with retries, backoff and the circuit breaker. Non-2xx
 // after retries → *Error. header may be nil. An unparsable URL is a
 // programming error and comes back as a plain error, not an *Error.
-func (c *Client) Get(ctx context.Context, url string, header http.Header) (*Response, error) {
-	req, err := http.NewRequest(http.MethodGet, url, nil)
+func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*Response, error) {
+	req, err := http.NewRequest(http.MethodGet, rawURL, nil)
 	if err != nil {
 		return nil, fmt.Errorf("%s: build request: %w", c.source, err)
 	}
 	for k, vs := range header {
-		req.Header[k] = append([]string(nil), vs...)
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	if req.Header.Get("User-Agent") == "" {
 		req.Header.Set("User-Agent", c.cfg.UserAgent)

@@ -380,6 +380,7 @@ func TestHeaders(t *testing.T) {
 	}{
 		{"browser-like UA by default", nil, DefaultUserAgent},
 		{"caller's UA wins", http.Header{"User-Agent": {"augur-test/1"}}, "augur-test/1"},
+		{"whatever the key's case", http.Header{"user-agent": {"augur-test/2"}}, "augur-test/2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
