@@ -396,3 +396,19 @@ func TestAnotherSourceTakingOver(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkLoadFromCache is the cost of a load served by PostgreSQL: a
+// 5,000-bar history, no upstream call.
+func BenchmarkLoadFromCache(b *testing.B) {
+	db := dbtest.Postgres(b, "market")
+	ctx := context.Background()
+	require.NoError(b, db.ReplacePriceBars(ctx, "BENCH", "yahoo", market.TradingDays(lastDay, 5000, 20)))
+	l, err := market.NewLoader(market.Config{Sources: []string{"yahoo"}, YahooURL: "http://127.0.0.1:1"}, db, nil, nil)
+	require.NoError(b, err)
+	for b.Loop() {
+		s, err := l.Load(ctx, "BENCH")
+		if err != nil || len(s.Bars) != 5000 {
+			b.Fatalf("load: %v", err)
+		}
+	}
+}

@@ -303,3 +303,26 @@ func FuzzParseAlphaVantage(f *testing.F) {
 func FuzzParseCSV(f *testing.F) {
 	fuzzParser(f, parseCSV, "csv/MSFT.csv", "csv/closes_only.csv", "stooq/aapl.csv", "stooq/warnings.csv")
 }
+
+// twentyYears is a realistic full-history answer: ~5,000 daily bars.
+func twentyYears() []Bar { return TradingDays(date("2025-11-21"), 5000, 20) }
+
+func BenchmarkParseYahoo(b *testing.B) {
+	body := YahooChart("MSFT", twentyYears())
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := parseYahoo(body, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkParseStooq(b *testing.B) {
+	body := []byte(StooqCSV(twentyYears()))
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		if _, err := parseStooq(body, time.Time{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

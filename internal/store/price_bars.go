@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,30 +17,44 @@ import (
 // source and time of the most recent save. Nothing cached gives no bars and
 // no error. It makes *DB a market.Cache.
 func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, string, time.Time, error) {
-	var rows []struct {
-		market.Bar
+	var latest struct {
 		Source    string    `db:"source"`
 		FetchedAt time.Time `db:"fetched_at"`
 	}
-	err := db.SelectContext(ctx, &rows, `SELECT date, open, high, low, close, adj_close, volume, source, fetched_at
+	err := db.GetContext(ctx, &latest, `SELECT source, fetched_at FROM price_bars
+		WHERE ticker = $1 ORDER BY fetched_at DESC LIMIT 1`, ticker)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", time.Time{}, nil
+	}
+	if err != nil {
+		return nil, "", time.Time{}, fmt.Errorf("select price bar freshness of %s: %w", ticker, err)
+	}
+
+	// Every job reads a 20-year history of ~5,000 rows, so the per-row cost
+	// matters: the bars are scanned by hand, without reflection, and the
+	// source and fetch time are read once above rather than on every row.
+	rows, err := db.QueryContext(ctx, `SELECT date, open, high, low, close, adj_close, volume
 		FROM price_bars WHERE ticker = $1 ORDER BY date`, ticker)
 	if err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("select price bars of %s: %w", ticker, err)
 	}
-	bars := make([]market.Bar, len(rows))
-	var source string
-	var fetchedAt time.Time
-	for i, r := range rows {
-		bars[i] = r.Bar
+	defer rows.Close()
+	var bars []market.Bar
+	for rows.Next() {
+		var b market.Bar
+		if err := rows.Scan(&b.Date, &b.Open, &b.High, &b.Low, &b.Close, &b.AdjClose, &b.Volume); err != nil {
+			return nil, "", time.Time{}, fmt.Errorf("scan price bar of %s: %w", ticker, err)
+		}
 		// A date column carries no zone; pin it to midnight UTC like every
 		// provider does, so cached and fetched bars compare equal.
-		y, m, d := r.Date.Date()
-		bars[i].Date = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
-		if r.FetchedAt.After(fetchedAt) {
-			fetchedAt, source = r.FetchedAt, r.Source
-		}
+		y, m, d := b.Date.Date()
+		b.Date = time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		bars = append(bars, b)
 	}
-	return bars, source, fetchedAt, nil
+	if err := rows.Err(); err != nil {
+		return nil, "", time.Time{}, fmt.Errorf("read price bars of %s: %w", ticker, err)
+	}
+	return bars, latest.Source, latest.FetchedAt, nil
 }
 
 // SavePriceBars inserts bars or overwrites them by date, marking them
