@@ -160,7 +160,14 @@ func (s *shard[F]) forward(training bool) {
 			if t == 0 {
 				k = in
 			}
-			net.gemm.abt(n, g, k, st.inputs[t*n*cols:], cols, kernel, cols, 1, z, g)
+			// The gates in two products of two gates each rather than one:
+			// gonum hands a product of four or more 64-wide blocks to extra
+			// goroutines, which for one step of one shard costs more than it
+			// saves (about a tenth of the training time, and most of its
+			// allocations) while the shards already keep the cores busy.
+			half := g / 2
+			net.gemm.abt(n, half, k, st.inputs[t*n*cols:], cols, kernel, cols, 1, z, g)
+			net.gemm.abt(n, g-half, k, st.inputs[t*n*cols:], cols, kernel[half*cols:], cols, 1, z[half:], g)
 
 			for b := 0; b < n; b++ {
 				row := t*n + b
