@@ -24,7 +24,7 @@ func closesBytes(closes []float64) []byte {
 // FuzzRun feeds arbitrary series to a tiny model: Run must return a typed
 // error or a complete report with finite numbers, never panic.
 func FuzzRun(f *testing.F) {
-	real := loadCloses(f, "gspc_last504.csv")[:40]
+	sp500 := loadCloses(f, "gspc_last504.csv")[:40]
 	flat := make([]float64, 30)
 	for i := range flat {
 		flat[i] = 42
@@ -33,7 +33,7 @@ func FuzzRun(f *testing.F) {
 	for i := range crossing {
 		crossing[i] = float64(i - 15)
 	}
-	for _, seed := range [][]float64{real, flat, crossing, {1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300}} {
+	for _, seed := range [][]float64{sp500, flat, crossing, {1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300}} {
 		f.Add(closesBytes(seed), true)
 		f.Add(closesBytes(seed), false)
 	}
