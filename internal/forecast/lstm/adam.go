@@ -6,7 +6,8 @@ import "math"
 // moments, epsilon added to the corrected root of the second moment).
 type adam[F floating] struct {
 	learningRate, beta1, beta2, epsilon float64
-	// m and v are the first and second moment estimates, one per parameter.
+	// m and v are the first and second moment estimates, one per parameter,
+	// in the layout of the parameters.
 	m, v []F
 	// steps counts the updates made, for the bias correction.
 	steps int
@@ -25,21 +26,38 @@ func newAdam[F floating](parameters int, learningRate float64) *adam[F] {
 	}
 }
 
-// update takes one step on params against grads.
-func (a *adam[F]) update(params, grads []F) {
+// adamStep is one update's constants. Its apply can run on disjoint parts
+// of the parameters concurrently.
+type adamStep[F floating] struct {
+	beta1, beta2, keep1, keep2 F
+	stepSize, rootCorrection2  F
+	epsilon                    F
+}
+
+// next starts the next update.
+func (a *adam[F]) next() adamStep[F] {
 	a.steps++
 	correction1 := 1 - math.Pow(a.beta1, float64(a.steps))
 	correction2 := 1 - math.Pow(a.beta2, float64(a.steps))
-	stepSize := F(a.learningRate / correction1)
-	rootCorrection2 := F(math.Sqrt(correction2))
-	beta1, beta2 := F(a.beta1), F(a.beta2)
-	keep1, keep2 := F(1-a.beta1), F(1-a.beta2)
-	eps := F(a.epsilon)
-	m, v := a.m[:len(params)], a.v[:len(params)]
-	for i, g := range grads[:len(params)] {
-		mi := beta1*m[i] + keep1*g
-		vi := beta2*v[i] + keep2*g*g
+	return adamStep[F]{
+		beta1:           F(a.beta1),
+		beta2:           F(a.beta2),
+		keep1:           F(1 - a.beta1),
+		keep2:           F(1 - a.beta2),
+		stepSize:        F(a.learningRate / correction1),
+		rootCorrection2: F(math.Sqrt(correction2)),
+		epsilon:         F(a.epsilon),
+	}
+}
+
+// apply updates params from grads and the moments m and v, four slices
+// over the same parameters.
+func (s adamStep[F]) apply(params, grads, m, v []F) {
+	m, v, grads = m[:len(params)], v[:len(params)], grads[:len(params)]
+	for i, g := range grads {
+		mi := s.beta1*m[i] + s.keep1*g
+		vi := s.beta2*v[i] + s.keep2*g*g
 		m[i], v[i] = mi, vi
-		params[i] -= stepSize * mi / (F(math.Sqrt(float64(vi)))/rootCorrection2 + eps)
+		params[i] -= s.stepSize * mi / (F(math.Sqrt(float64(vi)))/s.rootCorrection2 + s.epsilon)
 	}
 }

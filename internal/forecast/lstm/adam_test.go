@@ -54,7 +54,7 @@ func TestAdamTwoSteps(t *testing.T) {
 			opt := newAdam[float64](1, 1e-3)
 			params := []float64{tc.start}
 			for step, g := range tc.grads {
-				opt.update(params, []float64{g})
+				opt.next().apply(params, []float64{g}, opt.m, opt.v)
 				require.InDelta(t, tc.wantM[step], opt.m[0], 1e-16, "m after step %d", step+1)
 				require.InDelta(t, tc.wantV[step], opt.v[0], 1e-16, "v after step %d", step+1)
 				require.InDelta(t, tc.wantAfterEachStep[step], params[0], 1e-15, "parameter after step %d", step+1)

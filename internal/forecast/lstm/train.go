@@ -29,6 +29,8 @@ type trainer[F floating] struct {
 	grad            []F
 	grads           tensors[F]
 	opt             *adam[F]
+	// moments are the optimiser's m and v in the parameters' layout.
+	moments [2]tensors[F]
 	// shuffle orders the samples of each epoch.
 	shuffle *rand.Rand
 }
@@ -47,6 +49,7 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 		shuffle:   rng,
 	}
 	tr.grads = split(a, tr.grad)
+	tr.moments = [2]tensors[F]{split(a, tr.opt.m), split(a, tr.opt.v)}
 	columns := a.window * batchSize
 	tr.gatesT = make([][]F, a.layers)
 	tr.inputsT = make([][]F, a.layers)
@@ -66,12 +69,28 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 func (tr *trainer[F]) prepare(batch []int, windows, targets []F) {
 	per := (len(batch) + shardCount - 1) / shardCount
 	tr.used = 0
+	var wg sync.WaitGroup
 	for start := 0; start < len(batch); start += per {
 		s := tr.shards[tr.used]
-		s.load(batch[start:min(start+per, len(batch))], windows, targets)
-		s.drawMasks()
+		part := batch[start:min(start+per, len(batch))]
+		wg.Go(func() {
+			s.load(part, windows, targets)
+			s.drawMasks()
+		})
 		tr.used++
 	}
+	wg.Wait()
+}
+
+// byGateHalves runs work on two goroutines, one for the rows of gates i and f
+// and one for the rows of gates g and o of every layer's kernel, and waits.
+// The halves share no parameter, so results do not depend on scheduling.
+func (tr *trainer[F]) byGateHalves(work func(first, last int)) {
+	half := tr.net.arch.gates() / 2
+	var wg sync.WaitGroup
+	wg.Go(func() { work(0, half) })
+	wg.Go(func() { work(half, 2*half) })
+	wg.Wait()
 }
 
 // gradient computes the prepared batch's mean-squared-error gradient into
@@ -97,17 +116,26 @@ func (tr *trainer[F]) gradient() float64 {
 	}
 	wg.Wait()
 
-	for l := range a.layers {
-		cols := a.kernelCols(l)
-		tr.net.gemm.abt(a.gates(), cols, columns, tr.gatesT[l], columns, tr.inputsT[l], columns, 0, tr.grads.kernel[l], cols)
-		for j := range tr.grads.bias[l] {
-			var sum F
-			for _, v := range tr.gatesT[l][j*columns : (j+1)*columns] {
-				sum += v
+	// The kernel gradients, one gate's rows per product: a product of
+	// more rows would make gonum fan out to goroutines of its own, less
+	// evenly than the halves do.
+	tr.byGateHalves(func(first, last int) {
+		h := a.units
+		for l := range a.layers {
+			cols := a.kernelCols(l)
+			for row := first; row < last; row += h {
+				tr.net.gemm.abt(h, cols, columns, tr.gatesT[l][row*columns:], columns, tr.inputsT[l], columns,
+					0, tr.grads.kernel[l][row*cols:], cols)
 			}
-			tr.grads.bias[l][j] = sum
+			for j := first; j < last; j++ {
+				var sum F
+				for _, v := range tr.gatesT[l][j*columns : (j+1)*columns] {
+					sum += v
+				}
+				tr.grads.bias[l][j] = sum
+			}
 		}
-	}
+	})
 	// Sum in shard order, never in completion order.
 	copy(tr.grads.denseW, shards[0].dDenseW)
 	tr.grads.denseB[0] = shards[0].dDenseB
@@ -139,8 +167,7 @@ func (tr *trainer[F]) fit(ctx context.Context, windows, targets []F, epochs int,
 			}
 			tr.prepare(order[start:min(start+tr.batchSize, len(order))], windows, targets)
 			sse += tr.gradient()
-			tr.opt.update(tr.net.params, tr.grad)
-			tr.net.syncTransposed()
+			tr.update()
 		}
 		loss = sse / float64(len(order))
 		if progress != nil {
@@ -148,6 +175,25 @@ func (tr *trainer[F]) fit(ctx context.Context, windows, targets []F, epochs int,
 		}
 	}
 	return loss, nil
+}
+
+// update takes an optimiser step with tr.grad and refreshes the
+// transposed kernels, each half of the gates on its own goroutine.
+func (tr *trainer[F]) update() {
+	a, p, g := tr.net.arch, tr.net.p, tr.grads
+	m, v := tr.moments[0], tr.moments[1]
+	step := tr.opt.next()
+	tr.byGateHalves(func(first, last int) {
+		for l := range a.layers {
+			cols := a.kernelCols(l)
+			rows := func(t []F) []F { return t[first*cols : last*cols] }
+			step.apply(rows(p.kernel[l]), rows(g.kernel[l]), rows(m.kernel[l]), rows(v.kernel[l]))
+			step.apply(p.bias[l][first:last], g.bias[l][first:last], m.bias[l][first:last], v.bias[l][first:last])
+			transpose(tr.net.kernelT[l][first:], a.gates(), rows(p.kernel[l]), last-first, cols, cols)
+		}
+	})
+	step.apply(p.denseW, g.denseW, m.denseW, v.denseW)
+	step.apply(p.denseB, g.denseB, m.denseB, v.denseB)
 }
 
 // predict runs windows (one row of window values per sample) through the
