@@ -90,7 +90,14 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		}
 		return nil, fmt.Errorf("load prices for %s: %w", job.Ticker, err)
 	}
-	bars := series.Bars[max(0, len(series.Bars)-params.Lookback):]
+	if len(series.Bars) == 0 {
+		return nil, permanent(fmt.Errorf("no price data for %s: %w", job.Ticker, market.ErrNoData))
+	}
+	lookback := params.Lookback
+	if lookback <= 0 {
+		lookback = DefaultLookback // jobs stored before lookback existed
+	}
+	bars := series.Bars[max(0, len(series.Bars)-lookback):]
 	closes := make([]float64, len(bars))
 	for i, b := range bars {
 		closes[i] = b.Close
