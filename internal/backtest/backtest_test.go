@@ -14,9 +14,11 @@ import (
 
 	"github.com/augurhq/augur/internal/backtest"
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
-const sp500File = "../forecast/testdata/gspc_last504.csv"
+var sp500File = forecasttest.Path(forecasttest.SP500Last504)
 
 // output mirrors the JSON Run prints, as a consumer would decode it.
 type output struct {

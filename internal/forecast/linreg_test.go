@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // TestLinearRegressionMatchesScikitLearn checks the figures scikit-learn
@@ -29,7 +31,7 @@ func TestLinearRegressionMatchesScikitLearn(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			closes := loadCloses(t, tt.file)
+			closes := forecasttest.Closes(t, tt.file)
 			rep, err := forecast.LinearRegression(context.Background(), closes, 7)
 			require.NoError(t, err)
 
@@ -143,7 +145,7 @@ func TestLinearRegressionRejectsBadInput(t *testing.T) {
 }
 
 func TestLinearRegressionDefaultHorizon(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	rep, err := forecast.LinearRegression(context.Background(), closes, 0)
 	require.NoError(t, err)
 	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
@@ -151,7 +153,7 @@ func TestLinearRegressionDefaultHorizon(t *testing.T) {
 }
 
 func BenchmarkLinearRegression(b *testing.B) {
-	closes := loadCloses(b, "msft_1991_2000.csv")
+	closes := forecasttest.Closes(b, "msft_1991_2000.csv")
 	ctx := context.Background()
 	for b.Loop() {
 		if _, err := forecast.LinearRegression(ctx, closes, 7); err != nil {

@@ -7,6 +7,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // TestPersistenceMatchesReference checks the one-step persistence RMSE that
@@ -22,7 +24,7 @@ func TestPersistenceMatchesReference(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			closes := loadCloses(t, tt.file)
+			closes := forecasttest.Closes(t, tt.file)
 			rep, err := forecast.Persistence(closes, 5)
 			require.NoError(t, err)
 			require.Equal(t, forecast.ModelPersistence, rep.Model)

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // scored builds a report with the given test record. skill is the relative
@@ -219,7 +221,7 @@ func TestRecommendRejectsBadInput(t *testing.T) {
 // On real data the baselines and the regression must produce a coherent
 // recommendation whose reasons account for every model.
 func TestRecommendOnRealReports(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	lin, err := forecast.LinearRegression(context.Background(), closes, 7)
 	require.NoError(t, err)
 	naive, err := forecast.Persistence(closes, 7)

@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // simulateARMA21 draws n values of 10 + u_t with
@@ -82,7 +84,7 @@ func TestSelectOrderOnTooShortSeries(t *testing.T) {
 // fits a fraction of the models, ends where fitting every order in its
 // range would.
 func TestSelectOrderMatchesFullGrid(t *testing.T) {
-	gspc := loadCloses(t, "gspc_last504.csv")
+	gspc := forecasttest.Closes(t, "gspc_last504.csv")
 	tests := []struct {
 		name string
 		y    []float64

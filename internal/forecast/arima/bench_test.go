@@ -3,6 +3,8 @@ package arima
 import (
 	"context"
 	"testing"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // The walk-forward benchmarks reproduce the reference runs of
@@ -19,7 +21,7 @@ func BenchmarkWalkForwardMSFT(b *testing.B) {
 }
 
 func benchmarkWalkForward(b *testing.B, file string) {
-	closes := loadCloses(b, file)
+	closes := forecasttest.Closes(b, file)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Run(context.Background(), closes, DefaultConfig(), 7, nil); err != nil {
@@ -31,7 +33,7 @@ func benchmarkWalkForward(b *testing.B, file string) {
 // BenchmarkFilterMSFT is one likelihood evaluation of ARIMA(6,1,0) on the
 // 2,529 MSFT closes, the unit of work the optimiser repeats.
 func BenchmarkFilterMSFT(b *testing.B) {
-	closes := loadCloses(b, "msft_1991_2000.csv")
+	closes := forecasttest.Closes(b, "msft_1991_2000.csv")
 	order := DefaultConfig().order()
 	z, _ := difference(closes, order.D)
 	obj := newObjective(z, order)
@@ -46,7 +48,7 @@ func BenchmarkFilterMSFT(b *testing.B) {
 }
 
 func BenchmarkSelectOrderSP500_504(b *testing.B) {
-	closes := loadCloses(b, "gspc_last504.csv")
+	closes := forecasttest.Closes(b, "gspc_last504.csv")
 	train := closes[:int(trainFraction*float64(len(closes)))]
 	b.ReportAllocs()
 	for b.Loop() {

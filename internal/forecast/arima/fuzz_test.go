@@ -2,7 +2,6 @@ package arima
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"math"
 	"testing"
@@ -10,37 +9,27 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
-)
 
-// encodeSeries packs closes as little-endian float64s, the fuzz input format.
-func encodeSeries(closes []float64) []byte {
-	out := make([]byte, 0, 8*len(closes))
-	for _, v := range closes {
-		out = binary.LittleEndian.AppendUint64(out, math.Float64bits(v))
-	}
-	return out
-}
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
+)
 
 // FuzzFit feeds arbitrary series and small orders to Fit, Forecast and
 // SelectOrder: they must never panic, must reject non-finite input with
 // forecast.ErrInvalidSeries, and whatever they return must be finite (a
 // report with a NaN cannot even be encoded as JSON).
 func FuzzFit(f *testing.F) {
-	gspc := loadCloses(f, "gspc_last504.csv")
-	msft := loadCloses(f, "msft_1991_2000.csv")
-	f.Add(encodeSeries(gspc[:60]), uint8(6), uint8(1), uint8(0))
-	f.Add(encodeSeries(gspc[200:280]), uint8(1), uint8(1), uint8(1))
-	f.Add(encodeSeries(msft[:40]), uint8(2), uint8(0), uint8(1))
-	f.Add(encodeSeries(msft[1000:1100]), uint8(0), uint8(2), uint8(2))
-	f.Add(encodeSeries(constantSeries(30, 7)), uint8(1), uint8(0), uint8(0))
-	f.Add(encodeSeries([]float64{1, 2, math.NaN(), 4, 5, 6, 7, 8, 9, 10, 11, 12}), uint8(1), uint8(0), uint8(0))
-	f.Add(encodeSeries([]float64{1e300, -1e300, 1e300, -1e300, 1e300, -1e300, 1e300, 0, 1}), uint8(1), uint8(0), uint8(0))
+	gspc := forecasttest.Closes(f, "gspc_last504.csv")
+	msft := forecasttest.Closes(f, "msft_1991_2000.csv")
+	f.Add(forecasttest.EncodeSeries(gspc[:60]), uint8(6), uint8(1), uint8(0))
+	f.Add(forecasttest.EncodeSeries(gspc[200:280]), uint8(1), uint8(1), uint8(1))
+	f.Add(forecasttest.EncodeSeries(msft[:40]), uint8(2), uint8(0), uint8(1))
+	f.Add(forecasttest.EncodeSeries(msft[1000:1100]), uint8(0), uint8(2), uint8(2))
+	f.Add(forecasttest.EncodeSeries(constantSeries(30, 7)), uint8(1), uint8(0), uint8(0))
+	f.Add(forecasttest.EncodeSeries([]float64{1, 2, math.NaN(), 4, 5, 6, 7, 8, 9, 10, 11, 12}), uint8(1), uint8(0), uint8(0))
+	f.Add(forecasttest.EncodeSeries([]float64{1e300, -1e300, 1e300, -1e300, 1e300, -1e300, 1e300, 0, 1}), uint8(1), uint8(0), uint8(0))
 
 	f.Fuzz(func(t *testing.T, raw []byte, p, d, q uint8) {
-		y := make([]float64, 0, len(raw)/8)
-		for i := 0; i+8 <= len(raw) && len(y) < 150; i += 8 {
-			y = append(y, math.Float64frombits(binary.LittleEndian.Uint64(raw[i:])))
-		}
+		y := forecasttest.DecodeSeries(raw[:min(len(raw), 150*8)])
 		order := Order{P: int(p % 4), D: int(d % 3), Q: int(q % 3)}
 		hasNonFinite := checkFinite(y) != nil
 

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 func TestFilterLogLikelihoodMatchesStatsmodels(t *testing.T) {
@@ -51,7 +53,7 @@ func TestFirstFitCoefficientsMatchStatsmodels(t *testing.T) {
 	files := map[string]string{"gspc_last504": "gspc_last504.csv", "msft_1991_2000": "msft_1991_2000.csv"}
 	for _, c := range ref.FirstFit {
 		t.Run(c.Name, func(t *testing.T) {
-			closes := loadCloses(t, files[c.Name])
+			closes := forecasttest.Closes(t, files[c.Name])
 			require.Len(t, closes, c.N)
 			order := orderOf(c.Order)
 			m, err := Fit(context.Background(), closes[:c.Train], order, nil)

@@ -1,11 +1,9 @@
 package arima
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -61,24 +59,6 @@ func loadReference(t testing.TB) *reference {
 	var ref reference
 	require.NoError(t, json.Unmarshal(raw, &ref))
 	return &ref
-}
-
-// loadCloses reads the Close column of a Date,Close CSV in testdata.
-func loadCloses(t testing.TB, name string) []float64 {
-	t.Helper()
-	f, err := os.Open(filepath.Join("testdata", name))
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	require.Equal(t, []string{"Date", "Close"}, rows[0])
-	closes := make([]float64, 0, len(rows)-1)
-	for _, row := range rows[1:] {
-		v, err := strconv.ParseFloat(row[1], 64)
-		require.NoError(t, err)
-		closes = append(closes, v)
-	}
-	return closes
 }
 
 // coefficientsFrom splits statsmodels' parameter vector.

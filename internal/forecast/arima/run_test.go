@@ -8,6 +8,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // TestRunWalkForwardMatchesStatsmodels replays the reference walk-forwards:
@@ -19,7 +21,7 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 	require.Len(t, ref.WalkForward, 2)
 	for _, wf := range ref.WalkForward {
 		t.Run(wf.Name, func(t *testing.T) {
-			closes := loadCloses(t, files[wf.Name])
+			closes := forecasttest.Closes(t, files[wf.Name])
 			var steps []forecast.Progress
 			rep, err := Run(context.Background(), closes, DefaultConfig(), 7, func(p forecast.Progress) {
 				steps = append(steps, p)
@@ -62,7 +64,7 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 }
 
 func TestRunAuto(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	rep, err := Run(context.Background(), closes, Config{Auto: true}, 5, nil)
 	require.NoError(t, err)
 	require.Equal(t, ModelNameAuto, rep.Model)
@@ -79,7 +81,7 @@ func TestRunAuto(t *testing.T) {
 }
 
 func TestRunIsDeterministic(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	for _, cfg := range []Config{DefaultConfig(), {P: 1, D: 1, Q: 1}} {
 		a, err := Run(context.Background(), closes, cfg, 7, nil)
 		require.NoError(t, err)
@@ -91,7 +93,7 @@ func TestRunIsDeterministic(t *testing.T) {
 }
 
 func TestRunStopsOnCancel(t *testing.T) {
-	closes := loadCloses(t, "msft_1991_2000.csv")
+	closes := forecasttest.Closes(t, "msft_1991_2000.csv")
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	steps := 0
@@ -107,7 +109,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 }
 
 func TestRunCancelledDuringFit(t *testing.T) {
-	closes := loadCloses(t, "msft_1991_2000.csv")
+	closes := forecasttest.Closes(t, "msft_1991_2000.csv")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := Fit(ctx, closes, DefaultConfig().order(), nil)
@@ -117,7 +119,7 @@ func TestRunCancelledDuringFit(t *testing.T) {
 }
 
 func TestRunRejectsBadInput(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	withNaN := append([]float64(nil), closes...)
 	withNaN[100] = math.NaN()
 	tests := []struct {
@@ -146,7 +148,7 @@ func TestRunRejectsBadInput(t *testing.T) {
 }
 
 func TestRunShortestSeries(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	order := DefaultConfig().order()
 	n := minSeriesLength(order)
 	rep, err := Run(context.Background(), closes[:n], DefaultConfig(), 0, nil)

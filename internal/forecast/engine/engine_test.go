@@ -2,8 +2,6 @@ package engine_test
 
 import (
 	"context"
-	"encoding/csv"
-	"os"
 	"strconv"
 	"testing"
 
@@ -11,23 +9,12 @@ import (
 
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/engine"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
-// sp500 reads the S&P 500 series shared with the forecast package's tests.
 func sp500(t testing.TB) []float64 {
-	t.Helper()
-	f, err := os.Open("../testdata/gspc_last504.csv")
-	require.NoError(t, err)
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
-	require.NoError(t, err)
-	closes := make([]float64, 0, len(rows)-1)
-	for _, r := range rows[1:] {
-		v, err := strconv.ParseFloat(r[1], 64)
-		require.NoError(t, err)
-		closes = append(closes, v)
-	}
-	return closes
+	return forecasttest.Closes(t, forecasttest.SP500Last504)
 }
 
 func TestNamesAreKnown(t *testing.T) {

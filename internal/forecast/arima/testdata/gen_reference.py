@@ -38,7 +38,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def load(name):
-    return pd.read_csv(os.path.join(HERE, name))["Close"].to_numpy(float)
+    return pd.read_csv(os.path.join(HERE, "..", "..", "forecasttest", "testdata", name))["Close"].to_numpy(float)
 
 
 def floats(a):
