@@ -132,6 +132,20 @@ func BenchmarkRun(b *testing.B) {
 	}
 }
 
+// BenchmarkPredictionJob is the model work of one default prediction job:
+// the original app's three models and the persistence baseline on two years
+// of the S&P 500 (the original needed about two minutes for this).
+func BenchmarkPredictionJob(b *testing.B) {
+	closes := sp500(b)
+	for b.Loop() {
+		for _, name := range []string{"linreg", "arima", "lstm", "naive"} {
+			if _, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: 7}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // The two ARIMA names must reach the two configurations: the original's
 // fixed (6,1,0) and the automatic order search.
 func TestRunARIMAConfigurations(t *testing.T) {
