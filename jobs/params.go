@@ -2,12 +2,12 @@ package jobs
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/ticker"
 )
 
 // FieldError is a validation failure of one request field. The HTTP layer
@@ -24,17 +24,14 @@ func invalid(field, code, format string, args ...any) *FieldError {
 	return &FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-var tickerPattern = regexp.MustCompile(`^[A-Z0-9.^=-]{1,15}$`)
-
 // NormalizeTicker upper-cases and checks a ticker symbol.
 func NormalizeTicker(raw string) (string, *FieldError) {
-	t := strings.ToUpper(strings.TrimSpace(raw))
-	if t == "" {
+	if strings.TrimSpace(raw) == "" {
 		return "", invalid("ticker", "required", "ticker is required")
 	}
-	if !tickerPattern.MatchString(t) {
-		return "", invalid("ticker", "invalid_ticker",
-			"ticker must be 1 to 15 characters of A-Z, 0-9, '.', '^', '=' or '-'")
+	t, err := ticker.Normalize(raw)
+	if err != nil {
+		return "", invalid("ticker", "invalid_ticker", "ticker must be "+ticker.Rule)
 	}
 	return t, nil
 }

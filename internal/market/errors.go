@@ -3,8 +3,9 @@ package market
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
+
+	"github.com/augurhq/augur/internal/ticker"
 )
 
 // More errors that callers branch on, next to those in market.go.
@@ -43,17 +44,12 @@ func (e *LoadError) Error() string {
 // Unwrap returns ErrNoSuchTicker, ErrNoData or the context's error.
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// tickerPattern admits the symbol shapes providers use: MSFT, BRK-B,
-// BARC.L, ^GSPC, EURUSD=X. Anything else cannot be a symbol, and refusing it
-// early keeps it out of file paths, URLs and Redis keys.
-var tickerPattern = regexp.MustCompile(`^[A-Z0-9^][A-Z0-9.^=_-]{0,19}$`)
-
 // NormalizeTicker upper-cases and trims a user-supplied ticker and checks
-// its shape; a bad one gives ErrInvalidTicker.
-func NormalizeTicker(ticker string) (string, error) {
-	t := strings.ToUpper(strings.TrimSpace(ticker))
-	if !tickerPattern.MatchString(t) {
-		return "", fmt.Errorf("%w: %q", ErrInvalidTicker, ticker)
+// its shape (package ticker's rule); a bad one gives ErrInvalidTicker.
+func NormalizeTicker(raw string) (string, error) {
+	t, err := ticker.Normalize(raw)
+	if err != nil {
+		return "", fmt.Errorf("%w: %q", ErrInvalidTicker, raw)
 	}
 	return t, nil
 }

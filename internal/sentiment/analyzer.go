@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/ticker"
 	"github.com/augurhq/augur/internal/upstream"
 )
 
@@ -200,25 +200,21 @@ func (a *Analyzer) checkOrder(names []string) ([]string, error) {
 	return order, nil
 }
 
-// tickerPattern admits the symbols the upstreams know: letters, digits and
-// the class, index and exchange marks . - ^ =.
-var tickerPattern = regexp.MustCompile(`^[A-Z0-9.\-^=]{1,16}$`)
-
 // Analyze collects up to the wanted number of articles about the ticker,
 // walking the sources in order and stopping once enough are in. The report
 // has every source's status, those never reached included ("skipped"). When
 // no source gave an article, the report comes back together with an error
 // wrapping ErrNoArticles.
 func (a *Analyzer) Analyze(ctx context.Context, req Request) (*Report, error) {
-	ticker := strings.ToUpper(strings.TrimSpace(req.Ticker))
-	if !tickerPattern.MatchString(ticker) {
-		return nil, fmt.Errorf("%w: ticker %q", ErrInvalidRequest, req.Ticker)
+	symbol, err := ticker.Normalize(req.Ticker)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 	}
 	order, want, err := a.plan(req)
 	if err != nil {
 		return nil, err
 	}
-	report := &Report{Ticker: ticker, Preset: strings.ToLower(strings.TrimSpace(req.Preset))}
+	report := &Report{Ticker: symbol, Preset: strings.ToLower(strings.TrimSpace(req.Preset))}
 	seen := make(map[string]bool)
 	for _, name := range order {
 		if have := len(report.Articles); have >= want {
@@ -229,7 +225,7 @@ func (a *Analyzer) Analyze(ctx context.Context, req Request) (*Report, error) {
 			})
 			continue
 		}
-		status, batch := a.fetch(ctx, a.sources[name], ticker, want-len(report.Articles))
+		status, batch := a.fetch(ctx, a.sources[name], symbol, want-len(report.Articles))
 		var notes []string
 		if batch.Note != "" {
 			notes = append(notes, batch.Note)
@@ -258,11 +254,11 @@ func (a *Analyzer) Analyze(ctx context.Context, req Request) (*Report, error) {
 		report.Sources = append(report.Sources, status)
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("sentiment for %s: %w", ticker, err)
+		return nil, fmt.Errorf("sentiment for %s: %w", symbol, err)
 	}
 	summarize(report)
 	if len(report.Articles) == 0 {
-		return report, fmt.Errorf("%w for %s: %s", ErrNoArticles, ticker, describeSources(report.Sources))
+		return report, fmt.Errorf("%w for %s: %s", ErrNoArticles, symbol, describeSources(report.Sources))
 	}
 	return report, nil
 }

@@ -106,6 +106,7 @@ func TestEveryValidationError(t *testing.T) {
 		{"missing ticker", "/api/v1/predictions", `{"models":["linreg"]}`, 422, "required", "ticker"},
 		{"bad ticker", "/api/v1/predictions", `{"ticker":"MS FT"}`, 422, "invalid_ticker", "ticker"},
 		{"ticker too long", "/api/v1/predictions", `{"ticker":"ABCDEFGHIJKLMNOP"}`, 422, "invalid_ticker", "ticker"},
+		{"ticker of dots", "/api/v1/predictions", `{"ticker":".."}`, 422, "invalid_ticker", "ticker"},
 		{"ticker with slash", "/api/v1/predictions", `{"ticker":"../etc"}`, 422, "invalid_ticker", "ticker"},
 		{"unknown model", "/api/v1/predictions", `{"ticker":"MSFT","models":["prophet"]}`, 422, "unknown_model", "models"},
 		{"horizon zero", "/api/v1/predictions", `{"ticker":"MSFT","horizon":0}`, 422, "out_of_range", "horizon"},

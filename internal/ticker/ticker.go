@@ -1,0 +1,36 @@
+// Package ticker is the one rule for what a ticker symbol may look like,
+// shared by the API, the price providers and the news sources, so that a
+// symbol accepted at the door is accepted everywhere behind it.
+package ticker
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// ErrInvalid means the text cannot be a ticker symbol.
+var ErrInvalid = errors.New("invalid ticker")
+
+// MaxLen is the longest symbol accepted.
+const MaxLen = 15
+
+// pattern admits the shapes providers use (MSFT, BRK-B, BARC.L, ^GSPC,
+// EURUSD=X): upper-case letters, digits and . ^ = -, at most 15. The first
+// character must be a letter, a digit or ^, which rules out "." and ".." —
+// symbols end up in URLs, file names and Redis keys.
+var pattern = regexp.MustCompile(`^[A-Z0-9^][A-Z0-9.^=-]{0,14}$`)
+
+// Rule describes the pattern for error messages.
+const Rule = "1 to 15 characters of A-Z, 0-9, '.', '^', '=' or '-', starting with a letter, a digit or '^'"
+
+// Normalize trims and upper-cases raw and checks its shape. A bad symbol
+// gives an error wrapping ErrInvalid.
+func Normalize(raw string) (string, error) {
+	t := strings.ToUpper(strings.TrimSpace(raw))
+	if !pattern.MatchString(t) {
+		return "", fmt.Errorf("%w %q: must be %s", ErrInvalid, raw, Rule)
+	}
+	return t, nil
+}

@@ -1,0 +1,23 @@
+package ticker
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		" msft ": "MSFT", "brk-b": "BRK-B", "barc.l": "BARC.L", "^gspc": "^GSPC",
+		"eurusd=x": "EURUSD=X", "ABCDEFGHIJKLMNO": "ABCDEFGHIJKLMNO",
+	} {
+		got, err := Normalize(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got)
+	}
+	for _, bad := range []string{"", " ", "..", ".", "../etc/passwd", "-X", "A/B", `A\B`, "MS FT",
+		"ABCDEFGHIJKLMNOP", "A\x00", "A_B", "ÄPFEL", "$$$"} {
+		_, err := Normalize(bad)
+		require.ErrorIs(t, err, ErrInvalid, "%q", bad)
+	}
+}
