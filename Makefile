@@ -25,10 +25,12 @@ run: build ## migrate, print a demo token, run web (:8080) and a worker; Ctrl-C 
 	$(BIN)/web migrate --create-db
 	@$(BIN)/web demo-user
 	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
-	@trap 'kill 0' INT TERM EXIT; \
+	@# When either program exits, or on Ctrl-C, stop the other one gracefully
+	@# and wait for both.
+	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
 		METRICS_ADDR=$(WEB_METRICS_ADDR) $(BIN)/web & \
 		METRICS_ADDR=$(WORKER_METRICS_ADDR) $(BIN)/worker & \
-		wait
+		wait -n
 
 .PHONY: test
 test: ## go vet, then every test with -race against the local PostgreSQL and Redis, then a short fuzz of every parser
