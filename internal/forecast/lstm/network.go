@@ -4,43 +4,15 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
 )
 
 // floating is the element type of a network. Training runs in float32, the
-// precision Keras and PyTorch train this model in, because gonum's float32
-// kernels are faster on the small GEMMs that dominate: the default model
-// trains on about 40% less CPU than in float64. float64 exists so the
-// gradient check can compare against finite differences.
+// precision Keras and PyTorch train this model in, on the package's own
+// AVX2/FMA product where the CPU has it. float64 exists so the gradient
+// check can compare against finite differences.
 type floating interface {
 	float32 | float64
-}
-
-// gemmFunc is the BLAS general matrix product of the element type.
-type gemmFunc[F floating] func(tA, tB blas.Transpose, m, n, k int, alpha F, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int)
-
-// gemmFor picks gonum's GEMM for F once, so the hot loops call it directly
-// instead of dispatching on the type at every product.
-func gemmFor[F floating]() gemmFunc[F] {
-	var impl any
-	switch any(F(0)).(type) {
-	case float32:
-		impl = blas32.Implementation().Sgemm
-	case float64:
-		impl = blas64.Implementation().Dgemm
-	}
-	return impl.(func(blas.Transpose, blas.Transpose, int, int, int, F, []F, int, []F, int, F, []F, int))
-}
-
-// abt sets c = a·bᵀ + beta·c for row-major a (m×k), b (n×k) and c (m×n).
-// Every product in the network is written in this one form, with transposed
-// copies where needed, because gonum computes it as contiguous dot products,
-// its fastest path for these shapes.
-func (g gemmFunc[F]) abt(m, n, k int, a []F, lda int, b []F, ldb int, beta F, c []F, ldc int) {
-	g(blas.NoTrans, blas.Trans, m, n, k, 1, a, lda, b, ldb, beta, c, ldc)
 }
 
 // transpose writes the rows×cols matrix src (row stride srcStride) to dst
@@ -69,10 +41,11 @@ func (a architecture) inputs(l int) int {
 	return a.units
 }
 
-// kernelCols is the width of layer l's combined kernel [W U]: the input
-// weights and the recurrent weights side by side, so that one product
-// [xₜ hₜ₋₁]·[W U]ᵀ yields all four gates.
-func (a architecture) kernelCols(l int) int {
+// stepWidth is the width of layer l's input row [xₜ hₜ₋₁] at one step, and
+// so the number of rows of its combined kernel [W U]ᵀ, the input weights
+// stacked on the recurrent weights: one product [xₜ hₜ₋₁]·[W U]ᵀ yields all
+// four gates.
+func (a architecture) stepWidth(l int) int {
 	return a.inputs(l) + a.units
 }
 
@@ -88,15 +61,15 @@ func (a architecture) gates() int {
 func (a architecture) parameterCount() int {
 	n := 0
 	for l := 0; l < a.layers; l++ {
-		n += a.gates()*a.kernelCols(l) + a.gates()
+		n += a.gates()*a.stepWidth(l) + a.gates()
 	}
 	return n + a.units + 1
 }
 
 // tensors are the named parts of a flat parameter (or gradient) vector.
 type tensors[F floating] struct {
-	// kernel[l] is layer l's gates()×kernelCols(l) matrix [W U]; row j holds
-	// the weights of gate unit j.
+	// kernel[l] is layer l's stepWidth(l)×gates() matrix [W U]ᵀ, Keras's
+	// layout: row i holds the weights of input i into every gate unit.
 	kernel [][]F
 	bias   [][]F
 	// denseW and denseB are the output head's weights and bias.
@@ -113,7 +86,7 @@ func split[F floating](a architecture, flat []F) tensors[F] {
 		return part
 	}
 	for l := 0; l < a.layers; l++ {
-		t.kernel[l] = take(a.gates() * a.kernelCols(l))
+		t.kernel[l] = take(a.gates() * a.stepWidth(l))
 		t.bias[l] = take(a.gates())
 	}
 	t.denseW = take(a.units)
@@ -126,11 +99,11 @@ type network[F floating] struct {
 	arch   architecture
 	params []F
 	p      tensors[F]
-	// kernelT[l] is the transpose of p.kernel[l], refreshed after every
-	// update: backpropagating through a step needs dgates·[W U], and keeping
-	// the transpose lets that product use the same fast a·bᵀ form.
+	// kernelT[l] is the transpose of p.kernel[l], [W U], refreshed after
+	// every update: backpropagating through a step needs dgates·[W U], and
+	// the products take their operands in row-major order only.
 	kernelT [][]F
-	gemm    gemmFunc[F]
+	matmul  matmulFunc[F]
 	act     activations[F]
 }
 
@@ -143,25 +116,25 @@ func newNetwork[F floating](a architecture, rng *rand.Rand) *network[F] {
 		arch:    a,
 		params:  make([]F, a.parameterCount()),
 		kernelT: make([][]F, a.layers),
-		gemm:    gemmFor[F](),
+		matmul:  matmulFor[F](),
 		act:     activationsFor[F](),
 	}
 	n.p = split(a, n.params)
 	h, g := a.units, a.gates()
 	for l := 0; l < a.layers; l++ {
-		in, cols := a.inputs(l), a.kernelCols(l)
+		in, cols := a.inputs(l), a.stepWidth(l)
 		kernel := n.p.kernel[l]
 		limit := math.Sqrt(6 / float64(in+g))
 		for j := 0; j < g; j++ {
 			for i := 0; i < in; i++ {
-				kernel[j*cols+i] = F(limit * (2*rng.Float64() - 1))
+				kernel[i*g+j] = F(limit * (2*rng.Float64() - 1))
 			}
 		}
 		for gate := 0; gate < 4; gate++ {
 			q := orthogonal(rng, h)
 			for r := 0; r < h; r++ {
 				for c := 0; c < h; c++ {
-					kernel[(gate*h+r)*cols+in+c] = F(q.At(r, c))
+					kernel[(in+c)*g+gate*h+r] = F(q.At(r, c))
 				}
 			}
 		}
@@ -208,7 +181,7 @@ func orthogonal(rng *rand.Rand, n int) *mat.Dense {
 // syncTransposed refreshes the transposed kernels after the parameters change.
 func (n *network[F]) syncTransposed() {
 	for l, kernel := range n.p.kernel {
-		g, cols := n.arch.gates(), n.arch.kernelCols(l)
-		transpose(n.kernelT[l], g, kernel, g, cols, cols)
+		g, cols := n.arch.gates(), n.arch.stepWidth(l)
+		transpose(n.kernelT[l], cols, kernel, cols, g, g)
 	}
 }

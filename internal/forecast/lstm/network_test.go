@@ -13,18 +13,18 @@ func TestInitialisation(t *testing.T) {
 	n := newNetwork[float64](a, rand.New(rand.NewPCG(9, 0)))
 	h, g := a.units, a.gates()
 	for l := 0; l < a.layers; l++ {
-		in, cols := a.inputs(l), a.kernelCols(l)
+		in, cols := a.inputs(l), a.stepWidth(l)
 		kernel := n.p.kernel[l]
 		// Glorot-uniform input weights stay within √(6/(fan_in+fan_out)).
 		limit := math.Sqrt(6 / float64(in+g))
 		for j := 0; j < g; j++ {
 			for i := 0; i < in; i++ {
-				require.LessOrEqual(t, math.Abs(kernel[j*cols+i]), limit)
+				require.LessOrEqual(t, math.Abs(kernel[i*g+j]), limit)
 			}
 		}
 		// Each gate's recurrent block is orthogonal: QᵀQ = I.
 		for gate := 0; gate < 4; gate++ {
-			at := func(r, c int) float64 { return kernel[(gate*h+r)*cols+in+c] }
+			at := func(r, c int) float64 { return kernel[(in+c)*g+gate*h+r] }
 			for c1 := 0; c1 < h; c1++ {
 				for c2 := 0; c2 < h; c2++ {
 					var dot float64
@@ -50,7 +50,7 @@ func TestInitialisation(t *testing.T) {
 		// The transposed copy matches.
 		for j := 0; j < g; j++ {
 			for c := 0; c < cols; c++ {
-				require.Equal(t, kernel[j*cols+c], n.kernelT[l][c*g+j])
+				require.Equal(t, kernel[c*g+j], n.kernelT[l][j*cols+c])
 			}
 		}
 	}

@@ -5,7 +5,7 @@ import "math/rand/v2"
 // layerState is what one layer's forward pass keeps for its backward pass.
 // Matrices are row-major and time-major: row t·n+b is step t of sample b.
 type layerState[F floating] struct {
-	// inputs holds [xₜ hₜ₋₁] for every step (kernelCols wide), so one product
+	// inputs holds [xₜ hₜ₋₁] for every step (stepWidth wide), so one product
 	// with the combined kernel gives all four gates of a step.
 	inputs []F
 	// gates holds the pre-activations while a step is computed, then the
@@ -38,7 +38,6 @@ type shard[F floating] struct {
 	masks   *rand.Rand
 
 	// Backward scratch, shared by the layers in turn.
-	dGates []F // T·n × gates
 	// dInputs holds d[xₜ hₜ₋₁] for every step: the x part flows to the layer
 	// below, the h part to the previous step.
 	dInputs []F
@@ -65,8 +64,7 @@ func newShard[F floating](net *network[F], capacity int, dropout float64, masks 
 		targets:  make([]F, capacity),
 		dropout:  dropout,
 		masks:    masks,
-		dGates:   make([]F, rows*g),
-		dInputs:  make([]F, rows*a.kernelCols(a.layers-1)),
+		dInputs:  make([]F, rows*a.stepWidth(a.layers-1)),
 		dOutputs: make([]F, rows*h),
 		dCell:    make([]F, capacity*h),
 		dh:       make([]F, h),
@@ -74,7 +72,7 @@ func newShard[F floating](net *network[F], capacity int, dropout float64, masks 
 	}
 	for l := range s.layers {
 		s.layers[l] = layerState[F]{
-			inputs:   make([]F, rows*a.kernelCols(l)),
+			inputs:   make([]F, rows*a.stepWidth(l)),
 			gates:    make([]F, rows*g),
 			cell:     make([]F, rows*h),
 			cellTanh: make([]F, rows*h),
@@ -90,7 +88,7 @@ func (s *shard[F]) load(indexes []int, windows, targets []F) {
 	steps := s.net.arch.window
 	s.n = len(indexes)
 	in := s.layers[0].inputs
-	cols := s.net.arch.kernelCols(0)
+	cols := s.net.arch.stepWidth(0)
 	for b, idx := range indexes {
 		for t := 0; t < steps; t++ {
 			in[(t*s.n+b)*cols] = windows[idx*steps+t]
@@ -104,7 +102,7 @@ func (s *shard[F]) loadWindows(windows []F) {
 	steps := s.net.arch.window
 	s.n = len(windows) / steps
 	in := s.layers[0].inputs
-	cols := s.net.arch.kernelCols(0)
+	cols := s.net.arch.stepWidth(0)
 	for b := 0; b < s.n; b++ {
 		for t := 0; t < steps; t++ {
 			in[(t*s.n+b)*cols] = windows[b*steps+t]
@@ -138,12 +136,12 @@ func (s *shard[F]) forward(training bool) {
 	n, steps, h, g := s.n, a.window, a.units, a.gates()
 	for l := range s.layers {
 		st := &s.layers[l]
-		in, cols := a.inputs(l), a.kernelCols(l)
-		kernel, bias := net.p.kernel[l], net.p.bias[l]
+		in, cols := a.inputs(l), a.stepWidth(l)
+		bias := net.p.bias[l]
 		var next []F
 		var nextCols int
 		if l+1 < a.layers {
-			next, nextCols = s.layers[l+1].inputs, a.kernelCols(l+1)
+			next, nextCols = s.layers[l+1].inputs, a.stepWidth(l+1)
 		}
 		// hₜ₋₁ is zero at the first step. The buffer may hold a later step of
 		// a larger previous batch there, and the kernel gradient reads it.
@@ -152,26 +150,20 @@ func (s *shard[F]) forward(training bool) {
 		}
 		for t := 0; t < steps; t++ {
 			z := st.gates[t*n*g : (t+1)*n*g]
-			for b := 0; b < n; b++ {
-				copy(z[b*g:(b+1)*g], bias)
-			}
-			// At the first step only the input columns are non-zero.
+			// At the first step only the input rows of the kernel meet
+			// non-zero inputs.
 			k := cols
 			if t == 0 {
 				k = in
 			}
-			// The gates in two products of two gates each rather than one:
-			// gonum hands a product of four or more 64-wide blocks to extra
-			// goroutines, which for one step of one shard costs more than it
-			// saves (about a tenth of the training time, and most of its
-			// allocations) while the shards already keep the cores busy.
-			half := g / 2
-			net.gemm.abt(n, half, k, st.inputs[t*n*cols:], cols, kernel, cols, 1, z, g)
-			net.gemm.abt(n, g-half, k, st.inputs[t*n*cols:], cols, kernel[half*cols:], cols, 1, z[half:], g)
+			net.matmul(n, g, k, st.inputs[t*n*cols:], cols, net.p.kernel[l], g, z, g)
 
 			for b := 0; b < n; b++ {
 				row := t*n + b
 				gb := z[b*g : (b+1)*g]
+				for j, v := range bias {
+					gb[j] += v
+				}
 				net.act.gates(gb, h)
 				i, f, cand, o := gb[:h], gb[h:2*h], gb[2*h:3*h], gb[3*h:]
 				c := st.cell[row*h : (row+1)*h]
@@ -234,11 +226,11 @@ func (s *shard[F]) forward(training bool) {
 // sum of squared errors.
 //
 // It leaves the dense head's gradient in s.dDenseW and s.dDenseB. For the
-// kernels it writes, per layer, the transposed gate gradients and inputs
-// into columns column… of gatesT[l] and inputsT[l] (row stride stride): the
-// trainer turns all shards' columns into each kernel's gradient with one
-// product.
-func (s *shard[F]) backward(batchSize int, gatesT, inputsT [][]F, column, stride int) float64 {
+// kernels it writes, per layer, the gate gradients into rows start… of
+// gateGrads[l] and the transposed inputs into columns start… of inputsT[l]
+// (row stride stride): the trainer turns all shards' parts into each
+// kernel's gradient with one product.
+func (s *shard[F]) backward(batchSize int, gateGrads, inputsT [][]F, start, stride int) float64 {
 	net, a := s.net, s.net.arch
 	n, steps, h, g := s.n, a.window, a.units, a.gates()
 	rows := steps * n
@@ -265,11 +257,11 @@ func (s *shard[F]) backward(batchSize int, gatesT, inputsT [][]F, column, stride
 
 	for l := a.layers - 1; l >= 0; l-- {
 		st := &s.layers[l]
-		in, cols := a.inputs(l), a.kernelCols(l)
+		in, cols := a.inputs(l), a.stepWidth(l)
 		if l < a.layers-1 {
 			// The layer above left d[xₜ hₜ₋₁] in dInputs; its x part is
 			// the gradient at this layer's dropped-out outputs.
-			above := a.kernelCols(l + 1)
+			above := a.stepWidth(l + 1)
 			for r := 0; r < rows; r++ {
 				src := s.dInputs[r*above : r*above+h]
 				mask := st.mask[r*h : (r+1)*h]
@@ -281,7 +273,7 @@ func (s *shard[F]) backward(batchSize int, gatesT, inputsT [][]F, column, stride
 		}
 		dCell := s.dCell[:n*h]
 		clear(dCell)
-		dGates := s.dGates[:rows*g]
+		dGates := gateGrads[l][start*g : (start+rows)*g]
 		for t := steps - 1; t >= 0; t-- {
 			for b := 0; b < n; b++ {
 				row := t*n + b
@@ -325,12 +317,11 @@ func (s *shard[F]) backward(batchSize int, gatesT, inputsT [][]F, column, stride
 				last = in
 			}
 			if first < last {
-				net.gemm.abt(n, last-first, g, dGates[t*n*g:], g, net.kernelT[l][first*g:], g,
-					0, s.dInputs[t*n*cols+first:], cols)
+				net.matmul(n, last-first, g, dGates[t*n*g:], g, net.kernelT[l][first:], cols,
+					s.dInputs[t*n*cols+first:], cols)
 			}
 		}
-		transpose(gatesT[l][column:], stride, dGates, rows, g, g)
-		transpose(inputsT[l][column:], stride, st.inputs, rows, cols, cols)
+		transpose(inputsT[l][start:], stride, st.inputs, rows, cols, cols)
 	}
 	return sse
 }

@@ -22,10 +22,10 @@ type trainer[F floating] struct {
 	// used is how many shards the prepared batch occupies.
 	used      int
 	batchSize int
-	// gatesT[l] and inputsT[l] collect every shard's transposed gate
-	// gradients and inputs of layer l, side by side, so each kernel's
-	// gradient is one product over the whole batch.
-	gatesT, inputsT [][]F
+	// dGates[l] and inputsT[l] collect every shard's gate gradients (one
+	// row per step and sample) and transposed inputs of layer l, so each
+	// kernel's gradient is one product over the whole batch, inputsᵀ·dgates.
+	dGates, inputsT [][]F
 	grad            []F
 	grads           tensors[F]
 	opt             *adam[F]
@@ -50,12 +50,12 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 	}
 	tr.grads = split(a, tr.grad)
 	tr.moments = [2]tensors[F]{split(a, tr.opt.m), split(a, tr.opt.v)}
-	columns := a.window * batchSize
-	tr.gatesT = make([][]F, a.layers)
+	rows := a.window * batchSize
+	tr.dGates = make([][]F, a.layers)
 	tr.inputsT = make([][]F, a.layers)
 	for l := range a.layers {
-		tr.gatesT[l] = make([]F, a.gates()*columns)
-		tr.inputsT[l] = make([]F, a.kernelCols(l)*columns)
+		tr.dGates[l] = make([]F, rows*a.gates())
+		tr.inputsT[l] = make([]F, a.stepWidth(l)*rows)
 	}
 	capacity := (batchSize + shardCount - 1) / shardCount
 	for i := range tr.shards {
@@ -82,15 +82,22 @@ func (tr *trainer[F]) prepare(batch []int, windows, targets []F) {
 	wg.Wait()
 }
 
-// byGateHalves runs work on two goroutines, one for the rows of gates i and f
-// and one for the rows of gates g and o of every layer's kernel, and waits.
-// The halves share no parameter, so results do not depend on scheduling.
-func (tr *trainer[F]) byGateHalves(work func(first, last int)) {
-	half := tr.net.arch.gates() / 2
+// inHalves runs work(0) and work(1) on two goroutines and waits: each
+// takes its half (see half) of every layer's parameters. The halves share
+// no parameter, so results do not depend on scheduling.
+func inHalves(work func(part int)) {
 	var wg sync.WaitGroup
-	wg.Go(func() { work(0, half) })
-	wg.Go(func() { work(half, 2*half) })
+	wg.Go(func() { work(0) })
+	wg.Go(func() { work(1) })
 	wg.Wait()
+}
+
+// half returns the bounds of part 0 or 1 of the range [0, n).
+func half(part, n int) (first, last int) {
+	if part == 0 {
+		return 0, n / 2
+	}
+	return n / 2, n
 }
 
 // gradient computes the prepared batch's mean-squared-error gradient into
@@ -102,37 +109,35 @@ func (tr *trainer[F]) gradient() float64 {
 	for _, s := range shards {
 		total += s.n
 	}
-	columns := a.window * total
+	rows := a.window * total
 	var sse [shardCount]float64
 	var wg sync.WaitGroup
-	column := 0
+	row := 0
 	for i, s := range shards {
-		first := column
+		first := row
 		wg.Go(func() {
 			s.forward(true)
-			sse[i] = s.backward(total, tr.gatesT, tr.inputsT, first, columns)
+			sse[i] = s.backward(total, tr.dGates, tr.inputsT, first, rows)
 		})
-		column += a.window * s.n
+		row += a.window * s.n
 	}
 	wg.Wait()
 
-	// The kernel gradients, one gate's rows per product: a product of
-	// more rows would make gonum fan out to goroutines of its own, less
-	// evenly than the halves do.
-	tr.byGateHalves(func(first, last int) {
-		h := a.units
+	// Each kernel's gradient is inputsᵀ·dgates over the whole batch, and
+	// each bias's the sum of the dgates rows.
+	g := a.gates()
+	inHalves(func(part int) {
 		for l := range a.layers {
-			cols := a.kernelCols(l)
-			for row := first; row < last; row += h {
-				tr.net.gemm.abt(h, cols, columns, tr.gatesT[l][row*columns:], columns, tr.inputsT[l], columns,
-					0, tr.grads.kernel[l][row*cols:], cols)
-			}
-			for j := first; j < last; j++ {
-				var sum F
-				for _, v := range tr.gatesT[l][j*columns : (j+1)*columns] {
-					sum += v
+			dGates := tr.dGates[l][:rows*g]
+			first, last := half(part, a.stepWidth(l))
+			tr.net.matmul(last-first, g, rows, tr.inputsT[l][first*rows:], rows, dGates, g, tr.grads.kernel[l][first*g:], g)
+			first, last = half(part, g)
+			bias := tr.grads.bias[l][first:last]
+			clear(bias)
+			for r := range rows {
+				for j, v := range dGates[r*g+first : r*g+last] {
+					bias[j] += v
 				}
-				tr.grads.bias[l][j] = sum
 			}
 		}
 	})
@@ -178,22 +183,25 @@ func (tr *trainer[F]) fit(ctx context.Context, windows, targets []F, epochs int,
 }
 
 // update takes an optimiser step with tr.grad and refreshes the
-// transposed kernels, each half of the gates on its own goroutine.
+// transposed kernels, each half of the parameters on its own goroutine.
 func (tr *trainer[F]) update() {
-	a, p, g := tr.net.arch, tr.net.p, tr.grads
+	a, p, grads := tr.net.arch, tr.net.p, tr.grads
 	m, v := tr.moments[0], tr.moments[1]
 	step := tr.opt.next()
-	tr.byGateHalves(func(first, last int) {
+	g := a.gates()
+	inHalves(func(part int) {
 		for l := range a.layers {
-			cols := a.kernelCols(l)
-			rows := func(t []F) []F { return t[first*cols : last*cols] }
-			step.apply(rows(p.kernel[l]), rows(g.kernel[l]), rows(m.kernel[l]), rows(v.kernel[l]))
-			step.apply(p.bias[l][first:last], g.bias[l][first:last], m.bias[l][first:last], v.bias[l][first:last])
-			transpose(tr.net.kernelT[l][first:], a.gates(), rows(p.kernel[l]), last-first, cols, cols)
+			cols := a.stepWidth(l)
+			first, last := half(part, cols)
+			rows := func(t []F) []F { return t[first*g : last*g] }
+			step.apply(rows(p.kernel[l]), rows(grads.kernel[l]), rows(m.kernel[l]), rows(v.kernel[l]))
+			transpose(tr.net.kernelT[l][first:], cols, rows(p.kernel[l]), last-first, g, g)
+			first, last = half(part, g)
+			step.apply(p.bias[l][first:last], grads.bias[l][first:last], m.bias[l][first:last], v.bias[l][first:last])
 		}
 	})
-	step.apply(p.denseW, g.denseW, m.denseW, v.denseW)
-	step.apply(p.denseB, g.denseB, m.denseB, v.denseB)
+	step.apply(p.denseW, grads.denseW, m.denseW, v.denseW)
+	step.apply(p.denseB, grads.denseB, m.denseB, v.denseB)
 }
 
 // predict runs windows (one row of window values per sample) through the
