@@ -11,7 +11,7 @@
 // Training runs in float32, like Keras and PyTorch, with each mini-batch
 // split over two goroutines. Its matrix products, which were most of the
 // work, run on the package's own AVX2/FMA assembly kernel on x86-64 CPUs
-// that have it, about five times as fast as gonum's BLAS, which does them
+// that have it, several times as fast as gonum's BLAS, which does them
 // elsewhere (and under the purego build tag). Training is bit-for-bit
 // reproducible from the seed on a given machine: the split and every
 // summation order are fixed. Machines with and without the kernel round
