@@ -72,7 +72,6 @@ func decodeJSON(c *gin.Context, dst any) error {
 	}
 	var (
 		tooLarge  *http.MaxBytesError
-		syntax    *json.SyntaxError
 		typeError *json.UnmarshalTypeError
 	)
 	switch {
@@ -86,9 +85,7 @@ func decodeJSON(c *gin.Context, dst any) error {
 		return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_field", Field: name, Message: "unknown field " + name}
 	case errors.Is(err, io.EOF):
 		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body must be a JSON object"}
-	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
-		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body is not valid JSON: " + err.Error()}
-	default:
+	default: // syntax errors, a truncated body, trailing data
 		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body is not valid JSON: " + err.Error()}
 	}
 }
