@@ -130,9 +130,11 @@ func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr 
 		logger.WarnContext(ctx, "job attempt failed, will retry", "err", workErr, "retry", retried, "max_retry", maxRetry)
 		return workErr
 	}
+	// Keep what the work found before it failed (a sentiment report's
+	// source statuses, say); a nil report encodes as "null" and is dropped.
 	var doc store.JSON
-	if partial != nil {
-		doc, _ = json.Marshal(partial)
+	if b, err := json.Marshal(partial); err == nil && string(b) != "null" {
+		doc = b
 	}
 	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
