@@ -33,7 +33,6 @@ type stack struct {
 	db     *store.DB
 	rdb    *redis.Client
 	api    *apitest.Client
-	worker *workerParts
 	logger *slog.Logger
 	url    string
 	token  string
@@ -72,14 +71,21 @@ func newStack(t *testing.T) *stack {
 	return s
 }
 
-// startWorker starts the worker's asynq server; it stops with the test.
-func (s *stack) startWorker() {
+// buildWorker wires a worker as the program does, without starting it.
+func (s *stack) buildWorker() *workerParts {
 	s.t.Helper()
 	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
 	require.NoError(s.t, err)
+	s.t.Cleanup(w.close)
+	return w
+}
+
+// startWorker starts a worker's asynq server; it stops with the test.
+func (s *stack) startWorker() {
+	s.t.Helper()
+	w := s.buildWorker()
 	require.NoError(s.t, w.server.Start(w.mux))
-	s.worker = w
-	s.t.Cleanup(func() { w.server.Shutdown(); w.close() })
+	s.t.Cleanup(w.server.Shutdown)
 }
 
 var users int
@@ -251,9 +257,7 @@ func TestReconcilerRequeuesJobsRedisLost(t *testing.T) {
 	// Redis loses everything before any worker saw the task.
 	require.NoError(t, s.rdb.FlushDB(context.Background()).Err())
 
-	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
-	require.NoError(t, err)
-	defer w.close()
+	w := s.buildWorker()
 	w.reconciler.Grace = 0
 	n, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
@@ -278,9 +282,7 @@ func TestReconcilerTakesTurnsThroughAnAdvisoryLock(t *testing.T) {
 	defer conn.Close()
 	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, jobs.ReconcileLockKey)
 	require.NoError(t, err)
-	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
-	require.NoError(t, err)
-	defer w.close()
+	w := s.buildWorker()
 	w.reconciler.Grace = 0
 	n, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
@@ -324,9 +326,7 @@ func (w testLog) Write(p []byte) (int, error) {
 func TestShutdownDrainsTheRunningJob(t *testing.T) {
 	s := newStack(t)
 	s.cfg.ShutdownTimeout = time.Minute
-	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
-	require.NoError(t, err)
-	defer w.close()
+	w := s.buildWorker()
 	require.NoError(t, w.server.Start(w.mux))
 
 	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"]}`)
