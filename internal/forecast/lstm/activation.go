@@ -1,32 +1,80 @@
 package lstm
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
-// activations are the nonlinearities of one element type, applied a row at
-// a time so the per-element calls stay direct and inlined.
-type activations[F floating] struct {
-	// gates applies σ to the i, f and o blocks and tanh to the g block of a
-	// row of 4·units pre-activations, in place.
-	gates func(z []F, units int)
-	// tanh sets dst[j] = tanh(src[j]).
-	tanh func(dst, src []F)
+// cellStepFunc finishes one time step of a layer for rows samples, given
+// the product of their inputs with the kernel in z (rows × 4·units): it adds
+// the bias to every row, activates the gates in place (σ for i, f and o,
+// tanh for g), and sets the cell states c = f·cPrev + i·g, their tanh ct
+// (both rows × units) and the hidden states h = o·ct into rows hStride
+// apart. An empty cPrev is the zero state of the first step.
+type cellStepFunc[F floating] func(z, bias, cPrev, c, ct, h []F, hStride, rows, units int)
+
+// goCellStep is the cell step in Go on the given nonlinearities.
+func goCellStep[F floating](gates func(z []F, units int), tanh func(dst, src []F)) cellStepFunc[F] {
+	return func(z, bias, cPrev, c, ct, h []F, hStride, rows, units int) {
+		checkCellOperands(len(z), len(bias), len(cPrev), len(c), len(ct), len(h), hStride, rows, units)
+		g := 4 * units
+		for b := range rows {
+			gb := z[b*g : (b+1)*g]
+			for j, v := range bias[:g] {
+				gb[j] += v
+			}
+			gates(gb, units)
+			i, f, cand, o := gb[:units], gb[units:2*units], gb[2*units:3*units], gb[3*units:]
+			cb := c[b*units : (b+1)*units]
+			if len(cPrev) > 0 {
+				prev := cPrev[b*units : (b+1)*units]
+				for j := range cb {
+					cb[j] = f[j]*prev[j] + i[j]*cand[j]
+				}
+			} else {
+				for j := range cb {
+					cb[j] = i[j] * cand[j]
+				}
+			}
+			tb := ct[b*units : (b+1)*units]
+			tanh(tb, cb)
+			hb := h[b*hStride : b*hStride+units]
+			for j := range hb {
+				hb[j] = o[j] * tb[j]
+			}
+		}
+	}
 }
 
-// activationsFor picks the nonlinearities for F: float64 keeps math.Exp's
-// precision for the gradient check, float32 uses exp32, since the
-// exponentials are a large share of training time and float32 results need
-// no more than float32 accuracy.
-func activationsFor[F floating]() activations[F] {
-	var a any
+// checkCellOperands panics if the operands of a cell step do not hold what
+// its shape describes: the assembly would read or write past them instead.
+func checkCellOperands(lenZ, lenBias, lenPrev, lenC, lenCt, lenH, hStride, rows, units int) {
+	cells := rows * units
+	if rows < 0 || units < 0 || hStride < units || lenZ < 4*cells || lenBias < 4*units ||
+		(lenPrev != 0 && lenPrev < cells) || lenC < cells || lenCt < cells || lenH < (rows-1)*hStride+units {
+		panic(fmt.Sprintf("lstm: bad cell step operands: %d rows of %d units, h stride %d, lengths z %d, bias %d, cPrev %d, c %d, ct %d, h %d",
+			rows, units, hStride, lenZ, lenBias, lenPrev, lenC, lenCt, lenH))
+	}
+}
+
+// cellStepFor picks the cell step for F: float64 keeps math.Exp's
+// precision for the gradient check, float32 uses exp32, in the assembly
+// kernel where the CPU has it, since the exponentials are a large share of
+// training time and float32 results need no more than float32 accuracy.
+func cellStepFor[F floating]() cellStepFunc[F] {
+	var step any
 	switch any(F(0)).(type) {
 	case float32:
-		a = activations[float32]{gates: gates32, tanh: tanh32To}
+		step = fastestCellStep32()
 	case float64:
-		a = activations[float64]{gates: gates64, tanh: tanh64To}
+		step = goCellStep(gates64, tanh64To)
 	}
-	return a.(activations[F])
+	return step.(cellStepFunc[F])
 }
 
+// gates64 and gates32 apply σ to the i, f and o blocks and tanh to the g
+// block of a row of 4·units pre-activations, in place; tanh64To and
+// tanh32To set dst[j] = tanh(src[j]).
 func gates64(z []float64, units int) {
 	for j, v := range z[:2*units] {
 		z[j] = 1 / (1 + math.Exp(-v))

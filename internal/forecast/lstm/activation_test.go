@@ -67,12 +67,12 @@ func TestActivations(t *testing.T) {
 	}
 
 	z64 := slices.Clone(pre)
-	activationsFor[float64]().gates(z64, units)
+	gates64(z64, units)
 	z32 := make([]float32, len(pre))
 	for i, v := range pre {
 		z32[i] = float32(v)
 	}
-	activationsFor[float32]().gates(z32, units)
+	gates32(z32, units)
 	for i := range pre {
 		require.InDelta(t, want[i], z64[i], 1e-15, "float64 gate value %d", i)
 		require.InDelta(t, want[i], float64(z32[i]), 3e-7, "float32 gate value %d", i)
@@ -80,7 +80,7 @@ func TestActivations(t *testing.T) {
 
 	src := []float64{-20, -1, 0, 1e-9, 0.5, 20}
 	dst := make([]float64, len(src))
-	activationsFor[float64]().tanh(dst, src)
+	tanh64To(dst, src)
 	for i, v := range src {
 		require.InDelta(t, math.Tanh(v), dst[i], 1e-15, "tanh(%v)", v)
 	}

@@ -104,7 +104,7 @@ type network[F floating] struct {
 	// the products take their operands in row-major order only.
 	kernelT [][]F
 	matmul  matmulFunc[F]
-	act     activations[F]
+	step    cellStepFunc[F]
 }
 
 // newNetwork initialises the parameters the way Keras does: Glorot-uniform
@@ -117,7 +117,7 @@ func newNetwork[F floating](a architecture, rng *rand.Rand) *network[F] {
 		params:  make([]F, a.parameterCount()),
 		kernelT: make([][]F, a.layers),
 		matmul:  matmulFor[F](),
-		act:     activationsFor[F](),
+		step:    cellStepFor[F](),
 	}
 	n.p = split(a, n.params)
 	h, g := a.units, a.gates()

@@ -158,55 +158,41 @@ func (s *shard[F]) forward(training bool) {
 			}
 			net.matmul(n, g, k, st.inputs[t*n*cols:], cols, net.p.kernel[l], g, z, g)
 
+			// hₜ goes to the next step's inputs as is, and after dropout
+			// to the layer above or, from the top layer's last step, to
+			// the dense head. The last step writes it there directly, and
+			// the dropout then applies in place.
+			var cPrev []F
+			if t > 0 {
+				cPrev = st.cell[(t-1)*n*h : t*n*h]
+			}
+			hOut, hStride := s.top, h
+			switch {
+			case t+1 < steps:
+				hOut, hStride = st.inputs[(t+1)*n*cols+in:], cols
+			case next != nil:
+				hOut, hStride = next[t*n*nextCols:], nextCols
+			}
+			net.step(z, bias, cPrev, st.cell[t*n*h:(t+1)*n*h], st.cellTanh[t*n*h:(t+1)*n*h], hOut, hStride, n, h)
+
 			for b := 0; b < n; b++ {
 				row := t*n + b
-				gb := z[b*g : (b+1)*g]
-				for j, v := range bias {
-					gb[j] += v
-				}
-				net.act.gates(gb, h)
-				i, f, cand, o := gb[:h], gb[h:2*h], gb[2*h:3*h], gb[3*h:]
-				c := st.cell[row*h : (row+1)*h]
-				if t > 0 {
-					cPrev := st.cell[(row-n)*h : (row-n+1)*h]
-					for j := range c {
-						c[j] = f[j]*cPrev[j] + i[j]*cand[j]
-					}
-				} else {
-					for j := range c {
-						c[j] = i[j] * cand[j]
-					}
-				}
-				ct := st.cellTanh[row*h : (row+1)*h]
-				net.act.tanh(ct, c)
-
-				// hₜ goes to the next step's inputs as is, and after dropout
-				// to the layer above or, from the top layer's last step, to
-				// the dense head.
 				var dst, mask []F
 				switch {
 				case next != nil:
 					dst, mask = next[row*nextCols:row*nextCols+h], st.mask[row*h:(row+1)*h]
 				case t == steps-1:
 					dst, mask = s.top[b*h:(b+1)*h], st.mask[b*h:(b+1)*h]
-				}
-				if t+1 < steps {
-					hNext := st.inputs[(row+n)*cols+in : (row+n)*cols+cols]
-					for j := range hNext {
-						hNext[j] = o[j] * ct[j]
-					}
-				}
-				if dst == nil {
+				default:
 					continue
 				}
+				src := hOut[b*hStride : b*hStride+h]
 				if training {
 					for j := range dst {
-						dst[j] = o[j] * ct[j] * mask[j]
+						dst[j] = src[j] * mask[j]
 					}
 				} else {
-					for j := range dst {
-						dst[j] = o[j] * ct[j]
-					}
+					copy(dst, src)
 				}
 			}
 		}

@@ -1,0 +1,9 @@
+//go:build !amd64 || purego
+
+package lstm
+
+// fastestCellStep32 is the Go cell step: the package has no kernel of its
+// own for this architecture.
+func fastestCellStep32() cellStepFunc[float32] {
+	return goCellStep(gates32, tanh32To)
+}
