@@ -46,6 +46,64 @@ func goCellStep[F floating](gates func(z []F, units int), tanh func(dst, src []F
 	}
 }
 
+// cellBackFunc backpropagates through one time step of a layer for rows
+// samples: from the gates' activations (rows × 4·units, as the step left
+// them), tanh of the cell states ct, the previous cell states cPrev (empty
+// at the first step), the gradient dOut at the hidden states from above and
+// dhNext from the next step (rows dhStride apart, empty at the last step),
+// and the cell-state gradient dc from the next step, it sets the gate
+// gradients dGates (rows × 4·units, in the gates' order) and replaces dc
+// with the cell-state gradient passed to the previous step.
+type cellBackFunc[F floating] func(gates, ct, cPrev, dOut, dhNext, dc, dGates []F, dhStride, rows, units int)
+
+// goCellBack is the cell gradient in Go.
+func goCellBack[F floating](gates, ct, cPrev, dOut, dhNext, dc, dGates []F, dhStride, rows, units int) {
+	checkCellBackOperands(len(gates), len(ct), len(cPrev), len(dOut), len(dhNext), len(dc), len(dGates), dhStride, rows, units)
+	g := 4 * units
+	for b := range rows {
+		gb := gates[b*g : (b+1)*g]
+		i, f, cand, o := gb[:units], gb[units:2*units], gb[2*units:3*units], gb[3*units:]
+		db := dGates[b*g : (b+1)*g]
+		di, df, dcand, do := db[:units], db[units:2*units], db[2*units:3*units], db[3*units:]
+		tc, dcb := ct[b*units:(b+1)*units], dc[b*units:(b+1)*units]
+		dh := dOut[b*units : (b+1)*units]
+		var next, prev []F
+		if len(dhNext) > 0 {
+			next = dhNext[b*dhStride : b*dhStride+units]
+		}
+		if len(cPrev) > 0 {
+			prev = cPrev[b*units : (b+1)*units]
+		}
+		for j, t := range tc {
+			d := dh[j]
+			if next != nil {
+				d += next[j]
+			}
+			dcj := dcb[j] + d*o[j]*(1-t*t)
+			di[j] = dcj * cand[j] * i[j] * (1 - i[j])
+			dcand[j] = dcj * i[j] * (1 - cand[j]*cand[j])
+			do[j] = d * t * o[j] * (1 - o[j])
+			dcb[j] = dcj * f[j]
+			if prev != nil {
+				df[j] = dcb[j] * prev[j] * (1 - f[j])
+			} else {
+				df[j] = 0
+			}
+		}
+	}
+}
+
+// checkCellBackOperands is checkCellOperands for a cell gradient.
+func checkCellBackOperands(lenGates, lenCt, lenPrev, lenDOut, lenNext, lenDc, lenDGates, dhStride, rows, units int) {
+	cells := rows * units
+	if rows < 0 || units < 0 || dhStride < units || lenGates < 4*cells || lenDGates < 4*cells ||
+		lenCt < cells || lenDOut < cells || lenDc < cells || (lenPrev != 0 && lenPrev < cells) ||
+		(lenNext != 0 && lenNext < (rows-1)*dhStride+units) {
+		panic(fmt.Sprintf("lstm: bad cell gradient operands: %d rows of %d units, dh stride %d, lengths gates %d, ct %d, cPrev %d, dOut %d, dhNext %d, dc %d, dGates %d",
+			rows, units, dhStride, lenGates, lenCt, lenPrev, lenDOut, lenNext, lenDc, lenDGates))
+	}
+}
+
 // checkCellOperands panics if the operands of a cell step do not hold what
 // its shape describes: the assembly would read or write past them instead.
 func checkCellOperands(lenZ, lenBias, lenPrev, lenC, lenCt, lenH, hStride, rows, units int) {
@@ -70,6 +128,19 @@ func cellStepFor[F floating]() cellStepFunc[F] {
 		step = goCellStep(gates64, tanh64To)
 	}
 	return step.(cellStepFunc[F])
+}
+
+// cellBackFor picks the cell gradient for F: the assembly kernel for
+// float32 where the CPU has it, Go otherwise.
+func cellBackFor[F floating]() cellBackFunc[F] {
+	var back any
+	switch any(F(0)).(type) {
+	case float32:
+		back = fastestCellBack32()
+	case float64:
+		back = cellBackFunc[float64](goCellBack[float64])
+	}
+	return back.(cellBackFunc[F])
 }
 
 // gates64 and gates32 apply σ to the i, f and o blocks and tanh to the g

@@ -185,3 +185,137 @@ cellDone:
 
 	VZEROUPPER
 	RET
+
+// func cellBackRows(gates, ct, cPrev, dOut, dhNext, dc, dGates *float32, dhStride, rows, units, hasPrev, hasNext int)
+//
+// For each row, eight units at a time (the last 1 to 8 under the lane mask
+// Y14, which keeps loads and stores within the row): the gradient dh at
+// the hidden state is dOut plus dhNext, if hasNext; from it and the cell
+// gradient dc arriving from the next step come the four gate gradients and
+// the cell gradient passed on to the previous step, which replaces dc. Y0
+// holds dh, Y1 i and then f, Y2 g, Y3 o, Y4 tanh(c), Y5 dc, Y6 the total
+// cell gradient and then the one passed on, Y15 the chunk's lane mask.
+//
+// Registers: DI walks the gates' row and SI dGates' (the f, g and o blocks
+// are BX, 2·BX and R12 bytes after the i block), R8 ct's, R9 cPrev's, R10
+// dOut's, R11 dhNext's and R13 dc's. DX counts the row's units left, CX the
+// rows left, R14 is the chunk's width in bytes.
+TEXT ·cellBackRows(SB), NOSPLIT, $0-96
+	MOVQ units+72(FP), BX
+	MOVQ BX, AX
+	DECQ AX
+	ANDQ $7, AX
+	NEGQ AX
+	ADDQ $7, AX
+	LEAQ cellMask<>(SB), DX
+	VMOVUPS (DX)(AX*4), Y14
+	SHLQ $2, BX
+	LEAQ (BX)(BX*2), R12
+	MOVQ gates+0(FP), DI
+	MOVQ ct+8(FP), R8
+	MOVQ cPrev+16(FP), R9
+	MOVQ dOut+24(FP), R10
+	MOVQ dhNext+32(FP), R11
+	MOVQ dc+40(FP), R13
+	MOVQ dGates+48(FP), SI
+	MOVQ rows+64(FP), CX
+
+backRow:
+	MOVQ units+72(FP), DX
+
+backChunk:
+	CMPQ     DX, $8
+	JLT      backTail
+	VPCMPEQD Y15, Y15, Y15
+	MOVQ     $32, R14
+	JMP      backLoad
+
+backTail:
+	VMOVAPS Y14, Y15
+	MOVQ    DX, R14
+	SHLQ    $2, R14
+
+backLoad:
+	VMASKMOVPS (R10), Y15, Y0
+	CMPQ       hasNext+88(FP), $0
+	JEQ        backNoNext
+	VMASKMOVPS (R11), Y15, Y1
+	VADDPS     Y1, Y0, Y0
+
+backNoNext:
+	VMASKMOVPS (DI), Y15, Y1
+	VMASKMOVPS (DI)(BX*2), Y15, Y2
+	VMASKMOVPS (DI)(R12*1), Y15, Y3
+	VMASKMOVPS (R8), Y15, Y4
+	VMASKMOVPS (R13), Y15, Y5
+
+	// do = dh·tanh(c)·o(1-o)
+	VMULPS     Y4, Y0, Y6
+	VMULPS     Y3, Y6, Y6
+	VMOVUPS    cellOne<>(SB), Y7
+	VSUBPS     Y3, Y7, Y7
+	VMULPS     Y7, Y6, Y6
+	VMASKMOVPS Y6, Y15, (SI)(R12*1)
+
+	// The total cell gradient: dc + dh·o(1-tanh²(c)).
+	VMOVUPS      cellOne<>(SB), Y7
+	VFNMADD231PS Y4, Y4, Y7
+	VMULPS       Y3, Y0, Y6
+	VFMADD213PS  Y5, Y7, Y6
+
+	// di = dc·g·i(1-i)
+	VMULPS     Y2, Y6, Y7
+	VMULPS     Y1, Y7, Y7
+	VMOVUPS    cellOne<>(SB), Y8
+	VSUBPS     Y1, Y8, Y8
+	VMULPS     Y8, Y7, Y7
+	VMASKMOVPS Y7, Y15, (SI)
+
+	// dg = dc·i(1-g²)
+	VMULPS       Y1, Y6, Y7
+	VMOVUPS      cellOne<>(SB), Y8
+	VFNMADD231PS Y2, Y2, Y8
+	VMULPS       Y8, Y7, Y7
+	VMASKMOVPS   Y7, Y15, (SI)(BX*2)
+
+	// The previous step's share, dc·f, and df = dc·f·cPrev(1-f), zero at
+	// the first step.
+	VMASKMOVPS (DI)(BX*1), Y15, Y1
+	VMULPS     Y1, Y6, Y6
+	VMASKMOVPS Y6, Y15, (R13)
+	VXORPS     Y7, Y7, Y7
+	CMPQ       hasPrev+80(FP), $0
+	JEQ        backNoPrev
+	VMASKMOVPS (R9), Y15, Y7
+	VMULPS     Y7, Y6, Y7
+	VMOVUPS    cellOne<>(SB), Y8
+	VSUBPS     Y1, Y8, Y8
+	VMULPS     Y8, Y7, Y7
+
+backNoPrev:
+	VMASKMOVPS Y7, Y15, (SI)(BX*1)
+
+	ADDQ R14, DI
+	ADDQ R14, SI
+	ADDQ R14, R8
+	ADDQ R14, R9
+	ADDQ R14, R10
+	ADDQ R14, R11
+	ADDQ R14, R13
+	SHRQ $2, R14
+	SUBQ R14, DX
+	JG   backChunk
+
+	// Next row: the gates' are three blocks on, and dhNext's is dhStride
+	// units after the start of this one.
+	ADDQ R12, DI
+	ADDQ R12, SI
+	MOVQ dhStride+56(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, R11
+	SUBQ BX, R11
+	DECQ CX
+	JNZ  backRow
+
+	VZEROUPPER
+	RET

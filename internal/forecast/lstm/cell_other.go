@@ -7,3 +7,8 @@ package lstm
 func fastestCellStep32() cellStepFunc[float32] {
 	return goCellStep(gates32, tanh32To)
 }
+
+// fastestCellBack32 is the Go cell gradient.
+func fastestCellBack32() cellBackFunc[float32] {
+	return goCellBack[float32]
+}

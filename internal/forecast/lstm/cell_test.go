@@ -250,3 +250,127 @@ func BenchmarkCellStep32(b *testing.B) {
 		})
 	}
 }
+
+// float32CellBacks are the float32 cell gradients to check: on a CPU with
+// AVX2 and FMA the first is the assembly kernel.
+var float32CellBacks = []struct {
+	name string
+	back cellBackFunc[float32]
+}{
+	{"fastest", fastestCellBack32()},
+	{"go", goCellBack[float32]},
+}
+
+// nanPadded returns s in float32 followed by NaN padding, sliced to s's
+// length: a kernel that reads past it gets NaN.
+func nanPadded(s []float64) []float32 {
+	if s == nil {
+		return nil
+	}
+	return append(toFloat32(s), filled(5, float32(math.NaN()))...)[:len(s)]
+}
+
+// TestCellBack32 checks the float32 cell gradients against the float64
+// one on the kernel's edges, as TestCellStep32 does: unit counts around its
+// vectors of 8, one and several rows, the first, a middle and the last step
+// (no cPrev, both, no dhNext), and dhNext rows wider than the units, whose
+// padding must not be read. Outputs are NaN-padded to show they are not
+// written past.
+func TestCellBack32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(6, 3))
+	random := func(n int, low, high float64) []float64 {
+		s := make([]float64, n)
+		for i := range s {
+			s[i] = low + (high-low)*rng.Float64()
+		}
+		return s
+	}
+	for _, impl := range float32CellBacks {
+		for _, units := range []int{1, 3, 7, 8, 9, 16, 17, 50} {
+			for _, rows := range []int{1, 2, 5} {
+				for _, step := range []string{"first", "middle", "last"} {
+					t.Run(fmt.Sprintf("%s/%d units/%d rows/%s", impl.name, units, rows, step), func(t *testing.T) {
+						cells, stride := rows*units, units+3
+						// Activations as the forward step leaves them:
+						// gates in (0, 1) but g in (-1, 1).
+						gates := random(4*cells, 0, 1)
+						for r := range rows {
+							copy(gates[r*4*units+2*units:r*4*units+3*units], random(units, -1, 1))
+						}
+						ct := random(cells, -1, 1)
+						dOut := random(cells, -1, 1)
+						dc := random(cells, -1, 1)
+						var cPrev, dhNext []float64
+						if step != "first" {
+							cPrev = random(cells, -3, 3)
+						}
+						if step != "last" {
+							dhNext = random((rows-1)*stride+units, -1, 1)
+						}
+						// Round the inputs to float32 first, so only the
+						// gradients' own rounding differs.
+						round := func(s []float64) []float64 {
+							if s == nil {
+								return nil
+							}
+							return toFloat64(toFloat32(s))
+						}
+						gates, ct, cPrev, dOut, dhNext, dc = round(gates), round(ct), round(cPrev), round(dOut), round(dhNext), round(dc)
+						wantDc := append([]float64(nil), dc...)
+						wantDGates := make([]float64, 4*cells)
+						goCellBack(gates, ct, cPrev, dOut, dhNext, wantDc, wantDGates, stride, rows, units)
+
+						gotDc := append(toFloat32(dc), filled(5, float32(math.NaN()))...)
+						gotDGates := filled(4*cells+5, float32(math.NaN()))
+						impl.back(nanPadded(gates), nanPadded(ct), nanPadded(cPrev), nanPadded(dOut), nanPadded(dhNext),
+							gotDc[:cells], gotDGates[:4*cells], stride, rows, units)
+
+						// Every term is a product of a few factors within
+						// 1 and 3 or a sum of two: a few float32 ulps of 10.
+						const tol = 1e-5
+						for i, want := range wantDc {
+							require.InDelta(t, want, float64(gotDc[i]), tol, "dc %d", i)
+						}
+						for i, want := range wantDGates {
+							require.InDelta(t, want, float64(gotDGates[i]), tol, "gate gradient %d", i)
+						}
+						for i := cells; i < len(gotDc); i++ {
+							require.True(t, math.IsNaN(float64(gotDc[i])), "dc[%d] past the operand was written", i)
+						}
+						for i := 4 * cells; i < len(gotDGates); i++ {
+							require.True(t, math.IsNaN(float64(gotDGates[i])), "dGates[%d] past the operand was written", i)
+						}
+					})
+				}
+			}
+		}
+	}
+}
+
+func TestCellBack32RejectsShortOperands(t *testing.T) {
+	const rows, units = 3, 10
+	gates, cells := make([]float32, rows*4*units), make([]float32, rows*units)
+	cases := []struct {
+		name                                    string
+		gates, ct, cPrev, dOut, dhNext, dc, dGs []float32
+		dhStride                                int
+	}{
+		{"short gates", gates[:len(gates)-1], cells, cells, cells, cells, cells, gates, units},
+		{"short tanh(c)", gates, cells[:len(cells)-1], cells, cells, cells, cells, gates, units},
+		{"short cPrev", gates, cells, cells[:1], cells, cells, cells, gates, units},
+		{"short dOut", gates, cells, cells, cells[:len(cells)-1], cells, cells, gates, units},
+		{"short dhNext", gates, cells, cells, cells, cells[:len(cells)-1], cells, gates, units},
+		{"short dc", gates, cells, cells, cells, cells, cells[:len(cells)-1], gates, units},
+		{"short dGates", gates, cells, cells, cells, cells, cells, gates[:len(gates)-1], units},
+		{"dh stride narrower than a row", gates, cells, cells, cells, cells, cells, gates, units - 1},
+	}
+	for _, impl := range float32CellBacks {
+		for _, tc := range cases {
+			t.Run(impl.name+"/"+tc.name, func(t *testing.T) {
+				require.Panics(t, func() {
+					impl.back(tc.gates, tc.ct, tc.cPrev, tc.dOut, tc.dhNext, tc.dc, tc.dGs, tc.dhStride, rows, units)
+				})
+			})
+		}
+	}
+}

@@ -105,6 +105,7 @@ type network[F floating] struct {
 	kernelT [][]F
 	matmul  matmulFunc[F]
 	step    cellStepFunc[F]
+	back    cellBackFunc[F]
 }
 
 // newNetwork initialises the parameters the way Keras does: Glorot-uniform
@@ -118,6 +119,7 @@ func newNetwork[F floating](a architecture, rng *rand.Rand) *network[F] {
 		kernelT: make([][]F, a.layers),
 		matmul:  matmulFor[F](),
 		step:    cellStepFor[F](),
+		back:    cellBackFor[F](),
 	}
 	n.p = split(a, n.params)
 	h, g := a.units, a.gates()

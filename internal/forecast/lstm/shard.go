@@ -45,7 +45,6 @@ type shard[F floating] struct {
 	// from the layer above (or the dense head).
 	dOutputs []F
 	dCell    []F // n × units: dc flowing from step t+1 to step t
-	dh       []F // units: the total gradient at one hidden state
 	// dDenseW and dDenseB are this shard's share of the dense head's gradient.
 	dDenseW []F
 	dDenseB F
@@ -67,7 +66,6 @@ func newShard[F floating](net *network[F], capacity int, dropout float64, masks 
 		dInputs:  make([]F, rows*a.stepWidth(a.layers-1)),
 		dOutputs: make([]F, rows*h),
 		dCell:    make([]F, capacity*h),
-		dh:       make([]F, h),
 		dDenseW:  make([]F, h),
 	}
 	for l := range s.layers {
@@ -261,38 +259,17 @@ func (s *shard[F]) backward(batchSize int, gateGrads, inputsT [][]F, start, stri
 		clear(dCell)
 		dGates := gateGrads[l][start*g : (start+rows)*g]
 		for t := steps - 1; t >= 0; t-- {
-			for b := 0; b < n; b++ {
-				row := t*n + b
-				gb := st.gates[row*g : (row+1)*g]
-				i, f, cand, o := gb[:h], gb[h:2*h], gb[2*h:3*h], gb[3*h:]
-				db := dGates[row*g : (row+1)*g]
-				di, df, dcand, do := db[:h], db[h:2*h], db[2*h:3*h], db[3*h:]
-				ct := st.cellTanh[row*h : (row+1)*h]
-				dc := dCell[b*h : (b+1)*h]
-				dh := s.dh
-				copy(dh, dOut[row*h:(row+1)*h])
-				if t+1 < steps {
-					for j, v := range s.dInputs[(row+n)*cols+in : (row+n)*cols+cols] {
-						dh[j] += v
-					}
-				}
-				for j := range dh {
-					tc := ct[j]
-					dcj := dc[j] + dh[j]*o[j]*(1-tc*tc)
-					di[j] = dcj * cand[j] * i[j] * (1 - i[j])
-					dcand[j] = dcj * i[j] * (1 - cand[j]*cand[j])
-					do[j] = dh[j] * tc * o[j] * (1 - o[j])
-					dc[j] = dcj * f[j]
-				}
-				if t > 0 {
-					cPrev := st.cell[(row-n)*h : (row-n+1)*h]
-					for j := range df {
-						df[j] = dc[j] * cPrev[j] * (1 - f[j])
-					}
-				} else {
-					clear(df)
-				}
+			// hₜ's gradient comes from above and, but at the last step,
+			// from the next step's inputs.
+			var cPrev, dhNext []F
+			if t > 0 {
+				cPrev = st.cell[(t-1)*n*h : t*n*h]
 			}
+			if t+1 < steps {
+				dhNext = s.dInputs[(t+1)*n*cols+in:]
+			}
+			net.back(st.gates[t*n*g:(t+1)*n*g], st.cellTanh[t*n*h:(t+1)*n*h], cPrev, dOut[t*n*h:(t+1)*n*h], dhNext,
+				dCell, dGates[t*n*g:(t+1)*n*g], cols, n, h)
 			// d[xₜ hₜ₋₁] = dgatesₜ·[W U]. The first layer's input needs no
 			// gradient, and at t = 0 hₜ₋₁ is a constant.
 			first, last := 0, cols
