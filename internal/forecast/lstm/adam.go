@@ -30,8 +30,10 @@ func newAdam[F floating](parameters int, learningRate float64) *adam[F] {
 // of the parameters concurrently.
 type adamStep[F floating] struct {
 	beta1, beta2, keep1, keep2 F
-	stepSize, rootCorrection2  F
-	epsilon                    F
+	// The bias-corrected step lr·m̂/(√v̂ + ε) is lr/c₁·m/(√v/√c₂ + ε),
+	// which is stepSize·m/(√v + epsilon) with both scaled by √c₂: one
+	// division per parameter instead of two.
+	stepSize, epsilon F
 }
 
 // next starts the next update.
@@ -40,13 +42,12 @@ func (a *adam[F]) next() adamStep[F] {
 	correction1 := 1 - math.Pow(a.beta1, float64(a.steps))
 	correction2 := 1 - math.Pow(a.beta2, float64(a.steps))
 	return adamStep[F]{
-		beta1:           F(a.beta1),
-		beta2:           F(a.beta2),
-		keep1:           F(1 - a.beta1),
-		keep2:           F(1 - a.beta2),
-		stepSize:        F(a.learningRate / correction1),
-		rootCorrection2: F(math.Sqrt(correction2)),
-		epsilon:         F(a.epsilon),
+		beta1:    F(a.beta1),
+		beta2:    F(a.beta2),
+		keep1:    F(1 - a.beta1),
+		keep2:    F(1 - a.beta2),
+		stepSize: F(a.learningRate / correction1 * math.Sqrt(correction2)),
+		epsilon:  F(a.epsilon * math.Sqrt(correction2)),
 	}
 }
 
@@ -58,6 +59,6 @@ func (s adamStep[F]) apply(params, grads, m, v []F) {
 		mi := s.beta1*m[i] + s.keep1*g
 		vi := s.beta2*v[i] + s.keep2*g*g
 		m[i], v[i] = mi, vi
-		params[i] -= s.stepSize * mi / (F(math.Sqrt(float64(vi)))/s.rootCorrection2 + s.epsilon)
+		params[i] -= s.stepSize * mi / (F(math.Sqrt(float64(vi))) + s.epsilon)
 	}
 }

@@ -62,3 +62,18 @@ func TestAdamTwoSteps(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkAdam32 times one float32 update of the default network's
+// parameters.
+func BenchmarkAdam32(b *testing.B) {
+	n := architecture{layers: 4, units: 50, window: 7}.parameterCount()
+	opt := newAdam[float32](n, 1e-3)
+	params, grads := make([]float32, n), make([]float32, n)
+	for i := range grads {
+		grads[i] = float32(i%7-3) * 1e-3
+	}
+	step := opt.next()
+	for b.Loop() {
+		step.apply(params, grads, opt.m, opt.v)
+	}
+}
