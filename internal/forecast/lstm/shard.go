@@ -108,21 +108,31 @@ func (s *shard[F]) loadWindows(windows []F) {
 	}
 }
 
-// drawMasks draws fresh dropout masks for the loaded samples.
+// drawMasks draws fresh dropout masks for the loaded samples. Each 64-bit
+// draw decides four elements, by 16 bits each: an element is dropped when
+// its bits are below the dropout rate rounded down to a multiple of 2⁻¹⁶,
+// a difference training cannot tell, for a quarter of the draws, which
+// took a tenth of training time one per element.
 func (s *shard[F]) drawMasks() {
 	keep := F(1 / (1 - s.dropout))
+	drop := uint64(s.dropout * (1 << 16))
 	rows := s.net.arch.window * s.n
 	for l := range s.layers {
 		if l == len(s.layers)-1 {
 			rows = s.n
 		}
 		mask := s.layers[l].mask[:rows*s.net.arch.units]
+		var bits uint64
 		for i := range mask {
-			if s.masks.Float64() < s.dropout {
+			if i%4 == 0 {
+				bits = s.masks.Uint64()
+			}
+			if bits&0xffff < drop {
 				mask[i] = 0
 			} else {
 				mask[i] = keep
 			}
+			bits >>= 16
 		}
 	}
 }
