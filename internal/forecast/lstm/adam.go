@@ -11,6 +11,25 @@ type adam[F floating] struct {
 	m, v []F
 	// steps counts the updates made, for the bias correction.
 	steps int
+	// update is the update loop for F.
+	update adamUpdateFunc[F]
+}
+
+// adamUpdateFunc updates params from grads and the moments m and v, four
+// slices over the same parameters, with one step's constants.
+type adamUpdateFunc[F floating] func(s adamStep[F], params, grads, m, v []F)
+
+// adamUpdateFor picks the update loop for F: the assembly kernel for
+// float32 where the CPU has it, Go otherwise.
+func adamUpdateFor[F floating]() adamUpdateFunc[F] {
+	var update any
+	switch any(F(0)).(type) {
+	case float32:
+		update = fastestAdamUpdate32()
+	case float64:
+		update = adamUpdateFunc[float64](goAdamUpdate[float64])
+	}
+	return update.(adamUpdateFunc[F])
 }
 
 func newAdam[F floating](parameters int, learningRate float64) *adam[F] {
@@ -23,6 +42,7 @@ func newAdam[F floating](parameters int, learningRate float64) *adam[F] {
 		epsilon: 1e-7,
 		m:       make([]F, parameters),
 		v:       make([]F, parameters),
+		update:  adamUpdateFor[F](),
 	}
 }
 
@@ -34,6 +54,7 @@ type adamStep[F floating] struct {
 	// which is stepSize·m/(√v + epsilon) with both scaled by √c₂: one
 	// division per parameter instead of two.
 	stepSize, epsilon F
+	update            adamUpdateFunc[F]
 }
 
 // next starts the next update.
@@ -48,12 +69,18 @@ func (a *adam[F]) next() adamStep[F] {
 		keep2:    F(1 - a.beta2),
 		stepSize: F(a.learningRate / correction1 * math.Sqrt(correction2)),
 		epsilon:  F(a.epsilon * math.Sqrt(correction2)),
+		update:   a.update,
 	}
 }
 
 // apply updates params from grads and the moments m and v, four slices
 // over the same parameters.
 func (s adamStep[F]) apply(params, grads, m, v []F) {
+	s.update(s, params, grads, m, v)
+}
+
+// goAdamUpdate is the update loop in Go.
+func goAdamUpdate[F floating](s adamStep[F], params, grads, m, v []F) {
 	m, v, grads = m[:len(params)], v[:len(params)], grads[:len(params)]
 	for i, g := range grads {
 		mi := s.beta1*m[i] + s.keep1*g

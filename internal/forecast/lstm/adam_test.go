@@ -1,6 +1,9 @@
 package lstm
 
 import (
+	"fmt"
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -63,6 +66,64 @@ func TestAdamTwoSteps(t *testing.T) {
 	}
 }
 
+// float32AdamUpdates are the float32 update loops to check: on a CPU with
+// AVX2 and FMA the first is the assembly kernel.
+var float32AdamUpdates = []struct {
+	name   string
+	update adamUpdateFunc[float32]
+}{
+	{"fastest", fastestAdamUpdate32()},
+	{"go", goAdamUpdate[float32]},
+}
+
+// TestAdamUpdate32 checks the float32 update loops against the float64 one
+// over three steps, on lengths around the kernel's vectors of 8, with NaN
+// padding after every slice that must stay untouched.
+func TestAdamUpdate32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 9))
+	for _, impl := range float32AdamUpdates {
+		for _, n := range []int{1, 7, 8, 9, 17, 100} {
+			t.Run(fmt.Sprintf("%s/%d", impl.name, n), func(t *testing.T) {
+				const pad = 3
+				nan := float32(math.NaN())
+				opt32, opt64 := newAdam[float32](n+pad, 1e-3), newAdam[float64](n, 1e-3)
+				params32 := filled(n+pad, nan)
+				params64 := make([]float64, n)
+				for i := range n {
+					params64[i] = rng.NormFloat64()
+					params32[i] = float32(params64[i])
+					params64[i] = float64(params32[i])
+				}
+				for i := n; i < n+pad; i++ {
+					opt32.m[i], opt32.v[i] = nan, nan
+				}
+				for range 3 {
+					grads64 := make([]float64, n)
+					grads32 := filled(n+pad, nan)
+					for i := range n {
+						grads32[i] = float32(1e-2 * rng.NormFloat64())
+						grads64[i] = float64(grads32[i])
+					}
+					step := opt32.next()
+					impl.update(step, params32[:n], grads32, opt32.m, opt32.v)
+					opt64.next().apply(params64, grads64, opt64.m, opt64.v)
+				}
+				for i := range n {
+					// A step is at most about the learning rate, so
+					// its float32 rounding is far below 1e-9.
+					require.InDelta(t, params64[i], float64(params32[i]), 2e-7*math.Abs(params64[i])+1e-9, "parameter %d", i)
+					require.InDelta(t, opt64.m[i], float64(opt32.m[i]), 1e-8, "m %d", i)
+					require.InDelta(t, opt64.v[i], float64(opt32.v[i]), 1e-10, "v %d", i)
+				}
+				for i := n; i < n+pad; i++ {
+					require.True(t, math.IsNaN(float64(params32[i])), "parameter %d past the slice was written", i)
+					require.True(t, math.IsNaN(float64(opt32.m[i])) && math.IsNaN(float64(opt32.v[i])), "moments %d past the slice were written", i)
+				}
+			})
+		}
+	}
+}
+
 // BenchmarkAdam32 times one float32 update of the default network's
 // parameters.
 func BenchmarkAdam32(b *testing.B) {
@@ -73,7 +134,11 @@ func BenchmarkAdam32(b *testing.B) {
 		grads[i] = float32(i%7-3) * 1e-3
 	}
 	step := opt.next()
-	for b.Loop() {
-		step.apply(params, grads, opt.m, opt.v)
+	for _, impl := range float32AdamUpdates {
+		b.Run(impl.name, func(b *testing.B) {
+			for b.Loop() {
+				impl.update(step, params, grads, opt.m, opt.v)
+			}
+		})
 	}
 }
