@@ -89,6 +89,8 @@ type tensors[F floating] struct {
 
 // split slices flat into the network's tensors; parameters and gradients
 // share this layout so the optimiser can treat them as single vectors.
+// Each layer's bias follows its kernel, as a last row: the trainer computes
+// both gradients with one product.
 func split[F floating](a architecture, flat []F) tensors[F] {
 	t := tensors[F]{kernel: make([][]F, a.layers), bias: make([][]F, a.layers)}
 	take := func(n int) []F {

@@ -25,9 +25,13 @@ type trainer[F floating] struct {
 	// dGates[l] and inputsT[l] collect every shard's gate gradients (one
 	// row per step and sample) and transposed inputs of layer l, so each
 	// kernel's gradient is one product over the whole batch, inputsᵀ·dgates.
+	// inputsT[l] has a last row of ones, for which the product yields the
+	// bias's gradient, the sum of the dgates rows: it follows the kernel's
+	// in layerGrads[l], the part of grad for layer l.
 	dGates, inputsT [][]F
 	grad            []F
 	grads           tensors[F]
+	layerGrads      [][]F
 	opt             *adam[F]
 	// moments are the optimiser's m and v in the parameters' layout.
 	moments [2]tensors[F]
@@ -53,9 +57,14 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 	rows := a.window * batchSize
 	tr.dGates = make([][]F, a.layers)
 	tr.inputsT = make([][]F, a.layers)
+	tr.layerGrads = make([][]F, a.layers)
+	offset := 0
 	for l := range a.layers {
 		tr.dGates[l] = make([]F, rows*a.gates())
-		tr.inputsT[l] = make([]F, a.stepWidth(l)*rows)
+		tr.inputsT[l] = make([]F, (a.stepWidth(l)+1)*rows)
+		size := (a.stepWidth(l) + 1) * a.gates()
+		tr.layerGrads[l] = tr.grad[offset : offset+size]
+		offset += size
 	}
 	capacity := (batchSize + shardCount - 1) / shardCount
 	for i := range tr.shards {
@@ -124,21 +133,19 @@ func (tr *trainer[F]) gradient() float64 {
 	wg.Wait()
 
 	// Each kernel's gradient is inputsᵀ·dgates over the whole batch, and
-	// each bias's the sum of the dgates rows.
+	// each bias's the sum of the dgates rows, which the row of ones under
+	// the inputs adds to the product.
 	g := a.gates()
+	for l := range a.layers {
+		ones := tr.inputsT[l][a.stepWidth(l)*rows : (a.stepWidth(l)+1)*rows]
+		for r := range ones {
+			ones[r] = 1
+		}
+	}
 	inHalves(func(part int) {
 		for l := range a.layers {
-			dGates := tr.dGates[l][:rows*g]
-			first, last := half(part, a.stepWidth(l))
-			tr.net.matmul(last-first, g, rows, tr.inputsT[l][first*rows:], rows, dGates, g, tr.grads.kernel[l][first*g:], g)
-			first, last = half(part, g)
-			bias := tr.grads.bias[l][first:last]
-			clear(bias)
-			for r := range rows {
-				for j, v := range dGates[r*g+first : r*g+last] {
-					bias[j] += v
-				}
-			}
+			first, last := half(part, a.stepWidth(l)+1)
+			tr.net.matmul(last-first, g, rows, tr.inputsT[l][first*rows:], rows, tr.dGates[l], g, tr.layerGrads[l][first*g:], g)
 		}
 	})
 	// Sum in shard order, never in completion order.
