@@ -151,7 +151,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 				}
 				progress.report(ctx, int(pct), ProgressDetail{
 					Stage: name, Step: p.Step, Total: p.Total, Loss: p.Loss,
-					Message: fmt.Sprintf("%s %d/%d", name, p.Step, p.Total),
+					Message: fmt.Sprintf("%s: %s %d of %d", name, stepUnit(name), p.Step, p.Total),
 				})
 			},
 		})
@@ -193,6 +193,17 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	}
 	res.Series = chartSeries(bars, res.Models)
 	return res, nil
+}
+
+// stepUnit names what a model's progress steps count.
+func stepUnit(model string) string {
+	switch model {
+	case "lstm":
+		return "epoch"
+	case "arima", "arima_auto":
+		return "walk-forward refit"
+	}
+	return "step"
 }
 
 // chartSeries keeps the part of the history from a little before the first
