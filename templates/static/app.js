@@ -194,8 +194,9 @@ function renderPrediction(r) {
 }
 
 function renderSentiment(s, err) {
-  $("sent-label").textContent = s.label + " " + fmt(s.polarity, 3);
-  $("sent-label").className = "badge " + s.label;
+  // A failed chain has no polarity to show, only its sources' statuses.
+  $("sent-label").textContent = err ? "unavailable" : s.label + " " + fmt(s.polarity, 3);
+  $("sent-label").className = "badge " + (err ? "error" : s.label);
   $("sent-summary").textContent = err ? err : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${s.articles.length} articles.`;
   $("articles").replaceChildren(...s.articles.map((a) => el("tr", {},
     el("td", {}, fmt(a.score, 3)),
