@@ -152,7 +152,8 @@ function render(job) {
   $("job-stage").textContent = job.status === "running" || job.status === "queued" ? stage + " (" + job.progress + "%)" : "";
   if (job.error) showError(job.error);
   if (!job.result) return;
-  if (job.kind === "prediction") renderPrediction(job.result); else renderSentiment(job.result);
+  if (job.kind === "prediction") renderPrediction(job.result);
+  else renderSentiment(job.result, job.status === "failed" ? job.error : "");
 }
 
 function renderPrediction(r) {
