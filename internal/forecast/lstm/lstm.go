@@ -11,7 +11,8 @@
 // Training runs in float32, like Keras and PyTorch, with each mini-batch
 // split over two goroutines. On x86-64 CPUs with AVX2 and FMA the hot loops
 // run on the package's own assembly kernels: the matrix products, several
-// times as fast as gonum's BLAS; each step's gate activations and cell
+// times as fast as gonum's BLAS (in AVX-512 where the CPU has it, to the
+// same bits); each step's gate activations and cell
 // update, forward and backward, eight units at a time with a vectorised
 // float32 exponential; and the Adam update. Elsewhere, and under the purego
 // build tag, gonum and the same loops in Go do the work. The float64 build,

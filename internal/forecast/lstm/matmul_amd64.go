@@ -4,11 +4,14 @@ package lstm
 
 import "golang.org/x/sys/cpu"
 
-// fastestMatmul32 is the assembly kernel where the CPU and the OS support
-// AVX2 and FMA (every x86-64 server CPU since 2013), gonum's product
-// elsewhere.
+// fastestMatmul32 is the assembly kernel for the widest vectors the CPU
+// and the OS support: AVX-512, or AVX2 and FMA (every x86-64 server CPU
+// since 2013); gonum's product elsewhere. The kernels give the same bits.
 func fastestMatmul32() matmulFunc[float32] {
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
+	switch {
+	case cpu.X86.HasAVX512F:
+		return matmulAVX512
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
 		return matmulFMA32
 	}
 	return gemm32
@@ -19,6 +22,17 @@ func fastestMatmul32() matmulFunc[float32] {
 // (see BenchmarkMatmul32). Each element is one fused multiply-add chain
 // over k in order, so results do not depend on how rows are grouped.
 func matmulFMA32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	by4Rows(mul4Rows, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// matmulAVX512 is matmulFMA32 in AVX-512, with twice as many lanes.
+func matmulAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	by4Rows(mul4Rows512, m, n, k, a, lda, b, ldb, c, ldc)
+}
+
+// by4Rows computes a product four rows of c at a time with mul4.
+func by4Rows(mul4 func(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k, n int),
+	m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
 	if m < 4 || n == 0 || k == 0 {
 		// Too few rows for the kernel: only inference of a window or
 		// two comes here.
@@ -30,7 +44,7 @@ func matmulFMA32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []fl
 		// When m is not a multiple of 4 the last block overlaps the one
 		// before, whose rows it computes again, to the same values.
 		r = min(r, m-4)
-		mul4Rows(&c[r*ldc], ldc, &a[r*lda], lda, &b[0], ldb, k, n)
+		mul4(&c[r*ldc], ldc, &a[r*lda], lda, &b[0], ldb, k, n)
 	}
 }
 
@@ -39,3 +53,8 @@ func matmulFMA32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []fl
 //
 //go:noescape
 func mul4Rows(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k, n int)
+
+// mul4Rows512 is mul4Rows in AVX-512.
+//
+//go:noescape
+func mul4Rows512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k, n int)

@@ -10,14 +10,15 @@ import (
 )
 
 // float32Products are the float32 products to check: on a CPU with AVX2
-// and FMA the first is the assembly kernel.
-var float32Products = []struct {
+// and FMA the first is an assembly kernel (with more on amd64, see
+// matmul_amd64_test.go).
+var float32Products = append([]struct {
 	name    string
 	product matmulFunc[float32]
 }{
 	{"fastest", fastestMatmul32()},
 	{"gonum", gemm32},
-}
+}, kernelProducts()...)
 
 // TestMatmul32 checks the float32 products against a float64 reference on
 // every edge of the kernel: row counts below, at and past its block of 4,
