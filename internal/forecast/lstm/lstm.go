@@ -12,14 +12,14 @@
 // split over two goroutines. On x86-64 CPUs with AVX2 and FMA the hot loops
 // run on the package's own assembly kernels: the matrix products, several
 // times as fast as gonum's BLAS (in AVX-512 where the CPU has it, to the
-// same bits); each step's gate activations and cell
-// update, forward and backward, eight units at a time with a vectorised
-// float32 exponential; and the Adam update. Elsewhere, and under the purego
-// build tag, gonum and the same loops in Go do the work. The float64 build,
-// which serves only the gradient check, always runs the Go loops. Training
-// is bit-for-bit reproducible from the seed on a given machine: the split
-// and every summation order are fixed. Machines with and without the
-// kernels round differently.
+// same bits); each step's gate activations and cell update, forward and
+// backward, eight units at a time with a vectorised float32 exponential;
+// and the Adam update. Elsewhere, and under the purego build tag, gonum and
+// the same loops in Go do the work. The float64 build, which serves only
+// the gradient check, always runs the Go loops. Training is bit-for-bit
+// reproducible from the seed on a given machine: the split and every
+// summation order are fixed. Machines with and without the kernels round
+// differently.
 package lstm
 
 import (

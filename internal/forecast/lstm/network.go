@@ -9,7 +9,7 @@ import (
 
 // floating is the element type of a network. Training runs in float32, the
 // precision Keras and PyTorch train this model in, on the package's own
-// AVX2/FMA product where the CPU has it. float64 exists so the gradient
+// assembly kernels where the CPU has them. float64 exists so the gradient
 // check can compare against finite differences.
 type floating interface {
 	float32 | float64
