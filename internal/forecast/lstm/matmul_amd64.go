@@ -25,9 +25,23 @@ func matmulFMA32(m, n, k int, a []float32, lda int, b []float32, ldb int, c []fl
 	by4Rows(mul4Rows, m, n, k, a, lda, b, ldb, c, ldc)
 }
 
-// matmulAVX512 is matmulFMA32 in AVX-512, with twice as many lanes.
+// matmulAVX512 is matmulFMA32 in AVX-512, with twice as many lanes, eight
+// rows of c at a time and the last rows four at a time.
 func matmulAVX512(m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	by4Rows(mul4Rows512, m, n, k, a, lda, b, ldb, c, ldc)
+	if m < 8 || n == 0 || k == 0 {
+		by4Rows(mul4Rows512, m, n, k, a, lda, b, ldb, c, ldc)
+		return
+	}
+	checkOperands(m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
+	r := 0
+	for ; r+8 <= m; r += 8 {
+		mul8Rows512(&c[r*ldc], ldc, &a[r*lda], lda, &b[0], ldb, k, n)
+	}
+	for ; r < m; r += 4 {
+		// As in by4Rows, the last block may overlap the one before.
+		r = min(r, m-4)
+		mul4Rows512(&c[r*ldc], ldc, &a[r*lda], lda, &b[0], ldb, k, n)
+	}
 }
 
 // by4Rows computes a product four rows of c at a time with mul4.
@@ -58,3 +72,8 @@ func mul4Rows(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k, 
 //
 //go:noescape
 func mul4Rows512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k, n int)
+
+// mul8Rows512 is mul4Rows512 for eight rows.
+//
+//go:noescape
+func mul8Rows512(c *float32, ldc int, a *float32, lda int, b *float32, ldb int, k, n int)
