@@ -6,13 +6,15 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // BenchmarkTrainSP500_504 is the product claim: the default model on the
 // S&P 500's last 504 closes, the run the PyTorch reference times. train-s is
 // the training time alone, as the reference reports it.
 func BenchmarkTrainSP500_504(b *testing.B) {
-	closes := loadCloses(b, "gspc_last504.csv")
+	closes := forecasttest.Closes(b, "gspc_last504.csv")
 	cfg := DefaultConfig()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -28,7 +30,7 @@ func BenchmarkTrainSP500_504(b *testing.B) {
 // figures are deterministic, only the seconds vary.
 func BenchmarkAccuracy(b *testing.B) {
 	for _, series := range []string{"gspc_last504.csv", "msft_1991_2000.csv"} {
-		closes := loadCloses(b, series)
+		closes := forecasttest.Closes(b, series)
 		for _, mode := range []string{ModeWindow, ModeClean} {
 			for seed := range int64(3) {
 				b.Run(fmt.Sprintf("%s/%s/seed%d", series, mode, seed), func(b *testing.B) {

@@ -2,7 +2,6 @@ package lstm
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"math"
 	"testing"
@@ -10,21 +9,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
-)
 
-// closesBytes packs closes as the fuzz input: 8 little-endian bytes each.
-func closesBytes(closes []float64) []byte {
-	b := make([]byte, 0, 8*len(closes))
-	for _, v := range closes {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-	}
-	return b
-}
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
+)
 
 // FuzzRun feeds arbitrary series to a tiny model: Run must return a typed
 // error or a complete report with finite numbers, never panic.
 func FuzzRun(f *testing.F) {
-	sp500 := loadCloses(f, "gspc_last504.csv")[:40]
+	sp500 := forecasttest.Closes(f, "gspc_last504.csv")[:40]
 	flat := make([]float64, 30)
 	for i := range flat {
 		flat[i] = 42
@@ -34,14 +26,11 @@ func FuzzRun(f *testing.F) {
 		crossing[i] = float64(i - 15)
 	}
 	for _, seed := range [][]float64{sp500, flat, crossing, {1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300, 1e300, 1e-300}} {
-		f.Add(closesBytes(seed), true)
-		f.Add(closesBytes(seed), false)
+		f.Add(forecasttest.EncodeSeries(seed), true)
+		f.Add(forecasttest.EncodeSeries(seed), false)
 	}
 	f.Fuzz(func(t *testing.T, data []byte, window bool) {
-		closes := make([]float64, 0, len(data)/8)
-		for ; len(data) >= 8 && len(closes) < 200; data = data[8:] {
-			closes = append(closes, math.Float64frombits(binary.LittleEndian.Uint64(data)))
-		}
+		closes := forecasttest.DecodeSeries(data[:min(len(data), 200*8)])
 		cfg := Config{Layers: 1, Units: 3, Window: 3, Epochs: 1, BatchSize: 4, Dropout: 0.1, LearningRate: 1e-3, Mode: ModeClean}
 		if window {
 			cfg.Mode = ModeWindow

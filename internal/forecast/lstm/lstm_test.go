@@ -9,6 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
 // smallConfig keeps tests fast under the race detector.
@@ -31,7 +33,7 @@ func withoutTimings(r *forecast.Report) forecast.Report {
 }
 
 func TestRunReport(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	for _, mode := range []string{ModeWindow, ModeClean} {
 		t.Run(mode, func(t *testing.T) {
 			cfg := smallConfig(mode)
@@ -86,7 +88,7 @@ func TestParameterCount(t *testing.T) {
 }
 
 func TestRunIsDeterministic(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	cfg := smallConfig(ModeWindow)
 	first, err := Run(context.Background(), closes, cfg, 3, nil)
 	require.NoError(t, err)
@@ -102,7 +104,7 @@ func TestRunIsDeterministic(t *testing.T) {
 }
 
 func TestRunStopsWhenCancelled(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	cfg := smallConfig(ModeWindow)
 	cfg.Epochs = 20
 
@@ -130,7 +132,7 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 }
 
 func TestRunReportsEveryEpoch(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	cfg := smallConfig(ModeClean)
 	cfg.Epochs = 3
 	var got []forecast.Progress
@@ -165,7 +167,7 @@ func TestTrainingLossFalls(t *testing.T) {
 // TestScalingIgnoresTheTestPart checks the fix of the original's leak:
 // changing the closes after the split changes nothing in training.
 func TestScalingIgnoresTheTestPart(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	changed := slices.Clone(closes)
 	for i := 403; i < len(changed); i++ {
 		changed[i] *= 3
@@ -185,7 +187,7 @@ func TestScalingIgnoresTheTestPart(t *testing.T) {
 }
 
 func TestRunRejects(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	valid := smallConfig(ModeWindow)
 	with := func(change func(*Config)) Config {
 		c := valid
@@ -284,7 +286,7 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestBatchLargerThanTheData(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")[:120]
+	closes := forecasttest.Closes(t, "gspc_last504.csv")[:120]
 	cfg := smallConfig(ModeWindow)
 	// int(0.8·120) − 7 = 89 training windows.
 	cfg.BatchSize = 89
@@ -298,7 +300,7 @@ func TestBatchLargerThanTheData(t *testing.T) {
 }
 
 func TestRunReportsDivergence(t *testing.T) {
-	closes := loadCloses(t, "gspc_last504.csv")
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	cfg := smallConfig(ModeClean)
 	// Steps of about 1e30 drive the float32 weights to overflow.
 	cfg.LearningRate = 1e30
