@@ -334,7 +334,7 @@ func (l *Loader) claim(ctx context.Context, t string, c cached) (release func(),
 			// Another replica may have saved between our read and the lock.
 			return release, l.readCache(ctx, t), nil
 		}
-		if err := pause(ctx, poll); err != nil {
+		if err := upstream.Sleep(ctx, poll); err != nil {
 			return nil, c, err
 		}
 		if c = l.readCache(ctx, t); l.fresh(c) {
@@ -567,16 +567,4 @@ func (s *Series) clone() *Series {
 
 func milliseconds(d time.Duration) float64 {
 	return float64(d.Microseconds()) / 1000
-}
-
-// pause waits for d or until ctx is done.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

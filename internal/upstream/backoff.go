@@ -49,8 +49,10 @@ func parseRetryAfter(value string, now time.Time) time.Duration {
 	return 0
 }
 
-// sleep waits for d or until ctx is done, whichever comes first.
-func sleep(ctx context.Context, d time.Duration) error {
+// Sleep waits for d or until ctx is done, whichever comes first, and
+// returns ctx's error in the second case. Callers that poll or back off on
+// their own (the price loader waiting for another replica) use it too.
+func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}

@@ -78,6 +78,6 @@ func FuzzParseRetryAfter(f *testing.F) {
 func TestSleepWakesOnCancel(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	require.ErrorIs(t, sleep(ctx, time.Hour), context.Canceled)
-	require.NoError(t, sleep(context.Background(), time.Microsecond))
+	require.ErrorIs(t, Sleep(ctx, time.Hour), context.Canceled)
+	require.NoError(t, Sleep(context.Background(), time.Microsecond))
 }

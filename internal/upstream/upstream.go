@@ -275,7 +275,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*R
 		if e.Kind == KindRateLimited && e.RetryAfter > 0 {
 			wait = min(e.RetryAfter, c.cfg.MaxBackoff)
 		}
-		if err := sleep(ctx, wait); err != nil {
+		if err := Sleep(ctx, wait); err != nil {
 			return nil, c.canceled(err)
 		}
 	}
