@@ -246,19 +246,3 @@ func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) 
 	}
 	return jobs, nil
 }
-
-// CountJobsByStatus returns the number of jobs per status, for metrics.
-func (db *DB) CountJobsByStatus(ctx context.Context) (map[string]int, error) {
-	var rows []struct {
-		Status string `db:"status"`
-		N      int    `db:"n"`
-	}
-	if err := db.SelectContext(ctx, &rows, `SELECT status, count(*) AS n FROM jobs GROUP BY status`); err != nil {
-		return nil, fmt.Errorf("count jobs: %w", err)
-	}
-	out := make(map[string]int, len(rows))
-	for _, r := range rows {
-		out[r.Status] = r.N
-	}
-	return out, nil
-}
