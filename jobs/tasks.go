@@ -23,18 +23,13 @@ const (
 	TypeSentiment  = "sentiment:run"
 )
 
-// Queue names. Interactive submissions go to QueueCritical.
+// Queue names. Interactive submissions go to QueueCritical; workers weigh
+// the queues 6/3/1 by default (WORKER_QUEUES).
 const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
 	QueueLow      = "low"
 )
-
-// QueueWeights are the asynq queue priorities: critical work is picked six
-// times as often as low-priority work, without starving it.
-func QueueWeights() map[string]int {
-	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
-}
 
 // MaxRetry is how often a failed task is retried before its job fails.
 const MaxRetry = 3

@@ -70,7 +70,7 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 	w.Register(mux)
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency: 2,
-		Queues:      jobs.QueueWeights(),
+		Queues:      map[string]int{jobs.QueueCritical: 1},
 		// Retry at once and look for due retries often, so the test
 		// walks through every attempt quickly.
 		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 0 },
