@@ -56,17 +56,17 @@ type PredictionResult struct {
 
 // baselineModel runs beside every request, so each model can be judged
 // against "tomorrow = today".
-const baselineModel = "naive"
+const baselineModel = engine.NamePersistence
 
 // modelWeight is each model's rough share of a job's wall time, so progress
 // moves evenly.
 func modelWeight(name string) float64 {
 	switch name {
-	case "lstm":
+	case engine.NameLSTM:
 		return 60
-	case "arima_auto":
+	case engine.NameARIMAAuto:
 		return 30
-	case "arima":
+	case engine.NameARIMA:
 		return 20
 	}
 	return 1
@@ -97,11 +97,8 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	if lookback <= 0 {
 		lookback = DefaultLookback // jobs stored before lookback existed
 	}
-	bars := series.Bars[max(0, len(series.Bars)-lookback):]
-	closes := make([]float64, len(bars))
-	for i, b := range bars {
-		closes[i] = b.Close
-	}
+	from := max(0, len(series.Bars)-lookback)
+	bars, closes := series.Bars[from:], series.Closes()[from:]
 	last := bars[len(bars)-1]
 	res := &PredictionResult{
 		Ticker:        job.Ticker,
@@ -198,9 +195,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 // stepUnit names what a model's progress steps count.
 func stepUnit(model string) string {
 	switch model {
-	case "lstm":
+	case engine.NameLSTM:
 		return "epoch"
-	case "arima", "arima_auto":
+	case engine.NameARIMA, engine.NameARIMAAuto:
 		return "walk-forward refit"
 	}
 	return "step"
