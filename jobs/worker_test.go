@@ -57,8 +57,7 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 	t.Helper()
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t, 2)
-	u, err := db.CreateUser(context.Background(), t.Name()+"@example.com", t.Name(), "x", store.RoleUser)
-	require.NoError(t, err)
+	u := dbtest.User(t, db)
 	w := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb),
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),

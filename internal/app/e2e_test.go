@@ -17,7 +17,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/apitest"
-	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/store"
@@ -66,7 +65,7 @@ func newStack(t *testing.T) *stack {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(func() { srv.Close(); closeWeb() })
 	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}
-	s.token = s.newToken()
+	s.token = dbtest.Token(t, db)
 	s.api = apitest.New(t, srv.URL, s.token)
 	return s
 }
@@ -86,20 +85,6 @@ func (s *stack) startWorker() {
 	w := s.buildWorker()
 	require.NoError(s.t, w.server.Start(w.mux))
 	s.t.Cleanup(w.server.Shutdown)
-}
-
-var users int
-
-func (s *stack) newToken() string {
-	s.t.Helper()
-	users++
-	name := fmt.Sprintf("u%d_%d", time.Now().UnixNano(), users)
-	u, err := s.db.CreateUser(context.Background(), name+"@example.com", name, "x", store.RoleUser)
-	require.NoError(s.t, err)
-	token, digest, err := auth.NewToken()
-	require.NoError(s.t, err)
-	require.NoError(s.t, s.db.CreateAPIToken(context.Background(), u.ID, digest, "test"))
-	return token
 }
 
 func (s *stack) submit(path, body string) string {

@@ -6,16 +6,20 @@ package dbtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -121,4 +125,31 @@ func Redis(t testing.TB, dbNum int) *redis.Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+var userSeq atomic.Int64
+
+// User creates an account with a name unique in the test database.
+func User(t testing.TB, db *store.DB) *store.User {
+	t.Helper()
+	name := fmt.Sprintf("user%d_%d", time.Now().UnixNano(), userSeq.Add(1))
+	u, err := db.CreateUser(context.Background(), name+"@example.com", name, "not-a-real-hash", store.RoleUser)
+	if err != nil {
+		t.Fatalf("create test user: %v", err)
+	}
+	return u
+}
+
+// Token creates an account and returns an API token for it.
+func Token(t testing.TB, db *store.DB) string {
+	t.Helper()
+	u := User(t, db)
+	token, digest, err := auth.NewToken()
+	if err == nil {
+		err = db.CreateAPIToken(context.Background(), u.ID, digest, "test")
+	}
+	if err != nil {
+		t.Fatalf("create test token: %v", err)
+	}
+	return token
 }

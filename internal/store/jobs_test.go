@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -13,11 +12,7 @@ import (
 )
 
 func newOwner(t *testing.T, db *store.DB) int64 {
-	t.Helper()
-	name := fmt.Sprintf("o%d", time.Now().UnixNano())
-	u, err := db.CreateUser(context.Background(), name+"@example.com", name, "x", store.RoleUser)
-	require.NoError(t, err)
-	return u.ID
+	return dbtest.User(t, db).ID
 }
 
 func TestFinishedJobNeverMovesBackwards(t *testing.T) {

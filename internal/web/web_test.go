@@ -15,7 +15,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/apitest"
-	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/engine"
 	"github.com/augurhq/augur/internal/store"
@@ -51,19 +50,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &harness{db: db, inspector: inspector, url: srv.URL, api: apitest.New(t, srv.URL, newToken(t, db))}
-}
-
-// newToken creates a user and returns an API token for it.
-func newToken(t *testing.T, db *store.DB) string {
-	t.Helper()
-	name := strings.ReplaceAll(t.Name(), "/", "_") + "_" + time.Now().Format("150405.000000")
-	u, err := db.CreateUser(context.Background(), name+"@example.com", name, "x", store.RoleUser)
-	require.NoError(t, err)
-	token, digest, err := auth.NewToken()
-	require.NoError(t, err)
-	require.NoError(t, db.CreateAPIToken(context.Background(), u.ID, digest, "test"))
-	return token
+	return &harness{db: db, inspector: inspector, url: srv.URL, api: apitest.New(t, srv.URL, dbtest.Token(t, db))}
 }
 
 func TestAPINeedsABearerToken(t *testing.T) {
@@ -215,7 +202,7 @@ func TestIdempotencyKey(t *testing.T) {
 	require.Equal(t, "Idempotency-Key", changed.Map(t)["error"].(map[string]any)["field"])
 
 	// Another user may use the same key for their own request.
-	other := h.api.As(newToken(t, h.db))
+	other := h.api.As(dbtest.Token(t, h.db))
 	theirs := other.Do(http.MethodPost, "/api/v1/predictions", body, "Idempotency-Key", "order-1")
 	require.Equal(t, http.StatusAccepted, theirs.Status)
 	require.NotEqual(t, id, theirs.Map(t)["id"])
@@ -231,7 +218,7 @@ func TestJobsAreVisibleOnlyToTheirOwner(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, mine.Status)
 	id := mine.Map(t)["id"].(string)
 
-	other := h.api.As(newToken(t, h.db))
+	other := h.api.As(dbtest.Token(t, h.db))
 	for _, r := range []struct{ method, path string }{
 		{http.MethodGet, "/api/v1/jobs/" + id},
 		{http.MethodPost, "/api/v1/jobs/" + id + "/cancel"},
@@ -246,7 +233,7 @@ func TestJobsAreVisibleOnlyToTheirOwner(t *testing.T) {
 
 func TestListIsNewestFirstWithCursor(t *testing.T) {
 	h := newHarness(t, 100)
-	api := h.api.As(newToken(t, h.db))
+	api := h.api.As(dbtest.Token(t, h.db))
 	var ids []string
 	for i := 0; i < 5; i++ {
 		resp := api.Do(http.MethodPost, "/api/v1/sentiment", map[string]any{"texts": []string{"text " + string(rune('a'+i))}})
@@ -272,7 +259,7 @@ func TestListIsNewestFirstWithCursor(t *testing.T) {
 
 func TestSubmitRateLimit(t *testing.T) {
 	h := newHarness(t, 2)
-	api := h.api.As(newToken(t, h.db))
+	api := h.api.As(dbtest.Token(t, h.db))
 	for i := 0; i < 2; i++ {
 		require.Equal(t, http.StatusAccepted, api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["ok"]}`).Status)
 	}
