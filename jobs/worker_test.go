@@ -56,7 +56,7 @@ type fixture struct {
 func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 	t.Helper()
 	db := dbtest.Postgres(t, "jobs")
-	rdb := dbtest.Redis(t, 2)
+	rdb := dbtest.Redis(t)
 	u := dbtest.User(t, db)
 	w := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb),

@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -37,17 +36,15 @@ type stack struct {
 	token  string
 }
 
-const redisDB = 5
-
 func newStack(t *testing.T) *stack {
 	t.Helper()
 	db := dbtest.Postgres(t, "app")
-	rdb := dbtest.Redis(t, redisDB)
+	rdb := dbtest.Redis(t)
 	cfg, err := config.Load(func(k string) (string, bool) {
 		v, ok := map[string]string{
 			"PRICE_SOURCES":      "sample",
 			"SENTIMENT_SOURCES":  "google",
-			"REDIS_URL":          fmt.Sprintf("redis://%s/%d", dbtest.RedisAddr(), redisDB),
+			"REDIS_URL":          dbtest.RedisURL(t),
 			"WORKER_CONCURRENCY": "2",
 			"SHUTDOWN_TIMEOUT":   "5s",
 			"SUBMIT_RATE_LIMIT":  "1000",

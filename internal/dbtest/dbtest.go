@@ -1,17 +1,43 @@
-// Package dbtest gives tests their own real PostgreSQL database and Redis DB
-// number, so test packages can run in parallel without touching each other.
-// It never mocks either service: a test that cannot reach one fails when CI
-// is set, and is skipped otherwise.
+// Package dbtest gives every test binary its own real PostgreSQL databases
+// and its own Redis server, so test packages run in parallel and two runs of
+// the suite on one machine never touch each other's data. It never mocks
+// either service: a test that cannot reach one fails when CI is set, and is
+// skipped otherwise.
+//
+// Why these two schemes:
+//   - PostgreSQL: a database per test binary, named augur_test_<name>_<unix
+//     seconds>_<random>. The suffix makes it private to this run; the
+//     timestamp lets a later run drop what a killed run left behind (see
+//     sweepStale). One server, many databases, is cheap; a private
+//     PostgreSQL cluster per run would cost seconds of initdb.
+//   - Redis: a private redis-server per test binary on a free loopback port.
+//     Redis DB numbers are a fixed space of 16 that two runs would have to
+//     share, and FLUSHALL or a restart (which the fault tests need) would hit
+//     the other run; a process of our own costs a few milliseconds and
+//     isolates everything.
+//
+// A package that uses either must route its tests through Main:
+//
+//	func TestMain(m *testing.M) { dbtest.Main(m) }
+//
+// so that the databases are dropped and the server stopped when it ends.
 package dbtest
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,12 +58,69 @@ func AdminURL() string {
 	return "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 }
 
-// RedisAddr is the Redis server for tests. TEST_REDIS_ADDR overrides it.
-func RedisAddr() string {
-	if a := os.Getenv("TEST_REDIS_ADDR"); a != "" {
-		return a
+// staleAfter is the age past which a test database is taken to be left over
+// by a run that was killed. It is far beyond the suite's whole run time.
+const staleAfter = 2 * time.Hour
+
+// harness is the state of one test binary: what it created, so Main can
+// remove it.
+var harness struct {
+	mu        sync.Mutex
+	inMain    bool
+	databases map[string]*store.DB // by logical name, migrated
+	created   []string             // every database this binary created
+	redis     *redisServer
+}
+
+// Main runs the package's tests, then drops every database they created and
+// stops the private Redis server. Call it from TestMain.
+func Main(m *testing.M) {
+	harness.mu.Lock()
+	harness.inMain = true
+	harness.mu.Unlock()
+	code := m.Run()
+	if err := cleanup(); err != nil {
+		fmt.Fprintln(os.Stderr, "dbtest cleanup:", err)
+		if code == 0 {
+			code = 1
+		}
 	}
-	return "127.0.0.1:6379"
+	os.Exit(code)
+}
+
+func cleanup() error {
+	harness.mu.Lock()
+	defer harness.mu.Unlock()
+	for _, db := range harness.databases {
+		db.Close()
+	}
+	harness.databases = nil
+	if harness.redis != nil {
+		harness.redis.stop()
+		harness.redis = nil
+	}
+	if len(harness.created) == 0 {
+		return nil
+	}
+	admin, err := openAdmin(context.Background())
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	for _, name := range harness.created {
+		if err := dropDatabase(context.Background(), admin, name); err != nil {
+			return err
+		}
+	}
+	harness.created = nil
+	return nil
+}
+
+func requireMain(t testing.TB) {
+	t.Helper()
+	if !harness.inMain {
+		t.Fatal("this package's tests must run through dbtest.Main: add func TestMain(m *testing.M) { dbtest.Main(m) }")
+	}
 }
 
 func unavailable(t testing.TB, what string, err error) {
@@ -48,54 +131,111 @@ func unavailable(t testing.TB, what string, err error) {
 	t.Skipf("%s not reachable: %v", what, err)
 }
 
-var (
-	mu       sync.Mutex
-	prepared = map[string]bool{}
-)
-
 var unsafeName = regexp.MustCompile(`[^a-z0-9_]`)
 
-// Postgres returns a migrated database named augur_test_<name>, dropped and
-// created afresh the first time a test binary asks for it. Use one name per
-// test package; tests inside the package share it.
+// UniqueName returns a database name that no other test run uses, and
+// records it so Main drops it. The database itself is not created.
+func UniqueName(t testing.TB, name string) string {
+	t.Helper()
+	requireMain(t)
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		t.Fatalf("random database suffix: %v", err)
+	}
+	short := unsafeName.ReplaceAllString(strings.ToLower(name), "_")
+	if len(short) > 24 {
+		short = short[:24]
+	}
+	dbName := fmt.Sprintf("augur_test_%s_%d_%s", short, time.Now().Unix(), hex.EncodeToString(b[:]))
+	harness.mu.Lock()
+	harness.created = append(harness.created, dbName)
+	harness.mu.Unlock()
+	return dbName
+}
+
+// Postgres returns a migrated database private to this test binary. Tests
+// of one package that pass the same name share it.
 func Postgres(t testing.TB, name string) *store.DB {
 	t.Helper()
+	requireMain(t)
 	ctx := context.Background()
-	dbName := "augur_test_" + unsafeName.ReplaceAllString(strings.ToLower(name), "_")
-	mu.Lock()
-	defer mu.Unlock()
-	if !prepared[dbName] {
-		admin, err := sqlx.Open("postgres", AdminURL())
-		if err == nil {
-			err = admin.PingContext(ctx)
-		}
-		if err != nil {
-			unavailable(t, "PostgreSQL", err)
-			return nil
-		}
-		// Identifiers cannot be bound as parameters; QuoteIdentifier makes
-		// the name safe to splice.
-		_, err = admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(dbName)+` WITH (FORCE)`)
-		if err == nil {
-			_, err = admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName))
-		}
-		admin.Close()
-		if err != nil {
-			t.Fatalf("create test database %s: %v", dbName, err)
-		}
+	harness.mu.Lock()
+	db := harness.databases[name]
+	harness.mu.Unlock()
+	if db != nil {
+		return db
 	}
-	db, err := store.Open(ctx, URL(dbName))
+	admin, err := openAdmin(ctx)
+	if err != nil {
+		unavailable(t, "PostgreSQL", err)
+		return nil
+	}
+	defer admin.Close()
+	sweepStale(ctx, admin)
+	dbName := UniqueName(t, name)
+	// Identifiers cannot be bound as parameters; QuoteIdentifier makes the
+	// name safe to splice.
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName)); err != nil {
+		t.Fatalf("create test database %s: %v", dbName, err)
+	}
+	db, err = store.Open(ctx, URL(dbName))
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
-	if !prepared[dbName] {
-		if _, err := db.Migrate(ctx); err != nil {
-			t.Fatalf("migrate test database: %v", err)
-		}
-		prepared[dbName] = true
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		t.Fatalf("migrate test database: %v", err)
 	}
-	t.Cleanup(func() { db.Close() })
+	harness.mu.Lock()
+	if harness.databases == nil {
+		harness.databases = map[string]*store.DB{}
+	}
+	harness.databases[name] = db
+	harness.mu.Unlock()
 	return db
+}
+
+func openAdmin(ctx context.Context) (*sqlx.DB, error) {
+	admin, err := sqlx.Open("postgres", AdminURL())
+	if err != nil {
+		return nil, err
+	}
+	if err := admin.PingContext(ctx); err != nil {
+		admin.Close()
+		return nil, err
+	}
+	return admin, nil
+}
+
+func dropDatabase(ctx context.Context, admin *sqlx.DB, name string) error {
+	_, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS `+pq.QuoteIdentifier(name)+` WITH (FORCE)`)
+	if err != nil {
+		return fmt.Errorf("drop test database %s: %w", name, err)
+	}
+	return nil
+}
+
+var staleName = regexp.MustCompile(`^augur_test_.*_(\d{10,})_[0-9a-f]{8}$`)
+
+// sweepStale drops test databases that a killed run left behind: only those
+// whose timestamp is older than staleAfter, so a run in progress is never
+// touched. Failures are ignored; the next run tries again.
+func sweepStale(ctx context.Context, admin *sqlx.DB) {
+	var names []string
+	if err := admin.SelectContext(ctx, &names, `SELECT datname FROM pg_database WHERE datname LIKE 'augur\_test\_%'`); err != nil {
+		return
+	}
+	for _, name := range names {
+		m := staleName.FindStringSubmatch(name)
+		if m == nil {
+			continue
+		}
+		secs, err := strconv.ParseInt(m[1], 10, 64)
+		if err != nil || time.Since(time.Unix(secs, 0)) < staleAfter {
+			continue
+		}
+		_ = dropDatabase(ctx, admin, name)
+	}
 }
 
 // URL returns the connection URL of the named database on the test server.
@@ -109,19 +249,113 @@ func URL(dbName string) string {
 	return u[:i+1] + dbName + q
 }
 
-// Redis returns a client on Redis DB number dbNum, flushed first. Give each
-// test package its own number: 1 web, 2 jobs, 3 market, 4 sentiment,
-// 5 app, 6 upstream.
-func Redis(t testing.TB, dbNum int) *redis.Client {
-	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: RedisAddr(), DB: dbNum})
-	if err := c.Ping(context.Background()).Err(); err != nil {
-		c.Close()
-		unavailable(t, "Redis", err)
-		return nil
+// redisServer is this test binary's private redis-server.
+type redisServer struct {
+	cmd  *exec.Cmd
+	addr string
+	dir  string
+}
+
+func (s *redisServer) stop() {
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	os.RemoveAll(s.dir)
+}
+
+// startRedis starts redis-server on a free loopback port. A port can be
+// taken between our probe and the server's bind, so a failed start is tried
+// again on another port.
+func startRedis() (*redisServer, error) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		return nil, err
 	}
-	if err := c.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatalf("flush redis db %d: %v", dbNum, err)
+	dir, err := os.MkdirTemp("", "augur-test-redis-")
+	if err != nil {
+		return nil, err
+	}
+	var lastErr error
+	for range 5 {
+		port, err := freePort()
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
+			"--save", "", "--appendonly", "no", "--dir", dir,
+			"--logfile", filepath.Join(dir, "redis.log"))
+		// The server dies with the test binary even when that is killed.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := cmd.Start(); err != nil {
+			os.RemoveAll(dir)
+			return nil, err
+		}
+		s := &redisServer{cmd: cmd, addr: addr, dir: dir}
+		if lastErr = waitForRedis(addr); lastErr == nil {
+			return s, nil
+		}
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}
+	os.RemoveAll(dir)
+	return nil, fmt.Errorf("start redis-server: %w", lastErr)
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func waitForRedis(addr string) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
+	defer c.Close()
+	var err error
+	for range 100 {
+		if err = c.Ping(context.Background()).Err(); err == nil {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return err
+}
+
+// RedisAddr returns the host:port of this test binary's private Redis,
+// starting it on first use.
+func RedisAddr(t testing.TB) string {
+	t.Helper()
+	requireMain(t)
+	harness.mu.Lock()
+	defer harness.mu.Unlock()
+	if harness.redis == nil {
+		s, err := startRedis()
+		if err != nil {
+			unavailable(t, "Redis", err)
+			return ""
+		}
+		harness.redis = s
+	}
+	return harness.redis.addr
+}
+
+// RedisURL returns a redis:// URL of DB 0 on this test binary's Redis.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	return "redis://" + RedisAddr(t) + "/0"
+}
+
+// Redis returns a client on DB 0 of this test binary's private Redis,
+// emptied first so every test starts clean.
+func Redis(t testing.TB) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: RedisAddr(t)})
+	if err := c.FlushAll(context.Background()).Err(); err != nil {
+		c.Close()
+		t.Fatalf("flush test redis: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c

@@ -26,7 +26,7 @@ type replicas struct {
 // newReplicas starts from an empty cache for the given tickers: the test
 // database lives as long as the test binary, which -count reuses.
 func newReplicas(t *testing.T, tickers ...string) *replicas {
-	r := &replicas{db: dbtest.Postgres(t, "market"), rdb: dbtest.Redis(t, 3), u: newUpstreams(t)}
+	r := &replicas{db: dbtest.Postgres(t, "market"), rdb: dbtest.Redis(t), u: newUpstreams(t)}
 	_, err := r.db.ExecContext(context.Background(), `DELETE FROM price_bars WHERE ticker = ANY($1)`, pq.Array(tickers))
 	require.NoError(t, err)
 	return r

@@ -14,9 +14,6 @@ import (
 	"github.com/augurhq/augur/internal/dbtest"
 )
 
-// redisDB is this package's Redis DB number in the shared test server.
-const redisDB = 4
-
 // aaplOnReddit is a Tradestie list in which AAPL appears.
 const aaplOnReddit = `[{"no_of_comments":97,"sentiment":"Bullish","sentiment_score":0.141,"ticker":"AAPL"},{"no_of_comments":150,"sentiment":"Bearish","sentiment_score":-0.092,"ticker":"TSLA"}]`
 
@@ -290,7 +287,7 @@ func TestAnalyzeDeduplicates(t *testing.T) {
 }
 
 func TestAnalyzeCache(t *testing.T) {
-	rdb := dbtest.Redis(t, redisDB)
+	rdb := dbtest.Redis(t)
 	w := newWorld(t, nil)
 	a := w.analyzer(t, rdb)
 
@@ -337,7 +334,7 @@ func TestAnalyzeWithoutCacheCallsAgain(t *testing.T) {
 }
 
 func TestArticleCacheServesOnlyWhatItHas(t *testing.T) {
-	rdb := dbtest.Redis(t, redisDB)
+	rdb := dbtest.Redis(t)
 	c := &articleCache{rdb: rdb, ttl: time.Minute}
 	full := make([]Article, 50)
 	for i := range full {

@@ -12,11 +12,8 @@ import (
 
 func TestBinariesRefuseASchemaThatIsBehind(t *testing.T) {
 	ctx := context.Background()
-	admin := dbtest.Postgres(t, "store") // proves the server is there
-	_, err := admin.ExecContext(ctx, `DROP DATABASE IF EXISTS augur_test_unmigrated WITH (FORCE)`)
-	require.NoError(t, err)
-
-	url := dbtest.URL("augur_test_unmigrated")
+	dbtest.Postgres(t, "store") // proves the server is there
+	url := dbtest.URL(dbtest.UniqueName(t, "unmigrated"))
 	created, err := store.CreateDatabase(ctx, url)
 	require.NoError(t, err)
 	require.True(t, created)

@@ -34,7 +34,7 @@ type harness struct {
 func newHarness(t *testing.T, submitPerMinute int) *harness {
 	t.Helper()
 	db := dbtest.Postgres(t, "web")
-	rdb := dbtest.Redis(t, 1)
+	rdb := dbtest.Redis(t)
 	client := asynq.NewClientFromRedisClient(rdb)
 	inspector := asynq.NewInspectorFromRedisClient(rdb)
 	t.Cleanup(func() { client.Close(); inspector.Close() })

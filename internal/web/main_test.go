@@ -1,0 +1,11 @@
+package web_test
+
+import (
+	"testing"
+
+	"github.com/augurhq/augur/internal/dbtest"
+)
+
+// TestMain gives this package's tests a private database and Redis, and
+// removes them afterwards.
+func TestMain(m *testing.M) { dbtest.Main(m) }
