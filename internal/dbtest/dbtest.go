@@ -67,7 +67,8 @@ const staleAfter = 2 * time.Hour
 var harness struct {
 	mu        sync.Mutex
 	inMain    bool
-	databases map[string]*store.DB // by logical name, migrated
+	templates map[string]string    // migrated template by logical name
+	databases map[string]*store.DB // open test databases by test and name
 	created   []string             // every database this binary created
 	redis     *redisServer
 }
@@ -91,10 +92,9 @@ func Main(m *testing.M) {
 func cleanup() error {
 	harness.mu.Lock()
 	defer harness.mu.Unlock()
-	for _, db := range harness.databases {
-		db.Close()
-	}
-	harness.databases = nil
+	// Databases are closed by their tests' cleanups; the drops below use
+	// WITH (FORCE) for any connection a test leaked.
+	harness.templates = nil
 	if harness.redis != nil {
 		harness.redis.stop()
 		harness.redis = nil
@@ -138,6 +138,13 @@ var unsafeName = regexp.MustCompile(`[^a-z0-9_]`)
 func UniqueName(t testing.TB, name string) string {
 	t.Helper()
 	requireMain(t)
+	harness.mu.Lock()
+	defer harness.mu.Unlock()
+	return uniqueName(t, name)
+}
+
+// uniqueName is UniqueName for a caller that holds harness.mu.
+func uniqueName(t testing.TB, name string) string {
 	var b [4]byte
 	if _, err := rand.Read(b[:]); err != nil {
 		t.Fatalf("random database suffix: %v", err)
@@ -147,22 +154,23 @@ func UniqueName(t testing.TB, name string) string {
 		short = short[:24]
 	}
 	dbName := fmt.Sprintf("augur_test_%s_%d_%s", short, time.Now().Unix(), hex.EncodeToString(b[:]))
-	harness.mu.Lock()
 	harness.created = append(harness.created, dbName)
-	harness.mu.Unlock()
 	return dbName
 }
 
-// Postgres returns a migrated database private to this test binary. Tests
-// of one package that pass the same name share it.
+// Postgres returns a migrated database of the test's own: a copy of a
+// template that this binary migrated once. Each test starting from empty
+// tables is what lets a test count rows (the reconciler's live jobs, say)
+// without seeing what an earlier test, or an earlier -count pass, left. Calls
+// with the same name inside one test share the database.
 func Postgres(t testing.TB, name string) *store.DB {
 	t.Helper()
 	requireMain(t)
 	ctx := context.Background()
+	key := t.Name() + "\x00" + name
 	harness.mu.Lock()
-	db := harness.databases[name]
-	harness.mu.Unlock()
-	if db != nil {
+	defer harness.mu.Unlock()
+	if db := harness.databases[key]; db != nil {
 		return db
 	}
 	admin, err := openAdmin(ctx)
@@ -171,28 +179,59 @@ func Postgres(t testing.TB, name string) *store.DB {
 		return nil
 	}
 	defer admin.Close()
-	sweepStale(ctx, admin)
-	dbName := UniqueName(t, name)
+	template, err := migratedTemplate(ctx, t, admin, name)
+	if err != nil {
+		t.Fatalf("test database template: %v", err)
+	}
+	dbName := uniqueName(t, name)
 	// Identifiers cannot be bound as parameters; QuoteIdentifier makes the
-	// name safe to splice.
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName)); err != nil {
+	// names safe to splice.
+	_, err = admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName)+` TEMPLATE `+pq.QuoteIdentifier(template))
+	if err != nil {
 		t.Fatalf("create test database %s: %v", dbName, err)
 	}
-	db, err = store.Open(ctx, URL(dbName))
+	db, err := store.Open(ctx, URL(dbName))
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		t.Fatalf("migrate test database: %v", err)
-	}
-	harness.mu.Lock()
 	if harness.databases == nil {
 		harness.databases = map[string]*store.DB{}
 	}
-	harness.databases[name] = db
-	harness.mu.Unlock()
+	harness.databases[key] = db
+	t.Cleanup(func() {
+		harness.mu.Lock()
+		delete(harness.databases, key)
+		harness.mu.Unlock()
+		db.Close()
+	})
 	return db
+}
+
+// migratedTemplate returns the name of this binary's migrated template for
+// name, creating it on first use. The caller holds harness.mu.
+func migratedTemplate(ctx context.Context, t testing.TB, admin *sqlx.DB, name string) (string, error) {
+	if tmpl, ok := harness.templates[name]; ok {
+		return tmpl, nil
+	}
+	sweepStale(ctx, admin)
+	tmpl := uniqueName(t, name+"_tmpl")
+	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(tmpl)); err != nil {
+		return "", err
+	}
+	db, err := store.Open(ctx, URL(tmpl))
+	if err != nil {
+		return "", err
+	}
+	// A template must have no open connections when it is copied.
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		return "", fmt.Errorf("migrate: %w", err)
+	}
+	if harness.templates == nil {
+		harness.templates = map[string]string{}
+	}
+	harness.templates[name] = tmpl
+	return tmpl, nil
 }
 
 func openAdmin(ctx context.Context) (*sqlx.DB, error) {
