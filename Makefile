@@ -48,9 +48,11 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
 	done
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool) and go mod tidy -diff
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+	$(GO) mod tidy -diff
 
 .PHONY: bench
 bench: ## model benchmarks; with Python's statsmodels and torch, the side-by-side table too
