@@ -15,8 +15,14 @@ help: ## list the targets
 	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
 		awk 'BEGIN {FS = ":.*## "} {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
+.PHONY: deps
+deps: ## download the Go modules, printing each one (the first time on a machine takes minutes)
+	@echo "Go modules: downloading what is not cached yet (minutes on a new machine, silent after)"
+	$(GO) mod download -x
+
 .PHONY: build
-build: ## build bin/web and bin/worker (static binaries)
+build: deps ## build bin/web and bin/worker (static binaries)
+	@echo "compiling web and worker (the first build on a machine takes a few minutes)"
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/web ./cmd/web
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/worker ./cmd/worker
 
@@ -33,7 +39,7 @@ run: build ## migrate, print a demo token, run web (:8080) and a worker; Ctrl-C 
 		wait -n
 
 .PHONY: test
-test: ## go vet, then every test with -race against the local PostgreSQL and Redis, then a short fuzz of every parser
+test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis, then a short fuzz of every parser
 	$(GO) vet ./...
 	CI=$${CI:-true} $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)

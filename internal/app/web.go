@@ -169,7 +169,8 @@ func createUser(ctx context.Context, env *runtimeEnv, args []string) error {
 }
 
 // newUser creates an account with a random password: API users need only
-// their token, and browser sign-in sets a password of its own.
+// their token. The password is random and never shown: no page signs in
+// with it yet.
 func newUser(ctx context.Context, db *store.DB, email, username, role string) (*store.User, error) {
 	password, err := auth.RandomPassword()
 	if err != nil {
