@@ -189,7 +189,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		File:           opts.CSVPath,
 		Column:         s.column,
 		N:              n,
-		TestStartIndex: int(0.8 * float64(n)),
+		TestStartIndex: forecast.TestStart(n),
 		Horizon:        horizon,
 		Seed:           opts.Seed,
 		Models:         make(map[string]modelResult, len(opts.Models)),

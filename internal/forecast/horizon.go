@@ -18,16 +18,6 @@ const MaxHorizon = 30
 // Callers validating user input branch on it to answer with a client error.
 var ErrInvalidHorizon = errors.New("invalid forecast horizon")
 
-// trainFraction is the share of the series used for fitting; the rest is the
-// test set. 0.8 is what the original app and models_ref.py use, so figures
-// stay comparable with the reference.
-const trainFraction = 0.8
-
-// trainCut returns int(trainFraction × n) exactly as Python's int(0.8 * n).
-func trainCut(n int) int {
-	return int(trainFraction * float64(n))
-}
-
 // ResolveHorizon maps 0 to DefaultHorizon and rejects values outside
 // 1..MaxHorizon with ErrInvalidHorizon, so every model and every entry point
 // agrees on what a horizon may be.

@@ -38,7 +38,7 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
 	n := len(closes)
-	cut := trainCut(n)
+	cut := TestStart(n)
 	if cut < 2 || n-h <= cut {
 		return nil, fmt.Errorf("linear regression: %d closes with horizon %d leave no train or test rows: %w", n, h, ErrNotEnoughData)
 	}

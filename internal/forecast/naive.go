@@ -14,8 +14,8 @@ const (
 // Persistence is the naive forecast: tomorrow's close equals today's. It is
 // the bar every other model must clear — daily closes are close to a random
 // walk, and a model that cannot beat this has learned nothing usable. Its
-// test points are one-step predictions over the last 20% of the series (the
-// same points ARIMA and the LSTM are tested on) and its forecast is the last
+// test points are one-step predictions of the closes from TestStart on (the
+// test days of every model) and its forecast is the last
 // close repeated horizon times (horizon 0 means DefaultHorizon).
 func Persistence(closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
@@ -27,7 +27,7 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
 	n := len(closes)
-	cut := trainCut(n)
+	cut := TestStart(n)
 	if cut < 1 {
 		return nil, fmt.Errorf("persistence: %d closes leave no history before the test set: %w", n, ErrNotEnoughData)
 	}
@@ -57,7 +57,7 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 // baseline; on a trending series it can beat plain persistence, so a model
 // that only beats persistence may merely have found the trend.
 //
-// Each one-step test prediction over the last 20% uses only the closes
+// Each one-step test prediction from TestStart on uses only the closes
 // before it, so no test value leaks into the drift estimate. The forecast
 // extends the drift of the whole series horizon days from the last close
 // (horizon 0 means DefaultHorizon).
@@ -71,7 +71,7 @@ func Drift(closes []float64, horizon int) (*Report, error) {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 	n := len(closes)
-	cut := trainCut(n)
+	cut := TestStart(n)
 	// A drift needs at least one change (two closes) before the first test point.
 	if cut < 2 {
 		return nil, fmt.Errorf("drift: %d closes leave fewer than two before the test set: %w", n, ErrNotEnoughData)

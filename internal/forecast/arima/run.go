@@ -16,10 +16,6 @@ const (
 	ModelNameAuto = "arima_auto"
 )
 
-// trainFraction is the share of the series fitted before the walk-forward
-// starts; 0.8 is what the original app and the reference script use.
-const trainFraction = 0.8
-
 // Config selects the model order.
 type Config struct {
 	// P, D and Q are the order when Auto is false.
@@ -36,14 +32,14 @@ func DefaultConfig() Config {
 	return Config{P: 6, D: 1, Q: 0}
 }
 
-// Run fits, walk-forward-evaluates over the last 20% and forecasts horizon
+// Run fits, walk-forward-evaluates on the test days and forecasts horizon
 // steps.
 //
-// The first int(0.8·n) closes are the training part. For each later close
-// the model is refitted on all closes before it (warm-started from the
-// previous refit) and its one-step forecast is recorded as a test point;
-// progress is reported after every refit. Finally the model is fitted on
-// the whole series and forecasts horizon closes (0 means
+// The closes before forecast.TestStart are the training part. For each
+// later close the model is refitted on all closes before it (warm-started
+// from the previous refit) and its one-step forecast is recorded as a test
+// point; progress is reported after every refit. Finally the model is
+// fitted on the whole series and forecasts horizon closes (0 means
 // forecast.DefaultHorizon). With cfg.Auto the order is chosen once, on the
 // training part, and kept for the walk-forward.
 //
@@ -73,7 +69,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	n := len(closes)
-	train := int(trainFraction * float64(n))
+	train := forecast.TestStart(n)
 
 	params := map[string]any{}
 	var first *Model
@@ -155,7 +151,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 // with order and which leaves at least one test point.
 func minSeriesLength(order Order) int {
 	n := order.MinObservations() + 1
-	for int(trainFraction*float64(n)) < order.MinObservations() {
+	for forecast.TestStart(n) < order.MinObservations() {
 		n++
 	}
 	return n

@@ -76,7 +76,7 @@ func TestRunAuto(t *testing.T) {
 	for _, c := range candidates {
 		require.GreaterOrEqual(t, c["aicc"], first["aicc"])
 	}
-	require.Len(t, rep.Test, len(closes)-int(0.8*float64(len(closes))))
+	require.Len(t, rep.Test, len(closes)-forecast.TestStart(len(closes)))
 	require.Len(t, rep.Forecast, 5)
 }
 

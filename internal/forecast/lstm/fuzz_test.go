@@ -41,7 +41,7 @@ func FuzzRun(f *testing.F) {
 			require.True(t, known, "untyped error: %v", err)
 			return
 		}
-		cut := int(0.8 * float64(len(closes)))
+		cut := forecast.TestStart(len(closes))
 		require.Len(t, rep.Test, len(closes)-cut)
 		require.Len(t, rep.Forecast, 2)
 		for _, p := range rep.Test {

@@ -113,7 +113,8 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Run trains on the first 80%, evaluates one-step predictions on the last 20%, and forecasts horizon steps.
+// Run trains on the closes before forecast.TestStart, evaluates one-step
+// predictions on the closes from it on, and forecasts horizon steps.
 //
 // The test predictions use the true previous closes as inputs; the
 // forecast feeds its own predictions back. progress, if not nil, is called
@@ -127,7 +128,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		return nil, fmt.Errorf("lstm: horizon is %d, want at least 0: %w", horizon, ErrInvalidConfig)
 	}
 	mode := cfg.mode()
-	cut := int(0.8 * float64(len(closes)))
+	cut := forecast.TestStart(len(closes))
 	if cut-cfg.Window < 1 || len(closes)-cut < 1 {
 		return nil, fmt.Errorf("lstm: %d closes leave %d training windows of %d days and %d test points, want at least 1 of each: %w",
 			len(closes), max(0, cut-cfg.Window), cfg.Window, len(closes)-cut, forecast.ErrNotEnoughData)
