@@ -16,7 +16,8 @@ const ModelLinearRegression = "linreg"
 // LinearRegression) so its figures can be checked against the reference, but
 // without the app's ×1.04 fudge factor, which only made the errors worse.
 //
-// horizon 0 means DefaultHorizon. The train/test cut is at int(0.8 × n) of
+// horizon is taken as given (the registry resolves it once for every model)
+// and must be at least 1, since it is also the prediction distance. The train/test cut is at int(0.8 × n) of
 // all n closes, taken before the last horizon closes (which have no target
 // yet) are dropped, as in the original; the test set is therefore the rows
 // from the cut to n-horizon-1. Each test point is indexed by its target close
@@ -30,28 +31,24 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
-	h, err := ResolveHorizon(horizon)
-	if err != nil {
-		return nil, fmt.Errorf("linear regression: %w", err)
-	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
 	n := len(closes)
 	cut := TestStart(n)
-	if cut < 2 || n-h <= cut {
-		return nil, fmt.Errorf("linear regression: %d closes with horizon %d leave no train or test rows: %w", n, h, ErrNotEnoughData)
+	if cut < 2 || n-horizon <= cut {
+		return nil, fmt.Errorf("linear regression: %d closes with horizon %d leave no train or test rows: %w", n, horizon, ErrNotEnoughData)
 	}
 
-	fit := fitScaledOLS(closes[:cut], closes[h:h+cut])
+	fit := fitScaledOLS(closes[:cut], closes[horizon:horizon+cut])
 
-	test := make([]TestPoint, 0, n-h-cut)
-	for i := cut; i < n-h; i++ {
-		test = append(test, TestPoint{Index: i + h, Actual: closes[i+h], Predicted: fit.predict(closes[i])})
+	test := make([]TestPoint, 0, n-horizon-cut)
+	for i := cut; i < n-horizon; i++ {
+		test = append(test, TestPoint{Index: i + horizon, Actual: closes[i+horizon], Predicted: fit.predict(closes[i])})
 	}
-	next := make([]float64, h)
+	next := make([]float64, horizon)
 	for k := range next {
-		next[k] = fit.predict(closes[n-h+k])
+		next[k] = fit.predict(closes[n-horizon+k])
 	}
 
 	rep := &Report{
@@ -59,15 +56,15 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 		Params: map[string]any{
 			"slope":      fit.slope(),
 			"intercept":  fit.interceptPrice(),
-			"horizon":    h,
-			LagParam:     h,
+			"horizon":    horizon,
+			LagParam:     horizon,
 			"train_size": cut,
 			"test_size":  len(test),
 		},
 		Forecast: next,
 		Test:     test,
 	}
-	rep.Score(closes, h)
+	rep.Score(closes, horizon)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }

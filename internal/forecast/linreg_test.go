@@ -129,8 +129,6 @@ func TestLinearRegressionRejectsBadInput(t *testing.T) {
 		horizon int
 		want    error
 	}{
-		{name: "horizon above max", ctx: context.Background(), closes: rising, horizon: forecast.MaxHorizon + 1, want: forecast.ErrInvalidHorizon},
-		{name: "negative horizon", ctx: context.Background(), closes: rising, horizon: -1, want: forecast.ErrInvalidHorizon},
 		{name: "too short for the horizon", ctx: context.Background(), closes: rising[:30], horizon: 7, want: forecast.ErrNotEnoughData},
 		{name: "empty", ctx: context.Background(), closes: nil, horizon: 7, want: forecast.ErrNotEnoughData},
 		{name: "NaN close", ctx: context.Background(), closes: append([]float64{math.NaN()}, rising...), horizon: 7, want: forecast.ErrInvalidSeries},
@@ -142,14 +140,6 @@ func TestLinearRegressionRejectsBadInput(t *testing.T) {
 			require.ErrorIs(t, err, tt.want)
 		})
 	}
-}
-
-func TestLinearRegressionDefaultHorizon(t *testing.T) {
-	closes := forecasttest.Closes(t, "gspc_last504.csv")
-	rep, err := forecast.LinearRegression(context.Background(), closes, 0)
-	require.NoError(t, err)
-	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
-	require.Equal(t, forecast.DefaultHorizon, rep.Params["horizon"])
 }
 
 func BenchmarkLinearRegression(b *testing.B) {

@@ -16,13 +16,9 @@ const (
 // walk, and a model that cannot beat this has learned nothing usable. Its
 // test points are one-step predictions of the closes from TestStart on (the
 // test days of every model) and its forecast is the last
-// close repeated horizon times (horizon 0 means DefaultHorizon).
+// close repeated horizon times (as resolved by the registry).
 func Persistence(closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
-	h, err := ResolveHorizon(horizon)
-	if err != nil {
-		return nil, fmt.Errorf("persistence: %w", err)
-	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
@@ -36,14 +32,14 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 	for i := cut; i < n; i++ {
 		test = append(test, TestPoint{Index: i, Actual: closes[i], Predicted: closes[i-1]})
 	}
-	next := make([]float64, h)
+	next := make([]float64, horizon)
 	for k := range next {
 		next[k] = closes[n-1]
 	}
 
 	rep := &Report{
 		Model:    ModelPersistence,
-		Params:   map[string]any{"horizon": h, "test_size": len(test)},
+		Params:   map[string]any{"horizon": horizon, "test_size": len(test)},
 		Forecast: next,
 		Test:     test,
 	}
@@ -60,13 +56,9 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 // Each one-step test prediction from TestStart on uses only the closes
 // before it, so no test value leaks into the drift estimate. The forecast
 // extends the drift of the whole series horizon days from the last close
-// (horizon 0 means DefaultHorizon).
+// (as resolved by the registry).
 func Drift(closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
-	h, err := ResolveHorizon(horizon)
-	if err != nil {
-		return nil, fmt.Errorf("drift: %w", err)
-	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
@@ -82,14 +74,14 @@ func Drift(closes []float64, horizon int) (*Report, error) {
 		test = append(test, TestPoint{Index: i, Actual: closes[i], Predicted: closes[i-1] + meanChange(closes[:i])})
 	}
 	drift := meanChange(closes)
-	next := make([]float64, h)
+	next := make([]float64, horizon)
 	for k := range next {
 		next[k] = closes[n-1] + float64(k+1)*drift
 	}
 
 	rep := &Report{
 		Model:    ModelDrift,
-		Params:   map[string]any{"horizon": h, "test_size": len(test), "drift_per_day": drift},
+		Params:   map[string]any{"horizon": horizon, "test_size": len(test), "drift_per_day": drift},
 		Forecast: next,
 		Test:     test,
 	}

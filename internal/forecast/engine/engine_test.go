@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/arima"
 	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/lstm"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
@@ -88,6 +90,25 @@ func TestRunRejects(t *testing.T) {
 	}
 	_, err := engine.Run(context.Background(), engine.NameLinearRegression, closes[:10], engine.Options{})
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
+}
+
+// TestLSTMAndARIMAAgreeOnTheHorizon calls the two model packages directly,
+// past the registry: both take the horizon as given, so the same value,
+// zero included, gives forecasts of the same length (zero: none, only the
+// test record).
+func TestLSTMAndARIMAAgreeOnTheHorizon(t *testing.T) {
+	closes := sp500(t)
+	closes = closes[len(closes)-60:]
+	for _, horizon := range []int{0, 1, 5} {
+		t.Run(strconv.Itoa(horizon), func(t *testing.T) {
+			byLSTM, err := lstm.Run(context.Background(), closes, lstm.DefaultConfig(), horizon, nil)
+			require.NoError(t, err)
+			byARIMA, err := arima.Run(context.Background(), closes, arima.DefaultConfig(), horizon, nil)
+			require.NoError(t, err)
+			require.Len(t, byLSTM.Forecast, horizon)
+			require.Len(t, byARIMA.Forecast, horizon)
+		})
+	}
 }
 
 // The LSTM runs with its full default network here, so it gets a short

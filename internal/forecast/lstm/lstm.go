@@ -47,7 +47,7 @@ const (
 )
 
 var (
-	// ErrInvalidConfig means the configuration or the horizon is unusable.
+	// ErrInvalidConfig means the configuration is unusable.
 	ErrInvalidConfig = errors.New("invalid configuration")
 	// ErrInvalidSeries means the closes contain values the model cannot
 	// scale: non-finite ones, or non-positive ones in window mode.
@@ -117,15 +117,14 @@ func (c Config) validate() error {
 // predictions on the closes from it on, and forecasts horizon steps.
 //
 // The test predictions use the true previous closes as inputs; the
-// forecast feeds its own predictions back. progress, if not nil, is called
+// forecast feeds its own predictions back. horizon is taken as given: the
+// registry resolves it once with forecast.ResolveHorizon for every model,
+// and 0 forecasts nothing, as in arima.Run. progress, if not nil, is called
 // after every epoch. Run checks ctx between mini-batches.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
 	started := time.Now()
 	if err := cfg.validate(); err != nil {
 		return nil, err
-	}
-	if horizon < 0 {
-		return nil, fmt.Errorf("lstm: horizon is %d, want at least 0: %w", horizon, ErrInvalidConfig)
 	}
 	mode := cfg.mode()
 	cut := forecast.TestStart(len(closes))

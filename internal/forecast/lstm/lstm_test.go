@@ -217,7 +217,6 @@ func TestRunRejects(t *testing.T) {
 		{"NaN dropout", closes, with(func(c *Config) { c.Dropout = math.NaN() }), 1, ErrInvalidConfig},
 		{"zero learning rate", closes, with(func(c *Config) { c.LearningRate = 0 }), 1, ErrInvalidConfig},
 		{"unknown mode", closes, with(func(c *Config) { c.Mode = "app" }), 1, ErrInvalidConfig},
-		{"negative horizon", closes, valid, -1, ErrInvalidConfig},
 		{"non-positive close in window mode", negative, valid, 1, ErrInvalidSeries},
 		{"NaN close", nan, with(func(c *Config) { c.Mode = ModeClean }), 1, ErrInvalidSeries},
 	}
