@@ -83,8 +83,8 @@ type PredictionParams struct {
 	Seed           int64  `json:"seed"`
 }
 
-// Normalize fills the default models and recommendation mode and validates
-// the parameters. known reports
+// Normalize fills the default models, horizon (for 0) and recommendation
+// mode and validates the parameters. known reports
 // whether a model name exists; presets lists the sentiment presets.
 func (p *PredictionParams) Normalize(known func(string) bool, presets []string) *FieldError {
 	if len(p.Models) == 0 {
@@ -103,11 +103,11 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 		}
 	}
 	p.Models = models
-	// Zero is a value here, not "unset": the HTTP layer fills the default
-	// before, so an explicit 0 is an error like any other out-of-range value.
-	if p.Horizon < 1 || p.Horizon > forecast.MaxHorizon {
+	horizon, err := forecast.ResolveHorizon(p.Horizon)
+	if err != nil {
 		return invalid("horizon", "out_of_range", "horizon must be between 1 and %d", forecast.MaxHorizon)
 	}
+	p.Horizon = horizon
 	if p.Lookback == 0 {
 		p.Lookback = DefaultLookback
 	}
