@@ -127,9 +127,8 @@ type result struct {
 	N         int    `json:"n"`
 	FirstDate string `json:"first_date,omitempty"`
 	LastDate  string `json:"last_date,omitempty"`
-	// TestStart is the date of the first point of the last 20%, where the
-	// one-step models' test sets begin (the direct multi-step linear
-	// regression's first target lies horizon days later).
+	// TestStart is the date of the first test day, where every model's
+	// test set begins.
 	TestStart      string                 `json:"test_start,omitempty"`
 	TestStartIndex int                    `json:"test_start_index"`
 	Horizon        int                    `json:"horizon"`
@@ -143,9 +142,12 @@ type modelResult struct {
 	MAE                 float64 `json:"mae"`
 	MAPE                float64 `json:"mape"`
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
-	PersistenceRMSE     float64 `json:"persistence_rmse"`
-	BeatsPersistence    bool    `json:"beats_persistence"`
-	TestPoints          int     `json:"test_points"`
+	// PredictsDaysAhead is how far ahead the model's test predictions, and
+	// so its persistence, reach.
+	PredictsDaysAhead int     `json:"predicts_days_ahead"`
+	PersistenceRMSE   float64 `json:"persistence_rmse"`
+	BeatsPersistence  bool    `json:"beats_persistence"`
+	TestPoints        int     `json:"test_points"`
 	// Seconds is the wall time of the whole model run.
 	Seconds      float64   `json:"seconds"`
 	NextForecast *float64  `json:"next_forecast,omitempty"`
@@ -248,6 +250,7 @@ func runModel(ctx context.Context, name string, closes []float64, opts engine.Op
 		MAE:                 rep.Metrics.MAE,
 		MAPE:                rep.Metrics.MAPE,
 		DirectionalAccuracy: rep.Metrics.DirectionalAccuracy,
+		PredictsDaysAhead:   rep.PredictsDaysAhead,
 		PersistenceRMSE:     rep.Persistence.RMSE,
 		BeatsPersistence:    rep.BeatsPersistence,
 		TestPoints:          len(rep.Test),

@@ -31,13 +31,6 @@ func ResolveHorizon(horizon int) (int, error) {
 	return horizon, nil
 }
 
-// LagParam is the Report.Params key holding the prediction distance, in
-// trading days, at which a model's test metrics were measured. Direct
-// multi-step models such as the linear regression set it; a report without
-// it comes from a one-step model (lag 1). Recommend needs it to compare a
-// model's expected move with errors measured over the same distance.
-const LagParam = "lag"
-
 // ErrInvalidSeries means the input closes contain a value no model can use
 // (NaN or ±Inf), which would otherwise poison every metric silently.
 var ErrInvalidSeries = errors.New("invalid price series")

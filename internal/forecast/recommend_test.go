@@ -25,9 +25,7 @@ func scored(model string, skill, mapePct float64, lag int, forecastValues ...flo
 		Persistence: forecast.Metrics{RMSE: persistenceRMSE},
 	}
 	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
-	if lag > 1 {
-		r.Params = map[string]any{forecast.LagParam: lag}
-	}
+	r.PredictsDaysAhead = lag
 	return r
 }
 
@@ -179,7 +177,8 @@ func TestRecommendEvidence(t *testing.T) {
 	}
 }
 
-// Reports stored as JSON come back with float64 params; the lag must survive.
+// Reports stored as JSON come back through their fields; the prediction
+// distance must survive, or a week's error would be compared as a day's.
 func TestRecommendReadsLagAfterJSONRoundTrip(t *testing.T) {
 	raw, err := json.Marshal([]*forecast.Report{scored(forecast.ModelLinearRegression, 0.2, 1, 4, 100.5, 101, 101.2, 101.5)})
 	require.NoError(t, err)

@@ -92,6 +92,37 @@ func TestRunRejects(t *testing.T) {
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
 }
 
+// TestEveryModelIsScoredOnTheSameTestDays runs every model on one job's
+// series, the S&P 500's last 504 closes with the default horizon: all must
+// be scored on the very same test days, each saying how far ahead it
+// predicts (the linear regression the horizon, the rest one day).
+func TestEveryModelIsScoredOnTheSameTestDays(t *testing.T) {
+	closes := sp500(t)
+	var want []int
+	for i := forecast.TestStart(len(closes)); i < len(closes); i++ {
+		want = append(want, i)
+	}
+	require.Len(t, want, 101)
+	for _, name := range engine.Names() {
+		t.Run(name, func(t *testing.T) {
+			rep, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: forecast.DefaultHorizon})
+			require.NoError(t, err)
+			days := make([]int, len(rep.Test))
+			for i, p := range rep.Test {
+				days[i] = p.Index
+			}
+			require.Equal(t, want, days)
+			if name == engine.NameLinearRegression {
+				require.Equal(t, forecast.DefaultHorizon, rep.PredictsDaysAhead)
+				require.Equal(t, "7 days ahead", rep.Predicts)
+				return
+			}
+			require.Equal(t, 1, rep.PredictsDaysAhead)
+			require.Equal(t, "next day", rep.Predicts)
+		})
+	}
+}
+
 // TestLSTMAndARIMAAgreeOnTheHorizon calls the two model packages directly,
 // past the registry: both take the horizon as given, so the same value,
 // zero included, gives forecasts of the same length (zero: none, only the
