@@ -6,7 +6,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -29,7 +29,7 @@ func TestNormalizeResolvesTheHorizon(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := jobs.PredictionParams{Horizon: tt.horizon}
-			ferr := p.Normalize(engine.Known, nil)
+			ferr := p.Normalize(registry.Known, nil)
 			if !tt.valid {
 				require.NotNil(t, ferr)
 				require.Equal(t, "horizon", ferr.Field)

@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/ticker"
 )
 
@@ -67,7 +67,7 @@ const (
 
 // DefaultModels run when a prediction request names none: the original
 // app's three.
-var DefaultModels = []string{engine.NameLinearRegression, engine.NameARIMA, engine.NameLSTM}
+var DefaultModels = []string{registry.NameLinearRegression, registry.NameARIMA, registry.NameLSTM}
 
 // PredictionParams are the stored parameters of a prediction job.
 type PredictionParams struct {
@@ -124,7 +124,7 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 	case "classic":
 		// The original app's rule compares today's close with the linear
 		// regression's forecast, so it cannot work without that model.
-		if !seen[engine.NameLinearRegression] {
+		if !seen[registry.NameLinearRegression] {
 			return invalid("recommendation", "needs_linreg", "the classic recommendation needs the linreg model")
 		}
 	default:

@@ -3,8 +3,8 @@
 //	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json
 //
 // It reads a price series from any reasonable CSV file, runs the chosen
-// models on it through the engine and prints one JSON object with each
-// model's test metrics next to persistence's, so the Go models can be
+// models on it through the model registry and prints one JSON object with
+// each model's test metrics next to persistence's, so the Go models can be
 // compared with the Python reference (bench/models) or with each other on
 // an operator's own data.
 package backtest
@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 )
 
 // DefaultModels are the original app's three models, which the Python
@@ -45,7 +45,7 @@ type Options struct {
 	Column string
 	// Tail keeps only the last Tail prices; 0 keeps all.
 	Tail int
-	// Models are engine model names, run in this order.
+	// Models are registry model names, run in this order.
 	Models []string
 	// Seed is passed to stochastic models.
 	Seed int64
@@ -67,7 +67,7 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row (required)")
 	fs.StringVar(&opts.Column, "column", "", "price `column`, case-insensitive (default: first of close, adj close, adjclose, price, value)")
 	fs.IntVar(&opts.Tail, "tail", 0, "use only the last `N` prices (0: all)")
-	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(engine.Names(), ", "))
+	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", "))
 	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
 	// JSON is the only output; the flag is accepted so scripts can say so.
@@ -109,8 +109,8 @@ func (o Options) validate() error {
 	}
 	seen := make(map[string]bool, len(o.Models))
 	for _, m := range o.Models {
-		if !engine.Known(m) {
-			return fmt.Errorf("%w: unknown model %q, choose from %s", ErrUsage, m, strings.Join(engine.Names(), ", "))
+		if !registry.Known(m) {
+			return fmt.Errorf("%w: unknown model %q, choose from %s", ErrUsage, m, strings.Join(registry.Names(), ", "))
 		}
 		if seen[m] {
 			return fmt.Errorf("%w: model %q given twice", ErrUsage, m)
@@ -208,7 +208,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, engine.Options{Horizon: horizon, Seed: opts.Seed})
+		res := runModel(ctx, name, s.values, registry.Options{Horizon: horizon, Seed: opts.Seed})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}
@@ -238,9 +238,9 @@ func readSeriesFile(path, column string) (series, error) {
 	return s, nil
 }
 
-func runModel(ctx context.Context, name string, closes []float64, opts engine.Options) modelResult {
+func runModel(ctx context.Context, name string, closes []float64, opts registry.Options) modelResult {
 	start := time.Now()
-	rep, err := engine.Run(ctx, name, closes, opts)
+	rep, err := registry.Run(ctx, name, closes, opts)
 	seconds := time.Since(start).Seconds()
 	if err != nil {
 		return modelResult{Seconds: seconds, Error: err.Error()}

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// ModelLinearRegression is the Report.Model of LinearRegression.
-const ModelLinearRegression = "linreg"
+// NameLinearRegression is the Report.Model of LinearRegression.
+const NameLinearRegression = "linreg"
 
 // LinearRegression predicts the close horizon trading days ahead from today's
 // close with ordinary least squares on standardised input: the original app's
@@ -57,7 +57,7 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 	}
 
 	rep := &Report{
-		Model: ModelLinearRegression,
+		Model: NameLinearRegression,
 		Params: map[string]any{
 			"slope":      fit.slope(),
 			"intercept":  fit.interceptPrice(),

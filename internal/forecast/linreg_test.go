@@ -36,7 +36,7 @@ func TestLinearRegressionOnTheSharedTestDays(t *testing.T) {
 			rep, err := forecast.LinearRegression(context.Background(), closes, 7)
 			require.NoError(t, err)
 
-			require.Equal(t, forecast.ModelLinearRegression, rep.Model)
+			require.Equal(t, forecast.NameLinearRegression, rep.Model)
 			require.InEpsilon(t, tt.rmse, rep.Metrics.RMSE, 1e-6)
 			require.InDelta(t, tt.persistenceRMSE, rep.Persistence.RMSE, 5e-5)
 			require.InDelta(t, tt.slope, rep.Params["slope"], 1e-6)

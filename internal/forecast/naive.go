@@ -1,14 +1,15 @@
 package forecast
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
 
 // Names of the baseline models in Report.Model.
 const (
-	ModelPersistence = "naive"
-	ModelDrift       = "drift"
+	NamePersistence = "naive"
+	NameDrift       = "drift"
 )
 
 // Persistence is the naive forecast: tomorrow's close equals today's. It is
@@ -17,8 +18,11 @@ const (
 // test points are one-step predictions of the closes from TestStart on (the
 // test days of every model) and its forecast is the last
 // close repeated horizon times (as resolved by the registry).
-func Persistence(closes []float64, horizon int) (*Report, error) {
+func Persistence(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("persistence: %w", err)
+	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
@@ -38,7 +42,7 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 	}
 
 	rep := &Report{
-		Model:    ModelPersistence,
+		Model:    NamePersistence,
 		Params:   map[string]any{"horizon": horizon, "test_size": len(test)},
 		Forecast: next,
 		Test:     test,
@@ -57,8 +61,11 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 // before it, so no test value leaks into the drift estimate. The forecast
 // extends the drift of the whole series horizon days from the last close
 // (as resolved by the registry).
-func Drift(closes []float64, horizon int) (*Report, error) {
+func Drift(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("drift: %w", err)
+	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
@@ -80,7 +87,7 @@ func Drift(closes []float64, horizon int) (*Report, error) {
 	}
 
 	rep := &Report{
-		Model:    ModelDrift,
+		Model:    NameDrift,
 		Params:   map[string]any{"horizon": horizon, "test_size": len(test), "drift_per_day": drift},
 		Forecast: next,
 		Test:     test,

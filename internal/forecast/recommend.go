@@ -106,7 +106,7 @@ func Recommend(lastClose float64, reports []*Report, sentiment *float64, mode st
 func recommendClassic(lastClose float64, reports []*Report, sentiment *float64) (Recommendation, error) {
 	var lin *Report
 	for _, r := range reports {
-		if r != nil && r.Model == ModelLinearRegression && len(r.Forecast) > 0 {
+		if r != nil && r.Model == NameLinearRegression && len(r.Forecast) > 0 {
 			lin = r
 			break
 		}
@@ -248,7 +248,7 @@ func recommendByEvidence(lastClose float64, reports []*Report, sentiment *float6
 // voteOf decides whether a report earns a vote and explains why in a reason
 // fit for a user.
 func voteOf(lastClose float64, r *Report) (modelVote, string, bool) {
-	if r.Model == ModelPersistence {
+	if r.Model == NamePersistence {
 		return modelVote{}, fmt.Sprintf("%s: the persistence baseline the others are measured against, no vote.", r.Model), false
 	}
 	if len(r.Forecast) == 0 {

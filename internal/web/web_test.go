@@ -16,7 +16,7 @@ import (
 
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/dbtest"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
@@ -43,7 +43,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 		Enqueuer:        jobs.NewEnqueuer(client, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
 		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Registry:        prometheus.NewRegistry(),
-		KnownModel:      engine.Known,
+		KnownModel:      registry.Known,
 		Presets:         []string{"hft", "retail"},
 		SubmitPerMinute: submitPerMinute,
 	})

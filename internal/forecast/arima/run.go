@@ -10,10 +10,10 @@ import (
 
 // Report.Model values of Run.
 const (
-	// ModelName labels runs with a fixed order.
-	ModelName = "arima"
-	// ModelNameAuto labels runs whose order SelectOrder chose.
-	ModelNameAuto = "arima_auto"
+	// Name labels runs with a fixed order.
+	Name = "arima"
+	// NameAuto labels runs whose order SelectOrder chose.
+	NameAuto = "arima_auto"
 )
 
 // Config selects the model order.
@@ -57,9 +57,9 @@ func DefaultConfig() Config {
 // the order and the split.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
 	started := time.Now()
-	name := ModelName
+	name := Name
 	if cfg.Auto {
-		name = ModelNameAuto
+		name = NameAuto
 	}
 	if err := checkFinite(closes); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)

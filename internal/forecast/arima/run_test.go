@@ -28,7 +28,7 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 			})
 			require.NoError(t, err)
 
-			require.Equal(t, ModelName, rep.Model)
+			require.Equal(t, Name, rep.Model)
 			require.InEpsilon(t, wf.RMSE, rep.Metrics.RMSE, 0.01)
 			require.Len(t, rep.Test, len(wf.Predictions))
 			scale := closes[len(closes)-1]
@@ -40,7 +40,7 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 
 			require.Len(t, steps, len(wf.Predictions))
 			for i, p := range steps {
-				require.Equal(t, forecast.Progress{Model: ModelName, Step: i + 1, Total: len(wf.Predictions)}, p)
+				require.Equal(t, forecast.Progress{Model: Name, Step: i + 1, Total: len(wf.Predictions)}, p)
 			}
 
 			require.Equal(t, []int{6, 1, 0}, rep.Params["order"])
@@ -67,7 +67,7 @@ func TestRunAuto(t *testing.T) {
 	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	rep, err := Run(context.Background(), closes, Config{Auto: true}, 5, nil)
 	require.NoError(t, err)
-	require.Equal(t, ModelNameAuto, rep.Model)
+	require.Equal(t, NameAuto, rep.Model)
 	order := rep.Params["order"].([]int)
 	require.Equal(t, 1, order[1], "S&P 500 closes are integrated")
 	candidates := rep.Params["candidates"].([]map[string]any)

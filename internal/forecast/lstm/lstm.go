@@ -32,8 +32,8 @@ import (
 	"github.com/augurhq/augur/internal/forecast"
 )
 
-// Model is the model name in reports and progress.
-const Model = "lstm"
+// Name is the model's name in reports and progress.
+const Name = "lstm"
 
 // Modes of scaling the series for the network.
 const (
@@ -171,7 +171,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	trainSeconds := time.Since(trainStarted).Seconds()
 
 	rep := &forecast.Report{
-		Model:    Model,
+		Model:    Name,
 		Test:     testPredictions(tr, scale, closes, cut),
 		Forecast: recursiveForecast(tr, scale, closes[len(closes)-cfg.Window:], horizon),
 		Params: map[string]any{

@@ -40,7 +40,7 @@ func TestRunReport(t *testing.T) {
 			rep, err := Run(context.Background(), closes, cfg, 5, nil)
 			require.NoError(t, err)
 
-			require.Equal(t, Model, rep.Model)
+			require.Equal(t, Name, rep.Model)
 			// int(0.8·504) = 403: 101 test points from index 403 on, and
 			// 403 − 7 = 396 training windows, as in the reference.
 			require.Len(t, rep.Test, 101)
@@ -140,7 +140,7 @@ func TestRunReportsEveryEpoch(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	for i, p := range got {
-		require.Equal(t, Model, p.Model)
+		require.Equal(t, Name, p.Model)
 		require.Equal(t, i+1, p.Step)
 		require.Equal(t, 3, p.Total)
 		require.Positive(t, p.Loss)

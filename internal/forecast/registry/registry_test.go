@@ -1,4 +1,4 @@
-package engine_test
+package registry_test
 
 import (
 	"context"
@@ -9,8 +9,8 @@ import (
 
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/arima"
-	"github.com/augurhq/augur/internal/forecast/engine"
 	"github.com/augurhq/augur/internal/forecast/lstm"
+	"github.com/augurhq/augur/internal/forecast/registry"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
@@ -20,30 +20,30 @@ func sp500(t testing.TB) []float64 {
 }
 
 func TestNamesAreKnown(t *testing.T) {
-	names := engine.Names()
+	names := registry.Names()
 	require.Equal(t, []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, names)
 	for _, name := range names {
-		require.True(t, engine.Known(name), name)
+		require.True(t, registry.Known(name), name)
 	}
 	for _, name := range []string{"", "LINREG", "random_forest", "linreg "} {
-		require.False(t, engine.Known(name), "%q", name)
+		require.False(t, registry.Known(name), "%q", name)
 	}
 	names[0] = "mutated"
-	require.NotEqual(t, "mutated", engine.Names()[0], "Names must return a fresh slice")
+	require.NotEqual(t, "mutated", registry.Names()[0], "Names must return a fresh slice")
 }
 
 // TestRunEveryModel runs every model but the LSTM, which trains too long for
 // a unit test on the real series (TestRunLSTMUsesTheSeed covers it).
 func TestRunEveryModel(t *testing.T) {
 	closes := sp500(t)
-	for _, name := range engine.Names() {
-		if name == engine.NameLSTM {
+	for _, name := range registry.Names() {
+		if name == registry.NameLSTM {
 			continue
 		}
 		for _, horizon := range []int{1, 7, forecast.MaxHorizon} {
 			t.Run(name+"/"+strconv.Itoa(horizon), func(t *testing.T) {
 				var progress []forecast.Progress
-				rep, err := engine.Run(context.Background(), name, closes, engine.Options{
+				rep, err := registry.Run(context.Background(), name, closes, registry.Options{
 					Horizon:  horizon,
 					Progress: func(p forecast.Progress) { progress = append(progress, p) },
 				})
@@ -62,7 +62,7 @@ func TestRunEveryModel(t *testing.T) {
 }
 
 func TestRunDefaultHorizon(t *testing.T) {
-	rep, err := engine.Run(context.Background(), engine.NameLinearRegression, sp500(t), engine.Options{})
+	rep, err := registry.Run(context.Background(), registry.NameLinearRegression, sp500(t), registry.Options{})
 	require.NoError(t, err)
 	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
 }
@@ -75,20 +75,20 @@ func TestRunRejects(t *testing.T) {
 		name  string
 		ctx   context.Context
 		model string
-		opts  engine.Options
+		opts  registry.Options
 		want  error
 	}{
-		{name: "unknown model", ctx: context.Background(), model: "prophet", want: engine.ErrUnknownModel},
-		{name: "horizon too long", ctx: context.Background(), model: engine.NameDrift, opts: engine.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
-		{name: "canceled", ctx: canceled, model: engine.NamePersistence, want: context.Canceled},
+		{name: "unknown model", ctx: context.Background(), model: "prophet", want: registry.ErrUnknownModel},
+		{name: "horizon too long", ctx: context.Background(), model: registry.NameDrift, opts: registry.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
+		{name: "canceled", ctx: canceled, model: registry.NamePersistence, want: context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := engine.Run(tt.ctx, tt.model, closes, tt.opts)
+			_, err := registry.Run(tt.ctx, tt.model, closes, tt.opts)
 			require.ErrorIs(t, err, tt.want)
 		})
 	}
-	_, err := engine.Run(context.Background(), engine.NameLinearRegression, closes[:10], engine.Options{})
+	_, err := registry.Run(context.Background(), registry.NameLinearRegression, closes[:10], registry.Options{})
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
 }
 
@@ -103,16 +103,16 @@ func TestEveryModelIsScoredOnTheSameTestDays(t *testing.T) {
 		want = append(want, i)
 	}
 	require.Len(t, want, 101)
-	for _, name := range engine.Names() {
+	for _, name := range registry.Names() {
 		t.Run(name, func(t *testing.T) {
-			rep, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: forecast.DefaultHorizon})
+			rep, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: forecast.DefaultHorizon})
 			require.NoError(t, err)
 			days := make([]int, len(rep.Test))
 			for i, p := range rep.Test {
 				days[i] = p.Index
 			}
 			require.Equal(t, want, days)
-			if name == engine.NameLinearRegression {
+			if name == registry.NameLinearRegression {
 				require.Equal(t, forecast.DefaultHorizon, rep.PredictsDaysAhead)
 				require.Equal(t, "7 days ahead", rep.Predicts)
 				return
@@ -150,7 +150,7 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 	closes = closes[len(closes)-60:]
 	run := func(seed int64) (*forecast.Report, []forecast.Progress) {
 		var progress []forecast.Progress
-		rep, err := engine.Run(context.Background(), engine.NameLSTM, closes, engine.Options{
+		rep, err := registry.Run(context.Background(), registry.NameLSTM, closes, registry.Options{
 			Horizon:  5,
 			Seed:     seed,
 			Progress: func(p forecast.Progress) { progress = append(progress, p) },
@@ -159,7 +159,7 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 		return rep, progress
 	}
 	first, progress := run(7)
-	require.Equal(t, engine.NameLSTM, first.Model)
+	require.Equal(t, registry.NameLSTM, first.Model)
 	require.Len(t, first.Forecast, 5)
 	require.Len(t, first.Test, 12)
 	require.NotEmpty(t, progress)
@@ -173,10 +173,10 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 // series of the Python reference figures (bench/models compares them).
 func BenchmarkRun(b *testing.B) {
 	closes := sp500(b)
-	for _, name := range engine.Names() {
+	for _, name := range registry.Names() {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: 7}); err != nil {
+				if _, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: 7}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -191,7 +191,7 @@ func BenchmarkPredictionJob(b *testing.B) {
 	closes := sp500(b)
 	for b.Loop() {
 		for _, name := range []string{"linreg", "arima", "lstm", "naive"} {
-			if _, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: 7}); err != nil {
+			if _, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: 7}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -202,13 +202,13 @@ func BenchmarkPredictionJob(b *testing.B) {
 // fixed (6,1,0) and the automatic order search.
 func TestRunARIMAConfigurations(t *testing.T) {
 	closes := sp500(t)
-	fixed, err := engine.Run(context.Background(), engine.NameARIMA, closes, engine.Options{})
+	fixed, err := registry.Run(context.Background(), registry.NameARIMA, closes, registry.Options{})
 	require.NoError(t, err)
 	require.Equal(t, []int{6, 1, 0}, fixed.Params["order"])
 	// statsmodels' walk-forward RMSE on this series (reference-figures.md).
 	require.InDelta(t, 79.0643, fixed.Metrics.RMSE, 0.01)
 
-	auto, err := engine.Run(context.Background(), engine.NameARIMAAuto, closes, engine.Options{})
+	auto, err := registry.Run(context.Background(), registry.NameARIMAAuto, closes, registry.Options{})
 	require.NoError(t, err)
 	require.Contains(t, auto.Params, "candidates", "only the automatic search reports its candidates")
 }
