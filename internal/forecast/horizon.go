@@ -3,7 +3,6 @@ package forecast
 import (
 	"errors"
 	"fmt"
-	"math"
 )
 
 // DefaultHorizon is the number of trading days forecast when the caller
@@ -19,8 +18,9 @@ const MaxHorizon = 30
 var ErrInvalidHorizon = errors.New("invalid forecast horizon")
 
 // ResolveHorizon maps 0 to DefaultHorizon and rejects values outside
-// 1..MaxHorizon with ErrInvalidHorizon, so every model and every entry point
-// agrees on what a horizon may be.
+// 1..MaxHorizon with ErrInvalidHorizon. It is the one owner of the rule: the
+// model registry, PredictionParams.Normalize and the backtest command call
+// it, and the models take the value it gives as is.
 func ResolveHorizon(horizon int) (int, error) {
 	if horizon == 0 {
 		return DefaultHorizon, nil
@@ -29,18 +29,4 @@ func ResolveHorizon(horizon int) (int, error) {
 		return 0, fmt.Errorf("%w: %d is not in 1..%d", ErrInvalidHorizon, horizon, MaxHorizon)
 	}
 	return horizon, nil
-}
-
-// ErrInvalidSeries means the input closes contain a value no model can use
-// (NaN or ±Inf), which would otherwise poison every metric silently.
-var ErrInvalidSeries = errors.New("invalid price series")
-
-// checkFinite rejects series with NaN or infinite values.
-func checkFinite(closes []float64) error {
-	for i, v := range closes {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: close %d is %v", ErrInvalidSeries, i, v)
-		}
-	}
-	return nil
 }

@@ -34,7 +34,7 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
-	if err := checkFinite(closes); err != nil {
+	if err := CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
 	n := len(closes)

@@ -23,7 +23,7 @@ func Persistence(ctx context.Context, closes []float64, horizon int) (*Report, e
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
-	if err := checkFinite(closes); err != nil {
+	if err := CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
 	n := len(closes)
@@ -66,7 +66,7 @@ func Drift(ctx context.Context, closes []float64, horizon int) (*Report, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
-	if err := checkFinite(closes); err != nil {
+	if err := CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 	n := len(closes)

@@ -61,7 +61,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	if cfg.Auto {
 		name = NameAuto
 	}
-	if err := checkFinite(closes); err != nil {
+	if err := forecast.CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := ctx.Err(); err != nil {
