@@ -12,32 +12,23 @@ import (
 
 // TestNormalizeResolvesTheHorizon checks that a prediction's horizon is
 // resolved here, by the forecast package's rule, and nowhere before: the
-// HTTP layer passes the request's value through untouched.
+// HTTP layer passes the request's value (0 when absent) through untouched.
 func TestNormalizeResolvesTheHorizon(t *testing.T) {
-	tests := []struct {
-		name    string
-		horizon int
-		want    int
-		valid   bool
-	}{
-		{name: "absent or zero", horizon: 0, want: forecast.DefaultHorizon, valid: true},
-		{name: "one day", horizon: 1, want: 1, valid: true},
-		{name: "longest", horizon: forecast.MaxHorizon, want: forecast.MaxHorizon, valid: true},
-		{name: "too long", horizon: forecast.MaxHorizon + 1},
-		{name: "negative", horizon: -1},
+	resolved := []struct{ given, want int }{
+		{given: 0, want: forecast.DefaultHorizon},
+		{given: 1, want: 1},
+		{given: forecast.MaxHorizon, want: forecast.MaxHorizon},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p := jobs.PredictionParams{Horizon: tt.horizon}
-			ferr := p.Normalize(registry.Known, nil)
-			if !tt.valid {
-				require.NotNil(t, ferr)
-				require.Equal(t, "horizon", ferr.Field)
-				require.Equal(t, "out_of_range", ferr.Code)
-				return
-			}
-			require.Nil(t, ferr)
-			require.Equal(t, tt.want, p.Horizon)
-		})
+	for _, tt := range resolved {
+		p := jobs.PredictionParams{Horizon: tt.given}
+		require.Nil(t, p.Normalize(registry.Known, nil), "horizon %d", tt.given)
+		require.Equal(t, tt.want, p.Horizon, "horizon %d", tt.given)
+	}
+	for _, given := range []int{forecast.MaxHorizon + 1, -1} {
+		p := jobs.PredictionParams{Horizon: given}
+		ferr := p.Normalize(registry.Known, nil)
+		require.NotNil(t, ferr, "horizon %d", given)
+		require.Equal(t, "horizon", ferr.Field)
+		require.Equal(t, "out_of_range", ferr.Code)
 	}
 }
