@@ -37,7 +37,7 @@ func FuzzRun(f *testing.F) {
 		}
 		rep, err := Run(context.Background(), closes, cfg, 2, nil)
 		if err != nil {
-			known := errors.Is(err, forecast.ErrNotEnoughData) || errors.Is(err, ErrInvalidSeries) || errors.Is(err, ErrDiverged)
+			known := errors.Is(err, forecast.ErrNotEnoughData) || errors.Is(err, forecast.ErrInvalidSeries) || errors.Is(err, ErrDiverged)
 			require.True(t, known, "untyped error: %v", err)
 			return
 		}

@@ -49,9 +49,6 @@ const (
 var (
 	// ErrInvalidConfig means the configuration is unusable.
 	ErrInvalidConfig = errors.New("invalid configuration")
-	// ErrInvalidSeries means the closes contain values the model cannot
-	// scale: non-finite ones, or non-positive ones in window mode.
-	ErrInvalidSeries = errors.New("invalid price series")
 	// ErrDiverged means training or prediction produced values that are not
 	// finite, from extreme prices or an extreme learning rate. The same
 	// data and configuration will fail the same way.

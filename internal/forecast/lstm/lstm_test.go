@@ -217,8 +217,8 @@ func TestRunRejects(t *testing.T) {
 		{"NaN dropout", closes, with(func(c *Config) { c.Dropout = math.NaN() }), 1, ErrInvalidConfig},
 		{"zero learning rate", closes, with(func(c *Config) { c.LearningRate = 0 }), 1, ErrInvalidConfig},
 		{"unknown mode", closes, with(func(c *Config) { c.Mode = "app" }), 1, ErrInvalidConfig},
-		{"non-positive close in window mode", negative, valid, 1, ErrInvalidSeries},
-		{"NaN close", nan, with(func(c *Config) { c.Mode = ModeClean }), 1, ErrInvalidSeries},
+		{"non-positive close in window mode", negative, valid, 1, forecast.ErrInvalidSeries},
+		{"NaN close", nan, with(func(c *Config) { c.Mode = ModeClean }), 1, forecast.ErrInvalidSeries},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
