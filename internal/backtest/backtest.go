@@ -88,22 +88,25 @@ func ParseFlags(args []string) (Options, error) {
 			opts.Models = append(opts.Models, m)
 		}
 	}
-	if err := opts.validate(); err != nil {
+	if err := opts.normalize(); err != nil {
 		return Options{}, err
 	}
 	return opts, nil
 }
 
-func (o Options) validate() error {
+// normalize validates the options and resolves the horizon in place.
+func (o *Options) normalize() error {
 	if o.CSVPath == "" {
 		return fmt.Errorf("%w: a CSV file is required (--csv)", ErrUsage)
 	}
 	if o.Tail < 0 {
 		return fmt.Errorf("%w: tail %d is negative", ErrUsage, o.Tail)
 	}
-	if _, err := forecast.ResolveHorizon(o.Horizon); err != nil {
+	horizon, err := forecast.ResolveHorizon(o.Horizon)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
+	o.Horizon = horizon
 	if len(o.Models) == 0 {
 		return fmt.Errorf("%w: no models given", ErrUsage)
 	}
@@ -167,7 +170,7 @@ const firstFitParam = "first_fit"
 // to w. A model that fails does not stop the others: its error is written in
 // its place and Run returns ErrModelsFailed after the output is complete.
 func Run(ctx context.Context, opts Options, w io.Writer) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.normalize(); err != nil {
 		return err
 	}
 	s, err := readSeriesFile(opts.CSVPath, opts.Column)
@@ -181,10 +184,6 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 			s.dates = s.dates[cut:]
 		}
 	}
-	horizon, err := forecast.ResolveHorizon(opts.Horizon)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
-	}
 
 	n := len(s.values)
 	out := result{
@@ -192,7 +191,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		Column:         s.column,
 		N:              n,
 		TestStartIndex: forecast.TestStart(n),
-		Horizon:        horizon,
+		Horizon:        opts.Horizon,
 		Seed:           opts.Seed,
 		Models:         make(map[string]modelResult, len(opts.Models)),
 	}
@@ -208,7 +207,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, registry.Options{Horizon: horizon, Seed: opts.Seed})
+		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}
