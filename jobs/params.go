@@ -7,7 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/ticker"
 )
 
@@ -67,7 +67,7 @@ const (
 
 // DefaultModels run when a prediction request names none: the original
 // app's three.
-var DefaultModels = []string{engine.NameLinearRegression, engine.NameARIMA, engine.NameLSTM}
+var DefaultModels = []string{registry.NameLinearRegression, registry.NameARIMA, registry.NameLSTM}
 
 // PredictionParams are the stored parameters of a prediction job.
 type PredictionParams struct {
@@ -83,8 +83,8 @@ type PredictionParams struct {
 	Seed           int64  `json:"seed"`
 }
 
-// Normalize fills the default models and recommendation mode and validates
-// the parameters. known reports
+// Normalize fills the default models, horizon (for 0) and recommendation
+// mode and validates the parameters. known reports
 // whether a model name exists; presets lists the sentiment presets.
 func (p *PredictionParams) Normalize(known func(string) bool, presets []string) *FieldError {
 	if len(p.Models) == 0 {
@@ -103,11 +103,11 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 		}
 	}
 	p.Models = models
-	// Zero is a value here, not "unset": the HTTP layer fills the default
-	// before, so an explicit 0 is an error like any other out-of-range value.
-	if p.Horizon < 1 || p.Horizon > forecast.MaxHorizon {
+	horizon, err := forecast.ResolveHorizon(p.Horizon)
+	if err != nil {
 		return invalid("horizon", "out_of_range", "horizon must be between 1 and %d", forecast.MaxHorizon)
 	}
+	p.Horizon = horizon
 	if p.Lookback == 0 {
 		p.Lookback = DefaultLookback
 	}
@@ -124,7 +124,7 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 	case "classic":
 		// The original app's rule compares today's close with the linear
 		// regression's forecast, so it cannot work without that model.
-		if !seen[engine.NameLinearRegression] {
+		if !seen[registry.NameLinearRegression] {
 			return invalid("recommendation", "needs_linreg", "the classic recommendation needs the linreg model")
 		}
 	default:

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
@@ -56,17 +56,17 @@ type PredictionResult struct {
 
 // baselineModel runs beside every request, so each model can be judged
 // against "tomorrow = today".
-const baselineModel = engine.NamePersistence
+const baselineModel = registry.NamePersistence
 
 // modelWeight is each model's rough share of a job's wall time, so progress
 // moves evenly.
 func modelWeight(name string) float64 {
 	switch name {
-	case engine.NameLSTM:
+	case registry.NameLSTM:
 		return 60
-	case engine.NameARIMAAuto:
+	case registry.NameARIMAAuto:
 		return 30
-	case engine.NameARIMA:
+	case registry.NameARIMA:
 		return 20
 	}
 	return 1
@@ -138,7 +138,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		share := modelWeight(name) / totalWeight
 		base := before + span*done/totalWeight
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
-		report, err := engine.Run(ctx, name, closes, engine.Options{
+		report, err := registry.Run(ctx, name, closes, registry.Options{
 			Horizon: params.Horizon,
 			Seed:    params.Seed,
 			Progress: func(p forecast.Progress) {
@@ -195,9 +195,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 // stepUnit names what a model's progress steps count.
 func stepUnit(model string) string {
 	switch model {
-	case engine.NameLSTM:
+	case registry.NameLSTM:
 		return "epoch"
-	case engine.NameARIMA, engine.NameARIMAAuto:
+	case registry.NameARIMA, registry.NameARIMAAuto:
 		return "walk-forward refit"
 	}
 	return "step"

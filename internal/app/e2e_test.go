@@ -119,7 +119,7 @@ func final(job map[string]any) bool {
 func TestPredictionEndToEnd(t *testing.T) {
 	s := newStack(t)
 	s.startWorker()
-	// The whole 1991-2000 history, to compare with scikit-learn's figure.
+	// The whole 1991-2000 history, to compare with the reference figure.
 	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"],"lookback":5000}`)
 	job := s.await(id, final)
 	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
@@ -143,9 +143,23 @@ func TestPredictionEndToEnd(t *testing.T) {
 		require.Greater(t, metrics["mae"].(float64), 0.0, name)
 		require.NotEmpty(t, m["test"], name)
 	}
-	// The linear regression's figure on MSFT 1991-2000 is scikit-learn's.
+	// Every model of one job is scored on the same test days, and says how
+	// far ahead it predicts: the regression the horizon, persistence a day.
+	testDays := func(name string) []any {
+		var days []any
+		for _, p := range models[name].(map[string]any)["test"].([]any) {
+			days = append(days, p.(map[string]any)["index"])
+		}
+		return days
+	}
+	require.Len(t, testDays("linreg"), 506)
+	require.Equal(t, testDays("naive"), testDays("linreg"))
+	require.Equal(t, "7 days ahead", models["linreg"].(map[string]any)["predicts"])
+	require.Equal(t, "next day", models["naive"].(map[string]any)["predicts"])
+	// The linear regression's figure on MSFT 1991-2000
+	// (internal/forecast/forecasttest/testdata/README.md).
 	linreg := models["linreg"].(map[string]any)["metrics"].(map[string]any)
-	require.InDelta(t, 6.799394, linreg["rmse"], 1e-5)
+	require.InDelta(t, 6.731839, linreg["rmse"], 1e-5)
 	require.Len(t, result["forecast_dates"], 7)
 	require.Contains(t, result["recommendation"].(map[string]any)["disclaimer"], "Not investment advice")
 }

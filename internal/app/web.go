@@ -20,7 +20,7 @@ import (
 
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/config"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
@@ -97,7 +97,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *
 		Events:          jobs.NewEvents(rdb),
 		Logger:          logger,
 		Registry:        reg,
-		KnownModel:      engine.Known,
+		KnownModel:      registry.Known,
 		Presets:         sentiment.PresetNames(),
 		SubmitPerMinute: cfg.SubmitRateLimit,
 	})

@@ -3,8 +3,8 @@
 //	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json
 //
 // It reads a price series from any reasonable CSV file, runs the chosen
-// models on it through the engine and prints one JSON object with each
-// model's test metrics next to persistence's, so the Go models can be
+// models on it through the model registry and prints one JSON object with
+// each model's test metrics next to persistence's, so the Go models can be
 // compared with the Python reference (bench/models) or with each other on
 // an operator's own data.
 package backtest
@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 )
 
 // DefaultModels are the original app's three models, which the Python
@@ -45,7 +45,7 @@ type Options struct {
 	Column string
 	// Tail keeps only the last Tail prices; 0 keeps all.
 	Tail int
-	// Models are engine model names, run in this order.
+	// Models are registry model names, run in this order.
 	Models []string
 	// Seed is passed to stochastic models.
 	Seed int64
@@ -67,7 +67,7 @@ func ParseFlags(args []string) (Options, error) {
 	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row (required)")
 	fs.StringVar(&opts.Column, "column", "", "price `column`, case-insensitive (default: first of close, adj close, adjclose, price, value)")
 	fs.IntVar(&opts.Tail, "tail", 0, "use only the last `N` prices (0: all)")
-	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(engine.Names(), ", "))
+	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", "))
 	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
 	// JSON is the only output; the flag is accepted so scripts can say so.
@@ -88,29 +88,32 @@ func ParseFlags(args []string) (Options, error) {
 			opts.Models = append(opts.Models, m)
 		}
 	}
-	if err := opts.validate(); err != nil {
+	if err := opts.normalize(); err != nil {
 		return Options{}, err
 	}
 	return opts, nil
 }
 
-func (o Options) validate() error {
+// normalize validates the options and resolves the horizon in place.
+func (o *Options) normalize() error {
 	if o.CSVPath == "" {
 		return fmt.Errorf("%w: a CSV file is required (--csv)", ErrUsage)
 	}
 	if o.Tail < 0 {
 		return fmt.Errorf("%w: tail %d is negative", ErrUsage, o.Tail)
 	}
-	if _, err := forecast.ResolveHorizon(o.Horizon); err != nil {
+	horizon, err := forecast.ResolveHorizon(o.Horizon)
+	if err != nil {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
+	o.Horizon = horizon
 	if len(o.Models) == 0 {
 		return fmt.Errorf("%w: no models given", ErrUsage)
 	}
 	seen := make(map[string]bool, len(o.Models))
 	for _, m := range o.Models {
-		if !engine.Known(m) {
-			return fmt.Errorf("%w: unknown model %q, choose from %s", ErrUsage, m, strings.Join(engine.Names(), ", "))
+		if !registry.Known(m) {
+			return fmt.Errorf("%w: unknown model %q, choose from %s", ErrUsage, m, strings.Join(registry.Names(), ", "))
 		}
 		if seen[m] {
 			return fmt.Errorf("%w: model %q given twice", ErrUsage, m)
@@ -127,9 +130,8 @@ type result struct {
 	N         int    `json:"n"`
 	FirstDate string `json:"first_date,omitempty"`
 	LastDate  string `json:"last_date,omitempty"`
-	// TestStart is the date of the first point of the last 20%, where the
-	// one-step models' test sets begin (the direct multi-step linear
-	// regression's first target lies horizon days later).
+	// TestStart is the date of the first test day, where every model's
+	// test set begins.
 	TestStart      string                 `json:"test_start,omitempty"`
 	TestStartIndex int                    `json:"test_start_index"`
 	Horizon        int                    `json:"horizon"`
@@ -143,9 +145,12 @@ type modelResult struct {
 	MAE                 float64 `json:"mae"`
 	MAPE                float64 `json:"mape"`
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
-	PersistenceRMSE     float64 `json:"persistence_rmse"`
-	BeatsPersistence    bool    `json:"beats_persistence"`
-	TestPoints          int     `json:"test_points"`
+	// PredictsDaysAhead is how far ahead the model's test predictions, and
+	// so its persistence, reach.
+	PredictsDaysAhead int     `json:"predicts_days_ahead"`
+	PersistenceRMSE   float64 `json:"persistence_rmse"`
+	BeatsPersistence  bool    `json:"beats_persistence"`
+	TestPoints        int     `json:"test_points"`
 	// Seconds is the wall time of the whole model run.
 	Seconds      float64   `json:"seconds"`
 	NextForecast *float64  `json:"next_forecast,omitempty"`
@@ -165,7 +170,7 @@ const firstFitParam = "first_fit"
 // to w. A model that fails does not stop the others: its error is written in
 // its place and Run returns ErrModelsFailed after the output is complete.
 func Run(ctx context.Context, opts Options, w io.Writer) error {
-	if err := opts.validate(); err != nil {
+	if err := opts.normalize(); err != nil {
 		return err
 	}
 	s, err := readSeriesFile(opts.CSVPath, opts.Column)
@@ -179,18 +184,14 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 			s.dates = s.dates[cut:]
 		}
 	}
-	horizon, err := forecast.ResolveHorizon(opts.Horizon)
-	if err != nil {
-		return fmt.Errorf("%w: %w", ErrUsage, err)
-	}
 
 	n := len(s.values)
 	out := result{
 		File:           opts.CSVPath,
 		Column:         s.column,
 		N:              n,
-		TestStartIndex: int(0.8 * float64(n)),
-		Horizon:        horizon,
+		TestStartIndex: forecast.TestStart(n),
+		Horizon:        opts.Horizon,
 		Seed:           opts.Seed,
 		Models:         make(map[string]modelResult, len(opts.Models)),
 	}
@@ -206,7 +207,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, engine.Options{Horizon: horizon, Seed: opts.Seed})
+		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}
@@ -236,9 +237,9 @@ func readSeriesFile(path, column string) (series, error) {
 	return s, nil
 }
 
-func runModel(ctx context.Context, name string, closes []float64, opts engine.Options) modelResult {
+func runModel(ctx context.Context, name string, closes []float64, opts registry.Options) modelResult {
 	start := time.Now()
-	rep, err := engine.Run(ctx, name, closes, opts)
+	rep, err := registry.Run(ctx, name, closes, opts)
 	seconds := time.Since(start).Seconds()
 	if err != nil {
 		return modelResult{Seconds: seconds, Error: err.Error()}
@@ -248,6 +249,7 @@ func runModel(ctx context.Context, name string, closes []float64, opts engine.Op
 		MAE:                 rep.Metrics.MAE,
 		MAPE:                rep.Metrics.MAPE,
 		DirectionalAccuracy: rep.Metrics.DirectionalAccuracy,
+		PredictsDaysAhead:   rep.PredictsDaysAhead,
 		PersistenceRMSE:     rep.Persistence.RMSE,
 		BeatsPersistence:    rep.BeatsPersistence,
 		TestPoints:          len(rep.Test),

@@ -36,6 +36,7 @@ type output struct {
 		MAE                 float64        `json:"mae"`
 		MAPE                float64        `json:"mape"`
 		DirectionalAccuracy float64        `json:"directional_accuracy"`
+		PredictsDaysAhead   int            `json:"predicts_days_ahead"`
 		PersistenceRMSE     float64        `json:"persistence_rmse"`
 		BeatsPersistence    bool           `json:"beats_persistence"`
 		TestPoints          int            `json:"test_points"`
@@ -79,11 +80,12 @@ func TestRunReproducesReferenceFigures(t *testing.T) {
 
 	lin := out.Models["linreg"]
 	require.Empty(t, lin.Error)
-	require.InEpsilon(t, 184.950999, lin.RMSE, 1e-6)
-	require.InDelta(t, 190.8966, lin.PersistenceRMSE, 5e-5)
+	require.InEpsilon(t, 178.096957, lin.RMSE, 1e-6)
+	require.InDelta(t, 184.2603, lin.PersistenceRMSE, 5e-5)
 	require.True(t, lin.BeatsPersistence)
-	require.InDelta(t, 0.923780, lin.Params["slope"], 1e-6)
-	require.Equal(t, 94, lin.TestPoints)
+	require.InDelta(t, 0.913802, lin.Params["slope"], 1e-6)
+	require.Equal(t, 101, lin.TestPoints)
+	require.Equal(t, forecast.DefaultHorizon, lin.PredictsDaysAhead)
 	require.Len(t, lin.Forecast, forecast.DefaultHorizon)
 	require.NotNil(t, lin.NextForecast)
 	require.Equal(t, lin.Forecast[0], *lin.NextForecast)
@@ -94,6 +96,8 @@ func TestRunReproducesReferenceFigures(t *testing.T) {
 	naive := out.Models["naive"]
 	require.InDelta(t, 80.4713, naive.RMSE, 5e-5)
 	require.False(t, naive.BeatsPersistence)
+	require.Equal(t, 101, naive.TestPoints)
+	require.Equal(t, 1, naive.PredictsDaysAhead)
 }
 
 func TestRunOnMessyFiles(t *testing.T) {
@@ -142,8 +146,10 @@ func TestRunOnMessyFiles(t *testing.T) {
 }
 
 func TestRunReportsModelFailuresAfterWriting(t *testing.T) {
-	// 30 closes: enough for the baselines, too few for a 7-day regression.
-	out, err := run(t, backtest.Options{CSVPath: "testdata/value_only.csv", Models: []string{"naive", "linreg"}})
+	// 30 closes: enough for the baselines, too few for a 30-day regression,
+	// as the test days start at close 24 and no pair 30 days apart ends
+	// before them.
+	out, err := run(t, backtest.Options{CSVPath: "testdata/value_only.csv", Models: []string{"naive", "linreg"}, Horizon: forecast.MaxHorizon})
 	require.ErrorIs(t, err, backtest.ErrModelsFailed)
 	require.ErrorContains(t, err, "linreg")
 	require.Empty(t, out.Models["naive"].Error)

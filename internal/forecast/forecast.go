@@ -33,10 +33,18 @@ type Report struct {
 	// Forecast holds the predicted closes for the next Horizon trading days
 	// after the last input value (for one-step models Horizon may be 1).
 	Forecast []float64 `json:"forecast"`
+	// PredictsDaysAhead is how far ahead, in trading days, each test
+	// prediction was made: 1 for the one-step models, the horizon for the
+	// direct multi-step linear regression.
+	PredictsDaysAhead int `json:"predicts_days_ahead"`
+	// Predicts says the same in words for a table: "next day" or
+	// "7 days ahead".
+	Predicts string `json:"predicts"`
 	// Metrics are the model's test-set metrics.
 	Metrics Metrics `json:"metrics"`
-	// Persistence are the metrics of the persistence forecast on the very
-	// same test points, so the two can be compared honestly.
+	// Persistence are the metrics of the persistence forecast over the same
+	// distance (the close PredictsDaysAhead days earlier) on the very same
+	// test days, so the two can be compared honestly.
 	Persistence Metrics `json:"persistence"`
 	// BeatsPersistence is true when Metrics.RMSE < Persistence.RMSE.
 	BeatsPersistence bool        `json:"beats_persistence"`

@@ -3,7 +3,6 @@ package forecast
 import (
 	"errors"
 	"fmt"
-	"math"
 )
 
 // DefaultHorizon is the number of trading days forecast when the caller
@@ -18,19 +17,10 @@ const MaxHorizon = 30
 // Callers validating user input branch on it to answer with a client error.
 var ErrInvalidHorizon = errors.New("invalid forecast horizon")
 
-// trainFraction is the share of the series used for fitting; the rest is the
-// test set. 0.8 is what the original app and models_ref.py use, so figures
-// stay comparable with the reference.
-const trainFraction = 0.8
-
-// trainCut returns int(trainFraction × n) exactly as Python's int(0.8 * n).
-func trainCut(n int) int {
-	return int(trainFraction * float64(n))
-}
-
 // ResolveHorizon maps 0 to DefaultHorizon and rejects values outside
-// 1..MaxHorizon with ErrInvalidHorizon, so every model and every entry point
-// agrees on what a horizon may be.
+// 1..MaxHorizon with ErrInvalidHorizon. It is the one owner of the rule: the
+// model registry, PredictionParams.Normalize and the backtest command call
+// it, and the models take the value it gives as is.
 func ResolveHorizon(horizon int) (int, error) {
 	if horizon == 0 {
 		return DefaultHorizon, nil
@@ -39,25 +29,4 @@ func ResolveHorizon(horizon int) (int, error) {
 		return 0, fmt.Errorf("%w: %d is not in 1..%d", ErrInvalidHorizon, horizon, MaxHorizon)
 	}
 	return horizon, nil
-}
-
-// LagParam is the Report.Params key holding the prediction distance, in
-// trading days, at which a model's test metrics were measured. Direct
-// multi-step models such as the linear regression set it; a report without
-// it comes from a one-step model (lag 1). Recommend needs it to compare a
-// model's expected move with errors measured over the same distance.
-const LagParam = "lag"
-
-// ErrInvalidSeries means the input closes contain a value no model can use
-// (NaN or ±Inf), which would otherwise poison every metric silently.
-var ErrInvalidSeries = errors.New("invalid price series")
-
-// checkFinite rejects series with NaN or infinite values.
-func checkFinite(closes []float64) error {
-	for i, v := range closes {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: close %d is %v", ErrInvalidSeries, i, v)
-		}
-	}
-	return nil
 }

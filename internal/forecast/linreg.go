@@ -7,67 +7,68 @@ import (
 	"time"
 )
 
-// ModelLinearRegression is the Report.Model of LinearRegression.
-const ModelLinearRegression = "linreg"
+// NameLinearRegression is the Report.Model of LinearRegression.
+const NameLinearRegression = "linreg"
 
 // LinearRegression predicts the close horizon trading days ahead from today's
 // close with ordinary least squares on standardised input: the original app's
-// third model, reproduced exactly (scikit-learn's StandardScaler and
-// LinearRegression) so its figures can be checked against the reference, but
-// without the app's ×1.04 fudge factor, which only made the errors worse.
+// third model, fitted as scikit-learn's StandardScaler and LinearRegression
+// do, but without the app's ×1.04 fudge factor, which only made the errors
+// worse.
 //
-// horizon 0 means DefaultHorizon. The train/test cut is at int(0.8 × n) of
-// all n closes, taken before the last horizon closes (which have no target
-// yet) are dropped, as in the original; the test set is therefore the rows
-// from the cut to n-horizon-1. Each test point is indexed by its target close
-// and scored against persistence over the same horizon.
+// It is scored on the same test days as every other model, the closes from
+// TestStart on, each predicted from the close horizon days before it. So that
+// no test close is learnt, it is fitted only on the pairs (close i, close
+// i+horizon) whose target lies before TestStart. (The original cut its rows
+// at the same index but kept the pairs whose targets reached horizon days
+// into the test days, and so scored horizon fewer days.) It predicts horizon
+// days ahead, so its persistence is the same close horizon days earlier.
 //
-// The forecast applies the model to each of the last horizon closes: the
-// model applied to closes[n-horizon+k] predicts day n+k+1, so together they
-// are the next horizon days — exactly the app's seven-day forecast.
+// horizon is taken as given (the registry resolves it once for every model)
+// and must be at least 1. The forecast applies the model to each of the last
+// horizon closes: the model applied to closes[n-horizon+k] predicts day
+// n+k+1, so together they are the next horizon days, as in the original
+// app's seven-day forecast.
 func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
-	h, err := ResolveHorizon(horizon)
-	if err != nil {
-		return nil, fmt.Errorf("linear regression: %w", err)
-	}
-	if err := checkFinite(closes); err != nil {
+	if err := CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("linear regression: %w", err)
 	}
 	n := len(closes)
-	cut := trainCut(n)
-	if cut < 2 || n-h <= cut {
-		return nil, fmt.Errorf("linear regression: %d closes with horizon %d leave no train or test rows: %w", n, h, ErrNotEnoughData)
+	cut := TestStart(n)
+	pairs := cut - horizon
+	if pairs < 2 || cut >= n {
+		return nil, fmt.Errorf("linear regression: %d closes with horizon %d leave %d training pairs and %d test days, want at least 2 and 1: %w",
+			n, horizon, max(0, pairs), n-cut, ErrNotEnoughData)
 	}
 
-	fit := fitScaledOLS(closes[:cut], closes[h:h+cut])
+	fit := fitScaledOLS(closes[:pairs], closes[horizon:cut])
 
-	test := make([]TestPoint, 0, n-h-cut)
-	for i := cut; i < n-h; i++ {
-		test = append(test, TestPoint{Index: i + h, Actual: closes[i+h], Predicted: fit.predict(closes[i])})
+	test := make([]TestPoint, 0, n-cut)
+	for i := cut; i < n; i++ {
+		test = append(test, TestPoint{Index: i, Actual: closes[i], Predicted: fit.predict(closes[i-horizon])})
 	}
-	next := make([]float64, h)
+	next := make([]float64, horizon)
 	for k := range next {
-		next[k] = fit.predict(closes[n-h+k])
+		next[k] = fit.predict(closes[n-horizon+k])
 	}
 
 	rep := &Report{
-		Model: ModelLinearRegression,
+		Model: NameLinearRegression,
 		Params: map[string]any{
 			"slope":      fit.slope(),
 			"intercept":  fit.interceptPrice(),
-			"horizon":    h,
-			LagParam:     h,
-			"train_size": cut,
+			"horizon":    horizon,
+			"train_size": pairs,
 			"test_size":  len(test),
 		},
 		Forecast: next,
 		Test:     test,
 	}
-	rep.Score(closes, h)
+	rep.Score(closes, horizon)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
 }

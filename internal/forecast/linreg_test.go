@@ -12,11 +12,12 @@ import (
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
-// TestLinearRegressionMatchesScikitLearn checks the figures scikit-learn
-// 1.2.1 produced through models_ref.py on the same series
-// (reference-figures.md): the split, scaler and solver must all match for
-// the RMSE to agree to six significant digits.
-func TestLinearRegressionMatchesScikitLearn(t *testing.T) {
+// TestLinearRegressionOnTheSharedTestDays checks the fit and the scores on
+// real series against the closed-form least squares computed apart, in
+// float64 (forecasttest/testdata/README.md names the script): trained on
+// the pairs whose 7-day target lies before the test days, scored on the
+// same test days as every other model, against 7-day persistence.
+func TestLinearRegressionOnTheSharedTestDays(t *testing.T) {
 	tests := []struct {
 		file            string
 		rmse            float64
@@ -26,8 +27,8 @@ func TestLinearRegressionMatchesScikitLearn(t *testing.T) {
 		trainSize       int
 		testSize        int
 	}{
-		{file: "gspc_last504.csv", rmse: 184.950999, persistenceRMSE: 190.8966, slope: 0.923780, intercept: 223.490554, trainSize: 403, testSize: 94},
-		{file: "msft_1991_2000.csv", rmse: 6.799394, persistenceRMSE: 6.5034, slope: 1.018695, intercept: -0.044580, trainSize: 2023, testSize: 499},
+		{file: "gspc_last504.csv", rmse: 178.096957, persistenceRMSE: 184.2603, slope: 0.913802, intercept: 251.057826, trainSize: 396, testSize: 101},
+		{file: "msft_1991_2000.csv", rmse: 6.731839, persistenceRMSE: 6.4710, slope: 1.017430, intercept: -0.030460, trainSize: 2016, testSize: 506},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -35,18 +36,19 @@ func TestLinearRegressionMatchesScikitLearn(t *testing.T) {
 			rep, err := forecast.LinearRegression(context.Background(), closes, 7)
 			require.NoError(t, err)
 
-			require.Equal(t, forecast.ModelLinearRegression, rep.Model)
+			require.Equal(t, forecast.NameLinearRegression, rep.Model)
 			require.InEpsilon(t, tt.rmse, rep.Metrics.RMSE, 1e-6)
 			require.InDelta(t, tt.persistenceRMSE, rep.Persistence.RMSE, 5e-5)
 			require.InDelta(t, tt.slope, rep.Params["slope"], 1e-6)
 			require.InDelta(t, tt.intercept, rep.Params["intercept"], 1e-6)
 			require.Equal(t, tt.trainSize, rep.Params["train_size"])
 			require.Equal(t, 7, rep.Params["horizon"])
-			require.Equal(t, 7, rep.Params[forecast.LagParam])
+			require.Equal(t, 7, rep.PredictsDaysAhead)
+			require.Equal(t, "7 days ahead", rep.Predicts)
 			require.Equal(t, rep.Metrics.RMSE < rep.Persistence.RMSE, rep.BeatsPersistence)
 
 			require.Len(t, rep.Test, tt.testSize)
-			require.Equal(t, tt.trainSize+7, rep.Test[0].Index, "first test target is 7 days after the cut")
+			require.Equal(t, forecast.TestStart(len(closes)), rep.Test[0].Index, "the test days start where every model's do")
 			require.Equal(t, len(closes)-1, rep.Test[len(rep.Test)-1].Index, "last test target is the last close")
 			for _, p := range rep.Test {
 				require.Equal(t, closes[p.Index], p.Actual)
@@ -129,9 +131,7 @@ func TestLinearRegressionRejectsBadInput(t *testing.T) {
 		horizon int
 		want    error
 	}{
-		{name: "horizon above max", ctx: context.Background(), closes: rising, horizon: forecast.MaxHorizon + 1, want: forecast.ErrInvalidHorizon},
-		{name: "negative horizon", ctx: context.Background(), closes: rising, horizon: -1, want: forecast.ErrInvalidHorizon},
-		{name: "too short for the horizon", ctx: context.Background(), closes: rising[:30], horizon: 7, want: forecast.ErrNotEnoughData},
+		{name: "one training pair for the horizon", ctx: context.Background(), closes: rising[:11], horizon: 7, want: forecast.ErrNotEnoughData},
 		{name: "empty", ctx: context.Background(), closes: nil, horizon: 7, want: forecast.ErrNotEnoughData},
 		{name: "NaN close", ctx: context.Background(), closes: append([]float64{math.NaN()}, rising...), horizon: 7, want: forecast.ErrInvalidSeries},
 		{name: "canceled", ctx: canceled, closes: rising, horizon: 7, want: context.Canceled},
@@ -142,14 +142,6 @@ func TestLinearRegressionRejectsBadInput(t *testing.T) {
 			require.ErrorIs(t, err, tt.want)
 		})
 	}
-}
-
-func TestLinearRegressionDefaultHorizon(t *testing.T) {
-	closes := forecasttest.Closes(t, "gspc_last504.csv")
-	rep, err := forecast.LinearRegression(context.Background(), closes, 0)
-	require.NoError(t, err)
-	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
-	require.Equal(t, forecast.DefaultHorizon, rep.Params["horizon"])
 }
 
 func BenchmarkLinearRegression(b *testing.B) {

@@ -1,6 +1,9 @@
 package forecast
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Evaluate computes the metrics of test-set predictions. closes is the whole
 // input series and lag the model's prediction distance in steps: the close
@@ -59,10 +62,21 @@ func PersistenceOn(closes []float64, test []TestPoint, lag int) []TestPoint {
 }
 
 // Score fills the report's Metrics, Persistence and BeatsPersistence from its
-// Test points. lag is the model's prediction distance in steps (1 for
-// one-step-ahead models, the horizon for direct multi-step models).
+// Test points, and PredictsDaysAhead and Predicts from lag, the model's
+// prediction distance in steps (1 for one-step-ahead models, the horizon for
+// direct multi-step models).
 func (r *Report) Score(closes []float64, lag int) {
+	r.PredictsDaysAhead = lag
+	r.Predicts = daysAhead(lag)
 	r.Metrics = Evaluate(closes, r.Test, lag)
 	r.Persistence = Evaluate(closes, PersistenceOn(closes, r.Test, lag), lag)
 	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
+}
+
+// daysAhead labels a prediction distance for people.
+func daysAhead(days int) string {
+	if days == 1 {
+		return "next day"
+	}
+	return fmt.Sprintf("%d days ahead", days)
 }

@@ -1,33 +1,33 @@
 package forecast
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
 
 // Names of the baseline models in Report.Model.
 const (
-	ModelPersistence = "naive"
-	ModelDrift       = "drift"
+	NamePersistence = "naive"
+	NameDrift       = "drift"
 )
 
 // Persistence is the naive forecast: tomorrow's close equals today's. It is
 // the bar every other model must clear — daily closes are close to a random
 // walk, and a model that cannot beat this has learned nothing usable. Its
-// test points are one-step predictions over the last 20% of the series (the
-// same points ARIMA and the LSTM are tested on) and its forecast is the last
-// close repeated horizon times (horizon 0 means DefaultHorizon).
-func Persistence(closes []float64, horizon int) (*Report, error) {
+// test points are one-step predictions of the closes from TestStart on (the
+// test days of every model) and its forecast is the last
+// close repeated horizon times (as resolved by the registry).
+func Persistence(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
-	h, err := ResolveHorizon(horizon)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
-	if err := checkFinite(closes); err != nil {
+	if err := CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("persistence: %w", err)
 	}
 	n := len(closes)
-	cut := trainCut(n)
+	cut := TestStart(n)
 	if cut < 1 {
 		return nil, fmt.Errorf("persistence: %d closes leave no history before the test set: %w", n, ErrNotEnoughData)
 	}
@@ -36,14 +36,14 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 	for i := cut; i < n; i++ {
 		test = append(test, TestPoint{Index: i, Actual: closes[i], Predicted: closes[i-1]})
 	}
-	next := make([]float64, h)
+	next := make([]float64, horizon)
 	for k := range next {
 		next[k] = closes[n-1]
 	}
 
 	rep := &Report{
-		Model:    ModelPersistence,
-		Params:   map[string]any{"horizon": h, "test_size": len(test)},
+		Model:    NamePersistence,
+		Params:   map[string]any{"horizon": horizon, "test_size": len(test)},
 		Forecast: next,
 		Test:     test,
 	}
@@ -57,21 +57,20 @@ func Persistence(closes []float64, horizon int) (*Report, error) {
 // baseline; on a trending series it can beat plain persistence, so a model
 // that only beats persistence may merely have found the trend.
 //
-// Each one-step test prediction over the last 20% uses only the closes
+// Each one-step test prediction from TestStart on uses only the closes
 // before it, so no test value leaks into the drift estimate. The forecast
 // extends the drift of the whole series horizon days from the last close
-// (horizon 0 means DefaultHorizon).
-func Drift(closes []float64, horizon int) (*Report, error) {
+// (as resolved by the registry).
+func Drift(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
-	h, err := ResolveHorizon(horizon)
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
-	if err := checkFinite(closes); err != nil {
+	if err := CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("drift: %w", err)
 	}
 	n := len(closes)
-	cut := trainCut(n)
+	cut := TestStart(n)
 	// A drift needs at least one change (two closes) before the first test point.
 	if cut < 2 {
 		return nil, fmt.Errorf("drift: %d closes leave fewer than two before the test set: %w", n, ErrNotEnoughData)
@@ -82,14 +81,14 @@ func Drift(closes []float64, horizon int) (*Report, error) {
 		test = append(test, TestPoint{Index: i, Actual: closes[i], Predicted: closes[i-1] + meanChange(closes[:i])})
 	}
 	drift := meanChange(closes)
-	next := make([]float64, h)
+	next := make([]float64, horizon)
 	for k := range next {
 		next[k] = closes[n-1] + float64(k+1)*drift
 	}
 
 	rep := &Report{
-		Model:    ModelDrift,
-		Params:   map[string]any{"horizon": h, "test_size": len(test), "drift_per_day": drift},
+		Model:    NameDrift,
+		Params:   map[string]any{"horizon": horizon, "test_size": len(test), "drift_per_day": drift},
 		Forecast: next,
 		Test:     test,
 	}

@@ -1,6 +1,7 @@
 package forecast_test
 
 import (
+	"context"
 	"math"
 	"testing"
 
@@ -25,9 +26,9 @@ func TestPersistenceMatchesReference(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			closes := forecasttest.Closes(t, tt.file)
-			rep, err := forecast.Persistence(closes, 5)
+			rep, err := forecast.Persistence(context.Background(), closes, 5)
 			require.NoError(t, err)
-			require.Equal(t, forecast.ModelPersistence, rep.Model)
+			require.Equal(t, forecast.NamePersistence, rep.Model)
 			require.InDelta(t, tt.rmse, rep.Metrics.RMSE, 5e-5)
 			require.Equal(t, rep.Metrics, rep.Persistence, "persistence is scored against itself")
 			require.False(t, rep.BeatsPersistence)
@@ -42,7 +43,7 @@ func TestPersistenceMatchesReference(t *testing.T) {
 func TestNaiveBaselinesByHand(t *testing.T) {
 	tests := []struct {
 		name     string
-		run      func([]float64, int) (*forecast.Report, error)
+		run      func(context.Context, []float64, int) (*forecast.Report, error)
 		closes   []float64
 		horizon  int
 		test     []forecast.TestPoint
@@ -77,7 +78,7 @@ func TestNaiveBaselinesByHand(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			rep, err := tt.run(tt.closes, tt.horizon)
+			rep, err := tt.run(context.Background(), tt.closes, tt.horizon)
 			require.NoError(t, err)
 			require.Len(t, rep.Test, len(tt.test))
 			for i, want := range tt.test {
@@ -97,9 +98,9 @@ func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
 	for i := range closes {
 		closes[i] = 100 + 2*float64(i)
 	}
-	rep, err := forecast.Drift(closes, 0)
+	rep, err := forecast.Drift(context.Background(), closes, forecast.DefaultHorizon)
 	require.NoError(t, err)
-	require.Equal(t, forecast.ModelDrift, rep.Model)
+	require.Equal(t, forecast.NameDrift, rep.Model)
 	require.InDelta(t, 0, rep.Metrics.RMSE, 1e-9)
 	require.InDelta(t, 2, rep.Persistence.RMSE, 1e-9)
 	require.True(t, rep.BeatsPersistence)
@@ -111,22 +112,29 @@ func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
 func TestNaiveBaselinesRejectBadInput(t *testing.T) {
 	tests := []struct {
 		name    string
-		run     func([]float64, int) (*forecast.Report, error)
+		run     func(context.Context, []float64, int) (*forecast.Report, error)
 		closes  []float64
 		horizon int
 		want    error
 	}{
 		{name: "persistence one close", run: forecast.Persistence, closes: []float64{1}, want: forecast.ErrNotEnoughData},
 		{name: "drift two closes", run: forecast.Drift, closes: []float64{1, 2}, want: forecast.ErrNotEnoughData},
-		{name: "persistence horizon", run: forecast.Persistence, closes: []float64{1, 2, 3}, horizon: 31, want: forecast.ErrInvalidHorizon},
-		{name: "drift horizon", run: forecast.Drift, closes: []float64{1, 2, 3}, horizon: -7, want: forecast.ErrInvalidHorizon},
 		{name: "persistence infinity", run: forecast.Persistence, closes: []float64{1, math.Inf(1), 3}, want: forecast.ErrInvalidSeries},
 		{name: "drift NaN", run: forecast.Drift, closes: []float64{1, 2, math.NaN()}, want: forecast.ErrInvalidSeries},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := tt.run(tt.closes, tt.horizon)
+			_, err := tt.run(context.Background(), tt.closes, tt.horizon)
 			require.ErrorIs(t, err, tt.want)
 		})
+	}
+}
+
+func TestNaiveBaselinesStopWhenCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, run := range []func(context.Context, []float64, int) (*forecast.Report, error){forecast.Persistence, forecast.Drift} {
+		_, err := run(ctx, []float64{1, 2, 3, 4, 5}, 1)
+		require.ErrorIs(t, err, context.Canceled)
 	}
 }

@@ -80,7 +80,7 @@ type Recommendation struct {
 // 1 - RMSE/persistence RMSE on its test set; a model that does not beat
 // persistence gets no vote. A model's expected move runs from lastClose to
 // its last forecast value, and its typical error is its test MAPE scaled by
-// √(forecast days / lag) (see LagParam) so a one-step error is not compared
+// √(forecast days / PredictsDaysAhead) so a one-step error is not compared
 // with a week-long move. The skill-weighted move must exceed the weighted
 // typical error for BUY or SELL, otherwise the answer is HOLD. Sentiment
 // lowers the bar in its own direction and raises it in the other by up to
@@ -106,7 +106,7 @@ func Recommend(lastClose float64, reports []*Report, sentiment *float64, mode st
 func recommendClassic(lastClose float64, reports []*Report, sentiment *float64) (Recommendation, error) {
 	var lin *Report
 	for _, r := range reports {
-		if r != nil && r.Model == ModelLinearRegression && len(r.Forecast) > 0 {
+		if r != nil && r.Model == NameLinearRegression && len(r.Forecast) > 0 {
 			lin = r
 			break
 		}
@@ -248,7 +248,7 @@ func recommendByEvidence(lastClose float64, reports []*Report, sentiment *float6
 // voteOf decides whether a report earns a vote and explains why in a reason
 // fit for a user.
 func voteOf(lastClose float64, r *Report) (modelVote, string, bool) {
-	if r.Model == ModelPersistence {
+	if r.Model == NamePersistence {
 		return modelVote{}, fmt.Sprintf("%s: the persistence baseline the others are measured against, no vote.", r.Model), false
 	}
 	if len(r.Forecast) == 0 {
@@ -268,29 +268,17 @@ func voteOf(lastClose float64, r *Report) (modelVote, string, bool) {
 	if !finite(last) || !finite(r.Metrics.MAPE) {
 		return modelVote{}, fmt.Sprintf("%s: forecast or error is not a number, no vote.", r.Model), false
 	}
+	// A report that was built by hand rather than scored has no distance;
+	// it is taken for a one-step model, as every model but linreg is.
+	lag := max(1, r.PredictsDaysAhead)
 	v := modelVote{
 		weight:  skill,
 		movePct: 100 * (last - lastClose) / lastClose,
-		errPct:  r.Metrics.MAPE * math.Sqrt(float64(days)/float64(lagOf(r))),
+		errPct:  r.Metrics.MAPE * math.Sqrt(float64(days)/float64(lag)),
 	}
 	return v, fmt.Sprintf(
 		"%s: beats persistence by %.1f%% (test RMSE %.5g vs %.5g); expects %+.2f%% over %s, typical error ±%.2f%%.",
 		r.Model, 100*skill, rmse, base, v.movePct, tradingDays(days), v.errPct), true
-}
-
-// lagOf reads LagParam, accepting the float64 a JSON round trip leaves.
-func lagOf(r *Report) int {
-	switch v := r.Params[LagParam].(type) {
-	case int:
-		if v >= 1 {
-			return v
-		}
-	case float64:
-		if v >= 1 {
-			return int(v)
-		}
-	}
-	return 1
 }
 
 func tradingDays(n int) string {

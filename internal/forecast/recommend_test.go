@@ -25,17 +25,15 @@ func scored(model string, skill, mapePct float64, lag int, forecastValues ...flo
 		Persistence: forecast.Metrics{RMSE: persistenceRMSE},
 	}
 	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
-	if lag > 1 {
-		r.Params = map[string]any{forecast.LagParam: lag}
-	}
+	r.PredictsDaysAhead = lag
 	return r
 }
 
 func polarity(v float64) *float64 { return &v }
 
 func TestRecommendClassic(t *testing.T) {
-	up := scored(forecast.ModelLinearRegression, -0.1, 2, 7, 101, 102, 103, 104, 105, 106, 107) // mean 104
-	down := scored(forecast.ModelLinearRegression, 0.1, 2, 7, 99, 98, 97, 96, 95, 94, 93)       // mean 96
+	up := scored(forecast.NameLinearRegression, -0.1, 2, 7, 101, 102, 103, 104, 105, 106, 107) // mean 104
+	down := scored(forecast.NameLinearRegression, 0.1, 2, 7, 99, 98, 97, 96, 95, 94, 93)       // mean 96
 	tests := []struct {
 		name      string
 		reports   []*forecast.Report
@@ -92,7 +90,7 @@ func TestRecommendEvidence(t *testing.T) {
 		},
 		{
 			name:    "persistence itself never votes",
-			reports: []*forecast.Report{scored(forecast.ModelPersistence, 0, 1, 1, 100)},
+			reports: []*forecast.Report{scored(forecast.NamePersistence, 0, 1, 1, 100)},
 			action:  forecast.ActionHold, reason: "naive: the persistence baseline",
 		},
 		{
@@ -119,7 +117,7 @@ func TestRecommendEvidence(t *testing.T) {
 		{
 			// The same move against an error already measured four days out.
 			name:    "error measured at the forecast distance",
-			reports: []*forecast.Report{scored(forecast.ModelLinearRegression, 0.2, 1, 4, 100.5, 101, 101.2, 101.5)},
+			reports: []*forecast.Report{scored(forecast.NameLinearRegression, 0.2, 1, 4, 100.5, 101, 101.2, 101.5)},
 			action:  forecast.ActionBuy, movePct: 1.5, confidence: 0.75,
 		},
 		{
@@ -179,9 +177,10 @@ func TestRecommendEvidence(t *testing.T) {
 	}
 }
 
-// Reports stored as JSON come back with float64 params; the lag must survive.
+// Reports stored as JSON come back through their fields; the prediction
+// distance must survive, or a week's error would be compared as a day's.
 func TestRecommendReadsLagAfterJSONRoundTrip(t *testing.T) {
-	raw, err := json.Marshal([]*forecast.Report{scored(forecast.ModelLinearRegression, 0.2, 1, 4, 100.5, 101, 101.2, 101.5)})
+	raw, err := json.Marshal([]*forecast.Report{scored(forecast.NameLinearRegression, 0.2, 1, 4, 100.5, 101, 101.2, 101.5)})
 	require.NoError(t, err)
 	var reports []*forecast.Report
 	require.NoError(t, json.Unmarshal(raw, &reports))
@@ -192,7 +191,7 @@ func TestRecommendReadsLagAfterJSONRoundTrip(t *testing.T) {
 }
 
 func TestRecommendRejectsBadInput(t *testing.T) {
-	reports := []*forecast.Report{scored(forecast.ModelLinearRegression, 0.2, 1, 7, 101)}
+	reports := []*forecast.Report{scored(forecast.NameLinearRegression, 0.2, 1, 7, 101)}
 	tests := []struct {
 		name      string
 		lastClose float64
@@ -224,9 +223,9 @@ func TestRecommendOnRealReports(t *testing.T) {
 	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	lin, err := forecast.LinearRegression(context.Background(), closes, 7)
 	require.NoError(t, err)
-	naive, err := forecast.Persistence(closes, 7)
+	naive, err := forecast.Persistence(context.Background(), closes, 7)
 	require.NoError(t, err)
-	drift, err := forecast.Drift(closes, 7)
+	drift, err := forecast.Drift(context.Background(), closes, 7)
 	require.NoError(t, err)
 	reports := []*forecast.Report{lin, naive, drift}
 	last := closes[len(closes)-1]

@@ -16,7 +16,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
-	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -25,7 +24,7 @@ import (
 type predictionRequest struct {
 	Ticker         string   `json:"ticker"`
 	Models         []string `json:"models"`
-	Horizon        *int     `json:"horizon"`
+	Horizon        int      `json:"horizon"`
 	Lookback       int      `json:"lookback"`
 	Sentiment      bool     `json:"sentiment"`
 	Preset         string   `json:"preset"`
@@ -58,11 +57,8 @@ func (s *Server) submitPrediction(c *gin.Context) {
 		return
 	}
 	params := jobs.PredictionParams{
-		Models: req.Models, Horizon: forecast.DefaultHorizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
+		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
 		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed,
-	}
-	if req.Horizon != nil {
-		params.Horizon = *req.Horizon
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.fail(c, ferr)

@@ -16,7 +16,7 @@ import (
 
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/dbtest"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
@@ -43,7 +43,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 		Enqueuer:        jobs.NewEnqueuer(client, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
 		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Registry:        prometheus.NewRegistry(),
-		KnownModel:      engine.Known,
+		KnownModel:      registry.Known,
 		Presets:         []string{"hft", "retail"},
 		SubmitPerMinute: submitPerMinute,
 	})
@@ -96,7 +96,6 @@ func TestEveryValidationError(t *testing.T) {
 		{"ticker of dots", "/api/v1/predictions", `{"ticker":".."}`, 422, "invalid_ticker", "ticker"},
 		{"ticker with slash", "/api/v1/predictions", `{"ticker":"../etc"}`, 422, "invalid_ticker", "ticker"},
 		{"unknown model", "/api/v1/predictions", `{"ticker":"MSFT","models":["prophet"]}`, 422, "unknown_model", "models"},
-		{"horizon zero", "/api/v1/predictions", `{"ticker":"MSFT","horizon":0}`, 422, "out_of_range", "horizon"},
 		{"horizon too far", "/api/v1/predictions", `{"ticker":"MSFT","horizon":31}`, 422, "out_of_range", "horizon"},
 		{"lookback too short", "/api/v1/predictions", `{"ticker":"MSFT","lookback":10}`, 422, "out_of_range", "lookback"},
 		{"lookback too long", "/api/v1/predictions", `{"ticker":"MSFT","lookback":30000}`, 422, "out_of_range", "lookback"},

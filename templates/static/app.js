@@ -174,13 +174,15 @@ function renderPrediction(r) {
     const m = r.models[n];
     rows.append(el("tr", {},
       el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n),
+      // Results stored before reports said what they predict have no label.
+      el("td", {}, m.predicts || "—"),
       el("td", {}, fmt(m.metrics.rmse, 3)), el("td", {}, fmt(m.persistence.rmse, 3)),
       el("td", {}, fmt(m.metrics.mae, 3)), el("td", {}, fmt(m.metrics.mape) + "%"),
       el("td", {}, fmt(100 * m.metrics.directional_accuracy, 1) + "%"),
       el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.beats_persistence ? "yes" : "no"),
       el("td", {}, fmt(m.forecast[0])), el("td", {}, fmt(m.seconds, 2))));
   }
-  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 8, class: "error" }, msg)));
+  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 9, class: "error" }, msg)));
   $("models-card").hidden = false;
 
   if (r.recommendation) {

@@ -44,8 +44,8 @@ type Selection struct {
 // the search ends at the same model as the full 21-model grid after 5 to
 // 13 fits.
 func SelectOrder(ctx context.Context, y []float64) (*Selection, error) {
-	if err := checkFinite(y); err != nil {
-		return nil, err
+	if err := forecast.CheckFinite(y); err != nil {
+		return nil, fmt.Errorf("arima: %w", err)
 	}
 	d := kpssDifferences(y, MaxD)
 	sel := &Selection{}

@@ -89,7 +89,7 @@ func TestSelectOrderMatchesFullGrid(t *testing.T) {
 		name string
 		y    []float64
 	}{
-		{name: "S&P 500 training part", y: gspc[:int(trainFraction*float64(len(gspc)))]},
+		{name: "S&P 500 training part", y: gspc[:forecast.TestStart(len(gspc))]},
 		{name: "simulated ARMA(2,1)", y: simulateARMA21(400, 11)},
 	}
 	for _, tt := range tests {

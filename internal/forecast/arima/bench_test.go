@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
 
@@ -49,7 +50,7 @@ func BenchmarkFilterMSFT(b *testing.B) {
 
 func BenchmarkSelectOrderSP500_504(b *testing.B) {
 	closes := forecasttest.Closes(b, "gspc_last504.csv")
-	train := closes[:int(trainFraction*float64(len(closes)))]
+	train := closes[:forecast.TestStart(len(closes))]
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := SelectOrder(context.Background(), train); err != nil {

@@ -44,8 +44,8 @@ func fit(ctx context.Context, y []float64, order Order, start *Coefficients, inv
 	if err := order.Validate(); err != nil {
 		return nil, err
 	}
-	if err := checkFinite(y); err != nil {
-		return nil, err
+	if err := forecast.CheckFinite(y); err != nil {
+		return nil, fmt.Errorf("arima: %w", err)
 	}
 	if need := order.MinObservations(); len(y) < need {
 		return nil, fmt.Errorf("arima: %s needs %d observations, got %d: %w", order, need, len(y), forecast.ErrNotEnoughData)

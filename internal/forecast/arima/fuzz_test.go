@@ -31,7 +31,7 @@ func FuzzFit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte, p, d, q uint8) {
 		y := forecasttest.DecodeSeries(raw[:min(len(raw), 150*8)])
 		order := Order{P: int(p % 4), D: int(d % 3), Q: int(q % 3)}
-		hasNonFinite := checkFinite(y) != nil
+		hasNonFinite := forecast.CheckFinite(y) != nil
 
 		m, err := Fit(context.Background(), y, order, nil)
 		if hasNonFinite {

@@ -201,8 +201,8 @@ func Filter(y []float64, order Order, c Coefficients) (*Model, error) {
 	if !(c.Sigma2 > 0) || math.IsInf(c.Sigma2, 0) {
 		return nil, fmt.Errorf("arima: sigma2 must be positive and finite, got %v", c.Sigma2)
 	}
-	if err := checkFinite(y); err != nil {
-		return nil, err
+	if err := forecast.CheckFinite(y); err != nil {
+		return nil, fmt.Errorf("arima: %w", err)
 	}
 	if len(y) <= order.D {
 		return nil, fmt.Errorf("arima: %d observations leave nothing after %d differences", len(y), order.D)
@@ -251,13 +251,4 @@ func difference(y []float64, d int) (z, lastLevels []float64) {
 		z = z[:len(z)-1]
 	}
 	return z, lastLevels
-}
-
-func checkFinite(y []float64) error {
-	for i, v := range y {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("arima: %w: value %d is %v", forecast.ErrInvalidSeries, i, v)
-		}
-	}
-	return nil
 }

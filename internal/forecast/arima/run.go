@@ -10,15 +10,11 @@ import (
 
 // Report.Model values of Run.
 const (
-	// ModelName labels runs with a fixed order.
-	ModelName = "arima"
-	// ModelNameAuto labels runs whose order SelectOrder chose.
-	ModelNameAuto = "arima_auto"
+	// Name labels runs with a fixed order.
+	Name = "arima"
+	// NameAuto labels runs whose order SelectOrder chose.
+	NameAuto = "arima_auto"
 )
-
-// trainFraction is the share of the series fitted before the walk-forward
-// starts; 0.8 is what the original app and the reference script use.
-const trainFraction = 0.8
 
 // Config selects the model order.
 type Config struct {
@@ -36,16 +32,19 @@ func DefaultConfig() Config {
 	return Config{P: 6, D: 1, Q: 0}
 }
 
-// Run fits, walk-forward-evaluates over the last 20% and forecasts horizon
+// Run fits, walk-forward-evaluates on the test days and forecasts horizon
 // steps.
 //
-// The first int(0.8·n) closes are the training part. For each later close
-// the model is refitted on all closes before it (warm-started from the
-// previous refit) and its one-step forecast is recorded as a test point;
-// progress is reported after every refit. Finally the model is fitted on
-// the whole series and forecasts horizon closes (0 means
-// forecast.DefaultHorizon). With cfg.Auto the order is chosen once, on the
-// training part, and kept for the walk-forward.
+// The closes before forecast.TestStart are the training part. For each
+// later close the model is refitted on all closes before it (warm-started
+// from the previous refit) and its one-step forecast is recorded as a test
+// point; progress is reported after every refit. Finally the model is
+// fitted on the whole series and forecasts horizon closes. With cfg.Auto the
+// order is chosen once, on the training part, and kept for the walk-forward.
+//
+// horizon is taken as given: the registry resolves it once with
+// forecast.ResolveHorizon for every model, and 0 forecasts nothing, as in
+// lstm.Run.
 //
 // Params holds "order" [p,d,q], "first_fit" (the training-part fit's
 // statsmodels-named "coefficients", "log_likelihood" and "aicc"), "refits",
@@ -58,25 +57,24 @@ func DefaultConfig() Config {
 // the order and the split.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
 	started := time.Now()
-	name := ModelName
+	name := Name
 	if cfg.Auto {
-		name = ModelNameAuto
+		name = NameAuto
 	}
-	h, err := forecast.ResolveHorizon(horizon)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	if err := checkFinite(closes); err != nil {
+	if err := forecast.CheckFinite(closes); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	n := len(closes)
-	train := int(trainFraction * float64(n))
+	train := forecast.TestStart(n)
 
 	params := map[string]any{}
-	var first *Model
+	var (
+		first *Model
+		err   error
+	)
 	if cfg.Auto {
 		if train < 1 || train == n {
 			return nil, fmt.Errorf("%s: %d closes leave no training or test part: %w", name, n, forecast.ErrNotEnoughData)
@@ -143,7 +141,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	rep := &forecast.Report{
 		Model:    name,
 		Params:   params,
-		Forecast: final.Forecast(h),
+		Forecast: final.Forecast(horizon),
 		Test:     test,
 	}
 	rep.Score(closes, 1)
@@ -155,7 +153,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 // with order and which leaves at least one test point.
 func minSeriesLength(order Order) int {
 	n := order.MinObservations() + 1
-	for int(trainFraction*float64(n)) < order.MinObservations() {
+	for forecast.TestStart(n) < order.MinObservations() {
 		n++
 	}
 	return n

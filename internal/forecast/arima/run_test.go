@@ -28,7 +28,7 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 			})
 			require.NoError(t, err)
 
-			require.Equal(t, ModelName, rep.Model)
+			require.Equal(t, Name, rep.Model)
 			require.InEpsilon(t, wf.RMSE, rep.Metrics.RMSE, 0.01)
 			require.Len(t, rep.Test, len(wf.Predictions))
 			scale := closes[len(closes)-1]
@@ -40,7 +40,7 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 
 			require.Len(t, steps, len(wf.Predictions))
 			for i, p := range steps {
-				require.Equal(t, forecast.Progress{Model: ModelName, Step: i + 1, Total: len(wf.Predictions)}, p)
+				require.Equal(t, forecast.Progress{Model: Name, Step: i + 1, Total: len(wf.Predictions)}, p)
 			}
 
 			require.Equal(t, []int{6, 1, 0}, rep.Params["order"])
@@ -67,7 +67,7 @@ func TestRunAuto(t *testing.T) {
 	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	rep, err := Run(context.Background(), closes, Config{Auto: true}, 5, nil)
 	require.NoError(t, err)
-	require.Equal(t, ModelNameAuto, rep.Model)
+	require.Equal(t, NameAuto, rep.Model)
 	order := rep.Params["order"].([]int)
 	require.Equal(t, 1, order[1], "S&P 500 closes are integrated")
 	candidates := rep.Params["candidates"].([]map[string]any)
@@ -76,7 +76,7 @@ func TestRunAuto(t *testing.T) {
 	for _, c := range candidates {
 		require.GreaterOrEqual(t, c["aicc"], first["aicc"])
 	}
-	require.Len(t, rep.Test, len(closes)-int(0.8*float64(len(closes))))
+	require.Len(t, rep.Test, len(closes)-forecast.TestStart(len(closes)))
 	require.Len(t, rep.Forecast, 5)
 }
 
@@ -135,7 +135,6 @@ func TestRunRejectsBadInput(t *testing.T) {
 		{name: "NaN close", closes: withNaN, cfg: DefaultConfig(), horizon: 7, want: forecast.ErrInvalidSeries},
 		{name: "negative order", closes: closes, cfg: Config{P: -1, D: 1}, horizon: 7, want: ErrInvalidOrder},
 		{name: "order too large", closes: closes, cfg: Config{P: MaxP + 1, D: 1}, horizon: 7, want: ErrInvalidOrder},
-		{name: "horizon too long", closes: closes, cfg: DefaultConfig(), horizon: forecast.MaxHorizon + 1, want: forecast.ErrInvalidHorizon},
 		{name: "constant series", closes: constantSeries(60, 42), cfg: DefaultConfig(), horizon: 7, want: ErrConstantSeries},
 	}
 	for _, tt := range tests {
@@ -151,11 +150,11 @@ func TestRunShortestSeries(t *testing.T) {
 	closes := forecasttest.Closes(t, "gspc_last504.csv")
 	order := DefaultConfig().order()
 	n := minSeriesLength(order)
-	rep, err := Run(context.Background(), closes[:n], DefaultConfig(), 0, nil)
+	rep, err := Run(context.Background(), closes[:n], DefaultConfig(), forecast.DefaultHorizon, nil)
 	require.NoError(t, err)
 	require.NotEmpty(t, rep.Test)
 	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
-	_, err = Run(context.Background(), closes[:n-1], DefaultConfig(), 0, nil)
+	_, err = Run(context.Background(), closes[:n-1], DefaultConfig(), forecast.DefaultHorizon, nil)
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
 }
 

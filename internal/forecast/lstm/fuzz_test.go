@@ -37,11 +37,11 @@ func FuzzRun(f *testing.F) {
 		}
 		rep, err := Run(context.Background(), closes, cfg, 2, nil)
 		if err != nil {
-			known := errors.Is(err, forecast.ErrNotEnoughData) || errors.Is(err, ErrInvalidSeries) || errors.Is(err, ErrDiverged)
+			known := errors.Is(err, forecast.ErrNotEnoughData) || errors.Is(err, forecast.ErrInvalidSeries) || errors.Is(err, ErrDiverged)
 			require.True(t, known, "untyped error: %v", err)
 			return
 		}
-		cut := int(0.8 * float64(len(closes)))
+		cut := forecast.TestStart(len(closes))
 		require.Len(t, rep.Test, len(closes)-cut)
 		require.Len(t, rep.Forecast, 2)
 		for _, p := range rep.Test {

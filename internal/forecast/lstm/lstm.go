@@ -32,8 +32,8 @@ import (
 	"github.com/augurhq/augur/internal/forecast"
 )
 
-// Model is the model name in reports and progress.
-const Model = "lstm"
+// Name is the model's name in reports and progress.
+const Name = "lstm"
 
 // Modes of scaling the series for the network.
 const (
@@ -47,11 +47,8 @@ const (
 )
 
 var (
-	// ErrInvalidConfig means the configuration or the horizon is unusable.
+	// ErrInvalidConfig means the configuration is unusable.
 	ErrInvalidConfig = errors.New("invalid configuration")
-	// ErrInvalidSeries means the closes contain values the model cannot
-	// scale: non-finite ones, or non-positive ones in window mode.
-	ErrInvalidSeries = errors.New("invalid price series")
 	// ErrDiverged means training or prediction produced values that are not
 	// finite, from extreme prices or an extreme learning rate. The same
 	// data and configuration will fail the same way.
@@ -113,21 +110,21 @@ func (c Config) validate() error {
 	return nil
 }
 
-// Run trains on the first 80%, evaluates one-step predictions on the last 20%, and forecasts horizon steps.
+// Run trains on the closes before forecast.TestStart, evaluates one-step
+// predictions on the closes from it on, and forecasts horizon steps.
 //
 // The test predictions use the true previous closes as inputs; the
-// forecast feeds its own predictions back. progress, if not nil, is called
+// forecast feeds its own predictions back. horizon is taken as given: the
+// registry resolves it once with forecast.ResolveHorizon for every model,
+// and 0 forecasts nothing, as in arima.Run. progress, if not nil, is called
 // after every epoch. Run checks ctx between mini-batches.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
 	started := time.Now()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if horizon < 0 {
-		return nil, fmt.Errorf("lstm: horizon is %d, want at least 0: %w", horizon, ErrInvalidConfig)
-	}
 	mode := cfg.mode()
-	cut := int(0.8 * float64(len(closes)))
+	cut := forecast.TestStart(len(closes))
 	if cut-cfg.Window < 1 || len(closes)-cut < 1 {
 		return nil, fmt.Errorf("lstm: %d closes leave %d training windows of %d days and %d test points, want at least 1 of each: %w",
 			len(closes), max(0, cut-cfg.Window), cfg.Window, len(closes)-cut, forecast.ErrNotEnoughData)
@@ -171,7 +168,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	trainSeconds := time.Since(trainStarted).Seconds()
 
 	rep := &forecast.Report{
-		Model:    Model,
+		Model:    Name,
 		Test:     testPredictions(tr, scale, closes, cut),
 		Forecast: recursiveForecast(tr, scale, closes[len(closes)-cfg.Window:], horizon),
 		Params: map[string]any{

@@ -40,7 +40,7 @@ func TestRunReport(t *testing.T) {
 			rep, err := Run(context.Background(), closes, cfg, 5, nil)
 			require.NoError(t, err)
 
-			require.Equal(t, Model, rep.Model)
+			require.Equal(t, Name, rep.Model)
 			// int(0.8·504) = 403: 101 test points from index 403 on, and
 			// 403 − 7 = 396 training windows, as in the reference.
 			require.Len(t, rep.Test, 101)
@@ -140,7 +140,7 @@ func TestRunReportsEveryEpoch(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got, 3)
 	for i, p := range got {
-		require.Equal(t, Model, p.Model)
+		require.Equal(t, Name, p.Model)
 		require.Equal(t, i+1, p.Step)
 		require.Equal(t, 3, p.Total)
 		require.Positive(t, p.Loss)
@@ -217,9 +217,8 @@ func TestRunRejects(t *testing.T) {
 		{"NaN dropout", closes, with(func(c *Config) { c.Dropout = math.NaN() }), 1, ErrInvalidConfig},
 		{"zero learning rate", closes, with(func(c *Config) { c.LearningRate = 0 }), 1, ErrInvalidConfig},
 		{"unknown mode", closes, with(func(c *Config) { c.Mode = "app" }), 1, ErrInvalidConfig},
-		{"negative horizon", closes, valid, -1, ErrInvalidConfig},
-		{"non-positive close in window mode", negative, valid, 1, ErrInvalidSeries},
-		{"NaN close", nan, with(func(c *Config) { c.Mode = ModeClean }), 1, ErrInvalidSeries},
+		{"non-positive close in window mode", negative, valid, 1, forecast.ErrInvalidSeries},
+		{"NaN close", nan, with(func(c *Config) { c.Mode = ModeClean }), 1, forecast.ErrInvalidSeries},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -3,6 +3,8 @@ package lstm
 import (
 	"fmt"
 	"math"
+
+	"github.com/augurhq/augur/internal/forecast"
 )
 
 // scaler maps raw closes to what the network sees and back. It is fitted on
@@ -99,14 +101,19 @@ func (s returnScaler) describe() map[string]any {
 	return map[string]any{"log_return_scale": s.scale}
 }
 
-// checkSeries rejects closes the chosen mode cannot scale.
+// checkSeries rejects closes the chosen mode cannot scale: non-finite ones
+// like every model, and non-positive ones in window mode, whose log returns
+// do not exist.
 func checkSeries(closes []float64, mode string) error {
+	if err := forecast.CheckFinite(closes); err != nil {
+		return fmt.Errorf("lstm: %w", err)
+	}
+	if mode != ModeWindow {
+		return nil
+	}
 	for i, v := range closes {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("lstm: close %d is %v: %w", i, v, ErrInvalidSeries)
-		}
-		if mode == ModeWindow && v <= 0 {
-			return fmt.Errorf("lstm: close %d is %v, the %q mode needs positive prices: %w", i, v, mode, ErrInvalidSeries)
+		if v <= 0 {
+			return fmt.Errorf("lstm: close %d is %v, the %q mode needs positive prices: %w", i, v, mode, forecast.ErrInvalidSeries)
 		}
 	}
 	return nil

@@ -183,7 +183,7 @@ func (tr *trainer[F]) fit(ctx context.Context, windows, targets []F, epochs int,
 		}
 		loss = sse / float64(len(order))
 		if progress != nil {
-			progress(forecast.Progress{Model: Model, Step: epoch, Total: epochs, Loss: loss})
+			progress(forecast.Progress{Model: Name, Step: epoch, Total: epochs, Loss: loss})
 		}
 	}
 	return loss, nil

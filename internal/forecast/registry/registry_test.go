@@ -1,4 +1,4 @@
-package engine_test
+package registry_test
 
 import (
 	"context"
@@ -8,7 +8,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
-	"github.com/augurhq/augur/internal/forecast/engine"
+	"github.com/augurhq/augur/internal/forecast/arima"
+	"github.com/augurhq/augur/internal/forecast/lstm"
+	"github.com/augurhq/augur/internal/forecast/registry"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
@@ -18,30 +20,30 @@ func sp500(t testing.TB) []float64 {
 }
 
 func TestNamesAreKnown(t *testing.T) {
-	names := engine.Names()
+	names := registry.Names()
 	require.Equal(t, []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, names)
 	for _, name := range names {
-		require.True(t, engine.Known(name), name)
+		require.True(t, registry.Known(name), name)
 	}
 	for _, name := range []string{"", "LINREG", "random_forest", "linreg "} {
-		require.False(t, engine.Known(name), "%q", name)
+		require.False(t, registry.Known(name), "%q", name)
 	}
 	names[0] = "mutated"
-	require.NotEqual(t, "mutated", engine.Names()[0], "Names must return a fresh slice")
+	require.NotEqual(t, "mutated", registry.Names()[0], "Names must return a fresh slice")
 }
 
 // TestRunEveryModel runs every model but the LSTM, which trains too long for
 // a unit test on the real series (TestRunLSTMUsesTheSeed covers it).
 func TestRunEveryModel(t *testing.T) {
 	closes := sp500(t)
-	for _, name := range engine.Names() {
-		if name == engine.NameLSTM {
+	for _, name := range registry.Names() {
+		if name == registry.NameLSTM {
 			continue
 		}
 		for _, horizon := range []int{1, 7, forecast.MaxHorizon} {
 			t.Run(name+"/"+strconv.Itoa(horizon), func(t *testing.T) {
 				var progress []forecast.Progress
-				rep, err := engine.Run(context.Background(), name, closes, engine.Options{
+				rep, err := registry.Run(context.Background(), name, closes, registry.Options{
 					Horizon:  horizon,
 					Progress: func(p forecast.Progress) { progress = append(progress, p) },
 				})
@@ -60,7 +62,7 @@ func TestRunEveryModel(t *testing.T) {
 }
 
 func TestRunDefaultHorizon(t *testing.T) {
-	rep, err := engine.Run(context.Background(), engine.NameLinearRegression, sp500(t), engine.Options{})
+	rep, err := registry.Run(context.Background(), registry.NameLinearRegression, sp500(t), registry.Options{})
 	require.NoError(t, err)
 	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
 }
@@ -73,21 +75,71 @@ func TestRunRejects(t *testing.T) {
 		name  string
 		ctx   context.Context
 		model string
-		opts  engine.Options
+		opts  registry.Options
 		want  error
 	}{
-		{name: "unknown model", ctx: context.Background(), model: "prophet", want: engine.ErrUnknownModel},
-		{name: "horizon too long", ctx: context.Background(), model: engine.NameDrift, opts: engine.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
-		{name: "canceled", ctx: canceled, model: engine.NamePersistence, want: context.Canceled},
+		{name: "unknown model", ctx: context.Background(), model: "prophet", want: registry.ErrUnknownModel},
+		{name: "horizon too long", ctx: context.Background(), model: registry.NameDrift, opts: registry.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
+		{name: "canceled", ctx: canceled, model: registry.NamePersistence, want: context.Canceled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := engine.Run(tt.ctx, tt.model, closes, tt.opts)
+			_, err := registry.Run(tt.ctx, tt.model, closes, tt.opts)
 			require.ErrorIs(t, err, tt.want)
 		})
 	}
-	_, err := engine.Run(context.Background(), engine.NameLinearRegression, closes[:10], engine.Options{})
+	_, err := registry.Run(context.Background(), registry.NameLinearRegression, closes[:10], registry.Options{})
 	require.ErrorIs(t, err, forecast.ErrNotEnoughData)
+}
+
+// TestEveryModelIsScoredOnTheSameTestDays runs every model on one job's
+// series, the S&P 500's last 504 closes with the default horizon: all must
+// be scored on the very same test days, each saying how far ahead it
+// predicts (the linear regression the horizon, the rest one day).
+func TestEveryModelIsScoredOnTheSameTestDays(t *testing.T) {
+	closes := sp500(t)
+	var want []int
+	for i := forecast.TestStart(len(closes)); i < len(closes); i++ {
+		want = append(want, i)
+	}
+	require.Len(t, want, 101)
+	for _, name := range registry.Names() {
+		t.Run(name, func(t *testing.T) {
+			rep, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: forecast.DefaultHorizon})
+			require.NoError(t, err)
+			days := make([]int, len(rep.Test))
+			for i, p := range rep.Test {
+				days[i] = p.Index
+			}
+			require.Equal(t, want, days)
+			if name == registry.NameLinearRegression {
+				require.Equal(t, forecast.DefaultHorizon, rep.PredictsDaysAhead)
+				require.Equal(t, "7 days ahead", rep.Predicts)
+				return
+			}
+			require.Equal(t, 1, rep.PredictsDaysAhead)
+			require.Equal(t, "next day", rep.Predicts)
+		})
+	}
+}
+
+// TestLSTMAndARIMAAgreeOnTheHorizon calls the two model packages directly,
+// past the registry: both take the horizon as given, so the same value,
+// zero included, gives forecasts of the same length (zero: none, only the
+// test record).
+func TestLSTMAndARIMAAgreeOnTheHorizon(t *testing.T) {
+	closes := sp500(t)
+	closes = closes[len(closes)-60:]
+	for _, horizon := range []int{0, 1, 5} {
+		t.Run(strconv.Itoa(horizon), func(t *testing.T) {
+			byLSTM, err := lstm.Run(context.Background(), closes, lstm.DefaultConfig(), horizon, nil)
+			require.NoError(t, err)
+			byARIMA, err := arima.Run(context.Background(), closes, arima.DefaultConfig(), horizon, nil)
+			require.NoError(t, err)
+			require.Len(t, byLSTM.Forecast, horizon)
+			require.Len(t, byARIMA.Forecast, horizon)
+		})
+	}
 }
 
 // The LSTM runs with its full default network here, so it gets a short
@@ -98,7 +150,7 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 	closes = closes[len(closes)-60:]
 	run := func(seed int64) (*forecast.Report, []forecast.Progress) {
 		var progress []forecast.Progress
-		rep, err := engine.Run(context.Background(), engine.NameLSTM, closes, engine.Options{
+		rep, err := registry.Run(context.Background(), registry.NameLSTM, closes, registry.Options{
 			Horizon:  5,
 			Seed:     seed,
 			Progress: func(p forecast.Progress) { progress = append(progress, p) },
@@ -107,7 +159,7 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 		return rep, progress
 	}
 	first, progress := run(7)
-	require.Equal(t, engine.NameLSTM, first.Model)
+	require.Equal(t, registry.NameLSTM, first.Model)
 	require.Len(t, first.Forecast, 5)
 	require.Len(t, first.Test, 12)
 	require.NotEmpty(t, progress)
@@ -121,10 +173,10 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 // series of the Python reference figures (bench/models compares them).
 func BenchmarkRun(b *testing.B) {
 	closes := sp500(b)
-	for _, name := range engine.Names() {
+	for _, name := range registry.Names() {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: 7}); err != nil {
+				if _, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: 7}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -139,7 +191,7 @@ func BenchmarkPredictionJob(b *testing.B) {
 	closes := sp500(b)
 	for b.Loop() {
 		for _, name := range []string{"linreg", "arima", "lstm", "naive"} {
-			if _, err := engine.Run(context.Background(), name, closes, engine.Options{Horizon: 7}); err != nil {
+			if _, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: 7}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -150,13 +202,13 @@ func BenchmarkPredictionJob(b *testing.B) {
 // fixed (6,1,0) and the automatic order search.
 func TestRunARIMAConfigurations(t *testing.T) {
 	closes := sp500(t)
-	fixed, err := engine.Run(context.Background(), engine.NameARIMA, closes, engine.Options{})
+	fixed, err := registry.Run(context.Background(), registry.NameARIMA, closes, registry.Options{})
 	require.NoError(t, err)
 	require.Equal(t, []int{6, 1, 0}, fixed.Params["order"])
 	// statsmodels' walk-forward RMSE on this series (reference-figures.md).
 	require.InDelta(t, 79.0643, fixed.Metrics.RMSE, 0.01)
 
-	auto, err := engine.Run(context.Background(), engine.NameARIMAAuto, closes, engine.Options{})
+	auto, err := registry.Run(context.Background(), registry.NameARIMAAuto, closes, registry.Options{})
 	require.NoError(t, err)
 	require.Contains(t, auto.Params, "candidates", "only the automatic search reports its candidates")
 }

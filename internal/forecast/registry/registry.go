@@ -1,0 +1,120 @@
+// Package registry holds the price models that the worker and the backtest
+// command run by name. It maps the names a job request may contain
+// to the model packages, resolves the horizon once for all of them, and
+// labels every report with the name it was asked for so results can be
+// matched to requests.
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/arima"
+	"github.com/augurhq/augur/internal/forecast/lstm"
+)
+
+// Model names accepted by Run.
+const (
+	NameLSTM             = lstm.Name
+	NameARIMA            = arima.Name
+	NameARIMAAuto        = arima.NameAuto
+	NameLinearRegression = forecast.NameLinearRegression
+	NamePersistence      = forecast.NamePersistence
+	NameDrift            = forecast.NameDrift
+)
+
+// ErrUnknownModel means Run was given a name that is not in Names.
+var ErrUnknownModel = errors.New("unknown model")
+
+// Options for one model run.
+type Options struct {
+	// Horizon is the number of trading days to forecast; 0 means
+	// forecast.DefaultHorizon, and it must not exceed forecast.MaxHorizon.
+	Horizon int
+	// Seed makes stochastic models (the LSTM) reproducible.
+	Seed int64
+	// Progress receives the model's progress reports; it may be nil.
+	Progress forecast.ProgressFunc
+}
+
+// model is one registered model: its name and how to run it with a horizon
+// already resolved.
+type model struct {
+	name string
+	run  func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error)
+	// closedForm models finish in one step and report no progress of their
+	// own; the registry reports that step, so a progress bar never waits on
+	// a model that never speaks.
+	closedForm bool
+}
+
+// models is the registry, in the order Names lists it.
+var models = []model{
+	{name: NameLSTM, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+		cfg := lstm.DefaultConfig()
+		cfg.Seed = opts.Seed
+		return lstm.Run(ctx, closes, cfg, horizon, opts.Progress)
+	}},
+	{name: NameARIMA, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+		return arima.Run(ctx, closes, arima.DefaultConfig(), horizon, opts.Progress)
+	}},
+	// The automatic order search replaces the original app's fixed (6,1,0).
+	{name: NameARIMAAuto, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+		return arima.Run(ctx, closes, arima.Config{Auto: true}, horizon, opts.Progress)
+	}},
+	{name: NameLinearRegression, closedForm: true, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
+		return forecast.LinearRegression(ctx, closes, horizon)
+	}},
+	{name: NamePersistence, closedForm: true, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
+		return forecast.Persistence(ctx, closes, horizon)
+	}},
+	{name: NameDrift, closedForm: true, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
+		return forecast.Drift(ctx, closes, horizon)
+	}},
+}
+
+// Names lists the accepted model names: the original app's models first,
+// then the baselines they must beat.
+func Names() []string {
+	names := make([]string, len(models))
+	for i, m := range models {
+		names[i] = m.name
+	}
+	return names
+}
+
+// Known reports whether name is a model.
+func Known(name string) bool {
+	return slices.Contains(Names(), name)
+}
+
+// Run runs one named model on closes. It resolves the horizon once, with
+// forecast.ResolveHorizon, for every model, which take it as given. The
+// report's Model is set to name.
+func Run(ctx context.Context, name string, closes []float64, opts Options) (*forecast.Report, error) {
+	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
+	if i < 0 {
+		return nil, fmt.Errorf("%w %q: choose from %s", ErrUnknownModel, name, strings.Join(Names(), ", "))
+	}
+	horizon, err := forecast.ResolveHorizon(opts.Horizon)
+	if err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("model %s: %w", name, err)
+	}
+	m := models[i]
+	rep, err := m.run(ctx, closes, horizon, opts)
+	if err != nil {
+		return nil, err
+	}
+	if m.closedForm && opts.Progress != nil {
+		opts.Progress(forecast.Progress{Model: name, Step: 1, Total: 1})
+	}
+	rep.Model = name
+	return rep, nil
+}
