@@ -4,14 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-
-	"github.com/augurhq/augur/internal/ticker"
 )
 
 // More errors that callers branch on, next to those in market.go.
 var (
-	// ErrInvalidTicker means the ticker cannot be a symbol on any provider.
-	ErrInvalidTicker = errors.New("invalid ticker")
 	// ErrRateLimited means the provider refused the call because of a quota,
 	// including providers that say so in a 200 body.
 	ErrRateLimited = errors.New("rate limited")
@@ -43,13 +39,3 @@ func (e *LoadError) Error() string {
 
 // Unwrap returns ErrNoSuchTicker, ErrNoData or the context's error.
 func (e *LoadError) Unwrap() error { return e.Err }
-
-// NormalizeTicker upper-cases and trims a user-supplied ticker and checks
-// its shape (package ticker's rule); a bad one gives ErrInvalidTicker.
-func NormalizeTicker(raw string) (string, error) {
-	t, err := ticker.Normalize(raw)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q", ErrInvalidTicker, raw)
-	}
-	return t, nil
-}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/ticker"
 	"github.com/augurhq/augur/internal/upstream"
 )
 
@@ -196,11 +197,13 @@ func orDefault(d, def time.Duration) time.Duration {
 // loads of one ticker in this process share one fetch, and replicas sharing
 // Redis let one of them fetch while the others wait for the cache. When no
 // provider delivers, the error is a *LoadError wrapping ErrNoSuchTicker (all
-// that answered do not know the ticker) or ErrNoData.
-func (l *Loader) Load(ctx context.Context, ticker string) (*Series, error) {
-	t, err := NormalizeTicker(ticker)
+// that answered do not know the ticker) or ErrNoData; a symbol that breaks
+// the ticker rule gives an error wrapping ticker.ErrInvalid, and no provider
+// is asked.
+func (l *Loader) Load(ctx context.Context, symbol string) (*Series, error) {
+	t, err := ticker.Normalize(symbol)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load prices: %w", err)
 	}
 	f := l.join(ctx, t)
 	select {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/ticker"
 	"github.com/augurhq/augur/internal/upstream"
 )
 
@@ -222,9 +223,9 @@ func TestChainSkipsAnOpenCircuit(t *testing.T) {
 func TestLoadRejectsBadTickersWithoutARequest(t *testing.T) {
 	u := newUpstreams(t)
 	l := newLoader(t, u.config(), nil)
-	for _, ticker := range []string{"", "../../etc/passwd", "A B", "<script>"} {
-		_, err := l.Load(context.Background(), ticker)
-		require.ErrorIs(t, err, market.ErrInvalidTicker, ticker)
+	for _, symbol := range []string{"", "../../etc/passwd", "A B", "<script>", "^", "^^^^"} {
+		_, err := l.Load(context.Background(), symbol)
+		require.ErrorIs(t, err, ticker.ErrInvalid, symbol)
 	}
 	require.Zero(t, u.yahoo.Hits())
 }

@@ -216,38 +216,6 @@ func TestContinuous(t *testing.T) {
 	}
 }
 
-func TestNormalizeTicker(t *testing.T) {
-	tests := []struct {
-		in, want string
-		ok       bool
-	}{
-		{" msft ", "MSFT", true},
-		{"brk-b", "BRK-B", true},
-		{"barc.l", "BARC.L", true},
-		{"^gspc", "^GSPC", true},
-		{"eurusd=x", "EURUSD=X", true},
-		{"", "", false},
-		{"../etc/passwd", "", false},
-		{"..", "", false},
-		{"A/B", "", false},
-		{`A\B`, "", false},
-		{"MS FT", "", false},
-		{"TOOLONGTICKERNAME12345", "", false},
-		{"A\x00", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := NormalizeTicker(tt.in)
-			if !tt.ok {
-				require.ErrorIs(t, err, ErrInvalidTicker)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
-		})
-	}
-}
-
 // checkParsed is what every fuzz target asserts: no panic (implicit), and a
 // success is always a clean series a model can use.
 func checkParsed(t *testing.T, bars []Bar, err error) {
