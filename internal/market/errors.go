@@ -8,9 +8,6 @@ import (
 
 // More errors that callers branch on, next to those in market.go.
 var (
-	// ErrRateLimited means the provider refused the call because of a quota,
-	// including providers that say so in a 200 body.
-	ErrRateLimited = errors.New("rate limited")
 	// ErrKeyRejected means the provider did not accept the configured key.
 	ErrKeyRejected = errors.New("API key rejected")
 	// ErrMalformed means the provider's answer (or the CSV file) is not the

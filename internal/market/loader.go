@@ -460,9 +460,9 @@ func (l *Loader) runChain(ctx context.Context, providers []Provider, t string, s
 			return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: ctx.Err()}
 		}
 		l.log.InfoContext(ctx, "price source failed", "ticker", t, "source", a.Source, "outcome", a.Outcome, "err", err)
-		if a.Outcome != OutcomeNoKey {
+		if a.Outcome != upstream.OutcomeNoKey {
 			answered++
-			if a.Outcome == OutcomeNotFound {
+			if a.Outcome == upstream.OutcomeNotFound {
 				notFound++
 			}
 		}
@@ -482,47 +482,13 @@ func (l *Loader) call(ctx context.Context, p Provider, t string, since time.Time
 	if err == nil && since.IsZero() && len(bars) == 0 {
 		err = fmt.Errorf("%s returned no bars for %s: %w", p.Name(), t, ErrNoSuchTicker)
 	}
-	a := Attempt{Source: p.Name(), Outcome: outcome(err), LatencyMS: milliseconds(time.Since(start))}
+	a := Attempt{Source: p.Name(), Outcome: upstream.OutcomeOf(err), LatencyMS: milliseconds(time.Since(start))}
 	if err != nil {
 		a.Reason = err.Error()
 	} else {
 		a.Reason = fmt.Sprintf("%d bars", len(bars))
 	}
 	return bars, a, err
-}
-
-// Attempt outcomes.
-const (
-	OutcomeOK          = "ok"
-	OutcomeNoKey       = "no_key"
-	OutcomeNotFound    = "not_found"
-	OutcomeError       = "error"
-	OutcomeTimeout     = "timeout"
-	OutcomeRateLimited = "rate_limited"
-	OutcomeCircuitOpen = "circuit_open"
-	OutcomeCached      = "cached"
-)
-
-func outcome(err error) string {
-	switch {
-	case err == nil:
-		return OutcomeOK
-	case errors.Is(err, ErrNoKey):
-		return OutcomeNoKey
-	case errors.Is(err, ErrNoSuchTicker):
-		return OutcomeNotFound
-	case errors.Is(err, ErrRateLimited):
-		return OutcomeRateLimited
-	}
-	switch upstream.KindOf(err) {
-	case upstream.KindTimeout:
-		return OutcomeTimeout
-	case upstream.KindRateLimited:
-		return OutcomeRateLimited
-	case upstream.KindCircuitOpen:
-		return OutcomeCircuitOpen
-	}
-	return OutcomeError
 }
 
 func (l *Loader) readCache(ctx context.Context, t string) cached {

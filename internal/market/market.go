@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/augurhq/augur/internal/upstream"
 )
 
 // Bar is one trading day of one ticker.
@@ -31,10 +33,10 @@ type Provider interface {
 
 // Errors that callers branch on.
 var (
-	// ErrNoSuchTicker means the provider answered and does not know the ticker.
-	ErrNoSuchTicker = errors.New("no such ticker")
-	// ErrNoKey means the provider needs an API key that is not configured.
-	ErrNoKey = errors.New("no API key configured")
+	// ErrNoSuchTicker means the provider answered and does not know the
+	// ticker. It is upstream's not-found, so that an attempt that ends with
+	// it reports not_found.
+	ErrNoSuchTicker = upstream.ErrNotFound
 	// ErrNoData means every provider in the chain failed or had nothing.
 	ErrNoData = errors.New("no price data available")
 )
@@ -42,12 +44,16 @@ var (
 // Attempt records one provider call made while loading a series.
 type Attempt struct {
 	Source string `json:"source"`
-	// Outcome is one of ok, no_key, not_found, error, timeout, rate_limited,
-	// circuit_open, cached.
+	// Outcome is upstream.OutcomeOf the provider's error (ok, no_key,
+	// not_found, error, timeout, rate_limited, circuit_open), or
+	// OutcomeCached.
 	Outcome   string  `json:"outcome"`
 	Reason    string  `json:"reason,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
 }
+
+// OutcomeCached is the outcome of an attempt served from the price cache.
+const OutcomeCached = "cached"
 
 // Series is a ticker's price history with where it came from.
 type Series struct {

@@ -299,7 +299,7 @@ func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need in
 	batch, err = src.Fetch(ctx, ticker, limit)
 	status.LatencyMS = milliseconds(time.Since(start))
 	if err != nil {
-		status.Status = statusOf(err)
+		status.Status = upstream.OutcomeOf(err)
 		status.Reason = reasonOf(err)
 		if status.Status != StatusNoKey {
 			a.logger.WarnContext(ctx, "sentiment source failed",

@@ -17,8 +17,9 @@ type source interface {
 	// and reports.
 	Name() string
 	// Fetch returns up to limit scored articles about ticker, newest first
-	// where the upstream says when they were published. It returns errNoKey,
-	// without any request, when the source needs a key that is not set.
+	// where the upstream says when they were published. It returns
+	// upstream.ErrNoKey, without any request, when the source needs a key
+	// that is not set.
 	Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error)
 }
 
@@ -31,41 +32,16 @@ type articleBatch struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Errors the chain turns into a source status. They never leave the
-// package except wrapped in a reason string.
+// Errors the chain turns into a source status, next to upstream's ErrNoKey
+// and ErrRateLimited. They never leave the package except wrapped in a
+// reason string.
 var (
-	errNoKey = errors.New("no API key configured")
-	// errRateLimited marks limits an upstream reports inside a 200 body or
-	// with a status other than 429 (a used-up daily quota), which the
-	// upstream client cannot recognise on its own.
-	errRateLimited = errors.New("rate limited")
 	// errRejected means the upstream answered and refused the request: a bad
 	// or under-privileged key, an unknown ticker.
 	errRejected = errors.New("request rejected")
 	// errBadResponse means the body was not the shape the upstream documents.
 	errBadResponse = errors.New("unexpected response")
 )
-
-// statusOf maps a Fetch error to the status reported for its source.
-func statusOf(err error) string {
-	switch {
-	case err == nil:
-		return StatusOK
-	case errors.Is(err, errNoKey):
-		return StatusNoKey
-	case errors.Is(err, errRateLimited):
-		return StatusRateLimited
-	}
-	switch upstream.KindOf(err) {
-	case upstream.KindTimeout:
-		return StatusTimeout
-	case upstream.KindRateLimited:
-		return StatusRateLimited
-	case upstream.KindCircuitOpen:
-		return StatusCircuitOpen
-	}
-	return StatusError
-}
 
 // reasonOf describes a Fetch error for the report, with the wait an upstream
 // asked for when it rate limited us.
@@ -106,7 +82,7 @@ func explainStatus(err error) error {
 	case 401, 403:
 		return fmt.Errorf("%w: API key refused%s: %w", errRejected, detail, err)
 	case 402:
-		return fmt.Errorf("%w: quota used up%s: %w", errRateLimited, detail, err)
+		return fmt.Errorf("%w: quota used up%s: %w", upstream.ErrRateLimited, detail, err)
 	}
 	if detail != "" {
 		return fmt.Errorf("%w%s", err, detail)

@@ -24,8 +24,8 @@ func TestKeyedSourcesWithoutKeySendNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fake := newFake(t, nil)
 			_, err := newSource(fake.URL, testHTTP()).Fetch(t.Context(), "AAPL", fetchPage)
-			require.ErrorIs(t, err, errNoKey)
-			require.Equal(t, StatusNoKey, statusOf(err))
+			require.ErrorIs(t, err, upstream.ErrNoKey)
+			require.Equal(t, StatusNoKey, upstream.OutcomeOf(err))
 			require.Zero(t, fake.hits.Load())
 		})
 	}
@@ -40,8 +40,8 @@ func TestStatusOf(t *testing.T) {
 		want string
 	}{
 		{nil, StatusOK},
-		{errNoKey, StatusNoKey},
-		{fmt.Errorf("%w: quota", errRateLimited), StatusRateLimited},
+		{upstream.ErrNoKey, StatusNoKey},
+		{fmt.Errorf("%w: quota", upstream.ErrRateLimited), StatusRateLimited},
 		{upstreamErr(upstream.KindRateLimited), StatusRateLimited},
 		{upstreamErr(upstream.KindTimeout), StatusTimeout},
 		{upstreamErr(upstream.KindCircuitOpen), StatusCircuitOpen},
@@ -53,7 +53,7 @@ func TestStatusOf(t *testing.T) {
 		{errors.New("anything else"), StatusError},
 	}
 	for _, tc := range cases {
-		require.Equal(t, tc.want, statusOf(tc.err), "%v", tc.err)
+		require.Equal(t, tc.want, upstream.OutcomeOf(tc.err), "%v", tc.err)
 	}
 }
 
