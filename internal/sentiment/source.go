@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/augurhq/augur/internal/upstream"
 )
@@ -21,6 +23,83 @@ type source interface {
 	// upstream.ErrNoKey, without any request, when the source needs a key
 	// that is not set.
 	Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error)
+}
+
+// sourceSpec is one SENTIMENT_SOURCES name and how to build its source.
+type sourceSpec struct {
+	name string
+	// configuredURL picks the source's base URL out of Config; "" means
+	// realURL.
+	configuredURL func(Config) string
+	realURL       string
+	build         func(k sourceKit) source
+}
+
+// sourceKit is what a source is built from.
+type sourceKit struct {
+	cfg Config
+	// base is the configured base URL, or the real one.
+	base string
+	// http is an upstream client named after the source, so the source's
+	// metrics and circuit breaker carry its name.
+	http *upstream.Client
+	// eastern is US/Eastern, Finviz's clock.
+	eastern *time.Location
+}
+
+// sourceTable is every source in the default priority order, the original
+// app's.
+var sourceTable = []sourceSpec{
+	{"finviz", func(c Config) string { return c.FinvizURL }, finvizBaseURL, func(k sourceKit) source {
+		return &finviz{http: k.http, base: k.base, eastern: k.eastern}
+	}},
+	{"eodhd", func(c Config) string { return c.EODHDURL }, eodhdBaseURL, func(k sourceKit) source {
+		return &eodhd{http: k.http, base: k.base, key: k.cfg.EODHDKey}
+	}},
+	{"alphavantage", func(c Config) string { return c.AlphaVantageURL }, alphaVantageBaseURL, func(k sourceKit) source {
+		return &alphaVantage{http: k.http, base: k.base, key: k.cfg.AlphaVantageKey}
+	}},
+	{"tradestie", func(c Config) string { return c.TradestieURL }, tradestieBaseURL, func(k sourceKit) source {
+		return &tradestie{http: k.http, base: k.base}
+	}},
+	{"finnhub", func(c Config) string { return c.FinnhubURL }, finnhubBaseURL, func(k sourceKit) source {
+		return &finnhub{news: k.http, social: upstream.New("finnhub_social", k.cfg.HTTP), base: k.base, key: k.cfg.FinnhubKey}
+	}},
+	{"stockgeist", func(c Config) string { return c.StockGeistURL }, stockGeistBaseURL, func(k sourceKit) source {
+		return &stockGeist{http: k.http, base: k.base, key: k.cfg.StockGeistKey}
+	}},
+	{"google", func(c Config) string { return c.GoogleNewsURL }, googleNewsBaseURL, func(k sourceKit) source {
+		return &googleNews{http: k.http, base: k.base}
+	}},
+}
+
+// SourceNames returns every source name in the default priority order.
+func SourceNames() []string {
+	names := make([]string, len(sourceTable))
+	for i, s := range sourceTable {
+		names[i] = s.name
+	}
+	return names
+}
+
+// ParseSources checks a SENTIMENT_SOURCES list and returns it trimmed and
+// lower-cased. An unknown name gives an error wrapping ErrUnknownSource; a
+// repeated one is an error too. It is the rule both config validation and
+// New apply.
+func ParseSources(names []string) ([]string, error) {
+	known := SourceNames()
+	order := make([]string, 0, len(names))
+	for _, name := range names {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !slices.Contains(known, name) {
+			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownSource, name, strings.Join(known, ", "))
+		}
+		if slices.Contains(order, name) {
+			return nil, fmt.Errorf("sentiment source %q listed twice", name)
+		}
+		order = append(order, name)
+	}
+	return order, nil
 }
 
 // articleBatch is what one source returned for one ticker.

@@ -78,3 +78,23 @@ func TestReasonOfRetryAfter(t *testing.T) {
 	err := &upstream.Error{Source: "x", Kind: upstream.KindRateLimited, Status: 429, RetryAfter: 90 * time.Second}
 	require.Contains(t, reasonOf(err), "retry after 1m30s")
 }
+
+func TestSourceTable(t *testing.T) {
+	for _, spec := range sourceTable {
+		s := spec.build(sourceKit{base: spec.realURL, http: upstream.New(spec.name, testHTTP())})
+		require.Equal(t, spec.name, s.Name(), "a source reports the name it is configured by")
+	}
+}
+
+func TestParseSources(t *testing.T) {
+	got, err := ParseSources([]string{" Google ", "FINVIZ"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"google", "finviz"}, got)
+
+	_, err = ParseSources([]string{"finviz", "bloomberg"})
+	require.ErrorIs(t, err, ErrUnknownSource)
+	require.ErrorContains(t, err, "known: finviz, eodhd, alphavantage, tradestie, finnhub, stockgeist, google")
+
+	_, err = ParseSources([]string{"finviz", "Finviz"})
+	require.EqualError(t, err, `sentiment source "finviz" listed twice`)
+}
