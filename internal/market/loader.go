@@ -2,12 +2,10 @@ package market
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -82,28 +80,6 @@ type Cache interface {
 	ReplacePriceBars(ctx context.Context, ticker, source string, bars []Bar) error
 }
 
-// SourceNames lists the valid PRICE_SOURCES names.
-func SourceNames() []string {
-	return []string{"yahoo", "stooq", "alphavantage", "csv", "sample"}
-}
-
-// DefaultSources is the PRICE_SOURCES order used when none is configured:
-// the live providers, most generous first, then the bundled sample data so
-// a demo works offline.
-func DefaultSources() []string {
-	return []string{"yahoo", "stooq", "alphavantage", "sample"}
-}
-
-// isLive tells the providers whose answers are worth caching from those
-// that read local data (sample, csv).
-func isLive(source string) bool {
-	switch source {
-	case "yahoo", "stooq", "alphavantage":
-		return true
-	}
-	return false
-}
-
 // Loader loads a ticker's history through the cache and the provider chain.
 // It is safe for concurrent use.
 type Loader struct {
@@ -128,9 +104,9 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	sources := cfg.Sources
-	if len(sources) == 0 {
-		sources = DefaultSources()
+	names := cfg.Sources
+	if len(names) == 0 {
+		names = DefaultSources()
 	}
 	l := &Loader{
 		cache:    cache,
@@ -142,48 +118,22 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 		lockWait: orDefault(cfg.FetchLockWait, DefaultFetchLockWait),
 		flights:  map[string]*flight{},
 	}
-	seen := map[string]bool{}
-	for _, name := range sources {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if seen[name] {
-			return nil, fmt.Errorf("price source %q listed twice", name)
-		}
-		seen[name] = true
-		p, err := newProvider(name, cfg)
+	names, err := ParseSources(names)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		src := lookup(name)
+		p, err := src.build(name, cfg)
 		if err != nil {
 			return nil, err
 		}
 		l.providers = append(l.providers, p)
-		if isLive(name) {
+		if src.live {
 			l.live = append(l.live, p)
 		}
 	}
 	return l, nil
-}
-
-func newProvider(name string, cfg Config) (Provider, error) {
-	base := func(configured, real string) string {
-		if configured == "" {
-			return real
-		}
-		return strings.TrimRight(configured, "/")
-	}
-	switch name {
-	case "yahoo":
-		return &yahoo{base: base(cfg.YahooURL, DefaultYahooURL), http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
-	case "stooq":
-		return &stooq{base: base(cfg.StooqURL, DefaultStooqURL), key: cfg.StooqKey, http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
-	case "alphavantage":
-		return &alphaVantage{base: base(cfg.AlphaVantageURL, DefaultAlphaVantageURL), key: cfg.AlphaVantageKey, http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
-	case "csv":
-		if cfg.DataDir == "" {
-			return nil, errors.New("price source csv needs DATA_DIR")
-		}
-		return &csvDir{dir: cfg.DataDir}, nil
-	case "sample":
-		return NewSample(), nil
-	}
-	return nil, fmt.Errorf("unknown price source %q (valid: %s)", name, strings.Join(SourceNames(), ", "))
 }
 
 func orDefault(d, def time.Duration) time.Duration {
