@@ -126,7 +126,9 @@ var settings = []Setting{
 			return sourceList(&c.Sentiment.Sources, v, sentiment.ParseSources, true)
 		}},
 	{"SENTIMENT_NUM_ARTICLES", "10", "Articles the sentiment chain collects before it stops.",
-		func(c *Config, v string) error { return intIn(&c.Sentiment.NumArticles, v, 1, 100) }},
+		func(c *Config, v string) error {
+			return intIn(&c.Sentiment.NumArticles, v, 1, sentiment.MaxNumArticles)
+		}},
 	{"SENTIMENT_CACHE_TTL", "1h", "How long a source's articles for a ticker are cached in Redis.",
 		func(c *Config, v string) error { return durationIn(&c.Sentiment.CacheTTL, v, 0, 7*24*time.Hour) }},
 	{"UPSTREAM_TIMEOUT", "5s", "Timeout of one request to an outside API.",

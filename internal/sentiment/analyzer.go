@@ -20,9 +20,11 @@ import (
 // Bounds of the number of articles per run.
 const (
 	DefaultNumArticles = 10
-	// MaxNumArticles keeps a request from walking every source for pages
-	// nobody reads; no preset asks for more than 50.
-	MaxNumArticles = 200
+	// MaxNumArticles is the one cap on articles per run, for the API, the
+	// job parameters and SENTIMENT_NUM_ARTICLES alike. It keeps a request
+	// from walking every source for pages nobody reads; no preset asks for
+	// more than 50.
+	MaxNumArticles = 100
 )
 
 // fetchPage is the fewest articles a source is asked for, even when the run
@@ -143,8 +145,8 @@ func New(cfg Config, rdb *redis.Client, logger *slog.Logger) (*Analyzer, error) 
 		}
 	}
 	if cfg.NumArticles != 0 {
-		if cfg.NumArticles < 0 || cfg.NumArticles > MaxNumArticles {
-			return nil, fmt.Errorf("sentiment articles per run %d: want 1..%d", cfg.NumArticles, MaxNumArticles)
+		if err := checkNumArticles(cfg.NumArticles); err != nil {
+			return nil, err
 		}
 		a.numArticles = cfg.NumArticles
 	}
@@ -231,12 +233,21 @@ func (a *Analyzer) plan(req Request) ([]string, int, error) {
 		order, want = presets[i].sources, presets[i].numArticles
 	}
 	if req.NumArticles != 0 {
-		if req.NumArticles < 0 || req.NumArticles > MaxNumArticles {
-			return nil, 0, fmt.Errorf("%w: %d articles, want 1..%d", ErrInvalidRequest, req.NumArticles, MaxNumArticles)
+		if err := checkNumArticles(req.NumArticles); err != nil {
+			return nil, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 		}
 		want = req.NumArticles
 	}
 	return order, want, nil
+}
+
+// checkNumArticles holds a configured or requested number of articles to
+// 1..MaxNumArticles.
+func checkNumArticles(n int) error {
+	if n < 1 || n > MaxNumArticles {
+		return fmt.Errorf("%d articles per run: want 1..%d", n, MaxNumArticles)
+	}
+	return nil
 }
 
 // fetch asks one source, through the cache, for at least need articles.
