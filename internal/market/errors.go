@@ -4,10 +4,19 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/augurhq/augur/internal/upstream"
 )
 
-// More errors that callers branch on, next to those in market.go.
+// Errors that callers branch on. Providers also wrap upstream's ErrNoKey
+// and ErrRateLimited, which upstream.OutcomeOf reports per attempt.
 var (
+	// ErrNoSuchTicker means the provider answered and does not know the
+	// ticker. It is upstream's not-found, so that an attempt that ends with
+	// it reports not_found.
+	ErrNoSuchTicker = upstream.ErrNotFound
+	// ErrNoData means every provider in the chain failed or had nothing.
+	ErrNoData = errors.New("no price data available")
 	// ErrKeyRejected means the provider did not accept the configured key.
 	ErrKeyRejected = errors.New("API key rejected")
 	// ErrMalformed means the provider's answer (or the CSV file) is not the

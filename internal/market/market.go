@@ -5,10 +5,7 @@ package market
 
 import (
 	"context"
-	"errors"
 	"time"
-
-	"github.com/augurhq/augur/internal/upstream"
 )
 
 // Bar is one trading day of one ticker.
@@ -30,16 +27,6 @@ type Provider interface {
 	// since (the zero time means all the history the provider has).
 	History(ctx context.Context, ticker string, since time.Time) ([]Bar, error)
 }
-
-// Errors that callers branch on.
-var (
-	// ErrNoSuchTicker means the provider answered and does not know the
-	// ticker. It is upstream's not-found, so that an attempt that ends with
-	// it reports not_found.
-	ErrNoSuchTicker = upstream.ErrNotFound
-	// ErrNoData means every provider in the chain failed or had nothing.
-	ErrNoData = errors.New("no price data available")
-)
 
 // Attempt records one provider call made while loading a series.
 type Attempt struct {
