@@ -86,7 +86,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	series, err := w.Prices.Load(ctx, job.Ticker)
 	if err != nil {
 		if errors.Is(err, market.ErrNoSuchTicker) || errors.Is(err, market.ErrNoData) {
-			return nil, permanent(fmt.Errorf("no price data for %s: %w", job.Ticker, err))
+			return nil, permanent(err) // a *market.LoadError: it names the ticker and every attempt
 		}
 		return nil, fmt.Errorf("load prices for %s: %w", job.Ticker, err)
 	}

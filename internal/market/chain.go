@@ -26,6 +26,7 @@ func (l *Loader) fetchAll(ctx context.Context, t string) (*Series, error) {
 func (l *Loader) runChain(ctx context.Context, providers []Provider, t string, since time.Time) ([]Bar, Provider, []Attempt, error) {
 	attempts := make([]Attempt, 0, len(providers))
 	answered, notFound := 0, 0
+	var bundled []string
 	for _, p := range providers {
 		bars, a, err := l.call(ctx, p, t, since)
 		attempts = append(attempts, a)
@@ -42,12 +43,17 @@ func (l *Loader) runChain(ctx context.Context, providers []Provider, t string, s
 				notFound++
 			}
 		}
+		if s, ok := p.(*Sample); ok && a.Outcome == upstream.OutcomeNotFound {
+			// Tickers cannot fail here: History has just read the same
+			// parsed files.
+			bundled, _ = s.Tickers()
+		}
 	}
 	cause := ErrNoData
 	if answered > 0 && notFound == answered {
 		cause = ErrNoSuchTicker
 	}
-	return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: cause}
+	return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: cause, Bundled: bundled}
 }
 
 // call asks one provider and records the attempt. A full-history request
