@@ -8,6 +8,7 @@ import (
 
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/ticker"
 )
 
@@ -135,9 +136,8 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 
 // Limits on custom sentiment texts.
 const (
-	MaxTexts       = 100
-	MaxTextRunes   = 1000
-	MaxNumArticles = 100
+	MaxTexts     = 100
+	MaxTextRunes = 1000
 )
 
 // SentimentParams are the stored parameters of a sentiment job: either the
@@ -169,8 +169,8 @@ func (p *SentimentParams) Normalize(hasTicker bool, presets []string) *FieldErro
 	if p.Preset != "" && !slices.Contains(presets, p.Preset) {
 		return invalid("preset", "unknown_preset", "preset must be one of %s", strings.Join(presets, ", "))
 	}
-	if p.NumArticles < 0 || p.NumArticles > MaxNumArticles {
-		return invalid("num_articles", "out_of_range", "num_articles must be between 1 and %d", MaxNumArticles)
+	if p.NumArticles < 0 || p.NumArticles > sentiment.MaxNumArticles {
+		return invalid("num_articles", "out_of_range", "num_articles must be between 1 and %d", sentiment.MaxNumArticles)
 	}
 	return nil
 }

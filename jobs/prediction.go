@@ -85,10 +85,12 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	progress.report(ctx, 1, ProgressDetail{Stage: "prices", Message: "Loading price history for " + job.Ticker})
 	series, err := w.Prices.Load(ctx, job.Ticker)
 	if err != nil {
+		// market's errors name the ticker already ("load prices for T: …",
+		// "no price data for T (…)"); another prefix would repeat it.
 		if errors.Is(err, market.ErrNoSuchTicker) || errors.Is(err, market.ErrNoData) {
-			return nil, permanent(fmt.Errorf("no price data for %s: %w", job.Ticker, err))
+			return nil, permanent(err)
 		}
-		return nil, fmt.Errorf("load prices for %s: %w", job.Ticker, err)
+		return nil, err
 	}
 	if len(series.Bars) == 0 {
 		return nil, permanent(fmt.Errorf("no price data for %s: %w", job.Ticker, market.ErrNoData))

@@ -142,3 +142,16 @@ func TestDuplicateDeliveryNeverRunsAFinishedJobAgain(t *testing.T) {
 	require.JSONEq(t, string(job.Result), string(again.Result))
 	require.EqualValues(t, 1, prices.calls.Load())
 }
+
+func TestUnknownTickerFailsAtOnceWithOneSentence(t *testing.T) {
+	// Only the bundled sample data: what a machine without network or keys has.
+	prices, err := market.NewLoader(market.Config{Sources: []string{"sample"}}, nil, nil, nil)
+	require.NoError(t, err)
+	f := newFixture(t, prices)
+	job := f.awaitFinal(t, f.submit(t, "AAPL"))
+	require.Equal(t, store.StatusFailed, job.Status)
+	require.Equal(t, 1, job.Attempts, "an unknown ticker is not retried")
+	require.Equal(t, "no such ticker AAPL (sample: not_found); the bundled sample data has only AA, AXP, BA, C, CAT, DD, DIS, "+
+		"EK, GE, GM, HD, HON, HWP, IBM, INTC, IP, JNJ, JPM, KO, MCD, MMM, MO, MRK, MSFT, PG, SBC, T, UTX, WMT, XOM and ^GSPC",
+		job.Error.String)
+}

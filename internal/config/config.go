@@ -115,16 +115,20 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
 	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute.",
 		func(c *Config, v string) error { return intIn(&c.SubmitRateLimit, v, 1, 100000) }},
-	{"PRICE_SOURCES", "yahoo,stooq,alphavantage,sample", "Price providers in fallback order: " + strings.Join(market.SourceNames(), ", ") + ".",
-		func(c *Config, v string) error { return names(&c.Market.Sources, v, market.SourceNames(), false) }},
+	{"PRICE_SOURCES", strings.Join(market.DefaultSources(), ","), "Price providers in fallback order: " + strings.Join(market.SourceNames(), ", ") + ".",
+		func(c *Config, v string) error { return sourceList(&c.Market.Sources, v, market.ParseSources, false) }},
 	{"DATA_DIR", "", "Folder of `<TICKER>.csv` files for the `csv` price provider.",
 		func(c *Config, v string) error { c.Market.DataDir = v; return nil }},
 	{"PRICE_CACHE_TTL", "6h", "How long cached live prices count as fresh.",
 		func(c *Config, v string) error { return durationIn(&c.Market.CacheTTL, v, 0, 30*24*time.Hour) }},
 	{"SENTIMENT_SOURCES", "", "Sentiment sources in order; empty means the default priority: " + strings.Join(sentiment.SourceNames(), ", ") + ".",
-		func(c *Config, v string) error { return names(&c.Sentiment.Sources, v, sentiment.SourceNames(), true) }},
+		func(c *Config, v string) error {
+			return sourceList(&c.Sentiment.Sources, v, sentiment.ParseSources, true)
+		}},
 	{"SENTIMENT_NUM_ARTICLES", "10", "Articles the sentiment chain collects before it stops.",
-		func(c *Config, v string) error { return intIn(&c.Sentiment.NumArticles, v, 1, 100) }},
+		func(c *Config, v string) error {
+			return intIn(&c.Sentiment.NumArticles, v, 1, sentiment.MaxNumArticles)
+		}},
 	{"SENTIMENT_CACHE_TTL", "1h", "How long a source's articles for a ticker are cached in Redis.",
 		func(c *Config, v string) error { return durationIn(&c.Sentiment.CacheTTL, v, 0, 7*24*time.Hour) }},
 	{"UPSTREAM_TIMEOUT", "5s", "Timeout of one request to an outside API.",
@@ -270,9 +274,10 @@ func queueWeights(dst *map[string]int, v string) error {
 	return nil
 }
 
-// names parses a comma-separated list of known names. An empty list is
-// allowed only when emptyOK (it then means "the default").
-func names(dst *[]string, v string, known []string, emptyOK bool) error {
+// sourceList parses a comma-separated list of source names with parse, the
+// rule of the package that owns the sources. An empty list is allowed only
+// when emptyOK (it then means "the default").
+func sourceList(dst *[]string, v string, parse func([]string) ([]string, error), emptyOK bool) error {
 	if v == "" {
 		if emptyOK {
 			*dst = nil
@@ -280,18 +285,9 @@ func names(dst *[]string, v string, known []string, emptyOK bool) error {
 		}
 		return errors.New("must name at least one source")
 	}
-	var out []string
-	seen := map[string]bool{}
-	for _, part := range strings.Split(v, ",") {
-		name := strings.ToLower(strings.TrimSpace(part))
-		if !slices.Contains(known, name) {
-			return fmt.Errorf("unknown source %q (known: %s)", name, strings.Join(known, ", "))
-		}
-		if seen[name] {
-			return fmt.Errorf("source %q listed twice", name)
-		}
-		seen[name] = true
-		out = append(out, name)
+	out, err := parse(strings.Split(v, ","))
+	if err != nil {
+		return err
 	}
 	*dst = out
 	return nil

@@ -64,6 +64,7 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"PRICE_SOURCES", "sample,sample"},
 		{"SENTIMENT_SOURCES", "twitter"},
 		{"SENTIMENT_NUM_ARTICLES", "1000"},
+		{"SENTIMENT_NUM_ARTICLES", "101"}, // one past sentiment.MaxNumArticles, the API's cap too
 		{"UPSTREAM_TIMEOUT", "1ns"},
 		{"UPSTREAM_MAX_RETRIES", "50"},
 	}

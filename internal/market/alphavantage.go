@@ -40,7 +40,7 @@ func (a *alphaVantage) Name() string { return "alphavantage" }
 
 func (a *alphaVantage) History(ctx context.Context, ticker string, since time.Time) ([]Bar, error) {
 	if a.key == "" {
-		return nil, fmt.Errorf("alphavantage: %w (ALPHA_VANTAGE_API_KEY)", ErrNoKey)
+		return nil, fmt.Errorf("alphavantage: %w (ALPHA_VANTAGE_API_KEY)", upstream.ErrNoKey)
 	}
 	compact := a.compactOnly.Load() || (!since.IsZero() && a.now().Sub(since) < compactSpan)
 	bars, err := a.fetch(ctx, ticker, since, compact)
@@ -107,13 +107,13 @@ func parseAlphaVantage(body []byte, since time.Time) ([]Bar, error) {
 		return nil, fmt.Errorf("%w: %s", ErrNoSuchTicker, msg)
 	}
 	if msg, ok := message(doc, "Note"); ok {
-		return nil, fmt.Errorf("%w: %s", ErrRateLimited, msg)
+		return nil, fmt.Errorf("%w: %s", upstream.ErrRateLimited, msg)
 	}
 	if msg, ok := message(doc, "Information"); ok {
 		lower := strings.ToLower(msg)
 		switch {
 		case strings.Contains(lower, "rate limit"):
-			return nil, fmt.Errorf("%w: %s", ErrRateLimited, msg)
+			return nil, fmt.Errorf("%w: %s", upstream.ErrRateLimited, msg)
 		case strings.Contains(lower, "premium"):
 			return nil, fmt.Errorf("%w: %s", errPremium, msg)
 		case strings.Contains(lower, "demo") || strings.Contains(lower, "api key"):

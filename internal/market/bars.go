@@ -1,7 +1,6 @@
 package market
 
 import (
-	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -71,34 +70,4 @@ func tidy(bars []Bar, since time.Time) []Bar {
 		return []Bar{} // empty but not nil: "no bars" is an answer, not a failure
 	}
 	return slices.Clip(out)
-}
-
-// merge overlays newer bars on older ones by date, newer winning.
-func merge(older, newer []Bar) []Bar {
-	out := make([]Bar, 0, len(older)+len(newer))
-	i, j := 0, 0
-	for i < len(older) || j < len(newer) {
-		switch {
-		case j == len(newer):
-			out = append(out, older[i])
-			i++
-		case i == len(older):
-			out = append(out, newer[j])
-			j++
-		default:
-			switch cmp.Compare(older[i].Date.Unix(), newer[j].Date.Unix()) {
-			case -1:
-				out = append(out, older[i])
-				i++
-			case 1:
-				out = append(out, newer[j])
-				j++
-			default:
-				out = append(out, newer[j])
-				i++
-				j++
-			}
-		}
-	}
-	return out
 }

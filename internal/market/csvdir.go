@@ -7,9 +7,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/augurhq/augur/internal/ticker"
 )
 
 // maxCSVFileBytes bounds one ticker's file: decades of daily bars are a few
@@ -23,14 +24,15 @@ type csvDir struct {
 
 func (c *csvDir) Name() string { return "csv" }
 
-func (c *csvDir) History(_ context.Context, ticker string, since time.Time) ([]Bar, error) {
-	name := ticker + ".csv"
-	// The ticker comes from a user. os.Root refuses any path that would
+func (c *csvDir) History(_ context.Context, symbol string, since time.Time) ([]Bar, error) {
+	// The symbol comes from a user. os.Root refuses any path that would
 	// leave the folder (.., absolute paths, symlinks pointing out); the
-	// check before it gives a clear error for the obvious cases.
-	if strings.ContainsAny(ticker, `/\`) || !filepath.IsLocal(name) {
-		return nil, fmt.Errorf("csv: %w: %q", ErrInvalidTicker, ticker)
+	// ticker rule before it, which admits no slash and no leading dot,
+	// gives a clear error for the obvious cases.
+	if _, err := ticker.Normalize(symbol); err != nil {
+		return nil, fmt.Errorf("csv: %w", err)
 	}
+	name := symbol + ".csv"
 	root, err := os.OpenRoot(c.dir)
 	if err != nil {
 		return nil, fmt.Errorf("csv: open DATA_DIR: %w", err)

@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/augurhq/augur/internal/ticker"
+	"github.com/augurhq/augur/internal/upstream"
 )
 
-// More errors that callers branch on, next to those in market.go.
+// Errors that callers branch on. Providers also wrap upstream's ErrNoKey
+// and ErrRateLimited, which upstream.OutcomeOf reports per attempt.
 var (
-	// ErrInvalidTicker means the ticker cannot be a symbol on any provider.
-	ErrInvalidTicker = errors.New("invalid ticker")
-	// ErrRateLimited means the provider refused the call because of a quota,
-	// including providers that say so in a 200 body.
-	ErrRateLimited = errors.New("rate limited")
+	// ErrNoSuchTicker means the provider answered and does not know the
+	// ticker. It is upstream's not-found, so that an attempt that ends with
+	// it reports not_found.
+	ErrNoSuchTicker = upstream.ErrNotFound
+	// ErrNoData means every provider in the chain failed or had nothing.
+	ErrNoData = errors.New("no price data available")
 	// ErrKeyRejected means the provider did not accept the configured key.
 	ErrKeyRejected = errors.New("API key rejected")
 	// ErrMalformed means the provider's answer (or the CSV file) is not the
@@ -23,33 +25,48 @@ var (
 )
 
 // LoadError is returned by Loader.Load when no provider delivered. It
-// unwraps to ErrNoSuchTicker or ErrNoData and keeps every attempt so the
-// job result can show what was tried.
+// unwraps to ErrNoSuchTicker, ErrNoData or the context's error, and keeps
+// every attempt so the job result can show what was tried.
 type LoadError struct {
 	Ticker   string
 	Attempts []Attempt
 	Err      error
+	// Bundled lists the sample data's tickers when the sample provider was
+	// asked and does not have Ticker: offline, those are the only ones that
+	// work, and the user should not have to guess them.
+	Bundled []string
 }
 
-// Error lists the attempts after the cause, e.g. "load prices for MSFT: no
-// price data available (yahoo: timeout; stooq: no_key)".
+// Error is one sentence: what failed for which ticker, each attempt's
+// outcome, and the bundled tickers when the sample data was asked, e.g.
+// "no price data for AAPL (yahoo: error; sample: not_found); the bundled
+// sample data has only AA, AXP, … and ^GSPC".
 func (e *LoadError) Error() string {
-	parts := make([]string, len(e.Attempts))
-	for i, a := range e.Attempts {
-		parts[i] = a.Source + ": " + a.Outcome
+	var b strings.Builder
+	switch {
+	case errors.Is(e.Err, ErrNoSuchTicker):
+		fmt.Fprintf(&b, "no such ticker %s", e.Ticker)
+	case errors.Is(e.Err, ErrNoData):
+		fmt.Fprintf(&b, "no price data for %s", e.Ticker)
+	default:
+		fmt.Fprintf(&b, "load prices for %s: %v", e.Ticker, e.Err)
 	}
-	return fmt.Sprintf("load prices for %s: %v (%s)", e.Ticker, e.Err, strings.Join(parts, "; "))
+	if len(e.Attempts) > 0 {
+		parts := make([]string, len(e.Attempts))
+		for i, a := range e.Attempts {
+			parts[i] = a.Source + ": " + a.Outcome
+		}
+		fmt.Fprintf(&b, " (%s)", strings.Join(parts, "; "))
+	}
+	if n := len(e.Bundled); n > 0 {
+		list := e.Bundled[0]
+		if n > 1 {
+			list = strings.Join(e.Bundled[:n-1], ", ") + " and " + e.Bundled[n-1]
+		}
+		fmt.Fprintf(&b, "; the bundled sample data has only %s", list)
+	}
+	return b.String()
 }
 
 // Unwrap returns ErrNoSuchTicker, ErrNoData or the context's error.
 func (e *LoadError) Unwrap() error { return e.Err }
-
-// NormalizeTicker upper-cases and trims a user-supplied ticker and checks
-// its shape (package ticker's rule); a bad one gives ErrInvalidTicker.
-func NormalizeTicker(raw string) (string, error) {
-	t, err := ticker.Normalize(raw)
-	if err != nil {
-		return "", fmt.Errorf("%w: %q", ErrInvalidTicker, raw)
-	}
-	return t, nil
-}

@@ -2,18 +2,14 @@ package market
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
-	"slices"
-	"strings"
 	"sync"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/ticker"
 	"github.com/augurhq/augur/internal/upstream"
 )
 
@@ -23,26 +19,6 @@ const (
 	DefaultFetchLockTTL  = time.Minute
 	DefaultFetchLockWait = 30 * time.Second
 )
-
-const (
-	// overlapDays is how far before the last cached bar a refresh starts,
-	// so that late corrections of the last few sessions are picked up and
-	// compared with what the cache holds.
-	overlapDays = 7
-	// revisionTolerance is the relative price change on an already cached
-	// day that counts as a revised history (a split, a dividend
-	// adjustment, another source) rather than float noise.
-	revisionTolerance = 1e-3
-	// sharedLoadTimeout bounds a load that outlived every caller waiting
-	// for it: long enough for the whole chain with retries and the lock wait.
-	sharedLoadTimeout = 2 * time.Minute
-	lockKeyPrefix     = "augur:market:fetch:"
-)
-
-// releaseLockScript deletes the fetch lock only if it still holds our
-// token: after an expiry another replica may own it, and a plain DEL would
-// release their lock.
-const releaseLockScript = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`
 
 // Config is everything market needs, filled by internal/config from env vars.
 type Config struct {
@@ -81,28 +57,6 @@ type Cache interface {
 	ReplacePriceBars(ctx context.Context, ticker, source string, bars []Bar) error
 }
 
-// SourceNames lists the valid PRICE_SOURCES names.
-func SourceNames() []string {
-	return []string{"yahoo", "stooq", "alphavantage", "csv", "sample"}
-}
-
-// DefaultSources is the PRICE_SOURCES order used when none is configured:
-// the live providers, most generous first, then the bundled sample data so
-// a demo works offline.
-func DefaultSources() []string {
-	return []string{"yahoo", "stooq", "alphavantage", "sample"}
-}
-
-// isLive tells the providers whose answers are worth caching from those
-// that read local data (sample, csv).
-func isLive(source string) bool {
-	switch source {
-	case "yahoo", "stooq", "alphavantage":
-		return true
-	}
-	return false
-}
-
 // Loader loads a ticker's history through the cache and the provider chain.
 // It is safe for concurrent use.
 type Loader struct {
@@ -127,9 +81,13 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	sources := cfg.Sources
-	if len(sources) == 0 {
-		sources = DefaultSources()
+	names := cfg.Sources
+	if len(names) == 0 {
+		names = DefaultSources()
+	}
+	names, err := ParseSources(names)
+	if err != nil {
+		return nil, err
 	}
 	l := &Loader{
 		cache:    cache,
@@ -141,48 +99,18 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 		lockWait: orDefault(cfg.FetchLockWait, DefaultFetchLockWait),
 		flights:  map[string]*flight{},
 	}
-	seen := map[string]bool{}
-	for _, name := range sources {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if seen[name] {
-			return nil, fmt.Errorf("price source %q listed twice", name)
-		}
-		seen[name] = true
-		p, err := newProvider(name, cfg)
+	for _, name := range names {
+		src := lookup(name)
+		p, err := src.build(name, cfg)
 		if err != nil {
 			return nil, err
 		}
 		l.providers = append(l.providers, p)
-		if isLive(name) {
+		if src.live {
 			l.live = append(l.live, p)
 		}
 	}
 	return l, nil
-}
-
-func newProvider(name string, cfg Config) (Provider, error) {
-	base := func(configured, real string) string {
-		if configured == "" {
-			return real
-		}
-		return strings.TrimRight(configured, "/")
-	}
-	switch name {
-	case "yahoo":
-		return &yahoo{base: base(cfg.YahooURL, DefaultYahooURL), http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
-	case "stooq":
-		return &stooq{base: base(cfg.StooqURL, DefaultStooqURL), key: cfg.StooqKey, http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
-	case "alphavantage":
-		return &alphaVantage{base: base(cfg.AlphaVantageURL, DefaultAlphaVantageURL), key: cfg.AlphaVantageKey, http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
-	case "csv":
-		if cfg.DataDir == "" {
-			return nil, errors.New("price source csv needs DATA_DIR")
-		}
-		return &csvDir{dir: cfg.DataDir}, nil
-	case "sample":
-		return NewSample(), nil
-	}
-	return nil, fmt.Errorf("unknown price source %q (valid: %s)", name, strings.Join(SourceNames(), ", "))
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -196,11 +124,13 @@ func orDefault(d, def time.Duration) time.Duration {
 // loads of one ticker in this process share one fetch, and replicas sharing
 // Redis let one of them fetch while the others wait for the cache. When no
 // provider delivers, the error is a *LoadError wrapping ErrNoSuchTicker (all
-// that answered do not know the ticker) or ErrNoData.
-func (l *Loader) Load(ctx context.Context, ticker string) (*Series, error) {
-	t, err := NormalizeTicker(ticker)
+// that answered do not know the ticker) or ErrNoData; a symbol that breaks
+// the ticker rule gives an error wrapping ticker.ErrInvalid, and no provider
+// is asked.
+func (l *Loader) Load(ctx context.Context, symbol string) (*Series, error) {
+	t, err := ticker.Normalize(symbol)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load prices: %w", err)
 	}
 	f := l.join(ctx, t)
 	select {
@@ -215,69 +145,9 @@ func (l *Loader) Load(ctx context.Context, ticker string) (*Series, error) {
 	}
 }
 
-// flight is one load shared by every caller that asked for the ticker while
-// it ran. Unlike singleflight it counts its callers, so that it is canceled
-// when the last one gives up instead of running on for nobody.
-type flight struct {
-	done    chan struct{}
-	series  *Series
-	err     error
-	cancel  context.CancelFunc
-	waiters int
-}
-
-// join attaches the caller to the ticker's running load, starting one if
-// there is none.
-func (l *Loader) join(ctx context.Context, t string) *flight {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if f, ok := l.flights[t]; ok {
-		f.waiters++
-		return f
-	}
-	// The load outlives the caller that started it if others join, so it
-	// keeps ctx's values but not its cancellation.
-	shared, cancel := context.WithTimeout(context.WithoutCancel(ctx), sharedLoadTimeout)
-	f := &flight{done: make(chan struct{}), cancel: cancel, waiters: 1}
-	l.flights[t] = f
-	go func() {
-		defer cancel()
-		s, err := l.load(shared, t)
-		l.mu.Lock()
-		if l.flights[t] == f {
-			delete(l.flights, t)
-		}
-		l.mu.Unlock()
-		f.series, f.err = s, err
-		close(f.done)
-	}()
-	return f
-}
-
-// leave detaches a caller that gave up; the last one out cancels the load
-// and forgets it, so a later caller starts afresh rather than joining a
-// canceled load.
-func (l *Loader) leave(t string, f *flight) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f.waiters--
-	if f.waiters > 0 {
-		return
-	}
-	f.cancel()
-	if l.flights[t] == f {
-		delete(l.flights, t)
-	}
-}
-
-// cached is what the cache holds for one ticker.
-type cached struct {
-	bars      []Bar
-	source    string
-	fetchedAt time.Time
-	took      time.Duration
-}
-
+// load is the work of one flight: a fresh cache entry if there is one;
+// otherwise, under the cross-replica lock, the whole chain for a ticker
+// never cached or a refresh of a stale entry.
 func (l *Loader) load(ctx context.Context, t string) (*Series, error) {
 	if l.cache == nil || len(l.live) == 0 {
 		return l.fetchAll(ctx, t)
@@ -301,250 +171,6 @@ func (l *Loader) load(ctx context.Context, t string) (*Series, error) {
 	}
 }
 
-// claim makes this replica the one that fetches t, or waits until another
-// replica's fetch shows up in the cache. It returns the latest cache entry;
-// if that is fresh the caller serves it. After FetchLockWait it gives up
-// waiting and fetches anyway: a slow replica must not stall the others.
-func (l *Loader) claim(ctx context.Context, t string, c cached) (release func(), latest cached, err error) {
-	noop := func() {}
-	if l.rdb == nil {
-		return noop, c, nil
-	}
-	key := lockKeyPrefix + t
-	token := uuid.NewString()
-	poll := min(100*time.Millisecond, l.lockWait/10)
-	deadline := time.Now().Add(l.lockWait)
-	for {
-		ok, err := l.rdb.SetNX(ctx, key, token, l.lockTTL).Result()
-		if err != nil && ctx.Err() != nil {
-			return nil, c, ctx.Err()
-		}
-		if err != nil {
-			l.log.WarnContext(ctx, "fetch lock unavailable, fetching without it", "ticker", t, "err", err)
-			return noop, c, nil
-		}
-		if ok {
-			release = func() {
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				defer cancel()
-				if err := l.unlock.Run(ctx, l.rdb, []string{key}, token).Err(); err != nil {
-					l.log.WarnContext(ctx, "release fetch lock", "ticker", t, "err", err)
-				}
-			}
-			// Another replica may have saved between our read and the lock.
-			return release, l.readCache(ctx, t), nil
-		}
-		if err := upstream.Sleep(ctx, poll); err != nil {
-			return nil, c, err
-		}
-		if c = l.readCache(ctx, t); l.fresh(c) {
-			return noop, c, nil
-		}
-		if time.Now().After(deadline) {
-			l.log.WarnContext(ctx, "gave up waiting for another replica's fetch", "ticker", t, "waited", l.lockWait)
-			return noop, c, nil
-		}
-	}
-}
-
-// fetchAll asks the whole chain for the full history.
-func (l *Loader) fetchAll(ctx context.Context, t string) (*Series, error) {
-	bars, p, attempts, err := l.runChain(ctx, l.providers, t, time.Time{})
-	if err != nil {
-		return nil, err
-	}
-	if l.cache != nil && isLive(p.Name()) {
-		if err := l.cache.ReplacePriceBars(ctx, t, p.Name(), bars); err != nil {
-			l.log.WarnContext(ctx, "price cache write failed", "ticker", t, "err", err)
-		}
-	}
-	return newSeries(t, p.Name(), bars, attempts), nil
-}
-
-// refresh fetches only the tail after the cached bars from the live
-// providers. If the tail disagrees with the cache on days both have (a
-// split, a dividend adjustment, a source that adjusts differently) or does
-// not reach back to it, the history is reloaded whole from the provider that
-// answered, so a series never mixes adjustments. The stale cache is served
-// when every live provider fails, or when the reload would cut the history
-// short (Alpha Vantage's free tier gives 100 days): old prices beat none,
-// and a long consistent history beats a short one.
-func (l *Loader) refresh(ctx context.Context, t string, c cached) (*Series, error) {
-	last := c.bars[len(c.bars)-1].Date
-	since := last.AddDate(0, 0, -overlapDays)
-	attempts := []Attempt{{
-		Source:  "cache",
-		Outcome: OutcomeCached,
-		Reason: fmt.Sprintf("stale: %d bars from %s up to %s, fetched %s ago; fetching since %s",
-			len(c.bars), c.source, last.Format(time.DateOnly), time.Since(c.fetchedAt).Round(time.Second), since.Format(time.DateOnly)),
-		LatencyMS: milliseconds(c.took),
-	}}
-	stale := func(why string, err error) *Series {
-		l.log.WarnContext(ctx, "serving stale prices", "ticker", t, "why", why, "err", err)
-		return newSeries(t, c.source, c.bars, attempts)
-	}
-
-	tail, p, tried, err := l.runChain(ctx, l.live, t, since)
-	attempts = append(attempts, tried...)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, err
-		}
-		return stale("no live provider answered", err), nil
-	}
-	if continuous(c.bars, tail) {
-		if err := l.cache.SavePriceBars(ctx, t, p.Name(), tail); err != nil {
-			l.log.WarnContext(ctx, "price cache write failed", "ticker", t, "err", err)
-		}
-		return newSeries(t, p.Name(), merge(c.bars, tail), attempts), nil
-	}
-
-	full, a, err := l.call(ctx, p, t, time.Time{})
-	a.Reason = "history revised: full reload; " + a.Reason
-	attempts = append(attempts, a)
-	if err != nil {
-		if ctx.Err() != nil {
-			return nil, &LoadError{Ticker: t, Attempts: attempts, Err: ctx.Err()}
-		}
-		return stale("full reload failed", err), nil
-	}
-	if full[0].Date.After(c.bars[0].Date.AddDate(0, 1, 0)) {
-		attempts[len(attempts)-1].Reason += fmt.Sprintf("; starts %s, the cache %s: keeping the cache",
-			full[0].Date.Format(time.DateOnly), c.bars[0].Date.Format(time.DateOnly))
-		return stale("reload shorter than the cache", nil), nil
-	}
-	if err := l.cache.ReplacePriceBars(ctx, t, p.Name(), full); err != nil {
-		l.log.WarnContext(ctx, "price cache write failed", "ticker", t, "err", err)
-	}
-	return newSeries(t, p.Name(), full, attempts), nil
-}
-
-// continuous reports whether tail extends cached without a gap and without
-// changing any cached day except the last, which may have been a session
-// still in progress when it was saved.
-func continuous(cachedBars, tail []Bar) bool {
-	last := cachedBars[len(cachedBars)-1].Date
-	if len(tail) == 0 || tail[0].Date.After(last) {
-		return false
-	}
-	for _, nb := range tail {
-		if !nb.Date.Before(last) {
-			break
-		}
-		i, found := slices.BinarySearchFunc(cachedBars, nb.Date, func(b Bar, d time.Time) int { return b.Date.Compare(d) })
-		if found && (revised(cachedBars[i].Close, nb.Close) || revised(cachedBars[i].AdjClose, nb.AdjClose)) {
-			return false
-		}
-	}
-	return true
-}
-
-func revised(old, new float64) bool {
-	return math.Abs(old-new) > revisionTolerance*max(math.Abs(old), math.Abs(new))
-}
-
-// runChain tries providers in order until one delivers.
-func (l *Loader) runChain(ctx context.Context, providers []Provider, t string, since time.Time) ([]Bar, Provider, []Attempt, error) {
-	attempts := make([]Attempt, 0, len(providers))
-	answered, notFound := 0, 0
-	for _, p := range providers {
-		bars, a, err := l.call(ctx, p, t, since)
-		attempts = append(attempts, a)
-		if err == nil {
-			return bars, p, attempts, nil
-		}
-		if ctx.Err() != nil {
-			return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: ctx.Err()}
-		}
-		l.log.InfoContext(ctx, "price source failed", "ticker", t, "source", a.Source, "outcome", a.Outcome, "err", err)
-		if a.Outcome != OutcomeNoKey {
-			answered++
-			if a.Outcome == OutcomeNotFound {
-				notFound++
-			}
-		}
-	}
-	cause := ErrNoData
-	if answered > 0 && notFound == answered {
-		cause = ErrNoSuchTicker
-	}
-	return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: cause}
-}
-
-// call asks one provider and records the attempt. A full-history request
-// that returns no bars counts as "not found": the provider has nothing.
-func (l *Loader) call(ctx context.Context, p Provider, t string, since time.Time) ([]Bar, Attempt, error) {
-	start := time.Now()
-	bars, err := p.History(ctx, t, since)
-	if err == nil && since.IsZero() && len(bars) == 0 {
-		err = fmt.Errorf("%s returned no bars for %s: %w", p.Name(), t, ErrNoSuchTicker)
-	}
-	a := Attempt{Source: p.Name(), Outcome: outcome(err), LatencyMS: milliseconds(time.Since(start))}
-	if err != nil {
-		a.Reason = err.Error()
-	} else {
-		a.Reason = fmt.Sprintf("%d bars", len(bars))
-	}
-	return bars, a, err
-}
-
-// Attempt outcomes.
-const (
-	OutcomeOK          = "ok"
-	OutcomeNoKey       = "no_key"
-	OutcomeNotFound    = "not_found"
-	OutcomeError       = "error"
-	OutcomeTimeout     = "timeout"
-	OutcomeRateLimited = "rate_limited"
-	OutcomeCircuitOpen = "circuit_open"
-	OutcomeCached      = "cached"
-)
-
-func outcome(err error) string {
-	switch {
-	case err == nil:
-		return OutcomeOK
-	case errors.Is(err, ErrNoKey):
-		return OutcomeNoKey
-	case errors.Is(err, ErrNoSuchTicker):
-		return OutcomeNotFound
-	case errors.Is(err, ErrRateLimited):
-		return OutcomeRateLimited
-	}
-	switch upstream.KindOf(err) {
-	case upstream.KindTimeout:
-		return OutcomeTimeout
-	case upstream.KindRateLimited:
-		return OutcomeRateLimited
-	case upstream.KindCircuitOpen:
-		return OutcomeCircuitOpen
-	}
-	return OutcomeError
-}
-
-func (l *Loader) readCache(ctx context.Context, t string) cached {
-	start := time.Now()
-	bars, source, fetchedAt, err := l.cache.PriceBars(ctx, t)
-	if err != nil {
-		l.log.WarnContext(ctx, "price cache read failed, going to the providers", "ticker", t, "err", err)
-		return cached{}
-	}
-	return cached{bars: bars, source: source, fetchedAt: fetchedAt, took: time.Since(start)}
-}
-
-func (l *Loader) fresh(c cached) bool {
-	return len(c.bars) > 0 && time.Since(c.fetchedAt) < l.ttl
-}
-
-func (l *Loader) fromCache(t string, c cached) *Series {
-	return newSeries(t, c.source, c.bars, []Attempt{{
-		Source:    "cache",
-		Outcome:   OutcomeCached,
-		Reason:    fmt.Sprintf("%d bars from %s, fetched %s ago", len(c.bars), c.source, time.Since(c.fetchedAt).Round(time.Second)),
-		LatencyMS: milliseconds(c.took),
-	}})
-}
-
 func newSeries(t, source string, bars []Bar, attempts []Attempt) *Series {
 	return &Series{
 		Ticker:   t,
@@ -555,14 +181,6 @@ func newSeries(t, source string, bars []Bar, attempts []Attempt) *Series {
 		Bars:     bars,
 		Attempts: attempts,
 	}
-}
-
-// clone gives each caller sharing one load its own slices to modify.
-func (s *Series) clone() *Series {
-	c := *s
-	c.Bars = slices.Clone(s.Bars)
-	c.Attempts = slices.Clone(s.Attempts)
-	return &c
 }
 
 func milliseconds(d time.Duration) float64 {

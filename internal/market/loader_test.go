@@ -3,6 +3,7 @@ package market_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/ticker"
 	"github.com/augurhq/augur/internal/upstream"
 )
 
@@ -222,9 +224,9 @@ func TestChainSkipsAnOpenCircuit(t *testing.T) {
 func TestLoadRejectsBadTickersWithoutARequest(t *testing.T) {
 	u := newUpstreams(t)
 	l := newLoader(t, u.config(), nil)
-	for _, ticker := range []string{"", "../../etc/passwd", "A B", "<script>"} {
-		_, err := l.Load(context.Background(), ticker)
-		require.ErrorIs(t, err, market.ErrInvalidTicker, ticker)
+	for _, symbol := range []string{"", "../../etc/passwd", "A B", "<script>", "^", "^^^^"} {
+		_, err := l.Load(context.Background(), symbol)
+		require.ErrorIs(t, err, ticker.ErrInvalid, symbol)
 	}
 	require.Zero(t, u.yahoo.Hits())
 }
@@ -311,13 +313,76 @@ func TestNewLoader(t *testing.T) {
 }
 
 func TestLoadErrorMessage(t *testing.T) {
-	err := &market.LoadError{
-		Ticker:   "MSFT",
-		Attempts: []market.Attempt{{Source: "yahoo", Outcome: "timeout"}, {Source: "stooq", Outcome: "no_key"}},
-		Err:      market.ErrNoData,
+	tests := []struct {
+		name string
+		err  *market.LoadError
+		want string
+	}{
+		{
+			name: "no data",
+			err: &market.LoadError{Ticker: "MSFT", Err: market.ErrNoData,
+				Attempts: []market.Attempt{{Source: "yahoo", Outcome: "timeout"}, {Source: "stooq", Outcome: "no_key"}}},
+			want: "no price data for MSFT (yahoo: timeout; stooq: no_key)",
+		},
+		{
+			name: "no such ticker",
+			err: &market.LoadError{Ticker: "ZZZZ", Err: market.ErrNoSuchTicker,
+				Attempts: []market.Attempt{{Source: "yahoo", Outcome: "not_found"}}},
+			want: "no such ticker ZZZZ (yahoo: not_found)",
+		},
+		{
+			name: "bundled tickers",
+			err: &market.LoadError{Ticker: "AAPL", Err: market.ErrNoSuchTicker, Bundled: []string{"IBM", "^GSPC"},
+				Attempts: []market.Attempt{{Source: "sample", Outcome: "not_found"}}},
+			want: "no such ticker AAPL (sample: not_found); the bundled sample data has only IBM and ^GSPC",
+		},
+		{
+			name: "caller gave up",
+			err: &market.LoadError{Ticker: "MSFT", Err: context.DeadlineExceeded,
+				Attempts: []market.Attempt{{Source: "yahoo", Outcome: "timeout"}}},
+			want: "load prices for MSFT: context deadline exceeded (yahoo: timeout)",
+		},
+		{
+			name: "no attempt made",
+			err:  &market.LoadError{Ticker: "MSFT", Err: context.Canceled},
+			want: "load prices for MSFT: context canceled",
+		},
 	}
-	require.Equal(t, "load prices for MSFT: no price data available (yahoo: timeout; stooq: no_key)", err.Error())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, tt.err.Error())
+			require.ErrorIs(t, tt.err, tt.err.Err)
+		})
+	}
+}
+
+// An unknown ticker offline: Yahoo unreachable, no keys for Stooq and Alpha
+// Vantage, and a sample that does not have it. The error says so in one
+// sentence and names every ticker the sample data has.
+func TestOfflineUnknownTickerNamesTheBundledTickers(t *testing.T) {
+	unreachable := httptest.NewServer(http.NotFoundHandler())
+	unreachable.Close()
+	cfg := market.Config{
+		YahooURL: unreachable.URL,
+		HTTP:     upstream.Config{Timeout: 5 * time.Second, MaxRetries: -1},
+	}
+	_, err := newLoader(t, cfg, nil).Load(context.Background(), "aapl")
 	require.ErrorIs(t, err, market.ErrNoData)
+	require.EqualError(t, err, "no price data for AAPL (yahoo: error; stooq: no_key; alphavantage: no_key; sample: not_found); "+
+		"the bundled sample data has only AA, AXP, BA, C, CAT, DD, DIS, EK, GE, GM, HD, HON, HWP, IBM, INTC, IP, JNJ, JPM, "+
+		"KO, MCD, MMM, MO, MRK, MSFT, PG, SBC, T, UTX, WMT, XOM and ^GSPC")
+
+	bundled, tickersErr := market.NewSample().Tickers()
+	require.NoError(t, tickersErr)
+	require.Equal(t, bundled, loadError(t, err).Bundled, "the list comes from the sample data")
+}
+
+func TestBundledTickersOnlyWhenTheSampleWasAsked(t *testing.T) {
+	u := newUpstreams(t)
+	_, err := newLoader(t, u.config("yahoo"), nil).Load(context.Background(), "AAPL")
+	require.ErrorIs(t, err, market.ErrNoSuchTicker)
+	require.Empty(t, loadError(t, err).Bundled)
+	require.EqualError(t, err, "no such ticker AAPL (yahoo: not_found)")
 }
 
 // period1 returns the since a Yahoo request asked for, or the zero time

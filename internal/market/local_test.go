@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/ticker"
 )
 
 func TestSample(t *testing.T) {
@@ -98,9 +100,9 @@ func TestCSVDir(t *testing.T) {
 		{ticker: "IBM", wantBars: 2}, // lower-case file name
 		{ticker: "AAPL", wantErr: ErrNoSuchTicker},
 		{ticker: "BAD", wantErr: ErrMalformed},
-		{ticker: "../SECRET", wantErr: ErrInvalidTicker},
-		{ticker: "/etc/passwd", wantErr: ErrInvalidTicker},
-		{ticker: `..\SECRET`, wantErr: ErrInvalidTicker},
+		{ticker: "../SECRET", wantErr: ticker.ErrInvalid},
+		{ticker: "/etc/passwd", wantErr: ticker.ErrInvalid},
+		{ticker: `..\SECRET`, wantErr: ticker.ErrInvalid},
 		{ticker: "LINK"}, // a symlink out of the folder: refused by os.Root
 	}
 	for _, tt := range tests {

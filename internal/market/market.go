@@ -5,7 +5,6 @@ package market
 
 import (
 	"context"
-	"errors"
 	"time"
 )
 
@@ -29,25 +28,19 @@ type Provider interface {
 	History(ctx context.Context, ticker string, since time.Time) ([]Bar, error)
 }
 
-// Errors that callers branch on.
-var (
-	// ErrNoSuchTicker means the provider answered and does not know the ticker.
-	ErrNoSuchTicker = errors.New("no such ticker")
-	// ErrNoKey means the provider needs an API key that is not configured.
-	ErrNoKey = errors.New("no API key configured")
-	// ErrNoData means every provider in the chain failed or had nothing.
-	ErrNoData = errors.New("no price data available")
-)
-
 // Attempt records one provider call made while loading a series.
 type Attempt struct {
 	Source string `json:"source"`
-	// Outcome is one of ok, no_key, not_found, error, timeout, rate_limited,
-	// circuit_open, cached.
+	// Outcome is upstream.OutcomeOf the provider's error (ok, no_key,
+	// not_found, error, timeout, rate_limited, circuit_open), or
+	// OutcomeCached.
 	Outcome   string  `json:"outcome"`
 	Reason    string  `json:"reason,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
 }
+
+// OutcomeCached is the outcome of an attempt served from the price cache.
+const OutcomeCached = "cached"
 
 // Series is a ticker's price history with where it came from.
 type Series struct {

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/upstream"
 )
 
 func testdata(t testing.TB, name string) []byte {
@@ -108,7 +110,7 @@ func TestParseStooq(t *testing.T) {
 		},
 		{name: "header only", body: []byte("Date,Open,High,Low,Close,Volume\n"), want: []Bar{}},
 		{name: "No data", body: testdata(t, "stooq/no_data.txt"), wantErr: ErrNoSuchTicker},
-		{name: "daily hits limit", body: testdata(t, "stooq/limit.txt"), wantErr: ErrRateLimited},
+		{name: "daily hits limit", body: testdata(t, "stooq/limit.txt"), wantErr: upstream.ErrRateLimited},
 		{name: "API key page", body: testdata(t, "stooq/apikey.html"), wantErr: ErrKeyRejected},
 		{name: "proof-of-work wall", body: testdata(t, "stooq/pow.html"), wantErr: ErrMalformed},
 		{name: "Polish header", body: []byte("Data,Otwarcie,Najwyzszy,Najnizszy,Zamkniecie,Wolumen\n2025-11-19,1,2,0.5,1.5,10\n"), wantErr: ErrMalformed},
@@ -130,9 +132,9 @@ func TestParseAlphaVantage(t *testing.T) {
 			body: []byte(`{"Time Series (Daily)":{"2025-11-21":{"4. close":"n/a"},"yesterday":{"4. close":"1"},"2025-11-20":{"4. close":"2.5","5. volume":"-3"}}}`),
 			want: []Bar{{Date: date("2025-11-20"), Open: 2.5, High: 2.5, Low: 2.5, Close: 2.5, AdjClose: 2.5}},
 		},
-		{name: "rate limit (Information)", body: testdata(t, "alphavantage/rate_limit.json"), wantErr: ErrRateLimited},
-		{name: "rate limit naming the key", body: testdata(t, "alphavantage/rate_limit_detected.json"), wantErr: ErrRateLimited},
-		{name: "rate limit (legacy Note)", body: testdata(t, "alphavantage/note.json"), wantErr: ErrRateLimited},
+		{name: "rate limit (Information)", body: testdata(t, "alphavantage/rate_limit.json"), wantErr: upstream.ErrRateLimited},
+		{name: "rate limit naming the key", body: testdata(t, "alphavantage/rate_limit_detected.json"), wantErr: upstream.ErrRateLimited},
+		{name: "rate limit (legacy Note)", body: testdata(t, "alphavantage/note.json"), wantErr: upstream.ErrRateLimited},
 		{name: "bad symbol", body: testdata(t, "alphavantage/error_message.json"), wantErr: ErrNoSuchTicker},
 		{name: "demo key", body: testdata(t, "alphavantage/demo.json"), wantErr: ErrKeyRejected},
 		{name: "premium parameter", body: testdata(t, "alphavantage/premium.json"), wantErr: errPremium},
@@ -212,38 +214,6 @@ func TestContinuous(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			require.Equal(t, tt.want, continuous(cachedBars, tt.tail))
-		})
-	}
-}
-
-func TestNormalizeTicker(t *testing.T) {
-	tests := []struct {
-		in, want string
-		ok       bool
-	}{
-		{" msft ", "MSFT", true},
-		{"brk-b", "BRK-B", true},
-		{"barc.l", "BARC.L", true},
-		{"^gspc", "^GSPC", true},
-		{"eurusd=x", "EURUSD=X", true},
-		{"", "", false},
-		{"../etc/passwd", "", false},
-		{"..", "", false},
-		{"A/B", "", false},
-		{`A\B`, "", false},
-		{"MS FT", "", false},
-		{"TOOLONGTICKERNAME12345", "", false},
-		{"A\x00", "", false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got, err := NormalizeTicker(tt.in)
-			if !tt.ok {
-				require.ErrorIs(t, err, ErrInvalidTicker)
-				return
-			}
-			require.NoError(t, err)
-			require.Equal(t, tt.want, got)
 		})
 	}
 }

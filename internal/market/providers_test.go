@@ -108,7 +108,7 @@ func TestStooqProvider(t *testing.T) {
 		{name: "happy path", handler: Reply(200, "text/csv", example), wantBars: 3, wantHits: 1},
 		{name: "unknown symbol (200 No data)", handler: Reply(200, "text/plain", "No data"), wantErr: ErrNoSuchTicker, wantHits: 1},
 		{name: "No data in a tail window is just nothing new", handler: Reply(200, "text/plain", "No data"), since: testNow, wantBars: 0, wantHits: 1},
-		{name: "daily limit (200)", handler: Reply(200, "text/plain", "Exceeded the daily hits limit"), wantErr: ErrRateLimited, wantHits: 1},
+		{name: "daily limit (200)", handler: Reply(200, "text/plain", "Exceeded the daily hits limit"), wantErr: upstream.ErrRateLimited, wantHits: 1},
 		{name: "API key page (200)", handler: Reply(200, "text/html", string(testdata(t, "stooq/apikey.html"))), wantErr: ErrKeyRejected, wantHits: 1},
 		{name: "proof-of-work wall (200)", handler: Reply(200, "text/html", string(testdata(t, "stooq/pow.html"))), wantErr: ErrMalformed, wantHits: 1},
 		{name: "429 with Retry-After", handler: Sequence(YahooRateLimited("1"), Reply(200, "text/csv", example)), wantBars: 3, wantHits: 2},
@@ -120,7 +120,7 @@ func TestStooqProvider(t *testing.T) {
 		fake := NewFakeUpstream(t, Reply(200, "text/csv", example))
 		p := &stooq{base: fake.URL, http: upstream.New("stooq", testHTTP(time.Second)), now: time.Now}
 		_, err := p.History(context.Background(), "AAPL", time.Time{})
-		require.ErrorIs(t, err, ErrNoKey)
+		require.ErrorIs(t, err, upstream.ErrNoKey)
 		require.Zero(t, fake.Hits())
 	})
 
@@ -166,8 +166,8 @@ func TestAlphaVantageProvider(t *testing.T) {
 	}
 	runProviderCases(t, build, "IBM", []providerCase{
 		{name: "happy path", handler: Reply(200, "application/json", example), wantBars: 2, wantHits: 1},
-		{name: "rate limit (200 Information)", handler: body("rate_limit.json"), wantErr: ErrRateLimited, wantHits: 1},
-		{name: "rate limit (200 Note)", handler: body("note.json"), wantErr: ErrRateLimited, wantHits: 1},
+		{name: "rate limit (200 Information)", handler: body("rate_limit.json"), wantErr: upstream.ErrRateLimited, wantHits: 1},
+		{name: "rate limit (200 Note)", handler: body("note.json"), wantErr: upstream.ErrRateLimited, wantHits: 1},
 		{name: "bad symbol (200 Error Message)", handler: body("error_message.json"), wantErr: ErrNoSuchTicker, wantHits: 1},
 		{name: "demo key (200 Information)", handler: body("demo.json"), wantErr: ErrKeyRejected, wantHits: 1},
 		{name: "429 with Retry-After", handler: Sequence(YahooRateLimited("1"), Reply(200, "application/json", example)), wantBars: 2, wantHits: 2},
@@ -180,7 +180,7 @@ func TestAlphaVantageProvider(t *testing.T) {
 		fake := NewFakeUpstream(t, Reply(200, "application/json", example))
 		p := &alphaVantage{base: fake.URL, http: upstream.New("alphavantage", testHTTP(time.Second)), now: time.Now}
 		_, err := p.History(context.Background(), "IBM", time.Time{})
-		require.ErrorIs(t, err, ErrNoKey)
+		require.ErrorIs(t, err, upstream.ErrNoKey)
 		require.Zero(t, fake.Hits())
 	})
 

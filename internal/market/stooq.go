@@ -28,7 +28,7 @@ func (s *stooq) Name() string { return "stooq" }
 
 func (s *stooq) History(ctx context.Context, ticker string, since time.Time) ([]Bar, error) {
 	if s.key == "" {
-		return nil, fmt.Errorf("stooq: %w (STOOQ_API_KEY)", ErrNoKey)
+		return nil, fmt.Errorf("stooq: %w (STOOQ_API_KEY)", upstream.ErrNoKey)
 	}
 	q := url.Values{"s": {stooqSymbol(ticker)}, "i": {"d"}, "apikey": {s.key}}
 	if !since.IsZero() {
@@ -96,7 +96,7 @@ func parseStooq(body []byte, since time.Time) ([]Bar, error) {
 	case bytes.HasPrefix(lower, []byte("no data")):
 		return nil, fmt.Errorf("%w: stooq says %q", ErrNoSuchTicker, "No data")
 	case bytes.Contains(lower, []byte("exceeded the daily hits limit")):
-		return nil, fmt.Errorf("%w: stooq daily hits limit exceeded", ErrRateLimited)
+		return nil, fmt.Errorf("%w: stooq daily hits limit exceeded", upstream.ErrRateLimited)
 	case text[0] == '<':
 		if bytes.Contains(lower, []byte("apikey")) || bytes.Contains(lower, []byte("api key")) {
 			return nil, fmt.Errorf("%w: stooq answered with its get-an-API-key page", ErrKeyRejected)

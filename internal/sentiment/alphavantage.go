@@ -27,7 +27,7 @@ func (a *alphaVantage) Name() string { return "alphavantage" }
 
 func (a *alphaVantage) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if a.key == "" {
-		return articleBatch{}, errNoKey
+		return articleBatch{}, upstream.ErrNoKey
 	}
 	query := endpoint(a.base, "/query", url.Values{
 		"function": {"NEWS_SENTIMENT"},
@@ -94,7 +94,7 @@ func parseAlphaVantageNews(body []byte, ticker string) ([]Article, error) {
 	// Every Alpha Vantage error is an HTTP 200 with a one-key object.
 	switch {
 	case resp.Note != "":
-		return nil, fmt.Errorf("%w: %s", errRateLimited, resp.Note)
+		return nil, fmt.Errorf("%w: %s", upstream.ErrRateLimited, resp.Note)
 	case resp.ErrorMessage != "":
 		return nil, fmt.Errorf("%w: %s", errRejected, resp.ErrorMessage)
 	case resp.Information != "":
@@ -139,7 +139,7 @@ func classifyAlphaVantageInformation(info string) error {
 	switch {
 	// Checked first: the daily-limit text also invites a premium plan.
 	case strings.Contains(lower, "rate limit") || strings.Contains(lower, "call frequency"):
-		return fmt.Errorf("%w: %s", errRateLimited, info)
+		return fmt.Errorf("%w: %s", upstream.ErrRateLimited, info)
 	case strings.Contains(lower, "premium"):
 		return fmt.Errorf("%w: premium feature: %s", errRejected, info)
 	case strings.Contains(lower, "demo") || strings.Contains(lower, "api key"):

@@ -44,7 +44,7 @@ func TestAlphaVantageFetch(t *testing.T) {
 			name:       "daily limit (Information)",
 			routes:     body(`{"Information":"Thank you for using Alpha Vantage! Our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans at https://www.alphavantage.co/premium/ to instantly remove all daily rate limits."}`),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 			wantReason: "25 requests per day",
 		},
 		{
@@ -52,13 +52,13 @@ func TestAlphaVantageFetch(t *testing.T) {
 			name:       "daily limit, newer wording",
 			routes:     body(`{"Information":"We have detected your API key as ` + testKey + ` and our standard API rate limit is 25 requests per day. Please subscribe to any of the premium plans."}`),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 		},
 		{
 			name:       "legacy rate limit (Note)",
 			routes:     body(`{"Note":"Thank you for using Alpha Vantage! Our standard API call frequency is 5 calls per minute and 500 calls per day."}`),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 		},
 		{
 			name:       "unknown ticker",

@@ -20,9 +20,11 @@ import (
 // Bounds of the number of articles per run.
 const (
 	DefaultNumArticles = 10
-	// MaxNumArticles keeps a request from walking every source for pages
-	// nobody reads; no preset asks for more than 50.
-	MaxNumArticles = 200
+	// MaxNumArticles is the one cap on articles per run, for the API, the
+	// job parameters and SENTIMENT_NUM_ARTICLES alike. It keeps a request
+	// from walking every source for pages nobody reads; no preset asks for
+	// more than 50.
+	MaxNumArticles = 100
 )
 
 // fetchPage is the fewest articles a source is asked for, even when the run
@@ -86,12 +88,6 @@ type Analyzer struct {
 	logger      *slog.Logger
 }
 
-// SourceNames returns every source name in the default priority order, the
-// original app's.
-func SourceNames() []string {
-	return []string{"finviz", "eodhd", "alphavantage", "tradestie", "finnhub", "stockgeist", "google"}
-}
-
 // preset is a named choice of sources and article count for one kind of
 // user.
 type preset struct {
@@ -128,50 +124,29 @@ func New(cfg Config, rdb *redis.Client, logger *slog.Logger) (*Analyzer, error) 
 	if err != nil {
 		return nil, fmt.Errorf("load Finviz's time zone (install tzdata or import time/tzdata): %w", err)
 	}
-	configured := map[string]string{
-		"finviz": cfg.FinvizURL, "eodhd": cfg.EODHDURL, "alphavantage": cfg.AlphaVantageURL,
-		"tradestie": cfg.TradestieURL, "finnhub": cfg.FinnhubURL, "stockgeist": cfg.StockGeistURL,
-		"google": cfg.GoogleNewsURL,
-	}
-	for name, base := range configured {
-		if base == "" {
-			continue
-		}
-		u, err := url.Parse(base)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("%s base URL %q: want an absolute http(s) URL", name, base)
-		}
-	}
-	client := func(name string) *upstream.Client { return upstream.New(name, cfg.HTTP) }
-	sources := []source{
-		&finviz{http: client("finviz"), base: cmp.Or(cfg.FinvizURL, finvizBaseURL), eastern: eastern},
-		&eodhd{http: client("eodhd"), base: cmp.Or(cfg.EODHDURL, eodhdBaseURL), key: cfg.EODHDKey},
-		&alphaVantage{http: client("alphavantage"), base: cmp.Or(cfg.AlphaVantageURL, alphaVantageBaseURL), key: cfg.AlphaVantageKey},
-		&tradestie{http: client("tradestie"), base: cmp.Or(cfg.TradestieURL, tradestieBaseURL)},
-		&finnhub{
-			news: client("finnhub"), social: client("finnhub_social"),
-			base: cmp.Or(cfg.FinnhubURL, finnhubBaseURL), key: cfg.FinnhubKey,
-		},
-		&stockGeist{http: client("stockgeist"), base: cmp.Or(cfg.StockGeistURL, stockGeistBaseURL), key: cfg.StockGeistKey},
-		&googleNews{http: client("google"), base: cmp.Or(cfg.GoogleNewsURL, googleNewsBaseURL)},
-	}
 	a := &Analyzer{
-		sources:     make(map[string]source, len(sources)),
+		sources:     make(map[string]source, len(sourceTable)),
 		order:       SourceNames(),
 		numArticles: DefaultNumArticles,
 		logger:      logger,
 	}
-	for _, s := range sources {
-		a.sources[s.Name()] = s
+	for _, spec := range sourceTable {
+		base := spec.configuredURL(cfg)
+		if base == "" {
+			base = spec.realURL
+		} else if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%s base URL %q: want an absolute http(s) URL", spec.name, base)
+		}
+		a.sources[spec.name] = spec.build(sourceKit{cfg: cfg, base: base, http: upstream.New(spec.name, cfg.HTTP), eastern: eastern})
 	}
 	if len(cfg.Sources) > 0 {
-		if a.order, err = a.checkOrder(cfg.Sources); err != nil {
+		if a.order, err = ParseSources(cfg.Sources); err != nil {
 			return nil, err
 		}
 	}
 	if cfg.NumArticles != 0 {
-		if cfg.NumArticles < 0 || cfg.NumArticles > MaxNumArticles {
-			return nil, fmt.Errorf("sentiment articles per run %d: want 1..%d", cfg.NumArticles, MaxNumArticles)
+		if err := checkNumArticles(cfg.NumArticles); err != nil {
+			return nil, err
 		}
 		a.numArticles = cfg.NumArticles
 	}
@@ -182,22 +157,6 @@ func New(cfg Config, rdb *redis.Client, logger *slog.Logger) (*Analyzer, error) 
 		a.cache = &articleCache{rdb: rdb, ttl: cmp.Or(cfg.CacheTTL, DefaultCacheTTL)}
 	}
 	return a, nil
-}
-
-// checkOrder validates a configured source order.
-func (a *Analyzer) checkOrder(names []string) ([]string, error) {
-	order := make([]string, 0, len(names))
-	for _, name := range names {
-		name = strings.ToLower(strings.TrimSpace(name))
-		if _, ok := a.sources[name]; !ok {
-			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownSource, name, strings.Join(SourceNames(), ", "))
-		}
-		if slices.Contains(order, name) {
-			return nil, fmt.Errorf("sentiment source %q listed twice", name)
-		}
-		order = append(order, name)
-	}
-	return order, nil
 }
 
 // Analyze collects up to the wanted number of articles about the ticker,
@@ -274,12 +233,21 @@ func (a *Analyzer) plan(req Request) ([]string, int, error) {
 		order, want = presets[i].sources, presets[i].numArticles
 	}
 	if req.NumArticles != 0 {
-		if req.NumArticles < 0 || req.NumArticles > MaxNumArticles {
-			return nil, 0, fmt.Errorf("%w: %d articles, want 1..%d", ErrInvalidRequest, req.NumArticles, MaxNumArticles)
+		if err := checkNumArticles(req.NumArticles); err != nil {
+			return nil, 0, fmt.Errorf("%w: %w", ErrInvalidRequest, err)
 		}
 		want = req.NumArticles
 	}
 	return order, want, nil
+}
+
+// checkNumArticles holds a configured or requested number of articles to
+// 1..MaxNumArticles.
+func checkNumArticles(n int) error {
+	if n < 1 || n > MaxNumArticles {
+		return fmt.Errorf("%d articles per run: want 1..%d", n, MaxNumArticles)
+	}
+	return nil
 }
 
 // fetch asks one source, through the cache, for at least need articles.
@@ -299,7 +267,7 @@ func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need in
 	batch, err = src.Fetch(ctx, ticker, limit)
 	status.LatencyMS = milliseconds(time.Since(start))
 	if err != nil {
-		status.Status = statusOf(err)
+		status.Status = upstream.OutcomeOf(err)
 		status.Reason = reasonOf(err)
 		if status.Status != StatusNoKey {
 			a.logger.WarnContext(ctx, "sentiment source failed",

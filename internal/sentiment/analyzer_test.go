@@ -413,6 +413,7 @@ func TestAnalyzeRejectsBadRequest(t *testing.T) {
 		{Ticker: ""},
 		{Ticker: "   "},
 		{Ticker: "AAPL&apikey=x"},
+		{Ticker: "^"},
 		{Ticker: "AAPL", NumArticles: -3},
 		{Ticker: "AAPL", NumArticles: MaxNumArticles + 1},
 	} {

@@ -31,7 +31,7 @@ func (e *eodhd) Name() string { return "eodhd" }
 
 func (e *eodhd) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if e.key == "" {
-		return articleBatch{}, errNoKey
+		return articleBatch{}, upstream.ErrNoKey
 	}
 	symbol := eodhdSymbol(ticker)
 	to := time.Now().UTC()
@@ -124,7 +124,7 @@ func eodhdError(body []byte) error {
 	}
 	switch payload.Code {
 	case 402, 429:
-		return fmt.Errorf("%w: %s", errRateLimited, payload.Error)
+		return fmt.Errorf("%w: %s", upstream.ErrRateLimited, payload.Error)
 	case 401, 403:
 		return fmt.Errorf("%w: API key refused: %s", errRejected, payload.Error)
 	}

@@ -57,7 +57,7 @@ func TestEODHDFetch(t *testing.T) {
 			name:       "quota used up (402)",
 			routes:     body(402, `{"error":"You exceeded your daily API requests limit.","code":402}`),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 			wantReason: "daily API requests limit",
 		},
 		{
@@ -78,7 +78,7 @@ func TestEODHDFetch(t *testing.T) {
 			name:       "quota error object under a 200",
 			routes:     body(200, `{"error":"Limit reached","code":429}`),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 		},
 		{
 			name:       "days of the wrong type",

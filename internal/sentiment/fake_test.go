@@ -129,7 +129,7 @@ func runSourceCases(t *testing.T, newSource func(base string, cfg upstream.Confi
 				cfg.Timeout = tc.timeout
 			}
 			batch, err := newSource(fake.URL, cfg).Fetch(t.Context(), ticker, fetchPage)
-			require.Equal(t, tc.wantStatus, statusOf(err), "error: %v", err)
+			require.Equal(t, tc.wantStatus, upstream.OutcomeOf(err), "error: %v", err)
 			if tc.wantErr != nil {
 				require.ErrorIs(t, err, tc.wantErr)
 			}

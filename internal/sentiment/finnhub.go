@@ -35,7 +35,7 @@ func (f *finnhub) Name() string { return "finnhub" }
 
 func (f *finnhub) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if f.key == "" {
-		return articleBatch{}, errNoKey
+		return articleBatch{}, upstream.ErrNoKey
 	}
 	to := time.Now().UTC()
 	window := url.Values{
@@ -86,7 +86,7 @@ func finnhubErrorBody(body []byte) error {
 	case msg == "":
 		return nil
 	case strings.Contains(strings.ToLower(msg), "limit"):
-		return fmt.Errorf("%w: %s", errRateLimited, msg)
+		return fmt.Errorf("%w: %s", upstream.ErrRateLimited, msg)
 	}
 	return fmt.Errorf("%w: %s", errRejected, msg)
 }

@@ -111,7 +111,7 @@ func TestFinnhubFetch(t *testing.T) {
 			name:       "error object under a 200",
 			routes:     newsOnly(reply{body: `{"error":"API limit reached. Please try again later. Remaining Limit: 0"}`}),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 		},
 		{
 			name:       "truncated body",

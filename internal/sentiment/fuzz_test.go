@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"testing"
 	"time"
+
+	"github.com/augurhq/augur/internal/upstream"
 )
 
 // The fuzz targets feed hostile bodies to every parser of outside input.
@@ -17,7 +19,7 @@ import (
 func checkParsed(t *testing.T, articles []Article, err error) {
 	t.Helper()
 	if err != nil {
-		if !errors.Is(err, errBadResponse) && !errors.Is(err, errRejected) && !errors.Is(err, errRateLimited) {
+		if !errors.Is(err, errBadResponse) && !errors.Is(err, errRejected) && !errors.Is(err, upstream.ErrRateLimited) {
 			t.Fatalf("unclassified error: %v", err)
 		}
 		if len(articles) > 0 {

@@ -3,7 +3,11 @@
 // that give only text, and a per-source report of what happened.
 package sentiment
 
-import "time"
+import (
+	"time"
+
+	"github.com/augurhq/augur/internal/upstream"
+)
 
 // Article is one scored piece of news.
 type Article struct {
@@ -15,14 +19,16 @@ type Article struct {
 	Score float64 `json:"score"`
 }
 
-// Source statuses reported per upstream.
+// Source statuses reported per upstream: upstream.OutcomeOf a source's
+// error under the report's names, and skipped for a source the run never
+// reached.
 const (
-	StatusOK          = "ok"
-	StatusNoKey       = "no_key"
-	StatusError       = "error"
-	StatusTimeout     = "timeout"
-	StatusRateLimited = "rate_limited"
-	StatusCircuitOpen = "circuit_open"
+	StatusOK          = upstream.OutcomeOK
+	StatusNoKey       = upstream.OutcomeNoKey
+	StatusError       = upstream.OutcomeError
+	StatusTimeout     = upstream.OutcomeTimeout
+	StatusRateLimited = upstream.OutcomeRateLimited
+	StatusCircuitOpen = upstream.OutcomeCircuitOpen
 	StatusSkipped     = "skipped"
 )
 

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/augurhq/augur/internal/upstream"
 )
@@ -17,9 +19,87 @@ type source interface {
 	// and reports.
 	Name() string
 	// Fetch returns up to limit scored articles about ticker, newest first
-	// where the upstream says when they were published. It returns errNoKey,
-	// without any request, when the source needs a key that is not set.
+	// where the upstream says when they were published. It returns
+	// upstream.ErrNoKey, without any request, when the source needs a key
+	// that is not set.
 	Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error)
+}
+
+// sourceSpec is one SENTIMENT_SOURCES name and how to build its source.
+type sourceSpec struct {
+	name string
+	// configuredURL picks the source's base URL out of Config; "" means
+	// realURL.
+	configuredURL func(Config) string
+	realURL       string
+	build         func(k sourceKit) source
+}
+
+// sourceKit is what a source is built from.
+type sourceKit struct {
+	cfg Config
+	// base is the configured base URL, or the real one.
+	base string
+	// http is an upstream client named after the source, so the source's
+	// metrics and circuit breaker carry its name.
+	http *upstream.Client
+	// eastern is US/Eastern, Finviz's clock.
+	eastern *time.Location
+}
+
+// sourceTable is every source in the default priority order, the original
+// app's.
+var sourceTable = []sourceSpec{
+	{"finviz", func(c Config) string { return c.FinvizURL }, finvizBaseURL, func(k sourceKit) source {
+		return &finviz{http: k.http, base: k.base, eastern: k.eastern}
+	}},
+	{"eodhd", func(c Config) string { return c.EODHDURL }, eodhdBaseURL, func(k sourceKit) source {
+		return &eodhd{http: k.http, base: k.base, key: k.cfg.EODHDKey}
+	}},
+	{"alphavantage", func(c Config) string { return c.AlphaVantageURL }, alphaVantageBaseURL, func(k sourceKit) source {
+		return &alphaVantage{http: k.http, base: k.base, key: k.cfg.AlphaVantageKey}
+	}},
+	{"tradestie", func(c Config) string { return c.TradestieURL }, tradestieBaseURL, func(k sourceKit) source {
+		return &tradestie{http: k.http, base: k.base}
+	}},
+	{"finnhub", func(c Config) string { return c.FinnhubURL }, finnhubBaseURL, func(k sourceKit) source {
+		return &finnhub{news: k.http, social: upstream.New("finnhub_social", k.cfg.HTTP), base: k.base, key: k.cfg.FinnhubKey}
+	}},
+	{"stockgeist", func(c Config) string { return c.StockGeistURL }, stockGeistBaseURL, func(k sourceKit) source {
+		return &stockGeist{http: k.http, base: k.base, key: k.cfg.StockGeistKey}
+	}},
+	{"google", func(c Config) string { return c.GoogleNewsURL }, googleNewsBaseURL, func(k sourceKit) source {
+		return &googleNews{http: k.http, base: k.base}
+	}},
+}
+
+// SourceNames returns every source name in the default priority order.
+func SourceNames() []string {
+	names := make([]string, len(sourceTable))
+	for i, s := range sourceTable {
+		names[i] = s.name
+	}
+	return names
+}
+
+// ParseSources checks a SENTIMENT_SOURCES list and returns it trimmed and
+// lower-cased. An unknown name gives an error wrapping ErrUnknownSource; a
+// repeated one is an error too. It is the rule both config validation and
+// New apply.
+func ParseSources(names []string) ([]string, error) {
+	known := SourceNames()
+	order := make([]string, 0, len(names))
+	for _, name := range names {
+		name = strings.ToLower(strings.TrimSpace(name))
+		if !slices.Contains(known, name) {
+			return nil, fmt.Errorf("%w %q (known: %s)", ErrUnknownSource, name, strings.Join(known, ", "))
+		}
+		if slices.Contains(order, name) {
+			return nil, fmt.Errorf("sentiment source %q listed twice", name)
+		}
+		order = append(order, name)
+	}
+	return order, nil
 }
 
 // articleBatch is what one source returned for one ticker.
@@ -31,41 +111,16 @@ type articleBatch struct {
 	Note string `json:"note,omitempty"`
 }
 
-// Errors the chain turns into a source status. They never leave the
-// package except wrapped in a reason string.
+// Errors the chain turns into a source status, next to upstream's ErrNoKey
+// and ErrRateLimited. They never leave the package except wrapped in a
+// reason string.
 var (
-	errNoKey = errors.New("no API key configured")
-	// errRateLimited marks limits an upstream reports inside a 200 body or
-	// with a status other than 429 (a used-up daily quota), which the
-	// upstream client cannot recognise on its own.
-	errRateLimited = errors.New("rate limited")
 	// errRejected means the upstream answered and refused the request: a bad
 	// or under-privileged key, an unknown ticker.
 	errRejected = errors.New("request rejected")
 	// errBadResponse means the body was not the shape the upstream documents.
 	errBadResponse = errors.New("unexpected response")
 )
-
-// statusOf maps a Fetch error to the status reported for its source.
-func statusOf(err error) string {
-	switch {
-	case err == nil:
-		return StatusOK
-	case errors.Is(err, errNoKey):
-		return StatusNoKey
-	case errors.Is(err, errRateLimited):
-		return StatusRateLimited
-	}
-	switch upstream.KindOf(err) {
-	case upstream.KindTimeout:
-		return StatusTimeout
-	case upstream.KindRateLimited:
-		return StatusRateLimited
-	case upstream.KindCircuitOpen:
-		return StatusCircuitOpen
-	}
-	return StatusError
-}
 
 // reasonOf describes a Fetch error for the report, with the wait an upstream
 // asked for when it rate limited us.
@@ -106,7 +161,7 @@ func explainStatus(err error) error {
 	case 401, 403:
 		return fmt.Errorf("%w: API key refused%s: %w", errRejected, detail, err)
 	case 402:
-		return fmt.Errorf("%w: quota used up%s: %w", errRateLimited, detail, err)
+		return fmt.Errorf("%w: quota used up%s: %w", upstream.ErrRateLimited, detail, err)
 	}
 	if detail != "" {
 		return fmt.Errorf("%w%s", err, detail)

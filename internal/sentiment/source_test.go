@@ -24,8 +24,8 @@ func TestKeyedSourcesWithoutKeySendNothing(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			fake := newFake(t, nil)
 			_, err := newSource(fake.URL, testHTTP()).Fetch(t.Context(), "AAPL", fetchPage)
-			require.ErrorIs(t, err, errNoKey)
-			require.Equal(t, StatusNoKey, statusOf(err))
+			require.ErrorIs(t, err, upstream.ErrNoKey)
+			require.Equal(t, StatusNoKey, upstream.OutcomeOf(err))
 			require.Zero(t, fake.hits.Load())
 		})
 	}
@@ -40,8 +40,8 @@ func TestStatusOf(t *testing.T) {
 		want string
 	}{
 		{nil, StatusOK},
-		{errNoKey, StatusNoKey},
-		{fmt.Errorf("%w: quota", errRateLimited), StatusRateLimited},
+		{upstream.ErrNoKey, StatusNoKey},
+		{fmt.Errorf("%w: quota", upstream.ErrRateLimited), StatusRateLimited},
 		{upstreamErr(upstream.KindRateLimited), StatusRateLimited},
 		{upstreamErr(upstream.KindTimeout), StatusTimeout},
 		{upstreamErr(upstream.KindCircuitOpen), StatusCircuitOpen},
@@ -53,7 +53,7 @@ func TestStatusOf(t *testing.T) {
 		{errors.New("anything else"), StatusError},
 	}
 	for _, tc := range cases {
-		require.Equal(t, tc.want, statusOf(tc.err), "%v", tc.err)
+		require.Equal(t, tc.want, upstream.OutcomeOf(tc.err), "%v", tc.err)
 	}
 }
 
@@ -77,4 +77,24 @@ func TestRedactKey(t *testing.T) {
 func TestReasonOfRetryAfter(t *testing.T) {
 	err := &upstream.Error{Source: "x", Kind: upstream.KindRateLimited, Status: 429, RetryAfter: 90 * time.Second}
 	require.Contains(t, reasonOf(err), "retry after 1m30s")
+}
+
+func TestSourceTable(t *testing.T) {
+	for _, spec := range sourceTable {
+		s := spec.build(sourceKit{base: spec.realURL, http: upstream.New(spec.name, testHTTP())})
+		require.Equal(t, spec.name, s.Name(), "a source reports the name it is configured by")
+	}
+}
+
+func TestParseSources(t *testing.T) {
+	got, err := ParseSources([]string{" Google ", "FINVIZ"})
+	require.NoError(t, err)
+	require.Equal(t, []string{"google", "finviz"}, got)
+
+	_, err = ParseSources([]string{"finviz", "bloomberg"})
+	require.ErrorIs(t, err, ErrUnknownSource)
+	require.ErrorContains(t, err, "known: finviz, eodhd, alphavantage, tradestie, finnhub, stockgeist, google")
+
+	_, err = ParseSources([]string{"finviz", "Finviz"})
+	require.EqualError(t, err, `sentiment source "finviz" listed twice`)
 }

@@ -31,7 +31,7 @@ func (s *stockGeist) Name() string { return "stockgeist" }
 
 func (s *stockGeist) Fetch(ctx context.Context, ticker string, limit int) (articleBatch, error) {
 	if s.key == "" {
-		return articleBatch{}, errNoKey
+		return articleBatch{}, upstream.ErrNoKey
 	}
 	end := time.Now().UTC()
 	query := endpoint(s.base, "/time-series/message-metrics", url.Values{
@@ -77,7 +77,7 @@ func parseStockGeist(body []byte, ticker string) ([]Article, error) {
 	case code == 0:
 		return nil, fmt.Errorf("%w: message metrics without a status", errBadResponse)
 	case code == 429:
-		return nil, fmt.Errorf("%w: %s", errRateLimited, resp.Metadata.Message)
+		return nil, fmt.Errorf("%w: %s", upstream.ErrRateLimited, resp.Metadata.Message)
 	case code == 401 || code == 403:
 		return nil, fmt.Errorf("%w: API key refused: %s", errRejected, resp.Metadata.Message)
 	case code != 200:

@@ -54,7 +54,7 @@ func TestStockGeistFetch(t *testing.T) {
 			name:       "out of credits inside a 200",
 			routes:     body(200, `{"metadata":{"status_code":429,"message":"Not enough credits"},"body":[]}`),
 			wantStatus: StatusRateLimited,
-			wantErr:    errRateLimited,
+			wantErr:    upstream.ErrRateLimited,
 		},
 		{
 			name:       "bad token (403)",

@@ -22,14 +22,19 @@ const MaxLen = 15
 // symbols end up in URLs, file names and Redis keys.
 var pattern = regexp.MustCompile(`^[A-Z0-9^][A-Z0-9.^=-]{0,14}$`)
 
+// alphanumeric is the part every real symbol has: "^" or "^-^" pass the
+// pattern but name nothing, and would otherwise fail only after the job
+// had asked every provider.
+var alphanumeric = regexp.MustCompile(`[A-Z0-9]`)
+
 // Rule describes the pattern for error messages.
-const Rule = "1 to 15 characters of A-Z, 0-9, '.', '^', '=' or '-', starting with a letter, a digit or '^'"
+const Rule = "1 to 15 characters of A-Z, 0-9, '.', '^', '=' or '-', starting with a letter, a digit or '^' and holding at least one letter or digit"
 
 // Normalize trims and upper-cases raw and checks its shape. A bad symbol
 // gives an error wrapping ErrInvalid.
 func Normalize(raw string) (string, error) {
 	t := strings.ToUpper(strings.TrimSpace(raw))
-	if !pattern.MatchString(t) {
+	if !pattern.MatchString(t) || !alphanumeric.MatchString(t) {
 		return "", fmt.Errorf("%w %q: must be %s", ErrInvalid, raw, Rule)
 	}
 	return t, nil

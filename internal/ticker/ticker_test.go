@@ -9,14 +9,16 @@ import (
 func TestNormalize(t *testing.T) {
 	for in, want := range map[string]string{
 		" msft ": "MSFT", "brk-b": "BRK-B", "barc.l": "BARC.L", "^gspc": "^GSPC",
-		"eurusd=x": "EURUSD=X", "ABCDEFGHIJKLMNO": "ABCDEFGHIJKLMNO",
+		"eurusd=x": "EURUSD=X", "ABCDEFGHIJKLMNO": "ABCDEFGHIJKLMNO", "^N225": "^N225", "7203.T": "7203.T",
 	} {
 		got, err := Normalize(in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got)
 	}
 	for _, bad := range []string{"", " ", "..", ".", "../etc/passwd", "-X", "A/B", `A\B`, "MS FT",
-		"ABCDEFGHIJKLMNOP", "A\x00", "A_B", "ÄPFEL", "$$$"} {
+		"ABCDEFGHIJKLMNOP", "A\x00", "A_B", "ÄPFEL", "$$$",
+		// No letter or digit: the shape fits, but no provider has such a symbol.
+		"^", "^^^^", "^.", "^-=", "^=.-^"} {
 		_, err := Normalize(bad)
 		require.ErrorIs(t, err, ErrInvalid, "%q", bad)
 	}

@@ -95,6 +95,7 @@ func TestEveryValidationError(t *testing.T) {
 		{"ticker too long", "/api/v1/predictions", `{"ticker":"ABCDEFGHIJKLMNOP"}`, 422, "invalid_ticker", "ticker"},
 		{"ticker of dots", "/api/v1/predictions", `{"ticker":".."}`, 422, "invalid_ticker", "ticker"},
 		{"ticker with slash", "/api/v1/predictions", `{"ticker":"../etc"}`, 422, "invalid_ticker", "ticker"},
+		{"ticker of carets", "/api/v1/predictions", `{"ticker":"^^^^"}`, 422, "invalid_ticker", "ticker"},
 		{"unknown model", "/api/v1/predictions", `{"ticker":"MSFT","models":["prophet"]}`, 422, "unknown_model", "models"},
 		{"horizon too far", "/api/v1/predictions", `{"ticker":"MSFT","horizon":31}`, 422, "out_of_range", "horizon"},
 		{"lookback too short", "/api/v1/predictions", `{"ticker":"MSFT","lookback":10}`, 422, "out_of_range", "lookback"},
