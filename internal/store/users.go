@@ -46,15 +46,6 @@ func (db *DB) CreateUser(ctx context.Context, email, username, passwordHash, rol
 	return &u, nil
 }
 
-// CountUsers returns how many accounts exist.
-func (db *DB) CountUsers(ctx context.Context) (int, error) {
-	var n int
-	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM users`); err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	return n, nil
-}
-
 // CreateAPIToken stores the digest of a new token for the user.
 func (db *DB) CreateAPIToken(ctx context.Context, userID int64, digest []byte, name string) error {
 	_, err := db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, $2, $3)`,
