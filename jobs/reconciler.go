@@ -55,26 +55,17 @@ func (r *Reconciler) Run(ctx context.Context) {
 // ReconcileOnce makes one pass and returns how many jobs it re-enqueued or
 // closed. It does nothing when another replica holds the lock.
 func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
-	conn, err := r.DB.Connx(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("reconciler connection: %w", err)
-	}
-	defer conn.Close()
-	var locked bool
-	if err := conn.GetContext(ctx, &locked, `SELECT pg_try_advisory_lock($1)`, ReconcileLockKey); err != nil {
-		return 0, fmt.Errorf("take reconciler lock: %w", err)
-	}
-	if !locked {
-		return 0, nil
-	}
-	defer func() {
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, ReconcileLockKey); err != nil {
-			r.Logger.WarnContext(ctx, "release reconciler lock", "err", err)
-		}
-	}()
+	fixed := 0
+	_, err := r.DB.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
+		var err error
+		fixed, err = r.reconcile(ctx)
+		return err
+	})
+	return fixed, err
+}
 
+// reconcile is one pass, made while holding the lock.
+func (r *Reconciler) reconcile(ctx context.Context) (int, error) {
 	jobs, err := r.DB.LiveJobs(ctx, time.Now().Add(-r.Grace), r.Batch)
 	if err != nil {
 		return 0, err

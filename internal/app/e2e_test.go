@@ -258,21 +258,19 @@ func TestReconcilerTakesTurnsThroughAnAdvisoryLock(t *testing.T) {
 	s.submit("/api/v1/predictions", `{"ticker":"IBM","models":["linreg"]}`)
 	require.NoError(t, s.rdb.FlushDB(context.Background()).Err())
 
-	// Another replica holds the lock: this one does nothing.
-	conn, err := s.db.Connx(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, jobs.ReconcileLockKey)
-	require.NoError(t, err)
 	w := s.buildWorker()
 	w.reconciler.Grace = 0
-	n, err := w.reconciler.ReconcileOnce(context.Background())
+	// Another replica holds the lock: this one does nothing.
+	held, err := s.db.WithAdvisoryLock(context.Background(), jobs.ReconcileLockKey, func(ctx context.Context) error {
+		n, err := w.reconciler.ReconcileOnce(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		return nil
+	})
 	require.NoError(t, err)
-	require.Zero(t, n)
+	require.True(t, held)
 
-	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, jobs.ReconcileLockKey)
-	require.NoError(t, err)
-	n, err = w.reconciler.ReconcileOnce(context.Background())
+	n, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -27,8 +26,10 @@ type replicas struct {
 // database lives as long as the test binary, which -count reuses.
 func newReplicas(t *testing.T, tickers ...string) *replicas {
 	r := &replicas{db: dbtest.Postgres(t, "market"), rdb: dbtest.Redis(t), u: newUpstreams(t)}
-	_, err := r.db.ExecContext(context.Background(), `DELETE FROM price_bars WHERE ticker = ANY($1)`, pq.Array(tickers))
-	require.NoError(t, err)
+	for _, ticker := range tickers {
+		// No bars at all: replacing the history with nothing empties it.
+		require.NoError(t, r.db.ReplacePriceBars(context.Background(), ticker, "", nil))
+	}
 	return r
 }
 
@@ -47,9 +48,7 @@ func (r *replicas) loader(t *testing.T, tune func(*market.Config)) *market.Loade
 // age makes the ticker's cache entry look fetched that long ago.
 func (r *replicas) age(t *testing.T, ticker string, by time.Duration) {
 	t.Helper()
-	_, err := r.db.ExecContext(context.Background(),
-		`UPDATE price_bars SET fetched_at = fetched_at - make_interval(secs => $2) WHERE ticker = $1`, ticker, by.Seconds())
-	require.NoError(t, err)
+	require.NoError(t, r.db.AgePriceBars(context.Background(), ticker, by))
 }
 
 func (r *replicas) cached(t *testing.T, ticker string) ([]market.Bar, string) {

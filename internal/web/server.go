@@ -108,7 +108,7 @@ func (s *Server) ready(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{"postgres": "ok", "redis": "ok"}
 	status := http.StatusOK
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.db.Ping(ctx); err != nil {
 		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
 	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
