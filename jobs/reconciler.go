@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,10 +20,9 @@ const ReconcileLockKey int64 = 0x61756772
 // again. The task id is the job id, so a job that is in fact queued is
 // never enqueued twice.
 type Reconciler struct {
-	DB        *store.DB
-	Inspector *asynq.Inspector
-	Enqueuer  *Enqueuer
-	Logger    *slog.Logger
+	DB     *store.DB
+	Queue  *Queue
+	Logger *slog.Logger
 	// Interval between passes.
 	Interval time.Duration
 	// Grace leaves young jobs alone: the web server enqueues right after
@@ -73,7 +71,7 @@ func (r *Reconciler) reconcile(ctx context.Context) (int, error) {
 	fixed := 0
 	for i := range jobs {
 		job := &jobs[i]
-		info, err := r.Inspector.GetTaskInfo(job.Queue, job.ID.String())
+		info, err := r.Queue.Task(job.Queue, job.ID)
 		switch {
 		case err == nil && info.State == asynq.TaskStateArchived:
 			// asynq gave up on the task but the job row was never closed
@@ -85,13 +83,13 @@ func (r *Reconciler) reconcile(ctx context.Context) (int, error) {
 			fixed++
 		case err == nil:
 			// Queued, active, scheduled or retrying: asynq has it.
-		case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
-			if err := r.Enqueuer.Enqueue(ctx, job); err != nil {
+		case errors.Is(err, ErrNoTask):
+			if err := r.Queue.Enqueue(ctx, job); err != nil {
 				return fixed, err
 			}
 			fixed++
 		default:
-			return fixed, fmt.Errorf("look up task of job %s: %w", job.ID, err)
+			return fixed, err
 		}
 	}
 	return fixed, nil

@@ -57,10 +57,10 @@ func newStack(t *testing.T) *stack {
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
+	handler, err := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
-	t.Cleanup(func() { srv.Close(); closeWeb() })
+	t.Cleanup(srv.Close)
 	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}
 	s.token = dbtest.Token(t, db)
 	s.api = apitest.New(t, srv.URL, s.token)
@@ -72,7 +72,6 @@ func (s *stack) buildWorker() *workerParts {
 	s.t.Helper()
 	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
 	require.NoError(s.t, err)
-	s.t.Cleanup(w.close)
 	return w
 }
 

@@ -14,7 +14,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -50,11 +49,10 @@ func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 	defer db.Close()
 	defer rdb.Close()
 	reg := newRegistry()
-	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, reg)
+	handler, err := newWebHandler(cfg, db, rdb, logger, reg)
 	if err != nil {
 		return err
 	}
-	defer closeWeb()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
@@ -84,16 +82,12 @@ func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 	return nil
 }
 
-// newWebHandler builds the web server's handler; close releases its asynq
-// connections.
-func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, func(), error) {
-	client := asynq.NewClientFromRedisClient(rdb)
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	handler, err := web.New(web.Deps{
+// newWebHandler builds the web server's handler.
+func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+	return web.New(web.Deps{
 		DB:              db,
 		Redis:           rdb,
-		Enqueuer:        jobs.NewEnqueuer(client, jobTimeouts(cfg)),
-		Inspector:       inspector,
+		Queue:           jobs.NewQueue(rdb, jobTimeouts(cfg)),
 		Events:          jobs.NewEvents(rdb),
 		Logger:          logger,
 		Registry:        reg,
@@ -101,15 +95,6 @@ func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *
 		Presets:         sentiment.PresetNames(),
 		SubmitPerMinute: cfg.SubmitRateLimit,
 	})
-	closeAll := func() {
-		client.Close()
-		inspector.Close()
-	}
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	return handler, closeAll, nil
 }
 
 func migrate(ctx context.Context, env *runtimeEnv, args []string) error {

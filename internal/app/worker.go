@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -41,7 +40,6 @@ func runWorker(ctx context.Context, env *runtimeEnv, _ []string) error {
 	if err != nil {
 		return err
 	}
-	defer w.close()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -70,7 +68,6 @@ type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
 	reconciler *jobs.Reconciler
-	close      func()
 }
 
 // newWorker builds everything a worker runs, registering its metrics on reg.
@@ -87,9 +84,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	client := asynq.NewClientFromRedisClient(rdb)
-	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	reg.MustRegister(queue.Collector())
 
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
@@ -108,13 +104,10 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		BaseContext: context.Background,
 	})
 	reconciler := &jobs.Reconciler{
-		DB: db, Inspector: inspector, Enqueuer: jobs.NewEnqueuer(client, jobTimeouts(cfg)), Logger: logger,
+		DB: db, Queue: queue, Logger: logger,
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
 	}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler, close: func() {
-		client.Close()
-		inspector.Close()
-	}}, nil
+	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
 }
 
 func runBacktest(ctx context.Context, env *runtimeEnv, args []string) error {
