@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -216,16 +215,7 @@ func printConfig(_ context.Context, env *runtimeEnv, _ []string) error {
 		if !set {
 			value = s.Default
 		}
-		switch {
-		case value == "":
-		case s.Name == "SECRET_KEY" || strings.HasSuffix(s.Name, "_API_KEY"):
-			value = "(set, hidden)"
-		case strings.HasSuffix(s.Name, "_URL"):
-			if u, err := url.Parse(value); err == nil {
-				value = u.Redacted()
-			}
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, value, s.Default)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, s.Redact(value), s.Redact(s.Default))
 	}
 	return w.Flush()
 }
