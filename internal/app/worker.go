@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
@@ -21,12 +23,13 @@ import (
 
 func workerCommands() []command {
 	return []command{
-		{"run", "run jobs from the queues (the default)", runWorker},
-		{"backtest", "judge models on a CSV of prices: --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] --json", runBacktest},
+		{name: "run", summary: "run jobs from the queues", parse: withoutFlags(runWorker)},
+		{name: "backtest", synopsis: "--csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json",
+			summary: "judge models on a CSV of prices", parse: parseBacktest},
 	}
 }
 
-func runWorker(ctx context.Context, env *runtimeEnv, _ []string) error {
+func runWorker(ctx context.Context, env *runtimeEnv) error {
 	cfg, logger := env.cfg, env.logger
 	db, rdb, err := openServices(ctx, cfg)
 	if err != nil {
@@ -110,12 +113,18 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
 }
 
-func runBacktest(ctx context.Context, env *runtimeEnv, args []string) error {
-	opts, err := backtest.ParseFlags(args)
+func parseBacktest(args []string, usage io.Writer) (action, error) {
+	opts, err := backtest.ParseFlags(args, usage)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return backtest.Run(ctx, opts, env.stdout)
+	return func(ctx context.Context, env *runtimeEnv) error {
+		err := backtest.Run(ctx, opts, env.stdout)
+		if errors.Is(err, backtest.ErrUsage) {
+			return usageError{err}
+		}
+		return err
+	}, nil
 }
 
 // asynqLogger routes asynq's logs through slog.
