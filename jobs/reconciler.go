@@ -3,7 +3,6 @@ package jobs
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,10 +20,9 @@ const ReconcileLockKey int64 = 0x61756772
 // again. The task id is the job id, so a job that is in fact queued is
 // never enqueued twice.
 type Reconciler struct {
-	DB        *store.DB
-	Inspector *asynq.Inspector
-	Enqueuer  *Enqueuer
-	Logger    *slog.Logger
+	DB     *store.DB
+	Queue  *Queue
+	Logger *slog.Logger
 	// Interval between passes.
 	Interval time.Duration
 	// Grace leaves young jobs alone: the web server enqueues right after
@@ -55,26 +53,17 @@ func (r *Reconciler) Run(ctx context.Context) {
 // ReconcileOnce makes one pass and returns how many jobs it re-enqueued or
 // closed. It does nothing when another replica holds the lock.
 func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
-	conn, err := r.DB.Connx(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("reconciler connection: %w", err)
-	}
-	defer conn.Close()
-	var locked bool
-	if err := conn.GetContext(ctx, &locked, `SELECT pg_try_advisory_lock($1)`, ReconcileLockKey); err != nil {
-		return 0, fmt.Errorf("take reconciler lock: %w", err)
-	}
-	if !locked {
-		return 0, nil
-	}
-	defer func() {
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, err := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, ReconcileLockKey); err != nil {
-			r.Logger.WarnContext(ctx, "release reconciler lock", "err", err)
-		}
-	}()
+	fixed := 0
+	_, err := r.DB.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
+		var err error
+		fixed, err = r.reconcile(ctx)
+		return err
+	})
+	return fixed, err
+}
 
+// reconcile is one pass, made while holding the lock.
+func (r *Reconciler) reconcile(ctx context.Context) (int, error) {
 	jobs, err := r.DB.LiveJobs(ctx, time.Now().Add(-r.Grace), r.Batch)
 	if err != nil {
 		return 0, err
@@ -82,7 +71,7 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
 	fixed := 0
 	for i := range jobs {
 		job := &jobs[i]
-		info, err := r.Inspector.GetTaskInfo(job.Queue, job.ID.String())
+		info, err := r.Queue.Task(job.Queue, job.ID)
 		switch {
 		case err == nil && info.State == asynq.TaskStateArchived:
 			// asynq gave up on the task but the job row was never closed
@@ -94,13 +83,13 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
 			fixed++
 		case err == nil:
 			// Queued, active, scheduled or retrying: asynq has it.
-		case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
-			if err := r.Enqueuer.Enqueue(ctx, job); err != nil {
+		case errors.Is(err, ErrNoTask):
+			if err := r.Queue.Enqueue(ctx, job); err != nil {
 				return fixed, err
 			}
 			fixed++
 		default:
-			return fixed, fmt.Errorf("look up task of job %s: %w", job.ID, err)
+			return fixed, err
 		}
 	}
 	return fixed, nil

@@ -1,13 +1,11 @@
 // Package jobs defines Augur's background work: asynq task types and
-// payloads, the request parameters they carry, the enqueuer, the handlers
-// the worker runs, and the reconciler that keeps Redis in step with
-// PostgreSQL (the source of truth for every job).
+// payloads, the request parameters they carry, the queue (enqueue, cancel,
+// inspection), the handlers the worker runs, and the reconciler that keeps
+// Redis in step with PostgreSQL (the source of truth for every job).
 package jobs
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -78,29 +76,4 @@ func NewTask(job *store.Job, timeouts Timeouts) (*asynq.Task, error) {
 		asynq.Timeout(timeout),
 		asynq.MaxRetry(MaxRetry),
 	), nil
-}
-
-// Enqueuer puts jobs on the asynq queues.
-type Enqueuer struct {
-	client   *asynq.Client
-	timeouts Timeouts
-}
-
-// NewEnqueuer wraps an asynq client.
-func NewEnqueuer(client *asynq.Client, timeouts Timeouts) *Enqueuer {
-	return &Enqueuer{client: client, timeouts: timeouts}
-}
-
-// Enqueue puts the job's task on its queue. A task that is already there
-// (same id) counts as success.
-func (e *Enqueuer) Enqueue(ctx context.Context, job *store.Job) error {
-	task, err := NewTask(job, e.timeouts)
-	if err != nil {
-		return err
-	}
-	_, err = e.client.EnqueueContext(ctx, task)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue job %s: %w", job.ID, err)
-	}
-	return nil
 }

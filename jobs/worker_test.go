@@ -49,7 +49,7 @@ func (noNews) Analyze(context.Context, sentiment.Request) (*sentiment.Report, er
 type fixture struct {
 	db     *store.DB
 	worker *jobs.Worker
-	client *asynq.Client
+	queue  *jobs.Queue
 	owner  int64
 }
 
@@ -63,8 +63,6 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Metrics: jobs.NewMetrics(prometheus.NewRegistry()),
 	}
-	client := asynq.NewClientFromRedisClient(rdb)
-	t.Cleanup(func() { client.Close() })
 	mux := asynq.NewServeMux()
 	w.Register(mux)
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -78,7 +76,7 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 	})
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
-	return &fixture{db: db, worker: w, client: client, owner: u.ID}
+	return &fixture{db: db, worker: w, queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}), owner: u.ID}
 }
 
 func (f *fixture) submit(t *testing.T, ticker string) *store.Job {
@@ -88,7 +86,7 @@ func (f *fixture) submit(t *testing.T, ticker string) *store.Job {
 		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence"}`),
 	})
 	require.NoError(t, err)
-	require.NoError(t, jobs.NewEnqueuer(f.client, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}).Enqueue(context.Background(), job))
+	require.NoError(t, f.queue.Enqueue(context.Background(), job))
 	return job
 }
 

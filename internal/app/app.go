@@ -4,6 +4,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -13,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -25,64 +27,209 @@ import (
 	"github.com/augurhq/augur/internal/store"
 )
 
-// command is one subcommand of a program.
-type command struct {
-	name, usage string
-	run         func(ctx context.Context, env *runtimeEnv, args []string) error
+// program is one of Augur's binaries and its subcommands; the first
+// command is the default.
+type program struct {
+	name, about string
+	commands    []command
 }
 
-// runtimeEnv is what every command gets.
+// command is one subcommand of a program.
+type command struct {
+	name string
+	// synopsis shows the command's arguments in its usage line.
+	synopsis string
+	summary  string
+	// parse reads the command's arguments and returns the work they ask
+	// for. It writes the flags' descriptions to usage, and returns
+	// flag.ErrHelp for -h and any other error for arguments it refuses.
+	parse func(args []string, usage io.Writer) (action, error)
+	// anyConfig runs the command even when the configuration is invalid,
+	// with a nil cfg: `web config` shows the settings it cannot load.
+	anyConfig bool
+}
+
+// action is the work of a command once its arguments are parsed.
+type action func(ctx context.Context, env *runtimeEnv) error
+
+// runtimeEnv is what every action gets.
 type runtimeEnv struct {
 	cfg    *config.Config
 	logger *slog.Logger
+	lookup func(string) (string, bool)
 	stdout io.Writer
 }
 
+// Exit codes: 2 is the convention for a command line that was refused.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// usageError is an action's error that the command line caused: run
+// answers it like a refused command line.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
 // Main runs program ("web" or "worker") with its arguments and returns the
 // process exit code.
-func Main(program string, args []string) int {
+func Main(name string, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, program, args, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", program, err)
-		return 1
-	}
-	return 0
+	return run(ctx, name, args, os.LookupEnv, os.Stdout, os.Stderr)
 }
 
-func run(ctx context.Context, program string, args []string, stdout, stderr io.Writer) error {
-	var cmds []command
-	switch program {
+// run is Main with its surroundings passed in. Asking for help, in any of
+// its spellings, prints usage to stdout and runs nothing; a command line it
+// does not understand prints usage to stderr and exits 2.
+func run(ctx context.Context, name string, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+	var prog program
+	switch name {
 	case "web":
-		cmds = webCommands()
+		prog = program{name: name, about: "web serves Augur's pages and JSON API.", commands: webCommands()}
 	case "worker":
-		cmds = workerCommands()
+		prog = program{name: name, about: "worker runs Augur's prediction and sentiment jobs.", commands: workerCommands()}
 	default:
-		return fmt.Errorf("unknown program %q", program)
+		fmt.Fprintf(stderr, "unknown program %q\n", name)
+		return exitUsage
 	}
-	name := cmds[0].name
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		name, args = args[0], args[1:]
-	}
-	for _, c := range cmds {
-		if c.name != name {
-			continue
+
+	if len(args) > 0 && args[0] == "help" {
+		if len(args) == 1 {
+			prog.usage(stdout)
+			return exitOK
 		}
-		cfg, err := config.Load(os.LookupEnv)
+		// "help <command>" is "<command> -h".
+		args = []string{args[1], "-h"}
+	}
+	cmd := &prog.commands[0]
+	if len(args) > 0 {
+		switch first := args[0]; {
+		case isHelpFlag(first):
+			prog.usage(stdout)
+			return exitOK
+		case strings.HasPrefix(first, "-"):
+			fmt.Fprintf(stderr, "%s: unknown flag %s\n\n", prog.name, first)
+			prog.usage(stderr)
+			return exitUsage
+		default:
+			if cmd = prog.command(first); cmd == nil {
+				fmt.Fprintf(stderr, "%s: unknown command %q\n\n", prog.name, first)
+				prog.usage(stderr)
+				return exitUsage
+			}
+			args = args[1:]
+		}
+	}
+	// "<command> help" is "<command> -h" too.
+	if len(args) == 1 && args[0] == "help" {
+		args = []string{"-h"}
+	}
+
+	var flagHelp bytes.Buffer
+	act, err := cmd.parse(args, &flagHelp)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		cmd.usage(stdout, prog.name, flagHelp.String())
+		return exitOK
+	case err != nil:
+		fmt.Fprintf(stderr, "%s %s: %v\n\n", prog.name, cmd.name, err)
+		cmd.usage(stderr, prog.name, flagHelp.String())
+		return exitUsage
+	}
+
+	env := &runtimeEnv{lookup: lookup, stdout: stdout}
+	cfg, err := config.Load(lookup)
+	switch {
+	case err == nil:
+		env.cfg, env.logger = cfg, newLogger(cfg, stderr)
+	case cmd.anyConfig:
+		env.logger = slog.New(slog.NewTextHandler(stderr, nil))
+	default:
+		fmt.Fprintf(stderr, "%s: %v\n", prog.name, err)
+		return exitError
+	}
+	if err := act(ctx, env); err != nil {
+		fmt.Fprintf(stderr, "%s %s: %v\n", prog.name, cmd.name, err)
+		if errors.As(err, new(usageError)) {
+			fmt.Fprintln(stderr)
+			cmd.usage(stderr, prog.name, flagHelp.String())
+			return exitUsage
+		}
+		return exitError
+	}
+	return exitOK
+}
+
+// isHelpFlag reports whether arg asks for help the way the flag package
+// understands it.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "--h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+func (p *program) command(name string) *command {
+	for i := range p.commands {
+		if p.commands[i].name == name {
+			return &p.commands[i]
+		}
+	}
+	return nil
+}
+
+func (p *program) usage(w io.Writer) {
+	fmt.Fprintf(w, "usage: %s [command] [flags]\n\n%s\n\ncommands:\n", p.name, p.about)
+	for i, c := range p.commands {
+		summary := c.summary
+		if i == 0 {
+			summary += " (the default)"
+		}
+		fmt.Fprintf(w, "  %-12s %s\n", c.name, summary)
+	}
+	fmt.Fprintf(w, "  %-12s %s\n", "help", "print this help, or a command's: "+p.name+" help <command>")
+	fmt.Fprintln(w, "\nSettings come from the environment; `web config` lists them.")
+}
+
+func (c *command) usage(w io.Writer, program, flags string) {
+	line := strings.TrimSpace(strings.Join([]string{program, c.name, c.synopsis}, " "))
+	fmt.Fprintf(w, "usage: %s\n\n%s.\n", line, c.summary)
+	if flags != "" {
+		fmt.Fprintf(w, "\nflags:\n%s", flags)
+	}
+}
+
+// withoutFlags makes the parse of a command that takes no arguments.
+func withoutFlags(act action) func([]string, io.Writer) (action, error) {
+	return withFlags(func(*flag.FlagSet) action { return act })
+}
+
+// withFlags makes a command's parse from a function that declares its flags
+// on fs and returns the action, which reads them once parsed.
+func withFlags(declare func(fs *flag.FlagSet) action) func([]string, io.Writer) (action, error) {
+	return func(args []string, usage io.Writer) (action, error) {
+		fs := flag.NewFlagSet("", flag.ContinueOnError)
+		// The flag package would print its own usage; run prints ours.
+		fs.SetOutput(io.Discard)
+		act := declare(fs)
+		err := fs.Parse(args)
+		// Described whatever the outcome: run shows it only on -h or a
+		// refused command line.
+		fs.SetOutput(usage)
+		fs.PrintDefaults()
 		if err != nil {
-			return err
+			return nil, err
 		}
-		env := &runtimeEnv{cfg: cfg, logger: newLogger(cfg, stderr), stdout: stdout}
-		return c.run(ctx, env, args)
+		if fs.NArg() > 0 {
+			return nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		}
+		return act, nil
 	}
-	fmt.Fprintf(stderr, "usage: %s <command>\n\ncommands:\n", program)
-	for _, c := range cmds {
-		fmt.Fprintf(stderr, "  %-12s %s\n", c.name, c.usage)
-	}
-	if name == "help" {
-		return nil
-	}
-	return fmt.Errorf("unknown command %q", name)
 }
 
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
@@ -167,10 +314,4 @@ func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, lo
 			logger.Error("metrics listener", "err", err)
 		}
 	}()
-}
-
-// parseFlags parses a subcommand's flags, printing usage on error.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(os.Stderr)
-	return fs.Parse(args)
 }

@@ -57,10 +57,10 @@ func newStack(t *testing.T) *stack {
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
+	handler, err := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
-	t.Cleanup(func() { srv.Close(); closeWeb() })
+	t.Cleanup(srv.Close)
 	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}
 	s.token = dbtest.Token(t, db)
 	s.api = apitest.New(t, srv.URL, s.token)
@@ -72,7 +72,6 @@ func (s *stack) buildWorker() *workerParts {
 	s.t.Helper()
 	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
 	require.NoError(s.t, err)
-	s.t.Cleanup(w.close)
 	return w
 }
 
@@ -272,21 +271,19 @@ func TestReconcilerTakesTurnsThroughAnAdvisoryLock(t *testing.T) {
 	s.submit("/api/v1/predictions", `{"ticker":"IBM","models":["linreg"]}`)
 	require.NoError(t, s.rdb.FlushDB(context.Background()).Err())
 
-	// Another replica holds the lock: this one does nothing.
-	conn, err := s.db.Connx(context.Background())
-	require.NoError(t, err)
-	defer conn.Close()
-	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_lock($1)`, jobs.ReconcileLockKey)
-	require.NoError(t, err)
 	w := s.buildWorker()
 	w.reconciler.Grace = 0
-	n, err := w.reconciler.ReconcileOnce(context.Background())
+	// Another replica holds the lock: this one does nothing.
+	held, err := s.db.WithAdvisoryLock(context.Background(), jobs.ReconcileLockKey, func(ctx context.Context) error {
+		n, err := w.reconciler.ReconcileOnce(ctx)
+		require.NoError(t, err)
+		require.Zero(t, n)
+		return nil
+	})
 	require.NoError(t, err)
-	require.Zero(t, n)
+	require.True(t, held)
 
-	_, err = conn.ExecContext(context.Background(), `SELECT pg_advisory_unlock($1)`, jobs.ReconcileLockKey)
-	require.NoError(t, err)
-	n, err = w.reconciler.ReconcileOnce(context.Background())
+	n, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 }

@@ -8,13 +8,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -29,11 +26,21 @@ import (
 
 func webCommands() []command {
 	return []command{
-		{"serve", "serve the web pages and the JSON API (the default)", serveWeb},
-		{"migrate", "apply pending database migrations [--create-db]", migrate},
-		{"create-user", "create a user and print an API token: --email E --username U [--admin]", createUser},
-		{"demo-user", "development only: make sure a demo user exists and print a fresh token for it", demoUser},
-		{"config", "print every setting with its current value (secrets hidden)", printConfig},
+		{name: "serve", summary: "serve the web pages and the JSON API", parse: withoutFlags(serveWeb)},
+		{name: "migrate", synopsis: "[--create-db]", summary: "apply pending database migrations", parse: withFlags(func(fs *flag.FlagSet) action {
+			createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
+			return func(ctx context.Context, env *runtimeEnv) error { return migrate(ctx, env, *createDB) }
+		})},
+		{name: "create-user", synopsis: "--email E --username U [--admin]", summary: "create a user and print an API token", parse: withFlags(func(fs *flag.FlagSet) action {
+			email := fs.String("email", "", "email address (required)")
+			username := fs.String("username", "", "username (required)")
+			admin := fs.Bool("admin", false, "give the user the admin role")
+			return func(ctx context.Context, env *runtimeEnv) error {
+				return createUser(ctx, env, *email, *username, *admin)
+			}
+		})},
+		{name: "demo-user", summary: "development only: make sure a demo user exists and print a fresh token for it", parse: withoutFlags(demoUser)},
+		{name: "config", summary: "print every setting with its current value (secrets hidden), then check them", parse: withoutFlags(printConfig), anyConfig: true},
 	}
 }
 
@@ -41,7 +48,7 @@ func jobTimeouts(cfg *config.Config) jobs.Timeouts {
 	return jobs.Timeouts{Prediction: cfg.PredictionTimeout, Sentiment: cfg.SentimentTimeout}
 }
 
-func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
+func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	cfg, logger := env.cfg, env.logger
 	db, rdb, err := openServices(ctx, cfg)
 	if err != nil {
@@ -50,11 +57,10 @@ func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 	defer db.Close()
 	defer rdb.Close()
 	reg := newRegistry()
-	handler, closeWeb, err := newWebHandler(cfg, db, rdb, logger, reg)
+	handler, err := newWebHandler(cfg, db, rdb, logger, reg)
 	if err != nil {
 		return err
 	}
-	defer closeWeb()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
@@ -84,16 +90,12 @@ func serveWeb(ctx context.Context, env *runtimeEnv, _ []string) error {
 	return nil
 }
 
-// newWebHandler builds the web server's handler; close releases its asynq
-// connections.
-func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, func(), error) {
-	client := asynq.NewClientFromRedisClient(rdb)
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	handler, err := web.New(web.Deps{
+// newWebHandler builds the web server's handler.
+func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+	return web.New(web.Deps{
 		DB:              db,
 		Redis:           rdb,
-		Enqueuer:        jobs.NewEnqueuer(client, jobTimeouts(cfg)),
-		Inspector:       inspector,
+		Queue:           jobs.NewQueue(rdb, jobTimeouts(cfg)),
 		Events:          jobs.NewEvents(rdb),
 		Logger:          logger,
 		Registry:        reg,
@@ -101,24 +103,10 @@ func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *
 		Presets:         sentiment.PresetNames(),
 		SubmitPerMinute: cfg.SubmitRateLimit,
 	})
-	closeAll := func() {
-		client.Close()
-		inspector.Close()
-	}
-	if err != nil {
-		closeAll()
-		return nil, nil, err
-	}
-	return handler, closeAll, nil
 }
 
-func migrate(ctx context.Context, env *runtimeEnv, args []string) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if *createDB {
+func migrate(ctx context.Context, env *runtimeEnv, createDB bool) error {
+	if createDB {
 		created, err := store.CreateDatabase(ctx, env.cfg.DatabaseURL)
 		if err != nil {
 			return err
@@ -140,19 +128,12 @@ func migrate(ctx context.Context, env *runtimeEnv, args []string) error {
 	return nil
 }
 
-func createUser(ctx context.Context, env *runtimeEnv, args []string) error {
-	fs := flag.NewFlagSet("create-user", flag.ContinueOnError)
-	email := fs.String("email", "", "email address (required)")
-	username := fs.String("username", "", "username (required)")
-	admin := fs.Bool("admin", false, "give the user the admin role")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if !strings.Contains(*email, "@") || strings.TrimSpace(*username) == "" {
-		return errors.New("create-user needs --email with an @ and a non-empty --username")
+func createUser(ctx context.Context, env *runtimeEnv, email, username string, admin bool) error {
+	if !strings.Contains(email, "@") || strings.TrimSpace(username) == "" {
+		return usageError{errors.New("--email with an @ and a non-empty --username are required")}
 	}
 	role := store.RoleUser
-	if *admin {
+	if admin {
 		role = store.RoleAdmin
 	}
 	db, err := openDB(ctx, env.cfg, true)
@@ -160,7 +141,7 @@ func createUser(ctx context.Context, env *runtimeEnv, args []string) error {
 		return err
 	}
 	defer db.Close()
-	user, err := newUser(ctx, db, *email, *username, role)
+	user, err := newUser(ctx, db, email, username, role)
 	if err != nil {
 		return err
 	}
@@ -198,7 +179,7 @@ func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.
 // demoUsername is the account `make run` creates in development.
 const demoUsername = "demo"
 
-func demoUser(ctx context.Context, env *runtimeEnv, _ []string) error {
+func demoUser(ctx context.Context, env *runtimeEnv) error {
 	if env.cfg.Production() {
 		return errors.New("demo-user is for development only")
 	}
@@ -223,24 +204,21 @@ func demoUser(ctx context.Context, env *runtimeEnv, _ []string) error {
 	return nil
 }
 
-func printConfig(_ context.Context, env *runtimeEnv, _ []string) error {
+// printConfig prints every setting, then fails if the settings do not load,
+// so that one command shows both what is set and what is wrong.
+func printConfig(_ context.Context, env *runtimeEnv) error {
 	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tVALUE\tDEFAULT")
 	for _, s := range config.Settings() {
-		value, set := os.LookupEnv(s.Name)
+		value, set := env.lookup(s.Name)
 		if !set {
 			value = s.Default
 		}
-		switch {
-		case value == "":
-		case s.Name == "SECRET_KEY" || strings.HasSuffix(s.Name, "_API_KEY"):
-			value = "(set, hidden)"
-		case strings.HasSuffix(s.Name, "_URL"):
-			if u, err := url.Parse(value); err == nil {
-				value = u.Redacted()
-			}
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, value, s.Default)
+		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, s.Redact(value), s.Redact(s.Default))
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	_, err := config.Load(env.lookup)
+	return err
 }

@@ -2,12 +2,13 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
 	"github.com/hibiken/asynq"
-	"github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -22,12 +23,13 @@ import (
 
 func workerCommands() []command {
 	return []command{
-		{"run", "run jobs from the queues (the default)", runWorker},
-		{"backtest", "judge models on a CSV of prices: --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] --json", runBacktest},
+		{name: "run", summary: "run jobs from the queues", parse: withoutFlags(runWorker)},
+		{name: "backtest", synopsis: "--csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json",
+			summary: "judge models on a CSV of prices", parse: parseBacktest},
 	}
 }
 
-func runWorker(ctx context.Context, env *runtimeEnv, _ []string) error {
+func runWorker(ctx context.Context, env *runtimeEnv) error {
 	cfg, logger := env.cfg, env.logger
 	db, rdb, err := openServices(ctx, cfg)
 	if err != nil {
@@ -41,7 +43,6 @@ func runWorker(ctx context.Context, env *runtimeEnv, _ []string) error {
 	if err != nil {
 		return err
 	}
-	defer w.close()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
@@ -70,7 +71,6 @@ type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
 	reconciler *jobs.Reconciler
-	close      func()
 }
 
 // newWorker builds everything a worker runs, registering its metrics on reg.
@@ -87,9 +87,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	inspector := asynq.NewInspectorFromRedisClient(rdb)
-	client := asynq.NewClientFromRedisClient(rdb)
-	reg.MustRegister(metrics.NewQueueMetricsCollector(inspector))
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	reg.MustRegister(queue.Collector())
 
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
@@ -108,21 +107,24 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		BaseContext: context.Background,
 	})
 	reconciler := &jobs.Reconciler{
-		DB: db, Inspector: inspector, Enqueuer: jobs.NewEnqueuer(client, jobTimeouts(cfg)), Logger: logger,
+		DB: db, Queue: queue, Logger: logger,
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
 	}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler, close: func() {
-		client.Close()
-		inspector.Close()
-	}}, nil
+	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
 }
 
-func runBacktest(ctx context.Context, env *runtimeEnv, args []string) error {
-	opts, err := backtest.ParseFlags(args)
+func parseBacktest(args []string, usage io.Writer) (action, error) {
+	opts, err := backtest.ParseFlags(args, usage)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return backtest.Run(ctx, opts, env.stdout)
+	return func(ctx context.Context, env *runtimeEnv) error {
+		err := backtest.Run(ctx, opts, env.stdout)
+		if errors.Is(err, backtest.ErrUsage) {
+			return usageError{err}
+		}
+		return err
+	}, nil
 }
 
 // asynqLogger routes asynq's logs through slog.

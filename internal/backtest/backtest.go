@@ -54,11 +54,11 @@ type Options struct {
 }
 
 // ParseFlags parses the arguments that follow "worker backtest". Invalid
-// arguments give an error wrapping ErrUsage; -h gives flag.ErrHelp after the
-// usage text is printed to stderr.
-func ParseFlags(args []string) (Options, error) {
+// arguments give an error wrapping ErrUsage, and -h gives flag.ErrHelp;
+// both write the flags' descriptions to usage.
+func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	fs := flag.NewFlagSet("backtest", flag.ContinueOnError)
-	// Errors travel back to the caller; only an explicit -h prints the usage.
+	// Errors travel back to the caller, who decides where the usage goes.
 	fs.SetOutput(io.Discard)
 	var (
 		opts   Options
@@ -73,9 +73,9 @@ func ParseFlags(args []string) (Options, error) {
 	// JSON is the only output; the flag is accepted so scripts can say so.
 	fs.Bool("json", true, "print one JSON object (the only output format)")
 	if err := fs.Parse(args); err != nil {
+		fs.SetOutput(usage)
+		fs.PrintDefaults()
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stderr)
-			fs.Usage()
 			return Options{}, err
 		}
 		return Options{}, fmt.Errorf("%w: %w (see -h)", ErrUsage, err)

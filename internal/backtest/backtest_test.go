@@ -228,7 +228,7 @@ func TestParseFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := backtest.ParseFlags(tt.args)
+			got, err := backtest.ParseFlags(tt.args, &bytes.Buffer{})
 			if tt.err != nil {
 				require.ErrorIs(t, err, tt.err)
 				return

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
@@ -65,6 +66,43 @@ type Setting struct {
 	Default string
 	Help    string
 	apply   func(c *Config, value string) error
+}
+
+// Redact returns value as it may be printed: in `web config` and in error
+// messages. Keys and secrets are hidden, and a URL's user and password are
+// masked, even in a URL too malformed to parse.
+func (s Setting) Redact(value string) string {
+	switch {
+	case value == "":
+		return ""
+	case s.Name == "SECRET_KEY" || strings.HasSuffix(s.Name, "_API_KEY"):
+		return "(set, hidden)"
+	case strings.HasSuffix(s.Name, "_URL"):
+		return redactURL(value)
+	}
+	return value
+}
+
+// masked stands in for a secret in printed values.
+const masked = "xxxxx"
+
+// urlPassword matches a password given as a query parameter, which
+// PostgreSQL URLs allow (password=, sslpassword=).
+var urlPassword = regexp.MustCompile(`(?i)(password=)[^&#]*`)
+
+// redactURL masks everything between the scheme's "//" (or the start) and
+// the last "@", rather than parsing: a URL that fails to parse is the one
+// most likely to be echoed in an error, and its "@" still marks the end of
+// the credentials.
+func redactURL(v string) string {
+	if at := strings.LastIndex(v, "@"); at >= 0 {
+		start := 0
+		if i := strings.Index(v, "//"); i >= 0 && i < at {
+			start = i + len("//")
+		}
+		v = v[:start] + masked + v[at:]
+	}
+	return urlPassword.ReplaceAllString(v, "${1}"+masked)
 }
 
 // Settings returns the table of every environment variable, in the order
@@ -177,7 +215,7 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		}
 		v = strings.TrimSpace(v)
 		if err := s.apply(c, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, v, err))
+			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, s.Redact(v), err))
 		}
 	}
 	if c.LogFormat == "auto" {

@@ -67,12 +67,20 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"SENTIMENT_NUM_ARTICLES", "101"}, // one past sentiment.MaxNumArticles, the API's cap too
 		{"UPSTREAM_TIMEOUT", "1ns"},
 		{"UPSTREAM_MAX_RETRIES", "50"},
+		// The error names the variable but never echoes a password.
+		{"REDIS_URL", "redis//bad:s3cr3t@x"},
+		{"REDIS_URL", "localhost:s3cr3t@x"},
+		{"REDIS_URL", "http://user:s3cr3t@x:6379/0"},
+		{"DATABASE_URL", "mysql://augur:s3cr3t@db/augur"},
+		{"DATABASE_URL", "postgres://augur:s3cr3t/x@db:5432/augur"},
+		{"DATABASE_URL", "postgres:/db/augur?sslmode=disable&password=s3cr3t"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
 			_, err := Load(env(map[string]string{tc.name: tc.value}))
 			require.Error(t, err)
 			require.Contains(t, err.Error(), tc.name+"=")
+			require.NotContains(t, err.Error(), "s3cr3t")
 		})
 	}
 }
@@ -139,5 +147,32 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 			def = "`" + s.Default + "`"
 		}
 		require.Contains(t, string(readme), "| `"+s.Name+"` | "+def+" |", "README row of %s", s.Name)
+	}
+}
+
+func TestRedactHidesSecretsAndCredentials(t *testing.T) {
+	setting := func(name string) Setting {
+		for _, s := range Settings() {
+			if s.Name == name {
+				return s
+			}
+		}
+		t.Fatalf("no setting %s", name)
+		return Setting{}
+	}
+	cases := []struct{ name, value, want string }{
+		{"DATABASE_URL", "postgres://augur:s3cr3t@db:5432/augur?sslmode=disable", "postgres://xxxxx@db:5432/augur?sslmode=disable"},
+		{"DATABASE_URL", "postgres://db/augur?password=s3cr3t&sslmode=disable", "postgres://db/augur?password=xxxxx&sslmode=disable"},
+		{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur", "postgres://xxxxx@127.0.0.1:5432/augur"},
+		{"REDIS_URL", "redis://:s3cr3t@cache:6379/0", "redis://xxxxx@cache:6379/0"},
+		{"REDIS_URL", "redis//bad:s3cr3t@x", "redis//xxxxx@x"},
+		{"REDIS_URL", "redis://127.0.0.1:6379/0", "redis://127.0.0.1:6379/0"},
+		{"SECRET_KEY", "s3cr3t", "(set, hidden)"},
+		{"FINNHUB_API_KEY", "s3cr3t", "(set, hidden)"},
+		{"FINNHUB_API_KEY", "", ""},
+		{"HTTP_ADDR", ":8080", ":8080"},
+	}
+	for _, tc := range cases {
+		require.Equal(t, tc.want, setting(tc.name).Redact(tc.value), "%s=%s", tc.name, tc.value)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
@@ -23,13 +22,9 @@ type replicas struct {
 	u   *upstreams
 }
 
-// newReplicas starts from an empty cache for the given tickers: the test
-// database lives as long as the test binary, which -count reuses.
-func newReplicas(t *testing.T, tickers ...string) *replicas {
-	r := &replicas{db: dbtest.Postgres(t, "market"), rdb: dbtest.Redis(t), u: newUpstreams(t)}
-	_, err := r.db.ExecContext(context.Background(), `DELETE FROM price_bars WHERE ticker = ANY($1)`, pq.Array(tickers))
-	require.NoError(t, err)
-	return r
+// newReplicas starts from an empty cache: the test's database is its own.
+func newReplicas(t *testing.T) *replicas {
+	return &replicas{db: dbtest.Postgres(t, "market"), rdb: dbtest.Redis(t), u: newUpstreams(t)}
 }
 
 // loader is one replica's Loader.
@@ -47,9 +42,7 @@ func (r *replicas) loader(t *testing.T, tune func(*market.Config)) *market.Loade
 // age makes the ticker's cache entry look fetched that long ago.
 func (r *replicas) age(t *testing.T, ticker string, by time.Duration) {
 	t.Helper()
-	_, err := r.db.ExecContext(context.Background(),
-		`UPDATE price_bars SET fetched_at = fetched_at - make_interval(secs => $2) WHERE ticker = $1`, ticker, by.Seconds())
-	require.NoError(t, err)
+	require.NoError(t, r.db.AgePriceBars(context.Background(), ticker, by))
 }
 
 func (r *replicas) cached(t *testing.T, ticker string) ([]market.Bar, string) {
@@ -82,7 +75,7 @@ func (g *gate) hold(next http.HandlerFunc) http.HandlerFunc {
 }
 
 func TestCachedLoadMakesNoUpstreamCall(t *testing.T) {
-	r := newReplicas(t, "CACHEHIT")
+	r := newReplicas(t)
 	bars := market.TradingDays(lastDay, 250, 50)
 	r.u.set("CACHEHIT", bars)
 	l := r.loader(t, nil)
@@ -107,7 +100,7 @@ func TestCachedLoadMakesNoUpstreamCall(t *testing.T) {
 }
 
 func TestLocalDataIsNotCached(t *testing.T) {
-	r := newReplicas(t, "IBM")
+	r := newReplicas(t)
 	l := r.loader(t, func(c *market.Config) { c.Sources = []string{"yahoo", "sample"} })
 	s, err := l.Load(context.Background(), "IBM")
 	require.NoError(t, err)
@@ -117,7 +110,7 @@ func TestLocalDataIsNotCached(t *testing.T) {
 }
 
 func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
-	r := newReplicas(t, "SHARED")
+	r := newReplicas(t)
 	bars := market.TradingDays(lastDay, 100, 10)
 	g := newGate()
 	r.u.yahoo.Handle(g.hold(market.YahooHistory(func(string) ([]market.Bar, bool) { return bars, true })))
@@ -151,7 +144,7 @@ func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
 }
 
 func TestTwoReplicasMakeOneCall(t *testing.T) {
-	r := newReplicas(t, "REPLICA")
+	r := newReplicas(t)
 	bars := market.TradingDays(lastDay, 100, 10)
 	g := newGate()
 	r.u.yahoo.Handle(g.hold(market.YahooHistory(func(string) ([]market.Bar, bool) { return bars, true })))
@@ -183,7 +176,7 @@ func TestTwoReplicasMakeOneCall(t *testing.T) {
 }
 
 func TestLoadWaitsForAnotherReplicasFetch(t *testing.T) {
-	r := newReplicas(t, "WAITER")
+	r := newReplicas(t)
 	ctx := context.Background()
 	bars := market.TradingDays(lastDay, 20, 30)
 	lock := market.FetchLockKey("WAITER")
@@ -208,7 +201,7 @@ func TestLoadWaitsForAnotherReplicasFetch(t *testing.T) {
 }
 
 func TestLoadStopsWaitingForAStuckReplica(t *testing.T) {
-	r := newReplicas(t, "STUCK")
+	r := newReplicas(t)
 	ctx := context.Background()
 	r.u.set("STUCK", market.TradingDays(lastDay, 20, 30))
 	lock := market.FetchLockKey("STUCK")
@@ -225,7 +218,7 @@ func TestLoadStopsWaitingForAStuckReplica(t *testing.T) {
 }
 
 func TestStaleCacheFetchesOnlyTheTail(t *testing.T) {
-	r := newReplicas(t, "TAIL")
+	r := newReplicas(t)
 	ctx := context.Background()
 	// Two sessions after the first load (Friday), and the cache is older
 	// than its TTL.
@@ -257,7 +250,7 @@ func TestStaleCacheFetchesOnlyTheTail(t *testing.T) {
 }
 
 func TestRevisedHistoryIsReloadedWhole(t *testing.T) {
-	r := newReplicas(t, "SPLIT")
+	r := newReplicas(t)
 	ctx := context.Background()
 	history := market.TradingDays(lastDay, 300, 20)
 	r.u.set("SPLIT", history)
@@ -286,7 +279,7 @@ func TestRevisedHistoryIsReloadedWhole(t *testing.T) {
 }
 
 func TestStaleCacheBeatsNoData(t *testing.T) {
-	r := newReplicas(t, "OUTAGE")
+	r := newReplicas(t)
 	ctx := context.Background()
 	history := market.TradingDays(lastDay, 50, 20)
 	r.u.set("OUTAGE", history)
@@ -374,7 +367,7 @@ func TestAnotherSourceTakingOver(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := newReplicas(t, "HANDOVER")
+			r := newReplicas(t)
 			ctx := context.Background()
 			r.u.set("HANDOVER", history)
 			l := r.loader(t, func(c *market.Config) { c.Sources = tt.sources })

@@ -85,7 +85,7 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 		params = JSON(`{}`)
 	}
 	var j Job
-	err = db.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
+	err = db.pool.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 		ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 		RETURNING `+jobColumns,
@@ -97,7 +97,7 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 		return nil, false, fmt.Errorf("insert job: %w", err)
 	}
 	// The key was taken: replay the first job when the request is the same.
-	err = db.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
+	err = db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
 		n.OwnerID, key)
 	if err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
@@ -112,7 +112,7 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 // another user's job is indistinguishable from a missing one.
 func (db *DB) Job(ctx context.Context, id uuid.UUID, ownerID int64) (*Job, error) {
 	var j Job
-	err := db.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`,
+	err := db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`,
 		id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
@@ -135,10 +135,10 @@ func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, lim
 	var jobs []Job
 	var err error
 	if after == nil {
-		err = db.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			ORDER BY created_at DESC, id DESC LIMIT $2`, ownerID, limit)
 	} else {
-		err = db.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			AND (created_at, id) < ($2, $3)
 			ORDER BY created_at DESC, id DESC LIMIT $4`, ownerID, after.CreatedAt, after.ID, limit)
 	}
@@ -153,7 +153,7 @@ func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, lim
 // never runs a finished job again.
 func (db *DB) StartJob(ctx context.Context, id uuid.UUID) (*Job, error) {
 	var j Job
-	err := db.GetContext(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+	err := db.pool.GetContext(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), error = NULL
 		WHERE id = $1 AND status IN ('queued', 'running') RETURNING `+jobColumns, id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -172,7 +172,7 @@ func (db *DB) StartJob(ctx context.Context, id uuid.UUID) (*Job, error) {
 // when the job is no longer running (canceled meanwhile, for instance), which
 // tells the worker to stop.
 func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail JSON) error {
-	res, err := db.ExecContext(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
+	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
 		WHERE id = $1 AND status = 'running'`, id, percent, detail)
 	if err != nil {
 		return fmt.Errorf("set progress of job %s: %w", id, err)
@@ -192,7 +192,7 @@ func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
 	}
-	res, err := db.ExecContext(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
+	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
 			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END,
 			progress_detail = CASE WHEN $2 = 'succeeded' THEN NULL ELSE progress_detail END,
 			finished_at = now()
@@ -214,7 +214,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		Job
 		Previous string `db:"previous"`
 	}
-	err = db.GetContext(ctx, &row, `WITH prev AS (
+	err = db.pool.GetContext(ctx, &row, `WITH prev AS (
 			SELECT id, status FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
 		)
 		UPDATE jobs j SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
@@ -238,7 +238,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 // given time, oldest first: the reconciler's candidates.
 func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error) {
 	var jobs []Job
-	err := db.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
+	err := db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
 		WHERE status IN ('queued', 'running') AND created_at < $1
 		ORDER BY created_at LIMIT $2`, createdBefore, limit)
 	if err != nil {

@@ -21,7 +21,7 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 		Source    string    `db:"source"`
 		FetchedAt time.Time `db:"fetched_at"`
 	}
-	err := db.GetContext(ctx, &latest, `SELECT source, fetched_at FROM price_bars
+	err := db.pool.GetContext(ctx, &latest, `SELECT source, fetched_at FROM price_bars
 		WHERE ticker = $1 ORDER BY fetched_at DESC LIMIT 1`, ticker)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", time.Time{}, nil
@@ -33,7 +33,7 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 	// Every job reads a 20-year history of ~5,000 rows, so the per-row cost
 	// matters: the bars are scanned by hand, without reflection, and the
 	// source and fetch time are read once above rather than on every row.
-	rows, err := db.QueryContext(ctx, `SELECT date, open, high, low, close, adj_close, volume
+	rows, err := db.pool.QueryContext(ctx, `SELECT date, open, high, low, close, adj_close, volume
 		FROM price_bars WHERE ticker = $1 ORDER BY date`, ticker)
 	if err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("select price bars of %s: %w", ticker, err)
@@ -60,7 +60,7 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 // SavePriceBars inserts bars or overwrites them by date, marking them
 // fetched now from source.
 func (db *DB) SavePriceBars(ctx context.Context, ticker, source string, bars []market.Bar) error {
-	if err := upsertPriceBars(ctx, db, ticker, source, bars); err != nil {
+	if err := upsertPriceBars(ctx, db.pool, ticker, source, bars); err != nil {
 		return fmt.Errorf("save price bars of %s: %w", ticker, err)
 	}
 	return nil
@@ -69,7 +69,7 @@ func (db *DB) SavePriceBars(ctx context.Context, ticker, source string, bars []m
 // ReplacePriceBars swaps the ticker's whole cached history for bars in one
 // transaction, so no reader sees a mix of the old and the new history.
 func (db *DB) ReplacePriceBars(ctx context.Context, ticker, source string, bars []market.Bar) error {
-	tx, err := db.BeginTxx(ctx, nil)
+	tx, err := db.pool.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("replace price bars of %s: begin: %w", ticker, err)
 	}
@@ -86,9 +86,21 @@ func (db *DB) ReplacePriceBars(ctx context.Context, ticker, source string, bars 
 	return nil
 }
 
+// AgePriceBars moves the fetch time of the ticker's cached bars back by d,
+// as if they had been fetched that much earlier. Tests use it to make a
+// cache stale without waiting out its TTL.
+func (db *DB) AgePriceBars(ctx context.Context, ticker string, d time.Duration) error {
+	_, err := db.pool.ExecContext(ctx, `UPDATE price_bars SET fetched_at = fetched_at - make_interval(secs => $2)
+		WHERE ticker = $1`, ticker, d.Seconds())
+	if err != nil {
+		return fmt.Errorf("age price bars of %s: %w", ticker, err)
+	}
+	return nil
+}
+
 // upsertPriceBars sends all bars in one statement as parallel arrays: a
 // 20-year history is ~5,000 rows, one round trip instead of 5,000.
-func upsertPriceBars(ctx context.Context, db sqlx.ExecerContext, ticker, source string, bars []market.Bar) error {
+func upsertPriceBars(ctx context.Context, exec sqlx.ExecerContext, ticker, source string, bars []market.Bar) error {
 	if len(bars) == 0 {
 		return nil
 	}
@@ -103,7 +115,7 @@ func upsertPriceBars(ctx context.Context, db sqlx.ExecerContext, ticker, source 
 		dates[i] = b.Date.Format(time.DateOnly)
 		open[i], high[i], low[i], closes[i], adj[i], volume[i] = b.Open, b.High, b.Low, b.Close, b.AdjClose, b.Volume
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO price_bars (ticker, date, open, high, low, close, adj_close, volume, source, fetched_at)
+	_, err := exec.ExecContext(ctx, `INSERT INTO price_bars (ticker, date, open, high, low, close, adj_close, volume, source, fetched_at)
 		SELECT $1, d, o, h, l, c, a, v, $9, now()
 		FROM unnest($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[]) AS t(d, o, h, l, c, a, v)
 		ON CONFLICT (ticker, date) DO UPDATE SET

@@ -23,9 +23,10 @@ var ErrNotFound = errors.New("not found")
 // ErrSchemaBehind means the database has migrations still to apply.
 var ErrSchemaBehind = errors.New("database schema is behind: run `web migrate`")
 
-// DB wraps the connection pool. It is safe for concurrent use.
+// DB is Augur's PostgreSQL database. It is safe for concurrent use. The
+// pool stays private so that every statement lives in this package.
 type DB struct {
-	*sqlx.DB
+	pool *sqlx.DB
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -43,11 +44,17 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &DB{DB: db}, nil
+	return &DB{pool: db}, nil
 }
 
+// Close closes the connection pool.
+func (db *DB) Close() error { return db.pool.Close() }
+
+// Ping checks that PostgreSQL answers.
+func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }
+
 func (db *DB) migrator() (*goose.Provider, error) {
-	p, err := goose.NewProvider(goose.DialectPostgres, db.DB.DB, migrations.FS)
+	p, err := goose.NewProvider(goose.DialectPostgres, db.pool.DB, migrations.FS)
 	if err != nil {
 		return nil, fmt.Errorf("load migrations: %w", err)
 	}
@@ -102,7 +109,7 @@ func CreateDatabase(ctx context.Context, url string) (bool, error) {
 	}
 	defer admin.Close()
 	var exists bool
-	if err := admin.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
+	if err := admin.pool.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
 		return false, fmt.Errorf("look for database %s: %w", name, err)
 	}
 	if exists {
@@ -110,7 +117,7 @@ func CreateDatabase(ctx context.Context, url string) (bool, error) {
 	}
 	// Identifiers cannot be bound as parameters; pq.QuoteIdentifier makes
 	// any name safe to splice.
-	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil && !isDuplicateDatabase(err) {
+	if _, err := admin.pool.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(name)); err != nil && !isDuplicateDatabase(err) {
 		return false, fmt.Errorf("create database %s: %w", name, err)
 	}
 	return true, nil

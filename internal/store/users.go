@@ -35,7 +35,7 @@ const userColumns = `id, email, username, password_hash, role, active, created_a
 // CreateUser inserts a user. A taken email or username gives ErrConflict.
 func (db *DB) CreateUser(ctx context.Context, email, username, passwordHash, role string) (*User, error) {
 	var u User
-	err := db.GetContext(ctx, &u, `INSERT INTO users (email, username, password_hash, role)
+	err := db.pool.GetContext(ctx, &u, `INSERT INTO users (email, username, password_hash, role)
 		VALUES ($1, $2, $3, $4) RETURNING `+userColumns, email, username, passwordHash, role)
 	if isUniqueViolation(err) {
 		return nil, fmt.Errorf("user %s / %s: %w", email, username, ErrConflict)
@@ -46,18 +46,9 @@ func (db *DB) CreateUser(ctx context.Context, email, username, passwordHash, rol
 	return &u, nil
 }
 
-// CountUsers returns how many accounts exist.
-func (db *DB) CountUsers(ctx context.Context) (int, error) {
-	var n int
-	if err := db.GetContext(ctx, &n, `SELECT count(*) FROM users`); err != nil {
-		return 0, fmt.Errorf("count users: %w", err)
-	}
-	return n, nil
-}
-
 // CreateAPIToken stores the digest of a new token for the user.
 func (db *DB) CreateAPIToken(ctx context.Context, userID int64, digest []byte, name string) error {
-	_, err := db.ExecContext(ctx, `INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, $2, $3)`,
+	_, err := db.pool.ExecContext(ctx, `INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, $2, $3)`,
 		userID, digest, name)
 	if err != nil {
 		return fmt.Errorf("insert api token: %w", err)
@@ -75,7 +66,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 		TokenID  int64 `db:"token_id"`
 		UsedLate bool  `db:"used_late"`
 	}
-	err := db.GetContext(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at,
+	err := db.pool.GetContext(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at,
 			t.id AS token_id,
 			(t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS used_late
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -87,7 +78,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
 	if row.UsedLate {
-		if _, err := db.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, row.TokenID); err != nil {
+		if _, err := db.pool.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, row.TokenID); err != nil {
 			return nil, fmt.Errorf("touch api token: %w", err)
 		}
 	}
@@ -102,7 +93,7 @@ func isUniqueViolation(err error) bool {
 // UserByUsername returns the user with that username (case-insensitive).
 func (db *DB) UserByUsername(ctx context.Context, username string) (*User, error) {
 	var u User
-	err := db.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username)
+	err := db.pool.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

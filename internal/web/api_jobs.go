@@ -14,7 +14,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
-	"github.com/hibiken/asynq"
 
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
@@ -122,7 +121,7 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 		return
 	}
 	if !replayed {
-		if err := s.enqueuer.Enqueue(c.Request.Context(), job); err != nil {
+		if err := s.queue.Enqueue(c.Request.Context(), job); err != nil {
 			s.logger.WarnContext(c.Request.Context(), "enqueue failed; the reconciler will retry", "job_id", job.ID, "err", err)
 		}
 	} else {
@@ -290,18 +289,8 @@ func (s *Server) cancelJob(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	switch previous {
-	case store.StatusQueued:
-		if err := s.inspector.DeleteTask(job.Queue, job.ID.String()); err != nil &&
-			!errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-			// The task stays queued; the worker will see the row is
-			// canceled and skip it.
-			s.logger.WarnContext(c.Request.Context(), "delete canceled task", "job_id", job.ID, "err", err)
-		}
-	case store.StatusRunning:
-		if err := s.inspector.CancelProcessing(job.ID.String()); err != nil {
-			s.logger.WarnContext(c.Request.Context(), "signal cancel to worker", "job_id", job.ID, "err", err)
-		}
+	if err := s.queue.Cancel(job, previous); err != nil {
+		s.logger.WarnContext(c.Request.Context(), "withdraw canceled job's task", "job_id", job.ID, "err", err)
 	}
 	s.publish(c.Request.Context(), job.ID)
 	c.JSON(http.StatusOK, s.view(job, true))

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -59,23 +58,4 @@ func (s *Server) jobPage(c *gin.Context) {
 		return
 	}
 	s.render(c, http.StatusOK, pageData{Title: "Job", Page: "job", JobID: id.String()})
-}
-
-// securityHeaders keeps pages from being framed, sniffed or fed scripts
-// from elsewhere.
-func securityHeaders(c *gin.Context) {
-	h := c.Writer.Header()
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	c.Next()
-}
-
-func staticFiles() http.FileSystem {
-	sub, err := fs.Sub(templates.FS, "static")
-	if err != nil {
-		panic(err) // static/ is embedded at build time; its absence is a build bug
-	}
-	return http.FS(sub)
 }

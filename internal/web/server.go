@@ -10,7 +10,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -21,13 +20,12 @@ import (
 
 // Deps are what the web server needs.
 type Deps struct {
-	DB        *store.DB
-	Redis     *redis.Client
-	Enqueuer  *jobs.Enqueuer
-	Inspector *asynq.Inspector
-	Events    *jobs.Events
-	Logger    *slog.Logger
-	Registry  prometheus.Registerer
+	DB       *store.DB
+	Redis    *redis.Client
+	Queue    *jobs.Queue
+	Events   *jobs.Events
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
 	// KnownModel reports whether a model name exists.
 	KnownModel func(string) bool
 	// Presets lists the sentiment presets.
@@ -40,8 +38,7 @@ type Deps struct {
 type Server struct {
 	db         *store.DB
 	rdb        *redis.Client
-	enqueuer   *jobs.Enqueuer
-	inspector  *asynq.Inspector
+	queue      *jobs.Queue
 	events     *jobs.Events
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
@@ -63,8 +60,7 @@ func New(d Deps) (http.Handler, error) {
 	s := &Server{
 		db:         d.DB,
 		rdb:        d.Redis,
-		enqueuer:   d.Enqueuer,
-		inspector:  d.Inspector,
+		queue:      d.Queue,
 		events:     d.Events,
 		logger:     d.Logger,
 		limiter:    redis_rate.NewLimiter(d.Redis),
@@ -108,7 +104,7 @@ func (s *Server) ready(c *gin.Context) {
 	defer cancel()
 	checks := gin.H{"postgres": "ok", "redis": "ok"}
 	status := http.StatusOK
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.db.Ping(ctx); err != nil {
 		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
 	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
