@@ -71,10 +71,26 @@ type Order struct {
 	Symbol   string
 	Side     string // SideBuy or SideSell
 	Quantity decimal.Decimal
-	// Price is the share price in cents (the latest close).
-	Price decimal.Decimal
+	// Quote is the price to trade at, in cents, with where it came from,
+	// which the transaction's description keeps.
+	Quote portfolio.Quote
 	// BrokerID picks the broker; 0 means the cheapest active one.
 	BrokerID int64
+}
+
+// describe is the transaction description of a filled order: what, at
+// which price from where, through whom. The price's source stays with the
+// trade, so a history made on the bundled sample data says so.
+func describe(verb string, f portfolio.Fill, symbol, broker string, q portfolio.Quote) string {
+	s := fmt.Sprintf("%s %s %s at %s through %s", verb, f.Quantity, symbol, f.Price.StringFixed(2), broker)
+	if q.Source == "" {
+		return s
+	}
+	origin := "from " + q.Source
+	if !q.Live {
+		origin = "bundled " + q.Source + " data, not live"
+	}
+	return fmt.Sprintf("%s (close of %s, %s)", s, q.Date.Format(time.DateOnly), origin)
 }
 
 // inTx runs fn in one database transaction, committed when fn returns nil
@@ -234,7 +250,7 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 		if err != nil {
 			return err
 		}
-		fill, err := portfolio.NewFill(o.Quantity, o.Price, broker.CommissionRate)
+		fill, err := portfolio.NewFill(o.Quantity, o.Quote.Price, broker.CommissionRate)
 		if err != nil {
 			return err
 		}
@@ -253,7 +269,7 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 			}
 			position = position.Buy(fill)
 			t.Type = TxBuy
-			t.Description = fmt.Sprintf("Bought %s %s at %s through %s", fill.Quantity, company.Symbol, fill.Price.StringFixed(2), broker.Name)
+			t.Description = describe("Bought", fill, company.Symbol, broker.Name, o.Quote)
 		} else {
 			var realised decimal.Decimal
 			held := position.Quantity
@@ -263,7 +279,7 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 			balance = balance.Add(fill.Proceeds())
 			t.Type = TxSell
 			t.RealisedPL = decimal.NewNullDecimal(realised)
-			t.Description = fmt.Sprintf("Sold %s %s at %s through %s", fill.Quantity, company.Symbol, fill.Price.StringFixed(2), broker.Name)
+			t.Description = describe("Sold", fill, company.Symbol, broker.Name, o.Quote)
 		}
 		if err := saveHolding(ctx, tx, o.UserID, company.ID, position); err != nil {
 			return err

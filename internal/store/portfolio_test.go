@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
@@ -53,7 +54,7 @@ func newExchange(t *testing.T) *exchange {
 func (m *exchange) order(t *testing.T, userID int64, side, symbol, qty, price string, brokerID int64) (*store.Transaction, error) {
 	t.Helper()
 	return m.db.PlaceOrder(context.Background(), store.Order{
-		UserID: userID, Symbol: symbol, Side: side, Quantity: dec(qty), Price: dec(price), BrokerID: brokerID,
+		UserID: userID, Symbol: symbol, Side: side, Quantity: dec(qty), Quote: portfolio.Quote{Price: dec(price)}, BrokerID: brokerID,
 	})
 }
 
@@ -94,8 +95,12 @@ func TestTradingHandWorked(t *testing.T) {
 	// Sell 4 at 50.00 through the dearer broker (0.25 %): total 200.00,
 	// commission 0.50, proceeds 199.50. The 4 shares carry 434.23 × 4 / 10 =
 	// 173.692 → 173.69 of basis: realised 199.50 − 173.69 = 25.81.
-	sell, err := m.order(t, user.ID, store.SideSell, "MSFT", "4", "50.00", m.dear.ID)
+	sell, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideSell, Quantity: dec("4"),
+		Quote:    portfolio.Quote{Price: dec("50.00"), Date: time.Date(2001, 1, 2, 0, 0, 0, 0, time.UTC), Source: "sample"},
+		BrokerID: m.dear.ID})
 	require.NoError(t, err)
+	require.Equal(t, "Sold 4 MSFT at 50.00 through Dear & Co (close of 2001-01-02, bundled sample data, not live)", sell.Description,
+		"a trade priced from the sample says so for good")
 	require.Equal(t, store.TxSell, sell.Type)
 	require.Equal(t, "Dear & Co", sell.BrokerName.String)
 	requireDec(t, "200.00", sell.Total)
@@ -217,7 +222,7 @@ func TestNoBrokerAtAll(t *testing.T) {
 	user := dbtest.User(t, db)
 	_, err = db.Deposit(ctx, user.ID, dec("10.00"))
 	require.NoError(t, err)
-	_, err = db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy, Quantity: dec("1"), Price: dec("1.00")})
+	_, err = db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy, Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("1.00")}})
 	require.ErrorIs(t, err, store.ErrNoBroker)
 }
 
@@ -303,7 +308,7 @@ func TestConcurrentSellsNeverOversell(t *testing.T) {
 	// 20 sells of 1 share at once: each is 10.00 less 0.01 commission.
 	errs := concurrently(20, func(int) error {
 		_, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideSell,
-			Quantity: dec("1"), Price: dec("10.00")})
+			Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("10.00")}})
 		return err
 	})
 	ok, refused := count(t, errs, portfolio.ErrInsufficientShares)
@@ -331,7 +336,7 @@ func TestConcurrentBuysNeverOverdraw(t *testing.T) {
 	// commission: 9 fit in 100.00 (90.09), a 10th would need 100.10.
 	errs := concurrently(20, func(int) error {
 		_, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy,
-			Quantity: dec("1"), Price: dec("10.00")})
+			Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("10.00")}})
 		return err
 	})
 	ok, refused := count(t, errs, portfolio.ErrInsufficientFunds)
