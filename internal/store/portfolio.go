@@ -264,8 +264,8 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 		}
 		if o.Side == SideBuy {
 			if balance, err = portfolio.Debit(balance, fill.Cost()); err != nil {
-				return fmt.Errorf("buy %s %s costs %s, wallet holds %s: %w",
-					fill.Quantity, company.Symbol, fill.Cost().StringFixed(2), balance.StringFixed(2), err)
+				return fmt.Errorf("%w: buying %s %s costs %s with commission, and the wallet holds %s",
+					err, fill.Quantity, company.Symbol, fill.Cost().StringFixed(2), balance.StringFixed(2))
 			}
 			position = position.Buy(fill)
 			t.Type = TxBuy
@@ -274,7 +274,7 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 			var realised decimal.Decimal
 			held := position.Quantity
 			if position, realised, err = position.Sell(fill); err != nil {
-				return fmt.Errorf("sell %s %s, %s held: %w", fill.Quantity, company.Symbol, held, err)
+				return fmt.Errorf("%w: selling %s %s with %s held", err, fill.Quantity, company.Symbol, held)
 			}
 			balance = balance.Add(fill.Proceeds())
 			t.Type = TxSell
