@@ -36,6 +36,10 @@ type Broker struct {
 
 const brokerColumns = `id, name, email, commission_rate, active, created_at`
 
+// cheapestFirst orders brokers by what they charge, the older first among
+// equals: the one rule for which broker an order that names none goes to.
+const cheapestFirst = `ORDER BY commission_rate, id`
+
 // EnsureCompany inserts c unless a company with its symbol exists, and
 // returns the row with whether it was inserted. An existing row is returned
 // as it is, so seeding again never undoes what an admin changed.
@@ -87,4 +91,23 @@ func (db *DB) CompanyBySymbol(ctx context.Context, symbol string) (*Company, err
 		return nil, fmt.Errorf("load company %s: %w", symbol, err)
 	}
 	return &c, nil
+}
+
+// ActiveCompanies lists the companies that can be traded, by symbol.
+func (db *DB) ActiveCompanies(ctx context.Context) ([]Company, error) {
+	var list []Company
+	if err := db.pool.SelectContext(ctx, &list, `SELECT `+companyColumns+` FROM companies WHERE active ORDER BY symbol`); err != nil {
+		return nil, fmt.Errorf("list companies: %w", err)
+	}
+	return list, nil
+}
+
+// ActiveBrokers lists the brokers that can be traded through, cheapest
+// first: the first is the one an order that names none goes to.
+func (db *DB) ActiveBrokers(ctx context.Context) ([]Broker, error) {
+	var list []Broker
+	if err := db.pool.SelectContext(ctx, &list, `SELECT `+brokerColumns+` FROM brokers WHERE active `+cheapestFirst); err != nil {
+		return nil, fmt.Errorf("list brokers: %w", err)
+	}
+	return list, nil
 }

@@ -207,8 +207,7 @@ func chooseBroker(ctx context.Context, tx *sqlx.Tx, brokerID int64) (*Broker, er
 	if brokerID != 0 {
 		err = tx.GetContext(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE id = $1 AND active`, brokerID)
 	} else {
-		err = tx.GetContext(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE active
-			ORDER BY commission_rate, id LIMIT 1`)
+		err = tx.GetContext(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE active `+cheapestFirst+` LIMIT 1`)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && brokerID != 0:

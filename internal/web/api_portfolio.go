@@ -375,3 +375,48 @@ func decodeTransactionCursor(raw string) (*store.TransactionCursor, error) {
 	}
 	return &store.TransactionCursor{CreatedAt: t, ID: id}, nil
 }
+
+// companyView is a tradable company.
+type companyView struct {
+	Symbol   string `json:"symbol"`
+	Name     string `json:"name"`
+	Exchange string `json:"exchange"`
+	Sector   string `json:"sector"`
+}
+
+// listCompanies lists what can be traded, so that clients need not guess
+// symbols.
+func (s *Server) listCompanies(c *gin.Context) {
+	list, err := s.db.ActiveCompanies(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	views := make([]companyView, 0, len(list))
+	for _, co := range list {
+		views = append(views, companyView{Symbol: co.Symbol, Name: co.Name, Exchange: co.Exchange, Sector: co.Sector})
+	}
+	c.JSON(http.StatusOK, gin.H{"companies": views})
+}
+
+// brokerRateView is a broker an order can name, with what it charges.
+type brokerRateView struct {
+	ID             int64  `json:"id"`
+	Name           string `json:"name"`
+	CommissionRate string `json:"commission_rate"`
+}
+
+// listBrokers lists the active brokers cheapest first, the first being the
+// default: an order's broker_id comes from here.
+func (s *Server) listBrokers(c *gin.Context) {
+	list, err := s.db.ActiveBrokers(c.Request.Context())
+	if err != nil {
+		s.fail(c, err)
+		return
+	}
+	views := make([]brokerRateView, 0, len(list))
+	for _, b := range list {
+		views = append(views, brokerRateView{ID: b.ID, Name: b.Name, CommissionRate: b.CommissionRate.String()})
+	}
+	c.JSON(http.StatusOK, gin.H{"brokers": views})
+}

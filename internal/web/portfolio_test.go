@@ -179,6 +179,46 @@ func TestPortfolioTradingHandWorked(t *testing.T) {
 	require.Empty(t, page.NextCursor, "the last page has no cursor")
 }
 
+func TestPortfolioListsCompaniesAndBrokers(t *testing.T) {
+	h := newHarness(t, 100)
+	b := seedMarket(t, h.db)
+	_, _, err := h.db.EnsureBroker(context.Background(), store.Broker{Name: "Free", CommissionRate: decimal.Zero})
+	require.NoError(t, err)
+
+	var companies struct {
+		Companies []struct{ Symbol, Name string }
+	}
+	resp := h.api.Do(http.MethodGet, "/api/v1/portfolio/companies", nil)
+	require.Equal(t, http.StatusOK, resp.Status)
+	resp.Decode(t, &companies)
+	require.Len(t, companies.Companies, 2)
+	require.Equal(t, "IBM", companies.Companies[0].Symbol, "by symbol")
+	require.Equal(t, "IBM <Corp>", companies.Companies[0].Name)
+
+	var brokers struct {
+		Brokers []struct {
+			ID             int64
+			Name           string
+			CommissionRate string `json:"commission_rate"`
+		}
+	}
+	resp = h.api.Do(http.MethodGet, "/api/v1/portfolio/brokers", nil)
+	require.Equal(t, http.StatusOK, resp.Status)
+	resp.Decode(t, &brokers)
+	require.Len(t, brokers.Brokers, 3)
+	require.Equal(t, []string{"Free", "Thrifty", "Full Service"},
+		[]string{brokers.Brokers[0].Name, brokers.Brokers[1].Name, brokers.Brokers[2].Name}, "cheapest first")
+	require.Equal(t, "0.1", brokers.Brokers[1].CommissionRate)
+	require.Equal(t, b.thrifty.ID, brokers.Brokers[1].ID)
+
+	// The first listed is the default an order goes to.
+	require.Equal(t, http.StatusCreated, h.api.Do(http.MethodPost, "/api/v1/portfolio/deposits", `{"amount":"100.00"}`).Status)
+	buy := h.api.Do(http.MethodPost, "/api/v1/portfolio/orders", `{"symbol":"IBM","side":"buy","quantity":"1"}`)
+	require.Equal(t, http.StatusCreated, buy.Status, "%s", buy.Body)
+	require.Equal(t, "Free", buy.Map(t)["broker"].(map[string]any)["name"])
+	require.Equal(t, "0.00", buy.Map(t)["commission"])
+}
+
 func TestPortfolioRefusals(t *testing.T) {
 	h := newHarness(t, 100)
 	seedMarket(t, h.db)

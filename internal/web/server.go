@@ -105,6 +105,8 @@ func New(d Deps) (http.Handler, error) {
 	api.POST("/portfolio/orders", s.placeOrder)
 	api.POST("/portfolio/dividends", s.recordDividend)
 	api.GET("/portfolio/transactions", s.listTransactions)
+	api.GET("/portfolio/companies", s.listCompanies)
+	api.GET("/portfolio/brokers", s.listBrokers)
 	return r, nil
 }
 
