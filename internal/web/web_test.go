@@ -16,6 +16,7 @@ import (
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
@@ -32,11 +33,17 @@ type harness struct {
 
 func newHarness(t *testing.T, submitPerMinute int) *harness {
 	t.Helper()
+	return newHarnessWith(t, submitPerMinute, samplePrices(t))
+}
+
+// newHarnessWith is newHarness with the latest closes from prices.
+func newHarnessWith(t *testing.T, submitPerMinute int, prices portfolio.Prices) *harness {
+	t.Helper()
 	db := dbtest.Postgres(t, "web")
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	handler, err := web.New(web.Deps{
-		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb),
+		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: prices,
 		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Registry:        prometheus.NewRegistry(),
 		KnownModel:      registry.Known,
