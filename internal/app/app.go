@@ -293,13 +293,14 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// serveMetrics runs the /metrics listener until ctx ends. An empty address
-// disables it.
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, logger *slog.Logger) {
+// serveMetrics runs the /metrics listener, with deps' health checks beside
+// it, until ctx ends. An empty address disables it.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, deps dependencies, logger *slog.Logger) {
 	if addr == "" {
 		return
 	}
 	mux := http.NewServeMux()
+	deps.healthHandlers(mux)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {

@@ -61,7 +61,7 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
 	srv := &http.Server{
@@ -92,10 +92,12 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 
 // newWebHandler builds the web server's handler.
 func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		DB:              db,
 		Redis:           rdb,
-		Queue:           jobs.NewQueue(rdb, jobTimeouts(cfg)),
+		Queue:           queue,
 		Events:          jobs.NewEvents(rdb),
 		Logger:          logger,
 		Registry:        reg,

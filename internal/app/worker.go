@@ -43,7 +43,7 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -88,7 +88,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		return nil, err
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
-	reg.MustRegister(queue.Collector())
+	reg.MustRegister(queue.Collector(), dependencies{db, rdb})
 
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
