@@ -247,6 +247,7 @@ func openDB(ctx context.Context, cfg *config.Config, checkSchema bool) (*store.D
 	if err != nil {
 		return nil, err
 	}
+	db.SetPool(store.Pool(cfg.DBPool))
 	if checkSchema {
 		if err := db.CheckSchema(ctx); err != nil {
 			db.Close()
