@@ -1,7 +1,6 @@
 package jobs
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 
@@ -23,10 +22,14 @@ func (q *Queue) QueueStats(names []string) ([]*asynq.QueueInfo, error) {
 	all = slices.Compact(all)
 	stats := make([]*asynq.QueueInfo, 0, len(all))
 	for _, name := range all {
+		// GetQueueInfo fails on a queue asynq has not seen; ask only
+		// about the ones it has.
+		if !slices.Contains(known, name) {
+			stats = append(stats, &asynq.QueueInfo{Queue: name})
+			continue
+		}
 		info, err := q.inspector.GetQueueInfo(name)
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			info = &asynq.QueueInfo{Queue: name}
-		} else if err != nil {
+		if err != nil {
 			return nil, fmt.Errorf("inspect queue %s: %w", name, err)
 		}
 		stats = append(stats, info)

@@ -25,7 +25,7 @@ import (
 )
 
 func webCommands() []command {
-	return []command{
+	return append([]command{
 		{name: "serve", summary: "serve the web pages and the JSON API", parse: withoutFlags(serveWeb)},
 		{name: "migrate", synopsis: "[--create-db]", summary: "apply pending database migrations", parse: withFlags(func(fs *flag.FlagSet) action {
 			createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
@@ -41,7 +41,7 @@ func webCommands() []command {
 		})},
 		{name: "demo-user", summary: "development only: make sure a demo user exists and print a fresh token for it", parse: withoutFlags(demoUser)},
 		{name: "config", summary: "print every setting with its current value (secrets hidden), then check them", parse: withoutFlags(printConfig), anyConfig: true},
-	}
+	}, operatorWebCommands()...)
 }
 
 func jobTimeouts(cfg *config.Config) jobs.Timeouts {

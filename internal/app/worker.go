@@ -22,11 +22,11 @@ import (
 )
 
 func workerCommands() []command {
-	return []command{
+	return append([]command{
 		{name: "run", summary: "run jobs from the queues", parse: withoutFlags(runWorker)},
 		{name: "backtest", synopsis: "--csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json",
 			summary: "judge models on a CSV of prices", parse: parseBacktest},
-	}
+	}, operatorWorkerCommands()...)
 }
 
 func runWorker(ctx context.Context, env *runtimeEnv) error {
