@@ -66,6 +66,15 @@ lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -d
 		promtool check rules deploy/prometheus/alerts.yml; \
 	else echo "promtool not installed: skipping the Prometheus config and rule checks"; fi
 
+.PHONY: backup
+backup: build ## pg_dump DATABASE_URL to backups/augur-<UTC time>.dump, keeping the newest of the last 7 days and 4 weeks
+	$(BIN)/web backup --dir backups
+
+.PHONY: restore
+restore: build ## restore FILE=backups/….dump into a new database (DB=name to choose it) and check its schema version
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/augur-….dump [DB=name]"; exit 2; }
+	$(BIN)/web restore --file "$(FILE)" $(if $(DB),--db "$(DB)")
+
 .PHONY: bench
 bench: ## model benchmarks; with Python's statsmodels and torch, the side-by-side table too
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/forecast/...

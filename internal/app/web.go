@@ -41,7 +41,7 @@ func webCommands() []command {
 		})},
 		{name: "demo-user", summary: "development only: make sure a demo user exists and print a fresh token for it", parse: withoutFlags(demoUser)},
 		{name: "config", summary: "print every setting with its current value (secrets hidden), then check them", parse: withoutFlags(printConfig), anyConfig: true},
-	}, operatorWebCommands()...)
+	}, append(operatorWebCommands(), backupCommands()...)...)
 }
 
 func jobTimeouts(cfg *config.Config) jobs.Timeouts {
