@@ -54,7 +54,7 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
 	done
 
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -diff, and promtool when installed
+lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -diff, and promtool's checks and rule tests when installed
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
@@ -63,7 +63,8 @@ lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -d
 	@# test in internal/app still checks the metric names in deploy/.
 	@if command -v promtool >/dev/null; then \
 		promtool check config deploy/prometheus/prometheus.yml && \
-		promtool check rules deploy/prometheus/alerts.yml; \
+		promtool check rules deploy/prometheus/alerts.yml && \
+		promtool test rules deploy/prometheus/alerts_test.yml; \
 	else echo "promtool not installed: skipping the Prometheus config and rule checks"; fi
 
 .PHONY: backup
