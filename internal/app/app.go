@@ -249,7 +249,7 @@ func openDB(ctx context.Context, cfg *config.Config, checkSchema bool) (*store.D
 	if err != nil {
 		return nil, err
 	}
-	db.SetPool(store.Pool(cfg.DBPool))
+	db.SetPool(store.Pool{MaxOpen: cfg.DBPool.MaxOpen, MaxIdle: cfg.DBPool.MaxIdle, MaxLifetime: cfg.DBPool.MaxLifetime})
 	if checkSchema {
 		if err := db.CheckSchema(ctx); err != nil {
 			db.Close()

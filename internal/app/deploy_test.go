@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,6 +173,7 @@ type k8sObject struct {
 	// StringData is a Secret's.
 	StringData map[string]string `yaml:"stringData"`
 	Spec       struct {
+		Replicas int
 		Selector struct {
 			MatchLabels map[string]string `yaml:"matchLabels"`
 		}
@@ -332,6 +334,17 @@ func TestKubernetesManifests(t *testing.T) {
 	require.Equal(t, "augur-worker", scaler.Spec.ScaleTargetRef.Name)
 	require.Greater(t, scaler.Spec.MaxReplicaCount, 0)
 	require.Equal(t, "prometheus", scaler.Spec.Triggers[0].Type)
+	// The README's sizing rule, with PostgreSQL's default max_connections:
+	// every process at its pool's limit, plus 5 for migrate, backups and
+	// a psql, still gets a connection.
+	processes := deployments["augur-web"].Spec.Replicas + scaler.Spec.MaxReplicaCount
+	perProcess := defaults.DBPool.MaxOpen
+	if v, ok := byKind["ConfigMap"][0].Data["DB_MAX_OPEN_CONNS"]; ok {
+		perProcess, err = strconv.Atoi(v)
+		require.NoError(t, err)
+	}
+	require.Less(t, perProcess*processes+5, 100, "DB_MAX_OPEN_CONNS × (web replicas + worker maxReplicaCount) + 5")
+
 	require.Len(t, byKind["Job"], 1)
 	migrate := byKind["Job"][0].Spec.Template.Spec.Containers[0]
 	require.Equal(t, []string{"/usr/local/bin/web", "migrate"}, migrate.Command)

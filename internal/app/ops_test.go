@@ -108,7 +108,7 @@ func (o *opsEnv) run(t *testing.T, line string) (code int, stdout, stderr string
 	return runCLI(t, o.env, line)
 }
 
-// token returns the token that a `web create-user` run printed.
+// printedToken matches the token line that `web create-user` prints.
 var printedToken = regexp.MustCompile(`(?m)^(\S{30,})$`)
 
 func TestUsersCommands(t *testing.T) {
