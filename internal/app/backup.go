@@ -58,10 +58,12 @@ func backupCommands() []command {
 	}
 }
 
-// backupName is a backup's file name; its UTC timestamp sorts and tells
-// the day and week the rotation needs.
+// backupLayout is the UTC time in a backup's file name, augur-<time>.dump:
+// it sorts, and tells the day and the week that the rotation needs.
 const backupLayout = "20060102T150405Z"
 
+// backupFile matches the names of the files that backup writes, the only
+// ones that pruning may delete.
 var backupFile = regexp.MustCompile(`^augur-(\d{8}T\d{6}Z)\.dump$`)
 
 func backup(ctx context.Context, env *runtimeEnv, dir string, daily, weekly int) error {

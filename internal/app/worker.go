@@ -88,7 +88,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		return nil, err
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
-	reg.MustRegister(queue.Collector(), dependencies{db, rdb})
+	reg.MustRegister(queue.Collector())
+	reg.MustRegister(dependencies{db, rdb})
 
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
