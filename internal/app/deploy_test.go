@@ -375,3 +375,46 @@ func isSubset(sub, of map[string]string) bool {
 	}
 	return true
 }
+
+// Prometheus in compose finds web and every worker replica by the compose
+// service names, on the port their METRICS_ADDR listens on.
+func TestComposePrometheusFindsEveryReplica(t *testing.T) {
+	var compose struct {
+		Services map[string]struct {
+			Environment map[string]string
+			Volumes     []string
+		}
+	}
+	readYAML(t, "../../docker-compose.yml", &compose)
+	var prom struct {
+		RuleFiles     []string `yaml:"rule_files"`
+		ScrapeConfigs []struct {
+			JobName      string `yaml:"job_name"`
+			DNSSDConfigs []struct {
+				Names []string
+				Type  string
+				Port  int
+			} `yaml:"dns_sd_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	readYAML(t, filepath.Join(deployDir, "prometheus", "prometheus.yml"), &prom)
+	require.Equal(t, []string{"alerts.yml"}, prom.RuleFiles)
+	require.Contains(t, compose.Services, "prometheus")
+	require.Contains(t, compose.Services["prometheus"].Volumes, "./deploy/prometheus:/etc/prometheus:ro")
+
+	found := map[string]bool{}
+	for _, sc := range prom.ScrapeConfigs {
+		for _, sd := range sc.DNSSDConfigs {
+			require.Equal(t, "A", sd.Type, "one A record per replica")
+			for _, name := range sd.Names {
+				service, ok := compose.Services[name]
+				require.True(t, ok, "%s scrapes %s, which is no compose service", sc.JobName, name)
+				_, port, ok := strings.Cut(service.Environment["METRICS_ADDR"], ":")
+				require.True(t, ok, "%s sets METRICS_ADDR", name)
+				require.Equal(t, port, strconv.Itoa(sd.Port), "%s: scraped where its metrics listen", name)
+				found[name] = true
+			}
+		}
+	}
+	require.Equal(t, map[string]bool{"web": true, "worker": true}, found)
+}
