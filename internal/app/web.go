@@ -28,7 +28,7 @@ import (
 )
 
 func webCommands() []command {
-	return []command{
+	return append([]command{
 		{name: "serve", summary: "serve the web pages and the JSON API", parse: withoutFlags(serveWeb)},
 		{name: "migrate", synopsis: "[--create-db]", summary: "apply pending database migrations", parse: withFlags(func(fs *flag.FlagSet) action {
 			createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
@@ -44,7 +44,7 @@ func webCommands() []command {
 		})},
 		{name: "demo-user", summary: "development only: make sure a demo user, the demo companies and two brokers exist, and print a fresh token", parse: withoutFlags(demoUser)},
 		{name: "config", summary: "print every setting with its current value (secrets hidden), then check them", parse: withoutFlags(printConfig), anyConfig: true},
-	}
+	}, append(operatorWebCommands(), backupCommands()...)...)
 }
 
 func jobTimeouts(cfg *config.Config) jobs.Timeouts {
@@ -64,7 +64,7 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
 	srv := &http.Server{
@@ -103,10 +103,12 @@ func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *
 	if err != nil {
 		return nil, err
 	}
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		DB:              db,
 		Redis:           rdb,
-		Queue:           jobs.NewQueue(rdb, jobTimeouts(cfg)),
+		Queue:           queue,
 		Events:          jobs.NewEvents(rdb),
 		Prices:          portfolio.NewMarketPrices(prices),
 		Logger:          logger,
