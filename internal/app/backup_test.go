@@ -10,10 +10,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -153,6 +155,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 			Open: c - 1, High: c + 1, Low: c - 2, Close: c, AdjClose: c * 0.99, Volume: int64(1_000_000 + d)})
 	}
 	require.NoError(t, db.SavePriceBars(ctx, "MSFT", "sample", bars))
+	seedPortfolio(t, db, owner.ID)
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	for _, tbl := range tables {
@@ -160,4 +163,22 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 			t.Fatalf("table %s is empty: seed it in seedEveryTable so the backup round trip covers it", tbl.Table)
 		}
 	}
+}
+
+// seedPortfolio fills every portfolio table: a company, a broker, a wallet
+// with a deposit, a holding from a buy, and a dividend on it.
+func seedPortfolio(t *testing.T, db *store.DB, userID int64) {
+	t.Helper()
+	ctx := context.Background()
+	_, _, err := db.EnsureCompany(ctx, store.Company{Symbol: "MSFT", Name: "Microsoft Corporation", Exchange: "NASDAQ", Sector: "Technology", Active: true})
+	require.NoError(t, err)
+	_, _, err = db.EnsureBroker(ctx, store.Broker{Name: "Thrifty Trades", Email: "desk@thrifty.example", CommissionRate: decimal.RequireFromString("0.10"), Active: true})
+	require.NoError(t, err)
+	_, err = db.Deposit(ctx, userID, decimal.RequireFromString("1000.00"))
+	require.NoError(t, err)
+	_, err = db.PlaceOrder(ctx, store.Order{UserID: userID, Symbol: "MSFT", Side: store.SideBuy, Quantity: decimal.RequireFromString("3"),
+		Quote: portfolio.Quote{Symbol: "MSFT", Price: decimal.RequireFromString("43.38"), Date: time.Date(2001, 1, 2, 0, 0, 0, 0, time.UTC), Source: "sample"}})
+	require.NoError(t, err)
+	_, err = db.RecordDividend(ctx, userID, "MSFT", decimal.RequireFromString("0.08"))
+	require.NoError(t, err)
 }
