@@ -44,3 +44,27 @@ func TestRandomPasswordPassesThePolicy(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, CheckPassword(pw))
 }
+
+func TestCheckEmail(t *testing.T) {
+	for in, want := range map[string]string{"  ann@example.com ": "ann@example.com", "Ann.B+x@Mail.Example.org": "Ann.B+x@Mail.Example.org"} {
+		got, err := CheckEmail(in)
+		require.NoError(t, err, in)
+		require.Equal(t, want, got)
+	}
+	for _, bad := range []string{"", "ann", "ann@", "@example.com", "Ann <ann@example.com>", "ann@localhost", "a b@example.com", strings.Repeat("a", 250) + "@example.com"} {
+		_, err := CheckEmail(bad)
+		require.ErrorIs(t, err, ErrEmailInvalid, bad)
+	}
+}
+
+func TestCheckUsername(t *testing.T) {
+	for _, good := range []string{"ann", "Ann_B-2.0", "zoë", strings.Repeat("x", 32)} {
+		got, err := CheckUsername(" " + good + " ")
+		require.NoError(t, err, good)
+		require.Equal(t, good, got)
+	}
+	for _, bad := range []string{"", "ab", "ann b", "<script>", "an\nn", "a'b", strings.Repeat("x", 33)} {
+		_, err := CheckUsername(bad)
+		require.ErrorIs(t, err, ErrUsernameInvalid, bad)
+	}
+}
