@@ -58,6 +58,8 @@ type runtimeEnv struct {
 	logger *slog.Logger
 	lookup func(string) (string, bool)
 	stdout io.Writer
+	// stdin is where --password-stdin reads.
+	stdin io.Reader
 }
 
 // Exit codes: 2 is the convention for a command line that was refused.
@@ -141,7 +143,7 @@ func run(ctx context.Context, name string, args []string, lookup func(string) (s
 		return exitUsage
 	}
 
-	env := &runtimeEnv{lookup: lookup, stdout: stdout}
+	env := &runtimeEnv{lookup: lookup, stdout: stdout, stdin: os.Stdin}
 	cfg, err := config.Load(lookup)
 	switch {
 	case err == nil:
