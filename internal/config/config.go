@@ -144,9 +144,13 @@ var settings = []Setting{
 	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
-		func(c *Config, v string) error { return durationIn(&c.SessionLifetime, v, time.Minute, 90*24*time.Hour) }},
+		func(c *Config, v string) error {
+			return durationIn(&c.SessionLifetime, v, time.Minute, 90*24*time.Hour)
+		}},
 	{"SESSION_IDLE_TIMEOUT", "24h", "A browser session ends after this long without a request (at most SESSION_LIFETIME).",
-		func(c *Config, v string) error { return durationIn(&c.SessionIdleTimeout, v, time.Minute, 90*24*time.Hour) }},
+		func(c *Config, v string) error {
+			return durationIn(&c.SessionIdleTimeout, v, time.Minute, 90*24*time.Hour)
+		}},
 	{"COOKIE_SECURE", "false", "`true` sends the session cookie over HTTPS only. Production always does; set it in development behind HTTPS.",
 		func(c *Config, v string) error { return boolean(&c.CookieSecure, v) }},
 	{"LOGIN_RATE_LIMIT_IP", "20", "Sign-in attempts one client IP address may make per minute.",
