@@ -216,7 +216,7 @@ func TestWrongEmailAndWrongPasswordGetTheSameAnswer(t *testing.T) {
 	require.Equal(t, http.StatusOK, b.get("/account").status)
 
 	// next never leads off the site.
-	for _, next := range []string{"https://evil.example/", "//evil.example/", `/\evil.example`} {
+	for _, next := range []string{"https://evil.example/", "//evil.example/", `/\evil.example`, "/\t/evil.example"} {
 		p := h.browser(t).post("/login", url.Values{"email": {u.Email}, "password": {testPassword}, "next": {next}})
 		require.Equal(t, "/", p.location, next)
 	}
