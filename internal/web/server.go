@@ -85,7 +85,7 @@ func New(d Deps) (http.Handler, error) {
 		metrics:    newHTTPMetrics(d.Registry),
 		pages:      pg,
 
-		sessions:         newSessionManager(d.Accounts),
+		sessions:         newSessionManager(d.Accounts, d.Logger),
 		cop:              http.NewCrossOriginProtection(),
 		loginIPRate:      redis_rate.PerMinute(d.Accounts.LoginPerMinutePerIP),
 		loginAccountRate: redis_rate.PerHour(d.Accounts.LoginPerHourPerAccount),

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -44,7 +45,7 @@ const (
 	sessionFlash  = "flash"
 )
 
-func newSessionManager(a Accounts) *scs.SessionManager {
+func newSessionManager(a Accounts, logger *slog.Logger) *scs.SessionManager {
 	sm := scs.New()
 	sm.Store = a.Store
 	sm.Lifetime = a.Lifetime
@@ -54,6 +55,13 @@ func newSessionManager(a Accounts) *scs.SessionManager {
 	sm.Cookie.SameSite = http.SameSiteLaxMode
 	sm.Cookie.Secure = a.SecureCookie
 	sm.Cookie.Path = "/"
+	sm.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
+		// The session store is PostgreSQL: an error here means it is not
+		// answering, which is worth a retry, not a 500.
+		logger.ErrorContext(r.Context(), "session store", "path", r.URL.Path, "err", err)
+		w.Header().Set("Retry-After", "5")
+		http.Error(w, "the service is unavailable for a moment; retry soon", http.StatusServiceUnavailable)
+	}
 	return sm
 }
 
@@ -61,13 +69,6 @@ func newSessionManager(a Accounts) *scs.SessionManager {
 // except static files and health checks, which need none: with an idle
 // timeout, loading a session also writes it back.
 func (s *Server) withSessions(next http.Handler) http.Handler {
-	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		// The session store is PostgreSQL: an error here means it is not
-		// answering, which is worth a retry, not a 500.
-		s.logger.ErrorContext(r.Context(), "session store", "path", r.URL.Path, "err", err)
-		w.Header().Set("Retry-After", "5")
-		http.Error(w, "the service is unavailable for a moment; retry soon", http.StatusServiceUnavailable)
-	}
 	withSession := s.sessions.LoadAndSave(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := r.URL.Path; {
