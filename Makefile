@@ -27,7 +27,7 @@ build: deps ## build bin/web and bin/worker (static binaries)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/worker ./cmd/worker
 
 .PHONY: run
-run: build ## migrate, print a demo token, run web (:8080) and a worker; Ctrl-C stops both
+run: build ## migrate, print the demo password and a token, run web (:8080) and a worker; Ctrl-C stops both
 	$(BIN)/web migrate --create-db
 	@$(BIN)/web demo-user
 	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"

@@ -60,6 +60,8 @@ type runtimeEnv struct {
 	stdout io.Writer
 	// stderr takes the output of the programs a command runs.
 	stderr io.Writer
+	// stdin is where --password-stdin reads.
+	stdin io.Reader
 }
 
 // Exit codes: 2 is the convention for a command line that was refused.
@@ -143,7 +145,7 @@ func run(ctx context.Context, name string, args []string, lookup func(string) (s
 		return exitUsage
 	}
 
-	env := &runtimeEnv{lookup: lookup, stdout: stdout, stderr: stderr}
+	env := &runtimeEnv{lookup: lookup, stdout: stdout, stderr: stderr, stdin: os.Stdin}
 	cfg, err := config.Load(lookup)
 	switch {
 	case err == nil:

@@ -156,6 +156,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	}
 	require.NoError(t, db.SavePriceBars(ctx, "MSFT", "sample", bars))
 	seedPortfolio(t, db, owner.ID)
+	require.NoError(t, db.SessionStore(0).Commit("session-token", []byte("session data"), time.Now().Add(time.Hour)))
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	for _, tbl := range tables {

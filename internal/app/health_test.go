@@ -63,7 +63,7 @@ func TestHealthAndDependencyGauge(t *testing.T) {
 func TestWorkerServersGauge(t *testing.T) {
 	s := newStack(t)
 	reg := prometheus.NewRegistry()
-	_, err := newWebHandler(s.cfg, s.db, s.rdb, s.logger, reg)
+	_, err := newWebHandler(s.cfg, s.db, s.db.SessionStore(0), s.rdb, s.logger, reg)
 	require.NoError(t, err)
 	count := func() float64 { return gauge(t, reg, "augur_worker_servers", "")[""] }
 	require.Zero(t, count())

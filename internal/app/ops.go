@@ -197,8 +197,8 @@ func listTokens(ctx context.Context, env *runtimeEnv, username string) error {
 		fmt.Fprintln(w, "ID\tUSER\tNAME\tCREATED\tLAST USED")
 		for _, t := range tokens {
 			used := "never"
-			if t.LastUsedAt.Valid {
-				used = t.LastUsedAt.Time.UTC().Format(time.RFC3339)
+			if t.LastUsedAt != nil {
+				used = t.LastUsedAt.UTC().Format(time.RFC3339)
 			}
 			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Name, t.CreatedAt.UTC().Format(time.RFC3339), used)
 		}

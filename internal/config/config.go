@@ -40,7 +40,19 @@ type Config struct {
 	DatabaseURL string
 	RedisURL    string
 	SecretKey   string
-	LogLevel    slog.Level
+	// SessionLifetime is the longest a browser session lasts; it ends
+	// sooner after SessionIdleTimeout without a request.
+	SessionLifetime    time.Duration
+	SessionIdleTimeout time.Duration
+	// CookieSecure marks the session cookie Secure outside production too;
+	// production always does (see SecureCookies).
+	CookieSecure bool
+	// LoginPerMinutePerIP and LoginPerHourPerAccount bound sign-in attempts.
+	LoginPerMinutePerIP    int
+	LoginPerHourPerAccount int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []string
+	LogLevel       slog.Level
 	// LogFormat is json or text.
 	LogFormat string
 
@@ -71,6 +83,10 @@ type DBPool struct {
 
 // Production reports whether APP_ENV is production.
 func (c *Config) Production() bool { return c.Env == Production }
+
+// SecureCookies reports whether cookies are sent over HTTPS only: always in
+// production, elsewhere when COOKIE_SECURE says so.
+func (c *Config) SecureCookies() bool { return c.Production() || c.CookieSecure }
 
 // Setting is one environment variable.
 type Setting struct {
@@ -143,8 +159,24 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
-	{"SECRET_KEY", DevSecretKey, "Server secret, reserved for signing browser sessions once sign-in exists; nothing is signed with it yet. Production refuses the default and anything shorter than 32 characters.",
+	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
+		func(c *Config, v string) error {
+			return durationIn(&c.SessionLifetime, v, time.Minute, 90*24*time.Hour)
+		}},
+	{"SESSION_IDLE_TIMEOUT", "24h", "A browser session ends after this long without a request (at most SESSION_LIFETIME).",
+		func(c *Config, v string) error {
+			return durationIn(&c.SessionIdleTimeout, v, time.Minute, 90*24*time.Hour)
+		}},
+	{"COOKIE_SECURE", "false", "`true` sends the session cookie over HTTPS only. Production always does; set it in development behind HTTPS.",
+		func(c *Config, v string) error { return boolean(&c.CookieSecure, v) }},
+	{"LOGIN_RATE_LIMIT_IP", "20", "Sign-in attempts one client IP address may make per minute.",
+		func(c *Config, v string) error { return intIn(&c.LoginPerMinutePerIP, v, 1, 100000) }},
+	{"LOGIN_RATE_LIMIT_ACCOUNT", "20", "Sign-in attempts one email address may receive per hour, from anywhere; unknown addresses count alike.",
+		func(c *Config, v string) error { return intIn(&c.LoginPerHourPerAccount, v, 1, 100000) }},
+	{"TRUSTED_PROXIES", "", "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (the sign-in limit is per client IP). Empty: the connecting address is the client.",
+		func(c *Config, v string) error { return proxyList(&c.TrustedProxies, v) }},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",
@@ -245,6 +277,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 			c.LogFormat = "json"
 		}
 	}
+	if c.SessionIdleTimeout > c.SessionLifetime {
+		errs = append(errs, errors.New("SESSION_IDLE_TIMEOUT: must not exceed SESSION_LIFETIME"))
+	}
 	if c.Production() {
 		switch {
 		case c.SecretKey == "":
@@ -316,6 +351,34 @@ func durationIn(dst *time.Duration, v string, lo, hi time.Duration) error {
 		return fmt.Errorf("must be between %v and %v", lo, hi)
 	}
 	*dst = d
+	return nil
+}
+
+func boolean(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*dst = b
+	return nil
+}
+
+// proxyList parses a comma-separated list of IP addresses and CIDR ranges.
+func proxyList(dst *[]string, v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if net.ParseIP(part) == nil {
+			if _, _, err := net.ParseCIDR(part); err != nil {
+				return fmt.Errorf("%q is neither an IP address nor a CIDR range", part)
+			}
+		}
+		out = append(out, part)
+	}
+	*dst = out
 	return nil
 }
 

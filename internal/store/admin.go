@@ -77,12 +77,12 @@ func (db *DB) changeUser(ctx context.Context, username string, change func(*User
 
 // APIToken is a token's record; the token itself is never stored.
 type APIToken struct {
-	ID         int64        `db:"id"`
-	UserID     int64        `db:"user_id"`
-	Username   string       `db:"username"`
-	Name       string       `db:"name"`
-	CreatedAt  time.Time    `db:"created_at"`
-	LastUsedAt sql.NullTime `db:"last_used_at"`
+	ID         int64      `db:"id"`
+	UserID     int64      `db:"user_id"`
+	Username   string     `db:"username"`
+	Name       string     `db:"name"`
+	CreatedAt  time.Time  `db:"created_at"`
+	LastUsedAt *time.Time `db:"last_used_at"` // nil: never used
 }
 
 const apiTokenColumns = `t.id, t.user_id, u.username, t.name, t.created_at, t.last_used_at`

@@ -4,10 +4,12 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
@@ -35,6 +37,8 @@ type Deps struct {
 	Presets []string
 	// SubmitPerMinute is how many jobs one user may submit per minute.
 	SubmitPerMinute int
+	// Accounts configures sessions and sign-in.
+	Accounts Accounts
 }
 
 // Server holds the handlers' dependencies.
@@ -51,6 +55,12 @@ type Server struct {
 	presets    []string
 	metrics    *httpMetrics
 	pages      pages
+
+	sessions         *scs.SessionManager
+	cop              *http.CrossOriginProtection
+	loginIPRate      redis_rate.Limit
+	loginAccountRate redis_rate.Limit
+	rateKey          []byte
 }
 
 // New returns the HTTP handler of the web server.
@@ -74,10 +84,21 @@ func New(d Deps) (http.Handler, error) {
 		presets:    d.Presets,
 		metrics:    newHTTPMetrics(d.Registry),
 		pages:      pg,
+
+		sessions:         newSessionManager(d.Accounts, d.Logger),
+		cop:              http.NewCrossOriginProtection(),
+		loginIPRate:      redis_rate.PerMinute(d.Accounts.LoginPerMinutePerIP),
+		loginAccountRate: redis_rate.PerHour(d.Accounts.LoginPerHourPerAccount),
+		rateKey:          []byte(d.Accounts.SecretKey),
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover, s.observe, securityHeaders)
+	// Only the listed proxies may name the client in X-Forwarded-For; by
+	// default none, or anyone could dodge the per-IP sign-in limit.
+	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	r.Use(s.recover, s.observe, securityHeaders, s.crossOrigin)
 	r.NoRoute(func(c *gin.Context) {
 		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
 	})
@@ -89,8 +110,20 @@ func New(d Deps) (http.Handler, error) {
 	r.GET("/readyz", s.ready)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
 
-	r.GET("/", s.indexPage)
-	r.GET("/jobs/:id", s.jobPage)
+	site := r.Group("/", s.identify)
+	site.GET("/login", s.loginPage)
+	site.POST("/login", s.login)
+	site.GET("/register", s.registerPage)
+	site.POST("/register", s.register)
+	site.POST("/logout", s.logout)
+	signedIn := site.Group("/", s.requireUser)
+	signedIn.GET("/", s.indexPage)
+	signedIn.GET("/jobs/:id", s.jobPage)
+	signedIn.GET("/account", s.accountPage)
+	signedIn.POST("/account/password", s.changePassword)
+	signedIn.POST("/account/tokens", s.createToken)
+	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
+	signedIn.GET("/admin", s.requireAdmin, s.adminPage)
 	r.StaticFS("/static", staticFiles())
 
 	api := r.Group("/api/v1", s.authenticate)
@@ -107,7 +140,7 @@ func New(d Deps) (http.Handler, error) {
 	api.GET("/portfolio/transactions", s.listTransactions)
 	api.GET("/portfolio/companies", s.listCompanies)
 	api.GET("/portfolio/brokers", s.listBrokers)
-	return r, nil
+	return s.withSessions(r), nil
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer.
