@@ -44,6 +44,23 @@ type sentimentRequest struct {
 // maxIdempotencyKeyLen bounds the Idempotency-Key header.
 const maxIdempotencyKeyLen = 255
 
+// idempotencyKey returns the request's Idempotency-Key ("" = none): at most
+// maxIdempotencyKeyLen printable ASCII characters. Anything else, raw bytes
+// above all, is refused here rather than reaching PostgreSQL, which would
+// reject a key that is not UTF-8.
+func idempotencyKey(c *gin.Context) (string, error) {
+	key := c.GetHeader("Idempotency-Key")
+	bad := len(key) > maxIdempotencyKeyLen
+	for i := 0; i < len(key) && !bad; i++ {
+		bad = key[i] < 0x20 || key[i] > 0x7e
+	}
+	if bad {
+		return "", &apiError{Status: http.StatusBadRequest, Code: "invalid_header", Field: "Idempotency-Key",
+			Message: fmt.Sprintf("Idempotency-Key must be 1 to %d printable ASCII characters", maxIdempotencyKeyLen)}
+	}
+	return key, nil
+}
+
 func (s *Server) submitPrediction(c *gin.Context) {
 	var req predictionRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -98,10 +115,9 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 		s.fail(c, ferr)
 		return
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if len(key) > maxIdempotencyKeyLen {
-		s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_header", Field: "Idempotency-Key",
-			Message: fmt.Sprintf("Idempotency-Key must be at most %d characters", maxIdempotencyKeyLen)})
+	key, err := idempotencyKey(c)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	doc, err := json.Marshal(params)

@@ -1,11 +1,8 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -51,55 +48,4 @@ func (s *Server) fail(c *gin.Context, err error) {
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "err", err)
 		abortWith(c, &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"})
 	}
-}
-
-// maxBodyBytes bounds every JSON request body.
-const maxBodyBytes = 64 << 10
-
-// decodeJSON reads a JSON body strictly: one object, no unknown fields, at
-// most maxBodyBytes. Its errors are client errors naming the field when
-// there is one.
-func decodeJSON(c *gin.Context, dst any) error {
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("extra data after the JSON object")
-	}
-	if err == nil {
-		return nil
-	}
-	var (
-		tooLarge  *http.MaxBytesError
-		typeError *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &tooLarge):
-		return &apiError{Status: http.StatusBadRequest, Code: "body_too_large", Message: "request body must be at most 64 KiB"}
-	case errors.As(err, &typeError):
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "wrong_type", Field: typeError.Field,
-			Message: typeError.Field + " must be of type " + jsonTypeName(typeError.Type.Kind().String())}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_field", Field: name, Message: "unknown field " + name}
-	case errors.Is(err, io.EOF):
-		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body must be a JSON object"}
-	default: // syntax errors, a truncated body, trailing data
-		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body is not valid JSON: " + err.Error()}
-	}
-}
-
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "slice", "array":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "int", "int64", "int32", "uint", "float64":
-		return "number"
-	case "bool":
-		return "boolean"
-	}
-	return kind
 }

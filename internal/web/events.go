@@ -43,7 +43,6 @@ func (s *Server) jobEvents(c *gin.Context) {
 	}
 
 	c.Header("Content-Type", "text/event-stream")
-	c.Header("Cache-Control", "no-cache")
 	c.Header("X-Accel-Buffering", "no") // let nginx pass events through at once
 	c.Status(http.StatusOK)
 

@@ -138,3 +138,12 @@ func securityHeaders(c *gin.Context) {
 	h.Set("X-Frame-Options", "DENY")
 	c.Next()
 }
+
+// noStoreAPI keeps every API answer, errors included, out of caches: job
+// data is private to its owner and changes from one request to the next.
+func noStoreAPI(c *gin.Context) {
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		c.Header("Cache-Control", "no-store")
+	}
+	c.Next()
+}

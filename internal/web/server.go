@@ -72,7 +72,7 @@ func New(d Deps) (http.Handler, error) {
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover, s.observe, securityHeaders)
+	r.Use(s.recover, s.observe, securityHeaders, noStoreAPI)
 	r.NoRoute(func(c *gin.Context) {
 		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
 	})
@@ -80,12 +80,12 @@ func New(d Deps) (http.Handler, error) {
 		abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
 	})
 
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", s.ready)
-	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
+	getOrHead(r, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	getOrHead(r, "/readyz", s.ready)
+	getOrHead(r, "/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
 
-	r.GET("/", s.indexPage)
-	r.GET("/jobs/:id", s.jobPage)
+	getOrHead(r, "/", s.indexPage)
+	getOrHead(r, "/jobs/:id", s.jobPage)
 	r.StaticFS("/static", staticFiles())
 
 	api := r.Group("/api/v1", s.authenticate)
@@ -96,6 +96,13 @@ func New(d Deps) (http.Handler, error) {
 	api.POST("/jobs/:id/cancel", s.cancelJob)
 	api.GET("/jobs/:id/events", s.jobEvents)
 	return r, nil
+}
+
+// getOrHead routes GET and HEAD of path to h: HEAD is a GET whose body
+// net/http drops, and monitors and link checkers rely on it.
+func getOrHead(r *gin.Engine, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer.
