@@ -69,6 +69,7 @@ var harness struct {
 	inMain    bool
 	templates map[string]string    // migrated template by logical name
 	databases map[string]*store.DB // open test databases by test and name
+	names     map[string]string    // their database names, by the same key
 	created   []string             // every database this binary created
 	redis     *redisServer
 }
@@ -198,9 +199,14 @@ func Postgres(t testing.TB, name string) *store.DB {
 		harness.databases = map[string]*store.DB{}
 	}
 	harness.databases[key] = db
+	if harness.names == nil {
+		harness.names = map[string]string{}
+	}
+	harness.names[key] = dbName
 	t.Cleanup(func() {
 		harness.mu.Lock()
 		delete(harness.databases, key)
+		delete(harness.names, key)
 		harness.mu.Unlock()
 		db.Close()
 	})

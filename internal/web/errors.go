@@ -1,10 +1,20 @@
 package web
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"strconv"
+	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
@@ -17,12 +27,57 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RetryAfter, in seconds, is sent as Retry-After when above 0.
+	RetryAfter int `json:"-"`
 }
 
 func (e *apiError) Error() string { return e.Message }
 
 func abortWith(c *gin.Context, e *apiError) {
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	c.AbortWithStatusJSON(e.Status, gin.H{"error": e})
+}
+
+// unavailableRetryAfter is the Retry-After of a 503, in seconds: about the
+// time a restarted PostgreSQL or Redis takes to answer again.
+const unavailableRetryAfter = 5
+
+// errUnavailable is the answer while a service the request needs is down.
+var errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: unavailableRetryAfter,
+	Message: "a service Augur depends on is unavailable; nothing was changed, retry later"}
+
+// isUnavailable reports whether err says that PostgreSQL or Redis could not
+// be reached or is refusing work, rather than that the request was wrong:
+// connection refused, reset or cut, a bad connection, a pool that timed
+// out, a server shutting down, starting or out of connections.
+func isUnavailable(err error) bool {
+	var (
+		netErr   net.Error // dial and I/O errors, and context.DeadlineExceeded
+		pqErr    *pq.Error
+		redisErr redis.Error
+	)
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// 08: connection exception; 53: insufficient resources (too many
+		// connections, disk full); 57: operator intervention (shutdown,
+		// starting up, statement timeout).
+		switch pqErr.Code.Class() {
+		case "08", "53", "57":
+			return true
+		}
+	case errors.As(err, &redisErr):
+		msg := redisErr.Error()
+		return strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ") || strings.HasPrefix(msg, "TRYAGAIN ")
+	}
+	return false
 }
 
 // fail maps an error to its HTTP answer, in this one place. Anything not
@@ -44,6 +99,9 @@ func (s *Server) fail(c *gin.Context, err error) {
 			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"})
 	case errors.Is(err, store.ErrJobFinished):
 		abortWith(c, &apiError{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"})
+	case isUnavailable(err):
+		s.logger.WarnContext(c.Request.Context(), "dependency unavailable", "path", c.FullPath(), "err", err)
+		abortWith(c, errUnavailable)
 	default:
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "err", err)
 		abortWith(c, &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"})

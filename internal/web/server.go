@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -105,17 +106,22 @@ func getOrHead(r *gin.Engine, path string, h gin.HandlerFunc) {
 	r.HEAD(path, h)
 }
 
-// ready answers 200 when PostgreSQL and Redis both answer.
+// ready answers 200 when PostgreSQL and Redis both answer, and otherwise
+// 503 naming the one that does not.
 func (s *Server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	checks := gin.H{"postgres": "ok", "redis": "ok"}
+	checks := gin.H{"status": "ok", "postgres": "ok", "redis": "ok"}
 	status := http.StatusOK
 	if err := s.db.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+		checks["postgres"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
 	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+		checks["redis"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if status != http.StatusOK {
+		checks["status"] = "unavailable"
+		c.Header("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	c.JSON(status, checks)
 }

@@ -32,7 +32,24 @@ type harness struct {
 
 func newHarness(t *testing.T, submitPerMinute int) *harness {
 	t.Helper()
-	db := dbtest.Postgres(t, "web")
+	return newHarnessWith(t, harnessOptions{submitPerMinute: submitPerMinute})
+}
+
+// harnessOptions vary the harness; zero values take the defaults.
+type harnessOptions struct {
+	db              *store.DB // default: the test's own database
+	submitPerMinute int
+}
+
+func newHarnessWith(t *testing.T, o harnessOptions) *harness {
+	t.Helper()
+	db := o.db
+	if db == nil {
+		db = dbtest.Postgres(t, "web")
+	}
+	if o.submitPerMinute == 0 {
+		o.submitPerMinute = 100
+	}
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	handler, err := web.New(web.Deps{
@@ -41,7 +58,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 		Registry:        prometheus.NewRegistry(),
 		KnownModel:      registry.Known,
 		Presets:         []string{"hft", "retail"},
-		SubmitPerMinute: submitPerMinute,
+		SubmitPerMinute: o.submitPerMinute,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
