@@ -93,15 +93,17 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 // newWebHandler builds the web server's handler.
 func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
 	return web.New(web.Deps{
-		DB:              db,
-		Redis:           rdb,
-		Queue:           jobs.NewQueue(rdb, jobTimeouts(cfg)),
-		Events:          jobs.NewEvents(rdb),
-		Logger:          logger,
-		Registry:        reg,
-		KnownModel:      registry.Known,
-		Presets:         sentiment.PresetNames(),
-		SubmitPerMinute: cfg.SubmitRateLimit,
+		DB:                     db,
+		Redis:                  rdb,
+		Queue:                  jobs.NewQueue(rdb, jobTimeouts(cfg)),
+		Events:                 jobs.NewEvents(rdb),
+		Logger:                 logger,
+		Registry:               reg,
+		KnownModel:             registry.Known,
+		Presets:                sentiment.PresetNames(),
+		SubmitPerMinute:        cfg.SubmitRateLimit,
+		MaxUnfinishedJobs:      cfg.MaxUnfinishedJobs,
+		InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
 	})
 }
 

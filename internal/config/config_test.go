@@ -28,6 +28,8 @@ func TestDefaultsLoadInDevelopment(t *testing.T) {
 	require.Positive(t, c.WorkerConcurrency)
 	require.Equal(t, 5*time.Second, c.Market.HTTP.Timeout)
 	require.Equal(t, 10, c.Sentiment.NumArticles)
+	require.Equal(t, 20, c.MaxUnfinishedJobs)
+	require.Equal(t, 3, c.InteractiveJobsPerUser)
 }
 
 func TestEverySettingHasHelpAndAValidDefault(t *testing.T) {
@@ -59,6 +61,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"PREDICTION_TIMEOUT", "forever"},
 		{"RECONCILE_INTERVAL", "1ms"},
 		{"SUBMIT_RATE_LIMIT", "0"},
+		{"MAX_UNFINISHED_JOBS", "0"},
+		{"INTERACTIVE_JOBS_PER_USER", "none"},
 		{"PRICE_SOURCES", "yahoo,bloomberg"},
 		{"PRICE_SOURCES", ""},
 		{"PRICE_SOURCES", "sample,sample"},

@@ -128,9 +128,10 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 	// The hash covers the normalised request, so a replay that differs only
 	// in spacing or defaults is still recognised as the same request.
 	hash := sha256.Sum256([]byte(kind + "\x00" + ticker + "\x00" + queue + "\x00" + string(doc)))
+	user := currentUser(c).ID
 	job, replayed, err := s.db.CreateJob(c.Request.Context(), store.NewJob{
-		OwnerID: currentUser(c).ID, Kind: kind, Ticker: ticker, Params: store.JSON(doc), Queue: queue,
-		IdempotencyKey: key, RequestHash: hash[:],
+		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc),
+		IdempotencyKey: key, RequestHash: hash[:], Admit: s.admission(c, user, queue),
 	})
 	if err != nil {
 		s.fail(c, err)

@@ -4,6 +4,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -33,6 +34,11 @@ type Deps struct {
 	Presets []string
 	// SubmitPerMinute is how many jobs one user may submit per minute.
 	SubmitPerMinute int
+	// MaxUnfinishedJobs caps one user's queued and running jobs.
+	MaxUnfinishedJobs int
+	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
+	// be on the critical queue; later interactive submissions go to default.
+	InteractiveJobsPerUser int
 }
 
 // Server holds the handlers' dependencies.
@@ -44,14 +50,24 @@ type Server struct {
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
 	submitRate redis_rate.Limit
-	knownModel func(string) bool
-	presets    []string
-	metrics    *httpMetrics
-	pages      pages
+	// maxUnfinished and interactivePerUser are Deps' MaxUnfinishedJobs and
+	// InteractiveJobsPerUser.
+	maxUnfinished      int
+	interactivePerUser int
+	knownModel         func(string) bool
+	presets            []string
+	metrics            *httpMetrics
+	pages              pages
 }
 
 // New returns the HTTP handler of the web server.
 func New(d Deps) (http.Handler, error) {
+	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
+		"InteractiveJobsPerUser": d.InteractiveJobsPerUser} {
+		if v < 1 {
+			return nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
+		}
+	}
 	pg, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -59,17 +75,19 @@ func New(d Deps) (http.Handler, error) {
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
-		db:         d.DB,
-		rdb:        d.Redis,
-		queue:      d.Queue,
-		events:     d.Events,
-		logger:     d.Logger,
-		limiter:    redis_rate.NewLimiter(d.Redis),
-		submitRate: redis_rate.PerMinute(d.SubmitPerMinute),
-		knownModel: d.KnownModel,
-		presets:    d.Presets,
-		metrics:    newHTTPMetrics(d.Registry),
-		pages:      pg,
+		db:                 d.DB,
+		rdb:                d.Redis,
+		queue:              d.Queue,
+		events:             d.Events,
+		logger:             d.Logger,
+		limiter:            redis_rate.NewLimiter(d.Redis),
+		submitRate:         redis_rate.PerMinute(d.SubmitPerMinute),
+		maxUnfinished:      d.MaxUnfinishedJobs,
+		interactivePerUser: d.InteractiveJobsPerUser,
+		knownModel:         d.KnownModel,
+		presets:            d.Presets,
+		metrics:            newHTTPMetrics(d.Registry),
+		pages:              pg,
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -90,8 +108,8 @@ func New(d Deps) (http.Handler, error) {
 	r.StaticFS("/static", staticFiles())
 
 	api := r.Group("/api/v1", s.authenticate)
-	api.POST("/predictions", s.rateLimitSubmit, s.submitPrediction)
-	api.POST("/sentiment", s.rateLimitSubmit, s.submitSentiment)
+	api.POST("/predictions", s.submitPrediction)
+	api.POST("/sentiment", s.submitSentiment)
 	api.GET("/jobs", s.listJobs)
 	api.GET("/jobs/:id", s.getJob)
 	api.POST("/jobs/:id/cancel", s.cancelJob)

@@ -28,6 +28,7 @@ type harness struct {
 	queue *jobs.Queue
 	api   *apitest.Client
 	url   string
+	token string // the API client's
 }
 
 func newHarness(t *testing.T, submitPerMinute int) *harness {
@@ -37,8 +38,10 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 
 // harnessOptions vary the harness; zero values take the defaults.
 type harnessOptions struct {
-	db              *store.DB // default: the test's own database
-	submitPerMinute int
+	db                 *store.DB // default: the test's own database
+	submitPerMinute    int       // default 100
+	maxUnfinished      int       // default 1000
+	interactivePerUser int       // default 1000
 }
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
@@ -47,23 +50,28 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if db == nil {
 		db = dbtest.Postgres(t, "web")
 	}
-	if o.submitPerMinute == 0 {
-		o.submitPerMinute = 100
+	for _, v := range []*int{&o.submitPerMinute, &o.maxUnfinished, &o.interactivePerUser} {
+		if *v == 0 {
+			*v = 1000
+		}
 	}
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	handler, err := web.New(web.Deps{
 		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb),
-		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-		Registry:        prometheus.NewRegistry(),
-		KnownModel:      registry.Known,
-		Presets:         []string{"hft", "retail"},
-		SubmitPerMinute: o.submitPerMinute,
+		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Registry:               prometheus.NewRegistry(),
+		KnownModel:             registry.Known,
+		Presets:                []string{"hft", "retail"},
+		SubmitPerMinute:        o.submitPerMinute,
+		MaxUnfinishedJobs:      o.maxUnfinished,
+		InteractiveJobsPerUser: o.interactivePerUser,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &harness{db: db, queue: queue, url: srv.URL, api: apitest.New(t, srv.URL, dbtest.Token(t, db))}
+	token := dbtest.Token(t, db)
+	return &harness{db: db, queue: queue, url: srv.URL, token: token, api: apitest.New(t, srv.URL, token)}
 }
 
 func TestAPINeedsABearerToken(t *testing.T) {
@@ -296,6 +304,25 @@ func TestCancelQueuedJobRemovesItsTask(t *testing.T) {
 
 	again := h.api.Do(http.MethodPost, "/api/v1/jobs/"+id.String()+"/cancel", nil)
 	require.Equal(t, http.StatusConflict, again.Status)
+}
+
+// rawPost posts a JSON body as the harness's user without the contract
+// check, which must run on the test's goroutine; it returns the status.
+func (h *harness) rawPost(t *testing.T, path, body string) int {
+	req, err := http.NewRequest(http.MethodPost, h.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // testWriter sends the server's logs to the test's output.
