@@ -104,6 +104,8 @@ func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *
 		SubmitPerMinute:        cfg.SubmitRateLimit,
 		MaxUnfinishedJobs:      cfg.MaxUnfinishedJobs,
 		InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
+		StreamsPerUser:         cfg.EventStreamsPerUser,
+		StreamsMax:             cfg.EventStreamsMax,
 	})
 }
 

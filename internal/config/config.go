@@ -57,6 +57,10 @@ type Config struct {
 	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
 	// be on the critical queue.
 	InteractiveJobsPerUser int
+	// EventStreamsPerUser and EventStreamsMax cap the open event streams of
+	// one user and of one web process.
+	EventStreamsPerUser int
+	EventStreamsMax     int
 
 	Market    market.Config
 	Sentiment sentiment.Config
@@ -162,6 +166,10 @@ var settings = []Setting{
 		func(c *Config, v string) error { return intIn(&c.MaxUnfinishedJobs, v, 1, 100000) }},
 	{"INTERACTIVE_JOBS_PER_USER", "3", "How many of one user's unfinished jobs may wait on the `critical` queue; later `interactive` submissions go to `default`, so one user's burst cannot delay everyone else's interactive work.",
 		func(c *Config, v string) error { return intIn(&c.InteractiveJobsPerUser, v, 1, 100000) }},
+	{"EVENT_STREAMS_PER_USER", "10", "Event streams (`/api/v1/jobs/{id}/events`) one user may hold open on one web process; past it, 429 with Retry-After.",
+		func(c *Config, v string) error { return intIn(&c.EventStreamsPerUser, v, 1, 100000) }},
+	{"EVENT_STREAMS_MAX", "1000", "Event streams one web process holds open in all (each costs a goroutine and a socket, not a Redis connection: they share one); past it, 503 with Retry-After.",
+		func(c *Config, v string) error { return intIn(&c.EventStreamsMax, v, 1, 1000000) }},
 	{"PRICE_SOURCES", strings.Join(market.DefaultSources(), ","), "Price providers in fallback order: " + strings.Join(market.SourceNames(), ", ") + ".",
 		func(c *Config, v string) error { return sourceList(&c.Market.Sources, v, market.ParseSources, false) }},
 	{"DATA_DIR", "", "Folder of `<TICKER>.csv` files for the `csv` price provider.",

@@ -30,6 +30,8 @@ func TestDefaultsLoadInDevelopment(t *testing.T) {
 	require.Equal(t, 10, c.Sentiment.NumArticles)
 	require.Equal(t, 20, c.MaxUnfinishedJobs)
 	require.Equal(t, 3, c.InteractiveJobsPerUser)
+	require.Equal(t, 10, c.EventStreamsPerUser)
+	require.Equal(t, 1000, c.EventStreamsMax)
 }
 
 func TestEverySettingHasHelpAndAValidDefault(t *testing.T) {
@@ -63,6 +65,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"SUBMIT_RATE_LIMIT", "0"},
 		{"MAX_UNFINISHED_JOBS", "0"},
 		{"INTERACTIVE_JOBS_PER_USER", "none"},
+		{"EVENT_STREAMS_PER_USER", "0"},
+		{"EVENT_STREAMS_MAX", "-5"},
 		{"PRICE_SOURCES", "yahoo,bloomberg"},
 		{"PRICE_SOURCES", ""},
 		{"PRICE_SOURCES", "sample,sample"},

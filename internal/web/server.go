@@ -39,6 +39,10 @@ type Deps struct {
 	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
 	// be on the critical queue; later interactive submissions go to default.
 	InteractiveJobsPerUser int
+	// StreamsPerUser and StreamsMax cap the open event streams of one user
+	// and of this process.
+	StreamsPerUser int
+	StreamsMax     int
 }
 
 // Server holds the handlers' dependencies.
@@ -47,6 +51,7 @@ type Server struct {
 	rdb        *redis.Client
 	queue      *jobs.Queue
 	events     *jobs.Events
+	hub        *streamHub
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
 	submitRate redis_rate.Limit
@@ -63,7 +68,7 @@ type Server struct {
 // New returns the HTTP handler of the web server.
 func New(d Deps) (http.Handler, error) {
 	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
-		"InteractiveJobsPerUser": d.InteractiveJobsPerUser} {
+		"InteractiveJobsPerUser": d.InteractiveJobsPerUser, "StreamsPerUser": d.StreamsPerUser, "StreamsMax": d.StreamsMax} {
 		if v < 1 {
 			return nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
 		}
@@ -79,6 +84,7 @@ func New(d Deps) (http.Handler, error) {
 		rdb:                d.Redis,
 		queue:              d.Queue,
 		events:             d.Events,
+		hub:                newStreamHub(d.Events, d.Logger, d.StreamsPerUser, d.StreamsMax),
 		logger:             d.Logger,
 		limiter:            redis_rate.NewLimiter(d.Redis),
 		submitRate:         redis_rate.PerMinute(d.SubmitPerMinute),

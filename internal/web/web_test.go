@@ -42,6 +42,8 @@ type harnessOptions struct {
 	submitPerMinute    int       // default 100
 	maxUnfinished      int       // default 1000
 	interactivePerUser int       // default 1000
+	streamsPerUser     int       // default 1000
+	streamsMax         int       // default 1000
 }
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
@@ -50,7 +52,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if db == nil {
 		db = dbtest.Postgres(t, "web")
 	}
-	for _, v := range []*int{&o.submitPerMinute, &o.maxUnfinished, &o.interactivePerUser} {
+	for _, v := range []*int{&o.submitPerMinute, &o.maxUnfinished, &o.interactivePerUser, &o.streamsPerUser, &o.streamsMax} {
 		if *v == 0 {
 			*v = 1000
 		}
@@ -66,6 +68,8 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		SubmitPerMinute:        o.submitPerMinute,
 		MaxUnfinishedJobs:      o.maxUnfinished,
 		InteractiveJobsPerUser: o.interactivePerUser,
+		StreamsPerUser:         o.streamsPerUser,
+		StreamsMax:             o.streamsMax,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
