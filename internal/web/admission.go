@@ -6,12 +6,21 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
+
+// redisCallTimeout bounds a Redis call on a request's path. Redis answers
+// in about a millisecond; without the bound, go-redis's retries keep a
+// request (and, for the limiter, the user's row lock and a PostgreSQL
+// connection) waiting over a second per call while Redis is down, and each
+// of these calls has a fallback: the limiter lets the submission through,
+// the reconciler enqueues the job, and streams poll.
+const redisCallTimeout = 300 * time.Millisecond
 
 // unfinishedRetryAfter is the Retry-After, in seconds, of a submission
 // refused for too many unfinished jobs. Nobody knows when a job ends; this
@@ -51,6 +60,8 @@ func (s *Server) admission(c *gin.Context, user int64, queue string) func(contex
 // bounds what one user can queue, and refusing work over a limiter would
 // turn a Redis outage into an API outage.
 func (s *Server) takeSubmitToken(ctx context.Context, c *gin.Context, user int64) error {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	res, err := s.limiter.Allow(ctx, "augur:ratelimit:submit:"+strconv.FormatInt(user, 10), s.submitRate)
 	if err != nil {
 		s.logger.WarnContext(ctx, "rate limiter unavailable; submission let through", "err", err)

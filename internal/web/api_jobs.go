@@ -138,7 +138,9 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 		return
 	}
 	if !replayed {
-		if err := s.queue.Enqueue(c.Request.Context(), job); err != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), redisCallTimeout)
+		defer cancel()
+		if err := s.queue.Enqueue(ctx, job); err != nil {
 			s.logger.WarnContext(c.Request.Context(), "enqueue failed; the reconciler will retry", "job_id", job.ID, "err", err)
 		}
 	} else {
@@ -314,6 +316,8 @@ func (s *Server) cancelJob(c *gin.Context) {
 }
 
 func (s *Server) publish(ctx context.Context, id uuid.UUID) {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	if err := s.events.Publish(ctx, id); err != nil {
 		s.logger.WarnContext(ctx, "publish job event", "job_id", id, "err", err)
 	}
