@@ -18,14 +18,17 @@ import (
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/upstream"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
 )
 
 func webCommands() []command {
-	return []command{
+	return append([]command{
 		{name: "serve", summary: "serve the web pages and the JSON API", parse: withoutFlags(serveWeb)},
 		{name: "migrate", synopsis: "[--create-db]", summary: "apply pending database migrations", parse: withFlags(func(fs *flag.FlagSet) action {
 			createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
@@ -39,9 +42,9 @@ func webCommands() []command {
 				return createUser(ctx, env, *email, *username, *admin)
 			}
 		})},
-		{name: "demo-user", summary: "development only: make sure a demo user exists and print a fresh token for it", parse: withoutFlags(demoUser)},
+		{name: "demo-user", summary: "development only: make sure a demo user, the demo companies and two brokers exist, and print a fresh token", parse: withoutFlags(demoUser)},
 		{name: "config", summary: "print every setting with its current value (secrets hidden), then check them", parse: withoutFlags(printConfig), anyConfig: true},
-	}
+	}, append(operatorWebCommands(), backupCommands()...)...)
 }
 
 func jobTimeouts(cfg *config.Config) jobs.Timeouts {
@@ -61,7 +64,7 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
 	srv := &http.Server{
@@ -92,11 +95,22 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 
 // newWebHandler builds the web server's handler.
 func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+	// Trades are priced at the latest close, so the web server loads
+	// prices too, through the same chain and cache as the worker.
+	marketCfg := cfg.Market
+	marketCfg.HTTP.Metrics = upstream.NewMetrics(reg)
+	prices, err := market.NewLoader(marketCfg, db, rdb, logger)
+	if err != nil {
+		return nil, err
+	}
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		DB:                     db,
 		Redis:                  rdb,
-		Queue:                  jobs.NewQueue(rdb, jobTimeouts(cfg)),
+		Queue:                  queue,
 		Events:                 jobs.NewEvents(rdb),
+		Prices:                 portfolio.NewMarketPrices(prices),
 		Logger:                 logger,
 		Registry:               reg,
 		KnownModel:             registry.Known,
@@ -201,6 +215,9 @@ func demoUser(ctx context.Context, env *runtimeEnv) error {
 	}
 	token, err := printToken(ctx, env, db, user, "make run")
 	if err != nil {
+		return err
+	}
+	if err := seedDemoMarket(ctx, env, db); err != nil {
 		return err
 	}
 	_, port, _ := net.SplitHostPort(env.cfg.HTTPAddr)

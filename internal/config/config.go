@@ -62,8 +62,20 @@ type Config struct {
 	EventStreamsPerUser int
 	EventStreamsMax     int
 
+	// DBPool sizes each process's PostgreSQL connection pool.
+	DBPool DBPool
+
 	Market    market.Config
 	Sentiment sentiment.Config
+}
+
+// DBPool is the connection pool of one process. Every web and worker
+// replica opens one, so DB_MAX_OPEN_CONNS times the replicas must stay
+// under PostgreSQL's max_connections.
+type DBPool struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
 }
 
 // Production reports whether APP_ENV is production.
@@ -132,6 +144,12 @@ var settings = []Setting{
 		}},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur?sslmode=disable", "PostgreSQL connection URL.",
 		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
+	{"DB_MAX_OPEN_CONNS", "10", "PostgreSQL connections one process may open. Size it so that this × (web + worker replicas) + a few for migrations and psql stays under the server's max_connections (100 by default).",
+		func(c *Config, v string) error { return intIn(&c.DBPool.MaxOpen, v, 1, 1000) }},
+	{"DB_MAX_IDLE_CONNS", "5", "PostgreSQL connections one process keeps open while idle (at most DB_MAX_OPEN_CONNS).",
+		func(c *Config, v string) error { return intIn(&c.DBPool.MaxIdle, v, 0, 1000) }},
+	{"DB_CONN_MAX_LIFETIME", "30m", "Age at which a PostgreSQL connection is closed and replaced, so that connections spread again after a failover or a pooler restart; 0 keeps them forever.",
+		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
 	{"SECRET_KEY", DevSecretKey, "Server secret, reserved for signing browser sessions once sign-in exists; nothing is signed with it yet. Production refuses the default and anything shorter than 32 characters.",
@@ -234,6 +252,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		if err := s.apply(c, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, s.Redact(v), err))
 		}
+	}
+	if c.DBPool.MaxIdle > c.DBPool.MaxOpen {
+		errs = append(errs, fmt.Errorf("DB_MAX_IDLE_CONNS=%d: must not exceed DB_MAX_OPEN_CONNS=%d", c.DBPool.MaxIdle, c.DBPool.MaxOpen))
 	}
 	if c.LogFormat == "auto" {
 		c.LogFormat = "text"

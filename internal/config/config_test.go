@@ -67,6 +67,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"INTERACTIVE_JOBS_PER_USER", "none"},
 		{"EVENT_STREAMS_PER_USER", "0"},
 		{"EVENT_STREAMS_MAX", "-5"},
+		{"DB_MAX_OPEN_CONNS", "0"},
+		{"DB_MAX_IDLE_CONNS", "-1"},
+		{"DB_CONN_MAX_LIFETIME", "forever"},
 		{"PRICE_SOURCES", "yahoo,bloomberg"},
 		{"PRICE_SOURCES", ""},
 		{"PRICE_SOURCES", "sample,sample"},
@@ -91,6 +94,17 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 			require.NotContains(t, err.Error(), "s3cr3t")
 		})
 	}
+}
+
+func TestPoolSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"DB_MAX_OPEN_CONNS": "4", "DB_MAX_IDLE_CONNS": "2", "DB_CONN_MAX_LIFETIME": "0"}))
+	require.NoError(t, err)
+	require.Equal(t, DBPool{MaxOpen: 4, MaxIdle: 2, MaxLifetime: 0}, c.DBPool)
+
+	// database/sql would quietly lower the idle count; a setting that
+	// cannot take effect as written is refused instead.
+	_, err = Load(env(map[string]string{"DB_MAX_OPEN_CONNS": "4", "DB_MAX_IDLE_CONNS": "5"}))
+	require.ErrorContains(t, err, "DB_MAX_IDLE_CONNS=5: must not exceed DB_MAX_OPEN_CONNS=4")
 }
 
 func TestAllErrorsAreReportedTogether(t *testing.T) {

@@ -30,6 +30,9 @@ func TestPostgresDownIsA503Everywhere(t *testing.T) {
 		{http.MethodGet, "/api/v1/jobs/" + id, ""},
 		{http.MethodPost, "/api/v1/jobs/" + id + "/cancel", ""},
 		{http.MethodGet, "/api/v1/jobs/" + id + "/events", ""},
+		{http.MethodGet, "/api/v1/portfolio", ""},
+		{http.MethodPost, "/api/v1/portfolio/deposits", `{"amount":"10.00"}`},
+		{http.MethodGet, "/api/v1/portfolio/transactions", ""},
 	} {
 		var body any
 		if r.body != "" {

@@ -16,16 +16,19 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/docs"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
 
 // Deps are what the web server needs.
 type Deps struct {
-	DB       *store.DB
-	Redis    *redis.Client
-	Queue    *jobs.Queue
-	Events   *jobs.Events
+	DB     *store.DB
+	Redis  *redis.Client
+	Queue  *jobs.Queue
+	Events *jobs.Events
+	// Prices gives the latest close that trades and valuations use.
+	Prices   portfolio.Prices
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	// KnownModel reports whether a model name exists.
@@ -52,6 +55,7 @@ type Server struct {
 	queue      *jobs.Queue
 	events     *jobs.Events
 	hub        *streamHub
+	prices     portfolio.Prices
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
 	submitRate redis_rate.Limit
@@ -84,6 +88,7 @@ func New(d Deps) (http.Handler, error) {
 		rdb:                d.Redis,
 		queue:              d.Queue,
 		events:             d.Events,
+		prices:             d.Prices,
 		hub:                newStreamHub(d.Events, d.Logger, d.StreamsPerUser, d.StreamsMax),
 		logger:             d.Logger,
 		limiter:            redis_rate.NewLimiter(d.Redis),
@@ -120,6 +125,13 @@ func New(d Deps) (http.Handler, error) {
 	api.GET("/jobs/:id", s.getJob)
 	api.POST("/jobs/:id/cancel", s.cancelJob)
 	api.GET("/jobs/:id/events", s.jobEvents)
+	api.GET("/portfolio", s.getPortfolio)
+	api.POST("/portfolio/deposits", s.deposit)
+	api.POST("/portfolio/orders", s.placeOrder)
+	api.POST("/portfolio/dividends", s.recordDividend)
+	api.GET("/portfolio/transactions", s.listTransactions)
+	api.GET("/portfolio/companies", s.listCompanies)
+	api.GET("/portfolio/brokers", s.listBrokers)
 	return r, nil
 }
 

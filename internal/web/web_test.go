@@ -16,6 +16,7 @@ import (
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
@@ -38,12 +39,13 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 
 // harnessOptions vary the harness; zero values take the defaults.
 type harnessOptions struct {
-	db                 *store.DB // default: the test's own database
-	submitPerMinute    int       // default 100
-	maxUnfinished      int       // default 1000
-	interactivePerUser int       // default 1000
-	streamsPerUser     int       // default 1000
-	streamsMax         int       // default 1000
+	db                 *store.DB        // default: the test's own database
+	submitPerMinute    int              // default 100
+	maxUnfinished      int              // default 1000
+	interactivePerUser int              // default 1000
+	streamsPerUser     int              // default 1000
+	streamsMax         int              // default 1000
+	prices             portfolio.Prices // default: the bundled sample's closes
 }
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
@@ -57,10 +59,13 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 			*v = 1000
 		}
 	}
+	if o.prices == nil {
+		o.prices = samplePrices(t)
+	}
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	handler, err := web.New(web.Deps{
-		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb),
+		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: o.prices,
 		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Registry:               prometheus.NewRegistry(),
 		KnownModel:             registry.Known,
