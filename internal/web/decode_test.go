@@ -8,9 +8,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/store"
 )
 
 // checkDecoded is the property every request decoder keeps, whatever the
@@ -69,6 +72,54 @@ func FuzzDecodeSentimentRequest(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		var req sentimentRequest
 		checkDecoded(t, body, decodeStrict(body, &req), &req)
+	})
+}
+
+func FuzzDecodeDepositRequest(f *testing.F) {
+	for _, s := range append(decoderSeeds, `{"amount":"1000.00"}`, `{"Amount":"1"}`, `{"amount":1000}`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req depositRequest
+		checkDecoded(t, body, decodeStrict(body, &req), &req)
+	})
+}
+
+func FuzzDecodeOrderRequest(f *testing.F) {
+	for _, s := range append(decoderSeeds, `{"symbol":"MSFT","side":"buy","quantity":"10","broker_id":2}`, `{"broker_id":null}`, `{"broker_id":1.5}`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req orderRequest
+		checkDecoded(t, body, decodeStrict(body, &req), &req)
+	})
+}
+
+func FuzzDecodeDividendRequest(f *testing.F) {
+	for _, s := range append(decoderSeeds, `{"symbol":"MSFT","amount_per_share":"0.62"}`) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req dividendRequest
+		checkDecoded(t, body, decodeStrict(body, &req), &req)
+	})
+}
+
+// FuzzDecodeTransactionCursor: like FuzzDecodeCursor, for the portfolio's
+// transaction listing.
+func FuzzDecodeTransactionCursor(f *testing.F) {
+	f.Add(encodeTransactionCursor(store.TransactionCursor{CreatedAt: time.Unix(1700000000, 5).UTC(), ID: 42}))
+	f.Add("")
+	f.Add("!!")
+	f.Fuzz(func(t *testing.T, raw string) {
+		c, err := decodeTransactionCursor(raw)
+		if err != nil {
+			return
+		}
+		again, err := decodeTransactionCursor(encodeTransactionCursor(*c))
+		require.NoError(t, err)
+		require.True(t, c.CreatedAt.Equal(again.CreatedAt))
+		require.Equal(t, c.ID, again.ID)
 	})
 }
 
