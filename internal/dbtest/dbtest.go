@@ -69,7 +69,7 @@ var harness struct {
 	inMain    bool
 	templates map[string]string    // migrated template by logical name
 	databases map[string]*store.DB // open test databases by test and name
-	names     map[string]string    // their database names, by the same key
+	names     map[*store.DB]string // database name of each open test database
 	created   []string             // every database this binary created
 	redis     *redisServer
 }
@@ -197,16 +197,14 @@ func Postgres(t testing.TB, name string) *store.DB {
 	}
 	if harness.databases == nil {
 		harness.databases = map[string]*store.DB{}
+		harness.names = map[*store.DB]string{}
 	}
 	harness.databases[key] = db
-	if harness.names == nil {
-		harness.names = map[string]string{}
-	}
-	harness.names[key] = dbName
+	harness.names[db] = dbName
 	t.Cleanup(func() {
 		harness.mu.Lock()
 		delete(harness.databases, key)
-		delete(harness.names, key)
+		delete(harness.names, db)
 		harness.mu.Unlock()
 		db.Close()
 	})

@@ -35,9 +35,9 @@ type Switch struct {
 // connection pool alone.
 func PostgresBehindSwitch(t testing.TB, name string) (*store.DB, *Switch) {
 	t.Helper()
-	Postgres(t, name)
+	direct := Postgres(t, name)
 	harness.mu.Lock()
-	dbName := harness.names[t.Name()+"\x00"+name]
+	dbName := harness.names[direct]
 	harness.mu.Unlock()
 	u, err := url.Parse(URL(dbName))
 	if err != nil || u.Host == "" {
