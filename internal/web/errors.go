@@ -41,6 +41,11 @@ func abortWith(c *gin.Context, e *apiError) {
 	c.AbortWithStatusJSON(e.Status, gin.H{"error": e})
 }
 
+// statusClientClosedRequest is nginx's status for a request whose client
+// went away before the answer; it keeps such requests apart from 5xx in
+// the metrics.
+const statusClientClosedRequest = 499
+
 // unavailableRetryAfter is the Retry-After of a 503, in seconds: about the
 // time a restarted PostgreSQL or Redis takes to answer again.
 const unavailableRetryAfter = 5
@@ -124,6 +129,10 @@ func (s *Server) fail(c *gin.Context, err error) {
 			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"})
 	case errors.Is(err, store.ErrJobFinished):
 		abortWith(c, &apiError{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"})
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		// The client left mid-request: nobody reads this answer, and it is
+		// no fault of the server's, so it must not count as a 500.
+		c.AbortWithStatus(statusClientClosedRequest)
 	case isUnavailable(err):
 		s.logger.WarnContext(c.Request.Context(), "dependency unavailable", "path", c.FullPath(), "err", err)
 		abortWith(c, errUnavailable)

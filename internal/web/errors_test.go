@@ -5,11 +5,16 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"syscall"
 	"testing"
 
+	"github.com/gin-gonic/gin"
 	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -44,6 +49,41 @@ func TestIsUnavailable(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Equal(t, tc.want, isUnavailable(tc.err))
+		})
+	}
+}
+
+// TestFailMapsOutagesAndDepartures: fail answers an outage 503 with
+// Retry-After, a client that left 499 (not a 500 in the metrics), and an
+// unknown error 500.
+func TestFailMapsOutagesAndDepartures(t *testing.T) {
+	s := &Server{logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	cases := []struct {
+		name       string
+		err        error
+		clientGone bool
+		status     int
+		retryAfter string
+	}{
+		{"PostgreSQL down", fmt.Errorf("look up token: %w", refused), false, http.StatusServiceUnavailable, "5"},
+		{"client left", fmt.Errorf("load job: %w", context.Canceled), true, statusClientClosedRequest, ""},
+		{"canceled while the client waits", fmt.Errorf("load job: %w", context.Canceled), false, http.StatusInternalServerError, ""},
+		{"a bug", errors.New("nil map"), false, http.StatusInternalServerError, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			rec := httptest.NewRecorder()
+			c, _ := gin.CreateTestContext(rec)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.clientGone {
+				cancel()
+			}
+			c.Request = httptest.NewRequest(http.MethodGet, "/api/v1/jobs", nil).WithContext(ctx)
+			s.fail(c, tc.err)
+			require.Equal(t, tc.status, c.Writer.Status())
+			require.Equal(t, tc.retryAfter, rec.Header().Get("Retry-After"))
 		})
 	}
 }
