@@ -30,7 +30,7 @@ build: deps ## build bin/web and bin/worker (static binaries)
 run: build ## migrate, print the demo password and a token, run web (:8080) and a worker; Ctrl-C stops both
 	$(BIN)/web migrate --create-db
 	@$(BIN)/web demo-user
-	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
+	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -H \"Content-Type: application/json\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
 	@# When either program exits, or on Ctrl-C, stop the other one gracefully
 	@# and wait for both.
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \

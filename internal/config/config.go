@@ -64,6 +64,15 @@ type Config struct {
 	ShutdownTimeout   time.Duration
 	// SubmitRateLimit is how many jobs one user may submit per minute.
 	SubmitRateLimit int
+	// MaxUnfinishedJobs caps one user's queued and running jobs.
+	MaxUnfinishedJobs int
+	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
+	// be on the critical queue.
+	InteractiveJobsPerUser int
+	// EventStreamsPerUser and EventStreamsMax cap the open event streams of
+	// one user and of one web process.
+	EventStreamsPerUser int
+	EventStreamsMax     int
 
 	// DBPool sizes each process's PostgreSQL connection pool.
 	DBPool DBPool
@@ -201,8 +210,16 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long SIGTERM waits for running work before handing it back to the queue.",
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
-	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute.",
+	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute (counted in Redis; while Redis is down it is not enforced, and MAX_UNFINISHED_JOBS still holds). Invalid requests and idempotent replays do not count.",
 		func(c *Config, v string) error { return intIn(&c.SubmitRateLimit, v, 1, 100000) }},
+	{"MAX_UNFINISHED_JOBS", "20", "Queued and running jobs one user may have at once; past it a submission is a 429 with Retry-After.",
+		func(c *Config, v string) error { return intIn(&c.MaxUnfinishedJobs, v, 1, 100000) }},
+	{"INTERACTIVE_JOBS_PER_USER", "3", "How many of one user's unfinished jobs may wait on the `critical` queue; later `interactive` submissions go to `default`, so one user's burst cannot delay everyone else's interactive work.",
+		func(c *Config, v string) error { return intIn(&c.InteractiveJobsPerUser, v, 1, 100000) }},
+	{"EVENT_STREAMS_PER_USER", "10", "Event streams (`/api/v1/jobs/{id}/events`) one user may hold open on one web process; past it, 429 with Retry-After.",
+		func(c *Config, v string) error { return intIn(&c.EventStreamsPerUser, v, 1, 100000) }},
+	{"EVENT_STREAMS_MAX", "1000", "Event streams one web process holds open in all (each costs a goroutine and a socket, not a Redis connection: they share one); past it, 503 with Retry-After.",
+		func(c *Config, v string) error { return intIn(&c.EventStreamsMax, v, 1, 1000000) }},
 	{"PRICE_SOURCES", strings.Join(market.DefaultSources(), ","), "Price providers in fallback order: " + strings.Join(market.SourceNames(), ", ") + ".",
 		func(c *Config, v string) error { return sourceList(&c.Market.Sources, v, market.ParseSources, false) }},
 	{"DATA_DIR", "", "Folder of `<TICKER>.csv` files for the `csv` price provider.",

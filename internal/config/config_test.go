@@ -28,6 +28,10 @@ func TestDefaultsLoadInDevelopment(t *testing.T) {
 	require.Positive(t, c.WorkerConcurrency)
 	require.Equal(t, 5*time.Second, c.Market.HTTP.Timeout)
 	require.Equal(t, 10, c.Sentiment.NumArticles)
+	require.Equal(t, 20, c.MaxUnfinishedJobs)
+	require.Equal(t, 3, c.InteractiveJobsPerUser)
+	require.Equal(t, 10, c.EventStreamsPerUser)
+	require.Equal(t, 1000, c.EventStreamsMax)
 }
 
 func TestEverySettingHasHelpAndAValidDefault(t *testing.T) {
@@ -59,6 +63,10 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"PREDICTION_TIMEOUT", "forever"},
 		{"RECONCILE_INTERVAL", "1ms"},
 		{"SUBMIT_RATE_LIMIT", "0"},
+		{"MAX_UNFINISHED_JOBS", "0"},
+		{"INTERACTIVE_JOBS_PER_USER", "none"},
+		{"EVENT_STREAMS_PER_USER", "0"},
+		{"EVENT_STREAMS_MAX", "-5"},
 		{"DB_MAX_OPEN_CONNS", "0"},
 		{"DB_MAX_IDLE_CONNS", "-1"},
 		{"DB_CONN_MAX_LIFETIME", "forever"},

@@ -69,6 +69,7 @@ var harness struct {
 	inMain    bool
 	templates map[string]string    // migrated template by logical name
 	databases map[string]*store.DB // open test databases by test and name
+	names     map[*store.DB]string // database name of each open test database
 	created   []string             // every database this binary created
 	redis     *redisServer
 }
@@ -196,11 +197,14 @@ func Postgres(t testing.TB, name string) *store.DB {
 	}
 	if harness.databases == nil {
 		harness.databases = map[string]*store.DB{}
+		harness.names = map[*store.DB]string{}
 	}
 	harness.databases[key] = db
+	harness.names[db] = dbName
 	t.Cleanup(func() {
 		harness.mu.Lock()
 		delete(harness.databases, key)
+		delete(harness.names, db)
 		harness.mu.Unlock()
 		db.Close()
 	})

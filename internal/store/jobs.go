@@ -70,20 +70,28 @@ type NewJob struct {
 	Queue          string
 	IdempotencyKey string // "" = none
 	RequestHash    []byte
+	// Admit, when set, decides whether the job is accepted, and on which
+	// queue (replacing Queue), from the owner's unfinished jobs. It runs
+	// only for a new job, never for a replay, while the owner's other
+	// submissions wait, so two of them cannot both slip under a cap. An
+	// error it returns is returned as is and nothing is stored.
+	Admit func(ctx context.Context, unfinished Unfinished) (queue string, err error)
+}
+
+// Unfinished counts one owner's queued and running jobs.
+type Unfinished struct {
+	Total   int
+	ByQueue map[string]int
 }
 
 // CreateJob inserts a queued job. With an idempotency key already used by
 // the same owner it returns the earlier job and replayed = true when the
 // request hash matches, or ErrIdempotencyMismatch when it does not.
 func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
-	var key sql.NullString
-	if n.IdempotencyKey != "" {
-		key = sql.NullString{String: n.IdempotencyKey, Valid: true}
+	if n.Admit != nil {
+		return db.admitJob(ctx, n)
 	}
-	params := n.Params
-	if len(params) == 0 {
-		params = JSON(`{}`)
-	}
+	key, params := n.columns()
 	var j Job
 	err = db.pool.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -106,6 +114,75 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 		return nil, false, ErrIdempotencyMismatch
 	}
 	return &j, true, nil
+}
+
+// columns returns the idempotency key and params as stored: NULL for no
+// key, and {} for no params.
+func (n *NewJob) columns() (sql.NullString, JSON) {
+	var key sql.NullString
+	if n.IdempotencyKey != "" {
+		key = sql.NullString{String: n.IdempotencyKey, Valid: true}
+	}
+	params := n.Params
+	if len(params) == 0 {
+		params = JSON(`{}`)
+	}
+	return key, params
+}
+
+// admitJob is CreateJob with an admission check, in one transaction that
+// holds the owner's row lock: replay first, then count, admit and insert.
+func (db *DB) admitJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
+	tx, err := db.pool.BeginTxx(ctx, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("begin job submission: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }() // a no-op after Commit
+	// The user's row lock makes one owner's submissions take turns.
+	var owner int64
+	if err := tx.GetContext(ctx, &owner, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, n.OwnerID); err != nil {
+		return nil, false, fmt.Errorf("lock owner %d: %w", n.OwnerID, err)
+	}
+	var j Job
+	if n.IdempotencyKey != "" {
+		err := tx.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
+			n.OwnerID, n.IdempotencyKey)
+		switch {
+		case err == nil && string(j.RequestHash) == string(n.RequestHash):
+			return &j, true, nil
+		case err == nil:
+			return nil, false, ErrIdempotencyMismatch
+		case !errors.Is(err, sql.ErrNoRows):
+			return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
+		}
+	}
+	var rows []struct {
+		Queue string `db:"queue"`
+		N     int    `db:"n"`
+	}
+	if err := tx.SelectContext(ctx, &rows, `SELECT queue, count(*) AS n FROM jobs
+		WHERE owner_id = $1 AND status IN ('queued', 'running') GROUP BY queue`, n.OwnerID); err != nil {
+		return nil, false, fmt.Errorf("count unfinished jobs: %w", err)
+	}
+	unfinished := Unfinished{ByQueue: map[string]int{}}
+	for _, r := range rows {
+		unfinished.ByQueue[r.Queue] = r.N
+		unfinished.Total += r.N
+	}
+	queue, err := n.Admit(ctx, unfinished)
+	if err != nil {
+		return nil, false, err
+	}
+	key, params := n.columns()
+	if err := tx.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+jobColumns,
+		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, queue, key, n.RequestHash); err != nil {
+		return nil, false, fmt.Errorf("insert job: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, false, fmt.Errorf("commit job: %w", err)
+	}
+	return &j, false, nil
 }
 
 // Job returns a job by id. ownerID > 0 restricts it to that owner's jobs, so

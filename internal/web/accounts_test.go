@@ -342,10 +342,10 @@ func TestThePagesUseTheSessionForTheAPIAndItsEvents(t *testing.T) {
 }
 
 func TestSignInIsRateLimitedPerAccountAndPerIP(t *testing.T) {
-	h := newHarnessWith(t, 100, samplePrices(t), func(a *web.Accounts) {
+	h := newHarnessWith(t, harnessOptions{tune: func(a *web.Accounts) {
 		a.LoginPerHourPerAccount = 3
 		a.LoginPerMinutePerIP = 5
-	})
+	}})
 	u := h.account(t, store.RoleUser)
 
 	// Per account: three attempts from three addresses, then a 429, the

@@ -44,6 +44,23 @@ type sentimentRequest struct {
 // maxIdempotencyKeyLen bounds the Idempotency-Key header.
 const maxIdempotencyKeyLen = 255
 
+// idempotencyKey returns the request's Idempotency-Key ("" = none): at most
+// maxIdempotencyKeyLen printable ASCII characters. Anything else, raw bytes
+// above all, is refused here rather than reaching PostgreSQL, which would
+// reject a key that is not UTF-8.
+func idempotencyKey(c *gin.Context) (string, error) {
+	key := c.GetHeader("Idempotency-Key")
+	bad := len(key) > maxIdempotencyKeyLen
+	for i := 0; i < len(key) && !bad; i++ {
+		bad = key[i] < 0x20 || key[i] > 0x7e
+	}
+	if bad {
+		return "", &apiError{Status: http.StatusBadRequest, Code: "invalid_header", Field: "Idempotency-Key",
+			Message: fmt.Sprintf("Idempotency-Key must be 1 to %d printable ASCII characters", maxIdempotencyKeyLen)}
+	}
+	return key, nil
+}
+
 func (s *Server) submitPrediction(c *gin.Context) {
 	var req predictionRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -98,10 +115,9 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 		s.fail(c, ferr)
 		return
 	}
-	key := c.GetHeader("Idempotency-Key")
-	if len(key) > maxIdempotencyKeyLen {
-		s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_header", Field: "Idempotency-Key",
-			Message: fmt.Sprintf("Idempotency-Key must be at most %d characters", maxIdempotencyKeyLen)})
+	key, err := idempotencyKey(c)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
 	doc, err := json.Marshal(params)
@@ -112,16 +128,19 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 	// The hash covers the normalised request, so a replay that differs only
 	// in spacing or defaults is still recognised as the same request.
 	hash := sha256.Sum256([]byte(kind + "\x00" + ticker + "\x00" + queue + "\x00" + string(doc)))
+	user := currentUser(c).ID
 	job, replayed, err := s.db.CreateJob(c.Request.Context(), store.NewJob{
-		OwnerID: currentUser(c).ID, Kind: kind, Ticker: ticker, Params: store.JSON(doc), Queue: queue,
-		IdempotencyKey: key, RequestHash: hash[:],
+		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc),
+		IdempotencyKey: key, RequestHash: hash[:], Admit: s.admission(c, user, queue),
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if !replayed {
-		if err := s.queue.Enqueue(c.Request.Context(), job); err != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), redisCallTimeout)
+		defer cancel()
+		if err := s.queue.Enqueue(ctx, job); err != nil {
 			s.logger.WarnContext(c.Request.Context(), "enqueue failed; the reconciler will retry", "job_id", job.ID, "err", err)
 		}
 	} else {
@@ -306,6 +325,8 @@ func (s *Server) cancelJob(c *gin.Context) {
 }
 
 func (s *Server) publish(ctx context.Context, id uuid.UUID) {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
 	if err := s.events.Publish(ctx, id); err != nil {
 		s.logger.WarnContext(ctx, "publish job event", "job_id", id, "err", err)
 	}

@@ -1,13 +1,20 @@
 package web
 
 import (
-	"encoding/json"
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"io"
+	"net"
 	"net/http"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/gin-gonic/gin"
+	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
@@ -21,12 +28,62 @@ type apiError struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RetryAfter, in seconds, is sent as Retry-After when above 0.
+	RetryAfter int `json:"-"`
 }
 
 func (e *apiError) Error() string { return e.Message }
 
 func abortWith(c *gin.Context, e *apiError) {
+	if e.RetryAfter > 0 {
+		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	c.AbortWithStatusJSON(e.Status, gin.H{"error": e})
+}
+
+// statusClientClosedRequest is nginx's status for a request whose client
+// went away before the answer; it keeps such requests apart from 5xx in
+// the metrics.
+const statusClientClosedRequest = 499
+
+// unavailableRetryAfter is the Retry-After of a 503, in seconds: about the
+// time a restarted PostgreSQL or Redis takes to answer again.
+const unavailableRetryAfter = 5
+
+// errUnavailable is the answer while a service the request needs is down.
+var errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: unavailableRetryAfter,
+	Message: "a service Augur depends on is unavailable; nothing was changed, retry later"}
+
+// isUnavailable reports whether err says that PostgreSQL or Redis could not
+// be reached or is refusing work, rather than that the request was wrong:
+// connection refused, reset or cut, a bad connection, a pool that timed
+// out, a server shutting down, starting or out of connections.
+func isUnavailable(err error) bool {
+	var (
+		netErr   net.Error // dial and I/O errors, and context.DeadlineExceeded
+		pqErr    *pq.Error
+		redisErr redis.Error
+	)
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.Is(err, sql.ErrConnDone),
+		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE),
+		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
+		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
+		return true
+	case errors.As(err, &pqErr):
+		// 08: connection exception; 53: insufficient resources (too many
+		// connections, disk full); 57: operator intervention (shutdown,
+		// starting up, statement timeout).
+		switch pqErr.Code.Class() {
+		case "08", "53", "57":
+			return true
+		}
+	case errors.As(err, &redisErr):
+		msg := redisErr.Error()
+		return strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ") || strings.HasPrefix(msg, "TRYAGAIN ")
+	}
+	return false
 }
 
 // fail maps an error to its HTTP answer, in this one place. Anything not
@@ -72,59 +129,15 @@ func (s *Server) fail(c *gin.Context, err error) {
 			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"})
 	case errors.Is(err, store.ErrJobFinished):
 		abortWith(c, &apiError{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"})
+	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
+		// The client left mid-request: nobody reads this answer, and it is
+		// no fault of the server's, so it must not count as a 500.
+		c.AbortWithStatus(statusClientClosedRequest)
+	case isUnavailable(err):
+		s.logger.WarnContext(c.Request.Context(), "dependency unavailable", "path", c.FullPath(), "err", err)
+		abortWith(c, errUnavailable)
 	default:
 		s.logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "err", err)
 		abortWith(c, &apiError{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"})
 	}
-}
-
-// maxBodyBytes bounds every JSON request body.
-const maxBodyBytes = 64 << 10
-
-// decodeJSON reads a JSON body strictly: one object, no unknown fields, at
-// most maxBodyBytes. Its errors are client errors naming the field when
-// there is one.
-func decodeJSON(c *gin.Context, dst any) error {
-	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxBodyBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(dst)
-	if err == nil && dec.More() {
-		err = errors.New("extra data after the JSON object")
-	}
-	if err == nil {
-		return nil
-	}
-	var (
-		tooLarge  *http.MaxBytesError
-		typeError *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &tooLarge):
-		return &apiError{Status: http.StatusBadRequest, Code: "body_too_large", Message: "request body must be at most 64 KiB"}
-	case errors.As(err, &typeError):
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "wrong_type", Field: typeError.Field,
-			Message: typeError.Field + " must be of type " + jsonTypeName(typeError.Type.Kind().String())}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_field", Field: name, Message: "unknown field " + name}
-	case errors.Is(err, io.EOF):
-		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body must be a JSON object"}
-	default: // syntax errors, a truncated body, trailing data
-		return &apiError{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body is not valid JSON: " + err.Error()}
-	}
-}
-
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "slice", "array":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "int", "int64", "int32", "uint", "float64":
-		return "number"
-	case "bool":
-		return "boolean"
-	}
-	return kind
 }

@@ -9,9 +9,15 @@ import (
 	"github.com/gin-gonic/gin"
 )
 
-// eventsRecheck is how often the stream re-reads the job even without a
-// notification, so a lost Redis message delays an update but never stalls it.
-const eventsRecheck = 5 * time.Second
+// Re-read pacing of an event stream. While the hub's subscription is live,
+// the stream re-reads the job on every note and every eventsRecheck, so a
+// lost Redis message delays an update but never stalls it. While it is not
+// (Redis down), the stream polls PostgreSQL every eventsPoll instead of
+// failing.
+const (
+	eventsRecheck = 5 * time.Second
+	eventsPoll    = time.Second
+)
 
 // jobEvents streams the job as Server-Sent Events: one "job" event now and
 // one after every change, until the job is final or the client leaves.
@@ -27,15 +33,14 @@ func (s *Server) jobEvents(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	sub := s.events.Subscribe(ctx, id)
-	defer sub.Close()
-	// Wait until the subscription is live, then read the job: a change
-	// after this read is sure to be announced.
-	if _, err := sub.Receive(ctx); err != nil {
-		s.fail(c, fmt.Errorf("subscribe to job events: %w", err))
+	w, err := s.hub.watch(ctx, owner, id)
+	if err != nil {
+		s.fail(c, err)
 		return
 	}
-	notes := sub.Channel()
+	defer s.hub.leave(w)
+	// Read the job only now that the watcher is in place: a change after
+	// this read is sure to be noted, or found by polling.
 	job, err := s.db.Job(ctx, id, owner)
 	if err != nil {
 		s.fail(c, err)
@@ -43,12 +48,11 @@ func (s *Server) jobEvents(c *gin.Context) {
 	}
 
 	c.Header("Content-Type", "text/event-stream")
-	c.Header("Cache-Control", "no-cache")
 	c.Header("X-Accel-Buffering", "no") // let nginx pass events through at once
 	c.Status(http.StatusOK)
 
-	recheck := time.NewTicker(eventsRecheck)
-	defer recheck.Stop()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	lastSent := ""
 	for {
 		doc, err := json.Marshal(s.view(job, job.Final()))
@@ -65,19 +69,26 @@ func (s *Server) jobEvents(c *gin.Context) {
 		if job.Final() {
 			return
 		}
+		wait := eventsRecheck
+		if !s.hub.isLive() {
+			wait = eventsPoll
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return
-		case <-notes:
-		case <-recheck.C:
+		case <-w.notes:
+		case <-timer.C:
 			// A comment line keeps proxies from closing an idle stream.
 			if _, err := fmt.Fprint(c.Writer, ": keep-alive\n\n"); err != nil {
 				return
 			}
 			c.Writer.Flush()
 		}
-		if job, err = s.db.Job(ctx, id, owner); err != nil {
-			return
+		// A failed read (PostgreSQL down) is tried again at the next
+		// tick; the client keeps the last state it was sent.
+		if next, err := s.db.Job(ctx, id, owner); err == nil {
+			job = next
 		}
 	}
 }

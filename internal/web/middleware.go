@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -63,28 +62,6 @@ func (s *Server) authenticate(c *gin.Context) {
 		return
 	}
 	c.Set(userKey, user)
-	c.Next()
-}
-
-// rateLimitSubmit bounds how many jobs one user submits per minute.
-func (s *Server) rateLimitSubmit(c *gin.Context) {
-	user := currentUser(c)
-	res, err := s.limiter.Allow(c.Request.Context(), fmt.Sprintf("augur:ratelimit:submit:%d", user.ID), s.submitRate)
-	if err != nil {
-		// Without Redis the job could not be queued quickly anyway, but
-		// the row would still be kept; do not refuse work over a limiter.
-		s.logger.WarnContext(c.Request.Context(), "rate limiter unavailable", "err", err)
-		c.Next()
-		return
-	}
-	c.Header("RateLimit-Limit", strconv.Itoa(s.submitRate.Rate))
-	c.Header("RateLimit-Remaining", strconv.Itoa(res.Remaining))
-	if res.Allowed == 0 {
-		c.Header("Retry-After", strconv.Itoa(int(math.Ceil(res.RetryAfter.Seconds()))))
-		abortWith(c, &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited",
-			Message: fmt.Sprintf("at most %d submissions a minute; retry later", s.submitRate.Rate)})
-		return
-	}
 	c.Next()
 }
 
@@ -155,5 +132,14 @@ func securityHeaders(c *gin.Context) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
+	c.Next()
+}
+
+// noStoreAPI keeps every API answer, errors included, out of caches: job
+// data is private to its owner and changes from one request to the next.
+func noStoreAPI(c *gin.Context) {
+	if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+		c.Header("Cache-Control", "no-store")
+	}
 	c.Next()
 }

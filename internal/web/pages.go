@@ -2,9 +2,12 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"html/template"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
@@ -54,7 +57,23 @@ type pageData struct {
 	Message string
 }
 
+// unavailablePage is what a page shows while PostgreSQL is down: it needs
+// no template and no database.
+const unavailablePage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Augur is unavailable</title></head>
+<body><h1>Augur is briefly unavailable</h1><p>Its database is not answering. Your jobs are safe; please try again in a few seconds.</p></body></html>`
+
+// render answers with a page. Every page works through the API, which
+// cannot answer while PostgreSQL is down, so a page says so at once with a
+// 503 rather than failing on every click.
 func (s *Server) render(c *gin.Context, status int, data pageData) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		s.logger.WarnContext(ctx, "page while PostgreSQL is unavailable", "page", data.Page, "err", err)
+		c.Header("Retry-After", strconv.Itoa(unavailableRetryAfter))
+		c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(unavailablePage))
+		return
+	}
 	data.User = pageUser(c)
 	// Static files and health checks run without a session (withSessions);
 	// none of them renders a page.

@@ -346,7 +346,7 @@ func (s *switchPrices) LatestClose(ctx context.Context, symbol string) (portfoli
 
 func TestPortfolioWhenPricesAreDown(t *testing.T) {
 	prices := &switchPrices{Prices: samplePrices(t)}
-	h := newHarnessWith(t, 100, prices)
+	h := newHarnessWith(t, harnessOptions{prices: prices})
 	seedMarket(t, h.db)
 	require.Equal(t, http.StatusCreated, h.api.Do(http.MethodPost, "/api/v1/portfolio/deposits", `{"amount":"500.00"}`).Status)
 	require.Equal(t, http.StatusCreated, h.api.Do(http.MethodPost, "/api/v1/portfolio/orders", `{"symbol":"IBM","side":"buy","quantity":"2"}`).Status)
@@ -430,6 +430,7 @@ func send(url, token, body string) string {
 	if err != nil {
 		return err.Error()
 	}
+	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -39,6 +40,15 @@ type Deps struct {
 	SubmitPerMinute int
 	// Accounts configures sessions and sign-in.
 	Accounts Accounts
+	// MaxUnfinishedJobs caps one user's queued and running jobs.
+	MaxUnfinishedJobs int
+	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
+	// be on the critical queue; later interactive submissions go to default.
+	InteractiveJobsPerUser int
+	// StreamsPerUser and StreamsMax cap the open event streams of one user
+	// and of this process.
+	StreamsPerUser int
+	StreamsMax     int
 }
 
 // Server holds the handlers' dependencies.
@@ -47,14 +57,19 @@ type Server struct {
 	rdb        *redis.Client
 	queue      *jobs.Queue
 	events     *jobs.Events
+	hub        *streamHub
 	prices     portfolio.Prices
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
 	submitRate redis_rate.Limit
-	knownModel func(string) bool
-	presets    []string
-	metrics    *httpMetrics
-	pages      pages
+	// maxUnfinished and interactivePerUser are Deps' MaxUnfinishedJobs and
+	// InteractiveJobsPerUser.
+	maxUnfinished      int
+	interactivePerUser int
+	knownModel         func(string) bool
+	presets            []string
+	metrics            *httpMetrics
+	pages              pages
 
 	sessions         *scs.SessionManager
 	cop              *http.CrossOriginProtection
@@ -65,6 +80,12 @@ type Server struct {
 
 // New returns the HTTP handler of the web server.
 func New(d Deps) (http.Handler, error) {
+	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
+		"InteractiveJobsPerUser": d.InteractiveJobsPerUser, "StreamsPerUser": d.StreamsPerUser, "StreamsMax": d.StreamsMax} {
+		if v < 1 {
+			return nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
+		}
+	}
 	pg, err := parsePages()
 	if err != nil {
 		return nil, err
@@ -72,18 +93,21 @@ func New(d Deps) (http.Handler, error) {
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{
-		db:         d.DB,
-		rdb:        d.Redis,
-		queue:      d.Queue,
-		events:     d.Events,
-		prices:     d.Prices,
-		logger:     d.Logger,
-		limiter:    redis_rate.NewLimiter(d.Redis),
-		submitRate: redis_rate.PerMinute(d.SubmitPerMinute),
-		knownModel: d.KnownModel,
-		presets:    d.Presets,
-		metrics:    newHTTPMetrics(d.Registry),
-		pages:      pg,
+		db:                 d.DB,
+		rdb:                d.Redis,
+		queue:              d.Queue,
+		events:             d.Events,
+		prices:             d.Prices,
+		hub:                newStreamHub(d.Events, d.Logger, d.StreamsPerUser, d.StreamsMax),
+		logger:             d.Logger,
+		limiter:            redis_rate.NewLimiter(d.Redis),
+		submitRate:         redis_rate.PerMinute(d.SubmitPerMinute),
+		maxUnfinished:      d.MaxUnfinishedJobs,
+		interactivePerUser: d.InteractiveJobsPerUser,
+		knownModel:         d.KnownModel,
+		presets:            d.Presets,
+		metrics:            newHTTPMetrics(d.Registry),
+		pages:              pg,
 
 		sessions:         newSessionManager(d.Accounts, d.Logger),
 		cop:              http.NewCrossOriginProtection(),
@@ -98,7 +122,7 @@ func New(d Deps) (http.Handler, error) {
 	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	r.Use(s.recover, s.observe, securityHeaders, s.crossOrigin)
+	r.Use(s.recover, s.observe, securityHeaders, noStoreAPI, s.crossOrigin)
 	r.NoRoute(func(c *gin.Context) {
 		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
 	})
@@ -106,20 +130,20 @@ func New(d Deps) (http.Handler, error) {
 		abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
 	})
 
-	r.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	r.GET("/readyz", s.ready)
-	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
+	getOrHead(r, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	getOrHead(r, "/readyz", s.ready)
+	getOrHead(r, "/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
 
 	site := r.Group("/", s.identify)
-	site.GET("/login", s.loginPage)
+	getOrHead(site, "/login", s.loginPage)
 	site.POST("/login", s.login)
-	site.GET("/register", s.registerPage)
+	getOrHead(site, "/register", s.registerPage)
 	site.POST("/register", s.register)
 	site.POST("/logout", s.logout)
 	signedIn := site.Group("/", s.requireUser)
-	signedIn.GET("/", s.indexPage)
-	signedIn.GET("/jobs/:id", s.jobPage)
-	signedIn.GET("/account", s.accountPage)
+	getOrHead(signedIn, "/", s.indexPage)
+	getOrHead(signedIn, "/jobs/:id", s.jobPage)
+	getOrHead(signedIn, "/account", s.accountPage)
 	signedIn.POST("/account/password", s.changePassword)
 	signedIn.POST("/account/tokens", s.createToken)
 	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
@@ -127,8 +151,8 @@ func New(d Deps) (http.Handler, error) {
 	r.StaticFS("/static", staticFiles())
 
 	api := r.Group("/api/v1", s.authenticate)
-	api.POST("/predictions", s.rateLimitSubmit, s.submitPrediction)
-	api.POST("/sentiment", s.rateLimitSubmit, s.submitSentiment)
+	api.POST("/predictions", s.submitPrediction)
+	api.POST("/sentiment", s.submitSentiment)
 	api.GET("/jobs", s.listJobs)
 	api.GET("/jobs/:id", s.getJob)
 	api.POST("/jobs/:id/cancel", s.cancelJob)
@@ -143,17 +167,29 @@ func New(d Deps) (http.Handler, error) {
 	return s.withSessions(r), nil
 }
 
-// ready answers 200 when PostgreSQL and Redis both answer.
+// getOrHead routes GET and HEAD of path to h: HEAD is a GET whose body
+// net/http drops, and monitors and link checkers rely on it.
+func getOrHead(r gin.IRoutes, path string, h gin.HandlerFunc) {
+	r.GET(path, h)
+	r.HEAD(path, h)
+}
+
+// ready answers 200 when PostgreSQL and Redis both answer, and otherwise
+// 503 naming the one that does not.
 func (s *Server) ready(c *gin.Context) {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 	defer cancel()
-	checks := gin.H{"postgres": "ok", "redis": "ok"}
+	checks := gin.H{"status": "ok", "postgres": "ok", "redis": "ok"}
 	status := http.StatusOK
 	if err := s.db.Ping(ctx); err != nil {
-		checks["postgres"], status = err.Error(), http.StatusServiceUnavailable
+		checks["postgres"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
 	}
 	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = err.Error(), http.StatusServiceUnavailable
+		checks["redis"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
+	}
+	if status != http.StatusOK {
+		checks["status"] = "unavailable"
+		c.Header("Retry-After", strconv.Itoa(unavailableRetryAfter))
 	}
 	c.JSON(status, checks)
 }

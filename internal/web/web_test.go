@@ -29,18 +29,40 @@ type harness struct {
 	queue *jobs.Queue
 	api   *apitest.Client
 	url   string
+	token string // the API client's
 }
 
 func newHarness(t *testing.T, submitPerMinute int) *harness {
 	t.Helper()
-	return newHarnessWith(t, submitPerMinute, samplePrices(t))
+	return newHarnessWith(t, harnessOptions{submitPerMinute: submitPerMinute})
 }
 
-// newHarnessWith is newHarness with the latest closes from prices, and
-// sign-in settings changed by tune.
-func newHarnessWith(t *testing.T, submitPerMinute int, prices portfolio.Prices, tune ...func(*web.Accounts)) *harness {
+// harnessOptions vary the harness; zero values take the defaults.
+type harnessOptions struct {
+	db                 *store.DB           // default: the test's own database
+	submitPerMinute    int                 // default 100
+	maxUnfinished      int                 // default 1000
+	interactivePerUser int                 // default 1000
+	streamsPerUser     int                 // default 1000
+	streamsMax         int                 // default 1000
+	prices             portfolio.Prices    // default: the bundled sample's closes
+	tune               func(*web.Accounts) // changes the sign-in settings
+}
+
+func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	db := dbtest.Postgres(t, "web")
+	db := o.db
+	if db == nil {
+		db = dbtest.Postgres(t, "web")
+	}
+	for _, v := range []*int{&o.submitPerMinute, &o.maxUnfinished, &o.interactivePerUser, &o.streamsPerUser, &o.streamsMax} {
+		if *v == 0 {
+			*v = 1000
+		}
+	}
+	if o.prices == nil {
+		o.prices = samplePrices(t)
+	}
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	accounts := web.Accounts{
@@ -52,22 +74,27 @@ func newHarnessWith(t *testing.T, submitPerMinute int, prices portfolio.Prices, 
 		// them play clients at other addresses with X-Forwarded-For.
 		TrustedProxies: []string{"127.0.0.1"},
 	}
-	for _, f := range tune {
-		f(&accounts)
+	if o.tune != nil {
+		o.tune(&accounts)
 	}
 	handler, err := web.New(web.Deps{
-		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: prices,
-		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-		Registry:        prometheus.NewRegistry(),
-		KnownModel:      registry.Known,
-		Presets:         []string{"hft", "retail"},
-		SubmitPerMinute: submitPerMinute,
-		Accounts:        accounts,
+		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: o.prices,
+		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+		Registry:               prometheus.NewRegistry(),
+		KnownModel:             registry.Known,
+		Presets:                []string{"hft", "retail"},
+		SubmitPerMinute:        o.submitPerMinute,
+		MaxUnfinishedJobs:      o.maxUnfinished,
+		InteractiveJobsPerUser: o.interactivePerUser,
+		StreamsPerUser:         o.streamsPerUser,
+		StreamsMax:             o.streamsMax,
+		Accounts:               accounts,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	return &harness{db: db, queue: queue, url: srv.URL, api: apitest.New(t, srv.URL, dbtest.Token(t, db))}
+	token := dbtest.Token(t, db)
+	return &harness{db: db, queue: queue, url: srv.URL, token: token, api: apitest.New(t, srv.URL, token)}
 }
 
 func TestAPINeedsABearerToken(t *testing.T) {
@@ -300,6 +327,25 @@ func TestCancelQueuedJobRemovesItsTask(t *testing.T) {
 
 	again := h.api.Do(http.MethodPost, "/api/v1/jobs/"+id.String()+"/cancel", nil)
 	require.Equal(t, http.StatusConflict, again.Status)
+}
+
+// rawPost posts a JSON body as the harness's user without the contract
+// check, which must run on the test's goroutine; it returns the status.
+func (h *harness) rawPost(t *testing.T, path, body string) int {
+	req, err := http.NewRequest(http.MethodPost, h.url+path, strings.NewReader(body))
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+h.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Error(err)
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 // testWriter sends the server's logs to the test's output.

@@ -1,0 +1,77 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// redisCallTimeout bounds a Redis call on a request's path. Redis answers
+// in about a millisecond; without the bound, go-redis's retries keep a
+// request (and, for the limiter, the user's row lock and a PostgreSQL
+// connection) waiting over a second per call while Redis is down, and each
+// of these calls has a fallback: the limiter lets the submission through,
+// the reconciler enqueues the job, and streams poll.
+const redisCallTimeout = 300 * time.Millisecond
+
+// unfinishedRetryAfter is the Retry-After, in seconds, of a submission
+// refused for too many unfinished jobs. Nobody knows when a job ends; this
+// is a polling pace that costs the server little.
+const unfinishedRetryAfter = 15
+
+// admission returns the store's admission check for a new job of user that
+// asked for queue. It runs only for a job that is valid and not an
+// idempotent replay, so neither of those uses up a limit. In order:
+//
+//  1. the cap on unfinished jobs (PostgreSQL, exact: the store runs this
+//     while the user's other submissions wait);
+//  2. the per-minute rate limit (Redis);
+//  3. fairness on the critical queue: only a user's first
+//     interactivePerUser unfinished jobs go there, later interactive ones
+//     go to default, so one user's burst cannot hold every worker's
+//     critical slots while another user's one job waits behind it.
+func (s *Server) admission(c *gin.Context, user int64, queue string) func(context.Context, store.Unfinished) (string, error) {
+	return func(ctx context.Context, u store.Unfinished) (string, error) {
+		if u.Total >= s.maxUnfinished {
+			return "", &apiError{Status: http.StatusTooManyRequests, Code: "too_many_unfinished", RetryAfter: unfinishedRetryAfter,
+				Message: fmt.Sprintf("you have %d queued or running jobs, the most allowed; wait for some to finish or cancel some", u.Total)}
+		}
+		if err := s.takeSubmitToken(ctx, c, user); err != nil {
+			return "", err
+		}
+		if queue == jobs.QueueCritical && u.ByQueue[jobs.QueueCritical] >= s.interactivePerUser {
+			queue = jobs.QueueDefault
+		}
+		return queue, nil
+	}
+}
+
+// takeSubmitToken counts one submission against the user's per-minute
+// limit. Without Redis the limit cannot be counted, and it lets the
+// submission through: the cap on unfinished jobs, kept in PostgreSQL, still
+// bounds what one user can queue, and refusing work over a limiter would
+// turn a Redis outage into an API outage.
+func (s *Server) takeSubmitToken(ctx context.Context, c *gin.Context, user int64) error {
+	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
+	defer cancel()
+	res, err := s.limiter.Allow(ctx, "augur:ratelimit:submit:"+strconv.FormatInt(user, 10), s.submitRate)
+	if err != nil {
+		s.logger.WarnContext(ctx, "rate limiter unavailable; submission let through", "err", err)
+		return nil
+	}
+	c.Header("RateLimit-Limit", strconv.Itoa(s.submitRate.Rate))
+	c.Header("RateLimit-Remaining", strconv.Itoa(res.Remaining))
+	if res.Allowed == 0 {
+		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: int(math.Ceil(res.RetryAfter.Seconds())),
+			Message: fmt.Sprintf("at most %d submissions a minute; retry later", s.submitRate.Rate)}
+	}
+	return nil
+}

@@ -1,0 +1,165 @@
+package web_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// stream is an open event stream of one job.
+type stream struct {
+	resp *http.Response
+	r    *bufio.Reader
+}
+
+// openStream opens the job's event stream and reads its first event. The
+// context only guards against a hung test.
+func openStream(t *testing.T, h *harness, token, id string) (*stream, map[string]any) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	t.Cleanup(cancel)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, h.url+"/api/v1/jobs/"+id+"/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	t.Cleanup(func() { resp.Body.Close() })
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
+	s := &stream{resp: resp, r: bufio.NewReader(resp.Body)}
+	first := s.next(t)
+	require.NotNil(t, first, "the stream sends the job at once")
+	return s, first
+}
+
+// next returns the next job event, or nil when the server ended the stream.
+func (s *stream) next(t *testing.T) map[string]any {
+	t.Helper()
+	for {
+		line, err := s.r.ReadString('\n')
+		if err != nil {
+			return nil
+		}
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			var job map[string]any
+			require.NoError(t, json.Unmarshal([]byte(data), &job))
+			return job
+		}
+	}
+}
+
+// subscribers counts the Redis connections that hold a subscription.
+func subscribers(t *testing.T) int {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)})
+	defer c.Close()
+	list, err := c.ClientList(context.Background()).Result()
+	require.NoError(t, err)
+	subscribed := regexp.MustCompile(`\b(p?sub)=([1-9]\d*)\b`)
+	n := 0
+	for _, line := range strings.Split(strings.TrimSpace(list), "\n") {
+		if subscribed.MatchString(line) {
+			n++
+		}
+	}
+	return n
+}
+
+// TestEventStreamsShareOneSubscription: many streams, of several users and
+// jobs, hold one Redis subscription between them, and each still hears of
+// its own job's changes.
+func TestEventStreamsShareOneSubscription(t *testing.T) {
+	h := newHarness(t, 100)
+	ctx := context.Background()
+	events := jobs.NewEvents(redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)}))
+	other := dbtest.Token(t, h.db)
+	mine := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["mine"]}`).Map(t)["id"].(string)
+	theirs := h.api.As(other).Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["theirs"]}`).Map(t)["id"].(string)
+
+	var streams []*stream
+	for range 3 {
+		s, first := openStream(t, h, h.token, mine)
+		require.Equal(t, "queued", first["status"])
+		streams = append(streams, s)
+	}
+	for range 2 {
+		s, _ := openStream(t, h, other, theirs)
+		streams = append(streams, s)
+	}
+	require.Equal(t, 1, subscribers(t), "five streams, one Redis subscription")
+
+	id := uuid.MustParse(mine)
+	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusSucceeded, store.JSON(`{}`), ""))
+	require.NoError(t, events.Publish(ctx, id))
+	for _, s := range streams[:3] {
+		require.Equal(t, "succeeded", s.next(t)["status"])
+		require.Nil(t, s.next(t), "a final job ends its stream")
+	}
+}
+
+// TestEventStreamsAreCapped: past a user's cap a stream is a 429, past the
+// process's a 503, both with Retry-After.
+func TestEventStreamsAreCapped(t *testing.T) {
+	h := newHarnessWith(t, harnessOptions{streamsPerUser: 2, streamsMax: 3})
+	id := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["watched"]}`).Map(t)["id"].(string)
+	for range 2 {
+		openStream(t, h, h.token, id)
+	}
+	status, retryAfter, code := refusedStream(t, h, h.token, id)
+	require.Equal(t, http.StatusTooManyRequests, status)
+	require.NotEmpty(t, retryAfter)
+	require.Equal(t, "too_many_streams", code)
+
+	token := dbtest.Token(t, h.db)
+	theirs := h.api.As(token).Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["theirs"]}`).Map(t)["id"].(string)
+	openStream(t, h, token, theirs)
+	status, retryAfter, code = refusedStream(t, h, token, theirs)
+	require.Equal(t, http.StatusServiceUnavailable, status)
+	require.NotEmpty(t, retryAfter)
+	require.Equal(t, "unavailable", code)
+}
+
+// refusedStream asks for a stream that should be refused. A stream that
+// opens instead is closed at once rather than read: it would never end.
+func refusedStream(t *testing.T, h *harness, token, id string) (status int, retryAfter, code string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, h.url+"/api/v1/jobs/"+id+"/events", nil)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusOK {
+		return resp.StatusCode, "", ""
+	}
+	var body struct{ Error struct{ Code string } }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&body))
+	return resp.StatusCode, resp.Header.Get("Retry-After"), body.Error.Code
+}
+
+// TestEventStreamPollsWhileRedisIsDown: without Redis a stream still
+// opens, and follows its job by polling PostgreSQL to the end.
+func TestEventStreamPollsWhileRedisIsDown(t *testing.T) {
+	h := newHarness(t, 100)
+	id := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["offline"]}`).Map(t)["id"].(string)
+	dbtest.StopRedis(t)
+
+	s, first := openStream(t, h, h.token, id)
+	require.Equal(t, "queued", first["status"])
+	require.NoError(t, h.db.FinishJob(context.Background(), uuid.MustParse(id), store.StatusFailed, nil, "gave up"))
+	require.Equal(t, "failed", s.next(t)["status"])
+	require.Nil(t, s.next(t))
+}
