@@ -7,11 +7,13 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/templates"
 )
@@ -24,14 +26,33 @@ type pages map[string]*template.Template
 // server instead of failing a visitor.
 func parsePages() (pages, error) {
 	p := pages{}
-	for _, name := range []string{"index", "job", "login", "register", "account", "admin", "error"} {
-		t, err := template.ParseFS(templates.FS, "layout.html", name+".html")
+	for _, name := range []string{"index", "job", "login", "register", "account", "admin", "error", "dashboard"} {
+		t, err := template.New(name).Funcs(pageFuncs).ParseFS(templates.FS, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
 		p[name] = t
 	}
 	return p, nil
+}
+
+// pageFuncs are the functions the templates call.
+var pageFuncs = template.FuncMap{
+	// signClass is the class of a signed decimal string: "positive",
+	// "negative", or none for zero.
+	"signClass": func(amount string) string {
+		switch {
+		case strings.HasPrefix(amount, "-"):
+			return "negative"
+		case strings.Trim(amount, "0.") == "":
+			return ""
+		}
+		return "positive"
+	},
+	"add": func(a, b float64) float64 { return a + b },
+	"sub": func(a, b float64) float64 { return a - b },
+	// maxDeposit is the largest deposit one request may make.
+	"maxDeposit": func() string { return money(portfolio.MaxDeposit) },
 }
 
 // pageData is what the layout and the pages need.
@@ -55,6 +76,8 @@ type pageData struct {
 	NewToken string
 	// Message is the text of an error page.
 	Message string
+	// Dashboard is /dashboard's portfolio, history and form choices.
+	Dashboard *dashboardData
 }
 
 // unavailablePage is what a page shows while PostgreSQL is down: it needs
