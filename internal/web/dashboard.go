@@ -3,13 +3,18 @@ package web
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/shopspring/decimal"
 
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -19,6 +24,64 @@ const dashboardTransactions = 20
 
 // valueHistoryDays is how many days of closes the dashboard's chart spans.
 const valueHistoryDays = 90
+
+// priceHistory gives a symbol's recent closes; *portfolio.MarketPrices
+// does. Prices without it (a test's fixed quote) leave the dashboard's
+// chart out.
+type priceHistory interface {
+	Closes(ctx context.Context, symbol string, n int) ([]portfolio.DailyClose, error)
+}
+
+// valuePoint is what the holdings were worth at one day's closes.
+type valuePoint struct {
+	Date  time.Time
+	Value decimal.Decimal
+}
+
+// valueHistory values the current holdings at each of the last
+// valueHistoryDays closes, by the domain's own valuation, oldest first.
+// A day missing one company's close is left out rather than shown as a
+// false dip; a company with no history now leaves no chart at all, as a
+// chart without it would mislead.
+func (s *Server) valueHistory(ctx context.Context, holdings []holdingView) ([]valuePoint, error) {
+	history, ok := s.prices.(priceHistory)
+	if !ok || len(holdings) == 0 {
+		return nil, nil
+	}
+	type day struct {
+		value decimal.Decimal
+		count int
+	}
+	days := map[time.Time]*day{}
+	for _, h := range holdings {
+		quantity, err := decimal.NewFromString(h.Quantity)
+		if err != nil {
+			return nil, fmt.Errorf("holding %s: %w", h.Symbol, err)
+		}
+		closes, err := history.Closes(ctx, h.Symbol, valueHistoryDays)
+		if err != nil {
+			s.logger.WarnContext(ctx, "closes for the value chart", "symbol", h.Symbol, "err", err)
+			return nil, nil
+		}
+		for _, cl := range closes {
+			d := days[cl.Date]
+			if d == nil {
+				d = &day{}
+				days[cl.Date] = d
+			}
+			d.value = d.value.Add(portfolio.Position{Quantity: quantity}.ValueAt(cl.Price).Value)
+			d.count++
+		}
+	}
+	var out []valuePoint
+	for date, d := range days {
+		if d.count == len(holdings) {
+			out = append(out, valuePoint{Date: date, Value: d.value})
+		}
+	}
+	slices.SortFunc(out, func(a, b valuePoint) int { return a.Date.Compare(b.Date) })
+	return out[max(0, len(out)-valueHistoryDays):], nil
+}
 
 // dashboardData is what /dashboard shows besides the layout.
 type dashboardData struct {
@@ -85,7 +148,7 @@ func (s *Server) dashboard(ctx context.Context, userID int64) (*dashboardData, e
 	for _, b := range brokers {
 		d.Brokers = append(d.Brokers, brokerRateView{ID: b.ID, Name: b.Name, CommissionRate: b.CommissionRate.String()})
 	}
-	history, err := s.db.HoldingsValueHistory(ctx, userID, valueHistoryDays)
+	history, err := s.valueHistory(ctx, p.Holdings)
 	if err != nil {
 		return nil, err
 	}
@@ -192,7 +255,7 @@ type chartTick struct {
 
 // valueChart draws the value history, or nil with fewer than two days.
 // Pixel positions are floats; every label is the decimal itself.
-func valueChart(history []store.ValuePoint) *lineChart {
+func valueChart(history []valuePoint) *lineChart {
 	if len(history) < 2 {
 		return nil
 	}

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
-	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -161,18 +162,34 @@ func TestDashboardEscapesCompanyNames(t *testing.T) {
 	require.Contains(t, p.body, "MSFT · MSFT &lt;Corp&gt;")
 }
 
+// historyPrices is a price chain with a few days of fixed closes: the
+// last is what trades fill at.
+type historyPrices map[string][]portfolio.DailyClose
+
+func (h historyPrices) LatestClose(_ context.Context, symbol string) (portfolio.Quote, error) {
+	closes, ok := h[symbol]
+	if !ok {
+		return portfolio.Quote{}, portfolio.ErrNoPrice
+	}
+	last := closes[len(closes)-1]
+	return portfolio.Quote{Symbol: symbol, Price: last.Price, Date: last.Date, Source: "test", Live: true}, nil
+}
+
+func (h historyPrices) Closes(_ context.Context, symbol string, n int) ([]portfolio.DailyClose, error) {
+	closes := h[symbol]
+	return closes[max(0, len(closes)-n):], nil
+}
+
 func TestDashboardChartsTheValueOverTheDaysWithPrices(t *testing.T) {
-	h := newHarness(t, 100)
+	day := func(d int, price string) portfolio.DailyClose {
+		return portfolio.DailyClose{Date: time.Date(2024, 3, d, 0, 0, 0, 0, time.UTC), Price: decimal.RequireFromString(price)}
+	}
+	h := newHarnessWith(t, harnessOptions{prices: historyPrices{
+		// IBM has no close on the 5th: that day cannot be valued whole.
+		"MSFT": {day(4, "40"), day(5, "41.50"), day(6, "43.38"), day(7, "44")},
+		"IBM":  {day(4, "80"), day(6, "84.50"), day(7, "85")},
+	}})
 	seedMarket(t, h.db)
-	day := func(d int) time.Time { return time.Date(2024, 3, d, 0, 0, 0, 0, time.UTC) }
-	ctx := context.Background()
-	require.NoError(t, h.db.SavePriceBars(ctx, "MSFT", "test", []market.Bar{
-		{Date: day(4), Close: 40}, {Date: day(5), Close: 41.5}, {Date: day(6), Close: 43.38}, {Date: day(7), Close: 44},
-	}))
-	// IBM lacks the 7th: that day cannot be valued whole and is left out.
-	require.NoError(t, h.db.SavePriceBars(ctx, "IBM", "test", []market.Bar{
-		{Date: day(4), Close: 80}, {Date: day(5), Close: 82}, {Date: day(6), Close: 84.5},
-	}))
 	b := h.signedIn(t, store.RoleUser)
 	require.NotContains(t, b.get("/dashboard").body, "<polyline", "nothing held, nothing to chart")
 	b.submit("/dashboard/deposits", url.Values{"amount": {"10000"}})
@@ -181,11 +198,15 @@ func TestDashboardChartsTheValueOverTheDaysWithPrices(t *testing.T) {
 
 	p := b.get("/dashboard")
 	require.Contains(t, p.body, "<polyline")
-	// 10 × 40 + 80, 10 × 41.5 + 82, 10 × 43.38 + 84.5.
-	for _, tip := range []string{"2024-03-04: 480.00", "2024-03-05: 497.00", "2024-03-06: 518.30"} {
+	require.NotContains(t, p.body, "bundled sample", "live prices carry no sample notice")
+	// 10 × 40 + 80, 10 × 43.38 + 84.50, 10 × 44 + 85.
+	for _, tip := range []string{"2024-03-04: 480.00", "2024-03-06: 518.30", "2024-03-07: 525.00"} {
 		require.Contains(t, p.body, "<title>"+tip+"</title>")
 	}
-	require.NotContains(t, p.body, "2024-03-07:")
+	require.NotContains(t, p.body, "2024-03-05:")
+	// The Y axis has round ticks, 20 apart, around 480 to 525.
+	require.Contains(t, p.body, `dominant-baseline="middle">480</text>`)
+	require.Contains(t, p.body, `dominant-baseline="middle">540</text>`)
 }
 
 // seedBrokerID is the id, as a form sends it, of the broker named name.
