@@ -247,10 +247,12 @@ type chartPoint struct {
 	Title string
 }
 
-// chartTick is one labelled grid line.
+// chartTick is one labelled grid line; Anchor is its label's
+// text-anchor, for the X axis, whose end labels must not overhang.
 type chartTick struct {
-	At    float64
-	Label string
+	At     float64
+	Label  string
+	Anchor string
 }
 
 // valueChart draws the value history, or nil with fewer than two days.
@@ -259,7 +261,8 @@ func valueChart(history []valuePoint) *lineChart {
 	if len(history) < 2 {
 		return nil
 	}
-	ch := &lineChart{Width: 640, Height: 220, Left: 64, Right: 628, Top: 12, Bottom: 188}
+	// Small, so that its text stays legible when a phone scales it down.
+	ch := &lineChart{Width: 480, Height: 200, Left: 52, Right: 472, Top: 10, Bottom: 172}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range history {
 		v := p.Value.InexactFloat64()
@@ -284,8 +287,9 @@ func valueChart(history []valuePoint) *lineChart {
 		line.WriteString(strconv.FormatFloat(pt.X, 'f', 1, 64) + "," + strconv.FormatFloat(pt.Y, 'f', 1, 64))
 	}
 	ch.Line = line.String()
-	for _, i := range []int{0, len(history) / 2, len(history) - 1} {
-		ch.XTicks = append(ch.XTicks, chartTick{At: x(i), Label: history[i].Date.Format("Jan 2")})
+	for k, i := range []int{0, len(history) / 2, len(history) - 1} {
+		ch.XTicks = append(ch.XTicks, chartTick{At: x(i), Label: history[i].Date.Format("Jan 2, 2006"),
+			Anchor: [...]string{"start", "middle", "end"}[k]})
 	}
 	return ch
 }

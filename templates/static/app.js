@@ -299,16 +299,22 @@ function drawChart(r, names) {
   if (f.horizon) {
     add(svg, "rect", { x: f.split, y: f.T, width: f.W - f.R - f.split, height: bottom - f.T, class: "horizon" });
     add(svg, "text", { x: (f.split + f.W - f.R) / 2, y: f.T + 14, "text-anchor": "middle", class: "horizon-label" },
-      `forecast: ${f.horizon} trading day${f.horizon === 1 ? "" : "s"}`);
+      f.narrow ? "forecast" : `forecast: ${f.horizon} trading day${f.horizon === 1 ? "" : "s"}`);
   }
   // The grid, the axes and their titles.
   for (const v of f.ticks) {
     add(svg, "line", { x1: f.L, x2: f.W - f.R, y1: f.y(v), y2: f.y(v), class: "gridline" });
     add(svg, "text", { x: f.L - 6, y: f.y(v) + 4, "text-anchor": "end" }, v.toFixed(f.places));
   }
-  const xCount = f.narrow ? 2 : 4;
-  const xAt = [...Array(xCount + 1).keys()].map((k) => Math.round(last * k / xCount));
-  if (f.horizon) xAt.push(last + f.horizon);
+  // Date labels at even steps and at the forecast's end, leaving out any
+  // that would run into the one before or the last.
+  const xCount = f.narrow ? 2 : 4, labelW = 84;
+  const wanted = [...Array(xCount + 1).keys()].map((k) => Math.round(last * k / xCount));
+  const end = last + f.horizon, xAt = [0];
+  for (const i of wanted.slice(1)) {
+    if (f.x(i) - f.x(xAt[xAt.length - 1]) >= labelW && (i === end || f.x(end) - f.x(i) >= labelW)) xAt.push(i);
+  }
+  if (xAt[xAt.length - 1] !== end) xAt.push(end);
   for (const [k, i] of xAt.entries()) {
     const anchor = k === 0 ? "start" : k === xAt.length - 1 ? "end" : "middle";
     add(svg, "line", { x1: f.x(i), x2: f.x(i), y1: bottom, y2: bottom + 4, class: "axis" });
