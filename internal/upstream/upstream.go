@@ -271,7 +271,7 @@ func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*R
 		if !retryable(e) || attempt >= c.cfg.MaxRetries {
 			return nil, e
 		}
-		wait := backoff(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
+		wait := Backoff(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
 		if e.Kind == KindRateLimited && e.RetryAfter > 0 {
 			wait = min(e.RetryAfter, c.cfg.MaxBackoff)
 		}
