@@ -254,12 +254,12 @@ func TestReconcilerRequeuesJobsRedisLost(t *testing.T) {
 
 	w := s.buildWorker()
 	w.reconciler.Grace = 0
-	n, err := w.reconciler.ReconcileOnce(context.Background())
+	pass, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
 	again, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
-	require.Zero(t, again, "a job asynq has is not enqueued twice")
+	require.Zero(t, again, "a job asynq has is not enqueued twice, nor counted")
 
 	s.startWorker()
 	job := s.await(id, final)
@@ -275,17 +275,17 @@ func TestReconcilerTakesTurnsThroughAnAdvisoryLock(t *testing.T) {
 	w.reconciler.Grace = 0
 	// Another replica holds the lock: this one does nothing.
 	held, err := s.db.WithAdvisoryLock(context.Background(), jobs.ReconcileLockKey, func(ctx context.Context) error {
-		n, err := w.reconciler.ReconcileOnce(ctx)
+		pass, err := w.reconciler.ReconcileOnce(ctx)
 		require.NoError(t, err)
-		require.Zero(t, n)
+		require.Zero(t, pass)
 		return nil
 	})
 	require.NoError(t, err)
 	require.True(t, held)
 
-	n, err := w.reconciler.ReconcileOnce(context.Background())
+	pass, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
 }
 
 func TestJobEventsStreamUntilFinal(t *testing.T) {

@@ -93,6 +93,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
+		ID: workerID(), Lease: cfg.JobLease,
 	}
 	mux := asynq.NewServeMux()
 	worker.Register(mux)
@@ -111,6 +112,16 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
 	}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
+}
+
+// workerID names this process in the jobs it runs, so that an operator
+// looking at a held or lost job knows which host and process to look at.
+func workerID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 func parseBacktest(args []string, usage io.Writer) (action, error) {
