@@ -2,9 +2,12 @@ package jobs_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -14,7 +17,9 @@ import (
 
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/upstream"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -221,4 +226,57 @@ func TestAResultOutlivesAFailingFinalWrite(t *testing.T) {
 	require.NotEmpty(t, job.Result)
 	require.Equal(t, 3, f.logs.count("recording the job's outcome failed; keeping the result and trying again"))
 	require.Equal(t, 1, f.logs.count("job outcome recorded after retries"))
+}
+
+// Issue 9, defect 10: a prediction whose news sources all failed carried a
+// neutral sentiment of 0 and a recommendation that said no sentiment was
+// given, as if the user had not asked.
+func TestUnavailableSentimentNeverReadsAsNeutral(t *testing.T) {
+	ctx := context.Background()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(down.Close)
+	news, err := sentiment.New(sentiment.Config{
+		Sources: []string{"finviz"}, FinvizURL: down.URL, HTTP: upstream.Config{MaxRetries: -1},
+	}, nil, nil)
+	require.NoError(t, err)
+
+	f := newFixture(t, &flakyPrices{})
+	job, _, err := f.db.CreateJob(ctx, store.NewJob{
+		OwnerID: f.owner, Kind: store.KindPrediction, Ticker: "ABC", Queue: jobs.QueueCritical,
+		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence","sentiment":true}`),
+	})
+	require.NoError(t, err)
+	task, err := jobs.NewTask(job, jobs.Timeouts{Prediction: time.Minute})
+	require.NoError(t, err)
+	w := f.newWorker("worker-b", &flakyPrices{})
+	w.Sentiment = news
+	mux := asynq.NewServeMux()
+	w.Register(mux)
+	require.NoError(t, mux.ProcessTask(ctx, task))
+
+	done, err := f.db.Job(ctx, job.ID, 0)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	var res struct {
+		Sentiment struct {
+			Label    string   `json:"label"`
+			Polarity *float64 `json:"polarity"`
+		} `json:"sentiment"`
+		SentimentError string `json:"sentiment_error"`
+		Recommendation struct {
+			Reasons []string `json:"reasons"`
+		} `json:"recommendation"`
+	}
+	require.NoError(t, json.Unmarshal(done.Result, &res))
+	require.Equal(t, sentiment.LabelUnavailable, res.Sentiment.Label)
+	require.Nil(t, res.Sentiment.Polarity, "no polarity, not a polarity of 0")
+	require.Equal(t, "no sentiment source available for ABC: finviz error", res.SentimentError)
+	require.Contains(t, res.Recommendation.Reasons,
+		"News sentiment was asked for but is unavailable (no sentiment source available for ABC: finviz error).")
+	for _, reason := range res.Recommendation.Reasons {
+		require.NotContains(t, reason, "was given")
+		require.NotContains(t, reason, "neutral")
+	}
 }
