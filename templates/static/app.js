@@ -149,6 +149,8 @@ function render(job) {
   const d = job.progress_detail;
   let stage = job.status === "queued" ? "Waiting for a worker…" : "";
   if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
+  // The progress of a lost worker is stale: say what is really happening.
+  if (job.worker_lost) stage = "Worker lost, waiting to retry" + (d ? " · last seen: " + d.message : "");
   $("job-stage").textContent = job.status === "running" || job.status === "queued" ? stage + " (" + job.progress + "%)" : "";
   if (job.error) showError(job.error);
   if (!job.result) return;
