@@ -27,7 +27,7 @@ build: deps ## build bin/web and bin/worker (static binaries)
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/worker ./cmd/worker
 
 .PHONY: run
-run: build ## migrate, print a demo token, run web (:8080) and a worker; Ctrl-C stops both
+run: build ## migrate, print the demo password and a token, run web (:8080) and a worker; Ctrl-C stops both
 	$(BIN)/web migrate --create-db
 	@$(BIN)/web demo-user
 	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
@@ -54,11 +54,27 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
 	done
 
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool) and go mod tidy -diff
+lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -diff, and promtool's checks and rule tests when installed
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	$(GO) mod tidy -diff
+	@# promtool comes with Debian's prometheus package; without it the Go
+	@# test in internal/app still checks the metric names in deploy/.
+	@if command -v promtool >/dev/null; then \
+		promtool check config deploy/prometheus/prometheus.yml && \
+		promtool check rules deploy/prometheus/alerts.yml && \
+		promtool test rules deploy/prometheus/alerts_test.yml; \
+	else echo "promtool not installed: skipping the Prometheus config and rule checks"; fi
+
+.PHONY: backup
+backup: build ## pg_dump DATABASE_URL to backups/augur-<UTC time>.dump, keeping the newest of the last 7 days and 4 weeks
+	$(BIN)/web backup --dir backups
+
+.PHONY: restore
+restore: build ## restore FILE=backups/….dump into a new database (DB=name to choose it) and check its schema version
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/augur-….dump [DB=name]"; exit 2; }
+	$(BIN)/web restore --file "$(FILE)" $(if $(DB),--db "$(DB)")
 
 .PHONY: bench
 bench: ## model benchmarks; with Python's statsmodels and torch, the side-by-side table too

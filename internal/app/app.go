@@ -58,6 +58,10 @@ type runtimeEnv struct {
 	logger *slog.Logger
 	lookup func(string) (string, bool)
 	stdout io.Writer
+	// stderr takes the output of the programs a command runs.
+	stderr io.Writer
+	// stdin is where --password-stdin reads.
+	stdin io.Reader
 }
 
 // Exit codes: 2 is the convention for a command line that was refused.
@@ -141,7 +145,7 @@ func run(ctx context.Context, name string, args []string, lookup func(string) (s
 		return exitUsage
 	}
 
-	env := &runtimeEnv{lookup: lookup, stdout: stdout}
+	env := &runtimeEnv{lookup: lookup, stdout: stdout, stderr: stderr, stdin: os.Stdin}
 	cfg, err := config.Load(lookup)
 	switch {
 	case err == nil:
@@ -247,6 +251,7 @@ func openDB(ctx context.Context, cfg *config.Config, checkSchema bool) (*store.D
 	if err != nil {
 		return nil, err
 	}
+	db.SetPool(store.Pool{MaxOpen: cfg.DBPool.MaxOpen, MaxIdle: cfg.DBPool.MaxIdle, MaxLifetime: cfg.DBPool.MaxLifetime})
 	if checkSchema {
 		if err := db.CheckSchema(ctx); err != nil {
 			db.Close()
@@ -293,13 +298,14 @@ func newRegistry() *prometheus.Registry {
 	return reg
 }
 
-// serveMetrics runs the /metrics listener until ctx ends. An empty address
-// disables it.
-func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, logger *slog.Logger) {
+// serveMetrics runs the /metrics listener, with deps' health checks beside
+// it, until ctx ends. An empty address disables it.
+func serveMetrics(ctx context.Context, addr string, reg *prometheus.Registry, deps dependencies, logger *slog.Logger) {
 	if addr == "" {
 		return
 	}
 	mux := http.NewServeMux()
+	deps.healthHandlers(mux)
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {

@@ -58,7 +58,7 @@ func newStack(t *testing.T) *stack {
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
 	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 
-	handler, err := newWebHandler(cfg, db, rdb, logger, prometheus.NewRegistry())
+	handler, err := newWebHandler(cfg, db, db.SessionStore(0), rdb, logger, prometheus.NewRegistry())
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)

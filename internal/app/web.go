@@ -1,10 +1,12 @@
 package app
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,36 +14,41 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/upstream"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
 )
 
 func webCommands() []command {
-	return []command{
+	return append([]command{
 		{name: "serve", summary: "serve the web pages and the JSON API", parse: withoutFlags(serveWeb)},
 		{name: "migrate", synopsis: "[--create-db]", summary: "apply pending database migrations", parse: withFlags(func(fs *flag.FlagSet) action {
 			createDB := fs.Bool("create-db", false, "create the database first if it does not exist")
 			return func(ctx context.Context, env *runtimeEnv) error { return migrate(ctx, env, *createDB) }
 		})},
-		{name: "create-user", synopsis: "--email E --username U [--admin]", summary: "create a user and print an API token", parse: withFlags(func(fs *flag.FlagSet) action {
+		{name: "create-user", synopsis: "--email E --username U [--admin] [--password-stdin]", summary: "create a user with a password to sign in with, and print an API token", parse: withFlags(func(fs *flag.FlagSet) action {
 			email := fs.String("email", "", "email address (required)")
 			username := fs.String("username", "", "username (required)")
 			admin := fs.Bool("admin", false, "give the user the admin role")
+			passwordStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input; without it, a random one is printed once")
 			return func(ctx context.Context, env *runtimeEnv) error {
-				return createUser(ctx, env, *email, *username, *admin)
+				return createUser(ctx, env, *email, *username, *admin, *passwordStdin)
 			}
 		})},
-		{name: "demo-user", summary: "development only: make sure a demo user exists and print a fresh token for it", parse: withoutFlags(demoUser)},
+		{name: "demo-user", summary: "development only: make sure a demo user, the demo companies and two brokers exist, and print a fresh password and token", parse: withoutFlags(demoUser)},
 		{name: "config", summary: "print every setting with its current value (secrets hidden), then check them", parse: withoutFlags(printConfig), anyConfig: true},
-	}
+	}, append(operatorWebCommands(), backupCommands()...)...)
 }
 
 func jobTimeouts(cfg *config.Config) jobs.Timeouts {
@@ -57,11 +64,14 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	defer db.Close()
 	defer rdb.Close()
 	reg := newRegistry()
-	handler, err := newWebHandler(cfg, db, rdb, logger, reg)
+	// Expired sessions are never read; the cleanup only frees their rows.
+	sessions := db.SessionStore(5 * time.Minute)
+	defer sessions.StopCleanup()
+	handler, err := newWebHandler(cfg, db, sessions, rdb, logger, reg)
 	if err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
 	srv := &http.Server{
@@ -90,18 +100,40 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	return nil
 }
 
-// newWebHandler builds the web server's handler.
-func newWebHandler(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+// newWebHandler builds the web server's handler, its browser sessions kept
+// in sessions.
+func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+	// Trades are priced at the latest close, so the web server loads
+	// prices too, through the same chain and cache as the worker.
+	marketCfg := cfg.Market
+	marketCfg.HTTP.Metrics = upstream.NewMetrics(reg)
+	prices, err := market.NewLoader(marketCfg, db, rdb, logger)
+	if err != nil {
+		return nil, err
+	}
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		DB:              db,
 		Redis:           rdb,
-		Queue:           jobs.NewQueue(rdb, jobTimeouts(cfg)),
+		Queue:           queue,
 		Events:          jobs.NewEvents(rdb),
+		Prices:          portfolio.NewMarketPrices(prices),
 		Logger:          logger,
 		Registry:        reg,
 		KnownModel:      registry.Known,
 		Presets:         sentiment.PresetNames(),
 		SubmitPerMinute: cfg.SubmitRateLimit,
+		Accounts: web.Accounts{
+			Store:                  sessions,
+			Lifetime:               cfg.SessionLifetime,
+			IdleTimeout:            cfg.SessionIdleTimeout,
+			SecureCookie:           cfg.SecureCookies(),
+			SecretKey:              cfg.SecretKey,
+			LoginPerMinutePerIP:    cfg.LoginPerMinutePerIP,
+			LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
+			TrustedProxies:         cfg.TrustedProxies,
+		},
 	})
 }
 
@@ -128,40 +160,62 @@ func migrate(ctx context.Context, env *runtimeEnv, createDB bool) error {
 	return nil
 }
 
-func createUser(ctx context.Context, env *runtimeEnv, email, username string, admin bool) error {
-	if !strings.Contains(email, "@") || strings.TrimSpace(username) == "" {
-		return usageError{errors.New("--email with an @ and a non-empty --username are required")}
+func createUser(ctx context.Context, env *runtimeEnv, email, username string, admin, passwordStdin bool) error {
+	email, err := auth.CheckEmail(email)
+	if err != nil {
+		return usageError{fmt.Errorf("--email: %w", err)}
+	}
+	if username, err = auth.CheckUsername(username); err != nil {
+		return usageError{fmt.Errorf("--username: %w", err)}
 	}
 	role := store.RoleUser
 	if admin {
 		role = store.RoleAdmin
+	}
+	password, generated := "", true
+	if passwordStdin {
+		if password, err = readPassword(env.stdin); err != nil {
+			return err
+		}
+		if err := auth.CheckPassword(password, email, username); err != nil {
+			return usageError{fmt.Errorf("--password-stdin: %w", err)}
+		}
+		generated = false
+	} else if password, err = auth.RandomPassword(); err != nil {
+		return err
 	}
 	db, err := openDB(ctx, env.cfg, true)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	user, err := newUser(ctx, db, email, username, role)
+	user, err := newUser(ctx, db, email, username, password, role)
 	if err != nil {
 		return err
+	}
+	if generated {
+		fmt.Fprintf(env.stdout, "user %s: password to sign in with (shown once):\n%s\n", user.Username, password)
 	}
 	_, err = printToken(ctx, env, db, user, "cli")
 	return err
 }
 
-// newUser creates an account with a random password: API users need only
-// their token. The password is random and never shown: no page signs in
-// with it yet.
-func newUser(ctx context.Context, db *store.DB, email, username, role string) (*store.User, error) {
-	password, err := auth.RandomPassword()
-	if err != nil {
-		return nil, err
+// readPassword reads the first line of r, without its line ending.
+func readPassword(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read the password from standard input: %w", err)
 	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+// newUser creates an account that signs in with password.
+func newUser(ctx context.Context, db *store.DB, email, username, password, role string) (*store.User, error) {
 	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return nil, err
 	}
-	return db.CreateUser(ctx, strings.TrimSpace(email), strings.TrimSpace(username), hash, role)
+	return db.CreateUser(ctx, email, username, hash, role)
 }
 
 func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.User, name string) (string, error) {
@@ -176,8 +230,21 @@ func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.
 	return token, nil
 }
 
-// demoUsername is the account `make run` creates in development.
-const demoUsername = "demo"
+// The account `make run` creates in development.
+const (
+	demoUsername = "demo"
+	demoEmail    = "demo@example.com"
+)
+
+// setPassword gives a user a new password, ending their browser sessions.
+func setPassword(ctx context.Context, db *store.DB, userID int64, password string) error {
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = db.SetPassword(ctx, userID, hash)
+	return err
+}
 
 func demoUser(ctx context.Context, env *runtimeEnv) error {
 	if env.cfg.Production() {
@@ -188,9 +255,18 @@ func demoUser(ctx context.Context, env *runtimeEnv) error {
 		return err
 	}
 	defer db.Close()
+	// Only a hash of the password is kept, so each run sets a fresh one
+	// to print (which signs out the demo user's browsers).
+	password, err := auth.RandomPassword()
+	if err != nil {
+		return err
+	}
 	user, err := db.UserByUsername(ctx, demoUsername)
-	if errors.Is(err, store.ErrNotFound) {
-		user, err = newUser(ctx, db, "demo@example.com", demoUsername, store.RoleUser)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		user, err = newUser(ctx, db, demoEmail, demoUsername, password, store.RoleUser)
+	case err == nil:
+		err = setPassword(ctx, db, user.ID, password)
 	}
 	if err != nil {
 		return err
@@ -199,8 +275,11 @@ func demoUser(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
+	if err := seedDemoMarket(ctx, env, db); err != nil {
+		return err
+	}
 	_, port, _ := net.SplitHostPort(env.cfg.HTTPAddr)
-	fmt.Fprintf(env.stdout, "\nexport TOKEN=%s\nbrowser: http://localhost:%s/#token=%s\n", token, port, token)
+	fmt.Fprintf(env.stdout, "\nexport TOKEN=%s\nbrowser: http://localhost:%s/login as %s, password %s\n", token, port, user.Email, password)
 	return nil
 }
 

@@ -23,11 +23,11 @@ import (
 )
 
 func workerCommands() []command {
-	return []command{
+	return append([]command{
 		{name: "run", summary: "run jobs from the queues", parse: withoutFlags(runWorker)},
 		{name: "backtest", synopsis: "--csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json",
 			summary: "judge models on a CSV of prices", parse: parseBacktest},
-	}
+	}, operatorWorkerCommands()...)
 }
 
 func runWorker(ctx context.Context, env *runtimeEnv) error {
@@ -44,7 +44,7 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
-	serveMetrics(ctx, cfg.MetricsAddr, reg, logger)
+	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 	if err := w.server.Start(w.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -90,6 +90,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
 	reg.MustRegister(queue.Collector())
+	reg.MustRegister(dependencies{db, rdb})
 
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),

@@ -101,3 +101,14 @@ func RandomPassword() (string, error) {
 	}
 	return base64.RawURLEncoding.EncodeToString(raw), nil
 }
+
+// nobodySalt is a fixed salt for VerifyNobody; nothing is ever checked
+// against its result.
+var nobodySalt = make([]byte, saltLen)
+
+// VerifyNobody does the work of VerifyPassword for a sign-in whose account
+// does not exist, so that the answer takes as long as for one that does and
+// its timing does not tell which emails have accounts.
+func VerifyNobody(password string) {
+	argon2.IDKey([]byte(password), nobodySalt, argonTime, argonMemory, argonThreads, argonKeyLen)
+}

@@ -40,7 +40,19 @@ type Config struct {
 	DatabaseURL string
 	RedisURL    string
 	SecretKey   string
-	LogLevel    slog.Level
+	// SessionLifetime is the longest a browser session lasts; it ends
+	// sooner after SessionIdleTimeout without a request.
+	SessionLifetime    time.Duration
+	SessionIdleTimeout time.Duration
+	// CookieSecure marks the session cookie Secure outside production too;
+	// production always does (see SecureCookies).
+	CookieSecure bool
+	// LoginPerMinutePerIP and LoginPerHourPerAccount bound sign-in attempts.
+	LoginPerMinutePerIP    int
+	LoginPerHourPerAccount int
+	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
+	TrustedProxies []string
+	LogLevel       slog.Level
 	// LogFormat is json or text.
 	LogFormat string
 
@@ -56,12 +68,28 @@ type Config struct {
 	// SubmitRateLimit is how many jobs one user may submit per minute.
 	SubmitRateLimit int
 
+	// DBPool sizes each process's PostgreSQL connection pool.
+	DBPool DBPool
+
 	Market    market.Config
 	Sentiment sentiment.Config
 }
 
+// DBPool is the connection pool of one process. Every web and worker
+// replica opens one, so DB_MAX_OPEN_CONNS times the replicas must stay
+// under PostgreSQL's max_connections.
+type DBPool struct {
+	MaxOpen     int
+	MaxIdle     int
+	MaxLifetime time.Duration
+}
+
 // Production reports whether APP_ENV is production.
 func (c *Config) Production() bool { return c.Env == Production }
+
+// SecureCookies reports whether cookies are sent over HTTPS only: always in
+// production, elsewhere when COOKIE_SECURE says so.
+func (c *Config) SecureCookies() bool { return c.Production() || c.CookieSecure }
 
 // Setting is one environment variable.
 type Setting struct {
@@ -126,10 +154,32 @@ var settings = []Setting{
 		}},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur?sslmode=disable", "PostgreSQL connection URL.",
 		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
+	{"DB_MAX_OPEN_CONNS", "10", "PostgreSQL connections one process may open. Size it so that this × (web + worker replicas) + a few for migrations and psql stays under the server's max_connections (100 by default).",
+		func(c *Config, v string) error { return intIn(&c.DBPool.MaxOpen, v, 1, 1000) }},
+	{"DB_MAX_IDLE_CONNS", "5", "PostgreSQL connections one process keeps open while idle (at most DB_MAX_OPEN_CONNS).",
+		func(c *Config, v string) error { return intIn(&c.DBPool.MaxIdle, v, 0, 1000) }},
+	{"DB_CONN_MAX_LIFETIME", "30m", "Age at which a PostgreSQL connection is closed and replaced, so that connections spread again after a failover or a pooler restart; 0 keeps them forever.",
+		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
-	{"SECRET_KEY", DevSecretKey, "Server secret, reserved for signing browser sessions once sign-in exists; nothing is signed with it yet. Production refuses the default and anything shorter than 32 characters.",
+	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
+	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
+		func(c *Config, v string) error {
+			return durationIn(&c.SessionLifetime, v, time.Minute, 90*24*time.Hour)
+		}},
+	{"SESSION_IDLE_TIMEOUT", "24h", "A browser session ends after this long without a request (at most SESSION_LIFETIME).",
+		func(c *Config, v string) error {
+			return durationIn(&c.SessionIdleTimeout, v, time.Minute, 90*24*time.Hour)
+		}},
+	{"COOKIE_SECURE", "false", "`true` sends the session cookie over HTTPS only. Production always does; set it in development behind HTTPS.",
+		func(c *Config, v string) error { return boolean(&c.CookieSecure, v) }},
+	{"LOGIN_RATE_LIMIT_IP", "20", "Sign-in attempts one client IP address may make per minute.",
+		func(c *Config, v string) error { return intIn(&c.LoginPerMinutePerIP, v, 1, 100000) }},
+	{"LOGIN_RATE_LIMIT_ACCOUNT", "20", "Sign-in attempts one email address may receive per hour, from anywhere; unknown addresses count alike.",
+		func(c *Config, v string) error { return intIn(&c.LoginPerHourPerAccount, v, 1, 100000) }},
+	{"TRUSTED_PROXIES", "", "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (the sign-in limit is per client IP). Empty: the connecting address is the client.",
+		func(c *Config, v string) error { return proxyList(&c.TrustedProxies, v) }},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",
@@ -223,11 +273,17 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, s.Redact(v), err))
 		}
 	}
+	if c.DBPool.MaxIdle > c.DBPool.MaxOpen {
+		errs = append(errs, fmt.Errorf("DB_MAX_IDLE_CONNS=%d: must not exceed DB_MAX_OPEN_CONNS=%d", c.DBPool.MaxIdle, c.DBPool.MaxOpen))
+	}
 	if c.LogFormat == "auto" {
 		c.LogFormat = "text"
 		if c.Production() {
 			c.LogFormat = "json"
 		}
+	}
+	if c.SessionIdleTimeout > c.SessionLifetime {
+		errs = append(errs, errors.New("SESSION_IDLE_TIMEOUT: must not exceed SESSION_LIFETIME"))
 	}
 	if c.Production() {
 		switch {
@@ -300,6 +356,34 @@ func durationIn(dst *time.Duration, v string, lo, hi time.Duration) error {
 		return fmt.Errorf("must be between %v and %v", lo, hi)
 	}
 	*dst = d
+	return nil
+}
+
+func boolean(dst *bool, v string) error {
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return errors.New("must be true or false")
+	}
+	*dst = b
+	return nil
+}
+
+// proxyList parses a comma-separated list of IP addresses and CIDR ranges.
+func proxyList(dst *[]string, v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		if net.ParseIP(part) == nil {
+			if _, _, err := net.ParseCIDR(part); err != nil {
+				return fmt.Errorf("%q is neither an IP address nor a CIDR range", part)
+			}
+		}
+		out = append(out, part)
+	}
+	*dst = out
 	return nil
 }
 

@@ -59,6 +59,9 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"PREDICTION_TIMEOUT", "forever"},
 		{"RECONCILE_INTERVAL", "1ms"},
 		{"SUBMIT_RATE_LIMIT", "0"},
+		{"DB_MAX_OPEN_CONNS", "0"},
+		{"DB_MAX_IDLE_CONNS", "-1"},
+		{"DB_CONN_MAX_LIFETIME", "forever"},
 		{"PRICE_SOURCES", "yahoo,bloomberg"},
 		{"PRICE_SOURCES", ""},
 		{"PRICE_SOURCES", "sample,sample"},
@@ -67,6 +70,12 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"SENTIMENT_NUM_ARTICLES", "101"}, // one past sentiment.MaxNumArticles, the API's cap too
 		{"UPSTREAM_TIMEOUT", "1ns"},
 		{"UPSTREAM_MAX_RETRIES", "50"},
+		{"SESSION_LIFETIME", "1s"},
+		{"SESSION_IDLE_TIMEOUT", "soon"},
+		{"COOKIE_SECURE", "yes please"},
+		{"LOGIN_RATE_LIMIT_IP", "0"},
+		{"LOGIN_RATE_LIMIT_ACCOUNT", "-3"},
+		{"TRUSTED_PROXIES", "10.0.0.1,proxy.local"},
 		// The error names the variable but never echoes a password.
 		{"REDIS_URL", "redis//bad:s3cr3t@x"},
 		{"REDIS_URL", "localhost:s3cr3t@x"},
@@ -83,6 +92,38 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 			require.NotContains(t, err.Error(), "s3cr3t")
 		})
 	}
+}
+
+func TestPoolSettings(t *testing.T) {
+	c, err := Load(env(map[string]string{"DB_MAX_OPEN_CONNS": "4", "DB_MAX_IDLE_CONNS": "2", "DB_CONN_MAX_LIFETIME": "0"}))
+	require.NoError(t, err)
+	require.Equal(t, DBPool{MaxOpen: 4, MaxIdle: 2, MaxLifetime: 0}, c.DBPool)
+
+	// database/sql would quietly lower the idle count; a setting that
+	// cannot take effect as written is refused instead.
+	_, err = Load(env(map[string]string{"DB_MAX_OPEN_CONNS": "4", "DB_MAX_IDLE_CONNS": "5"}))
+	require.ErrorContains(t, err, "DB_MAX_IDLE_CONNS=5: must not exceed DB_MAX_OPEN_CONNS=4")
+}
+
+func TestSessionAndCookieSettings(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, 168*time.Hour, c.SessionLifetime)
+	require.Equal(t, 24*time.Hour, c.SessionIdleTimeout)
+	require.False(t, c.SecureCookies(), "plain HTTP works in development")
+	require.Empty(t, c.TrustedProxies)
+
+	c, err = Load(env(map[string]string{"COOKIE_SECURE": "true", "TRUSTED_PROXIES": " 10.0.0.0/8, 192.0.2.7 "}))
+	require.NoError(t, err)
+	require.True(t, c.SecureCookies())
+	require.Equal(t, []string{"10.0.0.0/8", "192.0.2.7"}, c.TrustedProxies)
+
+	c, err = Load(env(map[string]string{"APP_ENV": Production, "SECRET_KEY": strings.Repeat("k", MinSecretKeyLen), "COOKIE_SECURE": "false"}))
+	require.NoError(t, err)
+	require.True(t, c.SecureCookies(), "production cookies are always Secure")
+
+	_, err = Load(env(map[string]string{"SESSION_LIFETIME": "1h", "SESSION_IDLE_TIMEOUT": "2h"}))
+	require.ErrorContains(t, err, "SESSION_IDLE_TIMEOUT: must not exceed SESSION_LIFETIME")
 }
 
 func TestAllErrorsAreReportedTogether(t *testing.T) {

@@ -47,6 +47,21 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	return &DB{pool: db}, nil
 }
 
+// Pool sizes the connection pool.
+type Pool struct {
+	MaxOpen, MaxIdle int
+	// MaxLifetime 0 keeps connections forever.
+	MaxLifetime time.Duration
+}
+
+// SetPool resizes the connection pool; Open starts with a pool that suits
+// tests and one-off commands.
+func (db *DB) SetPool(p Pool) {
+	db.pool.SetMaxOpenConns(p.MaxOpen)
+	db.pool.SetMaxIdleConns(p.MaxIdle)
+	db.pool.SetConnMaxLifetime(p.MaxLifetime)
+}
+
 // Close closes the connection pool.
 func (db *DB) Close() error { return db.pool.Close() }
 

@@ -13,6 +13,12 @@ import (
 // ErrConflict means a unique value (email, username, idempotency key) is taken.
 var ErrConflict = errors.New("already exists")
 
+// Which unique value of a user is taken; both are ErrConflict too.
+var (
+	ErrEmailTaken    = fmt.Errorf("email %w", ErrConflict)
+	ErrUsernameTaken = fmt.Errorf("username %w", ErrConflict)
+)
+
 // Roles a user can have.
 const (
 	RoleUser  = "user"
@@ -28,17 +34,25 @@ type User struct {
 	Role         string    `db:"role"`
 	Active       bool      `db:"active"`
 	CreatedAt    time.Time `db:"created_at"`
+	// SessionEpoch rises whenever the user's sessions must end; a browser
+	// session signed in at an older epoch no longer counts.
+	SessionEpoch int64 `db:"session_epoch"`
 }
 
-const userColumns = `id, email, username, password_hash, role, active, created_at`
+const userColumns = `id, email, username, password_hash, role, active, created_at, session_epoch`
 
-// CreateUser inserts a user. A taken email or username gives ErrConflict.
+// CreateUser inserts a user. A taken email gives ErrEmailTaken, a taken
+// username ErrUsernameTaken, both compared case-insensitively.
 func (db *DB) CreateUser(ctx context.Context, email, username, passwordHash, role string) (*User, error) {
 	var u User
 	err := db.pool.GetContext(ctx, &u, `INSERT INTO users (email, username, password_hash, role)
 		VALUES ($1, $2, $3, $4) RETURNING `+userColumns, email, username, passwordHash, role)
-	if isUniqueViolation(err) {
-		return nil, fmt.Errorf("user %s / %s: %w", email, username, ErrConflict)
+	var pqErr *pq.Error
+	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+		if pqErr.Constraint == "users_email_key" {
+			return nil, fmt.Errorf("user %s: %w", email, ErrEmailTaken)
+		}
+		return nil, fmt.Errorf("user %s: %w", username, ErrUsernameTaken)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("insert user: %w", err)
@@ -66,7 +80,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 		TokenID  int64 `db:"token_id"`
 		UsedLate bool  `db:"used_late"`
 	}
-	err := db.pool.GetContext(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at,
+	err := db.pool.GetContext(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at, u.session_epoch,
 			t.id AS token_id,
 			(t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS used_late
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -85,11 +99,6 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 	return &row.User, nil
 }
 
-func isUniqueViolation(err error) bool {
-	var pqErr *pq.Error
-	return errors.As(err, &pqErr) && pqErr.Code == "23505"
-}
-
 // UserByUsername returns the user with that username (case-insensitive).
 func (db *DB) UserByUsername(ctx context.Context, username string) (*User, error) {
 	var u User
@@ -101,4 +110,75 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (*User, error
 		return nil, fmt.Errorf("load user %s: %w", username, err)
 	}
 	return &u, nil
+}
+
+// UserByEmail returns the user with that email (case-insensitive).
+func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
+	var u User
+	err := db.pool.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load user by email: %w", err)
+	}
+	return &u, nil
+}
+
+// UserByID returns the user with that id.
+func (db *DB) UserByID(ctx context.Context, id int64) (*User, error) {
+	var u User
+	err := db.pool.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load user %d: %w", id, err)
+	}
+	return &u, nil
+}
+
+// SetPassword stores a new password hash and raises the user's session
+// epoch, so that every session signed in before it ends. It returns the new
+// epoch, for the one session that is to go on.
+func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string) (int64, error) {
+	var epoch int64
+	err := db.pool.GetContext(ctx, &epoch, `UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
+		WHERE id = $1 RETURNING session_epoch`, userID, passwordHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("set password of user %d: %w", userID, err)
+	}
+	return epoch, nil
+}
+
+// APITokens lists the user's tokens, newest first.
+func (db *DB) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
+	var out []APIToken
+	err := db.pool.SelectContext(ctx, &out, `SELECT `+apiTokenColumns+`
+		FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id DESC`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("list api tokens of user %d: %w", userID, err)
+	}
+	return out, nil
+}
+
+// RevokeOwnAPIToken deletes one of the user's tokens. Another user's token,
+// or one already revoked, gives ErrNotFound.
+func (db *DB) RevokeOwnAPIToken(ctx context.Context, userID, tokenID int64) error {
+	res, err := db.pool.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, tokenID, userID)
+	if err != nil {
+		return fmt.Errorf("revoke api token %d: %w", tokenID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("revoke api token %d: %w", tokenID, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
 }

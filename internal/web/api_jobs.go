@@ -213,16 +213,25 @@ const (
 	maxPageSize     = 100
 )
 
+// pageLimit reads the "limit" query parameter of a listing.
+func pageLimit(c *gin.Context) (int, error) {
+	raw := c.Query("limit")
+	if raw == "" {
+		return defaultPageSize, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, &apiError{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "limit",
+			Message: fmt.Sprintf("limit must be a whole number from 1 to %d", maxPageSize)}
+	}
+	return n, nil
+}
+
 func (s *Server) listJobs(c *gin.Context) {
-	limit := defaultPageSize
-	if raw := c.Query("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > maxPageSize {
-			s.fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "limit",
-				Message: fmt.Sprintf("limit must be a whole number from 1 to %d", maxPageSize)})
-			return
-		}
-		limit = n
+	limit, err := pageLimit(c)
+	if err != nil {
+		s.fail(c, err)
+		return
 	}
 	var after *store.JobCursor
 	if raw := c.Query("cursor"); raw != "" {

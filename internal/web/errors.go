@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -34,12 +35,36 @@ func (s *Server) fail(c *gin.Context, err error) {
 	var (
 		api   *apiError
 		field *jobs.FieldError
+		input *portfolio.InputError
 	)
 	switch {
 	case errors.As(err, &api):
 		abortWith(c, api)
 	case errors.As(err, &field):
 		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: field.Code, Message: field.Message, Field: field.Field})
+	case errors.As(err, &input):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: input.Code, Message: input.Message, Field: input.Field})
+	case errors.Is(err, portfolio.ErrInsufficientFunds):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "insufficient_funds", Field: "quantity",
+			Message: err.Error()})
+	case errors.Is(err, portfolio.ErrInsufficientShares):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "insufficient_shares", Field: "quantity",
+			Message: err.Error()})
+	case errors.Is(err, portfolio.ErrOrderTooSmall):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "quantity",
+			Message: "the order is worth less than one cent"})
+	case errors.Is(err, portfolio.ErrNoHolding):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_holding", Field: "symbol",
+			Message: "you hold no shares of this company"})
+	case errors.Is(err, store.ErrUnknownCompany):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_symbol", Field: "symbol",
+			Message: "no company with this symbol can be traded"})
+	case errors.Is(err, store.ErrUnknownBroker):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_broker", Field: "broker_id",
+			Message: "no active broker has this id"})
+	case errors.Is(err, store.ErrNoBroker):
+		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_broker",
+			Message: "no broker is active to trade through; an admin must activate one"})
 	case errors.Is(err, store.ErrNotFound):
 		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such job"})
 	case errors.Is(err, store.ErrIdempotencyMismatch):

@@ -24,9 +24,28 @@ func currentUser(c *gin.Context) *store.User {
 	return c.MustGet(userKey).(*store.User)
 }
 
-// authenticate requires "Authorization: Bearer <token>".
+// authenticate requires "Authorization: Bearer <token>", or else a signed-in
+// session cookie: the pages call the API, and their EventSource can send no
+// header. A request with an Authorization header is judged by it alone.
 func (s *Server) authenticate(c *gin.Context) {
-	scheme, token, ok := strings.Cut(c.GetHeader("Authorization"), " ")
+	header := c.GetHeader("Authorization")
+	if header == "" {
+		user, err := s.sessionUser(c)
+		if err != nil {
+			s.fail(c, err)
+			return
+		}
+		if user == nil {
+			c.Header("WWW-Authenticate", `Bearer realm="augur"`)
+			abortWith(c, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized",
+				Message: "send an API token as 'Authorization: Bearer <token>', or sign in"})
+			return
+		}
+		c.Set(userKey, user)
+		c.Next()
+		return
+	}
+	scheme, token, ok := strings.Cut(header, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="augur"`)
 		abortWith(c, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized",

@@ -9,6 +9,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/templates"
 )
 
@@ -20,7 +21,7 @@ type pages map[string]*template.Template
 // server instead of failing a visitor.
 func parsePages() (pages, error) {
 	p := pages{}
-	for _, name := range []string{"index", "job"} {
+	for _, name := range []string{"index", "job", "login", "register", "account", "admin", "error"} {
 		t, err := template.ParseFS(templates.FS, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
@@ -30,21 +31,56 @@ func parsePages() (pages, error) {
 	return p, nil
 }
 
-// pageData is what the layout needs.
+// pageData is what the layout and the pages need.
 type pageData struct {
 	Title string
 	Page  string
 	JobID string
+	// User is who is signed in, nil for a visitor; render fills it in.
+	User *store.User
+	// Flash is a message left by the request before (a redirect's reason).
+	Flash string
+	// Error says why a form was refused; Form holds what was sent, to
+	// fill it in again (never a password).
+	Error string
+	Form  map[string]string
+	// Next is where the sign-in and registration forms lead afterwards.
+	Next string
+	// Tokens are the user's API tokens on /account; NewToken is the one
+	// just created, shown this once.
+	Tokens   []store.APIToken
+	NewToken string
+	// Message is the text of an error page.
+	Message string
 }
 
 func (s *Server) render(c *gin.Context, status int, data pageData) {
+	data.User = pageUser(c)
+	// Static files and health checks run without a session (withSessions);
+	// none of them renders a page.
+	data.Flash = s.sessions.PopString(c.Request.Context(), sessionFlash)
 	var buf bytes.Buffer
 	if err := s.pages[data.Page].ExecuteTemplate(&buf, "layout", data); err != nil {
 		s.logger.ErrorContext(c.Request.Context(), "render page", "page", data.Page, "err", err)
 		c.String(http.StatusInternalServerError, "internal error")
 		return
 	}
+	// Pages carry who is signed in: no shared cache may keep one.
+	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// errorPage answers status with a page in the layout, and stops the chain.
+func (s *Server) errorPage(c *gin.Context, status int, title, message string) {
+	s.render(c, status, pageData{Title: title, Page: "error", Message: message})
+	c.Abort()
+}
+
+// failPage is fail for pages: the details go to the log, the visitor gets
+// a page in the layout.
+func (s *Server) failPage(c *gin.Context, err error) {
+	s.logger.ErrorContext(c.Request.Context(), "page failed", "path", c.FullPath(), "err", err)
+	s.errorPage(c, http.StatusInternalServerError, "Something went wrong", "The error has been logged. Try again in a moment.")
 }
 
 func (s *Server) indexPage(c *gin.Context) {
@@ -54,7 +90,7 @@ func (s *Server) indexPage(c *gin.Context) {
 func (s *Server) jobPage(c *gin.Context) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
-		c.String(http.StatusNotFound, "no such job")
+		s.errorPage(c, http.StatusNotFound, "No such job", "There is no job at this address.")
 		return
 	}
 	s.render(c, http.StatusOK, pageData{Title: "Job", Page: "job", JobID: id.String()})

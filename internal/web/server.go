@@ -4,26 +4,31 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/docs"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
 
 // Deps are what the web server needs.
 type Deps struct {
-	DB       *store.DB
-	Redis    *redis.Client
-	Queue    *jobs.Queue
-	Events   *jobs.Events
+	DB     *store.DB
+	Redis  *redis.Client
+	Queue  *jobs.Queue
+	Events *jobs.Events
+	// Prices gives the latest close that trades and valuations use.
+	Prices   portfolio.Prices
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
 	// KnownModel reports whether a model name exists.
@@ -32,6 +37,8 @@ type Deps struct {
 	Presets []string
 	// SubmitPerMinute is how many jobs one user may submit per minute.
 	SubmitPerMinute int
+	// Accounts configures sessions and sign-in.
+	Accounts Accounts
 }
 
 // Server holds the handlers' dependencies.
@@ -40,6 +47,7 @@ type Server struct {
 	rdb        *redis.Client
 	queue      *jobs.Queue
 	events     *jobs.Events
+	prices     portfolio.Prices
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
 	submitRate redis_rate.Limit
@@ -47,6 +55,12 @@ type Server struct {
 	presets    []string
 	metrics    *httpMetrics
 	pages      pages
+
+	sessions         *scs.SessionManager
+	cop              *http.CrossOriginProtection
+	loginIPRate      redis_rate.Limit
+	loginAccountRate redis_rate.Limit
+	rateKey          []byte
 }
 
 // New returns the HTTP handler of the web server.
@@ -62,6 +76,7 @@ func New(d Deps) (http.Handler, error) {
 		rdb:        d.Redis,
 		queue:      d.Queue,
 		events:     d.Events,
+		prices:     d.Prices,
 		logger:     d.Logger,
 		limiter:    redis_rate.NewLimiter(d.Redis),
 		submitRate: redis_rate.PerMinute(d.SubmitPerMinute),
@@ -69,10 +84,21 @@ func New(d Deps) (http.Handler, error) {
 		presets:    d.Presets,
 		metrics:    newHTTPMetrics(d.Registry),
 		pages:      pg,
+
+		sessions:         newSessionManager(d.Accounts, d.Logger),
+		cop:              http.NewCrossOriginProtection(),
+		loginIPRate:      redis_rate.PerMinute(d.Accounts.LoginPerMinutePerIP),
+		loginAccountRate: redis_rate.PerHour(d.Accounts.LoginPerHourPerAccount),
+		rateKey:          []byte(d.Accounts.SecretKey),
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
-	r.Use(s.recover, s.observe, securityHeaders)
+	// Only the listed proxies may name the client in X-Forwarded-For; by
+	// default none, or anyone could dodge the per-IP sign-in limit.
+	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
+	r.Use(s.recover, s.observe, securityHeaders, s.crossOrigin)
 	r.NoRoute(func(c *gin.Context) {
 		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
 	})
@@ -84,8 +110,20 @@ func New(d Deps) (http.Handler, error) {
 	r.GET("/readyz", s.ready)
 	r.GET("/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
 
-	r.GET("/", s.indexPage)
-	r.GET("/jobs/:id", s.jobPage)
+	site := r.Group("/", s.identify)
+	site.GET("/login", s.loginPage)
+	site.POST("/login", s.login)
+	site.GET("/register", s.registerPage)
+	site.POST("/register", s.register)
+	site.POST("/logout", s.logout)
+	signedIn := site.Group("/", s.requireUser)
+	signedIn.GET("/", s.indexPage)
+	signedIn.GET("/jobs/:id", s.jobPage)
+	signedIn.GET("/account", s.accountPage)
+	signedIn.POST("/account/password", s.changePassword)
+	signedIn.POST("/account/tokens", s.createToken)
+	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
+	signedIn.GET("/admin", s.requireAdmin, s.adminPage)
 	r.StaticFS("/static", staticFiles())
 
 	api := r.Group("/api/v1", s.authenticate)
@@ -95,7 +133,14 @@ func New(d Deps) (http.Handler, error) {
 	api.GET("/jobs/:id", s.getJob)
 	api.POST("/jobs/:id/cancel", s.cancelJob)
 	api.GET("/jobs/:id/events", s.jobEvents)
-	return r, nil
+	api.GET("/portfolio", s.getPortfolio)
+	api.POST("/portfolio/deposits", s.deposit)
+	api.POST("/portfolio/orders", s.placeOrder)
+	api.POST("/portfolio/dividends", s.recordDividend)
+	api.GET("/portfolio/transactions", s.listTransactions)
+	api.GET("/portfolio/companies", s.listCompanies)
+	api.GET("/portfolio/brokers", s.listBrokers)
+	return s.withSessions(r), nil
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer.

@@ -16,6 +16,7 @@ import (
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
@@ -32,16 +33,36 @@ type harness struct {
 
 func newHarness(t *testing.T, submitPerMinute int) *harness {
 	t.Helper()
+	return newHarnessWith(t, submitPerMinute, samplePrices(t))
+}
+
+// newHarnessWith is newHarness with the latest closes from prices, and
+// sign-in settings changed by tune.
+func newHarnessWith(t *testing.T, submitPerMinute int, prices portfolio.Prices, tune ...func(*web.Accounts)) *harness {
+	t.Helper()
 	db := dbtest.Postgres(t, "web")
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
+	accounts := web.Accounts{
+		Store:    db.SessionStore(0),
+		Lifetime: time.Hour, IdleTimeout: time.Hour,
+		SecretKey:           "test-secret",
+		LoginPerMinutePerIP: 1000, LoginPerHourPerAccount: 1000,
+		// The tests' requests all come from loopback; trusting it lets
+		// them play clients at other addresses with X-Forwarded-For.
+		TrustedProxies: []string{"127.0.0.1"},
+	}
+	for _, f := range tune {
+		f(&accounts)
+	}
 	handler, err := web.New(web.Deps{
-		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb),
+		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: prices,
 		Logger:          slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Registry:        prometheus.NewRegistry(),
 		KnownModel:      registry.Known,
 		Presets:         []string{"hft", "retail"},
 		SubmitPerMinute: submitPerMinute,
+		Accounts:        accounts,
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
@@ -291,34 +312,32 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestPagesAndAssets(t *testing.T) {
 	h := newHarness(t, 100)
-	get := func(path string) (int, http.Header, string) {
-		resp, err := http.Get(h.url + path)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
-	}
-	code, header, body := get("/")
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, header.Get("Content-Type"), "text/html")
-	require.Contains(t, header.Get("Content-Security-Policy"), "script-src 'self'")
-	require.Equal(t, "DENY", header.Get("X-Frame-Options"))
-	require.Contains(t, body, `id="predict-form"`)
+	b := h.signedIn(t, store.RoleUser)
+	page := b.get("/")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.header.Get("Content-Type"), "text/html")
+	require.Contains(t, page.header.Get("Content-Security-Policy"), "script-src 'self'")
+	require.Equal(t, "DENY", page.header.Get("X-Frame-Options"))
+	require.Contains(t, page.body, `id="predict-form"`)
+	require.NotContains(t, page.body, "token", "the paste-a-token box is gone")
 
 	id := "6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11"
-	code, _, body = get("/jobs/" + id)
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, `data-job-id="`+id+`"`)
+	page = b.get("/jobs/" + id)
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, `data-job-id="`+id+`"`)
 
-	code, _, _ = get("/jobs/%3Cscript%3E")
-	require.Equal(t, http.StatusNotFound, code)
+	page = b.get("/jobs/%3Cscript%3E")
+	require.Equal(t, http.StatusNotFound, page.status)
+	require.Contains(t, page.body, "No such job")
 
+	anon := h.browser(t)
 	for _, asset := range []string{"/static/app.js", "/static/app.css"} {
-		code, _, body = get(asset)
-		require.Equal(t, http.StatusOK, code, asset)
-		require.NotEmpty(t, body)
+		page = anon.get(asset)
+		require.Equal(t, http.StatusOK, page.status, asset)
+		require.NotEmpty(t, page.body)
+		require.Empty(t, page.header.Values("Set-Cookie"), "static files never touch the session")
 	}
-	code, _, body = get("/openapi.yaml")
-	require.Equal(t, http.StatusOK, code)
-	require.Contains(t, body, "openapi: 3.0.3")
+	page = anon.get("/openapi.yaml")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, "openapi: 3.0.3")
 }

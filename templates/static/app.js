@@ -1,13 +1,12 @@
-// Augur's pages: a small client of the JSON API. Every value from the API
-// is put into the page as text (never as HTML), so nothing it says can
-// become markup.
+// Augur's pages: a small client of the JSON API, signed in by the session
+// cookie the browser sends with every same-origin request. Every value from
+// the API is put into the page as text (never as HTML), so nothing it says
+// can become markup.
 "use strict";
 
-const TOKEN_KEY = "augur.token";
 const COLORS = { lstm: "#d9480f", arima: "#2f9e44", arima_auto: "#0c8599", linreg: "#7048e8", drift: "#e8590c", naive: "#868e96" };
 
 const $ = (id) => document.getElementById(id);
-const token = () => sessionStorage.getItem(TOKEN_KEY) || "";
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -21,32 +20,16 @@ function el(tag, attrs = {}, ...children) {
 async function api(method, path, body) {
   const res = await fetch(path, {
     method,
-    headers: { "Authorization": "Bearer " + token(), ...(body ? { "Content-Type": "application/json" } : {}) },
+    headers: body ? { "Content-Type": "application/json" } : {},
     body: body ? JSON.stringify(body) : undefined,
   });
+  if (res.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); return new Promise(() => {}); }
   const data = await res.json().catch(() => ({}));
   if (!res.ok) {
     const e = data.error || {};
     throw new Error((e.field ? e.field + ": " : "") + (e.message || res.statusText));
   }
   return data;
-}
-
-function setupToken() {
-  // A link like /#token=aug_… (make run prints one) signs this tab in; the
-  // fragment never reaches the server and is removed from the address bar.
-  if (location.hash.startsWith("#token=")) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(location.hash.slice(7)));
-    history.replaceState(null, "", location.pathname + location.search);
-  }
-  const input = $("token");
-  input.value = token();
-  $("token-form").addEventListener("submit", (ev) => {
-    ev.preventDefault();
-    sessionStorage.setItem(TOKEN_KEY, input.value.trim());
-    location.reload();
-  });
-  $("token-forget").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); location.reload(); });
 }
 
 const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x)) ? "–" : Number(x).toFixed(d);
@@ -86,7 +69,6 @@ async function indexPage() {
       $("sentiment-error").hidden = false;
     }
   });
-  if (!token()) { $("jobs-empty").textContent = "Paste your API token above to see your jobs."; $("jobs-empty").hidden = false; return; }
   try {
     const page = await api("GET", "/api/v1/jobs?limit=20");
     const rows = $("jobs");
@@ -109,34 +91,29 @@ async function jobPage(id) {
   $("job-cancel").addEventListener("click", async () => {
     try { render(await api("POST", "/api/v1/jobs/" + id + "/cancel")); } catch (e) { showError(e.message); }
   });
-  if (!token()) { showError("Paste your API token above to see this job."); return; }
-  try { await stream(id); } catch (e) { showError(e.message); }
+  stream(id);
 }
 
 function showError(msg) { $("job-error").textContent = msg; $("job-error").hidden = false; }
 
-// stream reads the job's Server-Sent Events with fetch, which, unlike
-// EventSource, can send the Authorization header.
-async function stream(id) {
-  const res = await fetch("/api/v1/jobs/" + id + "/events", { headers: { "Authorization": "Bearer " + token() } });
-  if (!res.ok) {
-    const data = await res.json().catch(() => ({}));
-    throw new Error((data.error && data.error.message) || res.statusText);
-  }
-  const reader = res.body.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    buf += decoder.decode(value, { stream: true });
-    let cut;
-    while ((cut = buf.indexOf("\n\n")) >= 0) {
-      const block = buf.slice(0, cut); buf = buf.slice(cut + 2);
-      const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-      if (data) render(JSON.parse(data));
+// stream follows the job's Server-Sent Events. The session cookie
+// authenticates them, so a plain EventSource does. The server ends the
+// stream when the job is final; closing then keeps EventSource from
+// reconnecting.
+function stream(id) {
+  const es = new EventSource("/api/v1/jobs/" + id + "/events");
+  es.addEventListener("job", (ev) => {
+    const job = JSON.parse(ev.data);
+    render(job);
+    if (["succeeded", "failed", "canceled"].includes(job.status)) es.close();
+  });
+  es.onerror = () => {
+    // EventSource retries by itself while the server is away; a closed
+    // stream with no retry means it was refused (signed out, no such job).
+    if (es.readyState === EventSource.CLOSED) {
+      api("GET", "/api/v1/jobs/" + id).then(render, (e) => showError(e.message));
     }
-  }
+  };
 }
 
 function render(job) {
@@ -261,7 +238,6 @@ function drawChart(r, names) {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  setupToken();
   const page = document.body.dataset.page;
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);

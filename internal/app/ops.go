@@ -1,0 +1,316 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// The operators' commands: accounts, tokens and jobs on the web side,
+// the queues on the worker side.
+
+// subcommand is one verb of a command group such as `web users`.
+type subcommand struct {
+	name  string
+	parse func(args []string, usage io.Writer) (action, error)
+}
+
+// subcommands makes the parse of a command group: its first argument
+// names the verb, whose own parse reads the rest, so that `web users
+// set-role -h` describes set-role's arguments.
+func subcommands(subs ...subcommand) func([]string, io.Writer) (action, error) {
+	return func(args []string, usage io.Writer) (action, error) {
+		if len(args) == 0 {
+			return nil, errors.New("a subcommand is required")
+		}
+		if isHelpFlag(args[0]) {
+			return nil, flag.ErrHelp
+		}
+		for _, s := range subs {
+			if s.name != args[0] {
+				continue
+			}
+			rest := args[1:]
+			if len(rest) == 1 && rest[0] == "help" {
+				rest = []string{"-h"}
+			}
+			return s.parse(rest, usage)
+		}
+		return nil, fmt.Errorf("unknown subcommand %q", args[0])
+	}
+}
+
+// withArgs is withFlags for a command that also takes exactly
+// len(names) positional arguments, which declare's action reads from
+// args once parsed. Flags may come before, between or after them.
+func withArgs(names []string, declare func(fs *flag.FlagSet, args []string) action) func([]string, io.Writer) (action, error) {
+	return func(args []string, usage io.Writer) (action, error) {
+		fs := flag.NewFlagSet("", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		values := make([]string, len(names))
+		act := declare(fs, values)
+		var positional []string
+		var err error
+		// The flag package stops at the first argument that is not a
+		// flag; parse again after each one.
+		for {
+			if err = fs.Parse(args); err != nil || fs.NArg() == 0 {
+				break
+			}
+			positional = append(positional, fs.Arg(0))
+			args = fs.Args()[1:]
+		}
+		fs.SetOutput(usage)
+		fs.PrintDefaults()
+		if err != nil {
+			return nil, err
+		}
+		if len(positional) != len(names) {
+			return nil, fmt.Errorf("want %s, got %d argument(s)", strings.Join(names, " "), len(positional))
+		}
+		copy(values, positional)
+		return act, nil
+	}
+}
+
+func operatorWebCommands() []command {
+	return []command{
+		{name: "users", synopsis: "list | activate USERNAME | deactivate USERNAME | set-role USERNAME user|admin",
+			summary: "list accounts, (de)activate one, or change its role; the last active admin stays",
+			parse: subcommands(
+				subcommand{"list", withoutFlags(listUsers)},
+				subcommand{"activate", withArgs([]string{"USERNAME"}, func(_ *flag.FlagSet, args []string) action {
+					return func(ctx context.Context, env *runtimeEnv) error { return setUserActive(ctx, env, args[0], true) }
+				})},
+				subcommand{"deactivate", withArgs([]string{"USERNAME"}, func(_ *flag.FlagSet, args []string) action {
+					return func(ctx context.Context, env *runtimeEnv) error { return setUserActive(ctx, env, args[0], false) }
+				})},
+				subcommand{"set-role", withArgs([]string{"USERNAME", "ROLE"}, func(_ *flag.FlagSet, args []string) action {
+					return func(ctx context.Context, env *runtimeEnv) error { return setUserRole(ctx, env, args[0], args[1]) }
+				})},
+			)},
+		{name: "tokens", synopsis: "list [--user USERNAME] | revoke ID",
+			summary: "list API tokens (never the tokens themselves) or revoke one",
+			parse: subcommands(
+				subcommand{"list", withFlags(func(fs *flag.FlagSet) action {
+					user := fs.String("user", "", "only this user's tokens")
+					return func(ctx context.Context, env *runtimeEnv) error { return listTokens(ctx, env, *user) }
+				})},
+				subcommand{"revoke", withArgs([]string{"ID"}, func(_ *flag.FlagSet, args []string) action {
+					return func(ctx context.Context, env *runtimeEnv) error { return revokeToken(ctx, env, args[0]) }
+				})},
+			)},
+		{name: "jobs", synopsis: "retry ID | cancel ID",
+			summary: "run a failed or canceled job again as a new job, or cancel a live one",
+			parse: subcommands(
+				subcommand{"retry", withArgs([]string{"ID"}, func(_ *flag.FlagSet, args []string) action {
+					return func(ctx context.Context, env *runtimeEnv) error { return retryJob(ctx, env, args[0]) }
+				})},
+				subcommand{"cancel", withArgs([]string{"ID"}, func(_ *flag.FlagSet, args []string) action {
+					return func(ctx context.Context, env *runtimeEnv) error { return cancelJob(ctx, env, args[0]) }
+				})},
+			)},
+	}
+}
+
+func operatorWorkerCommands() []command {
+	return []command{
+		{name: "queues", summary: "print each queue's tasks by state and latency, and the connected worker servers",
+			parse: withoutFlags(printQueues)},
+	}
+}
+
+// withDB runs f on the database, its schema checked.
+func withDB(ctx context.Context, env *runtimeEnv, f func(*store.DB) error) error {
+	db, err := openDB(ctx, env.cfg, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return f(db)
+}
+
+func listUsers(ctx context.Context, env *runtimeEnv) error {
+	return withDB(ctx, env, func(db *store.DB) error {
+		users, err := db.ListUsers(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tUSERNAME\tEMAIL\tROLE\tACTIVE\tCREATED")
+		for _, u := range users {
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%t\t%s\n", u.ID, u.Username, u.Email, u.Role, u.Active, u.CreatedAt.UTC().Format(time.RFC3339))
+		}
+		return w.Flush()
+	})
+}
+
+func setUserActive(ctx context.Context, env *runtimeEnv, username string, active bool) error {
+	return withDB(ctx, env, func(db *store.DB) error {
+		u, err := db.SetUserActive(ctx, username, active)
+		if err != nil {
+			return err
+		}
+		state := "deactivated: its tokens no longer work"
+		if u.Active {
+			state = "active"
+		}
+		fmt.Fprintf(env.stdout, "user %s (%s): %s\n", u.Username, u.Role, state)
+		return nil
+	})
+}
+
+func setUserRole(ctx context.Context, env *runtimeEnv, username, role string) error {
+	if role != store.RoleUser && role != store.RoleAdmin {
+		return usageError{fmt.Errorf("role %q: must be %s or %s", role, store.RoleUser, store.RoleAdmin)}
+	}
+	return withDB(ctx, env, func(db *store.DB) error {
+		u, err := db.SetUserRole(ctx, username, role)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "user %s: role %s\n", u.Username, u.Role)
+		return nil
+	})
+}
+
+func listTokens(ctx context.Context, env *runtimeEnv, username string) error {
+	return withDB(ctx, env, func(db *store.DB) error {
+		tokens, err := db.ListAPITokens(ctx, username)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tUSER\tNAME\tCREATED\tLAST USED")
+		for _, t := range tokens {
+			used := "never"
+			if t.LastUsedAt != nil {
+				used = t.LastUsedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s\t%s\n", t.ID, t.Username, t.Name, t.CreatedAt.UTC().Format(time.RFC3339), used)
+		}
+		return w.Flush()
+	})
+}
+
+func revokeToken(ctx context.Context, env *runtimeEnv, arg string) error {
+	id, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || id < 1 {
+		return usageError{fmt.Errorf("token ID %q: must be a number from `web tokens list`", arg)}
+	}
+	return withDB(ctx, env, func(db *store.DB) error {
+		t, err := db.RevokeAPIToken(ctx, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.stdout, "token %d (%q) of user %s revoked\n", t.ID, t.Name, t.Username)
+		return nil
+	})
+}
+
+// withJob runs f with the database, the queue and the job that arg names.
+func withJob(ctx context.Context, env *runtimeEnv, arg string, f func(*store.DB, *jobs.Queue, *store.Job) error) error {
+	id, err := uuid.Parse(arg)
+	if err != nil {
+		return usageError{fmt.Errorf("job ID %q: must be a UUID", arg)}
+	}
+	db, rdb, err := openServices(ctx, env.cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	defer rdb.Close()
+	job, err := db.Job(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	return f(db, jobs.NewQueue(rdb, jobTimeouts(env.cfg)), job)
+}
+
+// retryJob runs a failed or canceled job's request again as a new job of
+// the same owner: a final job never changes, so its history stays true.
+func retryJob(ctx context.Context, env *runtimeEnv, arg string) error {
+	return withJob(ctx, env, arg, func(db *store.DB, queue *jobs.Queue, job *store.Job) error {
+		if job.Status != store.StatusFailed && job.Status != store.StatusCanceled {
+			return fmt.Errorf("job %s is %s: only failed or canceled jobs are retried", job.ID, job.Status)
+		}
+		retry, _, err := db.CreateJob(ctx, store.NewJob{
+			OwnerID: job.OwnerID, Kind: job.Kind, Ticker: job.Ticker, Params: job.Params, Queue: job.Queue,
+		})
+		if err != nil {
+			return err
+		}
+		if err := queue.Enqueue(ctx, retry); err != nil {
+			return fmt.Errorf("job %s recorded; the reconciler will queue it: %w", retry.ID, err)
+		}
+		fmt.Fprintf(env.stdout, "job %s retried as %s on queue %s\n", job.ID, retry.ID, retry.Queue)
+		return nil
+	})
+}
+
+func cancelJob(ctx context.Context, env *runtimeEnv, arg string) error {
+	return withJob(ctx, env, arg, func(db *store.DB, queue *jobs.Queue, job *store.Job) error {
+		canceled, previous, err := db.CancelJob(ctx, job.ID, job.OwnerID)
+		if errors.Is(err, store.ErrJobFinished) {
+			return fmt.Errorf("job %s already finished: %s", job.ID, job.Status)
+		}
+		if err != nil {
+			return err
+		}
+		// The row is canceled whatever Redis says: a worker that gets the
+		// task anyway skips it.
+		if err := queue.Cancel(canceled, previous); err != nil {
+			env.logger.Warn("job canceled, but its task was not withdrawn", "job_id", job.ID, "err", err)
+		}
+		fmt.Fprintf(env.stdout, "job %s canceled (it was %s)\n", job.ID, previous)
+		return nil
+	})
+}
+
+func printQueues(ctx context.Context, env *runtimeEnv) error {
+	rdb, err := openRedis(ctx, env.cfg)
+	if err != nil {
+		return err
+	}
+	defer rdb.Close()
+	queue := jobs.NewQueue(rdb, jobTimeouts(env.cfg))
+	stats, err := queue.QueueStats(slices.Sorted(maps.Keys(env.cfg.WorkerQueues)))
+	if err != nil {
+		return err
+	}
+	servers, err := queue.Servers()
+	if err != nil {
+		return err
+	}
+	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "QUEUE\tPENDING\tACTIVE\tSCHEDULED\tRETRY\tARCHIVED\tLATENCY\tPAUSED")
+	for _, q := range stats {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%d\t%d\t%s\t%t\n", q.Queue, q.Pending, q.Active, q.Scheduled, q.Retry, q.Archived,
+			q.Latency.Round(time.Millisecond), q.Paused)
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.stdout, "\nworker servers: %d\n", len(servers))
+	w = tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+	if len(servers) > 0 {
+		fmt.Fprintln(w, "HOST\tPID\tCONCURRENCY\tRUNNING\tSTARTED")
+	}
+	for _, s := range servers {
+		fmt.Fprintf(w, "%s\t%d\t%d\t%d\t%s\n", s.Host, s.PID, s.Concurrency, len(s.ActiveWorkers), s.Started.UTC().Format(time.RFC3339))
+	}
+	return w.Flush()
+}
