@@ -137,7 +137,7 @@ func recommendClassic(lastClose float64, reports []*Report, sentiment *float64) 
 	positive := sentiment != nil && *sentiment > 0
 	switch {
 	case sentiment == nil:
-		rec.Reasons = append(rec.Reasons, "No news sentiment was available, which the rule counts as not positive.")
+		rec.Reasons = append(rec.Reasons, "No news sentiment went into the decision, which the rule counts as not positive.")
 	case positive:
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf("News sentiment %+.2f is positive.", *sentiment))
 	default:
@@ -208,7 +208,7 @@ func recommendByEvidence(lastClose float64, reports []*Report, sentiment *float6
 	sellBar := band * (1 + sentimentTilt*polarity)
 	switch {
 	case sentiment == nil:
-		rec.Reasons = append(rec.Reasons, "No news sentiment was given; the decision rests on the models alone.")
+		rec.Reasons = append(rec.Reasons, "No news sentiment went into the decision; it rests on the models alone.")
 	case polarity != 0:
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf(
 			"News sentiment %+.2f moves the BUY bar to %+.2f%% and the SELL bar to %+.2f%%.", polarity, buyBar, -sellBar))

@@ -123,7 +123,7 @@ func TestRecommendEvidence(t *testing.T) {
 		{
 			name:    "inside the band without news",
 			reports: []*forecast.Report{scored("arima", 0.2, 1, 1, 100.9)},
-			action:  forecast.ActionHold, movePct: 0.9, confidence: 0.1, reason: "No news sentiment was given",
+			action:  forecast.ActionHold, movePct: 0.9, confidence: 0.1, reason: "No news sentiment went into the decision",
 		},
 		{
 			name:      "positive news tips a borderline rise",

@@ -163,6 +163,7 @@ type jobView struct {
 	Progress       int               `json:"progress"`
 	ProgressDetail json.RawMessage   `json:"progress_detail,omitempty"`
 	Attempts       int               `json:"attempts"`
+	WorkerLost     bool              `json:"worker_lost,omitempty"` // running, but its worker's lease lapsed: progress is stale until a retry
 	Params         json.RawMessage   `json:"params"`
 	Error          *string           `json:"error,omitempty"`
 	Result         json.RawMessage   `json:"result,omitempty"`
@@ -176,7 +177,7 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	v := jobView{
 		ID: j.ID, Kind: j.Kind, Ticker: j.Ticker, Status: j.Status, Queue: j.Queue,
 		Progress: j.Progress, ProgressDetail: json.RawMessage(j.ProgressDetail), Attempts: j.Attempts,
-		Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
+		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
 		Links: map[string]string{
 			"self":   jobPath(j.ID),
 			"events": jobPath(j.ID) + "/events",

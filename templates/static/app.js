@@ -126,6 +126,8 @@ function render(job) {
   const d = job.progress_detail;
   let stage = job.status === "queued" ? "Waiting for a worker…" : "";
   if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
+  // The progress of a lost worker is stale: say what is really happening.
+  if (job.worker_lost) stage = "Worker lost, waiting to retry" + (d ? " · last seen: " + d.message : "");
   $("job-stage").textContent = job.status === "running" || job.status === "queued" ? stage + " (" + job.progress + "%)" : "";
   if (job.error) showError(job.error);
   if (!job.result) return;
@@ -174,10 +176,12 @@ function renderPrediction(r) {
 }
 
 function renderSentiment(s, err) {
-  // A failed chain has no polarity to show, only its sources' statuses.
-  $("sent-label").textContent = err ? "unavailable" : s.label + " " + fmt(s.polarity, 3);
-  $("sent-label").className = "badge " + (err ? "error" : s.label);
-  $("sent-summary").textContent = err ? err : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${s.articles.length} articles.`;
+  // A failed chain has no polarity to show, only its sources' statuses:
+  // unavailable, never a neutral 0.
+  const unavailable = err || s.polarity === null;
+  $("sent-label").textContent = unavailable ? "unavailable" : s.label + " " + fmt(s.polarity, 3);
+  $("sent-label").className = "badge " + (unavailable ? "error" : s.label);
+  $("sent-summary").textContent = unavailable ? (err || "No source gave an article to score.") : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${s.articles.length} articles.`;
   $("articles").replaceChildren(...s.articles.map((a) => el("tr", {},
     el("td", {}, fmt(a.score, 3)),
     el("td", {}, a.url && /^https?:\/\//.test(a.url) ? el("a", { href: a.url, rel: "noopener noreferrer", target: "_blank" }, a.title) : a.title),
