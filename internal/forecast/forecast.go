@@ -12,9 +12,16 @@ type Metrics struct {
 	MAE  float64 `json:"mae"`
 	// MAPE is the mean absolute percentage error, in percent.
 	MAPE float64 `json:"mape"`
-	// DirectionalAccuracy is the share (0..1) of test points where the
-	// predicted up/down move from the previous actual close matched the real one.
+	// DirectionalAccuracy is the hit rate (0..1) of the direction calls: of
+	// the test points whose prediction moved away from the previous actual
+	// close, on days the price moved, the share that moved the right way.
+	// A flat prediction is no call (see Direction).
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
+	// DirectionalCallShare is the share (0..1) of test points with a call.
+	DirectionalCallShare float64 `json:"directional_call_share"`
+	// DirectionalPValue is the two-sided binomial test of the hit rate
+	// against a coin toss; 1 when there were no calls to score.
+	DirectionalPValue float64 `json:"directional_p_value"`
 }
 
 // TestPoint is one out-of-sample prediction, kept so a chart can be drawn.
