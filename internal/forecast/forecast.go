@@ -30,6 +30,11 @@ type TestPoint struct {
 	Index     int     `json:"index"`
 	Actual    float64 `json:"actual"`
 	Predicted float64 `json:"predicted"`
+	// PI80 and PI95 are the 80% and 95% prediction intervals the model
+	// would have given for this point when it was made; nil when it had
+	// too little history to give one (see SetConformalBands).
+	PI80 *Band `json:"pi80,omitempty"`
+	PI95 *Band `json:"pi95,omitempty"`
 }
 
 // Report is what one model run produces.
@@ -40,6 +45,11 @@ type Report struct {
 	// Forecast holds the predicted closes for the next Horizon trading days
 	// after the last input value (for one-step models Horizon may be 1).
 	Forecast []float64 `json:"forecast"`
+	// ForecastPI80 and ForecastPI95 are the 80% and 95% prediction
+	// intervals of the Forecast values, one per value, or empty when the
+	// model could not give them.
+	ForecastPI80 []Band `json:"forecast_pi80,omitempty"`
+	ForecastPI95 []Band `json:"forecast_pi95,omitempty"`
 	// PredictsDaysAhead is how far ahead, in trading days, each test
 	// prediction was made: 1 for the one-step models, the horizon for the
 	// direct multi-step linear regression.

@@ -94,6 +94,8 @@ func fit(ctx context.Context, y []float64, order Order, start *Coefficients, inv
 		Converged:     converged,
 		state:         append([]float64(nil), obj.kf.a...),
 		phi:           append([]float64(nil), obj.kf.phi...),
+		stateCov:      append([]float64(nil), obj.kf.p...),
+		rvec:          append([]float64(nil), obj.kf.rvec...),
 		lastLevels:    levels,
 		invHessian:    q.invHess,
 	}, nil

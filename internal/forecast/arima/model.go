@@ -122,6 +122,11 @@ type Model struct {
 	state []float64
 	// phi is φ padded to the state dimension, for propagating state.
 	phi []float64
+	// stateCov is the covariance of state's error, P_{n+1|n}, r×r
+	// row-major in units of σ², and rvec is R = (1, θ₁, …) padded to r:
+	// what ForecastVariance needs to propagate uncertainty.
+	stateCov []float64
+	rvec     []float64
 	// lastLevels[k] is the last value of Δ^k y, for k < d, to undo the
 	// differencing of forecasts.
 	lastLevels []float64
@@ -234,6 +239,8 @@ func Filter(y []float64, order Order, c Coefficients) (*Model, error) {
 		Converged:     true,
 		state:         append([]float64(nil), kf.a...),
 		phi:           append([]float64(nil), kf.phi...),
+		stateCov:      append([]float64(nil), kf.p...),
+		rvec:          append([]float64(nil), kf.rvec...),
 		lastLevels:    levels,
 	}, nil
 }

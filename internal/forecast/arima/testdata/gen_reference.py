@@ -1,5 +1,9 @@
 #!/usr/bin/python3
-"""Computes the statsmodels reference numbers that the Go ARIMA tests check.
+"""Computes the statsmodels reference numbers that the Go ARIMA tests check:
+log-likelihoods, forecasts and forecast variances at fixed parameters,
+maximum-likelihood fits with their prediction intervals
+(get_forecast(...).conf_int() at 80% and 95%), KPSS statistics and the
+walk-forwards.
 
 Run from this directory with Debian's python3-statsmodels (0.13.5):
 
@@ -36,6 +40,11 @@ from statsmodels.tsa.stattools import kpss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# FORECAST_STEPS is how far ahead the first fits' prediction intervals
+# (get_forecast(...).conf_int()) are recorded: a week and a half of trading
+# days, past the default seven-day horizon.
+FORECAST_STEPS = 10
+
 
 def load(name):
     return pd.read_csv(os.path.join(HERE, "..", "..", "forecasttest", "testdata", name))["Close"].to_numpy(float)
@@ -58,7 +67,9 @@ def loglike_case(name, y, order, params):
             exact = SARIMAX(y, order=order, simple_differencing=True)
         diffuse = SARIMAX(y, order=order, use_exact_diffuse=True)
         fc_model = diffuse if order[1] > 0 else arima
-        fc = fc_model.filter(params).forecast(5)
+        fc_result = fc_model.filter(params).get_forecast(5)
+        fc = fc_result.predicted_mean
+        fc_var = fc_result.var_pred_mean
         fit = arima.fit()
     return {
         "name": name,
@@ -68,6 +79,7 @@ def loglike_case(name, y, order, params):
         "loglike_arima": float(arima.loglike(params)),
         "loglike_differenced": float(exact.loglike(params)),
         "forecast5": floats(fc),
+        "forecast5_var": floats(fc_var),
         "fit_params": floats(fit.params),
         "fit_llf_arima": float(fit.llf),
         "fit_aicc_arima": float(fit.aicc),
@@ -81,6 +93,7 @@ def first_fit(name, y, order=(6, 1, 0)):
         warnings.simplefilter("ignore")
         model = ARIMA(y[:size], order=order)
         fit = model.fit()
+        fc = fit.get_forecast(FORECAST_STEPS)
     return {
         "name": name,
         "n": int(len(y)),
@@ -89,6 +102,10 @@ def first_fit(name, y, order=(6, 1, 0)):
         "param_names": list(model.param_names),
         "params": floats(fit.params),
         "llf_arima": float(fit.llf),
+        "forecast": floats(fc.predicted_mean),
+        "forecast_var": floats(fc.var_pred_mean),
+        "conf_int_80": [floats(b) for b in np.asarray(fc.conf_int(alpha=0.2))],
+        "conf_int_95": [floats(b) for b in np.asarray(fc.conf_int(alpha=0.05))],
     }
 
 
