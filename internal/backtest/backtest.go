@@ -132,11 +132,15 @@ type result struct {
 	LastDate  string `json:"last_date,omitempty"`
 	// TestStart is the date of the first test day, where every model's
 	// test set begins.
-	TestStart      string                 `json:"test_start,omitempty"`
-	TestStartIndex int                    `json:"test_start_index"`
-	Horizon        int                    `json:"horizon"`
-	Seed           int64                  `json:"seed"`
-	Models         map[string]modelResult `json:"models"`
+	TestStart      string `json:"test_start,omitempty"`
+	TestStartIndex int    `json:"test_start_index"`
+	Horizon        int    `json:"horizon"`
+	Seed           int64  `json:"seed"`
+	// DroppedRows counts the file's data rows without a usable number in
+	// the column, and DroppedLines gives the line numbers of the first few.
+	DroppedRows  int                    `json:"dropped_rows"`
+	DroppedLines []int                  `json:"dropped_lines,omitempty"`
+	Models       map[string]modelResult `json:"models"`
 }
 
 // modelResult is one model's line in the result.
@@ -193,6 +197,8 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		TestStartIndex: forecast.TestStart(n),
 		Horizon:        opts.Horizon,
 		Seed:           opts.Seed,
+		DroppedRows:    s.dropped,
+		DroppedLines:   s.droppedLines,
 		Models:         make(map[string]modelResult, len(opts.Models)),
 	}
 	if s.dates != nil {

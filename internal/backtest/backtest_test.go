@@ -31,6 +31,8 @@ type output struct {
 	TestStartIndex int    `json:"test_start_index"`
 	Horizon        int    `json:"horizon"`
 	Seed           int64  `json:"seed"`
+	DroppedRows    int    `json:"dropped_rows"`
+	DroppedLines   []int  `json:"dropped_lines"`
 	Models         map[string]struct {
 		RMSE                float64        `json:"rmse"`
 		MAE                 float64        `json:"mae"`
@@ -107,11 +109,19 @@ func TestRunOnMessyFiles(t *testing.T) {
 		column    string
 		n         int
 		testStart string
+		dropped   []int
 	}{
 		{
 			name:   "yahoo download",
 			opts:   backtest.Options{CSVPath: "testdata/yahoo_quoted.csv", Models: []string{"linreg", "naive", "drift"}, Horizon: 3},
 			column: "Close", n: 60, testStart: "2020-04-01",
+			// The market holiday Yahoo writes as a row of nulls.
+			dropped: []int{24},
+		},
+		{
+			name:   "decimal commas",
+			opts:   backtest.Options{CSVPath: "testdata/decimal_comma.csv", Models: []string{"naive"}, Horizon: 1},
+			column: "price", n: 60,
 		},
 		{
 			name:   "tail of a semicolon file without dates",
@@ -132,6 +142,8 @@ func TestRunOnMessyFiles(t *testing.T) {
 			require.Equal(t, tt.n, out.N)
 			require.Equal(t, tt.testStart, out.TestStart)
 			require.Equal(t, tt.opts.Horizon, out.Horizon)
+			require.Equal(t, len(tt.dropped), out.DroppedRows)
+			require.Equal(t, tt.dropped, out.DroppedLines)
 			require.Len(t, out.Models, len(tt.opts.Models))
 			for _, name := range tt.opts.Models {
 				m, ok := out.Models[name]
