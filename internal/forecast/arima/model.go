@@ -25,10 +25,10 @@ const (
 var (
 	// ErrInvalidOrder means an order is negative or beyond MaxP, MaxD, MaxQ.
 	ErrInvalidOrder = errors.New("invalid ARIMA order")
-	// ErrConstantSeries means the series, once differenced (and centred when
-	// d = 0), is all zeros: every model fits it perfectly and the likelihood
-	// has no maximum.
-	ErrConstantSeries = errors.New("series is constant after differencing")
+	// ErrConstantSeries means the series, once differenced d times, is
+	// constant: every model fits it perfectly and the likelihood has no
+	// maximum. The wrapping error says which values are constant.
+	ErrConstantSeries = errors.New("a constant series has nothing to estimate")
 	// ErrNonStationary means AR coefficients have a root on or inside the
 	// unit circle, so the process has no stationary start: coefficients
 	// given to Filter, or an optimum numerically on the boundary.

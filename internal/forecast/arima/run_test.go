@@ -165,3 +165,26 @@ func constantSeries(n int, v float64) []float64 {
 	}
 	return out
 }
+
+// TestConstantSeriesErrorNamesTheCause is defect 4 of issue 12: a constant
+// series with d = 0 was said to be "constant after differencing".
+func TestConstantSeriesErrorNamesTheCause(t *testing.T) {
+	line := make([]float64, 60)
+	for i := range line {
+		line[i] = 10 + 0.5*float64(i)
+	}
+	for _, tc := range []struct {
+		closes []float64
+		cfg    Config
+		want   string
+	}{
+		{closes: constantSeries(60, 42), cfg: Config{P: 1}, want: "ARIMA(1,0,0): every value is 42: a constant series has nothing to estimate"},
+		{closes: constantSeries(60, 42), cfg: DefaultConfig(), want: "ARIMA(6,1,0): every change from one value to the next is 0"},
+		{closes: line, cfg: Config{P: 1, D: 2}, want: "ARIMA(1,2,0): after 2 differences every value is 0"},
+	} {
+		_, err := Run(context.Background(), tc.closes, tc.cfg, 1, nil)
+		require.ErrorIs(t, err, ErrConstantSeries)
+		require.ErrorContains(t, err, tc.want)
+		require.NotContains(t, err.Error(), "after differencing")
+	}
+}
