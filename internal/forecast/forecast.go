@@ -63,10 +63,22 @@ type Report struct {
 	// distance (the close PredictsDaysAhead days earlier) on the very same
 	// test days, so the two can be compared honestly.
 	Persistence Metrics `json:"persistence"`
-	// BeatsPersistence is true when Metrics.RMSE < Persistence.RMSE.
-	BeatsPersistence bool        `json:"beats_persistence"`
-	Test             []TestPoint `json:"test"`
-	Seconds          float64     `json:"seconds"`
+	// DM is the Diebold–Mariano test of the model's squared errors against
+	// persistence's on the same test points; nil when it cannot be computed
+	// (see DieboldMariano), for example for persistence itself.
+	DM *DMTest `json:"dm_test,omitempty"`
+	// BeatsPersistence is true when the model is significantly more
+	// accurate than persistence: DM.Better(), p < SignificanceLevel. A
+	// lower RMSE alone may be luck and does not count.
+	BeatsPersistence bool `json:"beats_persistence"`
+	// Verdict says the same in words with the p-value, as "beats
+	// persistence (p = 0.012)" or "no better than persistence (p = 0.410)".
+	Verdict string `json:"verdict,omitempty"`
+	// Coverage is the empirical coverage and mean width of the test
+	// points' 80% and 95% intervals, beside the nominal level.
+	Coverage []Coverage  `json:"coverage,omitempty"`
+	Test     []TestPoint `json:"test"`
+	Seconds  float64     `json:"seconds"`
 }
 
 // Progress is one progress report from a running model.
