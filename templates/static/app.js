@@ -193,14 +193,21 @@ function renderSentiment(s, err) {
 }
 
 // drawChart draws closes, each model's test-day predictions and the
-// forecast as an SVG line chart.
+// forecast as an SVG line chart, with each model's 80% and 95% prediction
+// intervals shaded in its colour: on the test days, where the closes show
+// how often they held, and over the forecast.
 function drawChart(r, names) {
   const NS = "http://www.w3.org/2000/svg";
   const W = 1000, H = 380, L = 60, R = 20, T = 12, B = 34;
   const s = r.series, n0 = s.offset, nHist = s.closes.length, horizon = r.forecast_dates.length;
   const total = nHist + horizon;
   const ys = [...s.closes];
-  for (const n of names) { ys.push(...r.models[n].forecast); for (const t of r.models[n].test) if (t.index >= n0) ys.push(t.predicted); }
+  for (const n of names) {
+    const m = r.models[n];
+    ys.push(...m.forecast);
+    for (const b of m.forecast_pi95 || []) ys.push(b.lower, b.upper);
+    for (const t of m.test) if (t.index >= n0) { ys.push(t.predicted); if (t.pi95) ys.push(t.pi95.lower, t.pi95.upper); }
+  }
   let lo = Math.min(...ys), hi = Math.max(...ys); const pad = (hi - lo) * 0.06 || 1; lo -= pad; hi += pad;
   const x = (i) => L + (W - L - R) * i / Math.max(1, total - 1);
   const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
@@ -225,6 +232,31 @@ function drawChart(r, names) {
     add("path", { d: pts.map(([i, v], k) => (k ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1)).join(""),
       fill: "none", stroke: color, "stroke-width": width, "stroke-dasharray": dash || "", "stroke-linejoin": "round" });
   };
+  // band shades the area between lower and upper bounds given as
+  // [i, {lower, upper}] pairs; a run without bounds breaks it into pieces.
+  const band = (pts, color, opacity) => {
+    const runs = [[]];
+    for (const [i, b] of pts) { if (b) runs[runs.length - 1].push([i, b]); else if (runs[runs.length - 1].length) runs.push([]); }
+    for (const run of runs) {
+      if (run.length < 2) continue;
+      const up = run.map(([i, b]) => x(i).toFixed(1) + " " + y(b.upper).toFixed(1));
+      const down = run.slice().reverse().map(([i, b]) => x(i).toFixed(1) + " " + y(b.lower).toFixed(1));
+      add("path", { d: "M" + up.join("L") + "L" + down.join("L") + "Z", fill: color, "fill-opacity": opacity, stroke: "none" });
+    }
+  };
+  let shaded = false;
+  for (const n of names) {
+    const m = r.models[n], c = COLORS[n] || "#333";
+    const test = m.test.filter((t) => t.index >= n0);
+    // The forecast bands start from the last close, which is known exactly.
+    const last = { lower: s.closes[nHist - 1], upper: s.closes[nHist - 1] };
+    for (const [level, opacity] of [["pi95", 0.08], ["pi80", 0.14]]) {
+      band(test.map((t) => [t.index - n0, t[level]]), c, opacity);
+      const fc = m["forecast_" + level] || [];
+      if (fc.length) band([[nHist - 1, last], ...fc.map((b, k) => [nHist + k, b])], c, opacity);
+      shaded = shaded || fc.length > 0 || test.some((t) => t[level]);
+    }
+  }
   path(s.closes.map((v, i) => [i, v]), "#1d2330", 2);
   const legend = $("legend"); legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
   for (const n of names) {
@@ -233,7 +265,8 @@ function drawChart(r, names) {
     path([[nHist - 1, s.closes[nHist - 1]], ...m.forecast.map((v, k) => [nHist + k, v])], c, 2, "5 4");
     legend.append(el("span", {}, el("i", { style: "background:" + c }), n));
   }
-  legend.append(el("span", {}, "dashed: forecast · shaded: the next " + horizon + " trading days"));
+  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + horizon + " trading days" +
+    (shaded ? " · bands: 80% (darker) and 95% prediction intervals" : "")));
   $("chart").replaceChildren(svg);
 }
 
