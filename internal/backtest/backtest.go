@@ -149,12 +149,23 @@ type modelResult struct {
 	MAE                 float64 `json:"mae"`
 	MAPE                float64 `json:"mape"`
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
+	// DirectionalCallShare and DirectionalPValue are the share of test days
+	// with a direction call and the binomial test of the hit rate.
+	DirectionalCallShare float64 `json:"directional_call_share"`
+	DirectionalPValue    float64 `json:"directional_p_value"`
 	// PredictsDaysAhead is how far ahead the model's test predictions, and
 	// so its persistence, reach.
 	PredictsDaysAhead int     `json:"predicts_days_ahead"`
 	PersistenceRMSE   float64 `json:"persistence_rmse"`
-	BeatsPersistence  bool    `json:"beats_persistence"`
-	TestPoints        int     `json:"test_points"`
+	// DM is the Diebold–Mariano test against persistence, BeatsPersistence
+	// its verdict at p < 0.05 and Verdict the same in words.
+	DM               *forecast.DMTest `json:"dm_test,omitempty"`
+	BeatsPersistence bool             `json:"beats_persistence"`
+	Verdict          string           `json:"verdict,omitempty"`
+	// Coverage is the test days' empirical coverage of the 80% and 95%
+	// intervals.
+	Coverage   []forecast.Coverage `json:"coverage,omitempty"`
+	TestPoints int                 `json:"test_points"`
 	// Seconds is the wall time of the whole model run.
 	Seconds      float64   `json:"seconds"`
 	NextForecast *float64  `json:"next_forecast,omitempty"`
@@ -251,16 +262,21 @@ func runModel(ctx context.Context, name string, closes []float64, opts registry.
 		return modelResult{Seconds: seconds, Error: err.Error()}
 	}
 	res := modelResult{
-		RMSE:                rep.Metrics.RMSE,
-		MAE:                 rep.Metrics.MAE,
-		MAPE:                rep.Metrics.MAPE,
-		DirectionalAccuracy: rep.Metrics.DirectionalAccuracy,
-		PredictsDaysAhead:   rep.PredictsDaysAhead,
-		PersistenceRMSE:     rep.Persistence.RMSE,
-		BeatsPersistence:    rep.BeatsPersistence,
-		TestPoints:          len(rep.Test),
-		Seconds:             seconds,
-		Forecast:            rep.Forecast,
+		RMSE:                 rep.Metrics.RMSE,
+		MAE:                  rep.Metrics.MAE,
+		MAPE:                 rep.Metrics.MAPE,
+		DirectionalAccuracy:  rep.Metrics.DirectionalAccuracy,
+		DirectionalCallShare: rep.Metrics.DirectionalCallShare,
+		DirectionalPValue:    rep.Metrics.DirectionalPValue,
+		PredictsDaysAhead:    rep.PredictsDaysAhead,
+		PersistenceRMSE:      rep.Persistence.RMSE,
+		DM:                   rep.DM,
+		BeatsPersistence:     rep.BeatsPersistence,
+		Verdict:              rep.Verdict,
+		Coverage:             rep.Coverage,
+		TestPoints:           len(rep.Test),
+		Seconds:              seconds,
+		Forecast:             rep.Forecast,
 	}
 	if len(rep.Forecast) > 0 {
 		res.NextForecast = &rep.Forecast[0]

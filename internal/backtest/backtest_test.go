@@ -34,19 +34,24 @@ type output struct {
 	DroppedRows    int    `json:"dropped_rows"`
 	DroppedLines   []int  `json:"dropped_lines"`
 	Models         map[string]struct {
-		RMSE                float64        `json:"rmse"`
-		MAE                 float64        `json:"mae"`
-		MAPE                float64        `json:"mape"`
-		DirectionalAccuracy float64        `json:"directional_accuracy"`
-		PredictsDaysAhead   int            `json:"predicts_days_ahead"`
-		PersistenceRMSE     float64        `json:"persistence_rmse"`
-		BeatsPersistence    bool           `json:"beats_persistence"`
-		TestPoints          int            `json:"test_points"`
-		Seconds             float64        `json:"seconds"`
-		NextForecast        *float64       `json:"next_forecast"`
-		Forecast            []float64      `json:"forecast"`
-		Params              map[string]any `json:"params"`
-		Error               string         `json:"error"`
+		RMSE                 float64             `json:"rmse"`
+		MAE                  float64             `json:"mae"`
+		MAPE                 float64             `json:"mape"`
+		DirectionalAccuracy  float64             `json:"directional_accuracy"`
+		PredictsDaysAhead    int                 `json:"predicts_days_ahead"`
+		PersistenceRMSE      float64             `json:"persistence_rmse"`
+		DirectionalCallShare float64             `json:"directional_call_share"`
+		DirectionalPValue    float64             `json:"directional_p_value"`
+		DM                   *forecast.DMTest    `json:"dm_test"`
+		BeatsPersistence     bool                `json:"beats_persistence"`
+		Verdict              string              `json:"verdict"`
+		Coverage             []forecast.Coverage `json:"coverage"`
+		TestPoints           int                 `json:"test_points"`
+		Seconds              float64             `json:"seconds"`
+		NextForecast         *float64            `json:"next_forecast"`
+		Forecast             []float64           `json:"forecast"`
+		Params               map[string]any      `json:"params"`
+		Error                string              `json:"error"`
 	} `json:"models"`
 }
 
@@ -84,7 +89,11 @@ func TestRunReproducesReferenceFigures(t *testing.T) {
 	require.Empty(t, lin.Error)
 	require.InEpsilon(t, 178.096957, lin.RMSE, 1e-6)
 	require.InDelta(t, 184.2603, lin.PersistenceRMSE, 5e-5)
-	require.True(t, lin.BeatsPersistence)
+	// Its RMSE is lower than persistence's, but not significantly.
+	require.False(t, lin.BeatsPersistence)
+	require.InDelta(t, 0.3187, lin.DM.PValue, 1e-4)
+	require.Equal(t, "no better than persistence (p = 0.319)", lin.Verdict)
+	require.Len(t, lin.Coverage, 2)
 	require.InDelta(t, 0.913802, lin.Params["slope"], 1e-6)
 	require.Equal(t, 101, lin.TestPoints)
 	require.Equal(t, forecast.DefaultHorizon, lin.PredictsDaysAhead)

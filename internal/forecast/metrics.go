@@ -51,16 +51,18 @@ func PersistenceOn(closes []float64, test []TestPoint, lag int) []TestPoint {
 	return out
 }
 
-// Score fills the report's Metrics, Persistence and BeatsPersistence from its
-// Test points, and PredictsDaysAhead and Predicts from lag, the model's
-// prediction distance in steps (1 for one-step-ahead models, the horizon for
-// direct multi-step models).
+// Score fills the report's Metrics and Persistence from its Test points,
+// PredictsDaysAhead and Predicts from lag, the model's prediction distance
+// in steps (1 for one-step-ahead models, the horizon for direct multi-step
+// models), and DM, BeatsPersistence, Verdict and Coverage from the
+// comparison with persistence (see judge). Models set their test points'
+// intervals before they call it.
 func (r *Report) Score(closes []float64, lag int) {
 	r.PredictsDaysAhead = lag
 	r.Predicts = daysAhead(lag)
 	r.Metrics = Evaluate(closes, r.Test, lag)
 	r.Persistence = Evaluate(closes, PersistenceOn(closes, r.Test, lag), lag)
-	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
+	r.judge(closes, lag)
 }
 
 // daysAhead labels a prediction distance for people.

@@ -38,8 +38,9 @@ func DefaultConfig() Config {
 // The closes before forecast.TestStart are the training part. For each
 // later close the model is refitted on all closes before it (warm-started
 // from the previous refit) and its one-step forecast is recorded as a test
-// point; progress is reported after every refit. Finally the model is
-// fitted on the whole series and forecasts horizon closes. With cfg.Auto the
+// point with its 80% and 95% intervals (Model.ForecastBands); progress is
+// reported after every refit. Finally the model is fitted on the whole
+// series and forecasts horizon closes with their intervals. With cfg.Auto the
 // order is chosen once, on the training part, and kept for the walk-forward.
 //
 // horizon is taken as given: the registry resolves it once with
@@ -118,7 +119,8 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		if !current.Converged {
 			notConverged++
 		}
-		test = append(test, forecast.TestPoint{Index: i, Actual: closes[i], Predicted: current.Forecast(1)[0]})
+		pi80, pi95 := current.ForecastBands(1)
+		test = append(test, forecast.TestPoint{Index: i, Actual: closes[i], Predicted: current.Forecast(1)[0], PI80: &pi80[0], PI95: &pi95[0]})
 		if progress != nil {
 			progress(forecast.Progress{Model: name, Step: i - train + 1, Total: n - train})
 		}
@@ -138,11 +140,14 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	params["not_converged"] = notConverged
 	params["train_size"] = train
 	params["test_size"] = len(test)
+	next80, next95 := final.ForecastBands(horizon)
 	rep := &forecast.Report{
-		Model:    name,
-		Params:   params,
-		Forecast: final.Forecast(horizon),
-		Test:     test,
+		Model:        name,
+		Params:       params,
+		Forecast:     final.Forecast(horizon),
+		ForecastPI80: next80,
+		ForecastPI95: next95,
+		Test:         test,
 	}
 	rep.Score(closes, 1)
 	rep.Seconds = time.Since(started).Seconds()

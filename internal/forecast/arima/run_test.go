@@ -57,7 +57,18 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 				require.InEpsilon(t, closes[len(closes)-1], v, 0.1)
 			}
 			// The persistence comparison is on the same test points.
-			require.Equal(t, rep.Metrics.RMSE < rep.Persistence.RMSE, rep.BeatsPersistence)
+			require.NotNil(t, rep.DM)
+			require.Equal(t, rep.DM.Better(), rep.BeatsPersistence)
+			// Every test point carries its intervals, and coverage is measured.
+			for _, p := range rep.Test {
+				require.NotNil(t, p.PI80)
+				require.NotNil(t, p.PI95)
+				require.Less(t, p.PI95.Lower, p.PI80.Lower)
+				require.Greater(t, p.PI95.Upper, p.PI80.Upper)
+			}
+			require.Len(t, rep.Coverage, 2)
+			require.Equal(t, len(rep.Test), rep.Coverage[0].Points)
+			require.Len(t, rep.ForecastPI95, len(rep.Forecast))
 			require.Greater(t, rep.Seconds, 0.0)
 		})
 	}
