@@ -157,11 +157,13 @@ function renderPrediction(r) {
       el("td", {}, m.predicts || "—"),
       el("td", {}, fmt(m.metrics.rmse, 3)), el("td", {}, fmt(m.persistence.rmse, 3)),
       el("td", {}, fmt(m.metrics.mae, 3)), el("td", {}, fmt(m.metrics.mape) + "%"),
-      el("td", {}, fmt(100 * m.metrics.directional_accuracy, 1) + "%"),
-      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.beats_persistence ? "yes" : "no"),
-      el("td", {}, fmt(m.forecast[0])), el("td", {}, fmt(m.seconds, 2))));
+      el("td", {}, direction(m.metrics)),
+      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.verdict || (m.beats_persistence ? "yes" : "no")),
+      el("td", {}, coverage(m.coverage)),
+      el("td", {}, fmt(m.forecast[0]) + (m.forecast_pi95 && m.forecast_pi95.length ? ` (${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)})` : "")),
+      el("td", {}, fmt(m.seconds, 2))));
   }
-  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 9, class: "error" }, msg)));
+  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
   $("models-card").hidden = false;
 
   if (r.recommendation) {
@@ -173,6 +175,24 @@ function renderPrediction(r) {
     $("recommendation-card").hidden = false;
   }
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+}
+
+// pText writes a p-value as the API's verdicts do.
+const pText = (p) => p < 0.001 ? "p < 0.001" : "p = " + Number(p).toFixed(3);
+
+// direction describes the direction calls: hit rate, share of days called,
+// and the binomial test. Results stored before calls were counted have only
+// the hit rate.
+function direction(mt) {
+  if (mt.directional_call_share === undefined) return fmt(100 * mt.directional_accuracy, 1) + "%";
+  if (!mt.directional_call_share) return "no calls";
+  return `${fmt(100 * mt.directional_accuracy, 1)}% of ${fmt(100 * mt.directional_call_share, 0)}% days called (${pText(mt.directional_p_value)})`;
+}
+
+// coverage shows each level's empirical coverage beside the nominal one.
+function coverage(cs) {
+  if (!cs || !cs.length) return "–";
+  return cs.map((c) => `${fmt(100 * c.covered, 0)}% of ${fmt(100 * c.level, 0)}%`).join(" · ");
 }
 
 function renderSentiment(s, err) {
