@@ -1,6 +1,6 @@
 // Package backtest is the logic behind the operator command
 //
-//	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json
+//	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] [--lstm-mode window|clean] --json
 //
 // It reads a price series from any reasonable CSV file, runs the chosen
 // models on it through the model registry and prints one JSON object with
@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,22 @@ type Options struct {
 	Seed int64
 	// Horizon is the forecast length; 0 means forecast.DefaultHorizon.
 	Horizon int
+	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes; empty
+	// means the first, the default.
+	LSTMMode string
+}
+
+// Synopsis is the arguments of "worker backtest" for its usage line.
+func Synopsis() string {
+	return fmt.Sprintf("--csv FILE [--column Close] [--tail N] [--models M,…] [--seed S] [--horizon H] [--lstm-mode %s] --json",
+		strings.Join(registry.LSTMModes(), "|"))
+}
+
+// Summary is what "worker backtest" does, for the worker's command list.
+// It names every model the registry knows, so the list cannot fall behind
+// the registry.
+func Summary() string {
+	return fmt.Sprintf("judge models on a CSV of prices; models: %s (default %s)", strings.Join(registry.Names(), ", "), DefaultModels)
 }
 
 // ParseFlags parses the arguments that follow "worker backtest". Invalid
@@ -70,6 +87,7 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", "))
 	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
+	fs.StringVar(&opts.LSTMMode, "lstm-mode", registry.LSTMModes()[0], "the LSTM's `scaling`: "+strings.Join(registry.LSTMModes(), " or "))
 	// JSON is the only output; the flag is accepted so scripts can say so.
 	fs.Bool("json", true, "print one JSON object (the only output format)")
 	if err := fs.Parse(args); err != nil {
@@ -107,6 +125,12 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	o.Horizon = horizon
+	if o.LSTMMode == "" {
+		o.LSTMMode = registry.LSTMModes()[0]
+	}
+	if !slices.Contains(registry.LSTMModes(), o.LSTMMode) {
+		return fmt.Errorf("%w: unknown LSTM mode %q, choose from %s", ErrUsage, o.LSTMMode, strings.Join(registry.LSTMModes(), ", "))
+	}
 	if len(o.Models) == 0 {
 		return fmt.Errorf("%w: no models given", ErrUsage)
 	}
@@ -136,6 +160,7 @@ type result struct {
 	TestStartIndex int    `json:"test_start_index"`
 	Horizon        int    `json:"horizon"`
 	Seed           int64  `json:"seed"`
+	LSTMMode       string `json:"lstm_mode"`
 	// DroppedRows counts the file's data rows without a usable number in
 	// the column, and DroppedLines gives the line numbers of the first few.
 	DroppedRows  int                    `json:"dropped_rows"`
@@ -208,6 +233,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		TestStartIndex: forecast.TestStart(n),
 		Horizon:        opts.Horizon,
 		Seed:           opts.Seed,
+		LSTMMode:       opts.LSTMMode,
 		DroppedRows:    s.dropped,
 		DroppedLines:   s.droppedLines,
 		Models:         make(map[string]modelResult, len(opts.Models)),
@@ -224,7 +250,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed})
+		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}

@@ -31,6 +31,7 @@ type output struct {
 	TestStartIndex int    `json:"test_start_index"`
 	Horizon        int    `json:"horizon"`
 	Seed           int64  `json:"seed"`
+	LSTMMode       string `json:"lstm_mode"`
 	DroppedRows    int    `json:"dropped_rows"`
 	DroppedLines   []int  `json:"dropped_lines"`
 	Models         map[string]struct {
@@ -223,18 +224,18 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{
 			name: "all flags",
-			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--json"},
-			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5},
+			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--lstm-mode", "clean", "--json"},
+			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5, LSTMMode: "clean"},
 		},
 		{
 			name: "single-dash flags and default horizon",
 			args: []string{"-csv=p.csv", "-models=naive"},
-			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
 		},
 		{
 			name: "defaults run the original app's three models",
 			args: []string{"--csv", "p.csv"},
-			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
 		},
 		{name: "no csv", args: []string{"--models", "naive"}, err: backtest.ErrUsage},
 		{name: "unknown flag", args: []string{"--csv", "p.csv", "--models", "naive", "--fast"}, err: backtest.ErrUsage},
@@ -244,6 +245,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "unknown model", args: []string{"--csv", "p.csv", "--models", "naive,gpt"}, err: backtest.ErrUsage},
 		{name: "model twice", args: []string{"--csv", "p.csv", "--models", "naive,naive"}, err: backtest.ErrUsage},
 		{name: "empty model list", args: []string{"--csv", "p.csv", "--models", " , "}, err: backtest.ErrUsage},
+		{name: "unknown LSTM mode", args: []string{"--csv", "p.csv", "--lstm-mode", "minmax"}, err: backtest.ErrUsage},
 		{name: "help", args: []string{"-h"}, err: flag.ErrHelp},
 		{name: "bad number", args: []string{"--csv", "p.csv", "--models", "naive", "--seed", "x"}, err: backtest.ErrUsage},
 	}
@@ -282,4 +284,12 @@ func TestRunLiftsARIMAFirstFit(t *testing.T) {
 	require.InDelta(t, 608.69107, fit.Coefficients["sigma2"], 0.1)
 	require.NotContains(t, out.Models["arima"].Params, "first_fit")
 	require.Contains(t, out.Models["arima"].Params, "order")
+}
+
+// TestRunPassesTheLSTMMode is defect 2 of issue 12 at the command line.
+func TestRunPassesTheLSTMMode(t *testing.T) {
+	out, err := run(t, backtest.Options{CSVPath: "testdata/semicolon_price.csv", Models: []string{"lstm"}, Horizon: 1, LSTMMode: "clean"})
+	require.NoError(t, err)
+	require.Equal(t, "clean", out.LSTMMode)
+	require.Equal(t, "clean", out.Models["lstm"].Params["mode"])
 }

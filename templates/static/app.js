@@ -46,6 +46,7 @@ async function indexPage() {
       horizon: Number(f.get("horizon")),
       lookback: Number(f.get("lookback")),
       sentiment: f.get("sentiment") === "on",
+      lstm_mode: f.get("lstm_mode"),
     };
     try {
       const job = await api("POST", "/api/v1/predictions", body);

@@ -46,6 +46,9 @@ const (
 	ModeClean = "clean"
 )
 
+// Modes lists the accepted Config.Mode values, the default first.
+func Modes() []string { return []string{ModeWindow, ModeClean} }
+
 var (
 	// ErrInvalidConfig means the configuration is unusable.
 	ErrInvalidConfig = errors.New("invalid configuration")

@@ -169,6 +169,28 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 	require.NotEqual(t, first.Forecast, second.Forecast, "another seed trains another network")
 }
 
+// TestRunLSTMMode is defect 2 of issue 12: the LSTM's clean mode could not
+// be chosen through the registry.
+func TestRunLSTMMode(t *testing.T) {
+	closes := sp500(t)
+	closes = closes[len(closes)-60:]
+	require.Equal(t, []string{lstm.ModeWindow, lstm.ModeClean}, registry.LSTMModes())
+	for _, mode := range []string{"", lstm.ModeWindow, lstm.ModeClean} {
+		rep, err := registry.Run(context.Background(), registry.NameLSTM, closes, registry.Options{Horizon: 2, LSTMMode: mode})
+		require.NoError(t, err, mode)
+		want := mode
+		if want == "" {
+			want = lstm.ModeWindow
+		}
+		require.Equal(t, want, rep.Params["mode"])
+	}
+	_, err := registry.Run(context.Background(), registry.NameLSTM, closes, registry.Options{LSTMMode: "fancy"})
+	require.ErrorIs(t, err, lstm.ErrInvalidConfig)
+	// Other models ignore the option.
+	_, err = registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{LSTMMode: lstm.ModeClean})
+	require.NoError(t, err)
+}
+
 // BenchmarkRun times every model on the S&P 500's last 504 closes, the
 // series of the Python reference figures (bench/models compares them).
 func BenchmarkRun(b *testing.B) {
