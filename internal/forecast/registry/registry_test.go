@@ -234,3 +234,24 @@ func TestRunARIMAConfigurations(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, auto.Params, "candidates", "only the automatic search reports its candidates")
 }
+
+// TestExtremeCloseIsNamed is defect 4 of issue 12: one close of 1e300 made
+// linreg's result unencodable (+Inf) and the LSTM report an RMSE of 132,378
+// without a word. Every model now refuses the series and names the close.
+func TestExtremeCloseIsNamed(t *testing.T) {
+	closes := sp500(t)
+	closes = append([]float64(nil), closes[len(closes)-120:]...)
+	for _, v := range []float64{1e300, -1e300, 2e12} {
+		closes[50] = v
+		for _, name := range registry.Names() {
+			_, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: 2})
+			require.ErrorIs(t, err, forecast.ErrInvalidSeries, "%s with %g", name, v)
+			require.ErrorContains(t, err, "close 50 is "+strconv.FormatFloat(v, 'g', -1, 64), name)
+			require.ErrorContains(t, err, "largest price accepted", name)
+		}
+	}
+	// The largest accepted price itself is fine.
+	closes[50] = forecast.MaxPrice
+	_, err := registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{Horizon: 2})
+	require.NoError(t, err)
+}
