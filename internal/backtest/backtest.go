@@ -1,12 +1,16 @@
 // Package backtest is the logic behind the operator command
 //
 //	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] [--lstm-mode window|clean] --json
+//	worker backtest --dir DIR | --sample dj30 [--tail N] [--models …] [--jobs N] [--json]
 //
-// It reads a price series from any reasonable CSV file, runs the chosen
-// models on it through the model registry and prints one JSON object with
-// each model's test metrics next to persistence's, so the Go models can be
-// compared with the Python reference (bench/models) or with each other on
-// an operator's own data.
+// With --csv it reads a price series from any reasonable CSV file, runs the
+// chosen models on it through the model registry and prints one JSON object
+// with each model's test metrics next to persistence's, so the Go models can
+// be compared with the Python reference (bench/models) or with each other on
+// an operator's own data. With --dir (every CSV file in a folder) or
+// --sample dj30 (the 30 bundled Dow stocks) it runs the models, every model
+// by default, on every series and prints the leaderboard (see package
+// leaderboard) as a markdown table, or JSON with --json.
 package backtest
 
 import (
@@ -55,19 +59,30 @@ type Options struct {
 	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes; empty
 	// means the first, the default.
 	LSTMMode string
+	// Dir and Sample select a leaderboard instead of one file: every CSV
+	// file in Dir, or the bundled sample named Sample (SampleDJ30).
+	Dir    string
+	Sample string
+	// Workers bounds the leaderboard's parallel model runs; 0 means one
+	// per CPU.
+	Workers int
+	// JSON asks the leaderboard for JSON instead of markdown; one file's
+	// backtest is always JSON.
+	JSON bool
 }
 
 // Synopsis is the arguments of "worker backtest" for its usage line.
 func Synopsis() string {
-	return fmt.Sprintf("--csv FILE [--column Close] [--tail N] [--models M,…] [--seed S] [--horizon H] [--lstm-mode %s] --json",
-		strings.Join(registry.LSTMModes(), "|"))
+	return fmt.Sprintf("--csv FILE | --dir FOLDER | --sample %s [--column Close] [--tail N] [--models M,…] [--seed S] [--horizon H] [--lstm-mode %s] [--jobs N] [--json]",
+		SampleDJ30, strings.Join(registry.LSTMModes(), "|"))
 }
 
 // Summary is what "worker backtest" does, for the worker's command list.
 // It names every model the registry knows, so the list cannot fall behind
 // the registry.
 func Summary() string {
-	return fmt.Sprintf("judge models on a CSV of prices; models: %s (default %s)", strings.Join(registry.Names(), ", "), DefaultModels)
+	return fmt.Sprintf("judge models on a CSV of prices, or rank them all on many series; models: %s (default for one CSV: %s)",
+		strings.Join(registry.Names(), ", "), DefaultModels)
 }
 
 // ParseFlags parses the arguments that follow "worker backtest". Invalid
@@ -81,15 +96,17 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 		opts   Options
 		models string
 	)
-	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row (required)")
+	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row")
+	fs.StringVar(&opts.Dir, "dir", "", "leaderboard over every CSV file in `folder`")
+	fs.StringVar(&opts.Sample, "sample", "", "leaderboard over a bundled `sample`: "+SampleDJ30)
+	fs.IntVar(&opts.Workers, "jobs", 0, "leaderboard: at most `N` model runs at once (0: one per CPU)")
 	fs.StringVar(&opts.Column, "column", "", "price `column`, case-insensitive (default: first of close, adj close, adjclose, price, value)")
 	fs.IntVar(&opts.Tail, "tail", 0, "use only the last `N` prices (0: all)")
-	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", "))
+	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", ")+" (a leaderboard runs all by default)")
 	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
 	fs.StringVar(&opts.LSTMMode, "lstm-mode", registry.LSTMModes()[0], "the LSTM's `scaling`: "+strings.Join(registry.LSTMModes(), " or "))
-	// JSON is the only output; the flag is accepted so scripts can say so.
-	fs.Bool("json", true, "print one JSON object (the only output format)")
+	fs.BoolVar(&opts.JSON, "json", false, "print JSON (one file's backtest always does; a leaderboard prints markdown without it)")
 	if err := fs.Parse(args); err != nil {
 		fs.SetOutput(usage)
 		fs.PrintDefaults()
@@ -100,6 +117,11 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	}
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	modelsGiven := false
+	fs.Visit(func(f *flag.Flag) { modelsGiven = modelsGiven || f.Name == "models" })
+	if opts.leaderboard() && !modelsGiven {
+		models = strings.Join(registry.Names(), ",")
 	}
 	for _, m := range strings.Split(models, ",") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -114,8 +136,20 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 
 // normalize validates the options and resolves the horizon in place.
 func (o *Options) normalize() error {
-	if o.CSVPath == "" {
-		return fmt.Errorf("%w: a CSV file is required (--csv)", ErrUsage)
+	sources := 0
+	for _, s := range []string{o.CSVPath, o.Dir, o.Sample} {
+		if s != "" {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return fmt.Errorf("%w: give exactly one of --csv FILE, --dir FOLDER and --sample %s", ErrUsage, SampleDJ30)
+	}
+	if o.Sample != "" && o.Sample != SampleDJ30 {
+		return fmt.Errorf("%w: unknown sample %q, the bundled one is %s", ErrUsage, o.Sample, SampleDJ30)
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("%w: jobs %d is negative", ErrUsage, o.Workers)
 	}
 	if o.Tail < 0 {
 		return fmt.Errorf("%w: tail %d is negative", ErrUsage, o.Tail)
@@ -213,17 +247,14 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 	if err := opts.normalize(); err != nil {
 		return err
 	}
+	if opts.leaderboard() {
+		return runLeaderboard(ctx, opts, w)
+	}
 	s, err := readSeriesFile(opts.CSVPath, opts.Column)
 	if err != nil {
 		return err
 	}
-	if opts.Tail > 0 && opts.Tail < len(s.values) {
-		cut := len(s.values) - opts.Tail
-		s.values = s.values[cut:]
-		if s.dates != nil {
-			s.dates = s.dates[cut:]
-		}
-	}
+	s.keepLast(opts.Tail)
 
 	n := len(s.values)
 	out := result{

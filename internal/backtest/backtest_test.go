@@ -225,7 +225,7 @@ func TestParseFlags(t *testing.T) {
 		{
 			name: "all flags",
 			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--lstm-mode", "clean", "--json"},
-			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5, LSTMMode: "clean"},
+			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5, LSTMMode: "clean", JSON: true},
 		},
 		{
 			name: "single-dash flags and default horizon",
@@ -246,6 +246,19 @@ func TestParseFlags(t *testing.T) {
 		{name: "model twice", args: []string{"--csv", "p.csv", "--models", "naive,naive"}, err: backtest.ErrUsage},
 		{name: "empty model list", args: []string{"--csv", "p.csv", "--models", " , "}, err: backtest.ErrUsage},
 		{name: "unknown LSTM mode", args: []string{"--csv", "p.csv", "--lstm-mode", "minmax"}, err: backtest.ErrUsage},
+		{
+			name: "a leaderboard runs every model by default",
+			args: []string{"--sample", "dj30", "--tail", "504", "--jobs", "3"},
+			want: backtest.Options{Sample: "dj30", Tail: 504, Workers: 3, Models: []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
+		},
+		{
+			name: "a leaderboard of chosen models over a folder",
+			args: []string{"--dir", "prices", "--models", "naive,drift", "--json"},
+			want: backtest.Options{Dir: "prices", Models: []string{"naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", JSON: true},
+		},
+		{name: "two sources", args: []string{"--csv", "p.csv", "--dir", "prices"}, err: backtest.ErrUsage},
+		{name: "unknown sample", args: []string{"--sample", "ftse100"}, err: backtest.ErrUsage},
+		{name: "negative jobs", args: []string{"--sample", "dj30", "--jobs", "-2"}, err: backtest.ErrUsage},
 		{name: "help", args: []string{"-h"}, err: flag.ErrHelp},
 		{name: "bad number", args: []string{"--csv", "p.csv", "--models", "naive", "--seed", "x"}, err: backtest.ErrUsage},
 	}
@@ -292,4 +305,43 @@ func TestRunPassesTheLSTMMode(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "clean", out.LSTMMode)
 	require.Equal(t, "clean", out.Models["lstm"].Params["mode"])
+}
+
+func TestLeaderboardOverAFolder(t *testing.T) {
+	var buf bytes.Buffer
+	err := backtest.Run(context.Background(), backtest.Options{Dir: "testdata", Models: []string{"naive", "drift"}, Horizon: 1}, &buf)
+	require.NoError(t, err)
+	out := buf.String()
+	require.Contains(t, out, "| model | beats persistence (p < 0.05) |")
+	// Five CSV files in testdata, every one long enough for both models.
+	require.Contains(t, out, "| naive | 0 of 5 |")
+	require.Contains(t, out, "| drift | ")
+	require.Contains(t, out, "5 series, horizon 1")
+
+	// A folder without CSV files is a usage error.
+	err = backtest.Run(context.Background(), backtest.Options{Dir: t.TempDir(), Models: []string{"naive"}}, &buf)
+	require.ErrorIs(t, err, backtest.ErrUsage)
+}
+
+func TestLeaderboardOverTheDJ30Sample(t *testing.T) {
+	var buf bytes.Buffer
+	err := backtest.Run(context.Background(), backtest.Options{Sample: backtest.SampleDJ30, Tail: 120, Models: []string{"linreg", "drift"}, Horizon: 3, JSON: true}, &buf)
+	require.NoError(t, err)
+	var lb struct {
+		Series  int `json:"series"`
+		Horizon int `json:"horizon"`
+		Models  []struct {
+			Model  string `json:"model"`
+			Series int    `json:"series"`
+			Failed int    `json:"failed"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &lb))
+	require.Equal(t, 30, lb.Series, "the 30 Dow stocks, without the S&P 500 index")
+	require.Equal(t, 3, lb.Horizon)
+	require.Len(t, lb.Models, 2)
+	for _, m := range lb.Models {
+		require.Equal(t, 30, m.Series, m.Model)
+		require.Zero(t, m.Failed, m.Model)
+	}
 }
