@@ -25,6 +25,17 @@ type reference struct {
 		FitLLFARIMA        float64   `json:"fit_llf_arima"`
 		Series             []float64 `json:"series"`
 	} `json:"loglike"`
+	// Drift holds models with drift, from SARIMAX with a constant on the
+	// differenced series; Params and FitParams are [drift, ma…, sigma2].
+	Drift []struct {
+		Name      string    `json:"name"`
+		Order     [3]int    `json:"order"`
+		Params    []float64 `json:"params"`
+		LogLike   float64   `json:"loglike"`
+		FitParams []float64 `json:"fit_params"`
+		FitLLF    float64   `json:"fit_llf"`
+		Series    []float64 `json:"series"`
+	} `json:"drift"`
 	FirstFit []struct {
 		Name       string    `json:"name"`
 		N          int       `json:"n"`

@@ -47,11 +47,13 @@ func DefaultConfig() Config {
 // forecast.ResolveHorizon for every model, and 0 forecasts nothing, as in
 // lstm.Run.
 //
-// Params holds "order" [p,d,q], "first_fit" (the training-part fit's
-// statsmodels-named "coefficients", "log_likelihood" and "aicc"), "refits",
-// "not_converged" (refits that stopped on a limit rather than converging),
-// "train_size", "test_size", and with cfg.Auto "candidates", the models the
-// order search compared.
+// Params holds "order" [p,d,q], "drift" (whether the model has one),
+// "model" (the order in words, as "ARIMA(0,1,1) with drift"), "first_fit"
+// (the training-part fit's statsmodels-named "coefficients",
+// "log_likelihood" and "aicc"), "refits", "not_converged" (refits that
+// stopped on a limit rather than converging), "train_size", "test_size",
+// and with cfg.Auto "candidates", the models the order search compared,
+// each with its "order", "drift" and "aicc".
 //
 // Run returns an error wrapping ctx.Err() promptly when ctx is done, and
 // one wrapping forecast.ErrNotEnoughData when the series is too short for
@@ -87,7 +89,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		first = sel.Best
 		candidates := make([]map[string]any, len(sel.Candidates))
 		for i, c := range sel.Candidates {
-			candidates[i] = map[string]any{"order": orderParam(c.Order), "aicc": c.AICc}
+			candidates[i] = map[string]any{"order": orderParam(c.Order), "drift": c.Order.Drift, "aicc": c.AICc}
 		}
 		params["candidates"] = candidates
 	} else {
@@ -131,6 +133,8 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	}
 
 	params["order"] = orderParam(order)
+	params["drift"] = order.Drift
+	params["model"] = order.String()
 	params["first_fit"] = map[string]any{
 		"coefficients":   first.Named(),
 		"log_likelihood": first.LogLikelihood,

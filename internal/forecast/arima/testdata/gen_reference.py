@@ -1,6 +1,7 @@
 #!/usr/bin/python3
 """Computes the statsmodels reference numbers that the Go ARIMA tests check:
-log-likelihoods, forecasts and forecast variances at fixed parameters,
+log-likelihoods, forecasts and forecast variances at fixed parameters (and
+of models with drift),
 maximum-likelihood fits with their prediction intervals
 (get_forecast(...).conf_int() at 80% and 95%), KPSS statistics and the
 walk-forwards.
@@ -87,6 +88,27 @@ def loglike_case(name, y, order, params):
     }
 
 
+def drift_case(name, y, order, params):
+    """An ARIMA(p,1,q) with drift: SARIMAX with a constant ('c') in the
+    differenced equation, on the exactly differenced series. For a model
+    without AR terms the constant is the mean daily change, the Go drift;
+    params are [drift, ma..., sigma2]."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SARIMAX(y, order=order, trend="c", simple_differencing=True)
+        fit = model.fit(disp=False)
+    return {
+        "name": name,
+        "order": list(order),
+        "param_names": list(model.param_names),
+        "params": floats(params),
+        "loglike": float(model.loglike(np.asarray(params, float))),
+        "fit_params": floats(fit.params),
+        "fit_llf": float(fit.llf),
+        "series": floats(y),
+    }
+
+
 def first_fit(name, y, order=(6, 1, 0)):
     size = int(len(y) * 0.80)
     with warnings.catch_warnings():
@@ -168,6 +190,10 @@ def main():
             loglike_case("gspc_returns_103_const", np.diff(gspc_train), (1, 0, 3),
                          [1.0, -0.3, 0.25, 0.1, -0.05, 600.0]),
             loglike_case("msft_400_022", msft[:400], (0, 2, 2), [-0.9, 0.05, 0.03]),
+        ],
+        "drift": [
+            drift_case("msft_300_011_drift", msft[:300], (0, 1, 1), [0.05, -0.1, 0.02]),
+            drift_case("trend_gspc_010_drift", gspc[:200], (0, 1, 0), [1.5, 600.0]),
         ],
         "first_fit": [
             first_fit("gspc_last504", gspc),
