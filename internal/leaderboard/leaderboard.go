@@ -54,6 +54,9 @@ type Entry struct {
 	// significantly (Diebold–Mariano p < 0.05), named in BeatsSeries.
 	Beats       int      `json:"beats_persistence"`
 	BeatsSeries []string `json:"beats_persistence_series,omitempty"`
+	// MedianP is the median Diebold–Mariano p-value over the series where
+	// the test could be computed (none for persistence itself).
+	MedianP float64 `json:"median_p_value"`
 	// MedianSkill is the median over the series of 1 − RMSE/RMSE of
 	// persistence on the same days: above 0 is better than persistence.
 	MedianSkill float64 `json:"median_skill"`
@@ -170,7 +173,7 @@ func Run(ctx context.Context, series []Series, opts Options) (Leaderboard, error
 func summarise(model string, runs []outcome) Entry {
 	slices.SortFunc(runs, func(a, b outcome) int { return strings.Compare(a.series, b.series) })
 	e := Entry{Model: model}
-	var skills []float64
+	var skills, ps []float64
 	var hit, cov80, cov95 float64
 	var cov80n, cov95n int
 	for _, o := range runs {
@@ -185,6 +188,9 @@ func summarise(model string, runs []outcome) Entry {
 		r := o.report
 		e.Series++
 		e.Seconds += r.Seconds
+		if r.DM != nil {
+			ps = append(ps, r.DM.PValue)
+		}
 		if r.BeatsPersistence {
 			e.Beats++
 			e.BeatsSeries = append(e.BeatsSeries, o.series)
@@ -208,6 +214,7 @@ func summarise(model string, runs []outcome) Entry {
 		}
 	}
 	e.MedianSkill = median(skills)
+	e.MedianP = median(ps)
 	e.MeanHitRate = mean(hit, e.CallSeries)
 	e.MeanCoverage80 = mean(cov80, cov80n)
 	e.MeanCoverage95 = mean(cov95, cov95n)
@@ -239,11 +246,11 @@ func median(xs []float64) float64 {
 // row. A figure no series gave (a mean over none) is a dash.
 func (lb Leaderboard) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "| model | beats persistence (p < 0.05) | median skill | mean hit rate | coverage 80%% | coverage 95%% | seconds | failed |\n")
-	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| model | beats persistence (p < 0.05) | median DM p | median skill | mean hit rate | coverage 80%% | coverage 95%% | seconds | failed |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
 	for _, e := range lb.Models {
-		fmt.Fprintf(&b, "| %s | %d of %d | %s | %s | %s | %s | %.1f | %d |\n",
-			e.Model, e.Beats, e.Series, signedPct(e.MedianSkill), pct(e.MeanHitRate), pct(e.MeanCoverage80), pct(e.MeanCoverage95), e.Seconds, e.Failed)
+		fmt.Fprintf(&b, "| %s | %d of %d | %s | %s | %s | %s | %s | %.1f | %d |\n",
+			e.Model, e.Beats, e.Series, num(e.MedianP), signedPct(e.MedianSkill), pct(e.MeanHitRate), pct(e.MeanCoverage80), pct(e.MeanCoverage95), e.Seconds, e.Failed)
 	}
 	fmt.Fprintf(&b, "\n%d series, horizon %d, %d workers, %.1f s wall time.\n", lb.Series, lb.Horizon, lb.Workers, lb.Seconds)
 	_, err := io.WriteString(w, b.String())
@@ -255,6 +262,7 @@ func (lb Leaderboard) WriteMarkdown(w io.Writer) error {
 func (lb Leaderboard) WriteJSON(w io.Writer) error {
 	type entry struct {
 		Entry
+		MedianP        *float64 `json:"median_p_value"`
 		MedianSkill    *float64 `json:"median_skill"`
 		MeanHitRate    *float64 `json:"mean_hit_rate"`
 		MeanCoverage80 *float64 `json:"mean_coverage_80"`
@@ -265,7 +273,7 @@ func (lb Leaderboard) WriteJSON(w io.Writer) error {
 		Models []entry `json:"models"`
 	}{Leaderboard: lb}
 	for _, e := range lb.Models {
-		out.Models = append(out.Models, entry{Entry: e, MedianSkill: orNull(e.MedianSkill), MeanHitRate: orNull(e.MeanHitRate),
+		out.Models = append(out.Models, entry{Entry: e, MedianP: orNull(e.MedianP), MedianSkill: orNull(e.MedianSkill), MeanHitRate: orNull(e.MeanHitRate),
 			MeanCoverage80: orNull(e.MeanCoverage80), MeanCoverage95: orNull(e.MeanCoverage95)})
 	}
 	return json.NewEncoder(w).Encode(out)
@@ -283,6 +291,13 @@ func pct(v float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", v)
 }
 
 func signedPct(v float64) string {

@@ -17,7 +17,12 @@ import (
 
 func TestSummarise(t *testing.T) {
 	report := func(rmse float64, beats bool, hit, calls, cov80, cov95 float64, seconds float64) *forecast.Report {
+		p := 0.5
+		if beats {
+			p = 0.01
+		}
 		return &forecast.Report{
+			DM:               &forecast.DMTest{PValue: p},
 			Metrics:          forecast.Metrics{RMSE: rmse, DirectionalAccuracy: hit, DirectionalCallShare: calls},
 			Persistence:      forecast.Metrics{RMSE: 10},
 			BeatsPersistence: beats,
@@ -40,6 +45,7 @@ func TestSummarise(t *testing.T) {
 	require.Equal(t, []string{"c"}, e.BeatsSeries)
 	// Skills −0.1, 0.1, 0.2: the median is 0.1.
 	require.InDelta(t, 0.1, e.MedianSkill, 1e-12)
+	require.Equal(t, 0.5, e.MedianP)
 	// The series without calls does not count in the hit rate.
 	require.InDelta(t, 0.5, e.MeanHitRate, 1e-12)
 	require.Equal(t, 2, e.CallSeries)
@@ -95,8 +101,8 @@ func TestRun(t *testing.T) {
 
 	var md bytes.Buffer
 	require.NoError(t, one.WriteMarkdown(&md))
-	require.Contains(t, md.String(), "| model | beats persistence (p < 0.05) | median skill |")
-	require.Contains(t, md.String(), "| naive | 0 of 4 | +0.00% | – |")
+	require.Contains(t, md.String(), "| model | beats persistence (p < 0.05) | median DM p | median skill |")
+	require.Contains(t, md.String(), "| naive | 0 of 4 | – | +0.00% | – |")
 	require.Contains(t, md.String(), "5 series, horizon 3, 1 workers")
 
 	var js bytes.Buffer
