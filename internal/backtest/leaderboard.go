@@ -6,17 +6,13 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
-	"time"
 
 	"github.com/augurhq/augur/internal/leaderboard"
-	"github.com/augurhq/augur/internal/market"
 )
 
-// SampleDJ30 names the bundled sample of the 30 Dow Jones stocks of 2000
-// (daily closes 1991–2000) for --sample.
-const SampleDJ30 = "dj30"
+// SampleDJ30 is the --sample value of the bundled Dow stocks.
+const SampleDJ30 = leaderboard.SampleDJ30
 
 // leaderboard reports whether the options ask for a leaderboard rather
 // than one file's backtest.
@@ -44,7 +40,7 @@ func runLeaderboard(ctx context.Context, opts Options, w io.Writer) error {
 	if opts.Dir != "" {
 		all, err = dirSeries(opts.Dir, opts.Column, opts.Tail)
 	} else {
-		all, err = dj30Series(ctx, opts.Tail)
+		all, err = leaderboard.DJ30(ctx, opts.Tail)
 	}
 	if err != nil {
 		return err
@@ -88,31 +84,6 @@ func dirSeries(dir, column string, tail int) ([]leaderboard.Series, error) {
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%w: no .csv files in %s", ErrUsage, dir)
-	}
-	return out, nil
-}
-
-// dj30Series returns the bundled Dow stocks, without the S&P 500 index the
-// same sample serves.
-func dj30Series(ctx context.Context, tail int) ([]leaderboard.Series, error) {
-	sample := market.NewSample()
-	tickers, err := sample.Tickers()
-	if err != nil {
-		return nil, fmt.Errorf("bundled sample: %w", err)
-	}
-	tickers = slices.DeleteFunc(tickers, func(t string) bool { return t == market.SampleIndex })
-	out := make([]leaderboard.Series, 0, len(tickers))
-	for _, t := range tickers {
-		bars, err := sample.History(ctx, t, time.Time{})
-		if err != nil {
-			return nil, fmt.Errorf("bundled sample: %w", err)
-		}
-		s := series{values: make([]float64, len(bars))}
-		for i, b := range bars {
-			s.values[i] = b.Close
-		}
-		s.keepLast(tail)
-		out = append(out, leaderboard.Series{Name: t, Closes: s.values})
 	}
 	return out, nil
 }

@@ -40,6 +40,9 @@ type Options struct {
 	// Workers bounds how many model runs go at once, the compute budget;
 	// 0 means one per CPU (GOMAXPROCS).
 	Workers int
+	// Progress, if not nil, is called after every model run with the
+	// number of runs done and the total, from one goroutine at a time.
+	Progress func(done, total int)
 }
 
 // Entry is one model's line of the leaderboard.
@@ -154,8 +157,13 @@ func Run(ctx context.Context, series []Series, opts Options) (Leaderboard, error
 	}()
 
 	byModel := make(map[string][]outcome, len(models))
+	done, total := 0, len(models)*len(series)
 	for o := range results {
 		byModel[o.model] = append(byModel[o.model], o)
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
 	}
 	if err := ctx.Err(); err != nil {
 		return Leaderboard{}, fmt.Errorf("leaderboard: %w", err)
@@ -257,26 +265,26 @@ func (lb Leaderboard) WriteMarkdown(w io.Writer) error {
 	return err
 }
 
-// WriteJSON writes the leaderboard as one JSON object. Means over no
-// series, NaN in Go, are written as null.
+// WriteJSON writes the leaderboard as one JSON object (see
+// Entry.MarshalJSON).
 func (lb Leaderboard) WriteJSON(w io.Writer) error {
-	type entry struct {
-		Entry
+	return json.NewEncoder(w).Encode(lb)
+}
+
+// MarshalJSON writes a figure no series gave (a mean over none, NaN in Go,
+// which JSON cannot hold) as null.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	// plain has Entry's fields without its methods, so encoding it does
+	// not recurse into MarshalJSON.
+	type plain Entry
+	return json.Marshal(struct {
+		plain
 		MedianP        *float64 `json:"median_p_value"`
 		MedianSkill    *float64 `json:"median_skill"`
 		MeanHitRate    *float64 `json:"mean_hit_rate"`
 		MeanCoverage80 *float64 `json:"mean_coverage_80"`
 		MeanCoverage95 *float64 `json:"mean_coverage_95"`
-	}
-	out := struct {
-		Leaderboard
-		Models []entry `json:"models"`
-	}{Leaderboard: lb}
-	for _, e := range lb.Models {
-		out.Models = append(out.Models, entry{Entry: e, MedianP: orNull(e.MedianP), MedianSkill: orNull(e.MedianSkill), MeanHitRate: orNull(e.MeanHitRate),
-			MeanCoverage80: orNull(e.MeanCoverage80), MeanCoverage95: orNull(e.MeanCoverage95)})
-	}
-	return json.NewEncoder(w).Encode(out)
+	}{plain(e), orNull(e.MedianP), orNull(e.MedianSkill), orNull(e.MeanHitRate), orNull(e.MeanCoverage80), orNull(e.MeanCoverage95)})
 }
 
 func orNull(v float64) *float64 {

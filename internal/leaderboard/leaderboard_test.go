@@ -75,8 +75,12 @@ func TestRun(t *testing.T) {
 	}
 	series = append(series, Series{Name: "short", Closes: closes[:1]})
 	models := []string{registry.NameLinearRegression, registry.NameDrift, registry.NamePersistence}
-	one, err := Run(context.Background(), series, Options{Models: models, Horizon: 3, Workers: 1})
+	var progress [][2]int
+	one, err := Run(context.Background(), series, Options{Models: models, Horizon: 3, Workers: 1,
+		Progress: func(done, total int) { progress = append(progress, [2]int{done, total}) }})
 	require.NoError(t, err)
+	require.Len(t, progress, 15)
+	require.Equal(t, [2]int{15, 15}, progress[14])
 	four, err := Run(context.Background(), series, Options{Models: models, Horizon: 3, Workers: 4})
 	require.NoError(t, err)
 	require.Equal(t, 5, one.Series)
@@ -105,6 +109,10 @@ func TestRun(t *testing.T) {
 	require.Contains(t, md.String(), "| naive | 0 of 4 | – | +0.00% | – |")
 	require.Contains(t, md.String(), "5 series, horizon 3, 1 workers")
 
+	// A job stores the leaderboard with json.Marshal: NaN must not stop it.
+	raw, err := json.Marshal(one)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"mean_hit_rate":null`)
 	var js bytes.Buffer
 	require.NoError(t, one.WriteJSON(&js))
 	var decoded struct {
@@ -133,4 +141,15 @@ func TestRunRejects(t *testing.T) {
 	cancel()
 	_, err = Run(ctx, s, Options{Models: []string{registry.NameDrift}})
 	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestDJ30(t *testing.T) {
+	series, err := DJ30(context.Background(), 120)
+	require.NoError(t, err)
+	require.Len(t, series, 30)
+	for _, s := range series {
+		require.NotEqual(t, "^GSPC", s.Name)
+		require.Len(t, s.Closes, 120, s.Name)
+	}
+	require.Equal(t, "AA", series[0].Name, "sorted by ticker")
 }
