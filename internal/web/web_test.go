@@ -373,6 +373,11 @@ func TestPagesAndAssets(t *testing.T) {
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.body, `data-job-id="`+id+`"`)
 
+	page = b.get("/models")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, `data-page="models"`)
+	require.Contains(t, page.body, `id="leaderboard"`)
+
 	page = b.get("/jobs/%3Cscript%3E")
 	require.Equal(t, http.StatusNotFound, page.status)
 	require.Contains(t, page.body, "No such job")

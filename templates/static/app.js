@@ -118,7 +118,8 @@ function stream(id) {
 }
 
 function render(job) {
-  $("job-title").textContent = (job.kind === "prediction" ? "Prediction" : "Sentiment") + (job.ticker ? " · " + job.ticker : "");
+  const KINDS = { prediction: "Prediction", sentiment: "Sentiment", leaderboard: "Model leaderboard" };
+  $("job-title").textContent = (KINDS[job.kind] || job.kind) + (job.ticker ? " · " + job.ticker : "");
   document.title = $("job-title").textContent + " · Augur";
   const status = $("job-status");
   status.textContent = job.status; status.className = "badge " + job.status;
@@ -133,6 +134,7 @@ function render(job) {
   if (job.error) showError(job.error);
   if (!job.result) return;
   if (job.kind === "prediction") renderPrediction(job.result);
+  else if (job.kind === "leaderboard") { $("job-source").replaceChildren(el("a", { href: "/models" }, "See the model leaderboard")); $("job-source").hidden = false; }
   else renderSentiment(job.result, job.status === "failed" ? job.error : "");
 }
 
@@ -291,8 +293,45 @@ function drawChart(r, names) {
   $("chart").replaceChildren(svg);
 }
 
+// ---------- models ----------
+
+// modelsPage shows the leaderboard, polling while the first one is
+// computed.
+async function modelsPage() {
+  const status = $("models-status");
+  let data;
+  try {
+    data = await api("GET", "/api/v1/models");
+  } catch (e) {
+    $("models-error").textContent = e.message;
+    $("models-error").hidden = false;
+    status.hidden = true;
+    return;
+  }
+  if (data.status !== "ready") {
+    status.textContent = `Computing the leaderboard in the background (${data.progress || 0}%)… it takes a minute or two, once a day.`;
+    setTimeout(modelsPage, 3000);
+    return;
+  }
+  const lb = data.leaderboard;
+  status.textContent = `${lb.series} stocks, ${lb.horizon}-day forecasts, computed ${new Date(data.computed_at).toLocaleString()}` +
+    (data.refreshing ? "; a fresh one is being computed." : ".");
+  const pctOrDash = (v, d = 1) => v === null || v === undefined ? "–" : fmt(100 * v, d) + "%";
+  $("leaderboard").replaceChildren(...lb.models.map((m) => el("tr", {},
+    el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[m.model] || "#333"}` }), m.model),
+    el("td", { class: m.beats_persistence > 0 ? "yes" : "no" }, `${m.beats_persistence} of ${m.series}` + (m.failed ? ` (${m.failed} failed)` : "")),
+    el("td", {}, m.median_p_value === null ? "–" : fmt(m.median_p_value, 3)),
+    el("td", {}, m.median_skill === null ? "–" : (m.median_skill >= 0 ? "+" : "") + fmt(100 * m.median_skill, 2) + "%"),
+    el("td", {}, pctOrDash(m.mean_hit_rate)),
+    el("td", {}, pctOrDash(m.mean_coverage_80)),
+    el("td", {}, pctOrDash(m.mean_coverage_95)),
+    el("td", {}, fmt(m.seconds, 1)))));
+  $("models-table").hidden = false;
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);
+  if (page === "models") modelsPage();
 });
