@@ -257,8 +257,17 @@ func voteOf(lastClose float64, r *Report) (modelVote, string, bool) {
 		return modelVote{}, fmt.Sprintf("%s: no forecast, no vote.", r.Model), false
 	}
 	rmse, base := r.Metrics.RMSE, r.Persistence.RMSE
-	if !finite(rmse) || !finite(base) || base <= 0 || r.DM == nil {
+	if !finite(rmse) || !finite(base) || base <= 0 {
 		return modelVote{}, fmt.Sprintf("%s: no test record to compare with persistence, no vote.", r.Model), false
+	}
+	if r.DM == nil {
+		// No test: the verdict says why (the same predictions as
+		// persistence, say), or the report predates the test.
+		why := r.Verdict
+		if why == "" {
+			why = "no significance test against persistence"
+		}
+		return modelVote{}, fmt.Sprintf("%s: %s, no vote.", r.Model, why), false
 	}
 	// A significant Diebold–Mariano test on squared errors implies the
 	// lower RMSE; the skill check only guards a report edited by hand.

@@ -115,7 +115,16 @@ func TestRecommendEvidence(t *testing.T) {
 		{
 			name:    "a model without a significance test has no vote",
 			reports: []*forecast.Report{insignificant(scored("drift", 0.2, 1, 1, 110), -1)},
-			action:  forecast.ActionHold, reason: "drift: no test record to compare with persistence, no vote.",
+			action:  forecast.ActionHold, reason: "drift: no significance test against persistence, no vote.",
+		},
+		{
+			name: "a model that is persistence says so",
+			reports: []*forecast.Report{func() *forecast.Report {
+				r := insignificant(scored("arima_auto", 0, 1, 1, 100), -1)
+				r.Verdict = "the same as persistence on every test day"
+				return r
+			}()},
+			action: forecast.ActionHold, reason: "arima_auto: the same as persistence on every test day, no vote.",
 		},
 		{
 			name:    "persistence itself never votes",
