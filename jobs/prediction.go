@@ -141,8 +141,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		base := before + span*done/totalWeight
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
 		report, err := registry.Run(ctx, name, closes, registry.Options{
-			Horizon: params.Horizon,
-			Seed:    params.Seed,
+			Horizon:  params.Horizon,
+			Seed:     params.Seed,
+			LSTMMode: params.LSTMMode,
 			Progress: func(p forecast.Progress) {
 				pct := base
 				if p.Total > 0 {

@@ -52,6 +52,7 @@ type Worker struct {
 func (w *Worker) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypePrediction, w.run(w.predict))
 	mux.HandleFunc(TypeSentiment, w.run(w.analyzeSentiment))
+	mux.HandleFunc(TypeLeaderboard, w.run(w.computeLeaderboard))
 }
 
 // permanentError marks a failure that retrying cannot fix.

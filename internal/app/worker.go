@@ -25,8 +25,7 @@ import (
 func workerCommands() []command {
 	return append([]command{
 		{name: "run", summary: "run jobs from the queues", parse: withoutFlags(runWorker)},
-		{name: "backtest", synopsis: "--csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json",
-			summary: "judge models on a CSV of prices", parse: parseBacktest},
+		{name: "backtest", synopsis: backtest.Synopsis(), summary: backtest.Summary(), parse: parseBacktest},
 	}, operatorWorkerCommands()...)
 }
 

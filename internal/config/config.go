@@ -205,7 +205,7 @@ var settings = []Setting{
 		}},
 	{"WORKER_QUEUES", "critical=6,default=3,low=1", "Queues a worker serves, with their weights.",
 		func(c *Config, v string) error { return queueWeights(&c.WorkerQueues, v) }},
-	{"PREDICTION_TIMEOUT", "10m", "Longest one attempt of a prediction job may run.",
+	{"PREDICTION_TIMEOUT", "10m", "Longest one attempt of a prediction (or model leaderboard) job may run.",
 		func(c *Config, v string) error { return durationIn(&c.PredictionTimeout, v, time.Second, 24*time.Hour) }},
 	{"SENTIMENT_TIMEOUT", "2m", "Longest one attempt of a sentiment job may run.",
 		func(c *Config, v string) error { return durationIn(&c.SentimentTimeout, v, time.Second, 24*time.Hour) }},

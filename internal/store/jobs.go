@@ -12,8 +12,9 @@ import (
 
 // Job kinds.
 const (
-	KindPrediction = "prediction"
-	KindSentiment  = "sentiment"
+	KindPrediction  = "prediction"
+	KindSentiment   = "sentiment"
+	KindLeaderboard = "leaderboard"
 )
 
 // Job statuses. queued and running are live; the other three are final and
@@ -40,7 +41,7 @@ var ErrJobHeld = errors.New("job is held by another live worker")
 // (canceled, say) or, its lease having lapsed, another attempt took it.
 var ErrNotHeld = errors.New("job no longer held by this attempt")
 
-// Job is one prediction or sentiment request and its outcome.
+// Job is one prediction, sentiment or leaderboard request and its outcome.
 type Job struct {
 	ID             uuid.UUID      `db:"id"`
 	OwnerID        int64          `db:"owner_id"`

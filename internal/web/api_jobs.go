@@ -29,6 +29,7 @@ type predictionRequest struct {
 	Preset         string   `json:"preset"`
 	Recommendation string   `json:"recommendation"`
 	Seed           int64    `json:"seed"`
+	LSTMMode       string   `json:"lstm_mode"`
 	Priority       string   `json:"priority"`
 }
 
@@ -74,7 +75,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 	}
 	params := jobs.PredictionParams{
 		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
-		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed,
+		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, LSTMMode: req.LSTMMode,
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.fail(c, ferr)

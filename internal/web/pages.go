@@ -24,7 +24,7 @@ type pages map[string]*template.Template
 // server instead of failing a visitor.
 func parsePages() (pages, error) {
 	p := pages{}
-	for _, name := range []string{"index", "job", "login", "register", "account", "admin", "error"} {
+	for _, name := range []string{"index", "job", "models", "login", "register", "account", "admin", "error"} {
 		t, err := template.ParseFS(templates.FS, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
@@ -104,6 +104,10 @@ func (s *Server) failPage(c *gin.Context, err error) {
 
 func (s *Server) indexPage(c *gin.Context) {
 	s.render(c, http.StatusOK, pageData{Title: "Predictions", Page: "index"})
+}
+
+func (s *Server) modelsPage(c *gin.Context) {
+	s.render(c, http.StatusOK, pageData{Title: "How good are the models?", Page: "models"})
 }
 
 func (s *Server) jobPage(c *gin.Context) {

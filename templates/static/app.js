@@ -46,6 +46,7 @@ async function indexPage() {
       horizon: Number(f.get("horizon")),
       lookback: Number(f.get("lookback")),
       sentiment: f.get("sentiment") === "on",
+      lstm_mode: f.get("lstm_mode"),
     };
     try {
       const job = await api("POST", "/api/v1/predictions", body);
@@ -117,7 +118,8 @@ function stream(id) {
 }
 
 function render(job) {
-  $("job-title").textContent = (job.kind === "prediction" ? "Prediction" : "Sentiment") + (job.ticker ? " · " + job.ticker : "");
+  const KINDS = { prediction: "Prediction", sentiment: "Sentiment", leaderboard: "Model leaderboard" };
+  $("job-title").textContent = (KINDS[job.kind] || job.kind) + (job.ticker ? " · " + job.ticker : "");
   document.title = $("job-title").textContent + " · Augur";
   const status = $("job-status");
   status.textContent = job.status; status.className = "badge " + job.status;
@@ -132,6 +134,7 @@ function render(job) {
   if (job.error) showError(job.error);
   if (!job.result) return;
   if (job.kind === "prediction") renderPrediction(job.result);
+  else if (job.kind === "leaderboard") { $("job-source").replaceChildren(el("a", { href: "/models" }, "See the model leaderboard")); $("job-source").hidden = false; }
   else renderSentiment(job.result, job.status === "failed" ? job.error : "");
 }
 
@@ -157,11 +160,13 @@ function renderPrediction(r) {
       el("td", {}, m.predicts || "—"),
       el("td", {}, fmt(m.metrics.rmse, 3)), el("td", {}, fmt(m.persistence.rmse, 3)),
       el("td", {}, fmt(m.metrics.mae, 3)), el("td", {}, fmt(m.metrics.mape) + "%"),
-      el("td", {}, fmt(100 * m.metrics.directional_accuracy, 1) + "%"),
-      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.beats_persistence ? "yes" : "no"),
-      el("td", {}, fmt(m.forecast[0])), el("td", {}, fmt(m.seconds, 2))));
+      el("td", {}, direction(m.metrics)),
+      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.verdict || (m.beats_persistence ? "yes" : "no")),
+      el("td", {}, coverage(m.coverage)),
+      el("td", {}, fmt(m.forecast[0]) + (m.forecast_pi95 && m.forecast_pi95.length ? ` (${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)})` : "")),
+      el("td", {}, fmt(m.seconds, 2))));
   }
-  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 9, class: "error" }, msg)));
+  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
   $("models-card").hidden = false;
 
   if (r.recommendation) {
@@ -173,6 +178,24 @@ function renderPrediction(r) {
     $("recommendation-card").hidden = false;
   }
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+}
+
+// pText writes a p-value as the API's verdicts do.
+const pText = (p) => p < 0.001 ? "p < 0.001" : "p = " + Number(p).toFixed(3);
+
+// direction describes the direction calls: hit rate, share of days called,
+// and the binomial test. Results stored before calls were counted have only
+// the hit rate.
+function direction(mt) {
+  if (mt.directional_call_share === undefined) return fmt(100 * mt.directional_accuracy, 1) + "%";
+  if (!mt.directional_call_share) return "no calls";
+  return `${fmt(100 * mt.directional_accuracy, 1)}% of ${fmt(100 * mt.directional_call_share, 0)}% days called (${pText(mt.directional_p_value)})`;
+}
+
+// coverage shows each level's empirical coverage beside the nominal one.
+function coverage(cs) {
+  if (!cs || !cs.length) return "–";
+  return cs.map((c) => `${fmt(100 * c.covered, 0)}% of ${fmt(100 * c.level, 0)}%`).join(" · ");
 }
 
 function renderSentiment(s, err) {
@@ -193,14 +216,21 @@ function renderSentiment(s, err) {
 }
 
 // drawChart draws closes, each model's test-day predictions and the
-// forecast as an SVG line chart.
+// forecast as an SVG line chart, with each model's 80% and 95% prediction
+// intervals shaded in its colour: on the test days, where the closes show
+// how often they held, and over the forecast.
 function drawChart(r, names) {
   const NS = "http://www.w3.org/2000/svg";
   const W = 1000, H = 380, L = 60, R = 20, T = 12, B = 34;
   const s = r.series, n0 = s.offset, nHist = s.closes.length, horizon = r.forecast_dates.length;
   const total = nHist + horizon;
   const ys = [...s.closes];
-  for (const n of names) { ys.push(...r.models[n].forecast); for (const t of r.models[n].test) if (t.index >= n0) ys.push(t.predicted); }
+  for (const n of names) {
+    const m = r.models[n];
+    ys.push(...m.forecast);
+    for (const b of m.forecast_pi95 || []) ys.push(b.lower, b.upper);
+    for (const t of m.test) if (t.index >= n0) { ys.push(t.predicted); if (t.pi95) ys.push(t.pi95.lower, t.pi95.upper); }
+  }
   let lo = Math.min(...ys), hi = Math.max(...ys); const pad = (hi - lo) * 0.06 || 1; lo -= pad; hi += pad;
   const x = (i) => L + (W - L - R) * i / Math.max(1, total - 1);
   const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
@@ -225,6 +255,31 @@ function drawChart(r, names) {
     add("path", { d: pts.map(([i, v], k) => (k ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1)).join(""),
       fill: "none", stroke: color, "stroke-width": width, "stroke-dasharray": dash || "", "stroke-linejoin": "round" });
   };
+  // band shades the area between lower and upper bounds given as
+  // [i, {lower, upper}] pairs; a run without bounds breaks it into pieces.
+  const band = (pts, color, opacity) => {
+    const runs = [[]];
+    for (const [i, b] of pts) { if (b) runs[runs.length - 1].push([i, b]); else if (runs[runs.length - 1].length) runs.push([]); }
+    for (const run of runs) {
+      if (run.length < 2) continue;
+      const up = run.map(([i, b]) => x(i).toFixed(1) + " " + y(b.upper).toFixed(1));
+      const down = run.slice().reverse().map(([i, b]) => x(i).toFixed(1) + " " + y(b.lower).toFixed(1));
+      add("path", { d: "M" + up.join("L") + "L" + down.join("L") + "Z", fill: color, "fill-opacity": opacity, stroke: "none" });
+    }
+  };
+  let shaded = false;
+  for (const n of names) {
+    const m = r.models[n], c = COLORS[n] || "#333";
+    const test = m.test.filter((t) => t.index >= n0);
+    // The forecast bands start from the last close, which is known exactly.
+    const last = { lower: s.closes[nHist - 1], upper: s.closes[nHist - 1] };
+    for (const [level, opacity] of [["pi95", 0.08], ["pi80", 0.14]]) {
+      band(test.map((t) => [t.index - n0, t[level]]), c, opacity);
+      const fc = m["forecast_" + level] || [];
+      if (fc.length) band([[nHist - 1, last], ...fc.map((b, k) => [nHist + k, b])], c, opacity);
+      shaded = shaded || fc.length > 0 || test.some((t) => t[level]);
+    }
+  }
   path(s.closes.map((v, i) => [i, v]), "#1d2330", 2);
   const legend = $("legend"); legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
   for (const n of names) {
@@ -233,12 +288,50 @@ function drawChart(r, names) {
     path([[nHist - 1, s.closes[nHist - 1]], ...m.forecast.map((v, k) => [nHist + k, v])], c, 2, "5 4");
     legend.append(el("span", {}, el("i", { style: "background:" + c }), n));
   }
-  legend.append(el("span", {}, "dashed: forecast · shaded: the next " + horizon + " trading days"));
+  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + horizon + " trading days" +
+    (shaded ? " · bands: 80% (darker) and 95% prediction intervals" : "")));
   $("chart").replaceChildren(svg);
+}
+
+// ---------- models ----------
+
+// modelsPage shows the leaderboard, polling while the first one is
+// computed.
+async function modelsPage() {
+  const status = $("models-status");
+  let data;
+  try {
+    data = await api("GET", "/api/v1/models");
+  } catch (e) {
+    $("models-error").textContent = e.message;
+    $("models-error").hidden = false;
+    status.hidden = true;
+    return;
+  }
+  if (data.status !== "ready") {
+    status.textContent = `Computing the leaderboard in the background (${data.progress || 0}%)… it takes a minute or two, once a day.`;
+    setTimeout(modelsPage, 3000);
+    return;
+  }
+  const lb = data.leaderboard;
+  status.textContent = `${lb.series} stocks, ${lb.horizon}-day forecasts, computed ${new Date(data.computed_at).toLocaleString()}` +
+    (data.refreshing ? "; a fresh one is being computed." : ".");
+  const pctOrDash = (v, d = 1) => v === null || v === undefined ? "–" : fmt(100 * v, d) + "%";
+  $("leaderboard").replaceChildren(...lb.models.map((m) => el("tr", {},
+    el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[m.model] || "#333"}` }), m.model),
+    el("td", { class: m.beats_persistence > 0 ? "yes" : "no" }, `${m.beats_persistence} of ${m.series}` + (m.failed ? ` (${m.failed} failed)` : "")),
+    el("td", {}, m.median_p_value === null ? "–" : fmt(m.median_p_value, 3)),
+    el("td", {}, m.median_skill === null ? "–" : (m.median_skill >= 0 ? "+" : "") + fmt(100 * m.median_skill, 2) + "%"),
+    el("td", {}, pctOrDash(m.mean_hit_rate)),
+    el("td", {}, pctOrDash(m.mean_coverage_80)),
+    el("td", {}, pctOrDash(m.mean_coverage_95)),
+    el("td", {}, fmt(m.seconds, 1)))));
+  $("models-table").hidden = false;
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);
+  if (page === "models") modelsPage();
 });
