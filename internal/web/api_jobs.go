@@ -247,21 +247,26 @@ func pageLimit(c *gin.Context) (int, error) {
 	return n, nil
 }
 
+// pageRequest reads a listing's limit and cursor query parameters, the
+// cursor through decode. A nil cursor means the first page.
+func pageRequest[C any](c *gin.Context, decode func(string) (*C, error)) (limit int, after *C, err error) {
+	if limit, err = pageLimit(c); err != nil {
+		return 0, nil, err
+	}
+	if raw := c.Query("cursor"); raw != "" {
+		if after, err = decode(raw); err != nil {
+			return 0, nil, &apiError{Status: http.StatusBadRequest, Code: "invalid_cursor", Field: "cursor",
+				Message: "cursor must be a next_cursor value from an earlier page"}
+		}
+	}
+	return limit, after, nil
+}
+
 func (s *Server) listJobs(c *gin.Context) {
-	limit, err := pageLimit(c)
+	limit, after, err := pageRequest(c, decodeCursor)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	var after *store.JobCursor
-	if raw := c.Query("cursor"); raw != "" {
-		cur, err := decodeCursor(raw)
-		if err != nil {
-			s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_cursor", Field: "cursor",
-				Message: "cursor must be a next_cursor value from an earlier page"})
-			return
-		}
-		after = cur
 	}
 	// One row more than asked tells whether there is a next page.
 	list, err := s.db.ListJobs(c.Request.Context(), currentUser(c).ID, after, limit+1)
