@@ -82,10 +82,12 @@ type PredictionParams struct {
 	// Recommendation is the recommendation mode: evidence (default) or classic.
 	Recommendation string `json:"recommendation"`
 	Seed           int64  `json:"seed"`
+	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes.
+	LSTMMode string `json:"lstm_mode,omitempty"`
 }
 
-// Normalize fills the default models, horizon (for 0) and recommendation
-// mode and validates the parameters. known reports
+// Normalize fills the default models, horizon (for 0), recommendation
+// mode and LSTM mode and validates the parameters. known reports
 // whether a model name exists; presets lists the sentiment presets.
 func (p *PredictionParams) Normalize(known func(string) bool, presets []string) *FieldError {
 	if len(p.Models) == 0 {
@@ -114,6 +116,14 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 	}
 	if p.Lookback < MinLookback || p.Lookback > MaxLookback {
 		return invalid("lookback", "out_of_range", "lookback must be between %d and %d trading days", MinLookback, MaxLookback)
+	}
+	modes := registry.LSTMModes()
+	p.LSTMMode = strings.ToLower(strings.TrimSpace(p.LSTMMode))
+	if p.LSTMMode == "" {
+		p.LSTMMode = modes[0]
+	}
+	if !slices.Contains(modes, p.LSTMMode) {
+		return invalid("lstm_mode", "unknown_mode", "lstm_mode must be one of %s", strings.Join(modes, ", "))
 	}
 	if p.Preset != "" && !slices.Contains(presets, p.Preset) {
 		return invalid("preset", "unknown_preset", "preset must be one of %s", strings.Join(presets, ", "))

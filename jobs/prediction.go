@@ -121,7 +121,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		report, err := w.Sentiment.Analyze(ctx, sentiment.Request{Ticker: job.Ticker, Preset: params.Preset})
 		switch {
 		case err == nil:
-			res.Sentiment, polarity = report, &report.Polarity
+			res.Sentiment, polarity = report, report.Polarity
 		case ctx.Err() != nil:
 			return nil, ctx.Err()
 		default:
@@ -141,8 +141,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		base := before + span*done/totalWeight
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
 		report, err := registry.Run(ctx, name, closes, registry.Options{
-			Horizon: params.Horizon,
-			Seed:    params.Seed,
+			Horizon:  params.Horizon,
+			Seed:     params.Seed,
+			LSTMMode: params.LSTMMode,
 			Progress: func(p forecast.Progress) {
 				pct := base
 				if p.Total > 0 {
@@ -188,6 +189,11 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	if rec, err := forecast.Recommend(last.Close, reports, polarity, params.Recommendation); err != nil {
 		res.RecommendationError = err.Error()
 	} else {
+		if res.SentimentError != "" {
+			// The rule only sees that no polarity came; that the news was
+			// asked for and could not be read is this job's to say.
+			rec.Reasons = append(rec.Reasons, "News sentiment was asked for but is unavailable ("+res.SentimentError+").")
+		}
 		res.Recommendation = &rec
 	}
 	res.Series = chartSeries(bars, res.Models)

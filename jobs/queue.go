@@ -22,6 +22,7 @@ var ErrNoTask = errors.New("no task in the queue")
 // canceled ones, and tells what asynq holds of a job. Everything else
 // reaches asynq through it.
 type Queue struct {
+	rdb       redis.UniversalClient
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	timeouts  Timeouts
@@ -31,6 +32,7 @@ type Queue struct {
 // the client stays the caller's.
 func NewQueue(rdb redis.UniversalClient, timeouts Timeouts) *Queue {
 	return &Queue{
+		rdb:       rdb,
 		client:    asynq.NewClientFromRedisClient(rdb),
 		inspector: asynq.NewInspectorFromRedisClient(rdb),
 		timeouts:  timeouts,
@@ -40,13 +42,71 @@ func NewQueue(rdb redis.UniversalClient, timeouts Timeouts) *Queue {
 // Enqueue puts the job's task on its queue. A task that is already there
 // (same id) counts as success.
 func (q *Queue) Enqueue(ctx context.Context, job *store.Job) error {
+	_, err := q.enqueue(ctx, job)
+	return err
+}
+
+// enqueue is Enqueue that also tells whether it added a task, false when
+// asynq already had one with the job's id.
+func (q *Queue) enqueue(ctx context.Context, job *store.Job) (bool, error) {
 	task, err := NewTask(job, q.timeouts)
 	if err != nil {
-		return err
+		return false, err
 	}
 	_, err = q.client.EnqueueContext(ctx, task)
-	if err != nil && !errors.Is(err, asynq.ErrTaskIDConflict) {
-		return fmt.Errorf("enqueue job %s: %w", job.ID, err)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("enqueue job %s: %w", job.ID, err)
+	}
+	return true, nil
+}
+
+// queues are every queue a job can be put on.
+var queues = []string{QueueCritical, QueueDefault, QueueLow}
+
+// allQueuesKey is the Redis set in which asynq lists the queues it knows
+// (asynq's internal base.AllQueues). The Inspector answers ErrQueueNotFound
+// for a queue missing from it, and the metrics collector skips it.
+const allQueuesKey = "asynq:queues"
+
+// registerQueues lists every queue in asynq's set of queues. An asynq
+// client adds a queue there only on its first enqueue to it and remembers
+// having done so, so after Redis restarts empty the set stays empty, the
+// Inspector finds no task at all and the queue metrics vanish, until every
+// process restarts. Adding the names again is harmless and needs no
+// restart. TestReconcilerSeesArchivedTasksAfterRedisRestartsEmpty pins the
+// key against asynq's own Inspector.
+func (q *Queue) registerQueues(ctx context.Context) error {
+	names := make([]any, len(queues))
+	for i, name := range queues {
+		names[i] = name
+	}
+	if err := q.rdb.SAdd(ctx, allQueuesKey, names...).Err(); err != nil {
+		return fmt.Errorf("register queues with asynq: %w", err)
+	}
+	return nil
+}
+
+// archived returns up to limit of the tasks asynq gave up on in the named
+// queue, oldest first.
+func (q *Queue) archived(queue string, limit int) ([]*asynq.TaskInfo, error) {
+	tasks, err := q.inspector.ListArchivedTasks(queue, asynq.PageSize(limit))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list archived tasks of queue %s: %w", queue, err)
+	}
+	return tasks, nil
+}
+
+// discard deletes a task that is not running (an archived one); a task
+// that is already gone is no error.
+func (q *Queue) discard(queue, id string) error {
+	if err := q.inspector.DeleteTask(queue, id); err != nil && !isNoTask(err) {
+		return fmt.Errorf("delete task %s from queue %s: %w", id, queue, err)
 	}
 	return nil
 }

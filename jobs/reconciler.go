@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 
 	"github.com/augurhq/augur/internal/store"
@@ -15,10 +16,21 @@ import (
 // replica at a time reconcile ("augr" in ASCII).
 const ReconcileLockKey int64 = 0x61756772
 
-// Reconciler finds jobs that PostgreSQL says are live but that asynq does
-// not know (Redis was down at submit, or lost its data) and enqueues them
-// again. The task id is the job id, so a job that is in fact queued is
-// never enqueued twice.
+// Reconciler keeps Redis in step with PostgreSQL, the source of truth. Each
+// pass it
+//   - lists the queues in asynq's registry again, which an empty restart of
+//     Redis wipes;
+//   - settles the tasks asynq archived (gave up on): a job still open is
+//     closed as failed, and once the job is final the task is deleted,
+//     because the job row then tells the whole story and an archived task
+//     would only inflate asynq_queue_size;
+//   - enqueues again the live jobs asynq does not know (Redis was down at
+//     submit, or lost its data), except a running job whose worker still
+//     holds it: that one is not missing, and a second copy would run it
+//     twice at once.
+//
+// The task id is the job id, so a job that is in fact queued is never
+// enqueued twice.
 type Reconciler struct {
 	DB     *store.DB
 	Queue  *Queue
@@ -28,8 +40,20 @@ type Reconciler struct {
 	// Grace leaves young jobs alone: the web server enqueues right after
 	// its commit, and needs no help unless that failed.
 	Grace time.Duration
-	// Batch is the most jobs one pass looks at.
+	// Batch is the most jobs, and the most archived tasks per queue, one
+	// pass looks at.
 	Batch int
+}
+
+// Pass counts what one reconcile pass changed. Nothing else counts: not a
+// task asynq already had, nor a job that finished while the pass looked.
+type Pass struct {
+	// Enqueued is how many live jobs got a task again.
+	Enqueued int
+	// Closed is how many jobs asynq had given up on were marked failed.
+	Closed int
+	// Discarded is how many archived tasks were deleted.
+	Discarded int
 }
 
 // Run reconciles every Interval until ctx ends.
@@ -37,10 +61,12 @@ func (r *Reconciler) Run(ctx context.Context) {
 	t := time.NewTicker(r.Interval)
 	defer t.Stop()
 	for {
-		if n, err := r.ReconcileOnce(ctx); err != nil && ctx.Err() == nil {
-			r.Logger.ErrorContext(ctx, "reconcile jobs", "err", err)
-		} else if n > 0 {
-			r.Logger.InfoContext(ctx, "re-enqueued jobs missing from the queue", "count", n)
+		pass, err := r.ReconcileOnce(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			r.Logger.ErrorContext(ctx, "reconcile jobs", "err", err, "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded)
+		case err == nil && pass != Pass{}:
+			r.Logger.InfoContext(ctx, "reconciled jobs with the queue", "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded)
 		}
 		select {
 		case <-ctx.Done():
@@ -50,47 +76,109 @@ func (r *Reconciler) Run(ctx context.Context) {
 	}
 }
 
-// ReconcileOnce makes one pass and returns how many jobs it re-enqueued or
-// closed. It does nothing when another replica holds the lock.
-func (r *Reconciler) ReconcileOnce(ctx context.Context) (int, error) {
-	fixed := 0
+// ReconcileOnce makes one pass and returns what it changed, also when it
+// stopped at an error. It does nothing when another replica holds the lock.
+func (r *Reconciler) ReconcileOnce(ctx context.Context) (Pass, error) {
+	var pass Pass
 	_, err := r.DB.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
-		var err error
-		fixed, err = r.reconcile(ctx)
-		return err
+		return r.reconcile(ctx, &pass)
 	})
-	return fixed, err
+	return pass, err
 }
 
 // reconcile is one pass, made while holding the lock.
-func (r *Reconciler) reconcile(ctx context.Context) (int, error) {
+func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
+	if err := r.Queue.registerQueues(ctx); err != nil {
+		return err
+	}
+	for _, queue := range queues {
+		tasks, err := r.Queue.archived(queue, r.Batch)
+		if err != nil {
+			return err
+		}
+		for _, task := range tasks {
+			if err := r.settleArchived(ctx, task, pass); err != nil {
+				return err
+			}
+		}
+	}
 	jobs, err := r.DB.LiveJobs(ctx, time.Now().Add(-r.Grace), r.Batch)
 	if err != nil {
-		return 0, err
+		return err
 	}
-	fixed := 0
 	for i := range jobs {
 		job := &jobs[i]
 		info, err := r.Queue.Task(job.Queue, job.ID)
 		switch {
 		case err == nil && info.State == asynq.TaskStateArchived:
-			// asynq gave up on the task but the job row was never closed
-			// (the database was unreachable when it failed): close it now.
-			msg := "gave up after retries: " + info.LastErr
-			if err := r.DB.FinishJob(ctx, job.ID, store.StatusFailed, nil, msg); err != nil && !errors.Is(err, store.ErrJobFinished) {
-				return fixed, err
+			// Archived since the sweep above.
+			if err := r.settleArchived(ctx, info, pass); err != nil {
+				return err
 			}
-			fixed++
 		case err == nil:
 			// Queued, active, scheduled or retrying: asynq has it.
 		case errors.Is(err, ErrNoTask):
-			if err := r.Queue.Enqueue(ctx, job); err != nil {
-				return fixed, err
+			if err := r.requeue(ctx, job.ID, pass); err != nil {
+				return err
 			}
-			fixed++
 		default:
-			return fixed, err
+			return err
 		}
 	}
-	return fixed, nil
+	return nil
+}
+
+// settleArchived deals with a task asynq gave up on. An open job is closed
+// as failed (the database was unreachable when its last attempt failed, or
+// its worker died on the last one), unless a live worker still holds it and
+// will record the outcome itself. Once the job is final, or gone, the task
+// is deleted.
+func (r *Reconciler) settleArchived(ctx context.Context, task *asynq.TaskInfo, pass *Pass) error {
+	id, err := uuid.Parse(task.ID)
+	if err != nil {
+		// Not a job's task (task ids are job ids): not ours to delete.
+		return nil
+	}
+	job, err := r.DB.Job(ctx, id, 0)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		// The job went with its owner's account.
+	case err != nil:
+		return err
+	case job.Held():
+		return nil
+	case !job.Final():
+		msg := "gave up after retries: " + task.LastErr
+		err := r.DB.FinishJob(ctx, job.ID, store.StatusFailed, nil, msg)
+		switch {
+		case err == nil:
+			pass.Closed++
+		case !errors.Is(err, store.ErrJobFinished):
+			return err
+		}
+	}
+	if err := r.Queue.discard(task.Queue, task.ID); err != nil {
+		return err
+	}
+	pass.Discarded++
+	return nil
+}
+
+// requeue enqueues a live job that asynq has no task for. The job is read
+// again after asynq said so: a job that finished meanwhile lost its task
+// for that very reason, and a running job whose worker holds it is not
+// missing, only unknown to a Redis that lost its data.
+func (r *Reconciler) requeue(ctx context.Context, id uuid.UUID, pass *Pass) error {
+	job, err := r.DB.Job(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	if job.Final() || job.Held() {
+		return nil
+	}
+	enqueued, err := r.Queue.enqueue(ctx, job)
+	if enqueued {
+		pass.Enqueued++
+	}
+	return err
 }

@@ -17,8 +17,9 @@ import (
 
 // Task type names.
 const (
-	TypePrediction = "prediction:run"
-	TypeSentiment  = "sentiment:run"
+	TypePrediction  = "prediction:run"
+	TypeSentiment   = "sentiment:run"
+	TypeLeaderboard = "leaderboard:run"
 )
 
 // Queue names. Interactive submissions go to QueueCritical; workers weigh
@@ -45,11 +46,14 @@ func TaskType(kind string) (string, error) {
 		return TypePrediction, nil
 	case store.KindSentiment:
 		return TypeSentiment, nil
+	case store.KindLeaderboard:
+		return TypeLeaderboard, nil
 	}
 	return "", fmt.Errorf("unknown job kind %q", kind)
 }
 
-// Timeouts bound how long one attempt of each kind may run.
+// Timeouts bound how long one attempt of each kind may run. Prediction
+// also bounds leaderboard jobs, which run the same models.
 type Timeouts struct {
 	Prediction time.Duration
 	Sentiment  time.Duration

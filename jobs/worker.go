@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -14,6 +15,7 @@ import (
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/upstream"
 )
 
 // PriceLoader loads a ticker's daily history (market.Loader in production).
@@ -28,7 +30,10 @@ type NewsAnalyzer interface {
 
 // Worker runs jobs. Every handler is safe to run twice for the same job:
 // delivery is at least once, results are written by job id, and a finished
-// job is never run again or moved backwards.
+// job is never run again or moved backwards. A job also runs on at most one
+// worker at a time: an attempt holds its job through a lease in PostgreSQL
+// that it renews while it runs, and a worker handed a job that another live
+// attempt holds leaves it alone.
 type Worker struct {
 	DB        *store.DB
 	Prices    PriceLoader
@@ -36,12 +41,18 @@ type Worker struct {
 	Events    *Events
 	Logger    *slog.Logger
 	Metrics   *Metrics
+	// ID names this worker process in the jobs it runs (store.Job.WorkerID).
+	ID string
+	// Lease is how long an attempt holds its job without a heartbeat; the
+	// worker renews it every third of that. Must be positive.
+	Lease time.Duration
 }
 
 // Register adds the worker's handlers to an asynq mux.
 func (w *Worker) Register(mux *asynq.ServeMux) {
 	mux.HandleFunc(TypePrediction, w.run(w.predict))
 	mux.HandleFunc(TypeSentiment, w.run(w.analyzeSentiment))
+	mux.HandleFunc(TypeLeaderboard, w.run(w.computeLeaderboard))
 }
 
 // permanentError marks a failure that retrying cannot fix.
@@ -55,19 +66,28 @@ func permanent(err error) error { return permanentError{err: err} }
 // jobFunc does one job's work and returns its result document.
 type jobFunc func(ctx context.Context, job *store.Job, progress *progressReporter) (any, error)
 
-// run wraps a jobFunc with the job's lifecycle: mark running, watch for
-// cancellation, write the result or the error, and decide about retries.
+// run wraps a jobFunc with the job's lifecycle: take the job and keep
+// holding it, watch for cancellation, write the result or the error, and
+// decide about retries.
 func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
-	return func(ctx context.Context, t *asynq.Task) error {
+	return func(ctx context.Context, t *asynq.Task) (err error) {
 		var p Payload
 		if err := json.Unmarshal(t.Payload(), &p); err != nil {
 			return fmt.Errorf("decode payload: %v: %w", err, asynq.SkipRetry)
 		}
-		job, err := w.DB.StartJob(ctx, p.JobID)
+		job, err := w.DB.StartJob(ctx, p.JobID, w.ID, w.Lease)
 		switch {
 		case errors.Is(err, store.ErrJobFinished):
 			// A redelivery of a job that already ended (or was canceled):
 			// nothing to do, and nothing to retry.
+			return nil
+		case errors.Is(err, store.ErrJobHeld):
+			// A second copy of a job another worker is running (Redis lost
+			// the task and it was enqueued again, or asynq's own lease ran
+			// out while the worker lived). Running it would run the job
+			// twice at once; should that worker die, its lease lapses and
+			// the reconciler enqueues the job again.
+			w.Logger.InfoContext(ctx, "job held by another live worker; this copy of its task is dropped", "job_id", p.JobID)
 			return nil
 		case errors.Is(err, store.ErrNotFound):
 			return fmt.Errorf("job %s does not exist: %w", p.JobID, asynq.SkipRetry)
@@ -75,22 +95,42 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 			return err
 		}
 		logger := w.Logger.With("job_id", job.ID, "kind", job.Kind, "ticker", job.Ticker, "attempt", job.Attempts)
+		defer func() {
+			if err != nil {
+				w.release(ctx, job, logger)
+			}
+		}()
 		logger.InfoContext(ctx, "job started")
 		w.publish(ctx, job)
 		started := time.Now()
 
 		jobCtx, cancel := context.WithCancel(ctx)
 		defer cancel()
+		var lost atomic.Bool
+		stopHeartbeat := w.heartbeat(ctx, job, logger, func() {
+			lost.Store(true)
+			cancel()
+		})
+		defer stopHeartbeat()
 		progress := &progressReporter{db: w.DB, events: w.Events, logger: logger, id: job.ID, cancel: cancel}
 		result, workErr := work(jobCtx, job, progress)
 
-		// A cancel by the user ends the context (through asynq's cancel
-		// message or the progress reporter). The row is already final
-		// then: nothing to write and nothing to retry.
-		if workErr != nil && jobCtx.Err() != nil && w.canceled(ctx, job) {
-			logger.InfoContext(ctx, "job canceled")
-			w.Metrics.observe(job.Kind, store.StatusCanceled, time.Since(started))
-			return nil
+		if workErr != nil && jobCtx.Err() != nil {
+			// A cancel by the user ends the context (through asynq's cancel
+			// message, the progress reporter or the heartbeat). The row is
+			// already final then: nothing to write and nothing to retry.
+			if w.canceled(ctx, job) {
+				logger.InfoContext(ctx, "job canceled")
+				w.Metrics.observe(job.Kind, store.StatusCanceled, time.Since(started))
+				return nil
+			}
+			// This attempt's lease lapsed and another took the job: the job
+			// is that attempt's to finish, and a failure written here would
+			// end it under its feet.
+			if lost.Load() {
+				logger.WarnContext(ctx, "job taken over by another worker after this attempt's lease lapsed; stopping")
+				return nil
+			}
 		}
 		if workErr != nil {
 			return w.fail(ctx, job, result, workErr, logger, started)
@@ -99,25 +139,115 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		if err != nil {
 			return fmt.Errorf("encode result: %w", err)
 		}
-		// Write with a fresh context: the work is done and must not be lost
-		// because the task's deadline is close.
-		writeCtx, cancelWrite := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancelWrite()
-		if err := w.DB.FinishJob(writeCtx, job.ID, store.StatusSucceeded, store.JSON(doc), ""); err != nil {
-			if errors.Is(err, store.ErrJobFinished) {
-				return nil
-			}
+		if err := w.record(ctx, job, store.StatusSucceeded, store.JSON(doc), "", logger); err != nil {
 			return err
 		}
 		logger.InfoContext(ctx, "job succeeded", "seconds", time.Since(started).Seconds())
 		w.Metrics.observe(job.Kind, store.StatusSucceeded, time.Since(started))
-		w.publish(writeCtx, job)
+		w.publish(context.WithoutCancel(ctx), job)
 		return nil
+	}
+}
+
+// heartbeat renews the attempt's hold on the job every third of the lease
+// until the returned stop is called. When the attempt turns out to have
+// lost the job (canceled, or taken over after a lapse) it calls onLost and
+// stops. A failed renewal (PostgreSQL unreachable) is only logged: the
+// lease leaves room for two more tries.
+func (w *Worker) heartbeat(ctx context.Context, job *store.Job, logger *slog.Logger, onLost func()) (stop func()) {
+	// The hold must outlast the work's context: the final write, retried
+	// through an outage, still needs it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(w.Lease / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			err := w.DB.Heartbeat(ctx, job.ID, job.Attempts, w.Lease)
+			switch {
+			case errors.Is(err, store.ErrNotHeld):
+				onLost()
+				return
+			case err != nil && ctx.Err() == nil:
+				logger.WarnContext(ctx, "job heartbeat failed; trying again at the next beat", "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+// The bounds of record's retries. finalWriteFloor is the least time an
+// attempt gets to record its outcome, so that work finished just before
+// the task's deadline is not thrown away for want of a moment.
+const (
+	finalWriteFloor       = 10 * time.Second
+	finalWriteBaseBackoff = 100 * time.Millisecond
+	finalWriteMaxBackoff  = 2 * time.Second
+)
+
+// record writes the job's final status with its result or error. The work
+// behind it may have taken minutes, so a write that fails while PostgreSQL
+// is unreachable is retried with backoff, keeping the result in hand, until
+// the task's deadline (or finalWriteFloor from now, if later). Only when
+// that runs out is the error returned, and asynq runs the job again. A job
+// that is already final counts as recorded.
+func (w *Worker) record(ctx context.Context, job *store.Job, status string, doc store.JSON, errMsg string, logger *slog.Logger) error {
+	deadline := time.Now().Add(finalWriteFloor)
+	if d, ok := ctx.Deadline(); ok && d.After(deadline) {
+		deadline = d
+	}
+	writeCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
+	defer cancel()
+	for try := 1; ; try++ {
+		err := w.DB.FinishJob(writeCtx, job.ID, status, doc, errMsg)
+		if err == nil || errors.Is(err, store.ErrJobFinished) {
+			if try > 1 {
+				logger.InfoContext(ctx, "job outcome recorded after retries", "status", status, "tries", try)
+			}
+			return nil
+		}
+		wait := upstream.Backoff(finalWriteBaseBackoff, finalWriteMaxBackoff, try-1)
+		if !store.IsTransient(err) || time.Now().Add(wait).After(deadline) {
+			logger.ErrorContext(ctx, "could not record the job's outcome; its result is lost and asynq will run it again",
+				"status", status, "tries", try, "result_bytes", len(doc), "err", err)
+			return fmt.Errorf("record %s outcome of job %s: %w", status, job.ID, err)
+		}
+		logger.WarnContext(ctx, "recording the job's outcome failed; keeping the result and trying again",
+			"status", status, "try", try, "retry_in", wait, "err", err)
+		if err := upstream.Sleep(writeCtx, wait); err != nil {
+			return fmt.Errorf("record %s outcome of job %s: %w", status, job.ID, err)
+		}
+	}
+}
+
+// release lets go of the job when the attempt hands it back to asynq with
+// an error, so that asynq's retry may start as soon as it comes rather than
+// be refused until this attempt's lease lapses. If the release fails, the
+// lease lapses anyway.
+func (w *Worker) release(ctx context.Context, job *store.Job, logger *slog.Logger) {
+	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.DB.ReleaseJob(releaseCtx, job.ID, job.Attempts); err != nil {
+		logger.WarnContext(ctx, "release job for its retry", "err", err)
 	}
 }
 
 // fail records a failed attempt. The job ends failed when the error is
 // permanent or this was the last retry; otherwise asynq retries the task.
+//
+// A failure recorded in the job row returns nil to asynq: the row tells the
+// whole story, and asynq would otherwise archive the task, where it would
+// count in asynq_queue_size as if work were left. Failed jobs are counted
+// by augur_jobs_finished_total{status="failed"}.
 func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr error, logger *slog.Logger, started time.Time) error {
 	retried, _ := asynq.GetRetryCount(ctx)
 	maxRetry, ok := asynq.GetMaxRetry(ctx)
@@ -136,15 +266,13 @@ func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr 
 	if b, err := json.Marshal(partial); err == nil && string(b) != "null" {
 		doc = b
 	}
-	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if err := w.DB.FinishJob(writeCtx, job.ID, store.StatusFailed, doc, workErr.Error()); err != nil && !errors.Is(err, store.ErrJobFinished) {
-		return fmt.Errorf("record failure of job %s: %w (after %v)", job.ID, err, workErr)
+	if err := w.record(ctx, job, store.StatusFailed, doc, workErr.Error(), logger); err != nil {
+		return fmt.Errorf("%w (after %v)", err, workErr)
 	}
 	logger.ErrorContext(ctx, "job failed", "err", workErr)
 	w.Metrics.observe(job.Kind, store.StatusFailed, time.Since(started))
-	w.publish(writeCtx, job)
-	return fmt.Errorf("%w: %w", workErr, asynq.SkipRetry)
+	w.publish(context.WithoutCancel(ctx), job)
+	return nil
 }
 
 // canceled reports whether the job was canceled while it ran.

@@ -1,16 +1,19 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
-	"io"
 	"log/slog"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
@@ -31,13 +34,18 @@ func (f *flakyPrices) Load(_ context.Context, ticker string) (*market.Series, er
 	if f.calls.Add(1) <= f.failures {
 		return nil, errors.New("upstream hiccup: connection reset by peer")
 	}
+	return risingSeries(ticker), nil
+}
+
+// risingSeries is a short rising price history, enough for linreg.
+func risingSeries(ticker string) *market.Series {
 	bars := make([]market.Bar, 300)
 	start := time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range bars {
 		c := 100 + float64(i) + float64(i%7)
 		bars[i] = market.Bar{Date: start.AddDate(0, 0, i), Open: c, High: c, Low: c, Close: c, AdjClose: c}
 	}
-	return &market.Series{Ticker: ticker, Source: "test", Bars: bars, First: bars[0].Date, Last: bars[len(bars)-1].Date}, nil
+	return &market.Series{Ticker: ticker, Source: "test", Bars: bars, First: bars[0].Date, Last: bars[len(bars)-1].Date}
 }
 
 type noNews struct{}
@@ -48,9 +56,40 @@ func (noNews) Analyze(context.Context, sentiment.Request) (*sentiment.Report, er
 
 type fixture struct {
 	db     *store.DB
+	rdb    *redis.Client
 	worker *jobs.Worker
 	queue  *jobs.Queue
 	owner  int64
+	logs   *logBuffer
+}
+
+// logBuffer collects a test's logs; handlers write to it from many
+// goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// count returns how many log lines contain s.
+func (b *logBuffer) count(s string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Count(b.buf.String(), s)
+}
+
+func (f *fixture) newWorker(id string, prices jobs.PriceLoader) *jobs.Worker {
+	return &jobs.Worker{
+		DB: f.db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(f.rdb),
+		Logger:  slog.New(slog.NewTextHandler(f.logs, nil)),
+		Metrics: jobs.NewMetrics(prometheus.NewRegistry()),
+		ID:      id, Lease: time.Minute,
+	}
 }
 
 func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
@@ -58,11 +97,10 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
 	u := dbtest.User(t, db)
-	w := &jobs.Worker{
-		DB: db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb),
-		Logger:  slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Metrics: jobs.NewMetrics(prometheus.NewRegistry()),
-	}
+	f := &fixture{db: db, rdb: rdb, owner: u.ID, logs: &logBuffer{},
+		queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})}
+	w := f.newWorker("worker-a", prices)
+	f.worker = w
 	mux := asynq.NewServeMux()
 	w.Register(mux)
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
@@ -76,17 +114,25 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 	})
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
-	return &fixture{db: db, worker: w, queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}), owner: u.ID}
+	return f
 }
 
 func (f *fixture) submit(t *testing.T, ticker string) *store.Job {
+	t.Helper()
+	job := f.create(t, ticker)
+	require.NoError(t, f.queue.Enqueue(context.Background(), job))
+	return job
+}
+
+// create stores a queued job without enqueueing it, as a submit does when
+// Redis is down.
+func (f *fixture) create(t *testing.T, ticker string) *store.Job {
 	t.Helper()
 	job, _, err := f.db.CreateJob(context.Background(), store.NewJob{
 		OwnerID: f.owner, Kind: store.KindPrediction, Ticker: ticker, Queue: jobs.QueueCritical,
 		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence"}`),
 	})
 	require.NoError(t, err)
-	require.NoError(t, f.queue.Enqueue(context.Background(), job))
 	return job
 }
 
@@ -118,6 +164,38 @@ func TestFailureAfterTheLastRetryEndsFailed(t *testing.T) {
 	require.Equal(t, jobs.MaxRetry+1, job.Attempts, "the first try and every retry")
 	require.Contains(t, job.Error.String, "connection reset by peer")
 	require.EqualValues(t, jobs.MaxRetry+1, prices.calls.Load())
+
+	// The failure is recorded in the job row, so asynq keeps no archived
+	// task that would count in asynq_queue_size as work still to do.
+	require.Eventually(t, func() bool {
+		_, err := f.queue.Task(jobs.QueueCritical, job.ID)
+		return errors.Is(err, jobs.ErrNoTask)
+	}, time.Minute, 20*time.Millisecond)
+	require.Zero(t, queueSize(t, f.queue, jobs.QueueCritical))
+}
+
+// queueSize reads asynq_queue_size for the queue from the queue's
+// Prometheus collector.
+func queueSize(t *testing.T, q *jobs.Queue, queue string) float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(q.Collector())
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, family := range families {
+		if family.GetName() != "asynq_queue_size" {
+			continue
+		}
+		for _, m := range family.GetMetric() {
+			for _, label := range m.GetLabel() {
+				if label.GetName() == "queue" && label.GetValue() == queue {
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	t.Fatalf("no asynq_queue_size for queue %s", queue)
+	return 0
 }
 
 func TestDuplicateDeliveryNeverRunsAFinishedJobAgain(t *testing.T) {

@@ -95,7 +95,7 @@ func run(ctx context.Context, name string, args []string, lookup func(string) (s
 	case "web":
 		prog = program{name: name, about: "web serves Augur's pages and JSON API.", commands: webCommands()}
 	case "worker":
-		prog = program{name: name, about: "worker runs Augur's prediction and sentiment jobs.", commands: workerCommands()}
+		prog = program{name: name, about: "worker runs Augur's prediction, sentiment and model leaderboard jobs.", commands: workerCommands()}
 	default:
 		fmt.Fprintf(stderr, "unknown program %q\n", name)
 		return exitUsage

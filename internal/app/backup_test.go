@@ -138,7 +138,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 		if status == store.StatusQueued {
 			continue
 		}
-		_, err = db.StartJob(ctx, job.ID)
+		_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 		require.NoError(t, err)
 		require.NoError(t, db.SetProgress(ctx, job.ID, 40, store.JSON(`{"stage":"arima","note":"ünïcode ✓"}`)))
 		switch status {

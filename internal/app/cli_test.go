@@ -83,7 +83,7 @@ func TestRefusedCommandLinesExit2WithUsage(t *testing.T) {
 		{"worker bogus", `unknown command "bogus"`, "usage: worker [command]"},
 		{"worker run --bogus", "flag provided but not defined: -bogus", "usage: worker run"},
 		{"worker backtest --bogus", "flag provided but not defined: -bogus", "-csv file"},
-		{"worker backtest", "a CSV file is required", "usage: worker backtest"},
+		{"worker backtest", "give exactly one of --csv FILE, --dir FOLDER and --sample dj30", "usage: worker backtest"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.line, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -254,12 +255,12 @@ func TestReconcilerRequeuesJobsRedisLost(t *testing.T) {
 
 	w := s.buildWorker()
 	w.reconciler.Grace = 0
-	n, err := w.reconciler.ReconcileOnce(context.Background())
+	pass, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
 	again, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
-	require.Zero(t, again, "a job asynq has is not enqueued twice")
+	require.Zero(t, again, "a job asynq has is not enqueued twice, nor counted")
 
 	s.startWorker()
 	job := s.await(id, final)
@@ -275,17 +276,17 @@ func TestReconcilerTakesTurnsThroughAnAdvisoryLock(t *testing.T) {
 	w.reconciler.Grace = 0
 	// Another replica holds the lock: this one does nothing.
 	held, err := s.db.WithAdvisoryLock(context.Background(), jobs.ReconcileLockKey, func(ctx context.Context) error {
-		n, err := w.reconciler.ReconcileOnce(ctx)
+		pass, err := w.reconciler.ReconcileOnce(ctx)
 		require.NoError(t, err)
-		require.Zero(t, n)
+		require.Zero(t, pass)
 		return nil
 	})
 	require.NoError(t, err)
 	require.True(t, held)
 
-	n, err := w.reconciler.ReconcileOnce(context.Background())
+	pass, err := w.reconciler.ReconcileOnce(context.Background())
 	require.NoError(t, err)
-	require.Equal(t, 1, n)
+	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
 }
 
 func TestJobEventsStreamUntilFinal(t *testing.T) {
@@ -328,4 +329,33 @@ func TestShutdownDrainsTheRunningJob(t *testing.T) {
 	w.server.Shutdown()
 	job := s.await(id, func(map[string]any) bool { return true })
 	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+}
+
+// Issue 9, defect 11: a job whose worker was killed showed "running" with
+// its last progress for a minute and more. Once the lease lapses, the API
+// says the worker is lost; the next attempt clears it.
+func TestAJobOfALostWorkerSaysSoUntilItsRetry(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t)
+	id := s.submit("/api/v1/predictions", `{"ticker":"KO","models":["linreg"]}`)
+	// A worker took the job, reported progress and was killed; its last
+	// heartbeat promised only a moment more.
+	jobID := uuid.MustParse(id)
+	started, err := s.db.StartJob(ctx, jobID, "killed-worker", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, s.db.SetProgress(ctx, jobID, 40, store.JSON(`{"stage":"linreg","message":"Running linreg"}`)))
+	running := s.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil).Map(t)
+	require.Nil(t, running["worker_lost"], "a live worker is not lost")
+	require.NoError(t, s.db.Heartbeat(ctx, jobID, started.Attempts, time.Millisecond))
+
+	lost := s.await(id, func(j map[string]any) bool { return j["worker_lost"] == true })
+	require.Equal(t, "running", lost["status"])
+	require.EqualValues(t, 40, lost["progress"], "the last progress stays, marked stale by worker_lost")
+
+	// The task is still queued in asynq: the next worker takes the job over.
+	s.startWorker()
+	job := s.await(id, final)
+	require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
+	require.EqualValues(t, 2, job["attempts"])
+	require.Nil(t, job["worker_lost"])
 }

@@ -215,7 +215,7 @@ func TestJobsCommands(t *testing.T) {
 	// Retry a failed job: a new queued job with the same request, its
 	// task on the same queue; the failed one stays as it was.
 	failed := newJob()
-	_, err = o.db.StartJob(ctx, failed.ID)
+	_, err = o.db.StartJob(ctx, failed.ID, "worker-a", time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, o.db.FinishJob(ctx, failed.ID, store.StatusFailed, nil, "provider down"))
 	code, stdout, stderr = o.run(t, "web jobs retry "+failed.ID.String())

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,8 +25,7 @@ import (
 func workerCommands() []command {
 	return append([]command{
 		{name: "run", summary: "run jobs from the queues", parse: withoutFlags(runWorker)},
-		{name: "backtest", synopsis: "--csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json",
-			summary: "judge models on a CSV of prices", parse: parseBacktest},
+		{name: "backtest", synopsis: backtest.Synopsis(), summary: backtest.Summary(), parse: parseBacktest},
 	}, operatorWorkerCommands()...)
 }
 
@@ -94,6 +94,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
+		ID: workerID(), Lease: cfg.JobLease,
 	}
 	mux := asynq.NewServeMux()
 	worker.Register(mux)
@@ -103,6 +104,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          asynqLogger{logger.With("component", "asynq")},
 		LogLevel:        asynq.WarnLevel,
+		RetryDelayFunc:  retryDelay,
 		// Handlers keep running through SIGTERM until ShutdownTimeout:
 		// asynq cancels them itself when that runs out.
 		BaseContext: context.Background,
@@ -112,6 +114,27 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
 	}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
+}
+
+// retryDelay is asynq's default backoff, except for a task whose worker
+// died or lost Redis (its lease expired): nothing went wrong with the job
+// itself, and asynq's recoverer finds such a task a minute or more late
+// already, so its retry starts at once rather than another 15–45 s later.
+func retryDelay(retried int, err error, task *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return 0
+	}
+	return asynq.DefaultRetryDelayFunc(retried, err, task)
+}
+
+// workerID names this process in the jobs it runs, so that an operator
+// looking at a held or lost job knows which host and process to look at.
+func workerID() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s:%d", host, os.Getpid())
 }
 
 func parseBacktest(args []string, usage io.Writer) (action, error) {

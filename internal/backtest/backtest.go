@@ -1,12 +1,16 @@
 // Package backtest is the logic behind the operator command
 //
-//	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] --json
+//	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] [--lstm-mode window|clean] --json
+//	worker backtest --dir DIR | --sample dj30 [--tail N] [--models …] [--jobs N] [--json]
 //
-// It reads a price series from any reasonable CSV file, runs the chosen
-// models on it through the model registry and prints one JSON object with
-// each model's test metrics next to persistence's, so the Go models can be
-// compared with the Python reference (bench/models) or with each other on
-// an operator's own data.
+// With --csv it reads a price series from any reasonable CSV file, runs the
+// chosen models on it through the model registry and prints one JSON object
+// with each model's test metrics next to persistence's, so the Go models can
+// be compared with the Python reference (bench/models) or with each other on
+// an operator's own data. With --dir (every CSV file in a folder) or
+// --sample dj30 (the 30 bundled Dow stocks) it runs the models, every model
+// by default, on every series and prints the leaderboard (see package
+// leaderboard) as a markdown table, or JSON with --json.
 package backtest
 
 import (
@@ -17,6 +21,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +56,33 @@ type Options struct {
 	Seed int64
 	// Horizon is the forecast length; 0 means forecast.DefaultHorizon.
 	Horizon int
+	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes; empty
+	// means the first, the default.
+	LSTMMode string
+	// Dir and Sample select a leaderboard instead of one file: every CSV
+	// file in Dir, or the bundled sample named Sample (SampleDJ30).
+	Dir    string
+	Sample string
+	// Workers bounds the leaderboard's parallel model runs; 0 means one
+	// per CPU.
+	Workers int
+	// JSON asks the leaderboard for JSON instead of markdown; one file's
+	// backtest is always JSON.
+	JSON bool
+}
+
+// Synopsis is the arguments of "worker backtest" for its usage line.
+func Synopsis() string {
+	return fmt.Sprintf("--csv FILE | --dir FOLDER | --sample %s [--column Close] [--tail N] [--models M,…] [--seed S] [--horizon H] [--lstm-mode %s] [--jobs N] [--json]",
+		SampleDJ30, strings.Join(registry.LSTMModes(), "|"))
+}
+
+// Summary is what "worker backtest" does, for the worker's command list.
+// It names every model the registry knows, so the list cannot fall behind
+// the registry.
+func Summary() string {
+	return fmt.Sprintf("judge models on a CSV of prices, or rank them all on many series; models: %s (default for one CSV: %s)",
+		strings.Join(registry.Names(), ", "), DefaultModels)
 }
 
 // ParseFlags parses the arguments that follow "worker backtest". Invalid
@@ -64,14 +96,17 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 		opts   Options
 		models string
 	)
-	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row (required)")
+	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row")
+	fs.StringVar(&opts.Dir, "dir", "", "leaderboard over every CSV file in `folder`")
+	fs.StringVar(&opts.Sample, "sample", "", "leaderboard over a bundled `sample`: "+SampleDJ30)
+	fs.IntVar(&opts.Workers, "jobs", 0, "leaderboard: at most `N` model runs at once (0: one per CPU)")
 	fs.StringVar(&opts.Column, "column", "", "price `column`, case-insensitive (default: first of close, adj close, adjclose, price, value)")
 	fs.IntVar(&opts.Tail, "tail", 0, "use only the last `N` prices (0: all)")
-	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", "))
+	fs.StringVar(&models, "models", DefaultModels, "comma-separated `names` from: "+strings.Join(registry.Names(), ", ")+" (a leaderboard runs all by default)")
 	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
-	// JSON is the only output; the flag is accepted so scripts can say so.
-	fs.Bool("json", true, "print one JSON object (the only output format)")
+	fs.StringVar(&opts.LSTMMode, "lstm-mode", registry.LSTMModes()[0], "the LSTM's `scaling`: "+strings.Join(registry.LSTMModes(), " or "))
+	fs.BoolVar(&opts.JSON, "json", false, "print JSON (one file's backtest always does; a leaderboard prints markdown without it)")
 	if err := fs.Parse(args); err != nil {
 		fs.SetOutput(usage)
 		fs.PrintDefaults()
@@ -82,6 +117,11 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	}
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	modelsGiven := false
+	fs.Visit(func(f *flag.Flag) { modelsGiven = modelsGiven || f.Name == "models" })
+	if opts.leaderboard() && !modelsGiven {
+		models = strings.Join(registry.Names(), ",")
 	}
 	for _, m := range strings.Split(models, ",") {
 		if m = strings.TrimSpace(m); m != "" {
@@ -96,8 +136,20 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 
 // normalize validates the options and resolves the horizon in place.
 func (o *Options) normalize() error {
-	if o.CSVPath == "" {
-		return fmt.Errorf("%w: a CSV file is required (--csv)", ErrUsage)
+	sources := 0
+	for _, s := range []string{o.CSVPath, o.Dir, o.Sample} {
+		if s != "" {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return fmt.Errorf("%w: give exactly one of --csv FILE, --dir FOLDER and --sample %s", ErrUsage, SampleDJ30)
+	}
+	if o.Sample != "" && o.Sample != SampleDJ30 {
+		return fmt.Errorf("%w: unknown sample %q, the bundled one is %s", ErrUsage, o.Sample, SampleDJ30)
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("%w: jobs %d is negative", ErrUsage, o.Workers)
 	}
 	if o.Tail < 0 {
 		return fmt.Errorf("%w: tail %d is negative", ErrUsage, o.Tail)
@@ -107,6 +159,12 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	o.Horizon = horizon
+	if o.LSTMMode == "" {
+		o.LSTMMode = registry.LSTMModes()[0]
+	}
+	if !slices.Contains(registry.LSTMModes(), o.LSTMMode) {
+		return fmt.Errorf("%w: unknown LSTM mode %q, choose from %s", ErrUsage, o.LSTMMode, strings.Join(registry.LSTMModes(), ", "))
+	}
 	if len(o.Models) == 0 {
 		return fmt.Errorf("%w: no models given", ErrUsage)
 	}
@@ -132,11 +190,16 @@ type result struct {
 	LastDate  string `json:"last_date,omitempty"`
 	// TestStart is the date of the first test day, where every model's
 	// test set begins.
-	TestStart      string                 `json:"test_start,omitempty"`
-	TestStartIndex int                    `json:"test_start_index"`
-	Horizon        int                    `json:"horizon"`
-	Seed           int64                  `json:"seed"`
-	Models         map[string]modelResult `json:"models"`
+	TestStart      string `json:"test_start,omitempty"`
+	TestStartIndex int    `json:"test_start_index"`
+	Horizon        int    `json:"horizon"`
+	Seed           int64  `json:"seed"`
+	LSTMMode       string `json:"lstm_mode"`
+	// DroppedRows counts the file's data rows without a usable number in
+	// the column, and DroppedLines gives the line numbers of the first few.
+	DroppedRows  int                    `json:"dropped_rows"`
+	DroppedLines []int                  `json:"dropped_lines,omitempty"`
+	Models       map[string]modelResult `json:"models"`
 }
 
 // modelResult is one model's line in the result.
@@ -145,12 +208,23 @@ type modelResult struct {
 	MAE                 float64 `json:"mae"`
 	MAPE                float64 `json:"mape"`
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
+	// DirectionalCallShare and DirectionalPValue are the share of test days
+	// with a direction call and the binomial test of the hit rate.
+	DirectionalCallShare float64 `json:"directional_call_share"`
+	DirectionalPValue    float64 `json:"directional_p_value"`
 	// PredictsDaysAhead is how far ahead the model's test predictions, and
 	// so its persistence, reach.
 	PredictsDaysAhead int     `json:"predicts_days_ahead"`
 	PersistenceRMSE   float64 `json:"persistence_rmse"`
-	BeatsPersistence  bool    `json:"beats_persistence"`
-	TestPoints        int     `json:"test_points"`
+	// DM is the Diebold–Mariano test against persistence, BeatsPersistence
+	// its verdict at p < 0.05 and Verdict the same in words.
+	DM               *forecast.DMTest `json:"dm_test,omitempty"`
+	BeatsPersistence bool             `json:"beats_persistence"`
+	Verdict          string           `json:"verdict,omitempty"`
+	// Coverage is the test days' empirical coverage of the 80% and 95%
+	// intervals.
+	Coverage   []forecast.Coverage `json:"coverage,omitempty"`
+	TestPoints int                 `json:"test_points"`
 	// Seconds is the wall time of the whole model run.
 	Seconds      float64   `json:"seconds"`
 	NextForecast *float64  `json:"next_forecast,omitempty"`
@@ -173,17 +247,14 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 	if err := opts.normalize(); err != nil {
 		return err
 	}
+	if opts.leaderboard() {
+		return runLeaderboard(ctx, opts, w)
+	}
 	s, err := readSeriesFile(opts.CSVPath, opts.Column)
 	if err != nil {
 		return err
 	}
-	if opts.Tail > 0 && opts.Tail < len(s.values) {
-		cut := len(s.values) - opts.Tail
-		s.values = s.values[cut:]
-		if s.dates != nil {
-			s.dates = s.dates[cut:]
-		}
-	}
+	s.keepLast(opts.Tail)
 
 	n := len(s.values)
 	out := result{
@@ -193,6 +264,9 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		TestStartIndex: forecast.TestStart(n),
 		Horizon:        opts.Horizon,
 		Seed:           opts.Seed,
+		LSTMMode:       opts.LSTMMode,
+		DroppedRows:    s.dropped,
+		DroppedLines:   s.droppedLines,
 		Models:         make(map[string]modelResult, len(opts.Models)),
 	}
 	if s.dates != nil {
@@ -207,7 +281,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed})
+		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}
@@ -245,16 +319,21 @@ func runModel(ctx context.Context, name string, closes []float64, opts registry.
 		return modelResult{Seconds: seconds, Error: err.Error()}
 	}
 	res := modelResult{
-		RMSE:                rep.Metrics.RMSE,
-		MAE:                 rep.Metrics.MAE,
-		MAPE:                rep.Metrics.MAPE,
-		DirectionalAccuracy: rep.Metrics.DirectionalAccuracy,
-		PredictsDaysAhead:   rep.PredictsDaysAhead,
-		PersistenceRMSE:     rep.Persistence.RMSE,
-		BeatsPersistence:    rep.BeatsPersistence,
-		TestPoints:          len(rep.Test),
-		Seconds:             seconds,
-		Forecast:            rep.Forecast,
+		RMSE:                 rep.Metrics.RMSE,
+		MAE:                  rep.Metrics.MAE,
+		MAPE:                 rep.Metrics.MAPE,
+		DirectionalAccuracy:  rep.Metrics.DirectionalAccuracy,
+		DirectionalCallShare: rep.Metrics.DirectionalCallShare,
+		DirectionalPValue:    rep.Metrics.DirectionalPValue,
+		PredictsDaysAhead:    rep.PredictsDaysAhead,
+		PersistenceRMSE:      rep.Persistence.RMSE,
+		DM:                   rep.DM,
+		BeatsPersistence:     rep.BeatsPersistence,
+		Verdict:              rep.Verdict,
+		Coverage:             rep.Coverage,
+		TestPoints:           len(rep.Test),
+		Seconds:              seconds,
+		Forecast:             rep.Forecast,
 	}
 	if len(rep.Forecast) > 0 {
 		res.NextForecast = &rep.Forecast[0]

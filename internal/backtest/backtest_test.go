@@ -31,20 +31,28 @@ type output struct {
 	TestStartIndex int    `json:"test_start_index"`
 	Horizon        int    `json:"horizon"`
 	Seed           int64  `json:"seed"`
+	LSTMMode       string `json:"lstm_mode"`
+	DroppedRows    int    `json:"dropped_rows"`
+	DroppedLines   []int  `json:"dropped_lines"`
 	Models         map[string]struct {
-		RMSE                float64        `json:"rmse"`
-		MAE                 float64        `json:"mae"`
-		MAPE                float64        `json:"mape"`
-		DirectionalAccuracy float64        `json:"directional_accuracy"`
-		PredictsDaysAhead   int            `json:"predicts_days_ahead"`
-		PersistenceRMSE     float64        `json:"persistence_rmse"`
-		BeatsPersistence    bool           `json:"beats_persistence"`
-		TestPoints          int            `json:"test_points"`
-		Seconds             float64        `json:"seconds"`
-		NextForecast        *float64       `json:"next_forecast"`
-		Forecast            []float64      `json:"forecast"`
-		Params              map[string]any `json:"params"`
-		Error               string         `json:"error"`
+		RMSE                 float64             `json:"rmse"`
+		MAE                  float64             `json:"mae"`
+		MAPE                 float64             `json:"mape"`
+		DirectionalAccuracy  float64             `json:"directional_accuracy"`
+		PredictsDaysAhead    int                 `json:"predicts_days_ahead"`
+		PersistenceRMSE      float64             `json:"persistence_rmse"`
+		DirectionalCallShare float64             `json:"directional_call_share"`
+		DirectionalPValue    float64             `json:"directional_p_value"`
+		DM                   *forecast.DMTest    `json:"dm_test"`
+		BeatsPersistence     bool                `json:"beats_persistence"`
+		Verdict              string              `json:"verdict"`
+		Coverage             []forecast.Coverage `json:"coverage"`
+		TestPoints           int                 `json:"test_points"`
+		Seconds              float64             `json:"seconds"`
+		NextForecast         *float64            `json:"next_forecast"`
+		Forecast             []float64           `json:"forecast"`
+		Params               map[string]any      `json:"params"`
+		Error                string              `json:"error"`
 	} `json:"models"`
 }
 
@@ -82,7 +90,11 @@ func TestRunReproducesReferenceFigures(t *testing.T) {
 	require.Empty(t, lin.Error)
 	require.InEpsilon(t, 178.096957, lin.RMSE, 1e-6)
 	require.InDelta(t, 184.2603, lin.PersistenceRMSE, 5e-5)
-	require.True(t, lin.BeatsPersistence)
+	// Its RMSE is lower than persistence's, but not significantly.
+	require.False(t, lin.BeatsPersistence)
+	require.InDelta(t, 0.3187, lin.DM.PValue, 1e-4)
+	require.Equal(t, "no better than persistence (p = 0.319)", lin.Verdict)
+	require.Len(t, lin.Coverage, 2)
 	require.InDelta(t, 0.913802, lin.Params["slope"], 1e-6)
 	require.Equal(t, 101, lin.TestPoints)
 	require.Equal(t, forecast.DefaultHorizon, lin.PredictsDaysAhead)
@@ -107,11 +119,19 @@ func TestRunOnMessyFiles(t *testing.T) {
 		column    string
 		n         int
 		testStart string
+		dropped   []int
 	}{
 		{
 			name:   "yahoo download",
 			opts:   backtest.Options{CSVPath: "testdata/yahoo_quoted.csv", Models: []string{"linreg", "naive", "drift"}, Horizon: 3},
 			column: "Close", n: 60, testStart: "2020-04-01",
+			// The market holiday Yahoo writes as a row of nulls.
+			dropped: []int{24},
+		},
+		{
+			name:   "decimal commas",
+			opts:   backtest.Options{CSVPath: "testdata/decimal_comma.csv", Models: []string{"naive"}, Horizon: 1},
+			column: "price", n: 60,
 		},
 		{
 			name:   "tail of a semicolon file without dates",
@@ -132,6 +152,8 @@ func TestRunOnMessyFiles(t *testing.T) {
 			require.Equal(t, tt.n, out.N)
 			require.Equal(t, tt.testStart, out.TestStart)
 			require.Equal(t, tt.opts.Horizon, out.Horizon)
+			require.Equal(t, len(tt.dropped), out.DroppedRows)
+			require.Equal(t, tt.dropped, out.DroppedLines)
 			require.Len(t, out.Models, len(tt.opts.Models))
 			for _, name := range tt.opts.Models {
 				m, ok := out.Models[name]
@@ -202,18 +224,18 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{
 			name: "all flags",
-			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--json"},
-			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5},
+			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--lstm-mode", "clean", "--json"},
+			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5, LSTMMode: "clean", JSON: true},
 		},
 		{
 			name: "single-dash flags and default horizon",
 			args: []string{"-csv=p.csv", "-models=naive"},
-			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
 		},
 		{
 			name: "defaults run the original app's three models",
 			args: []string{"--csv", "p.csv"},
-			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
 		},
 		{name: "no csv", args: []string{"--models", "naive"}, err: backtest.ErrUsage},
 		{name: "unknown flag", args: []string{"--csv", "p.csv", "--models", "naive", "--fast"}, err: backtest.ErrUsage},
@@ -223,6 +245,20 @@ func TestParseFlags(t *testing.T) {
 		{name: "unknown model", args: []string{"--csv", "p.csv", "--models", "naive,gpt"}, err: backtest.ErrUsage},
 		{name: "model twice", args: []string{"--csv", "p.csv", "--models", "naive,naive"}, err: backtest.ErrUsage},
 		{name: "empty model list", args: []string{"--csv", "p.csv", "--models", " , "}, err: backtest.ErrUsage},
+		{name: "unknown LSTM mode", args: []string{"--csv", "p.csv", "--lstm-mode", "minmax"}, err: backtest.ErrUsage},
+		{
+			name: "a leaderboard runs every model by default",
+			args: []string{"--sample", "dj30", "--tail", "504", "--jobs", "3"},
+			want: backtest.Options{Sample: "dj30", Tail: 504, Workers: 3, Models: []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
+		},
+		{
+			name: "a leaderboard of chosen models over a folder",
+			args: []string{"--dir", "prices", "--models", "naive,drift", "--json"},
+			want: backtest.Options{Dir: "prices", Models: []string{"naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", JSON: true},
+		},
+		{name: "two sources", args: []string{"--csv", "p.csv", "--dir", "prices"}, err: backtest.ErrUsage},
+		{name: "unknown sample", args: []string{"--sample", "ftse100"}, err: backtest.ErrUsage},
+		{name: "negative jobs", args: []string{"--sample", "dj30", "--jobs", "-2"}, err: backtest.ErrUsage},
 		{name: "help", args: []string{"-h"}, err: flag.ErrHelp},
 		{name: "bad number", args: []string{"--csv", "p.csv", "--models", "naive", "--seed", "x"}, err: backtest.ErrUsage},
 	}
@@ -261,4 +297,51 @@ func TestRunLiftsARIMAFirstFit(t *testing.T) {
 	require.InDelta(t, 608.69107, fit.Coefficients["sigma2"], 0.1)
 	require.NotContains(t, out.Models["arima"].Params, "first_fit")
 	require.Contains(t, out.Models["arima"].Params, "order")
+}
+
+// TestRunPassesTheLSTMMode is defect 2 of issue 12 at the command line.
+func TestRunPassesTheLSTMMode(t *testing.T) {
+	out, err := run(t, backtest.Options{CSVPath: "testdata/semicolon_price.csv", Models: []string{"lstm"}, Horizon: 1, LSTMMode: "clean"})
+	require.NoError(t, err)
+	require.Equal(t, "clean", out.LSTMMode)
+	require.Equal(t, "clean", out.Models["lstm"].Params["mode"])
+}
+
+func TestLeaderboardOverAFolder(t *testing.T) {
+	var buf bytes.Buffer
+	err := backtest.Run(context.Background(), backtest.Options{Dir: "testdata", Models: []string{"naive", "drift"}, Horizon: 1}, &buf)
+	require.NoError(t, err)
+	out := buf.String()
+	require.Contains(t, out, "| model | beats persistence (p < 0.05) |")
+	// Five CSV files in testdata, every one long enough for both models.
+	require.Contains(t, out, "| naive | 0 of 5 |")
+	require.Contains(t, out, "| drift | ")
+	require.Contains(t, out, "5 series, horizon 1")
+
+	// A folder without CSV files is a usage error.
+	err = backtest.Run(context.Background(), backtest.Options{Dir: t.TempDir(), Models: []string{"naive"}}, &buf)
+	require.ErrorIs(t, err, backtest.ErrUsage)
+}
+
+func TestLeaderboardOverTheDJ30Sample(t *testing.T) {
+	var buf bytes.Buffer
+	err := backtest.Run(context.Background(), backtest.Options{Sample: backtest.SampleDJ30, Tail: 120, Models: []string{"linreg", "drift"}, Horizon: 3, JSON: true}, &buf)
+	require.NoError(t, err)
+	var lb struct {
+		Series  int `json:"series"`
+		Horizon int `json:"horizon"`
+		Models  []struct {
+			Model  string `json:"model"`
+			Series int    `json:"series"`
+			Failed int    `json:"failed"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &lb))
+	require.Equal(t, 30, lb.Series, "the 30 Dow stocks, without the S&P 500 index")
+	require.Equal(t, 3, lb.Horizon)
+	require.Len(t, lb.Models, 2)
+	for _, m := range lb.Models {
+		require.Equal(t, 30, m.Series, m.Model)
+		require.Zero(t, m.Failed, m.Model)
+	}
 }

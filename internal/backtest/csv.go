@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -16,6 +17,16 @@ var ErrColumnNotFound = errors.New("column not found")
 
 // ErrNoPrices means the chosen column holds no numeric value at all.
 var ErrNoPrices = errors.New("no numeric prices")
+
+// ErrTooManyDropped means more than half the rows of the chosen column hold
+// no usable number. A series with holes that large is the wrong column or a
+// number format the reader does not know, and a backtest on the remnant
+// would look valid while measuring something else.
+var ErrTooManyDropped = errors.New("too many rows without a usable number")
+
+// maxDroppedLines is how many line numbers of dropped rows are kept: enough
+// to find the pattern in an editor, short enough for an error message.
+const maxDroppedLines = 5
 
 // maxCSVBytes bounds what readSeries loads: forty years of daily bars are a
 // few megabytes, so anything far larger is the wrong file, not a bigger one.
@@ -28,16 +39,27 @@ type series struct {
 	values []float64
 	// dates holds the date cell of each value, or nil without a date column.
 	dates []string
+	// dropped counts the data rows skipped for want of a usable number, and
+	// droppedLines holds the line numbers of the first few of them.
+	dropped      int
+	droppedLines []int
+	// firstDropped is the value cell of the first dropped row, for messages.
+	firstDropped string
 }
 
 // readSeries reads a CSV with a header row and returns one numeric column.
 // column is matched case-insensitively, ignoring surrounding spaces; when it
 // is empty the first of close, adj close, adjclose, price and value present
 // is used, or else the second column (the first is usually a date). A date,
-// datetime, timestamp or time column, if any, supplies the dates. Rows whose value is missing, not a
-// number or not finite are skipped, as pandas' to_numeric(errors="coerce")
-// followed by dropna does. The delimiter is sniffed from the header so
-// semicolon- and tab-separated exports work too.
+// datetime, timestamp or time column, if any, supplies the dates. The
+// delimiter is sniffed from the header so semicolon- and tab-separated
+// exports work too, and numbers may carry thousands separators or, in
+// semicolon-separated files, a decimal comma (see parseNumber).
+//
+// Rows whose value is missing, not a number or not finite are skipped, as
+// pandas' to_numeric(errors="coerce") followed by dropna does, but counted:
+// the series records how many and where the first few were, and a file that
+// loses more than half its rows is refused with ErrTooManyDropped.
 func readSeries(r io.Reader, column string) (series, error) {
 	data, err := io.ReadAll(io.LimitReader(r, maxCSVBytes+1))
 	if err != nil {
@@ -75,6 +97,7 @@ func readSeries(r io.Reader, column string) (series, error) {
 	if dateCol >= 0 {
 		s.dates = []string{}
 	}
+	decimalComma := cr.Comma == ';'
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -83,11 +106,14 @@ func readSeries(r io.Reader, column string) (series, error) {
 		if err != nil {
 			return series{}, fmt.Errorf("read csv: %w", err)
 		}
-		if valueCol >= len(rec) {
-			continue
+		cell := ""
+		if valueCol < len(rec) {
+			cell = rec[valueCol]
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(rec[valueCol]), 64)
-		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		v, ok := parseNumber(cell, decimalComma)
+		if !ok {
+			line, _ := cr.FieldPos(0)
+			s.drop(line, cell)
 			continue
 		}
 		s.values = append(s.values, v)
@@ -100,9 +126,73 @@ func readSeries(r io.Reader, column string) (series, error) {
 		}
 	}
 	if len(s.values) == 0 {
-		return series{}, fmt.Errorf("read csv column %q: %w", s.column, ErrNoPrices)
+		return series{}, fmt.Errorf("read csv column %q: %w%s", s.column, ErrNoPrices, s.droppedSummary())
+	}
+	if rows := len(s.values) + s.dropped; 2*s.dropped > rows {
+		return series{}, fmt.Errorf("read csv column %q: %w: %d of %d rows%s; a file that loses more than half its rows is refused, "+
+			"check the column and the number format (a decimal comma is read only in ;-separated files)",
+			s.column, ErrTooManyDropped, s.dropped, rows, s.droppedSummary())
 	}
 	return s, nil
+}
+
+// drop records a skipped row at line whose value cell was cell.
+func (s *series) drop(line int, cell string) {
+	if s.dropped == 0 {
+		s.firstDropped = cell
+	}
+	s.dropped++
+	if len(s.droppedLines) < maxDroppedLines {
+		s.droppedLines = append(s.droppedLines, line)
+	}
+}
+
+// droppedSummary describes the dropped rows for an error message, or is
+// empty when none were dropped.
+func (s *series) droppedSummary() string {
+	if s.dropped == 0 {
+		return ""
+	}
+	lines := make([]string, len(s.droppedLines))
+	for i, l := range s.droppedLines {
+		lines[i] = strconv.Itoa(l)
+	}
+	more := ""
+	if s.dropped > len(s.droppedLines) {
+		more = ", …"
+	}
+	return fmt.Sprintf(" (no usable number at lines %s%s; the first holds %q)", strings.Join(lines, ", "), more, s.firstDropped)
+}
+
+// Number formats parseNumber accepts beyond strconv's: grouped thousands
+// with a decimal point (3,788.54), and with a decimal comma either grouped
+// with points (3.788,54) or not (3788,54).
+var (
+	thousandsCommas = regexp.MustCompile(`^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$`)
+	decimalCommaNum = regexp.MustCompile(`^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d*$`)
+)
+
+// parseNumber reads a price cell. A comma in a number is a thousands
+// separator when it groups digits in threes before an optional decimal
+// point; in a semicolon-separated file, where spreadsheets set to a
+// decimal comma write their CSV, a comma followed by digits is the decimal
+// comma, and points before it group thousands. A cell such as "3,788" in a
+// semicolon-separated file is therefore 3.788, as the spreadsheet meant.
+// Only finite numbers count.
+func parseNumber(cell string, decimalComma bool) (float64, bool) {
+	cell = strings.TrimSpace(cell)
+	switch {
+	case decimalComma && decimalCommaNum.MatchString(cell):
+		cell = strings.ReplaceAll(cell, ".", "")
+		cell = strings.Replace(cell, ",", ".", 1)
+	case thousandsCommas.MatchString(cell):
+		cell = strings.ReplaceAll(cell, ",", "")
+	}
+	v, err := strconv.ParseFloat(cell, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
 }
 
 // pickColumn returns the index of the value column.

@@ -61,9 +61,23 @@ func TestReadSeries(t *testing.T) {
 		},
 		{
 			name:       "NaN, infinity and text are skipped",
-			input:      "date,close\nd1,NaN\nd2,inf\nd3,n/a\nd4,\nd5,7\n",
-			wantColumn: "close", wantN: 1, wantFirst: 7, wantLast: 7,
-			wantDates: []string{"d5", "d5"},
+			input:      "date,close\nd1,NaN\nd2,inf\nd3,n/a\nd4,\nd5,7\nd6,8\nd7,9\nd8,10\n",
+			wantColumn: "close", wantN: 4, wantFirst: 7, wantLast: 10,
+			wantDates: []string{"d5", "d8"},
+		},
+		{
+			name: "decimal comma in a semicolon-separated file", file: "decimal_comma.csv",
+			wantColumn: "price", wantN: 60, wantFirst: 3325.540039, wantLast: 2874.560059,
+		},
+		{
+			name: "quoted numbers with thousands separators", file: "thousands_quoted.csv",
+			wantColumn: "Close", wantN: 60, wantFirst: 3325.54, wantLast: 2874.56,
+			wantDates: []string{"2020-01-23", "2020-04-17"},
+		},
+		{
+			name:       "decimal comma with grouped thousands",
+			input:      "Datum;Schluss\n2024-01-02;3.788,54\n2024-01-03;-1.234.567,5\n2024-01-04;12,\n",
+			wantColumn: "Schluss", wantN: 3, wantFirst: 3788.54, wantLast: 12,
 		},
 		{
 			name:       "leading blank lines before the header",
@@ -107,6 +121,65 @@ func TestReadSeriesYahooSkipsOnlyTheHoliday(t *testing.T) {
 	require.Contains(t, s.dates, "2020-02-18")
 }
 
+// TestReadSeriesCountsDroppedRows is defect 3 of issue 12: rows without a
+// usable number used to vanish without a trace.
+func TestReadSeriesCountsDroppedRows(t *testing.T) {
+	input := "Date,Close\n2024-01-02,1\n2024-01-03,n/a\n2024-01-04,3\n\n2024-01-05,\n2024-01-08,5\n" +
+		"2024-01-09,6\n2024-01-10,null\n2024-01-11,8\n2024-01-12,9\n2024-01-15,1e999\n2024-01-16,11\n2024-01-17\n2024-01-18,13\n"
+	s, err := readSeries(strings.NewReader(input), "")
+	require.NoError(t, err)
+	require.Equal(t, []float64{1, 3, 5, 6, 8, 9, 11, 13}, s.values)
+	require.Equal(t, 5, s.dropped)
+	// Line 5 is blank; the dropped rows are on lines 3, 6, 9, 12 and 14,
+	// and only the first few are kept.
+	require.Equal(t, []int{3, 6, 9, 12, 14}[:maxDroppedLines], s.droppedLines)
+}
+
+// TestReadSeriesRefusesALossyFile: the decimal-comma file of defect 3, but
+// comma-separated, so its commas cannot be decimal commas and most rows
+// are lost.
+func TestReadSeriesRefusesALossyFile(t *testing.T) {
+	input := "Date,Close\n2024-01-02,\"3788,54\"\n2024-01-03,\"3790,1\"\n2024-01-04,3800\n2024-01-05,\"3801,5\"\n"
+	_, err := readSeries(strings.NewReader(input), "")
+	require.ErrorIs(t, err, ErrTooManyDropped)
+	require.ErrorContains(t, err, `3 of 4 rows (no usable number at lines 2, 3, 5; the first holds "3788,54")`)
+	require.ErrorContains(t, err, "more than half")
+
+	// Exactly half is still accepted.
+	input = "Date,Close\n2024-01-02,x\n2024-01-03,2\n"
+	s, err := readSeries(strings.NewReader(input), "")
+	require.NoError(t, err)
+	require.Equal(t, 1, s.dropped)
+}
+
+func TestParseNumber(t *testing.T) {
+	for _, tc := range []struct {
+		cell         string
+		decimalComma bool
+		want         float64
+		ok           bool
+	}{
+		{"3788.54", false, 3788.54, true},
+		{" 3,788.54 ", false, 3788.54, true},
+		{"1,234,567", false, 1234567, true},
+		{"3788,54", false, 0, false},
+		{"37,88.5", false, 0, false},
+		{"3788,54", true, 3788.54, true},
+		{"3.788,54", true, 3788.54, true},
+		{"3,788", true, 3.788, true},
+		{"3.788", true, 3.788, true},
+		{"3,788.54", true, 3788.54, true},
+		{"1,2,3", true, 0, false},
+		{"NaN", false, 0, false},
+		{"-Inf", true, 0, false},
+		{"", true, 0, false},
+	} {
+		got, ok := parseNumber(tc.cell, tc.decimalComma)
+		require.Equal(t, tc.ok, ok, "%q decimal comma %v", tc.cell, tc.decimalComma)
+		require.Equal(t, tc.want, got, "%q decimal comma %v", tc.cell, tc.decimalComma)
+	}
+}
+
 func TestReadSeriesErrors(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -116,7 +189,7 @@ func TestReadSeriesErrors(t *testing.T) {
 		text   string
 	}{
 		{name: "unknown column", input: "Date,Close\n2024-01-02,1\n", column: "Open", want: ErrColumnNotFound, text: `"Open" is not one of ["Date" "Close"]`},
-		{name: "no numbers in the column", input: "Date,Close\n2024-01-02,n/a\n2024-01-03,\n", want: ErrNoPrices},
+		{name: "no numbers in the column", input: "Date,Close\n2024-01-02,n/a\n2024-01-03,\n", want: ErrNoPrices, text: "lines 2, 3"},
 		{name: "header only", input: "Date,Close\n", want: ErrNoPrices},
 		{name: "empty", input: "", text: "empty file"},
 		{name: "blank lines only", input: "\n\r\n\n", text: "empty file"},
@@ -150,7 +223,7 @@ func (e endlessDigits) Read(p []byte) (int, error) {
 // FuzzReadSeries feeds the reader arbitrary files. Whatever the input, it
 // must not panic, and a success must be a usable series.
 func FuzzReadSeries(f *testing.F) {
-	for _, name := range []string{"yahoo_quoted.csv", "semicolon_price.csv", "value_only.csv"} {
+	for _, name := range []string{"yahoo_quoted.csv", "semicolon_price.csv", "value_only.csv", "decimal_comma.csv", "thousands_quoted.csv"} {
 		raw, err := os.ReadFile(filepath.Join("testdata", name))
 		require.NoError(f, err)
 		f.Add(raw, "")
@@ -169,6 +242,8 @@ func FuzzReadSeries(f *testing.F) {
 			return
 		}
 		require.NotEmpty(t, s.values)
+		require.LessOrEqual(t, 2*s.dropped, len(s.values)+s.dropped, "more than half the rows dropped")
+		require.LessOrEqual(t, len(s.droppedLines), maxDroppedLines)
 		for _, v := range s.values {
 			require.False(t, math.IsNaN(v) || math.IsInf(v, 0), "non-finite value %v", v)
 		}

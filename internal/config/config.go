@@ -61,7 +61,10 @@ type Config struct {
 	PredictionTimeout time.Duration
 	SentimentTimeout  time.Duration
 	ReconcileInterval time.Duration
-	ShutdownTimeout   time.Duration
+	// JobLease is how long a running job stays held by its worker without
+	// a heartbeat.
+	JobLease        time.Duration
+	ShutdownTimeout time.Duration
 	// SubmitRateLimit is how many jobs one user may submit per minute.
 	SubmitRateLimit int
 	// MaxUnfinishedJobs caps one user's queued and running jobs.
@@ -202,12 +205,14 @@ var settings = []Setting{
 		}},
 	{"WORKER_QUEUES", "critical=6,default=3,low=1", "Queues a worker serves, with their weights.",
 		func(c *Config, v string) error { return queueWeights(&c.WorkerQueues, v) }},
-	{"PREDICTION_TIMEOUT", "10m", "Longest one attempt of a prediction job may run.",
+	{"PREDICTION_TIMEOUT", "10m", "Longest one attempt of a prediction (or model leaderboard) job may run.",
 		func(c *Config, v string) error { return durationIn(&c.PredictionTimeout, v, time.Second, 24*time.Hour) }},
 	{"SENTIMENT_TIMEOUT", "2m", "Longest one attempt of a sentiment job may run.",
 		func(c *Config, v string) error { return durationIn(&c.SentimentTimeout, v, time.Second, 24*time.Hour) }},
 	{"RECONCILE_INTERVAL", "30s", "How often a worker looks for jobs missing from the queue.",
 		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
+	{"JOB_LEASE", "30s", "How long a running job stays held by its worker, which renews it every third of that. Past it the job shows as worker lost, and may be enqueued and started again.",
+		func(c *Config, v string) error { return durationIn(&c.JobLease, v, 3*time.Second, time.Hour) }},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long SIGTERM waits for running work before handing it back to the queue.",
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
 	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute (counted in Redis; while Redis is down it is not enforced, and MAX_UNFINISHED_JOBS still holds). Invalid requests and idempotent replays do not count.",

@@ -211,6 +211,27 @@ func Postgres(t testing.TB, name string) *store.DB {
 	return db
 }
 
+// Exec runs SQL on a test database from Postgres over a connection of its
+// own. It is for faults the store rightly offers no method for, such as a
+// trigger that makes writes fail the way a server shutting down does.
+func Exec(t testing.TB, db *store.DB, sql string) {
+	t.Helper()
+	harness.mu.Lock()
+	name, ok := harness.names[db]
+	harness.mu.Unlock()
+	if !ok {
+		t.Fatal("dbtest.Exec: not an open database from dbtest.Postgres")
+	}
+	conn, err := sqlx.Open("postgres", URL(name))
+	if err != nil {
+		t.Fatalf("dbtest.Exec: %v", err)
+	}
+	defer conn.Close()
+	if _, err := conn.Exec(sql); err != nil {
+		t.Fatalf("dbtest.Exec: %v", err)
+	}
+}
+
 // migratedTemplate returns the name of this binary's migrated template for
 // name, creating it on first use. The caller holds harness.mu.
 func migratedTemplate(ctx context.Context, t testing.TB, admin *sqlx.DB, name string) (string, error) {
@@ -324,25 +345,59 @@ func startRedis() (*redisServer, error) {
 			os.RemoveAll(dir)
 			return nil, err
 		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-			"--save", "", "--appendonly", "no", "--dir", dir,
-			"--logfile", filepath.Join(dir, "redis.log"))
-		// The server dies with the test binary even when that is killed.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			os.RemoveAll(dir)
-			return nil, err
-		}
-		s := &redisServer{cmd: cmd, addr: addr, dir: dir}
-		if lastErr = waitForRedis(addr); lastErr == nil {
+		s := &redisServer{addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), dir: dir}
+		if lastErr = s.launch(bin); lastErr == nil {
 			return s, nil
 		}
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
 	}
 	os.RemoveAll(dir)
 	return nil, fmt.Errorf("start redis-server: %w", lastErr)
+}
+
+// launch runs redis-server on s's address, without persistence, and waits
+// until it answers.
+func (s *redisServer) launch(bin string) error {
+	_, port, err := net.SplitHostPort(s.addr)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", port,
+		"--save", "", "--appendonly", "no", "--dir", s.dir,
+		"--logfile", filepath.Join(s.dir, "redis.log"))
+	// The server dies with the test binary even when that is killed.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	if err := waitForRedis(s.addr); err != nil {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		return err
+	}
+	s.cmd = cmd
+	return nil
+}
+
+// RestartRedis kills this test binary's Redis and starts an empty one on
+// the same address: what a crash of a Redis without persistence does to
+// the processes using it. Their clients keep the address and reconnect, and
+// their open connections break as in production, while whatever they
+// remember about Redis (asynq's registered queues, say) is now wrong.
+func RestartRedis(t testing.TB) {
+	t.Helper()
+	RedisAddr(t)
+	harness.mu.Lock()
+	defer harness.mu.Unlock()
+	s := harness.redis
+	_ = s.cmd.Process.Kill()
+	_ = s.cmd.Wait()
+	bin, err := exec.LookPath("redis-server")
+	if err == nil {
+		err = s.launch(bin)
+	}
+	if err != nil {
+		t.Fatalf("restart redis-server on %s: %v", s.addr, err)
+	}
 }
 
 func freePort() (int, error) {

@@ -12,9 +12,16 @@ type Metrics struct {
 	MAE  float64 `json:"mae"`
 	// MAPE is the mean absolute percentage error, in percent.
 	MAPE float64 `json:"mape"`
-	// DirectionalAccuracy is the share (0..1) of test points where the
-	// predicted up/down move from the previous actual close matched the real one.
+	// DirectionalAccuracy is the hit rate (0..1) of the direction calls: of
+	// the test points whose prediction moved away from the previous actual
+	// close, on days the price moved, the share that moved the right way.
+	// A flat prediction is no call (see Direction).
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
+	// DirectionalCallShare is the share (0..1) of test points with a call.
+	DirectionalCallShare float64 `json:"directional_call_share"`
+	// DirectionalPValue is the two-sided binomial test of the hit rate
+	// against a coin toss; 1 when there were no calls to score.
+	DirectionalPValue float64 `json:"directional_p_value"`
 }
 
 // TestPoint is one out-of-sample prediction, kept so a chart can be drawn.
@@ -23,6 +30,11 @@ type TestPoint struct {
 	Index     int     `json:"index"`
 	Actual    float64 `json:"actual"`
 	Predicted float64 `json:"predicted"`
+	// PI80 and PI95 are the 80% and 95% prediction intervals the model
+	// would have given for this point when it was made; nil when it had
+	// too little history to give one (see SetConformalBands).
+	PI80 *Band `json:"pi80,omitempty"`
+	PI95 *Band `json:"pi95,omitempty"`
 }
 
 // Report is what one model run produces.
@@ -33,6 +45,11 @@ type Report struct {
 	// Forecast holds the predicted closes for the next Horizon trading days
 	// after the last input value (for one-step models Horizon may be 1).
 	Forecast []float64 `json:"forecast"`
+	// ForecastPI80 and ForecastPI95 are the 80% and 95% prediction
+	// intervals of the Forecast values, one per value, or empty when the
+	// model could not give them.
+	ForecastPI80 []Band `json:"forecast_pi80,omitempty"`
+	ForecastPI95 []Band `json:"forecast_pi95,omitempty"`
 	// PredictsDaysAhead is how far ahead, in trading days, each test
 	// prediction was made: 1 for the one-step models, the horizon for the
 	// direct multi-step linear regression.
@@ -46,10 +63,22 @@ type Report struct {
 	// distance (the close PredictsDaysAhead days earlier) on the very same
 	// test days, so the two can be compared honestly.
 	Persistence Metrics `json:"persistence"`
-	// BeatsPersistence is true when Metrics.RMSE < Persistence.RMSE.
-	BeatsPersistence bool        `json:"beats_persistence"`
-	Test             []TestPoint `json:"test"`
-	Seconds          float64     `json:"seconds"`
+	// DM is the Diebold–Mariano test of the model's squared errors against
+	// persistence's on the same test points; nil when it cannot be computed
+	// (see DieboldMariano), for example for persistence itself.
+	DM *DMTest `json:"dm_test,omitempty"`
+	// BeatsPersistence is true when the model is significantly more
+	// accurate than persistence: DM.Better(), p < SignificanceLevel. A
+	// lower RMSE alone may be luck and does not count.
+	BeatsPersistence bool `json:"beats_persistence"`
+	// Verdict says the same in words with the p-value, as "beats
+	// persistence (p = 0.012)" or "no better than persistence (p = 0.410)".
+	Verdict string `json:"verdict,omitempty"`
+	// Coverage is the empirical coverage and mean width of the test
+	// points' 80% and 95% intervals, beside the nominal level.
+	Coverage []Coverage  `json:"coverage,omitempty"`
+	Test     []TestPoint `json:"test"`
+	Seconds  float64     `json:"seconds"`
 }
 
 // Progress is one progress report from a running model.

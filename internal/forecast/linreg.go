@@ -24,6 +24,9 @@ const NameLinearRegression = "linreg"
 // into the test days, and so scored horizon fewer days.) It predicts horizon
 // days ahead, so its persistence is the same close horizon days earlier.
 //
+// Its 80% and 95% intervals are the textbook OLS prediction intervals of
+// the fit (see olsIntervals).
+//
 // horizon is taken as given (the registry resolves it once for every model)
 // and must be at least 1. The forecast applies the model to each of the last
 // horizon closes: the model applied to closes[n-horizon+k] predicts day
@@ -45,15 +48,27 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 			n, horizon, max(0, pairs), n-cut, ErrNotEnoughData)
 	}
 
-	fit := fitScaledOLS(closes[:pairs], closes[horizon:cut])
+	x, y := closes[:pairs], closes[horizon:cut]
+	fit := fitScaledOLS(x, y)
+	intervals, withIntervals := newOLSIntervals(fit, x, y)
 
 	test := make([]TestPoint, 0, n-cut)
 	for i := cut; i < n; i++ {
-		test = append(test, TestPoint{Index: i, Actual: closes[i], Predicted: fit.predict(closes[i-horizon])})
+		p := TestPoint{Index: i, Actual: closes[i], Predicted: fit.predict(closes[i-horizon])}
+		if withIntervals {
+			pi80, pi95 := intervals.bands(closes[i-horizon])
+			p.PI80, p.PI95 = &pi80, &pi95
+		}
+		test = append(test, p)
 	}
 	next := make([]float64, horizon)
+	var next80, next95 []Band
 	for k := range next {
 		next[k] = fit.predict(closes[n-horizon+k])
+		if withIntervals {
+			pi80, pi95 := intervals.bands(closes[n-horizon+k])
+			next80, next95 = append(next80, pi80), append(next95, pi95)
+		}
 	}
 
 	rep := &Report{
@@ -65,8 +80,10 @@ func LinearRegression(ctx context.Context, closes []float64, horizon int) (*Repo
 			"train_size": pairs,
 			"test_size":  len(test),
 		},
-		Forecast: next,
-		Test:     test,
+		Forecast:     next,
+		ForecastPI80: next80,
+		ForecastPI95: next95,
+		Test:         test,
 	}
 	rep.Score(closes, horizon)
 	rep.Seconds = time.Since(start).Seconds()

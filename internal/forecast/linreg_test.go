@@ -45,7 +45,19 @@ func TestLinearRegressionOnTheSharedTestDays(t *testing.T) {
 			require.Equal(t, 7, rep.Params["horizon"])
 			require.Equal(t, 7, rep.PredictsDaysAhead)
 			require.Equal(t, "7 days ahead", rep.Predicts)
-			require.Equal(t, rep.Metrics.RMSE < rep.Persistence.RMSE, rep.BeatsPersistence)
+			// A lower RMSE is not enough: only a significant DM test counts.
+			require.NotNil(t, rep.DM)
+			require.Equal(t, 7, rep.DM.H)
+			require.Equal(t, rep.DM.Better(), rep.BeatsPersistence)
+			// OLS prediction intervals on every test day and forecast value.
+			for _, p := range rep.Test {
+				require.NotNil(t, p.PI80)
+				require.NotNil(t, p.PI95)
+				require.Greater(t, p.PI95.Width(), p.PI80.Width())
+			}
+			require.Len(t, rep.Coverage, 2)
+			require.Len(t, rep.ForecastPI80, 7)
+			require.Len(t, rep.ForecastPI95, 7)
 
 			require.Len(t, rep.Test, tt.testSize)
 			require.Equal(t, forecast.TestStart(len(closes)), rep.Test[0].Index, "the test days start where every model's do")

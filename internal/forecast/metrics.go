@@ -8,13 +8,13 @@ import (
 // Evaluate computes the metrics of test-set predictions. closes is the whole
 // input series and lag the model's prediction distance in steps: the close
 // known when the prediction was made (closes[Index-lag]) is what the
-// directional accuracy compares moves against.
+// direction calls are scored from (see Directions).
 func Evaluate(closes []float64, test []TestPoint, lag int) Metrics {
 	if len(test) == 0 {
 		return Metrics{}
 	}
 	var se, ae, ape float64
-	var apeN, dirHit, dirN int
+	var apeN int
 	for _, p := range test {
 		e := p.Predicted - p.Actual
 		se += e * e
@@ -23,26 +23,16 @@ func Evaluate(closes []float64, test []TestPoint, lag int) Metrics {
 			ape += math.Abs(e / p.Actual)
 			apeN++
 		}
-		if p.Index >= lag && p.Index-lag < len(closes) {
-			prev := closes[p.Index-lag]
-			realMove := p.Actual - prev
-			predMove := p.Predicted - prev
-			if realMove != 0 {
-				dirN++
-				if (realMove > 0) == (predMove > 0) {
-					dirHit++
-				}
-			}
-		}
 	}
 	n := float64(len(test))
 	m := Metrics{RMSE: math.Sqrt(se / n), MAE: ae / n}
 	if apeN > 0 {
 		m.MAPE = 100 * ape / float64(apeN)
 	}
-	if dirN > 0 {
-		m.DirectionalAccuracy = float64(dirHit) / float64(dirN)
-	}
+	dir := Directions(closes, test, lag)
+	m.DirectionalAccuracy = dir.HitRate()
+	m.DirectionalCallShare = dir.CallShare()
+	m.DirectionalPValue = dir.PValue()
 	return m
 }
 
@@ -61,16 +51,18 @@ func PersistenceOn(closes []float64, test []TestPoint, lag int) []TestPoint {
 	return out
 }
 
-// Score fills the report's Metrics, Persistence and BeatsPersistence from its
-// Test points, and PredictsDaysAhead and Predicts from lag, the model's
-// prediction distance in steps (1 for one-step-ahead models, the horizon for
-// direct multi-step models).
+// Score fills the report's Metrics and Persistence from its Test points,
+// PredictsDaysAhead and Predicts from lag, the model's prediction distance
+// in steps (1 for one-step-ahead models, the horizon for direct multi-step
+// models), and DM, BeatsPersistence, Verdict and Coverage from the
+// comparison with persistence (see judge). Models set their test points'
+// intervals before they call it.
 func (r *Report) Score(closes []float64, lag int) {
 	r.PredictsDaysAhead = lag
 	r.Predicts = daysAhead(lag)
 	r.Metrics = Evaluate(closes, r.Test, lag)
 	r.Persistence = Evaluate(closes, PersistenceOn(closes, r.Test, lag), lag)
-	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
+	r.judge(closes, lag)
 }
 
 // daysAhead labels a prediction distance for people.

@@ -17,7 +17,8 @@ const (
 // walk, and a model that cannot beat this has learned nothing usable. Its
 // test points are one-step predictions of the closes from TestStart on (the
 // test days of every model) and its forecast is the last
-// close repeated horizon times (as resolved by the registry).
+// close repeated horizon times (as resolved by the registry). Its intervals
+// are split conformal (SetConformalBands), calibrated on the daily changes.
 func Persistence(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -47,6 +48,13 @@ func Persistence(ctx context.Context, closes []float64, horizon int) (*Report, e
 		Forecast: next,
 		Test:     test,
 	}
+	// Persistence's errors before the test days are the daily changes, as
+	// out-of-sample as those on the test days: they calibrate its bands.
+	prior := make([]float64, 0, cut-1)
+	for i := 1; i < cut; i++ {
+		prior = append(prior, closes[i-1]-closes[i])
+	}
+	SetConformalBands(rep, prior)
 	rep.Score(closes, 1)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
@@ -60,7 +68,8 @@ func Persistence(ctx context.Context, closes []float64, horizon int) (*Report, e
 // Each one-step test prediction from TestStart on uses only the closes
 // before it, so no test value leaks into the drift estimate. The forecast
 // extends the drift of the whole series horizon days from the last close
-// (as resolved by the registry).
+// (as resolved by the registry). Its intervals are split conformal
+// (SetConformalBands), calibrated on its own earlier one-step errors.
 func Drift(ctx context.Context, closes []float64, horizon int) (*Report, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
@@ -92,6 +101,13 @@ func Drift(ctx context.Context, closes []float64, horizon int) (*Report, error) 
 		Forecast: next,
 		Test:     test,
 	}
+	// Each drift prediction before the test days also used only the closes
+	// before it, so its errors calibrate the bands as honestly.
+	prior := make([]float64, 0, cut-2)
+	for i := 2; i < cut; i++ {
+		prior = append(prior, closes[i-1]+meanChange(closes[:i])-closes[i])
+	}
+	SetConformalBands(rep, prior)
 	rep.Score(closes, 1)
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil

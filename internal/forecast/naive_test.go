@@ -92,8 +92,11 @@ func TestNaiveBaselinesByHand(t *testing.T) {
 }
 
 // On a straight-line trend the drift is exact while persistence lags by one
-// step every day, so Drift must report a perfect score that beats it.
-func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
+// step every day, so Drift must report a perfect score. With no variation
+// in the two models' loss difference the Diebold–Mariano test has nothing
+// to measure, so a perfect score alone does not count as beating
+// persistence.
+func TestDriftOnAStraightLine(t *testing.T) {
 	closes := make([]float64, 50)
 	for i := range closes {
 		closes[i] = 100 + 2*float64(i)
@@ -103,10 +106,49 @@ func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
 	require.Equal(t, forecast.NameDrift, rep.Model)
 	require.InDelta(t, 0, rep.Metrics.RMSE, 1e-9)
 	require.InDelta(t, 2, rep.Persistence.RMSE, 1e-9)
-	require.True(t, rep.BeatsPersistence)
+	require.Nil(t, rep.DM)
+	require.False(t, rep.BeatsPersistence)
 	require.InDelta(t, 2, rep.Params["drift_per_day"], 1e-12)
 	require.Len(t, rep.Forecast, forecast.DefaultHorizon)
 	require.InDelta(t, closes[49]+2*forecast.DefaultHorizon, rep.Forecast[forecast.DefaultHorizon-1], 1e-9)
+}
+
+// On a trend with a zig-zag around it, drift's errors are a third of
+// persistence's on every other day: significantly better.
+func TestDriftBeatsPersistenceOnTrend(t *testing.T) {
+	closes := make([]float64, 100)
+	for i := range closes {
+		closes[i] = 100 + 2*float64(i) + 0.5*float64(1-2*(i%2))
+	}
+	rep, err := forecast.Drift(context.Background(), closes, forecast.DefaultHorizon)
+	require.NoError(t, err)
+	require.Less(t, rep.Metrics.RMSE, rep.Persistence.RMSE)
+	require.NotNil(t, rep.DM)
+	require.Equal(t, 20, rep.DM.N)
+	require.Less(t, rep.DM.PValue, 0.01)
+	require.True(t, rep.BeatsPersistence)
+	require.Regexp(t, `^beats persistence \(p [<=] 0\.\d{3}\)$`, rep.Verdict)
+}
+
+// The baselines calibrate their conformal bands on their errors before the
+// test days too, so every test point has both bands.
+func TestBaselineIntervals(t *testing.T) {
+	closes := forecasttest.Closes(t, forecasttest.SP500Last504)
+	for _, run := range []func(context.Context, []float64, int) (*forecast.Report, error){forecast.Persistence, forecast.Drift} {
+		rep, err := run(context.Background(), closes, 4)
+		require.NoError(t, err)
+		for _, p := range rep.Test {
+			require.NotNil(t, p.PI80, rep.Model)
+			require.NotNil(t, p.PI95, rep.Model)
+			require.InDelta(t, p.Predicted, (p.PI95.Lower+p.PI95.Upper)/2, 1e-9)
+		}
+		require.Len(t, rep.Coverage, 2)
+		require.Equal(t, forecast.Level80, rep.Coverage[0].Level)
+		require.Equal(t, 101, rep.Coverage[1].Points)
+		require.Len(t, rep.ForecastPI95, 4)
+		// The bands widen with the square root of the distance.
+		require.InDelta(t, 2*rep.ForecastPI95[0].Width(), rep.ForecastPI95[3].Width(), 1e-9)
+	}
 }
 
 func TestNaiveBaselinesRejectBadInput(t *testing.T) {

@@ -8,9 +8,9 @@ import (
 
 // Recommendation modes accepted by Recommend.
 const (
-	// ModeEvidence weighs each model by how much it beats persistence on its
-	// own test set and only calls a move that clears the models' typical
-	// error. It is the default.
+	// ModeEvidence lets only models that significantly beat persistence on
+	// their own test set vote, weighs them by how much, and only calls a
+	// move that clears the models' typical error. It is the default.
 	ModeEvidence = "evidence"
 	// ModeClassic is the original app's rule, kept so its users can compare.
 	ModeClassic = "classic"
@@ -76,9 +76,10 @@ type Recommendation struct {
 // zero, SELL otherwise (no sentiment counts as not positive). It never
 // holds, and ignores whether the regression beats persistence.
 //
-// ModeEvidence gives each model a vote weighted by its skill,
-// 1 - RMSE/persistence RMSE on its test set; a model that does not beat
-// persistence gets no vote. A model's expected move runs from lastClose to
+// ModeEvidence gives a vote only to models that beat persistence
+// significantly (the Diebold–Mariano test on their test set, p <
+// SignificanceLevel), weighted by their skill, 1 - RMSE/persistence RMSE;
+// the reasons quote every model's p-value. A model's expected move runs from lastClose to
 // its last forecast value, and its typical error is its test MAPE scaled by
 // √(forecast days / PredictsDaysAhead) so a one-step error is not compared
 // with a week-long move. The skill-weighted move must exceed the weighted
@@ -137,7 +138,7 @@ func recommendClassic(lastClose float64, reports []*Report, sentiment *float64) 
 	positive := sentiment != nil && *sentiment > 0
 	switch {
 	case sentiment == nil:
-		rec.Reasons = append(rec.Reasons, "No news sentiment was available, which the rule counts as not positive.")
+		rec.Reasons = append(rec.Reasons, "No news sentiment went into the decision, which the rule counts as not positive.")
 	case positive:
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf("News sentiment %+.2f is positive.", *sentiment))
 	default:
@@ -145,8 +146,8 @@ func recommendClassic(lastClose float64, reports []*Report, sentiment *float64) 
 	}
 	if !lin.BeatsPersistence {
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf(
-			"Caution: on its test set the linear regression (RMSE %.5g) did not beat assuming the price stays put (RMSE %.5g).",
-			lin.Metrics.RMSE, lin.Persistence.RMSE))
+			"Caution: on its test set the linear regression (RMSE %.5g) did not significantly beat assuming the price stays put (RMSE %.5g%s).",
+			lin.Metrics.RMSE, lin.Persistence.RMSE, pSuffix(lin.DM)))
 	}
 	rec.Reasons = append(rec.Reasons, "The classic rule has no measure of confidence.")
 	rec.Action = ActionSell
@@ -177,8 +178,9 @@ func recommendByEvidence(lastClose float64, reports []*Report, sentiment *float6
 		}
 	}
 	if len(votes) == 0 {
-		rec.Reasons = append(rec.Reasons,
-			"No model beat the persistence forecast on its test set, so there is no evidence of a predictable move: HOLD.")
+		rec.Reasons = append(rec.Reasons, fmt.Sprintf(
+			"No model beat the persistence forecast significantly (p < %g) on its test set, so there is no evidence of a predictable move: HOLD.",
+			SignificanceLevel))
 		return rec
 	}
 
@@ -208,7 +210,7 @@ func recommendByEvidence(lastClose float64, reports []*Report, sentiment *float6
 	sellBar := band * (1 + sentimentTilt*polarity)
 	switch {
 	case sentiment == nil:
-		rec.Reasons = append(rec.Reasons, "No news sentiment was given; the decision rests on the models alone.")
+		rec.Reasons = append(rec.Reasons, "No news sentiment went into the decision; it rests on the models alone.")
 	case polarity != 0:
 		rec.Reasons = append(rec.Reasons, fmt.Sprintf(
 			"News sentiment %+.2f moves the BUY bar to %+.2f%% and the SELL bar to %+.2f%%.", polarity, buyBar, -sellBar))
@@ -258,10 +260,21 @@ func voteOf(lastClose float64, r *Report) (modelVote, string, bool) {
 	if !finite(rmse) || !finite(base) || base <= 0 {
 		return modelVote{}, fmt.Sprintf("%s: no test record to compare with persistence, no vote.", r.Model), false
 	}
+	if r.DM == nil {
+		// No test: the verdict says why (the same predictions as
+		// persistence, say), or the report predates the test.
+		why := r.Verdict
+		if why == "" {
+			why = "no significance test against persistence"
+		}
+		return modelVote{}, fmt.Sprintf("%s: %s, no vote.", r.Model, why), false
+	}
+	// A significant Diebold–Mariano test on squared errors implies the
+	// lower RMSE; the skill check only guards a report edited by hand.
 	skill := 1 - rmse/base
-	if skill <= 0 {
+	if !r.BeatsPersistence || skill <= 0 {
 		return modelVote{}, fmt.Sprintf(
-			"%s: test RMSE %.5g does not beat persistence (%.5g), no vote.", r.Model, rmse, base), false
+			"%s: %s (test RMSE %.5g vs %.5g), no vote.", r.Model, dmVerdict(*r.DM), rmse, base), false
 	}
 	days := len(r.Forecast)
 	last := r.Forecast[days-1]
@@ -277,8 +290,16 @@ func voteOf(lastClose float64, r *Report) (modelVote, string, bool) {
 		errPct:  r.Metrics.MAPE * math.Sqrt(float64(days)/float64(lag)),
 	}
 	return v, fmt.Sprintf(
-		"%s: beats persistence by %.1f%% (test RMSE %.5g vs %.5g); expects %+.2f%% over %s, typical error ±%.2f%%.",
-		r.Model, 100*skill, rmse, base, v.movePct, tradingDays(days), v.errPct), true
+		"%s: beats persistence by %.1f%% (test RMSE %.5g vs %.5g, %s); expects %+.2f%% over %s, typical error ±%.2f%%.",
+		r.Model, 100*skill, rmse, base, FormatP(r.DM.PValue), v.movePct, tradingDays(days), v.errPct), true
+}
+
+// pSuffix is "; p = …" for a computed test, or nothing.
+func pSuffix(dm *DMTest) string {
+	if dm == nil {
+		return ""
+	}
+	return "; " + FormatP(dm.PValue)
 }
 
 func tradingDays(n int) string {

@@ -15,7 +15,9 @@ import (
 )
 
 // scored builds a report with the given test record. skill is the relative
-// RMSE reduction over persistence (negative: worse than persistence).
+// RMSE reduction over persistence (negative: worse than persistence); a
+// positive skill comes with a significant Diebold–Mariano test (p = 0.004),
+// a negative one with an insignificant test (p = 0.2).
 func scored(model string, skill, mapePct float64, lag int, forecastValues ...float64) *forecast.Report {
 	const persistenceRMSE = 10.0
 	r := &forecast.Report{
@@ -24,8 +26,25 @@ func scored(model string, skill, mapePct float64, lag int, forecastValues ...flo
 		Metrics:     forecast.Metrics{RMSE: persistenceRMSE * (1 - skill), MAPE: mapePct},
 		Persistence: forecast.Metrics{RMSE: persistenceRMSE},
 	}
-	r.BeatsPersistence = r.Metrics.RMSE < r.Persistence.RMSE
+	switch {
+	case skill > 0:
+		r.DM = &forecast.DMTest{Statistic: -2.9, PValue: 0.004, N: 100, H: lag}
+	case skill < 0:
+		r.DM = &forecast.DMTest{Statistic: 1.3, PValue: 0.2, N: 100, H: lag}
+	}
+	r.BeatsPersistence = r.DM != nil && r.DM.Better()
 	r.PredictsDaysAhead = lag
+	return r
+}
+
+// insignificant replaces the report's test by one with p-value p that does
+// not reject equal accuracy, or removes it when p < 0.
+func insignificant(r *forecast.Report, p float64) *forecast.Report {
+	r.DM = nil
+	if p >= 0 {
+		r.DM = &forecast.DMTest{Statistic: -1, PValue: p, N: 100, H: 1}
+	}
+	r.BeatsPersistence = false
 	return r
 }
 
@@ -48,7 +67,7 @@ func TestRecommendClassic(t *testing.T) {
 		{name: "below forecast, no news", reports: []*forecast.Report{up}, action: forecast.ActionSell, movePct: 4, reason: "No news sentiment"},
 		{name: "above forecast, positive news", reports: []*forecast.Report{down}, sentiment: polarity(0.9), action: forecast.ActionSell, movePct: -4, reason: "is not below"},
 		{name: "other models are ignored", reports: []*forecast.Report{scored("arima", 0.5, 1, 1, 50), up}, sentiment: polarity(0.3), action: forecast.ActionBuy, movePct: 4},
-		{name: "regression worse than persistence is flagged", reports: []*forecast.Report{up}, sentiment: polarity(0.3), action: forecast.ActionBuy, movePct: 4, reason: "did not beat"},
+		{name: "regression worse than persistence is flagged", reports: []*forecast.Report{up}, sentiment: polarity(0.3), action: forecast.ActionBuy, movePct: 4, reason: "did not significantly beat assuming the price stays put (RMSE 10; p = 0.200)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,7 +105,26 @@ func TestRecommendEvidence(t *testing.T) {
 		{
 			name:    "a model worse than persistence has no vote however big its move",
 			reports: []*forecast.Report{scored("lstm", -0.3, 1, 1, 150)},
-			action:  forecast.ActionHold, reason: "lstm: test RMSE 13 does not beat persistence (10), no vote.",
+			action:  forecast.ActionHold, reason: "lstm: no better than persistence (p = 0.200) (test RMSE 13 vs 10), no vote.",
+		},
+		{
+			name:    "a lower RMSE that is not significant has no vote",
+			reports: []*forecast.Report{insignificant(scored("arima", 0.05, 1, 1, 110), 0.31)},
+			action:  forecast.ActionHold, reason: "arima: no better than persistence (p = 0.310) (test RMSE 9.5 vs 10), no vote.",
+		},
+		{
+			name:    "a model without a significance test has no vote",
+			reports: []*forecast.Report{insignificant(scored("drift", 0.2, 1, 1, 110), -1)},
+			action:  forecast.ActionHold, reason: "drift: no significance test against persistence, no vote.",
+		},
+		{
+			name: "a model that is persistence says so",
+			reports: []*forecast.Report{func() *forecast.Report {
+				r := insignificant(scored("arima_auto", 0, 1, 1, 100), -1)
+				r.Verdict = "the same as persistence on every test day"
+				return r
+			}()},
+			action: forecast.ActionHold, reason: "arima_auto: the same as persistence on every test day, no vote.",
 		},
 		{
 			name:    "persistence itself never votes",
@@ -96,7 +134,7 @@ func TestRecommendEvidence(t *testing.T) {
 		{
 			name:    "skilled model, move well beyond its error",
 			reports: []*forecast.Report{scored("arima", 0.2, 1, 1, 105)},
-			action:  forecast.ActionBuy, movePct: 5, confidence: 1, reason: "arima: beats persistence by 20.0%",
+			action:  forecast.ActionBuy, movePct: 5, confidence: 1, reason: "arima: beats persistence by 20.0% (test RMSE 8 vs 10, p = 0.004)",
 		},
 		{
 			name:    "skilled model, fall well beyond its error",
@@ -123,7 +161,7 @@ func TestRecommendEvidence(t *testing.T) {
 		{
 			name:    "inside the band without news",
 			reports: []*forecast.Report{scored("arima", 0.2, 1, 1, 100.9)},
-			action:  forecast.ActionHold, movePct: 0.9, confidence: 0.1, reason: "No news sentiment was given",
+			action:  forecast.ActionHold, movePct: 0.9, confidence: 0.1, reason: "No news sentiment went into the decision",
 		},
 		{
 			name:      "positive news tips a borderline rise",

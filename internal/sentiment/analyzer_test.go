@@ -2,6 +2,7 @@ package sentiment
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -252,7 +253,12 @@ func TestAnalyzeAllFailing(t *testing.T) {
 	require.Equal(t, SourceNames(), sourceOrder(report))
 	require.Empty(t, report.Articles)
 	require.NotNil(t, report.Articles)
-	require.Equal(t, LabelNeutral, report.Label)
+	// Issue 9, defect 10: this read as a measured neutral score.
+	require.Equal(t, LabelUnavailable, report.Label)
+	require.Nil(t, report.Polarity)
+	doc, err := json.Marshal(report)
+	require.NoError(t, err)
+	require.Contains(t, string(doc), `"polarity":null,"label":"unavailable"`)
 }
 
 func TestAnalyzeEmptySourcesIsNoArticles(t *testing.T) {

@@ -13,6 +13,9 @@ const (
 	LabelPositive = "positive"
 	LabelNegative = "negative"
 	LabelNeutral  = "neutral"
+	// LabelUnavailable is a report with no article to score: nothing was
+	// measured, which must never read as a measured neutral mood.
+	LabelUnavailable = "unavailable"
 )
 
 // The cut-offs VADER's authors recommend for its compound score; the
@@ -57,7 +60,9 @@ func ScoreTexts(texts []string) *Report {
 	return report
 }
 
-// summarize fills the report's polarity, label and counts from its articles.
+// summarize fills the report's polarity, label and counts from its
+// articles. With none, the polarity stays nil and the label is
+// LabelUnavailable.
 func summarize(report *Report) {
 	report.Positive, report.Negative, report.Neutral = 0, 0, 0
 	if report.Articles == nil {
@@ -76,11 +81,11 @@ func summarize(report *Report) {
 			report.Neutral++
 		}
 	}
-	report.Polarity = 0
+	report.Polarity, report.Label = nil, LabelUnavailable
 	if n := len(report.Articles); n > 0 {
-		report.Polarity = sum / float64(n)
+		polarity := sum / float64(n)
+		report.Polarity, report.Label = &polarity, labelOf(polarity)
 	}
-	report.Label = labelOf(report.Polarity)
 }
 
 // labelOf names the side of the ±0.05 band a score falls on.

@@ -38,7 +38,7 @@ func TestScoreTexts(t *testing.T) {
 		{
 			name:  "nothing to score",
 			texts: nil,
-			label: LabelNeutral,
+			label: LabelUnavailable,
 		},
 	}
 	for _, tc := range cases {
@@ -57,9 +57,10 @@ func TestScoreTexts(t *testing.T) {
 				sum += a.Score
 			}
 			if len(tc.texts) > 0 {
-				require.InDelta(t, sum/float64(len(tc.texts)), report.Polarity, 1e-12)
+				require.NotNil(t, report.Polarity)
+				require.InDelta(t, sum/float64(len(tc.texts)), *report.Polarity, 1e-12)
 			} else {
-				require.Zero(t, report.Polarity)
+				require.Nil(t, report.Polarity, "no score, not a score of 0")
 			}
 		})
 	}

@@ -46,9 +46,11 @@ type SourceStatus struct {
 type Report struct {
 	Ticker string `json:"ticker,omitempty"`
 	Preset string `json:"preset,omitempty"`
-	// Polarity is the mean article score, in [-1, 1].
-	Polarity float64 `json:"polarity"`
-	// Label is positive, negative or neutral (thresholds ±0.05).
+	// Polarity is the mean article score, in [-1, 1]; nil (null in JSON)
+	// when there was no article to score.
+	Polarity *float64 `json:"polarity"`
+	// Label is positive, negative or neutral (thresholds ±0.05), or
+	// unavailable when Polarity is nil.
 	Label    string         `json:"label"`
 	Positive int            `json:"positive"`
 	Negative int            `json:"negative"`

@@ -12,8 +12,9 @@ import (
 
 // Job kinds.
 const (
-	KindPrediction = "prediction"
-	KindSentiment  = "sentiment"
+	KindPrediction  = "prediction"
+	KindSentiment   = "sentiment"
+	KindLeaderboard = "leaderboard"
 )
 
 // Job statuses. queued and running are live; the other three are final and
@@ -32,7 +33,15 @@ var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different
 // ErrJobFinished means the job already reached a final status.
 var ErrJobFinished = errors.New("job already finished")
 
-// Job is one prediction or sentiment request and its outcome.
+// ErrJobHeld means another worker runs the job and its lease is live, so
+// starting it again would run it twice at once.
+var ErrJobHeld = errors.New("job is held by another live worker")
+
+// ErrNotHeld means the worker attempt no longer holds the job: it ended
+// (canceled, say) or, its lease having lapsed, another attempt took it.
+var ErrNotHeld = errors.New("job no longer held by this attempt")
+
+// Job is one prediction, sentiment or leaderboard request and its outcome.
 type Job struct {
 	ID             uuid.UUID      `db:"id"`
 	OwnerID        int64          `db:"owner_id"`
@@ -51,6 +60,17 @@ type Job struct {
 	CreatedAt      time.Time      `db:"created_at"`
 	StartedAt      sql.NullTime   `db:"started_at"`
 	FinishedAt     sql.NullTime   `db:"finished_at"`
+	// WorkerID names the worker of the latest attempt.
+	WorkerID sql.NullString `db:"worker_id"`
+	// HeartbeatAt is when that worker last said it was still on the job.
+	HeartbeatAt sql.NullTime `db:"heartbeat_at"`
+	// LeaseExpiresAt is when the running attempt's hold lapses unless its
+	// worker renews it; NULL when no attempt holds the job.
+	LeaseExpiresAt sql.NullTime `db:"lease_expires_at"`
+	// WorkerLost is computed on read with the database's clock: the job is
+	// running but its worker let the lease lapse (killed, or cut off), so
+	// it waits for a retry.
+	WorkerLost bool `db:"worker_lost"`
 }
 
 // Final reports whether the job reached a status it never leaves.
@@ -58,8 +78,19 @@ func (j *Job) Final() bool {
 	return j.Status == StatusSucceeded || j.Status == StatusFailed || j.Status == StatusCanceled
 }
 
+// Held reports whether a worker attempt holds the running job with a live
+// lease: it must then not be started again, nor re-enqueued.
+func (j *Job) Held() bool {
+	return j.Status == StatusRunning && j.LeaseExpiresAt.Valid && !j.WorkerLost
+}
+
+// jobColumns are read by every query that returns jobs. worker_lost is the
+// one rule for a lapsed lease, judged by the database's clock, which also
+// wrote the lease.
 const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress, progress_detail,
-	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at`
+	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at,
+	worker_id, heartbeat_at, lease_expires_at,
+	coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost`
 
 // NewJob is what a submission stores.
 type NewJob struct {
@@ -225,24 +256,62 @@ func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, lim
 	return jobs, nil
 }
 
-// StartJob marks a queued or running job running and counts the attempt. A
-// job that is already final gives ErrJobFinished, so a redelivered task
-// never runs a finished job again.
-func (db *DB) StartJob(ctx context.Context, id uuid.UUID) (*Job, error) {
+// StartJob marks a queued or running job running for a new attempt of the
+// named worker, counts the attempt, and gives the attempt a hold on the job
+// until lease from now, which Heartbeat renews. A job that is already final
+// gives ErrJobFinished, so a redelivered task never runs a finished job
+// again; a running job whose lease is live gives ErrJobHeld, so one job
+// never runs on two workers at once.
+func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease time.Duration) (*Job, error) {
 	var j Job
 	err := db.pool.GetContext(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
-			started_at = coalesce(started_at, now()), error = NULL
-		WHERE id = $1 AND status IN ('queued', 'running') RETURNING `+jobColumns, id)
+			started_at = coalesce(started_at, now()), error = NULL,
+			worker_id = $2, heartbeat_at = now(), lease_expires_at = now() + $3 * interval '1 microsecond'
+		WHERE id = $1 AND (status = 'queued'
+			OR status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))
+		RETURNING `+jobColumns, id, worker, lease.Microseconds())
 	if errors.Is(err, sql.ErrNoRows) {
-		if _, lookErr := db.Job(ctx, id, 0); lookErr != nil {
+		current, lookErr := db.Job(ctx, id, 0)
+		switch {
+		case lookErr != nil:
 			return nil, lookErr
+		case current.Final():
+			return nil, ErrJobFinished
 		}
-		return nil, ErrJobFinished
+		return nil, ErrJobHeld
 	}
 	if err != nil {
 		return nil, fmt.Errorf("start job %s: %w", id, err)
 	}
 	return &j, nil
+}
+
+// Heartbeat renews the hold of the given attempt on a running job until
+// lease from now. ErrNotHeld means the attempt lost the job: it ended, or
+// another attempt took it over, and this one must stop.
+func (db *DB) Heartbeat(ctx context.Context, id uuid.UUID, attempt int, lease time.Duration) error {
+	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET heartbeat_at = now(),
+			lease_expires_at = now() + $3 * interval '1 microsecond'
+		WHERE id = $1 AND status = 'running' AND attempts = $2`, id, attempt, lease.Microseconds())
+	if err != nil {
+		return fmt.Errorf("heartbeat of job %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotHeld
+	}
+	return nil
+}
+
+// ReleaseJob ends the given attempt's hold on a running job that will be
+// retried, so the retry may start at once rather than wait out the lease.
+// An attempt that no longer holds the job changes nothing.
+func (db *DB) ReleaseJob(ctx context.Context, id uuid.UUID, attempt int) error {
+	_, err := db.pool.ExecContext(ctx, `UPDATE jobs SET lease_expires_at = NULL
+		WHERE id = $1 AND status = 'running' AND attempts = $2`, id, attempt)
+	if err != nil {
+		return fmt.Errorf("release job %s: %w", id, err)
+	}
+	return nil
 }
 
 // SetProgress records progress on a running job. It returns ErrJobFinished
@@ -298,7 +367,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		FROM prev WHERE j.id = prev.id AND prev.status IN ('queued', 'running')
 		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
 			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
-			j.finished_at, prev.status AS previous`, id, ownerID)
+			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, prev.status AS previous`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
 			return nil, "", lookErr

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -25,7 +26,7 @@ func TestFinishedJobNeverMovesBackwards(t *testing.T) {
 	require.JSONEq(t, `{}`, string(job.Params))
 	require.Nil(t, job.ProgressDetail)
 
-	started, err := db.StartJob(ctx, job.ID)
+	started, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, 1, started.Attempts)
 	require.NoError(t, db.SetProgress(ctx, job.ID, 40, store.JSON(`{"stage":"lstm"}`)))
@@ -34,7 +35,7 @@ func TestFinishedJobNeverMovesBackwards(t *testing.T) {
 
 	// A late duplicate: neither the failure nor a restart may touch it.
 	require.ErrorIs(t, db.FinishJob(ctx, job.ID, store.StatusFailed, nil, "late"), store.ErrJobFinished)
-	_, err = db.StartJob(ctx, job.ID)
+	_, err = db.StartJob(ctx, job.ID, "worker-b", time.Minute)
 	require.ErrorIs(t, err, store.ErrJobFinished)
 	require.ErrorIs(t, db.SetProgress(ctx, job.ID, 50, nil), store.ErrJobFinished)
 	_, _, err = db.CancelJob(ctx, job.ID, owner)
@@ -77,7 +78,7 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 		require.NoError(t, err)
 		want := store.StatusQueued
 		if start {
-			_, err := db.StartJob(ctx, job.ID)
+			_, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 			require.NoError(t, err)
 			want = store.StatusRunning
 		}
@@ -88,4 +89,54 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 		require.True(t, canceled.FinishedAt.Valid)
 		require.ErrorIs(t, db.FinishJob(ctx, job.ID, store.StatusSucceeded, store.JSON(`{}`), ""), store.ErrJobFinished)
 	}
+}
+
+func TestARunningJobHasOneHolderAtATime(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: newOwner(t, db), Kind: store.KindPrediction, Ticker: "X", Queue: "critical"})
+	require.NoError(t, err)
+
+	held, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.True(t, held.Held())
+	require.False(t, held.WorkerLost)
+	require.Equal(t, "worker-a", held.WorkerID.String)
+	require.True(t, held.HeartbeatAt.Valid)
+
+	_, err = db.StartJob(ctx, job.ID, "worker-b", time.Minute)
+	require.ErrorIs(t, err, store.ErrJobHeld, "a live lease keeps a second worker out")
+	require.NoError(t, db.Heartbeat(ctx, job.ID, held.Attempts, time.Minute))
+
+	// A released attempt (one that failed and will be retried) lets the
+	// retry in at once, and may not renew a hold it gave up.
+	require.NoError(t, db.ReleaseJob(ctx, job.ID, held.Attempts))
+	retry, err := db.StartJob(ctx, job.ID, "worker-b", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, 2, retry.Attempts)
+	require.Equal(t, "worker-b", retry.WorkerID.String)
+	require.ErrorIs(t, db.Heartbeat(ctx, job.ID, held.Attempts, time.Minute), store.ErrNotHeld)
+
+	// The holder renews a short lease and then falls silent, as a killed
+	// worker does: the job reads as lost and another worker may take it.
+	require.NoError(t, db.Heartbeat(ctx, job.ID, retry.Attempts, 50*time.Millisecond))
+	require.Eventually(t, func() bool {
+		got, err := db.Job(ctx, job.ID, 0)
+		require.NoError(t, err)
+		return got.WorkerLost
+	}, 10*time.Second, 10*time.Millisecond)
+	lost, err := db.Job(ctx, job.ID, 0)
+	require.NoError(t, err)
+	require.False(t, lost.Held())
+	taken, err := db.StartJob(ctx, job.ID, "worker-c", time.Minute)
+	require.NoError(t, err)
+	require.Equal(t, 3, taken.Attempts)
+	require.ErrorIs(t, db.Heartbeat(ctx, job.ID, retry.Attempts, time.Minute), store.ErrNotHeld, "the lost attempt cannot take the job back")
+
+	require.NoError(t, db.FinishJob(ctx, job.ID, store.StatusSucceeded, store.JSON(`{}`), ""))
+	done, err := db.Job(ctx, job.ID, 0)
+	require.NoError(t, err)
+	require.False(t, done.WorkerLost, "a final job has no worker to lose")
+	require.False(t, done.Held())
+	require.ErrorIs(t, db.Heartbeat(ctx, job.ID, taken.Attempts, time.Minute), store.ErrNotHeld)
 }

@@ -142,3 +142,26 @@ func isDuplicateDatabase(err error) bool {
 	var pqErr *pq.Error
 	return errors.As(err, &pqErr) && pqErr.Code == "42P04"
 }
+
+// IsTransient reports whether a failed statement may succeed if tried again
+// later: the server could not be reached, is shutting down or restarting,
+// ran short of resources, or rolled the transaction back over a conflict.
+// An error about the statement or its data (a value jsonb refuses, a broken
+// constraint) fails the same way every time, so retrying it only wastes
+// the wait.
+func IsTransient(err error) bool {
+	var pqErr *pq.Error
+	if !errors.As(err, &pqErr) {
+		// No answer from the server at all: refused, reset, timed out.
+		return err != nil
+	}
+	switch pqErr.Code.Class() {
+	case "08", // connection exception
+		"40", // transaction rollback (serialization failure, deadlock)
+		"53", // insufficient resources (too many connections, disk full)
+		"57", // operator intervention (admin shutdown, cannot connect now)
+		"58": // system error
+		return true
+	}
+	return false
+}

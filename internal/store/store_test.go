@@ -2,8 +2,13 @@ package store_test
 
 import (
 	"context"
+	"database/sql/driver"
+	"fmt"
+	"net"
+	"syscall"
 	"testing"
 
+	"github.com/lib/pq"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
@@ -30,4 +35,25 @@ func TestBinariesRefuseASchemaThatIsBehind(t *testing.T) {
 	require.NoError(t, err)
 	require.Positive(t, version)
 	require.NoError(t, db.CheckSchema(ctx))
+}
+
+func TestIsTransient(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"no error", nil, false},
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}, true},
+		{"bad connection", fmt.Errorf("finish job: %w", driver.ErrBadConn), true},
+		{"server shutting down", fmt.Errorf("finish job: %w", &pq.Error{Code: "57P01"}), true},
+		{"cannot connect now", &pq.Error{Code: "57P03"}, true},
+		{"serialization failure", &pq.Error{Code: "40001"}, true},
+		{"NUL in jsonb", &pq.Error{Code: "22P05"}, false},
+		{"unique violation", &pq.Error{Code: "23505"}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Equal(t, tt.want, store.IsTransient(tt.err))
+		})
+	}
 }

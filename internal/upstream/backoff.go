@@ -10,11 +10,12 @@ import (
 	"time"
 )
 
-// backoff returns the sleep before retry number attempt+1: uniform in
+// Backoff returns the sleep before retry number attempt+1: uniform in
 // [0, min(limit, base·2^attempt)] ("full jitter"), which spreads out
 // clients that failed at the same moment better than a fixed or equal-jitter
-// delay.
-func backoff(base, limit time.Duration, attempt int) time.Duration {
+// delay. Retries of things other than requests (a worker's final write to
+// PostgreSQL) use it too, so every retry in Augur backs off the same way.
+func Backoff(base, limit time.Duration, attempt int) time.Duration {
 	ceiling := limit
 	// Comparing against limit>>attempt instead of computing base<<attempt
 	// first keeps a large attempt from overflowing into a small ceiling.

@@ -25,7 +25,7 @@ func TestBackoffStaysWithinItsCeiling(t *testing.T) {
 	for _, tt := range tests {
 		var largest time.Duration
 		for range 2000 {
-			d := backoff(base, limit, tt.attempt)
+			d := Backoff(base, limit, tt.attempt)
 			require.GreaterOrEqual(t, d, time.Duration(0))
 			require.LessOrEqual(t, d, tt.wantCeiling, "attempt %d", tt.attempt)
 			largest = max(largest, d)

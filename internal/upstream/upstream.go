@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -128,9 +129,12 @@ type Error struct {
 
 // Error describes the failure as "<source>: <kind> (HTTP <status>): <cause>".
 func (e *Error) Error() string {
+	return e.Source + ": " + e.detail()
+}
+
+// detail is the error without its source: "<kind> (HTTP <status>): <cause>".
+func (e *Error) detail() string {
 	var b strings.Builder
-	b.WriteString(e.Source)
-	b.WriteString(": ")
 	b.WriteString(string(e.Kind))
 	if e.Status != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
@@ -177,6 +181,10 @@ type Client struct {
 	cfg     Config
 	http    *http.Client
 	breaker *gobreaker.CircuitBreaker[*Response]
+	// lastFailure is the latest failure the breaker counted, named in every
+	// circuit_open error: "circuit breaker is open" alone hides the DNS
+	// error or outage that opened it from everyone who comes later.
+	lastFailure atomic.Pointer[Error]
 }
 
 // New returns a client named after its source (used in errors, metrics and
@@ -266,12 +274,15 @@ func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*R
 			// Only the breaker itself returns something else: open, or
 			// half-open with its single probe already in flight.
 			c.cfg.Metrics.observe(c.source, string(KindCircuitOpen), 0, false)
+			if last := c.lastFailure.Load(); last != nil {
+				err = fmt.Errorf("%w (last failure: %s)", err, last.detail())
+			}
 			return nil, &Error{Source: c.source, Kind: KindCircuitOpen, Err: err}
 		}
 		if !retryable(e) || attempt >= c.cfg.MaxRetries {
 			return nil, e
 		}
-		wait := backoff(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
+		wait := Backoff(c.cfg.BaseBackoff, c.cfg.MaxBackoff, attempt)
 		if e.Kind == KindRateLimited && e.RetryAfter > 0 {
 			wait = min(e.RetryAfter, c.cfg.MaxBackoff)
 		}
@@ -345,12 +356,17 @@ func (c *Client) tooLarge(status int) *Error {
 	}
 }
 
-// finish records the attempt's metrics and passes e through; a nil e is a
-// success.
+// finish records the attempt's metrics, and a failure the breaker counts
+// for later circuit_open errors to name, and passes e through; a nil e is
+// a success.
 func (c *Client) finish(start time.Time, e *Error) *Error {
 	outcome := "ok"
 	if e != nil {
 		outcome = string(e.Kind)
+		// The same failures the breaker counts (see New).
+		if e.Kind != KindCanceled && !upstreamHealthy(e) {
+			c.lastFailure.Store(e)
+		}
 	}
 	c.cfg.Metrics.observe(c.source, outcome, time.Since(start), true)
 	return e

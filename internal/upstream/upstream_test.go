@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -318,6 +319,24 @@ func TestBreaker(t *testing.T) {
 			require.Equal(t, KindRateLimited, KindOf(get(c, f)))
 		}
 		require.Equal(t, KindCircuitOpen, KindOf(get(c, f)))
+	})
+
+	// Issue 9, defect 10: after one DNS error every later call said only
+	// circuit_open, hiding why.
+	t.Run("an open circuit names the failure that opened it", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		refused := "http://" + l.Addr().String() + "/quote?apikey=secret"
+		require.NoError(t, l.Close())
+		c := New("shaky", fast(Config{MaxRetries: -1, BreakerFailures: 1, BreakerCooldown: time.Hour}))
+		_, err = c.Get(context.Background(), refused, nil)
+		require.Equal(t, KindNetwork, KindOf(err))
+
+		for range 2 {
+			_, err = c.Get(context.Background(), refused, nil)
+			require.Equal(t, KindCircuitOpen, KindOf(err))
+			require.Regexp(t, `^shaky: circuit_open: circuit breaker is open \(last failure: network: Get "http://127\.0\.0\.1:\d+/quote": .*connection refused\)$`, err.Error())
+		}
 	})
 
 	t.Run("retries stop once the circuit opens", func(t *testing.T) {

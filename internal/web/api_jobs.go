@@ -29,6 +29,7 @@ type predictionRequest struct {
 	Preset         string   `json:"preset"`
 	Recommendation string   `json:"recommendation"`
 	Seed           int64    `json:"seed"`
+	LSTMMode       string   `json:"lstm_mode"`
 	Priority       string   `json:"priority"`
 }
 
@@ -74,7 +75,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 	}
 	params := jobs.PredictionParams{
 		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
-		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed,
+		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, LSTMMode: req.LSTMMode,
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.fail(c, ferr)
@@ -163,6 +164,7 @@ type jobView struct {
 	Progress       int               `json:"progress"`
 	ProgressDetail json.RawMessage   `json:"progress_detail,omitempty"`
 	Attempts       int               `json:"attempts"`
+	WorkerLost     bool              `json:"worker_lost,omitempty"` // running, but its worker's lease lapsed: progress is stale until a retry
 	Params         json.RawMessage   `json:"params"`
 	Error          *string           `json:"error,omitempty"`
 	Result         json.RawMessage   `json:"result,omitempty"`
@@ -176,7 +178,7 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	v := jobView{
 		ID: j.ID, Kind: j.Kind, Ticker: j.Ticker, Status: j.Status, Queue: j.Queue,
 		Progress: j.Progress, ProgressDetail: json.RawMessage(j.ProgressDetail), Attempts: j.Attempts,
-		Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
+		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
 		Links: map[string]string{
 			"self":   jobPath(j.ID),
 			"events": jobPath(j.ID) + "/events",
@@ -245,21 +247,26 @@ func pageLimit(c *gin.Context) (int, error) {
 	return n, nil
 }
 
+// pageRequest reads a listing's limit and cursor query parameters, the
+// cursor through decode. A nil cursor means the first page.
+func pageRequest[C any](c *gin.Context, decode func(string) (*C, error)) (limit int, after *C, err error) {
+	if limit, err = pageLimit(c); err != nil {
+		return 0, nil, err
+	}
+	if raw := c.Query("cursor"); raw != "" {
+		if after, err = decode(raw); err != nil {
+			return 0, nil, &apiError{Status: http.StatusBadRequest, Code: "invalid_cursor", Field: "cursor",
+				Message: "cursor must be a next_cursor value from an earlier page"}
+		}
+	}
+	return limit, after, nil
+}
+
 func (s *Server) listJobs(c *gin.Context) {
-	limit, err := pageLimit(c)
+	limit, after, err := pageRequest(c, decodeCursor)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	var after *store.JobCursor
-	if raw := c.Query("cursor"); raw != "" {
-		cur, err := decodeCursor(raw)
-		if err != nil {
-			s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_cursor", Field: "cursor",
-				Message: "cursor must be a next_cursor value from an earlier page"})
-			return
-		}
-		after = cur
 	}
 	// One row more than asked tells whether there is a next page.
 	list, err := s.db.ListJobs(c.Request.Context(), currentUser(c).ID, after, limit+1)

@@ -339,20 +339,10 @@ func (s *Server) applyDividend(c *gin.Context, userID int64, req dividendRequest
 }
 
 func (s *Server) listTransactions(c *gin.Context) {
-	limit, err := pageLimit(c)
+	limit, after, err := pageRequest(c, decodeTransactionCursor)
 	if err != nil {
 		s.fail(c, err)
 		return
-	}
-	var after *store.TransactionCursor
-	if raw := c.Query("cursor"); raw != "" {
-		cur, err := decodeTransactionCursor(raw)
-		if err != nil {
-			s.fail(c, &apiError{Status: http.StatusBadRequest, Code: "invalid_cursor", Field: "cursor",
-				Message: "cursor must be a next_cursor value from an earlier page"})
-			return
-		}
-		after = cur
 	}
 	// One row more than asked tells whether there is a next page.
 	list, err := s.db.ListTransactions(c.Request.Context(), currentUser(c).ID, after, limit+1)

@@ -33,7 +33,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "login", "register", "account", "admin", "error", "dashboard"} {
+	for _, name := range []string{"index", "job", "models", "login", "register", "account", "admin", "error", "dashboard"} {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "layout.html", name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
@@ -143,6 +143,11 @@ func (s *Server) failPage(c *gin.Context, err error) {
 
 func (s *Server) indexPage(c *gin.Context) {
 	s.render(c, http.StatusOK, pageData{Title: "Predictions", Page: "index", Presets: s.presets})
+}
+
+// modelsPage shows the models' leaderboard; scripts fetch it from the API.
+func (s *Server) modelsPage(c *gin.Context) {
+	s.render(c, http.StatusOK, pageData{Title: "How good are the models?", Page: "models"})
 }
 
 // jobRefreshSeconds is how often a job page reloads itself while the job

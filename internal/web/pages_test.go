@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
@@ -60,7 +61,7 @@ func TestAFailedJobShowsItsErrorOnceAndNoProgressBar(t *testing.T) {
 	b := h.signedIn(t, store.RoleUser)
 	id := h.submitAs(t, b, "/api/v1/sentiment", `{"ticker":"MSFT"}`)
 	ctx := context.Background()
-	_, err := h.db.StartJob(ctx, uuid.MustParse(id))
+	_, err := h.db.StartJob(ctx, uuid.MustParse(id), "worker-a", time.Minute)
 	require.NoError(t, err)
 	require.NoError(t, h.db.SetProgress(ctx, uuid.MustParse(id), 40, nil))
 	require.NoError(t, h.db.FinishJob(ctx, uuid.MustParse(id), store.StatusFailed, nil, "every <news> source failed"))

@@ -149,6 +149,7 @@ func TestEveryValidationError(t *testing.T) {
 		{"unknown recommendation", "/api/v1/predictions", `{"ticker":"MSFT","recommendation":"gut"}`, 422, "unknown_mode", "recommendation"},
 		{"classic without linreg", "/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"],"recommendation":"classic"}`, 422, "needs_linreg", "recommendation"},
 		{"unknown priority", "/api/v1/predictions", `{"ticker":"MSFT","priority":"urgent"}`, 422, "invalid_priority", "priority"},
+		{"unknown lstm mode", "/api/v1/predictions", `{"ticker":"MSFT","lstm_mode":"fancy"}`, 422, "unknown_mode", "lstm_mode"},
 		{"sentiment with nothing", "/api/v1/sentiment", `{}`, 422, "required", "ticker"},
 		{"sentiment bad ticker", "/api/v1/sentiment", `{"ticker":"$$$"}`, 422, "invalid_ticker", "ticker"},
 		{"empty text", "/api/v1/sentiment", `{"texts":["ok","  "]}`, 422, "empty", "texts[1]"},
@@ -373,6 +374,11 @@ func TestPagesAndAssets(t *testing.T) {
 	require.Contains(t, page.body, `data-job-id="`+id+`"`)
 	// A job that does not exist is a 404 page, not an empty job page.
 	require.Equal(t, http.StatusNotFound, b.get("/jobs/6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11").status)
+
+	page = b.get("/models")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, `data-page="models"`)
+	require.Contains(t, page.body, `id="leaderboard"`)
 
 	page = b.get("/jobs/%3Cscript%3E")
 	require.Equal(t, http.StatusNotFound, page.status)

@@ -64,6 +64,7 @@ async function indexPage() {
       horizon: Number(f.get("horizon")),
       lookback: Number(f.get("lookback")),
       sentiment: f.get("sentiment") === "on",
+      lstm_mode: f.get("lstm_mode"),
     };
     if (body.sentiment) optional(body, f, "preset");
     for (const name of ["recommendation", "priority"]) optional(body, f, name);
@@ -138,7 +139,8 @@ function stream(id) {
 const FINAL = ["succeeded", "failed", "canceled"];
 
 function render(job) {
-  $("job-title").textContent = (job.kind === "prediction" ? "Prediction" : "Sentiment") + (job.ticker ? " · " + job.ticker : "");
+  const KINDS = { prediction: "Prediction", sentiment: "Sentiment", leaderboard: "Model leaderboard" };
+  $("job-title").textContent = (KINDS[job.kind] || job.kind) + (job.ticker ? " · " + job.ticker : "");
   document.title = $("job-title").textContent + " · Augur";
   const status = $("job-status");
   status.textContent = job.status; status.className = "badge " + job.status;
@@ -151,10 +153,13 @@ function render(job) {
   const d = job.progress_detail;
   let stage = job.status === "queued" ? "Waiting for a worker…" : "Running…";
   if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
+  // The progress of a lost worker is stale: say what is really happening.
+  if (job.worker_lost) stage = "Worker lost, waiting to retry" + (d ? " · last seen: " + d.message : "");
   $("job-stage").textContent = final ? "" : stage + " (" + job.progress + "%)";
   if (job.error) showError(job.error);
   if (!job.result) return;
   if (job.kind === "prediction") renderPrediction(job.result);
+  else if (job.kind === "leaderboard") { $("job-source").replaceChildren(el("a", { href: "/models" }, "See the model leaderboard")); $("job-source").hidden = false; }
   // A failed sentiment job's error is shown above already.
   else renderSentiment(job.result, job.status === "failed" ? job.error : "", true);
 }
@@ -182,11 +187,13 @@ function renderPrediction(r) {
       el("td", {}, m.predicts || "—"),
       el("td", {}, fmt(m.metrics.rmse, 3)), el("td", {}, fmt(m.persistence.rmse, 3)),
       el("td", {}, fmt(m.metrics.mae, 3)), el("td", {}, fmt(m.metrics.mape) + "%"),
-      el("td", {}, fmt(100 * m.metrics.directional_accuracy, 1) + "%"),
-      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.beats_persistence ? "yes" : "no"),
-      el("td", {}, fmt(m.forecast[0])), el("td", {}, fmt(m.seconds, 2))));
+      el("td", {}, direction(m.metrics)),
+      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.verdict || (m.beats_persistence ? "yes" : "no")),
+      el("td", {}, coverage(m.coverage)),
+      el("td", {}, fmt(m.forecast[0]) + (m.forecast_pi95 && m.forecast_pi95.length ? ` (${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)})` : "")),
+      el("td", {}, fmt(m.seconds, 2))));
   }
-  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 9, class: "error" }, msg)));
+  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
   $("models-card").hidden = false;
 
   if (r.recommendation) {
@@ -200,14 +207,36 @@ function renderPrediction(r) {
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
 }
 
+// pText writes a p-value as the API's verdicts do.
+const pText = (p) => p < 0.001 ? "p < 0.001" : "p = " + Number(p).toFixed(3);
+
+// direction describes the direction calls: hit rate, share of days called,
+// and the binomial test. Results stored before calls were counted have only
+// the hit rate.
+function direction(mt) {
+  if (mt.directional_call_share === undefined) return fmt(100 * mt.directional_accuracy, 1) + "%";
+  if (!mt.directional_call_share) return "no calls";
+  return `${fmt(100 * mt.directional_accuracy, 1)}% of ${fmt(100 * mt.directional_call_share, 0)}% days called (${pText(mt.directional_p_value)})`;
+}
+
+// coverage shows each level's empirical coverage beside the nominal one.
+function coverage(cs) {
+  if (!cs || !cs.length) return "–";
+  return cs.map((c) => `${fmt(100 * c.covered, 0)}% of ${fmt(100 * c.level, 0)}%`).join(" · ");
+}
+
 // renderSentiment shows a sentiment result; err is why its chain failed,
 // and errShown says it is on the page already.
 function renderSentiment(s, err, errShown) {
-  // A failed chain has no polarity to show, only its sources' statuses.
-  $("sent-label").textContent = err ? "unavailable" : s.label + " " + fmt(s.polarity, 3);
-  $("sent-label").className = "badge " + (err ? "error" : s.label);
+  // A failed chain, or one that found nothing to score, has no polarity to
+  // show, only its sources' statuses: unavailable, never a neutral 0.
+  const unavailable = Boolean(err) || s.polarity === null;
+  $("sent-label").textContent = unavailable ? "unavailable" : s.label + " " + fmt(s.polarity, 3);
+  $("sent-label").className = "badge " + (unavailable ? "error" : s.label);
   const articles = s.articles || [], sources = s.sources || [];
-  $("sent-summary").textContent = err ? (errShown ? "" : err) : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${articles.length} articles.`;
+  $("sent-summary").textContent = err ? (errShown ? "" : err)
+    : unavailable ? "No source gave an article to score."
+    : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${articles.length} articles.`;
   $("sent-summary").hidden = !$("sent-summary").textContent;
   $("articles").replaceChildren(...articles.map((a) => el("tr", {},
     el("td", {}, fmt(a.score, 3)),
@@ -237,14 +266,26 @@ function niceTicks(lo, hi, n) {
   }
 }
 
+// INTERVALS are the prediction intervals a model may report, widest first,
+// with the opacity of their band: overlapping, the narrower reads darker.
+const INTERVALS = ["pi95", "pi80"];
+const BAND_OPACITY = { pi95: 0.08, pi80: 0.14 };
+
 // chartValues is every value the prediction chart plots, which its Y axis
-// must span: the closes, each model's test-day predictions and forecast.
-// A band drawn on the chart (a forecast interval) adds its bounds here.
+// must span: the closes, each model's test-day predictions and forecast,
+// and the bounds of the prediction-interval bands drawn on both.
 function chartValues(r, names) {
   const ys = [...r.series.closes];
+  const bounds = (b) => { if (b) ys.push(b.lower, b.upper); };
   for (const n of names) {
-    ys.push(...r.models[n].forecast);
-    for (const t of r.models[n].test) if (t.index >= r.series.offset) ys.push(t.predicted);
+    const m = r.models[n];
+    ys.push(...m.forecast);
+    for (const level of INTERVALS) (m["forecast_" + level] || []).forEach(bounds);
+    for (const t of m.test) {
+      if (t.index < r.series.offset) continue;
+      ys.push(t.predicted);
+      for (const level of INTERVALS) bounds(t[level]);
+    }
   }
   return ys;
 }
@@ -275,9 +316,11 @@ function chartFrame(r, names, width) {
 
 // drawChart draws the closes over the whole test window, each model's
 // test-day predictions, and the forecast in the shaded horizon, as an SVG
-// line chart. It draws in layers, back to front: the horizon's shade, the
-// grid and axes, then lines, then the points with their tooltips; a band
-// (a forecast interval) belongs between the grid and the lines.
+// line chart, with each model's 80% and 95% prediction intervals shaded in
+// its colour: on the test days, where the closes show how often they held,
+// and over the forecast. It draws in layers, back to front: the horizon's
+// shade, the grid and axes, the interval bands, then lines, then the points
+// with their tooltips.
 function drawChart(r, names) {
   const NS = "http://www.w3.org/2000/svg";
   const f = chartFrame(r, names, $("chart").clientWidth);
@@ -325,8 +368,8 @@ function drawChart(r, names) {
   add(svg, "text", { x: 0, y: 0, transform: `translate(14 ${f.T + (bottom - f.T) / 2}) rotate(-90)`, "text-anchor": "middle", class: "axis-title" },
     "Close price");
 
-  // The lines.
-  const lines = add(svg, "g", {}), points = add(svg, "g", {});
+  // The interval bands, then the lines over them.
+  const bands = add(svg, "g", {}), lines = add(svg, "g", {}), points = add(svg, "g", {});
   const path = (pts, color, width, dash) => {
     if (pts.length < 2) return;
     add(lines, "path", { d: pts.map(([i, v], k) => (k ? "L" : "M") + f.x(i).toFixed(1) + " " + f.y(v).toFixed(1)).join(""),
@@ -336,6 +379,31 @@ function drawChart(r, names) {
     const c = add(points, "circle", { cx: f.x(i).toFixed(1), cy: f.y(v).toFixed(1), r: radius, fill: color });
     add(c, "title", {}, title);
   };
+  // band shades the area between lower and upper bounds given as
+  // [i, {lower, upper}] pairs; a run without bounds breaks it into pieces.
+  const band = (pts, color, opacity) => {
+    const runs = [[]];
+    for (const [i, b] of pts) { if (b) runs[runs.length - 1].push([i, b]); else if (runs[runs.length - 1].length) runs.push([]); }
+    for (const run of runs) {
+      if (run.length < 2) continue;
+      const up = run.map(([i, b]) => f.x(i).toFixed(1) + " " + f.y(b.upper).toFixed(1));
+      const down = run.slice().reverse().map(([i, b]) => f.x(i).toFixed(1) + " " + f.y(b.lower).toFixed(1));
+      add(bands, "path", { d: "M" + up.join("L") + "L" + down.join("L") + "Z", fill: color, "fill-opacity": opacity, stroke: "none" });
+    }
+  };
+  let shaded = false;
+  for (const n of names) {
+    const m = r.models[n], c = COLORS[n] || "#333";
+    const test = m.test.filter((t) => t.index >= n0);
+    // The forecast bands start from the last close, which is known exactly.
+    const known = { lower: s.closes[last], upper: s.closes[last] };
+    for (const level of INTERVALS) {
+      band(test.map((t) => [t.index - n0, t[level]]), c, BAND_OPACITY[level]);
+      const fc = m["forecast_" + level] || [];
+      if (fc.length) band([[last, known], ...fc.map((b, k) => [last + 1 + k, b])], c, BAND_OPACITY[level]);
+      shaded = shaded || fc.length > 0 || test.some((t) => t[level]);
+    }
+  }
   path(s.closes.map((v, i) => [i, v]), "#1d2330", 2);
   s.closes.forEach((v, i) => point(i, v, "#1d2330", 1.6, `${s.dates[i]}: close ${fmt(v)}`));
   const legend = $("legend"); legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
@@ -345,15 +413,55 @@ function drawChart(r, names) {
     path(test.map((t) => [t.index - n0, t.predicted]), c, 1.3);
     test.forEach((t) => point(t.index - n0, t.predicted, c, 1.6, `${n}, ${s.dates[t.index - n0]}: predicted ${fmt(t.predicted)}`));
     path([[last, s.closes[last]], ...m.forecast.map((v, k) => [last + 1 + k, v])], c, 2, "5 4");
-    m.forecast.forEach((v, k) => point(last + 1 + k, v, c, 3, `${n}, ${r.forecast_dates[k]}: forecast ${fmt(v)}`));
+    const pi95 = m.forecast_pi95 || [];
+    m.forecast.forEach((v, k) => point(last + 1 + k, v, c, 3, `${n}, ${r.forecast_dates[k]}: forecast ${fmt(v)}` +
+      (pi95[k] ? ` (95%: ${fmt(pi95[k].lower)} – ${fmt(pi95[k].upper)})` : "")));
     legend.append(el("span", {}, el("i", { style: "background:" + c }), n));
   }
-  legend.append(el("span", {}, "dashed: forecast · shaded: the next " + f.horizon + " trading days · hover a point for its value"));
+  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + f.horizon + " trading days" +
+    (shaded ? " · bands: 80% (darker) and 95% prediction intervals" : "") + " · hover a point for its value"));
   $("chart").replaceChildren(svg);
+}
+
+// ---------- models ----------
+
+// modelsPage shows the leaderboard, polling while the first one is
+// computed.
+async function modelsPage() {
+  const status = $("models-status");
+  let data;
+  try {
+    data = await api("GET", "/api/v1/models");
+  } catch (e) {
+    $("models-error").textContent = e.message;
+    $("models-error").hidden = false;
+    status.hidden = true;
+    return;
+  }
+  if (data.status !== "ready") {
+    status.textContent = `Computing the leaderboard in the background (${data.progress || 0}%)… it takes a minute or two, once a day.`;
+    setTimeout(modelsPage, 3000);
+    return;
+  }
+  const lb = data.leaderboard;
+  status.textContent = `${lb.series} stocks, ${lb.horizon}-day forecasts, computed ${new Date(data.computed_at).toLocaleString()}` +
+    (data.refreshing ? "; a fresh one is being computed." : ".");
+  const pctOrDash = (v, d = 1) => v === null || v === undefined ? "–" : fmt(100 * v, d) + "%";
+  $("leaderboard").replaceChildren(...lb.models.map((m) => el("tr", {},
+    el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[m.model] || "#333"}` }), m.model),
+    el("td", { class: m.beats_persistence > 0 ? "yes" : "no" }, `${m.beats_persistence} of ${m.series}` + (m.failed ? ` (${m.failed} failed)` : "")),
+    el("td", {}, m.median_p_value === null ? "–" : fmt(m.median_p_value, 3)),
+    el("td", {}, m.median_skill === null ? "–" : (m.median_skill >= 0 ? "+" : "") + fmt(100 * m.median_skill, 2) + "%"),
+    el("td", {}, pctOrDash(m.mean_hit_rate)),
+    el("td", {}, pctOrDash(m.mean_coverage_80)),
+    el("td", {}, pctOrDash(m.mean_coverage_95)),
+    el("td", {}, fmt(m.seconds, 1)))));
+  $("models-table").hidden = false;
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);
+  if (page === "models") modelsPage();
 });

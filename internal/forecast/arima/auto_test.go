@@ -45,32 +45,48 @@ func TestSelectOrder(t *testing.T) {
 		level += rng.NormFloat64()
 		walk[i] = level
 	}
+	trend := make([]float64, 300)
+	level = 100.0
+	for i := range trend {
+		level += 0.5 + rng.NormFloat64()
+		trend[i] = level
+	}
 	tests := []struct {
 		name      string
 		y         []float64
 		wantD     int
+		wantDrift bool
 		reference Order // a model the choice must be at least as good as
 	}{
 		{name: "ARMA(2,1) around a mean", y: simulateARMA21(400, 11), wantD: 0, reference: Order{P: 2, Q: 1}},
 		{name: "random walk", y: walk, wantD: 1, reference: Order{P: 0, D: 1, Q: 0}},
+		{name: "random walk with drift", y: trend, wantD: 1, wantDrift: true, reference: Order{D: 1, Drift: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sel, err := SelectOrder(context.Background(), tt.y)
 			require.NoError(t, err)
 			require.Equal(t, tt.wantD, sel.Best.Order.D)
+			require.Equal(t, tt.wantDrift, sel.Best.Order.Drift)
+			if tt.wantDrift {
+				require.InDelta(t, 0.5, sel.Best.Named()["drift"], 0.15)
+			}
 			require.LessOrEqual(t, sel.Best.Order.P+sel.Best.Order.Q, autoMaxOrder)
 
 			ref, err := Fit(context.Background(), tt.y, tt.reference, nil)
 			require.NoError(t, err)
 			require.LessOrEqual(t, sel.Best.AICc(), ref.AICc()+1e-9)
 
-			// The best model is the minimum over every candidate listed.
+			// The best model is the minimum over every candidate listed,
+			// and with d = 1 models with and without drift were compared.
 			require.GreaterOrEqual(t, len(sel.Candidates), 4)
+			drifts := map[bool]bool{}
 			for _, c := range sel.Candidates {
 				require.Equal(t, tt.wantD, c.Order.D)
 				require.GreaterOrEqual(t, c.AICc, sel.Best.AICc())
+				drifts[c.Order.Drift] = true
 			}
+			require.Equal(t, tt.wantD == 1, drifts[true])
 		})
 	}
 }
@@ -99,13 +115,19 @@ func TestSelectOrderMatchesFullGrid(t *testing.T) {
 			d := sel.Best.Order.D
 			var best *Model
 			fits := 0
-			for p := 0; p <= autoMaxP; p++ {
-				for q := 0; q <= autoMaxQ && p+q <= autoMaxOrder; q++ {
-					m, err := Fit(context.Background(), tt.y, Order{P: p, D: d, Q: q}, nil)
-					require.NoError(t, err)
-					fits++
-					if best == nil || m.AICc() < best.AICc() {
-						best = m
+			drifts := []bool{false}
+			if d == 1 {
+				drifts = append(drifts, true)
+			}
+			for _, drift := range drifts {
+				for p := 0; p <= autoMaxP; p++ {
+					for q := 0; q <= autoMaxQ && p+q <= autoMaxOrder; q++ {
+						m, err := Fit(context.Background(), tt.y, Order{P: p, D: d, Q: q, Drift: drift}, nil)
+						require.NoError(t, err)
+						fits++
+						if best == nil || m.AICc() < best.AICc() {
+							best = m
+						}
 					}
 				}
 			}

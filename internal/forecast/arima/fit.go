@@ -56,7 +56,7 @@ func fit(ctx context.Context, y []float64, order Order, start *Coefficients, inv
 	z, levels := difference(y, order.D)
 	obj := newObjective(z, order)
 	if obj.centredSumSquares == 0 {
-		return nil, fmt.Errorf("arima: %s: %w", order, ErrConstantSeries)
+		return nil, constantError(order, z[0])
 	}
 
 	x0 := make([]float64, obj.dim())
@@ -94,6 +94,8 @@ func fit(ctx context.Context, y []float64, order Order, start *Coefficients, inv
 		Converged:     converged,
 		state:         append([]float64(nil), obj.kf.a...),
 		phi:           append([]float64(nil), obj.kf.phi...),
+		stateCov:      append([]float64(nil), obj.kf.p...),
+		rvec:          append([]float64(nil), obj.kf.rvec...),
 		lastLevels:    levels,
 		invHessian:    q.invHess,
 	}, nil
@@ -250,4 +252,18 @@ func (o *objective) valueAt(x []float64) float64 {
 		return o.lastF
 	}
 	return o.value(x)
+}
+
+// constantError names what is constant in a series whose d-times
+// differenced values all equal v: the prices themselves, their daily
+// changes, or a higher difference.
+func constantError(order Order, v float64) error {
+	switch order.D {
+	case 0:
+		return fmt.Errorf("arima: %s: every value is %v: %w", order, v, ErrConstantSeries)
+	case 1:
+		return fmt.Errorf("arima: %s: every change from one value to the next is %v: %w", order, v, ErrConstantSeries)
+	default:
+		return fmt.Errorf("arima: %s: after %d differences every value is %v: %w", order, order.D, v, ErrConstantSeries)
+	}
 }

@@ -25,10 +25,10 @@ const (
 var (
 	// ErrInvalidOrder means an order is negative or beyond MaxP, MaxD, MaxQ.
 	ErrInvalidOrder = errors.New("invalid ARIMA order")
-	// ErrConstantSeries means the series, once differenced (and centred when
-	// d = 0), is all zeros: every model fits it perfectly and the likelihood
-	// has no maximum.
-	ErrConstantSeries = errors.New("series is constant after differencing")
+	// ErrConstantSeries means the series, once differenced d times, is
+	// constant: every model fits it perfectly and the likelihood has no
+	// maximum. The wrapping error says which values are constant.
+	ErrConstantSeries = errors.New("a constant series has nothing to estimate")
 	// ErrNonStationary means AR coefficients have a root on or inside the
 	// unit circle, so the process has no stationary start: coefficients
 	// given to Filter, or an optimum numerically on the boundary.
@@ -39,26 +39,37 @@ var (
 // differences and q moving-average lags.
 type Order struct {
 	P, D, Q int
+	// Drift adds a constant to the once-differenced series (d = 1 only),
+	// the mean daily change: a linear trend in the prices, as R's
+	// auto.arima and pmdarima consider for d = 1.
+	Drift bool
 }
 
 // String formats the order the way statisticians write it.
 func (o Order) String() string {
+	if o.Drift {
+		return fmt.Sprintf("ARIMA(%d,%d,%d) with drift", o.P, o.D, o.Q)
+	}
 	return fmt.Sprintf("ARIMA(%d,%d,%d)", o.P, o.D, o.Q)
 }
 
-// Validate reports ErrInvalidOrder for negative orders or orders beyond the
-// package limits.
+// Validate reports ErrInvalidOrder for negative orders, orders beyond the
+// package limits, or a drift with d other than 1.
 func (o Order) Validate() error {
 	if o.P < 0 || o.D < 0 || o.Q < 0 || o.P > MaxP || o.D > MaxD || o.Q > MaxQ {
 		return fmt.Errorf("%w: %s, want 0 ≤ p ≤ %d, 0 ≤ d ≤ %d, 0 ≤ q ≤ %d", ErrInvalidOrder, o, MaxP, MaxD, MaxQ)
 	}
+	if o.Drift && o.D != 1 {
+		return fmt.Errorf("%w: %s, a drift needs d = 1 (with d = 0 the mean is always estimated)", ErrInvalidOrder, o)
+	}
 	return nil
 }
 
-// hasMean reports whether the model estimates a mean. Like statsmodels'
-// ARIMA, only undifferenced models do: after differencing, a constant would
-// be a deterministic trend in prices.
-func (o Order) hasMean() bool { return o.D == 0 }
+// hasMean reports whether the model estimates a mean of the differenced
+// series. Like statsmodels' ARIMA, undifferenced models always do; after
+// one difference the mean is the drift, a deterministic trend in prices,
+// estimated only when asked for.
+func (o Order) hasMean() bool { return o.D == 0 || o.Drift }
 
 // NumParams counts the estimated parameters, σ² included, as information
 // criteria need them.
@@ -81,8 +92,9 @@ func (o Order) MinObservations() int {
 //
 //	(1 - φ₁L - … - φ_pL^p)(Δ^d y_t - μ) = (1 + θ₁L + … + θ_qL^q) ε_t,  ε_t ~ N(0, σ²).
 type Coefficients struct {
-	// Mean is μ, the series' mean when d = 0 (statsmodels' "const"); it is
-	// zero for differenced models.
+	// Mean is μ, the series' mean when d = 0 (statsmodels' "const"), or
+	// the drift, the mean of the differenced series, for a model with
+	// Drift; it is zero for other differenced models.
 	Mean float64
 	// AR holds φ₁…φ_p ("ar.L1"…).
 	AR []float64
@@ -122,6 +134,11 @@ type Model struct {
 	state []float64
 	// phi is φ padded to the state dimension, for propagating state.
 	phi []float64
+	// stateCov is the covariance of state's error, P_{n+1|n}, r×r
+	// row-major in units of σ², and rvec is R = (1, θ₁, …) padded to r:
+	// what ForecastVariance needs to propagate uncertainty.
+	stateCov []float64
+	rvec     []float64
 	// lastLevels[k] is the last value of Δ^k y, for k < d, to undo the
 	// differencing of forecasts.
 	lastLevels []float64
@@ -143,11 +160,15 @@ func (m *Model) AICc() float64 {
 }
 
 // Named returns the coefficients under statsmodels' parameter names (const,
-// ar.L1…, ma.L1…, sigma2), so results can be compared side by side.
+// ar.L1…, ma.L1…, sigma2), so results can be compared side by side; a
+// drift is named "drift", as R calls it.
 func (m *Model) Named() map[string]float64 {
 	c := m.Coefficients
 	out := make(map[string]float64, m.Order.NumParams())
-	if m.Order.hasMean() {
+	switch {
+	case m.Order.Drift:
+		out["drift"] = c.Mean
+	case m.Order.hasMean():
 		out["const"] = c.Mean
 	}
 	for i, v := range c.AR {
@@ -234,6 +255,8 @@ func Filter(y []float64, order Order, c Coefficients) (*Model, error) {
 		Converged:     true,
 		state:         append([]float64(nil), kf.a...),
 		phi:           append([]float64(nil), kf.phi...),
+		stateCov:      append([]float64(nil), kf.p...),
+		rvec:          append([]float64(nil), kf.rvec...),
 		lastLevels:    levels,
 	}, nil
 }

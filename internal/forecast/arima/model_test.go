@@ -72,3 +72,45 @@ func TestFirstFitCoefficientsMatchStatsmodels(t *testing.T) {
 		})
 	}
 }
+
+func TestDrift(t *testing.T) {
+	require.ErrorIs(t, Order{P: 1, D: 0, Drift: true}.Validate(), ErrInvalidOrder)
+	require.ErrorIs(t, Order{D: 2, Drift: true}.Validate(), ErrInvalidOrder)
+	require.NoError(t, Order{D: 1, Drift: true}.Validate())
+	require.Equal(t, "ARIMA(0,1,1) with drift", Order{D: 1, Q: 1, Drift: true}.String())
+	require.Equal(t, 3, Order{D: 1, Q: 1, Drift: true}.NumParams())
+
+	// A random walk with drift 0.5 forecasts the last value plus 0.5 a day.
+	y := []float64{10, 10.4, 11.1, 11.4, 12.1, 12.5}
+	m, err := Filter(y, Order{D: 1, Drift: true}, Coefficients{Mean: 0.5, Sigma2: 1})
+	require.NoError(t, err)
+	require.InDeltaSlice(t, []float64{13, 13.5, 14}, m.Forecast(3), 1e-12)
+	require.Equal(t, map[string]float64{"drift": 0.5, "sigma2": 1}, m.Named())
+	// A drift shifts the forecast, not its uncertainty.
+	require.InDeltaSlice(t, []float64{1, 2, 3}, m.ForecastVariance(3), 1e-12)
+
+	_, err = Filter(y, Order{D: 1}, Coefficients{Mean: 0.5, Sigma2: 1})
+	require.Error(t, err, "a mean without a drift term")
+}
+
+// TestDriftMatchesStatsmodels: the likelihood at fixed parameters and the
+// maximum-likelihood fit of models with drift agree with SARIMAX with a
+// constant on the differenced series.
+func TestDriftMatchesStatsmodels(t *testing.T) {
+	ref := loadReference(t)
+	require.NotEmpty(t, ref.Drift)
+	for _, c := range ref.Drift {
+		order := orderOf(c.Order)
+		order.Drift = true
+		coef := Coefficients{Mean: c.Params[0], MA: c.Params[1 : 1+order.Q], Sigma2: c.Params[len(c.Params)-1]}
+		m, err := Filter(c.Series, order, coef)
+		require.NoError(t, err, c.Name)
+		require.InDelta(t, c.LogLike, m.LogLikelihood, 1e-6, c.Name)
+
+		fit, err := Fit(context.Background(), c.Series, order, nil)
+		require.NoError(t, err, c.Name)
+		require.InDelta(t, c.FitLLF, fit.LogLikelihood, 1e-4, c.Name)
+		require.InDelta(t, c.FitParams[0], fit.Coefficients.Mean, 1e-3*math.Max(1, math.Abs(c.FitParams[0])), c.Name)
+		require.InEpsilon(t, c.FitParams[len(c.FitParams)-1], fit.Coefficients.Sigma2, 1e-3, c.Name)
+	}
+}

@@ -20,10 +20,22 @@ type reference struct {
 		LogLikeARIMA       float64   `json:"loglike_arima"`
 		LogLikeDifferenced float64   `json:"loglike_differenced"`
 		Forecast5          []float64 `json:"forecast5"`
+		Forecast5Var       []float64 `json:"forecast5_var"`
 		FitParams          []float64 `json:"fit_params"`
 		FitLLFARIMA        float64   `json:"fit_llf_arima"`
 		Series             []float64 `json:"series"`
 	} `json:"loglike"`
+	// Drift holds models with drift, from SARIMAX with a constant on the
+	// differenced series; Params and FitParams are [drift, ma…, sigma2].
+	Drift []struct {
+		Name      string    `json:"name"`
+		Order     [3]int    `json:"order"`
+		Params    []float64 `json:"params"`
+		LogLike   float64   `json:"loglike"`
+		FitParams []float64 `json:"fit_params"`
+		FitLLF    float64   `json:"fit_llf"`
+		Series    []float64 `json:"series"`
+	} `json:"drift"`
 	FirstFit []struct {
 		Name       string    `json:"name"`
 		N          int       `json:"n"`
@@ -32,6 +44,13 @@ type reference struct {
 		ParamNames []string  `json:"param_names"`
 		Params     []float64 `json:"params"`
 		LLFARIMA   float64   `json:"llf_arima"`
+		// Forecast, ForecastVar and the intervals are the fit's
+		// get_forecast(10): predicted_mean, var_pred_mean and conf_int at
+		// alpha 0.2 and 0.05, each row [lower, upper].
+		Forecast    []float64    `json:"forecast"`
+		ForecastVar []float64    `json:"forecast_var"`
+		ConfInt80   [][2]float64 `json:"conf_int_80"`
+		ConfInt95   [][2]float64 `json:"conf_int_95"`
 	} `json:"first_fit"`
 	KPSS []struct {
 		Name      string    `json:"name"`

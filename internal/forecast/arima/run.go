@@ -38,19 +38,22 @@ func DefaultConfig() Config {
 // The closes before forecast.TestStart are the training part. For each
 // later close the model is refitted on all closes before it (warm-started
 // from the previous refit) and its one-step forecast is recorded as a test
-// point; progress is reported after every refit. Finally the model is
-// fitted on the whole series and forecasts horizon closes. With cfg.Auto the
+// point with its 80% and 95% intervals (Model.ForecastBands); progress is
+// reported after every refit. Finally the model is fitted on the whole
+// series and forecasts horizon closes with their intervals. With cfg.Auto the
 // order is chosen once, on the training part, and kept for the walk-forward.
 //
 // horizon is taken as given: the registry resolves it once with
 // forecast.ResolveHorizon for every model, and 0 forecasts nothing, as in
 // lstm.Run.
 //
-// Params holds "order" [p,d,q], "first_fit" (the training-part fit's
-// statsmodels-named "coefficients", "log_likelihood" and "aicc"), "refits",
-// "not_converged" (refits that stopped on a limit rather than converging),
-// "train_size", "test_size", and with cfg.Auto "candidates", the models the
-// order search compared.
+// Params holds "order" [p,d,q], "drift" (whether the model has one),
+// "model" (the order in words, as "ARIMA(0,1,1) with drift"), "first_fit"
+// (the training-part fit's statsmodels-named "coefficients",
+// "log_likelihood" and "aicc"), "refits", "not_converged" (refits that
+// stopped on a limit rather than converging), "train_size", "test_size",
+// and with cfg.Auto "candidates", the models the order search compared,
+// each with its "order", "drift" and "aicc".
 //
 // Run returns an error wrapping ctx.Err() promptly when ctx is done, and
 // one wrapping forecast.ErrNotEnoughData when the series is too short for
@@ -86,7 +89,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		first = sel.Best
 		candidates := make([]map[string]any, len(sel.Candidates))
 		for i, c := range sel.Candidates {
-			candidates[i] = map[string]any{"order": orderParam(c.Order), "aicc": c.AICc}
+			candidates[i] = map[string]any{"order": orderParam(c.Order), "drift": c.Order.Drift, "aicc": c.AICc}
 		}
 		params["candidates"] = candidates
 	} else {
@@ -118,7 +121,8 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		if !current.Converged {
 			notConverged++
 		}
-		test = append(test, forecast.TestPoint{Index: i, Actual: closes[i], Predicted: current.Forecast(1)[0]})
+		pi80, pi95 := current.ForecastBands(1)
+		test = append(test, forecast.TestPoint{Index: i, Actual: closes[i], Predicted: current.Forecast(1)[0], PI80: &pi80[0], PI95: &pi95[0]})
 		if progress != nil {
 			progress(forecast.Progress{Model: name, Step: i - train + 1, Total: n - train})
 		}
@@ -129,6 +133,8 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	}
 
 	params["order"] = orderParam(order)
+	params["drift"] = order.Drift
+	params["model"] = order.String()
 	params["first_fit"] = map[string]any{
 		"coefficients":   first.Named(),
 		"log_likelihood": first.LogLikelihood,
@@ -138,11 +144,14 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	params["not_converged"] = notConverged
 	params["train_size"] = train
 	params["test_size"] = len(test)
+	next80, next95 := final.ForecastBands(horizon)
 	rep := &forecast.Report{
-		Model:    name,
-		Params:   params,
-		Forecast: final.Forecast(horizon),
-		Test:     test,
+		Model:        name,
+		Params:       params,
+		Forecast:     final.Forecast(horizon),
+		ForecastPI80: next80,
+		ForecastPI95: next95,
+		Test:         test,
 	}
 	rep.Score(closes, 1)
 	rep.Seconds = time.Since(started).Seconds()

@@ -57,7 +57,18 @@ func TestRunWalkForwardMatchesStatsmodels(t *testing.T) {
 				require.InEpsilon(t, closes[len(closes)-1], v, 0.1)
 			}
 			// The persistence comparison is on the same test points.
-			require.Equal(t, rep.Metrics.RMSE < rep.Persistence.RMSE, rep.BeatsPersistence)
+			require.NotNil(t, rep.DM)
+			require.Equal(t, rep.DM.Better(), rep.BeatsPersistence)
+			// Every test point carries its intervals, and coverage is measured.
+			for _, p := range rep.Test {
+				require.NotNil(t, p.PI80)
+				require.NotNil(t, p.PI95)
+				require.Less(t, p.PI95.Lower, p.PI80.Lower)
+				require.Greater(t, p.PI95.Upper, p.PI80.Upper)
+			}
+			require.Len(t, rep.Coverage, 2)
+			require.Equal(t, len(rep.Test), rep.Coverage[0].Points)
+			require.Len(t, rep.ForecastPI95, len(rep.Forecast))
 			require.Greater(t, rep.Seconds, 0.0)
 		})
 	}
@@ -164,4 +175,27 @@ func constantSeries(n int, v float64) []float64 {
 		out[i] = v
 	}
 	return out
+}
+
+// TestConstantSeriesErrorNamesTheCause is defect 4 of issue 12: a constant
+// series with d = 0 was said to be "constant after differencing".
+func TestConstantSeriesErrorNamesTheCause(t *testing.T) {
+	line := make([]float64, 60)
+	for i := range line {
+		line[i] = 10 + 0.5*float64(i)
+	}
+	for _, tc := range []struct {
+		closes []float64
+		cfg    Config
+		want   string
+	}{
+		{closes: constantSeries(60, 42), cfg: Config{P: 1}, want: "ARIMA(1,0,0): every value is 42: a constant series has nothing to estimate"},
+		{closes: constantSeries(60, 42), cfg: DefaultConfig(), want: "ARIMA(6,1,0): every change from one value to the next is 0"},
+		{closes: line, cfg: Config{P: 1, D: 2}, want: "ARIMA(1,2,0): after 2 differences every value is 0"},
+	} {
+		_, err := Run(context.Background(), tc.closes, tc.cfg, 1, nil)
+		require.ErrorIs(t, err, ErrConstantSeries)
+		require.ErrorContains(t, err, tc.want)
+		require.NotContains(t, err.Error(), "after differencing")
+	}
 }

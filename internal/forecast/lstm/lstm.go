@@ -46,6 +46,9 @@ const (
 	ModeClean = "clean"
 )
 
+// Modes lists the accepted Config.Mode values, the default first.
+func Modes() []string { return []string{ModeWindow, ModeClean} }
+
 var (
 	// ErrInvalidConfig means the configuration is unusable.
 	ErrInvalidConfig = errors.New("invalid configuration")
@@ -116,8 +119,10 @@ func (c Config) validate() error {
 // The test predictions use the true previous closes as inputs; the
 // forecast feeds its own predictions back. horizon is taken as given: the
 // registry resolves it once with forecast.ResolveHorizon for every model,
-// and 0 forecasts nothing, as in arima.Run. progress, if not nil, is called
-// after every epoch. Run checks ctx between mini-batches.
+// and 0 forecasts nothing, as in arima.Run. The 80% and 95% intervals are
+// split conformal, from the test errors of the days before each point
+// (forecast.SetConformalBands). progress, if not nil, is called after every
+// epoch. Run checks ctx between mini-batches.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
 	started := time.Now()
 	if err := cfg.validate(); err != nil {
@@ -192,6 +197,10 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	if err := checkFinite(loss, rep); err != nil {
 		return nil, err
 	}
+	// The network's errors on its own training windows are in-sample and
+	// too small to calibrate anything: its bands come from its test errors
+	// alone, each from those of the days before it.
+	forecast.SetConformalBands(rep, nil)
 	rep.Score(closes, 1)
 	rep.Seconds = time.Since(started).Seconds()
 	return rep, nil

@@ -56,7 +56,17 @@ func TestRunReport(t *testing.T) {
 			// The reference's persistence RMSE on the same test points.
 			require.InDelta(t, 80.4713, rep.Persistence.RMSE, 1e-4)
 			require.Positive(t, rep.Metrics.RMSE)
-			require.Equal(t, rep.Metrics.RMSE < rep.Persistence.RMSE, rep.BeatsPersistence)
+			require.NotNil(t, rep.DM)
+			require.Equal(t, rep.DM.Better(), rep.BeatsPersistence)
+			// Split-conformal bands from the earlier test errors only: the
+			// first 80% band needs 4 errors, the first 95% band 19.
+			for p, point := range rep.Test {
+				require.Equal(t, p >= 4, point.PI80 != nil, "point %d", p)
+				require.Equal(t, p >= 19, point.PI95 != nil, "point %d", p)
+			}
+			require.Equal(t, []int{97, 82}, []int{rep.Coverage[0].Points, rep.Coverage[1].Points})
+			require.Len(t, rep.ForecastPI80, 5)
+			require.Len(t, rep.ForecastPI95, 5)
 
 			require.Equal(t, mode, rep.Params["mode"])
 			require.Equal(t, 396, rep.Params["training_windows"])

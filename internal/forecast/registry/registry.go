@@ -37,6 +37,9 @@ type Options struct {
 	Horizon int
 	// Seed makes stochastic models (the LSTM) reproducible.
 	Seed int64
+	// LSTMMode is the LSTM's scaling, one of LSTMModes; "" is the first,
+	// the default.
+	LSTMMode string
 	// Progress receives the model's progress reports; it may be nil.
 	Progress forecast.ProgressFunc
 }
@@ -57,6 +60,9 @@ var models = []model{
 	{name: NameLSTM, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		cfg := lstm.DefaultConfig()
 		cfg.Seed = opts.Seed
+		if opts.LSTMMode != "" {
+			cfg.Mode = opts.LSTMMode
+		}
 		return lstm.Run(ctx, closes, cfg, horizon, opts.Progress)
 	}},
 	{name: NameARIMA, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
@@ -86,6 +92,11 @@ func Names() []string {
 	}
 	return names
 }
+
+// LSTMModes lists the values Options.LSTMMode accepts, the default first:
+// "window" scales each window relative to its last close, "clean" is the
+// original app's MinMax scaling of price levels fitted on the training part.
+func LSTMModes() []string { return lstm.Modes() }
 
 // Known reports whether name is a model.
 func Known(name string) bool {

@@ -169,6 +169,28 @@ func TestRunLSTMUsesTheSeed(t *testing.T) {
 	require.NotEqual(t, first.Forecast, second.Forecast, "another seed trains another network")
 }
 
+// TestRunLSTMMode is defect 2 of issue 12: the LSTM's clean mode could not
+// be chosen through the registry.
+func TestRunLSTMMode(t *testing.T) {
+	closes := sp500(t)
+	closes = closes[len(closes)-60:]
+	require.Equal(t, []string{lstm.ModeWindow, lstm.ModeClean}, registry.LSTMModes())
+	for _, mode := range []string{"", lstm.ModeWindow, lstm.ModeClean} {
+		rep, err := registry.Run(context.Background(), registry.NameLSTM, closes, registry.Options{Horizon: 2, LSTMMode: mode})
+		require.NoError(t, err, mode)
+		want := mode
+		if want == "" {
+			want = lstm.ModeWindow
+		}
+		require.Equal(t, want, rep.Params["mode"])
+	}
+	_, err := registry.Run(context.Background(), registry.NameLSTM, closes, registry.Options{LSTMMode: "fancy"})
+	require.ErrorIs(t, err, lstm.ErrInvalidConfig)
+	// Other models ignore the option.
+	_, err = registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{LSTMMode: lstm.ModeClean})
+	require.NoError(t, err)
+}
+
 // BenchmarkRun times every model on the S&P 500's last 504 closes, the
 // series of the Python reference figures (bench/models compares them).
 func BenchmarkRun(b *testing.B) {
@@ -211,4 +233,25 @@ func TestRunARIMAConfigurations(t *testing.T) {
 	auto, err := registry.Run(context.Background(), registry.NameARIMAAuto, closes, registry.Options{})
 	require.NoError(t, err)
 	require.Contains(t, auto.Params, "candidates", "only the automatic search reports its candidates")
+}
+
+// TestExtremeCloseIsNamed is defect 4 of issue 12: one close of 1e300 made
+// linreg's result unencodable (+Inf) and the LSTM report an RMSE of 132,378
+// without a word. Every model now refuses the series and names the close.
+func TestExtremeCloseIsNamed(t *testing.T) {
+	closes := sp500(t)
+	closes = append([]float64(nil), closes[len(closes)-120:]...)
+	for _, v := range []float64{1e300, -1e300, 2e12} {
+		closes[50] = v
+		for _, name := range registry.Names() {
+			_, err := registry.Run(context.Background(), name, closes, registry.Options{Horizon: 2})
+			require.ErrorIs(t, err, forecast.ErrInvalidSeries, "%s with %g", name, v)
+			require.ErrorContains(t, err, "close 50 is "+strconv.FormatFloat(v, 'g', -1, 64), name)
+			require.ErrorContains(t, err, "largest price accepted", name)
+		}
+	}
+	// The largest accepted price itself is fine.
+	closes[50] = forecast.MaxPrice
+	_, err := registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{Horizon: 2})
+	require.NoError(t, err)
 }

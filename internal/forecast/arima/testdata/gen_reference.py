@@ -1,5 +1,10 @@
 #!/usr/bin/python3
-"""Computes the statsmodels reference numbers that the Go ARIMA tests check.
+"""Computes the statsmodels reference numbers that the Go ARIMA tests check:
+log-likelihoods, forecasts and forecast variances at fixed parameters (and
+of models with drift),
+maximum-likelihood fits with their prediction intervals
+(get_forecast(...).conf_int() at 80% and 95%), KPSS statistics and the
+walk-forwards.
 
 Run from this directory with Debian's python3-statsmodels (0.13.5):
 
@@ -36,6 +41,11 @@ from statsmodels.tsa.stattools import kpss
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
+# FORECAST_STEPS is how far ahead the first fits' prediction intervals
+# (get_forecast(...).conf_int()) are recorded: a week and a half of trading
+# days, past the default seven-day horizon.
+FORECAST_STEPS = 10
+
 
 def load(name):
     return pd.read_csv(os.path.join(HERE, "..", "..", "forecasttest", "testdata", name))["Close"].to_numpy(float)
@@ -58,7 +68,9 @@ def loglike_case(name, y, order, params):
             exact = SARIMAX(y, order=order, simple_differencing=True)
         diffuse = SARIMAX(y, order=order, use_exact_diffuse=True)
         fc_model = diffuse if order[1] > 0 else arima
-        fc = fc_model.filter(params).forecast(5)
+        fc_result = fc_model.filter(params).get_forecast(5)
+        fc = fc_result.predicted_mean
+        fc_var = fc_result.var_pred_mean
         fit = arima.fit()
     return {
         "name": name,
@@ -68,9 +80,31 @@ def loglike_case(name, y, order, params):
         "loglike_arima": float(arima.loglike(params)),
         "loglike_differenced": float(exact.loglike(params)),
         "forecast5": floats(fc),
+        "forecast5_var": floats(fc_var),
         "fit_params": floats(fit.params),
         "fit_llf_arima": float(fit.llf),
         "fit_aicc_arima": float(fit.aicc),
+        "series": floats(y),
+    }
+
+
+def drift_case(name, y, order, params):
+    """An ARIMA(p,1,q) with drift: SARIMAX with a constant ('c') in the
+    differenced equation, on the exactly differenced series. For a model
+    without AR terms the constant is the mean daily change, the Go drift;
+    params are [drift, ma..., sigma2]."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SARIMAX(y, order=order, trend="c", simple_differencing=True)
+        fit = model.fit(disp=False)
+    return {
+        "name": name,
+        "order": list(order),
+        "param_names": list(model.param_names),
+        "params": floats(params),
+        "loglike": float(model.loglike(np.asarray(params, float))),
+        "fit_params": floats(fit.params),
+        "fit_llf": float(fit.llf),
         "series": floats(y),
     }
 
@@ -81,6 +115,7 @@ def first_fit(name, y, order=(6, 1, 0)):
         warnings.simplefilter("ignore")
         model = ARIMA(y[:size], order=order)
         fit = model.fit()
+        fc = fit.get_forecast(FORECAST_STEPS)
     return {
         "name": name,
         "n": int(len(y)),
@@ -89,6 +124,10 @@ def first_fit(name, y, order=(6, 1, 0)):
         "param_names": list(model.param_names),
         "params": floats(fit.params),
         "llf_arima": float(fit.llf),
+        "forecast": floats(fc.predicted_mean),
+        "forecast_var": floats(fc.var_pred_mean),
+        "conf_int_80": [floats(b) for b in np.asarray(fc.conf_int(alpha=0.2))],
+        "conf_int_95": [floats(b) for b in np.asarray(fc.conf_int(alpha=0.05))],
     }
 
 
@@ -151,6 +190,10 @@ def main():
             loglike_case("gspc_returns_103_const", np.diff(gspc_train), (1, 0, 3),
                          [1.0, -0.3, 0.25, 0.1, -0.05, 600.0]),
             loglike_case("msft_400_022", msft[:400], (0, 2, 2), [-0.9, 0.05, 0.03]),
+        ],
+        "drift": [
+            drift_case("msft_300_011_drift", msft[:300], (0, 1, 1), [0.05, -0.1, 0.02]),
+            drift_case("trend_gspc_010_drift", gspc[:200], (0, 1, 0), [1.5, 600.0]),
         ],
         "first_fit": [
             first_fit("gspc_last504", gspc),

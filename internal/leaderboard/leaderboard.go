@@ -1,0 +1,316 @@
+// Package leaderboard runs every model on many price series and sums up,
+// per model, how often it really beat persistence, by how much, how often
+// its direction calls were right and how honest its intervals were. It is
+// what a user should see before trusting a model: one good run on one
+// series is luck until many series say otherwise.
+package leaderboard
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/registry"
+)
+
+// Series is one named price series.
+type Series struct {
+	Name   string
+	Closes []float64
+}
+
+// Options of one leaderboard run.
+type Options struct {
+	// Models are registry names, in the order of the table; empty means
+	// every model.
+	Models []string
+	// Horizon, Seed and LSTMMode are passed to every model run.
+	Horizon  int
+	Seed     int64
+	LSTMMode string
+	// Workers bounds how many model runs go at once, the compute budget;
+	// 0 means one per CPU (GOMAXPROCS).
+	Workers int
+	// Progress, if not nil, is called after every model run with the
+	// number of runs done and the total, from one goroutine at a time.
+	Progress func(done, total int)
+}
+
+// Entry is one model's line of the leaderboard.
+type Entry struct {
+	Model string `json:"model"`
+	// Series counts the series the model ran on without error, and
+	// Failed those where it failed (Errors holds why, by series).
+	Series int               `json:"series"`
+	Failed int               `json:"failed"`
+	Errors map[string]string `json:"errors,omitempty"`
+	// Beats counts the series on which the model beat persistence
+	// significantly (Diebold–Mariano p < 0.05), named in BeatsSeries.
+	Beats       int      `json:"beats_persistence"`
+	BeatsSeries []string `json:"beats_persistence_series,omitempty"`
+	// MedianP is the median Diebold–Mariano p-value over the series where
+	// the test could be computed (none for persistence itself).
+	MedianP float64 `json:"median_p_value"`
+	// MedianSkill is the median over the series of 1 − RMSE/RMSE of
+	// persistence on the same days: above 0 is better than persistence.
+	MedianSkill float64 `json:"median_skill"`
+	// MeanHitRate is the mean direction hit rate over the series on which
+	// the model made calls, and CallSeries how many those were.
+	MeanHitRate float64 `json:"mean_hit_rate"`
+	CallSeries  int     `json:"call_series"`
+	// MeanCoverage80 and MeanCoverage95 are the mean empirical coverage of
+	// the 80% and 95% intervals over the series.
+	MeanCoverage80 float64 `json:"mean_coverage_80"`
+	MeanCoverage95 float64 `json:"mean_coverage_95"`
+	// Seconds is the model's total run time over all series.
+	Seconds float64 `json:"seconds"`
+}
+
+// Leaderboard is the result of Run.
+type Leaderboard struct {
+	Series  int     `json:"series"`
+	Horizon int     `json:"horizon"`
+	Workers int     `json:"workers"`
+	Models  []Entry `json:"models"`
+	// Seconds is the wall time of the whole run.
+	Seconds float64 `json:"seconds"`
+}
+
+// outcome is one model run on one series.
+type outcome struct {
+	model, series string
+	report        *forecast.Report
+	err           error
+}
+
+// Run runs every model on every series, at most opts.Workers runs at a
+// time, and sums up each model's results. A failed run is counted and
+// reported, not fatal; Run returns an error only for bad options or when
+// ctx is done.
+func Run(ctx context.Context, series []Series, opts Options) (Leaderboard, error) {
+	started := time.Now()
+	models := opts.Models
+	if len(models) == 0 {
+		models = registry.Names()
+	}
+	for _, m := range models {
+		if !registry.Known(m) {
+			return Leaderboard{}, fmt.Errorf("leaderboard: %w %q", registry.ErrUnknownModel, m)
+		}
+	}
+	if len(series) == 0 {
+		return Leaderboard{}, errors.New("leaderboard: no series")
+	}
+	horizon, err := forecast.ResolveHorizon(opts.Horizon)
+	if err != nil {
+		return Leaderboard{}, fmt.Errorf("leaderboard: %w", err)
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+
+	type task struct {
+		model string
+		s     Series
+	}
+	tasks := make(chan task)
+	results := make(chan outcome)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				rep, err := registry.Run(ctx, t.model, t.s.Closes, registry.Options{Horizon: horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
+				results <- outcome{model: t.model, series: t.s.Name, report: rep, err: err}
+			}
+		}()
+	}
+	go func() {
+		defer close(tasks)
+		// Model by model: the registry lists the slow models (the LSTM,
+		// ARIMA) first, so the pool is not left waiting on one long run at
+		// the end.
+		for _, m := range models {
+			for _, s := range series {
+				select {
+				case tasks <- task{model: m, s: s}:
+				case <-ctx.Done():
+					return
+				}
+			}
+		}
+	}()
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	byModel := make(map[string][]outcome, len(models))
+	done, total := 0, len(models)*len(series)
+	for o := range results {
+		byModel[o.model] = append(byModel[o.model], o)
+		done++
+		if opts.Progress != nil {
+			opts.Progress(done, total)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return Leaderboard{}, fmt.Errorf("leaderboard: %w", err)
+	}
+	lb := Leaderboard{Series: len(series), Horizon: horizon, Workers: workers}
+	for _, m := range models {
+		lb.Models = append(lb.Models, summarise(m, byModel[m]))
+	}
+	lb.Seconds = time.Since(started).Seconds()
+	return lb, nil
+}
+
+// summarise turns one model's runs into its entry. Series are sorted by
+// name first so the entry does not depend on which run finished first.
+func summarise(model string, runs []outcome) Entry {
+	slices.SortFunc(runs, func(a, b outcome) int { return strings.Compare(a.series, b.series) })
+	e := Entry{Model: model}
+	var skills, ps []float64
+	var hit, cov80, cov95 float64
+	var cov80n, cov95n int
+	for _, o := range runs {
+		if o.err != nil {
+			e.Failed++
+			if e.Errors == nil {
+				e.Errors = map[string]string{}
+			}
+			e.Errors[o.series] = o.err.Error()
+			continue
+		}
+		r := o.report
+		e.Series++
+		e.Seconds += r.Seconds
+		if r.DM != nil {
+			ps = append(ps, r.DM.PValue)
+		}
+		if r.BeatsPersistence {
+			e.Beats++
+			e.BeatsSeries = append(e.BeatsSeries, o.series)
+		}
+		if r.Persistence.RMSE > 0 {
+			skills = append(skills, 1-r.Metrics.RMSE/r.Persistence.RMSE)
+		}
+		if r.Metrics.DirectionalCallShare > 0 {
+			hit += r.Metrics.DirectionalAccuracy
+			e.CallSeries++
+		}
+		for _, c := range r.Coverage {
+			switch c.Level {
+			case forecast.Level80:
+				cov80 += c.Covered
+				cov80n++
+			case forecast.Level95:
+				cov95 += c.Covered
+				cov95n++
+			}
+		}
+	}
+	e.MedianSkill = median(skills)
+	e.MedianP = median(ps)
+	e.MeanHitRate = mean(hit, e.CallSeries)
+	e.MeanCoverage80 = mean(cov80, cov80n)
+	e.MeanCoverage95 = mean(cov95, cov95n)
+	return e
+}
+
+func mean(sum float64, n int) float64 {
+	if n == 0 {
+		return math.NaN()
+	}
+	return sum / float64(n)
+}
+
+// median of xs, NaN when empty.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+// WriteMarkdown writes the leaderboard as a markdown table, one model a
+// row. A figure no series gave (a mean over none) is a dash.
+func (lb Leaderboard) WriteMarkdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "| model | beats persistence (p < 0.05) | median DM p | median skill | mean hit rate | coverage 80%% | coverage 95%% | seconds | failed |\n")
+	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
+	for _, e := range lb.Models {
+		fmt.Fprintf(&b, "| %s | %d of %d | %s | %s | %s | %s | %s | %.1f | %d |\n",
+			e.Model, e.Beats, e.Series, num(e.MedianP), signedPct(e.MedianSkill), pct(e.MeanHitRate), pct(e.MeanCoverage80), pct(e.MeanCoverage95), e.Seconds, e.Failed)
+	}
+	fmt.Fprintf(&b, "\n%d series, horizon %d, %d workers, %.1f s wall time.\n", lb.Series, lb.Horizon, lb.Workers, lb.Seconds)
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// WriteJSON writes the leaderboard as one JSON object (see
+// Entry.MarshalJSON).
+func (lb Leaderboard) WriteJSON(w io.Writer) error {
+	return json.NewEncoder(w).Encode(lb)
+}
+
+// MarshalJSON writes a figure no series gave (a mean over none, NaN in Go,
+// which JSON cannot hold) as null.
+func (e Entry) MarshalJSON() ([]byte, error) {
+	// plain has Entry's fields without its methods, so encoding it does
+	// not recurse into MarshalJSON.
+	type plain Entry
+	return json.Marshal(struct {
+		plain
+		MedianP        *float64 `json:"median_p_value"`
+		MedianSkill    *float64 `json:"median_skill"`
+		MeanHitRate    *float64 `json:"mean_hit_rate"`
+		MeanCoverage80 *float64 `json:"mean_coverage_80"`
+		MeanCoverage95 *float64 `json:"mean_coverage_95"`
+	}{plain(e), orNull(e.MedianP), orNull(e.MedianSkill), orNull(e.MeanHitRate), orNull(e.MeanCoverage80), orNull(e.MeanCoverage95)})
+}
+
+func orNull(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+func pct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f%%", 100*v)
+}
+
+func num(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+func signedPct(v float64) string {
+	if math.IsNaN(v) {
+		return "–"
+	}
+	return fmt.Sprintf("%+.2f%%", 100*v)
+}

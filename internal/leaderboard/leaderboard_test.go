@@ -1,0 +1,155 @@
+package leaderboard
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/forecasttest"
+	"github.com/augurhq/augur/internal/forecast/registry"
+)
+
+func TestSummarise(t *testing.T) {
+	report := func(rmse float64, beats bool, hit, calls, cov80, cov95 float64, seconds float64) *forecast.Report {
+		p := 0.5
+		if beats {
+			p = 0.01
+		}
+		return &forecast.Report{
+			DM:               &forecast.DMTest{PValue: p},
+			Metrics:          forecast.Metrics{RMSE: rmse, DirectionalAccuracy: hit, DirectionalCallShare: calls},
+			Persistence:      forecast.Metrics{RMSE: 10},
+			BeatsPersistence: beats,
+			Coverage:         []forecast.Coverage{{Level: forecast.Level80, Covered: cov80}, {Level: forecast.Level95, Covered: cov95}},
+			Seconds:          seconds,
+		}
+	}
+	runs := []outcome{
+		{series: "c", report: report(8, true, 0.6, 1, 0.8, 0.9, 1)},
+		{series: "a", report: report(11, false, 0.4, 1, 0.7, 1, 2)},
+		{series: "b", report: report(9, false, 0, 0, 0.6, 0.95, 3)},
+		{series: "d", err: errors.New("too short")},
+	}
+	e := summarise("m", runs)
+	require.Equal(t, "m", e.Model)
+	require.Equal(t, 3, e.Series)
+	require.Equal(t, 1, e.Failed)
+	require.Equal(t, map[string]string{"d": "too short"}, e.Errors)
+	require.Equal(t, 1, e.Beats)
+	require.Equal(t, []string{"c"}, e.BeatsSeries)
+	// Skills −0.1, 0.1, 0.2: the median is 0.1.
+	require.InDelta(t, 0.1, e.MedianSkill, 1e-12)
+	require.Equal(t, 0.5, e.MedianP)
+	// The series without calls does not count in the hit rate.
+	require.InDelta(t, 0.5, e.MeanHitRate, 1e-12)
+	require.Equal(t, 2, e.CallSeries)
+	require.InDelta(t, 0.7, e.MeanCoverage80, 1e-12)
+	require.InDelta(t, 0.95, e.MeanCoverage95, 1e-12)
+	require.InDelta(t, 6, e.Seconds, 1e-12)
+
+	empty := summarise("m", []outcome{{series: "a", err: errors.New("x")}})
+	require.True(t, math.IsNaN(empty.MedianSkill))
+	require.True(t, math.IsNaN(empty.MeanCoverage80))
+}
+
+func TestMedian(t *testing.T) {
+	require.Equal(t, 2.0, median([]float64{3, 1, 2}))
+	require.Equal(t, 2.5, median([]float64{4, 1, 2, 3}))
+	require.True(t, math.IsNaN(median(nil)))
+}
+
+// TestRun runs the fast models on slices of a real series, in parallel, and
+// checks that the table adds up and that the output does not depend on
+// the number of workers.
+func TestRun(t *testing.T) {
+	closes := forecasttest.Closes(t, forecasttest.MSFT)
+	var series []Series
+	for i, name := range []string{"s1", "s2", "s3", "s4"} {
+		series = append(series, Series{Name: name, Closes: closes[i*300 : i*300+300]})
+	}
+	series = append(series, Series{Name: "short", Closes: closes[:1]})
+	models := []string{registry.NameLinearRegression, registry.NameDrift, registry.NamePersistence}
+	var progress [][2]int
+	one, err := Run(context.Background(), series, Options{Models: models, Horizon: 3, Workers: 1,
+		Progress: func(done, total int) { progress = append(progress, [2]int{done, total}) }})
+	require.NoError(t, err)
+	require.Len(t, progress, 15)
+	require.Equal(t, [2]int{15, 15}, progress[14])
+	four, err := Run(context.Background(), series, Options{Models: models, Horizon: 3, Workers: 4})
+	require.NoError(t, err)
+	require.Equal(t, 5, one.Series)
+	require.Equal(t, 3, one.Horizon)
+	require.Equal(t, 4, four.Workers)
+	require.Len(t, one.Models, 3)
+	for i, e := range one.Models {
+		require.Equal(t, models[i], e.Model)
+		require.Equal(t, 4, e.Series)
+		require.Equal(t, 1, e.Failed, "one close is too short for every model")
+		require.Contains(t, e.Errors, "short")
+		got := four.Models[i]
+		require.Equal(t, e.Beats, got.Beats)
+		require.Equal(t, e.BeatsSeries, got.BeatsSeries)
+		require.Equal(t, e.MedianSkill, got.MedianSkill)
+		require.Equal(t, e.MeanCoverage95, got.MeanCoverage95)
+	}
+	naive := one.Models[2]
+	require.Zero(t, naive.Beats, "persistence cannot beat itself")
+	require.Zero(t, naive.MedianSkill)
+	require.Zero(t, naive.CallSeries)
+
+	var md bytes.Buffer
+	require.NoError(t, one.WriteMarkdown(&md))
+	require.Contains(t, md.String(), "| model | beats persistence (p < 0.05) | median DM p | median skill |")
+	require.Contains(t, md.String(), "| naive | 0 of 4 | – | +0.00% | – |")
+	require.Contains(t, md.String(), "5 series, horizon 3, 1 workers")
+
+	// A job stores the leaderboard with json.Marshal: NaN must not stop it.
+	raw, err := json.Marshal(one)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"mean_hit_rate":null`)
+	var js bytes.Buffer
+	require.NoError(t, one.WriteJSON(&js))
+	var decoded struct {
+		Series int `json:"series"`
+		Models []struct {
+			Model       string   `json:"model"`
+			MeanHitRate *float64 `json:"mean_hit_rate"`
+			MedianSkill *float64 `json:"median_skill"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(js.Bytes(), &decoded))
+	require.Equal(t, 5, decoded.Series)
+	require.Nil(t, decoded.Models[2].MeanHitRate, "no calls: null, not NaN")
+	require.NotNil(t, decoded.Models[2].MedianSkill)
+}
+
+func TestRunRejects(t *testing.T) {
+	s := []Series{{Name: "a", Closes: []float64{1, 2, 3}}}
+	_, err := Run(context.Background(), s, Options{Models: []string{"prophet"}})
+	require.ErrorIs(t, err, registry.ErrUnknownModel)
+	_, err = Run(context.Background(), nil, Options{})
+	require.Error(t, err)
+	_, err = Run(context.Background(), s, Options{Horizon: forecast.MaxHorizon + 1})
+	require.ErrorIs(t, err, forecast.ErrInvalidHorizon)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Run(ctx, s, Options{Models: []string{registry.NameDrift}})
+	require.ErrorIs(t, err, context.Canceled)
+}
+
+func TestDJ30(t *testing.T) {
+	series, err := DJ30(context.Background(), 120)
+	require.NoError(t, err)
+	require.Len(t, series, 30)
+	for _, s := range series {
+		require.NotEqual(t, "^GSPC", s.Name)
+		require.Len(t, s.Closes, 120, s.Name)
+	}
+	require.Equal(t, "AA", series[0].Name, "sorted by ticker")
+}
