@@ -1,9 +1,12 @@
 package jobs
 
 import (
+	"errors"
 	"fmt"
 	"slices"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -68,4 +71,110 @@ func (c serversCollector) Collect(ch chan<- prometheus.Metric) {
 		return
 	}
 	ch <- prometheus.MustNewConstMetric(serversDesc, prometheus.GaugeValue, float64(len(servers)))
+}
+
+// Task states an operator acts on: tasks that failed and wait for another
+// attempt, and tasks that ran out of attempts or were skipped.
+const (
+	StateRetry    = "retry"
+	StateArchived = "archived"
+)
+
+// FailedTask is a task in the retry or archived state, as the queue panel
+// shows it.
+type FailedTask struct {
+	ID    string
+	Queue string
+	Type  string
+	State string
+	// JobID is the job the task runs; Augur's tasks carry it as their id.
+	// It is uuid.Nil for a task that is not one of Augur's jobs.
+	JobID         uuid.UUID
+	LastError     string
+	Retried       int
+	MaxRetry      int
+	LastFailedAt  time.Time
+	NextProcessAt time.Time // retry tasks only
+}
+
+// FailedTasks returns up to limit tasks of the queue in state (StateRetry
+// or StateArchived): retry tasks soonest first, archived ones latest
+// failure first. A queue asynq has never seen holds none.
+func (q *Queue) FailedTasks(queue, state string, limit int) ([]FailedTask, error) {
+	list := q.inspector.ListRetryTasks
+	switch state {
+	case StateRetry:
+	case StateArchived:
+		list = q.inspector.ListArchivedTasks
+	default:
+		return nil, fmt.Errorf("list tasks of queue %s: unknown state %q", queue, state)
+	}
+	infos, err := list(queue, asynq.PageSize(limit))
+	if errors.Is(err, asynq.ErrQueueNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s tasks of queue %s: %w", state, queue, err)
+	}
+	tasks := make([]FailedTask, 0, len(infos))
+	for _, info := range infos {
+		t := FailedTask{ID: info.ID, Queue: info.Queue, Type: info.Type, State: state,
+			LastError: info.LastErr, Retried: info.Retried, MaxRetry: info.MaxRetry,
+			LastFailedAt: info.LastFailedAt, NextProcessAt: info.NextProcessAt}
+		if id, err := uuid.Parse(info.ID); err == nil {
+			t.JobID = id
+		}
+		tasks = append(tasks, t)
+	}
+	return tasks, nil
+}
+
+// RunTask moves a retry or archived task to pending, to run as soon as a
+// worker is free. A task that is not there gives ErrNoTask.
+func (q *Queue) RunTask(queue, id string) error {
+	err := q.inspector.RunTask(queue, id)
+	if isNoTask(err) {
+		return ErrNoTask
+	}
+	if err != nil {
+		return fmt.Errorf("run task %s of queue %s: %w", id, queue, err)
+	}
+	return nil
+}
+
+// DeleteTask removes a waiting, retry or archived task for good. A task
+// that is not there gives ErrNoTask.
+func (q *Queue) DeleteTask(queue, id string) error {
+	err := q.inspector.DeleteTask(queue, id)
+	if isNoTask(err) {
+		return ErrNoTask
+	}
+	if err != nil {
+		return fmt.Errorf("delete task %s of queue %s: %w", id, queue, err)
+	}
+	return nil
+}
+
+// SetPaused pauses or resumes a queue: a paused queue keeps its tasks and
+// takes new ones, but no worker starts any until it is resumed. Pausing a
+// paused queue, or resuming a running one, changes nothing and is no error.
+func (q *Queue) SetPaused(queue string, paused bool) error {
+	stats, err := q.QueueStats([]string{queue})
+	if err != nil {
+		return err
+	}
+	for _, s := range stats {
+		if s.Queue == queue && s.Paused == paused {
+			return nil
+		}
+	}
+	if paused {
+		err = q.inspector.PauseQueue(queue)
+	} else {
+		err = q.inspector.UnpauseQueue(queue)
+	}
+	if err != nil {
+		return fmt.Errorf("set queue %s paused=%t: %w", queue, paused, err)
+	}
+	return nil
 }
