@@ -178,3 +178,6 @@ func (q *Queue) SetPaused(queue string, paused bool) error {
 	}
 	return nil
 }
+
+// HasJob reports whether the task runs one of Augur's jobs.
+func (t FailedTask) HasJob() bool { return t.JobID != uuid.Nil }
