@@ -31,7 +31,7 @@ type adminData struct {
 
 // queueRow is one queue on the queue panel.
 type queueRow struct {
-	Name                                               string
+	Name                                              string
 	Size, Pending, Active, Scheduled, Retry, Archived int
 	// Processed and Failed count today's (UTC) attempts; asynq resets
 	// them daily.
