@@ -37,8 +37,9 @@ func text(field, raw string, required bool, limit int) (string, error) {
 	switch {
 	case required && v == "":
 		return "", invalid(field, "required", "is required")
-	case !utf8.ValidString(v):
-		return "", invalid(field, "invalid_text", "must be UTF-8 text")
+	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
+		// PostgreSQL text holds neither; a form, unlike JSON, can send both.
+		return "", invalid(field, "invalid_text", "must be UTF-8 text without NUL characters")
 	case utf8.RuneCountInString(v) > limit:
 		return "", invalid(field, "too_long", "may be at most "+strconv.Itoa(limit)+" characters")
 	}

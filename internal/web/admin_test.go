@@ -321,10 +321,10 @@ func TestAdminOverviewFigures(t *testing.T) {
 	}
 	_, err = h.db.Deposit(ctx, trader.ID, dec("10000.00"))
 	require.NoError(t, err)
-	order("buy", "MSFT", "10", "100.00", brk.thrifty.ID) // 1000.00, commission 0.10 % = 1.00
-	order("buy", "IBM", "5", "50.00", brk.full.ID)       // 250.00, 0.25 % = 0.625 → 0.63
-	order("sell", "MSFT", "4", "110.00", brk.thrifty.ID) // 440.00, 0.44
-	order("buy", "XSS", "1", "12.34", brk.thrifty.ID)    // 12.34, 0.01234 → 0.01
+	order("buy", "MSFT", "10", "100.00", brk.thrifty.ID)             // 1000.00, commission 0.10 % = 1.00
+	order("buy", "IBM", "5", "50.00", brk.full.ID)                   // 250.00, 0.25 % = 0.625 → 0.63
+	order("sell", "MSFT", "4", "110.00", brk.thrifty.ID)             // 440.00, 0.44
+	order("buy", "XSS", "1", "12.34", brk.thrifty.ID)                // 12.34, 0.01234 → 0.01
 	_, err = h.db.RecordDividend(ctx, trader.ID, "IBM", dec("0.50")) // 5 × 0.50 = 2.50
 	require.NoError(t, err)
 
