@@ -22,7 +22,9 @@ type adminData struct {
 	Companies []store.Company
 	Brokers   []store.Broker
 	Queues    []queueRow
-	Servers   []serverRow
+	// Failed are the retry and archived tasks of every queue.
+	Failed  []jobs.FailedTask
+	Servers []serverRow
 	// Job, Owner and TaskState are the admin job view's.
 	Job       *store.Job
 	Owner     *store.User
@@ -38,8 +40,6 @@ type queueRow struct {
 	Processed, Failed int
 	Latency           string
 	Paused            bool
-	RetryTasks        []jobs.FailedTask
-	ArchivedTasks     []jobs.FailedTask
 }
 
 // serverRow is one connected worker server.
@@ -236,13 +236,13 @@ func (s *Server) adminQueuesPage(c *gin.Context) {
 		row := queueRow{Name: q.Queue, Size: q.Size, Pending: q.Pending, Active: q.Active, Scheduled: q.Scheduled,
 			Retry: q.Retry, Archived: q.Archived, Processed: q.Processed, Failed: q.Failed,
 			Latency: q.Latency.Round(time.Millisecond).String(), Paused: q.Paused}
-		if row.RetryTasks, err = s.queue.FailedTasks(q.Queue, jobs.StateRetry, panelTasks); err != nil {
-			s.failPage(c, err)
-			return
-		}
-		if row.ArchivedTasks, err = s.queue.FailedTasks(q.Queue, jobs.StateArchived, panelTasks); err != nil {
-			s.failPage(c, err)
-			return
+		for _, state := range []string{jobs.StateRetry, jobs.StateArchived} {
+			tasks, err := s.queue.FailedTasks(q.Queue, state, panelTasks)
+			if err != nil {
+				s.failPage(c, err)
+				return
+			}
+			data.Failed = append(data.Failed, tasks...)
 		}
 		data.Queues = append(data.Queues, row)
 	}

@@ -449,6 +449,7 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	_, err = h.queue.Task(queue, id)
 	require.ErrorIs(t, err, jobs.ErrNoTask)
 	require.Equal(t, http.StatusNotFound, admin.post(del, nil).status, "it is gone")
+	require.Contains(t, admin.get("/admin/queues").body, "No task is waiting for a retry or archived.")
 
 	// Pause and resume change the queue's state.
 	paused := func() bool {
