@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/augurhq/augur/internal/store"
 )
 
 // QueueStats returns asynq's view of the named queues and of every other
@@ -181,3 +184,31 @@ func (q *Queue) SetPaused(queue string, paused bool) error {
 
 // HasJob reports whether the task runs one of Augur's jobs.
 func (t FailedTask) HasJob() bool { return t.JobID != uuid.Nil }
+
+// ErrBusy means the reconciler was mid-pass; the operation changed nothing
+// and can be tried again in a moment.
+var ErrBusy = errors.New("the reconciler is busy; try again in a moment")
+
+// RetryTask moves a retry or archived task to pending. When the task runs
+// one of Augur's jobs and that job has failed, the job is reopened first,
+// or the worker would skip the task as finished. Both happen under the
+// reconciler's lock, so the reconciler cannot see the reopened job beside
+// its still-archived task and close it again. A job that succeeded or was
+// canceled gives store.ErrJobFinished and its task stays where it is.
+func RetryTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) error {
+	jobID, err := uuid.Parse(id)
+	if err != nil {
+		return q.RunTask(queue, id)
+	}
+	ran, err := db.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
+		err := db.ReopenFailedJob(ctx, jobID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		return q.RunTask(queue, id)
+	})
+	if err == nil && !ran {
+		return ErrBusy
+	}
+	return err
+}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 )
@@ -84,6 +85,33 @@ func platformStats(ctx context.Context, tx *sqlx.Tx, st *PlatformStats) error {
 		GROUP BY c.id ORDER BY value DESC, c.symbol LIMIT $1`, topSymbols)
 	if err != nil {
 		return fmt.Errorf("top symbols: %w", err)
+	}
+	return nil
+}
+
+// ReopenFailedJob puts a failed job back to queued, its error, result and
+// finish time cleared, for an admin who retries its task: a worker skips
+// the task of a final job, so without this a retry would do nothing. It is
+// the one way a final job moves backwards, and only from failed. A job
+// still queued or running is left as it is (its task is retrying on its
+// own); a succeeded or canceled one gives ErrJobFinished, a missing one
+// ErrNotFound.
+func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
+	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET status = 'queued', error = NULL, result = NULL,
+			progress = 0, progress_detail = NULL, finished_at = NULL
+		WHERE id = $1 AND status = 'failed'`, id)
+	if err != nil {
+		return fmt.Errorf("reopen job %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	job, err := db.Job(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	if job.Final() {
+		return ErrJobFinished
 	}
 	return nil
 }

@@ -297,13 +297,23 @@ func (s *Server) setPaused(c *gin.Context, paused bool) {
 	s.adminDone(c, "/admin/queues", done, err)
 }
 
-// adminRunTask moves a retry or archived task to pending, to run again.
+// adminRunTask moves a retry or archived task to pending, to run again,
+// reopening its job if that had failed.
 func (s *Server) adminRunTask(c *gin.Context) {
 	name, err := s.panelQueue(c)
 	if err == nil {
-		err = s.queue.RunTask(name, c.Param("id"))
+		err = jobs.RetryTask(c.Request.Context(), s.db, s.queue, name, c.Param("id"))
 	}
-	s.adminDone(c, "/admin/queues", "The task is pending again: a worker will run it next.", err)
+	switch {
+	case errors.Is(err, store.ErrJobFinished):
+		s.flash(c, "Not retried: its job has succeeded or was canceled. Delete the task instead.")
+		c.Redirect(http.StatusSeeOther, "/admin/queues")
+	case errors.Is(err, jobs.ErrBusy):
+		s.flash(c, "Not retried: the reconciler was busy. Try again in a moment.")
+		c.Redirect(http.StatusSeeOther, "/admin/queues")
+	default:
+		s.adminDone(c, "/admin/queues", "The task is pending again, its job queued: a worker will run it next.", err)
+	}
 }
 
 // adminDeleteTask removes a retry or archived task. Its job row stays as

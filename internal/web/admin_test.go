@@ -432,19 +432,35 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	require.Contains(t, jp.body, "archived")
 	require.Contains(t, jp.body, "MSFT")
 
-	// Retry moves it to pending.
+	// Retry moves it to pending and reopens its failed job, which a worker
+	// would otherwise skip as finished.
+	ctx := context.Background()
+	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusFailed, nil, "gave up after retries: boom"))
 	p = admin.post(run, nil)
 	require.Equal(t, http.StatusSeeOther, p.status)
 	require.Equal(t, "/admin/queues", p.location)
 	info, err := h.queue.Task(queue, id)
 	require.NoError(t, err)
 	require.Equal(t, "pending", info.State.String())
+	job, err := h.db.Job(ctx, id, 0)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusQueued, job.Status)
+	require.False(t, job.Error.Valid)
+	require.False(t, job.FinishedAt.Valid)
 	p = admin.get("/admin/queues")
 	require.Contains(t, p.body, "The task is pending again")
 	require.NotContains(t, p.body, jobLink)
 
-	// Archived again, it can be deleted for good.
+	// A job that succeeded is not run again: its task stays archived.
 	require.NoError(t, inspector.ArchiveTask(queue, id.String()))
+	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusSucceeded, nil, ""))
+	require.Equal(t, http.StatusSeeOther, admin.post(run, nil).status)
+	require.Contains(t, admin.get("/admin/queues").body, "Not retried: its job has succeeded or was canceled.")
+	info, err = h.queue.Task(queue, id)
+	require.NoError(t, err)
+	require.Equal(t, "archived", info.State.String())
+
+	// Delete removes it for good.
 	require.Equal(t, http.StatusSeeOther, admin.post(del, nil).status)
 	_, err = h.queue.Task(queue, id)
 	require.ErrorIs(t, err, jobs.ErrNoTask)
