@@ -212,3 +212,22 @@ func RetryTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) er
 	}
 	return err
 }
+
+// DeleteTask removes a retry or archived task for good. When it runs one
+// of Augur's jobs that is still live (a task between retries), the job is
+// closed as failed too: otherwise the reconciler would find a live job
+// with no task and enqueue it again, undoing the deletion.
+func DeleteTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) error {
+	if err := q.DeleteTask(queue, id); err != nil {
+		return err
+	}
+	jobID, err := uuid.Parse(id)
+	if err != nil {
+		return nil
+	}
+	err = db.FinishJob(ctx, jobID, store.StatusFailed, nil, "an administrator deleted its task")
+	if errors.Is(err, store.ErrJobFinished) || errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}

@@ -316,12 +316,12 @@ func (s *Server) adminRunTask(c *gin.Context) {
 	}
 }
 
-// adminDeleteTask removes a retry or archived task. Its job row stays as
-// the last attempt left it.
+// adminDeleteTask removes a retry or archived task; a job still waiting
+// on it is closed as failed.
 func (s *Server) adminDeleteTask(c *gin.Context) {
 	name, err := s.panelQueue(c)
 	if err == nil {
-		err = s.queue.DeleteTask(name, c.Param("id"))
+		err = jobs.DeleteTask(c.Request.Context(), s.db, s.queue, name, c.Param("id"))
 	}
 	s.adminDone(c, "/admin/queues", "The task is deleted.", err)
 }

@@ -467,6 +467,17 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, admin.post(del, nil).status, "it is gone")
 	require.Contains(t, admin.get("/admin/queues").body, "No task is waiting for a retry or archived.")
 
+	// Deleting the task of a job still live closes the job, or the
+	// reconciler would enqueue it again.
+	resp = h.api.Do(http.MethodPost, "/api/v1/predictions", `{"ticker":"IBM","models":["linreg"]}`)
+	live := uuid.MustParse(resp.Map(t)["id"].(string))
+	require.NoError(t, inspector.ArchiveTask(queue, live.String()))
+	require.Equal(t, http.StatusSeeOther, admin.post("/admin/queues/"+queue+"/tasks/"+live.String()+"/delete", nil).status)
+	job, err = h.db.Job(ctx, live, 0)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusFailed, job.Status)
+	require.Equal(t, "an administrator deleted its task", job.Error.String)
+
 	// Pause and resume change the queue's state.
 	paused := func() bool {
 		qi, err := inspector.GetQueueInfo(queue)
