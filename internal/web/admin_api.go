@@ -263,7 +263,7 @@ func (s *Server) apiAdminUpdateUser(c *gin.Context) {
 		return
 	}
 	if in.Role != nil {
-		if _, err := role(*in.Role); err != nil {
+		if err := checkRole(*in.Role); err != nil {
 			s.fail(c, err)
 			return
 		}

@@ -187,10 +187,10 @@ type userUpdate struct {
 	Active *bool   `json:"active"`
 }
 
-// role checks a role name.
-func role(raw string) (string, error) {
+// checkRole refuses anything but a role's name.
+func checkRole(raw string) error {
 	if raw != store.RoleUser && raw != store.RoleAdmin {
-		return "", invalid("role", "invalid_role", `must be "user" or "admin"`)
+		return invalid("role", "invalid_role", `must be "user" or "admin"`)
 	}
-	return raw, nil
+	return nil
 }

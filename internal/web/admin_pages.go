@@ -33,8 +33,8 @@ type adminData struct {
 
 // queueRow is one queue on the queue panel.
 type queueRow struct {
-	Name                                              string
-	Size, Pending, Active, Scheduled, Retry, Archived int
+	Name                                   string
+	Size, Pending, Active, Retry, Archived int
 	// Processed and Failed count today's (UTC) attempts; asynq resets
 	// them daily.
 	Processed, Failed int
@@ -152,7 +152,7 @@ func (s *Server) adminUpdateUser(c *gin.Context) {
 			return err
 		}
 		if in.Role = formText(c, "role"); in.Role != nil {
-			if _, err := role(*in.Role); err != nil {
+			if err := checkRole(*in.Role); err != nil {
 				return err
 			}
 		}
@@ -233,7 +233,7 @@ func (s *Server) adminQueuesPage(c *gin.Context) {
 	}
 	data := &adminData{Queues: make([]queueRow, 0, len(stats))}
 	for _, q := range stats {
-		row := queueRow{Name: q.Queue, Size: q.Size, Pending: q.Pending, Active: q.Active, Scheduled: q.Scheduled,
+		row := queueRow{Name: q.Queue, Size: q.Size, Pending: q.Pending, Active: q.Active,
 			Retry: q.Retry, Archived: q.Archived, Processed: q.Processed, Failed: q.Failed,
 			Latency: q.Latency.Round(time.Millisecond).String(), Paused: q.Paused}
 		for _, state := range []string{jobs.StateRetry, jobs.StateArchived} {
