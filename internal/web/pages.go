@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -24,8 +25,13 @@ type pages map[string]*template.Template
 // server instead of failing a visitor.
 func parsePages() (pages, error) {
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "register", "account", "admin", "error"} {
-		t, err := template.ParseFS(templates.FS, "layout.html", name+".html")
+	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error",
+		"admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
+		files := []string{"layout.html", name + ".html"}
+		if strings.HasPrefix(name, "admin") {
+			files = append(files, "admin_nav.html")
+		}
+		t, err := template.ParseFS(templates.FS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
@@ -55,6 +61,8 @@ type pageData struct {
 	NewToken string
 	// Message is the text of an error page.
 	Message string
+	// Admin is what an admin page shows.
+	Admin *adminData
 }
 
 // unavailablePage is what a page shows while PostgreSQL is down: it needs
