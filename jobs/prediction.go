@@ -140,6 +140,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		share := modelWeight(name) / totalWeight
 		base := before + span*done/totalWeight
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
+		fitStart := time.Now()
 		report, err := registry.Run(ctx, name, closes, registry.Options{
 			Horizon: params.Horizon,
 			Seed:    params.Seed,
@@ -158,6 +159,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
+		w.Metrics.fitted(name, time.Since(fitStart))
 		if err != nil {
 			if res.ModelErrors == nil {
 				res.ModelErrors = map[string]string{}

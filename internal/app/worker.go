@@ -80,6 +80,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	marketCfg, sentimentCfg := cfg.Market, cfg.Sentiment
 	marketCfg.HTTP.Metrics = upstreamMetrics
 	sentimentCfg.HTTP.Metrics = upstreamMetrics
+	marketCfg.CacheMetrics = market.NewCacheMetrics(reg)
 	prices, err := market.NewLoader(marketCfg, db, rdb, logger)
 	if err != nil {
 		return nil, err
@@ -89,7 +90,10 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		return nil, err
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
-	reg.MustRegister(queue.Collector())
+	if cfg.MetricsQueueCollector {
+		// Each scrape scans every queue in Redis: one replica is enough.
+		reg.MustRegister(queue.Collector())
+	}
 	reg.MustRegister(dependencies{db, rdb})
 
 	worker := &jobs.Worker{
@@ -113,6 +117,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	reconciler := &jobs.Reconciler{
 		DB: db, Queue: queue, Logger: logger,
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
+		Metrics: jobs.NewReconcilerMetrics(reg),
 	}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
 }

@@ -37,9 +37,11 @@ type Config struct {
 	Env         string
 	HTTPAddr    string
 	MetricsAddr string
-	DatabaseURL string
-	RedisURL    string
-	SecretKey   string
+	// MetricsQueueCollector makes the worker export asynq's queue metrics.
+	MetricsQueueCollector bool
+	DatabaseURL           string
+	RedisURL              string
+	SecretKey             string
 	// SessionLifetime is the longest a browser session lasts; it ends
 	// sooner after SessionIdleTimeout without a request.
 	SessionLifetime    time.Duration
@@ -161,6 +163,8 @@ var settings = []Setting{
 			}
 			return hostPort(&c.MetricsAddr, v)
 		}},
+	{"METRICS_QUEUE_COLLECTOR", "true", "`true` makes the worker export asynq's queue series (`asynq_queue_size`, `asynq_queue_latency_seconds`, …), which scan Redis at each scrape. Leave it on in one worker replica only; the others set `false`.",
+		func(c *Config, v string) error { return boolean(&c.MetricsQueueCollector, v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur?sslmode=disable", "PostgreSQL connection URL.",
 		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
 	{"DB_MAX_OPEN_CONNS", "10", "PostgreSQL connections one process may open. Size it so that this × (web + worker replicas) + a few for migrations and psql stays under the server's max_connections (100 by default).",

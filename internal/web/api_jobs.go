@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -131,13 +132,15 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 	user := currentUser(c).ID
 	job, replayed, err := s.db.CreateJob(c.Request.Context(), store.NewJob{
 		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc),
-		IdempotencyKey: key, RequestHash: hash[:], Admit: s.admission(c, user, queue),
+		IdempotencyKey: key, RequestHash: hash[:], RequestID: requestid.From(c.Request.Context()),
+		Admit: s.admission(c, user, queue),
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if !replayed {
+		s.metrics.submitted.WithLabelValues(kind, job.Queue).Inc()
 		ctx, cancel := context.WithTimeout(c.Request.Context(), redisCallTimeout)
 		defer cancel()
 		if err := s.queue.Enqueue(ctx, job); err != nil {
