@@ -31,6 +31,7 @@ type predictionRequest struct {
 	Recommendation string   `json:"recommendation"`
 	Seed           int64    `json:"seed"`
 	Priority       string   `json:"priority"`
+	Fresh          bool     `json:"fresh"`
 }
 
 // sentimentRequest is the body of POST /api/v1/sentiment.
@@ -75,7 +76,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 	}
 	params := jobs.PredictionParams{
 		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
-		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed,
+		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, Fresh: req.Fresh,
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.fail(c, ferr)
@@ -173,6 +174,7 @@ type jobView struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	StartedAt      *time.Time        `json:"started_at,omitempty"`
 	FinishedAt     *time.Time        `json:"finished_at,omitempty"`
+	ReusedFrom     *uuid.UUID        `json:"reused_from,omitempty"` // the identical job whose result this one took
 	Links          map[string]string `json:"links"`
 }
 
@@ -197,6 +199,9 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	}
 	if j.FinishedAt.Valid {
 		v.FinishedAt = &j.FinishedAt.Time
+	}
+	if j.ReusedFrom.Valid {
+		v.ReusedFrom = &j.ReusedFrom.UUID
 	}
 	if withResult {
 		v.Result = json.RawMessage(j.Result)
