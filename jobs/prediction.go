@@ -151,8 +151,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
 		fitStart := time.Now()
 		report, err := registry.Run(ctx, name, closes, registry.Options{
-			Horizon: params.Horizon,
-			Seed:    params.Seed,
+			Horizon:     params.Horizon,
+			Seed:        params.Seed,
+			LSTMWeights: w.DB.Weights(registry.NameLSTM),
 			Progress: func(p forecast.Progress) {
 				pct := base
 				if p.Total > 0 {
@@ -168,7 +169,11 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		w.Metrics.fitted(name, time.Since(fitStart))
+		if err != nil || report.Params["weights_cached"] != true {
+			// Weights from the cache are no fit; a fit that failed still
+			// took the time.
+			w.Metrics.fitted(name, time.Since(fitStart))
+		}
 		if err != nil {
 			if res.ModelErrors == nil {
 				res.ModelErrors = map[string]string{}

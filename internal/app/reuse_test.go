@@ -91,3 +91,45 @@ func TestConcurrentIdenticalRequestsFitOnce(t *testing.T) {
 	}
 	require.EqualValues(t, 3, fits(t, s.workerReg), "linreg, arima and the baseline, once")
 }
+
+// modelFits counts one model's fits.
+func modelFits(t testing.TB, reg *prometheus.Registry, model string) uint64 {
+	t.Helper()
+	families, err := reg.Gather()
+	require.NoError(t, err)
+	for _, f := range families {
+		if f.GetName() != "augur_model_fit_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "model" && l.GetValue() == model {
+					return m.GetHistogram().GetSampleCount()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// A fresh request computes again, but the LSTM's training on the same data
+// with the same configuration comes from PostgreSQL: the forecast is the
+// same and no LSTM is fitted.
+func TestLSTMWeightsComeFromPostgres(t *testing.T) {
+	s := newStack(t)
+	s.startWorker()
+	first := s.await(s.submit("/api/v1/predictions", `{"ticker":"^GSPC","models":["lstm"],"lookback":120}`), final)
+	require.Equal(t, "succeeded", first["status"], "error: %v", first["error"])
+	require.EqualValues(t, 1, modelFits(t, s.workerReg, "lstm"))
+
+	again := s.await(s.submit("/api/v1/predictions", `{"ticker":"^GSPC","models":["lstm"],"lookback":120,"fresh":true}`), final)
+	require.Equal(t, "succeeded", again["status"], "error: %v", again["error"])
+	require.Nil(t, again["reused_from"], "fresh computes")
+	require.EqualValues(t, 1, modelFits(t, s.workerReg, "lstm"), "the weights were loaded, not trained")
+	lstmOf := func(job map[string]any) map[string]any {
+		return job["result"].(map[string]any)["models"].(map[string]any)["lstm"].(map[string]any)
+	}
+	require.Equal(t, true, lstmOf(again)["params"].(map[string]any)["weights_cached"])
+	require.Equal(t, lstmOf(first)["forecast"], lstmOf(again)["forecast"])
+	require.Equal(t, lstmOf(first)["test"], lstmOf(again)["test"])
+}

@@ -39,6 +39,9 @@ type Options struct {
 	Seed int64
 	// Progress receives the model's progress reports; it may be nil.
 	Progress forecast.ProgressFunc
+	// LSTMWeights keeps trained LSTM networks between runs; nil trains
+	// every time.
+	LSTMWeights lstm.WeightStore
 }
 
 // model is one registered model: its name and how to run it with a horizon
@@ -57,7 +60,7 @@ var models = []model{
 	{name: NameLSTM, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		cfg := lstm.DefaultConfig()
 		cfg.Seed = opts.Seed
-		return lstm.Run(ctx, closes, cfg, horizon, opts.Progress)
+		return lstm.RunWithWeights(ctx, closes, cfg, horizon, opts.Progress, opts.LSTMWeights)
 	}},
 	{name: NameARIMA, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		return arima.Run(ctx, closes, arima.DefaultConfig(), horizon, opts.Progress)
