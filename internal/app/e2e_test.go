@@ -29,7 +29,7 @@ import (
 // httptest server and a worker, wired exactly as the programs wire them,
 // on the real PostgreSQL and Redis, with prices from the bundled sample.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	cfg    *config.Config
 	db     *store.DB
 	rdb    *redis.Client
@@ -63,7 +63,7 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	db := dbtest.Postgres(t, "app")
 	rdb := dbtest.Redis(t)
@@ -340,7 +340,7 @@ func TestJobEventsStreamUntilFinal(t *testing.T) {
 	require.Contains(t, body, `"status":"succeeded"`)
 }
 
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (w testLog) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

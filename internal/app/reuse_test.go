@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
@@ -132,4 +133,34 @@ func TestLSTMWeightsComeFromPostgres(t *testing.T) {
 	require.Equal(t, true, lstmOf(again)["params"].(map[string]any)["weights_cached"])
 	require.Equal(t, lstmOf(first)["forecast"], lstmOf(again)["forecast"])
 	require.Equal(t, lstmOf(first)["test"], lstmOf(again)["test"])
+}
+
+// BenchmarkRepeatedDefaultJob measures what reuse saves on the default
+// request ({"ticker":"^GSPC"}: linreg, ARIMA and the LSTM on two years):
+// the first job computes; an identical one takes its result; a fresh one
+// runs the models again with the LSTM's weights from PostgreSQL. Each is
+// timed by the database's clock, from start to finish (run-s) and from
+// submission to finish (total-s, which adds asynq's wait to pick the task
+// up, up to a second on an idle queue).
+//
+//	go test -run '^$' -bench RepeatedDefaultJob -benchtime 1x ./internal/app
+func BenchmarkRepeatedDefaultJob(b *testing.B) {
+	for b.Loop() {
+		s := newStack(b)
+		s.startWorker()
+		measure := func(name, body string) {
+			job := s.await(s.submit("/api/v1/predictions", body), final)
+			require.Equal(b, "succeeded", job["status"], "error: %v", job["error"])
+			at := func(field string) time.Time {
+				v, err := time.Parse(time.RFC3339Nano, job[field].(string))
+				require.NoError(b, err)
+				return v
+			}
+			b.ReportMetric(at("finished_at").Sub(at("started_at")).Seconds(), name+"-run-s")
+			b.ReportMetric(at("finished_at").Sub(at("created_at")).Seconds(), name+"-total-s")
+		}
+		measure("first", `{"ticker":"^GSPC"}`)
+		measure("repeat", `{"ticker":"^GSPC"}`)
+		measure("fresh", `{"ticker":"^GSPC","fresh":true}`)
+	}
 }
