@@ -67,6 +67,8 @@ type Config struct {
 	// a heartbeat.
 	JobLease        time.Duration
 	ShutdownTimeout time.Duration
+	// JobRetention is how long a finished job is kept.
+	JobRetention time.Duration
 	// SubmitRateLimit is how many jobs one user may submit per minute.
 	SubmitRateLimit int
 	// MaxUnfinishedJobs caps one user's queued and running jobs.
@@ -217,6 +219,10 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
 	{"JOB_LEASE", "30s", "How long a running job stays held by its worker, which renews it every third of that. Past it the job shows as worker lost, and may be enqueued and started again.",
 		func(c *Config, v string) error { return durationIn(&c.JobLease, v, 3*time.Second, time.Hour) }},
+	{"JOB_RETENTION", "720h", "How long a finished job (its parameters and result) is kept; a worker deletes older ones every hour. Queued and running jobs are never deleted. Idempotency-Keys are kept 24 h, the price bars of tickers nobody asked about 90 days.",
+		func(c *Config, v string) error {
+			return durationIn(&c.JobRetention, v, time.Hour, 100*365*24*time.Hour)
+		}},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long SIGTERM waits for running work before handing it back to the queue.",
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
 	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute (counted in Redis; while Redis is down it is not enforced, and MAX_UNFINISHED_JOBS still holds). Invalid requests and idempotent replays do not count.",
