@@ -280,12 +280,29 @@ func openServices(ctx context.Context, cfg *config.Config) (*store.DB, *redis.Cl
 	return db, rdb, nil
 }
 
+// openRedis connects to Redis: the server of REDIS_URL, or, with
+// REDIS_SENTINEL_ADDRS, whichever server the Sentinels name master, now and
+// after every failover. asynq's server, client and inspector are all built
+// on this one client (asynq.New…FromRedisClient), so they follow a failover
+// with it, as asynq.RedisFailoverClientOpt would have them do.
 func openRedis(ctx context.Context, cfg *config.Config) (*redis.Client, error) {
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	rdb := redis.NewClient(opts)
+	var rdb *redis.Client
+	if len(cfg.RedisSentinelAddrs) > 0 {
+		rdb = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName:    cfg.RedisSentinelMaster,
+			SentinelAddrs: cfg.RedisSentinelAddrs,
+			Username:      opts.Username,
+			Password:      opts.Password,
+			DB:            opts.DB,
+			TLSConfig:     opts.TLSConfig,
+		})
+	} else {
+		rdb = redis.NewClient(opts)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pingCtx).Err(); err != nil {

@@ -41,7 +41,11 @@ type Config struct {
 	MetricsQueueCollector bool
 	DatabaseURL           string
 	RedisURL              string
-	SecretKey             string
+	// RedisSentinelAddrs, when set, make Redis a Sentinel-watched master
+	// named RedisSentinelMaster.
+	RedisSentinelAddrs  []string
+	RedisSentinelMaster string
+	SecretKey           string
 	// SessionLifetime is the longest a browser session lasts; it ends
 	// sooner after SessionIdleTimeout without a request.
 	SessionLifetime    time.Duration
@@ -177,6 +181,10 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
+	{"REDIS_SENTINEL_ADDRS", "", "Comma-separated host:port of Redis Sentinels. When set, both programs ask them for the master named REDIS_SENTINEL_MASTER and follow its failovers; REDIS_URL then gives only the password, database number and TLS. Redis Cluster is not supported.",
+		func(c *Config, v string) error { return hostPortList(&c.RedisSentinelAddrs, v) }},
+	{"REDIS_SENTINEL_MASTER", "", "Name of the master the Sentinels watch (their `sentinel monitor` name); required with REDIS_SENTINEL_ADDRS.",
+		func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
 	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
@@ -303,6 +311,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	if c.DBPool.MaxIdle > c.DBPool.MaxOpen {
 		errs = append(errs, fmt.Errorf("DB_MAX_IDLE_CONNS=%d: must not exceed DB_MAX_OPEN_CONNS=%d", c.DBPool.MaxIdle, c.DBPool.MaxOpen))
 	}
+	if (len(c.RedisSentinelAddrs) > 0) != (c.RedisSentinelMaster != "") {
+		errs = append(errs, errors.New("REDIS_SENTINEL_ADDRS and REDIS_SENTINEL_MASTER: set both or neither"))
+	}
 	if c.LogFormat == "auto" {
 		c.LogFormat = "text"
 		if c.Production() {
@@ -407,6 +418,24 @@ func proxyList(dst *[]string, v string) error {
 			if _, _, err := net.ParseCIDR(part); err != nil {
 				return fmt.Errorf("%q is neither an IP address nor a CIDR range", part)
 			}
+		}
+		out = append(out, part)
+	}
+	*dst = out
+	return nil
+}
+
+// hostPortList reads a comma-separated list of host:port addresses.
+func hostPortList(dst *[]string, v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(part)
+		if err != nil || host == "" || port == "" {
+			return fmt.Errorf("%q is not host:port", part)
 		}
 		out = append(out, part)
 	}
