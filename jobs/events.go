@@ -48,3 +48,8 @@ func JobOf(msg *redis.Message) (uuid.UUID, bool) {
 	id, err := uuid.Parse(raw)
 	return id, err == nil
 }
+
+// Subscribe returns a subscription to one job's changes. Close it when done.
+func (e *Events) Subscribe(ctx context.Context, id uuid.UUID) *redis.PubSub {
+	return e.rdb.Subscribe(ctx, channel(id))
+}

@@ -1,9 +1,12 @@
 package jobs
 
 import (
+	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/augurhq/augur/internal/forecast"
@@ -84,6 +87,39 @@ type PredictionParams struct {
 	Seed           int64  `json:"seed"`
 	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes.
 	LSTMMode string `json:"lstm_mode,omitempty"`
+	// Fresh asks for the models to run even when an identical request's
+	// result could be reused.
+	Fresh bool `json:"fresh,omitempty"`
+}
+
+// reuseVersion changes whenever what the models compute changes, so that
+// results from before are no longer taken as equal.
+const reuseVersion = 1
+
+// ReuseKey names the result of a prediction with these parameters on the
+// ticker's history up to lastBar: every parameter that changes the result
+// (models, in any order, horizon, lookback, seed, sentiment, preset,
+// recommendation mode and LSTM mode), and nothing that does not
+// (priority, fresh). Two jobs with the same key compute the same result.
+func (p *PredictionParams) ReuseKey(ticker string, lastBar time.Time) []byte {
+	models := slices.Clone(p.Models)
+	slices.Sort(models)
+	doc, _ := json.Marshal(struct {
+		Version        int      `json:"v"`
+		Ticker         string   `json:"ticker"`
+		LastBar        string   `json:"last_bar"`
+		Models         []string `json:"models"`
+		Horizon        int      `json:"horizon"`
+		Lookback       int      `json:"lookback"`
+		Seed           int64    `json:"seed"`
+		Sentiment      bool     `json:"sentiment"`
+		Preset         string   `json:"preset"`
+		Recommendation string   `json:"recommendation"`
+		LSTMMode       string   `json:"lstm_mode"`
+	}{reuseVersion, ticker, lastBar.Format(time.DateOnly), models, p.Horizon, p.Lookback, p.Seed,
+		p.Sentiment, p.Preset, p.Recommendation, p.LSTMMode})
+	sum := sha256.Sum256(doc)
+	return sum[:]
 }
 
 // Normalize fills the default models, horizon (for 0), recommendation

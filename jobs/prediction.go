@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/market"
@@ -115,6 +118,12 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		Baseline:      baselineModel,
 	}
 
+	// An identical request's result, computed or being computed, is
+	// taken rather than computed again.
+	if reused, err := w.reuse(ctx, job, params.ReuseKey(job.Ticker, last.Date), params.Fresh, progress); reused != nil || err != nil {
+		return reused, err
+	}
+
 	var polarity *float64
 	if params.Sentiment {
 		progress.report(ctx, 3, ProgressDetail{Stage: "sentiment", Message: "Reading the news for " + job.Ticker})
@@ -140,10 +149,12 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		share := modelWeight(name) / totalWeight
 		base := before + span*done/totalWeight
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
+		fitStart := time.Now()
 		report, err := registry.Run(ctx, name, closes, registry.Options{
-			Horizon:  params.Horizon,
-			Seed:     params.Seed,
-			LSTMMode: params.LSTMMode,
+			Horizon:     params.Horizon,
+			Seed:        params.Seed,
+			LSTMMode:    params.LSTMMode,
+			LSTMWeights: w.DB.Weights(registry.NameLSTM),
 			Progress: func(p forecast.Progress) {
 				pct := base
 				if p.Total > 0 {
@@ -158,6 +169,11 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		done += modelWeight(name)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
+		}
+		if err != nil || report.Params["weights_cached"] != true {
+			// Weights from the cache are no fit; a fit that failed still
+			// took the time.
+			w.Metrics.fitted(name, time.Since(fitStart))
 		}
 		if err != nil {
 			if res.ModelErrors == nil {
@@ -198,6 +214,68 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	}
 	res.Series = chartSeries(bars, res.Models)
 	return res, nil
+}
+
+// reuseCheck is how often a job waiting for an identical one looks at it
+// again should the change message it waits for be lost.
+const reuseCheck = time.Second
+
+// reuse returns the result of the job that computes what reuseKey names,
+// when that is another job: at once if that job succeeded, or, when a live
+// worker is computing it now, as soon as it finishes, so both jobs finish
+// together. It returns nil when this job is the one to compute: no other
+// claimed the work, the one that did failed or lost its worker, or fresh
+// asks for a new computation.
+func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fresh bool, progress *progressReporter) (json.RawMessage, error) {
+	tick := time.NewTicker(reuseCheck)
+	defer tick.Stop()
+	var (
+		watching uuid.UUID
+		sub      *redis.PubSub
+		changed  <-chan *redis.Message
+	)
+	defer func() {
+		if sub != nil {
+			_ = sub.Close()
+		}
+	}()
+	for {
+		owner, err := w.DB.ClaimComputation(ctx, reuseKey, job.ID, fresh)
+		if err != nil {
+			return nil, err
+		}
+		if owner.ID == job.ID {
+			return nil, nil
+		}
+		if owner.Status == store.StatusSucceeded {
+			if err := w.DB.SetReusedFrom(ctx, job.ID, owner.ID); err != nil {
+				return nil, err
+			}
+			w.Logger.InfoContext(ctx, "job reuses the result of an identical job", "job_id", job.ID, "reused_from", owner.ID)
+			return json.RawMessage(owner.Result), nil
+		}
+		if owner.ID != watching {
+			// Subscribe first, then look again without waiting: the owner
+			// may have finished before the subscription began.
+			if sub != nil {
+				_ = sub.Close()
+			}
+			watching, sub, changed = owner.ID, nil, nil
+			if w.Events != nil {
+				sub = w.Events.Subscribe(ctx, owner.ID)
+				changed = sub.Channel()
+			}
+			w.Logger.InfoContext(ctx, "job waits for an identical job that is running", "job_id", job.ID, "waits_for", owner.ID)
+			progress.report(ctx, 5, ProgressDetail{Stage: "waiting", Message: "Waiting for an identical request that is running"})
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-changed:
+		case <-tick.C:
+		}
+	}
 }
 
 // stepUnit names what a model's progress steps count.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/augurhq/augur/internal/store"
 )
@@ -43,6 +44,39 @@ type Reconciler struct {
 	// Batch is the most jobs, and the most archived tasks per queue, one
 	// pass looks at.
 	Batch int
+	// Metrics counts what the passes changed; nil counts nothing.
+	Metrics *ReconcilerMetrics
+}
+
+// ReconcilerMetrics counts the jobs the reconciler enqueued again and those
+// it closed: either, steadily above zero, says tasks are being lost.
+type ReconcilerMetrics struct {
+	reenqueued, closed prometheus.Counter
+}
+
+// NewReconcilerMetrics registers augur_reconciler_reenqueued_total and
+// augur_reconciler_closed_total.
+func NewReconcilerMetrics(reg prometheus.Registerer) *ReconcilerMetrics {
+	m := &ReconcilerMetrics{
+		reenqueued: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "augur_reconciler_reenqueued_total",
+			Help: "Live jobs the reconciler found missing from Redis and enqueued again.",
+		}),
+		closed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "augur_reconciler_closed_total",
+			Help: "Jobs the reconciler marked failed because asynq had given up on their task.",
+		}),
+	}
+	reg.MustRegister(m.reenqueued, m.closed)
+	return m
+}
+
+func (m *ReconcilerMetrics) count(p Pass) {
+	if m == nil {
+		return
+	}
+	m.reenqueued.Add(float64(p.Enqueued))
+	m.closed.Add(float64(p.Closed))
 }
 
 // Pass counts what one reconcile pass changed. Nothing else counts: not a
@@ -83,6 +117,7 @@ func (r *Reconciler) ReconcileOnce(ctx context.Context) (Pass, error) {
 	_, err := r.DB.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
 		return r.reconcile(ctx, &pass)
 	})
+	r.Metrics.count(pass)
 	return pass, err
 }
 

@@ -39,6 +39,11 @@ type Payload struct {
 	JobID uuid.UUID `json:"job_id"`
 }
 
+// RequestIDHeader is the task header that carries the id of the request
+// that submitted the job, so the worker's log lines about it name it even
+// before it reads the job row.
+const RequestIDHeader = "request_id"
+
 // TaskType returns the task type for a job kind.
 func TaskType(kind string) (string, error) {
 	switch kind {
@@ -74,7 +79,11 @@ func NewTask(job *store.Job, timeouts Timeouts) (*asynq.Task, error) {
 	if job.Kind == store.KindSentiment {
 		timeout = timeouts.Sentiment
 	}
-	return asynq.NewTask(typ, payload,
+	var headers map[string]string
+	if job.RequestID.Valid {
+		headers = map[string]string{RequestIDHeader: job.RequestID.String}
+	}
+	return asynq.NewTaskWithHeaders(typ, payload, headers,
 		asynq.TaskID(job.ID.String()),
 		asynq.Queue(job.Queue),
 		asynq.Timeout(timeout),

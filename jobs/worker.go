@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/augurhq/augur/internal/market"
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/upstream"
@@ -75,6 +76,8 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		if err := json.Unmarshal(t.Payload(), &p); err != nil {
 			return fmt.Errorf("decode payload: %v: %w", err, asynq.SkipRetry)
 		}
+		// Every line logged with ctx from here on names the request.
+		ctx = requestid.With(ctx, t.Headers()[RequestIDHeader])
 		job, err := w.DB.StartJob(ctx, p.JobID, w.ID, w.Lease)
 		switch {
 		case errors.Is(err, store.ErrJobFinished):
@@ -101,6 +104,7 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 			}
 		}()
 		logger.InfoContext(ctx, "job started")
+		defer w.Metrics.started(job)()
 		w.publish(ctx, job)
 		started := time.Now()
 
@@ -292,10 +296,15 @@ func (w *Worker) publish(ctx context.Context, job *store.Job) {
 	}
 }
 
-// Metrics counts finished jobs by kind and status, and their durations.
+// Metrics counts finished jobs by kind and status, and their durations;
+// how long jobs waited in their queue, how many run now, and how long
+// each model took to fit.
 type Metrics struct {
-	finished *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	finished   *prometheus.CounterVec
+	duration   *prometheus.HistogramVec
+	queueWait  *prometheus.HistogramVec
+	inProgress prometheus.Gauge
+	fit        *prometheus.HistogramVec
 }
 
 // NewMetrics registers the job metrics.
@@ -310,9 +319,46 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help:    "Wall time of one job attempt that reached a final status.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
 		}, []string{"kind"}),
+		queueWait: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "augur_job_queue_wait_seconds",
+			Help:    "Time from a job's submission to the start of its first attempt, by queue.",
+			Buckets: []float64{0.01, 0.05, 0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 900},
+		}, []string{"queue"}),
+		inProgress: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "augur_jobs_in_progress",
+			Help: "Job attempts this worker is running now.",
+		}),
+		fit: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "augur_model_fit_seconds",
+			Help: "Time one model took to fit and forecast, by model; a result reused or LSTM weights found in the cache is no fit and is not counted.",
+			// From a linear regression's milliseconds to a long LSTM's minutes.
+			Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
+		}, []string{"model"}),
 	}
-	reg.MustRegister(m.finished, m.duration)
+	reg.MustRegister(m.finished, m.duration, m.queueWait, m.inProgress, m.fit)
 	return m
+}
+
+// started counts an attempt that began, and for a first attempt the time
+// the job waited in its queue, by the database's clock, which stamped both
+// ends. It returns the call that counts the attempt's end.
+func (m *Metrics) started(job *store.Job) (done func()) {
+	if m == nil {
+		return func() {}
+	}
+	if job.Attempts == 1 && job.StartedAt.Valid {
+		m.queueWait.WithLabelValues(job.Queue).Observe(job.StartedAt.Time.Sub(job.CreatedAt).Seconds())
+	}
+	m.inProgress.Inc()
+	return m.inProgress.Dec
+}
+
+// fitted counts one model fit that took d.
+func (m *Metrics) fitted(model string, d time.Duration) {
+	if m == nil {
+		return
+	}
+	m.fit.WithLabelValues(model).Observe(d.Seconds())
 }
 
 func (m *Metrics) observe(kind, status string, d time.Duration) {

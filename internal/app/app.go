@@ -24,6 +24,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/config"
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -236,12 +237,15 @@ func withFlags(declare func(fs *flag.FlagSet) action) func([]string, io.Writer) 
 	}
 }
 
+// newLogger builds the one logger of the process. Every line logged with a
+// request's context (or a job's, in the worker) names its request id.
 func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(requestid.NewHandler(h))
 }
 
 // openDB connects to PostgreSQL and, unless migrating, refuses a schema
@@ -276,12 +280,29 @@ func openServices(ctx context.Context, cfg *config.Config) (*store.DB, *redis.Cl
 	return db, rdb, nil
 }
 
+// openRedis connects to Redis: the server of REDIS_URL, or, with
+// REDIS_SENTINEL_ADDRS, whichever server the Sentinels name master, now and
+// after every failover. asynq's server, client and inspector are all built
+// on this one client (asynq.New…FromRedisClient), so they follow a failover
+// with it, as asynq.RedisFailoverClientOpt would have them do.
 func openRedis(ctx context.Context, cfg *config.Config) (*redis.Client, error) {
 	opts, err := redis.ParseURL(cfg.RedisURL)
 	if err != nil {
 		return nil, fmt.Errorf("REDIS_URL: %w", err)
 	}
-	rdb := redis.NewClient(opts)
+	var rdb *redis.Client
+	if len(cfg.RedisSentinelAddrs) > 0 {
+		rdb = redis.NewFailoverClient(&redis.FailoverOptions{
+			MasterName:    cfg.RedisSentinelMaster,
+			SentinelAddrs: cfg.RedisSentinelAddrs,
+			Username:      opts.Username,
+			Password:      opts.Password,
+			DB:            opts.DB,
+			TLSConfig:     opts.TLSConfig,
+		})
+	} else {
+		rdb = redis.NewClient(opts)
+	}
 	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	if err := rdb.Ping(pingCtx).Err(); err != nil {
@@ -294,7 +315,7 @@ func openRedis(ctx context.Context, cfg *config.Config) (*redis.Client, error) {
 // newRegistry returns a Prometheus registry with the Go and process collectors.
 func newRegistry() *prometheus.Registry {
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	return reg
 }
 

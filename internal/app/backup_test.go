@@ -133,8 +133,26 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	for i, status := range statuses {
 		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner.ID, Kind: store.KindPrediction, Ticker: "MSFT",
 			Params: store.JSON(`{"models":["linreg","arima"],"horizon":7}`), Queue: "default",
-			IdempotencyKey: "key-" + string(rune('a'+i)), RequestHash: []byte{byte(i)}})
+			IdempotencyKey: "key-" + string(rune('a'+i)), RequestHash: []byte{byte(i)}, RequestID: "req-" + string(rune('a'+i))})
 		require.NoError(t, err)
+		// The running job claims a computation, which the one after it
+		// then reuses.
+		if status == store.StatusRunning {
+			_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
+			require.NoError(t, err)
+			_, err = db.ClaimComputation(ctx, []byte("computation"), job.ID, false)
+			require.NoError(t, err)
+			continue
+		}
+		if i == 2 {
+			_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
+			require.NoError(t, err)
+			claimed, err := db.ClaimComputation(ctx, []byte("computation"), job.ID, false)
+			require.NoError(t, err)
+			require.NoError(t, db.SetReusedFrom(ctx, job.ID, claimed.ID))
+			require.NoError(t, db.FinishJob(ctx, job.ID, status, claimed.Result, ""))
+			continue
+		}
 		if status == store.StatusQueued {
 			continue
 		}
@@ -155,6 +173,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 			Open: c - 1, High: c + 1, Low: c - 2, Close: c, AdjClose: c * 0.99, Volume: int64(1_000_000 + d)})
 	}
 	require.NoError(t, db.SavePriceBars(ctx, "MSFT", "sample", bars))
+	require.NoError(t, db.Weights("lstm").SaveWeights(ctx, []byte("fingerprint"), []byte{0, 1, 2, 0xff}))
 	seedPortfolio(t, db, owner.ID)
 	require.NoError(t, db.SessionStore(0).Commit("session-token", []byte("session data"), time.Now().Add(time.Hour)))
 	tables, err := db.Tables(ctx)

@@ -1,12 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,7 +29,7 @@ import (
 // httptest server and a worker, wired exactly as the programs wire them,
 // on the real PostgreSQL and Redis, with prices from the bundled sample.
 type stack struct {
-	t      *testing.T
+	t      testing.TB
 	cfg    *config.Config
 	db     *store.DB
 	rdb    *redis.Client
@@ -35,9 +37,33 @@ type stack struct {
 	logger *slog.Logger
 	url    string
 	token  string
+	// logs holds every line web and workers logged, as production writes
+	// them (JSON, with request ids), for tests that look into them.
+	logs *lockedBuffer
+	// webReg and workerReg are the registries of the web handler and of
+	// the latest worker built.
+	webReg, workerReg *prometheus.Registry
 }
 
-func newStack(t *testing.T) *stack {
+// lockedBuffer is a bytes.Buffer that web and workers write at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newStack(t testing.TB) *stack {
 	t.Helper()
 	db := dbtest.Postgres(t, "app")
 	rdb := dbtest.Redis(t)
@@ -56,13 +82,16 @@ func newStack(t *testing.T) *stack {
 	require.NoError(t, err)
 	// No outside network in tests: point the news source at a closed port.
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
-	logger := slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &lockedBuffer{}
+	cfg.LogFormat = "json"
+	logger := newLogger(cfg, io.MultiWriter(logs, testLog{t}))
 
-	handler, err := newWebHandler(cfg, db, db.SessionStore(0), rdb, logger, prometheus.NewRegistry())
+	webReg := newRegistry()
+	handler, err := newWebHandler(cfg, db, db.SessionStore(0), rdb, logger, webReg)
 	require.NoError(t, err)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}
+	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL, logs: logs, webReg: webReg}
 	s.token = dbtest.Token(t, db)
 	s.api = apitest.New(t, srv.URL, s.token)
 	return s
@@ -71,7 +100,8 @@ func newStack(t *testing.T) *stack {
 // buildWorker wires a worker as the program does, without starting it.
 func (s *stack) buildWorker() *workerParts {
 	s.t.Helper()
-	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, prometheus.NewRegistry())
+	s.workerReg = newRegistry()
+	w, err := newWorker(s.cfg, s.db, s.rdb, s.logger, s.workerReg)
 	require.NoError(s.t, err)
 	return w
 }
@@ -310,7 +340,7 @@ func TestJobEventsStreamUntilFinal(t *testing.T) {
 	require.Contains(t, body, `"status":"succeeded"`)
 }
 
-type testLog struct{ t *testing.T }
+type testLog struct{ t testing.TB }
 
 func (w testLog) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))

@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -49,16 +50,14 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	}
 	logger.Info("worker running", "concurrency", cfg.WorkerConcurrency, "queues", cfg.WorkerQueues)
 	reconcileCtx, stopReconciler := context.WithCancel(ctx)
-	reconcilerDone := make(chan struct{})
-	go func() {
-		defer close(reconcilerDone)
-		w.reconciler.Run(reconcileCtx)
-	}()
+	var background sync.WaitGroup
+	background.Go(func() { w.reconciler.Run(reconcileCtx) })
+	background.Go(func() { w.pruner.Run(reconcileCtx) })
 
 	<-ctx.Done()
 	logger.Info("draining worker", "timeout", cfg.ShutdownTimeout)
 	stopReconciler()
-	<-reconcilerDone
+	background.Wait()
 	// Shutdown stops taking tasks, waits up to ShutdownTimeout for running
 	// ones, and hands the rest back to the queue for another replica.
 	w.server.Shutdown()
@@ -66,11 +65,13 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	return nil
 }
 
-// workerParts is a worker's asynq server, its handlers and its reconciler.
+// workerParts is a worker's asynq server, its handlers, its reconciler
+// and its pruner.
 type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
 	reconciler *jobs.Reconciler
+	pruner     *jobs.Pruner
 }
 
 // newWorker builds everything a worker runs, registering its metrics on reg.
@@ -79,6 +80,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	marketCfg, sentimentCfg := cfg.Market, cfg.Sentiment
 	marketCfg.HTTP.Metrics = upstreamMetrics
 	sentimentCfg.HTTP.Metrics = upstreamMetrics
+	marketCfg.CacheMetrics = market.NewCacheMetrics(reg)
 	prices, err := market.NewLoader(marketCfg, db, rdb, logger)
 	if err != nil {
 		return nil, err
@@ -88,7 +90,10 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		return nil, err
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
-	reg.MustRegister(queue.Collector())
+	if cfg.MetricsQueueCollector {
+		// Each scrape scans every queue in Redis: one replica is enough.
+		reg.MustRegister(queue.Collector())
+	}
 	reg.MustRegister(dependencies{db, rdb})
 
 	worker := &jobs.Worker{
@@ -112,8 +117,16 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	reconciler := &jobs.Reconciler{
 		DB: db, Queue: queue, Logger: logger,
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
+		Metrics: jobs.NewReconcilerMetrics(reg),
 	}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler}, nil
+	pruner := &jobs.Pruner{
+		DB: db, Logger: logger, Interval: jobs.RetentionInterval,
+		Rules: store.Retention{
+			Jobs: cfg.JobRetention, IdempotencyKeys: jobs.IdempotencyKeyRetention,
+			Prices: jobs.PriceRetention, Batch: 1000,
+		},
+	}
+	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner}, nil
 }
 
 // retryDelay is asynq's default backoff, except for a task whose worker

@@ -37,9 +37,15 @@ type Config struct {
 	Env         string
 	HTTPAddr    string
 	MetricsAddr string
-	DatabaseURL string
-	RedisURL    string
-	SecretKey   string
+	// MetricsQueueCollector makes the worker export asynq's queue metrics.
+	MetricsQueueCollector bool
+	DatabaseURL           string
+	RedisURL              string
+	// RedisSentinelAddrs, when set, make Redis a Sentinel-watched master
+	// named RedisSentinelMaster.
+	RedisSentinelAddrs  []string
+	RedisSentinelMaster string
+	SecretKey           string
 	// SessionLifetime is the longest a browser session lasts; it ends
 	// sooner after SessionIdleTimeout without a request.
 	SessionLifetime    time.Duration
@@ -65,6 +71,8 @@ type Config struct {
 	// a heartbeat.
 	JobLease        time.Duration
 	ShutdownTimeout time.Duration
+	// JobRetention is how long a finished job is kept.
+	JobRetention time.Duration
 	// SubmitRateLimit is how many jobs one user may submit per minute.
 	SubmitRateLimit int
 	// MaxUnfinishedJobs caps one user's queued and running jobs.
@@ -161,6 +169,8 @@ var settings = []Setting{
 			}
 			return hostPort(&c.MetricsAddr, v)
 		}},
+	{"METRICS_QUEUE_COLLECTOR", "true", "`true` makes the worker export asynq's queue series (`asynq_queue_size`, `asynq_queue_latency_seconds`, …), which scan Redis at each scrape. Leave it on in one worker replica only; the others set `false`.",
+		func(c *Config, v string) error { return boolean(&c.MetricsQueueCollector, v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur?sslmode=disable", "PostgreSQL connection URL.",
 		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
 	{"DB_MAX_OPEN_CONNS", "10", "PostgreSQL connections one process may open. Size it so that this × (web + worker replicas) + a few for migrations and psql stays under the server's max_connections (100 by default).",
@@ -171,6 +181,10 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
+	{"REDIS_SENTINEL_ADDRS", "", "Comma-separated host:port of Redis Sentinels. When set, both programs ask them for the master named REDIS_SENTINEL_MASTER and follow its failovers; REDIS_URL then gives only the password, database number and TLS. Redis Cluster is not supported.",
+		func(c *Config, v string) error { return hostPortList(&c.RedisSentinelAddrs, v) }},
+	{"REDIS_SENTINEL_MASTER", "", "Name of the master the Sentinels watch (their `sentinel monitor` name); required with REDIS_SENTINEL_ADDRS.",
+		func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
 	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
@@ -213,6 +227,10 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
 	{"JOB_LEASE", "30s", "How long a running job stays held by its worker, which renews it every third of that. Past it the job shows as worker lost, and may be enqueued and started again.",
 		func(c *Config, v string) error { return durationIn(&c.JobLease, v, 3*time.Second, time.Hour) }},
+	{"JOB_RETENTION", "720h", "How long a finished job (its parameters and result) is kept; a worker deletes older ones every hour. Queued and running jobs are never deleted. Idempotency-Keys are kept 24 h, the price bars of tickers nobody asked about 90 days.",
+		func(c *Config, v string) error {
+			return durationIn(&c.JobRetention, v, time.Hour, 100*365*24*time.Hour)
+		}},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long SIGTERM waits for running work before handing it back to the queue.",
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
 	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit per minute (counted in Redis; while Redis is down it is not enforced, and MAX_UNFINISHED_JOBS still holds). Invalid requests and idempotent replays do not count.",
@@ -292,6 +310,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	if c.DBPool.MaxIdle > c.DBPool.MaxOpen {
 		errs = append(errs, fmt.Errorf("DB_MAX_IDLE_CONNS=%d: must not exceed DB_MAX_OPEN_CONNS=%d", c.DBPool.MaxIdle, c.DBPool.MaxOpen))
+	}
+	if (len(c.RedisSentinelAddrs) > 0) != (c.RedisSentinelMaster != "") {
+		errs = append(errs, errors.New("REDIS_SENTINEL_ADDRS and REDIS_SENTINEL_MASTER: set both or neither"))
 	}
 	if c.LogFormat == "auto" {
 		c.LogFormat = "text"
@@ -397,6 +418,24 @@ func proxyList(dst *[]string, v string) error {
 			if _, _, err := net.ParseCIDR(part); err != nil {
 				return fmt.Errorf("%q is neither an IP address nor a CIDR range", part)
 			}
+		}
+		out = append(out, part)
+	}
+	*dst = out
+	return nil
+}
+
+// hostPortList reads a comma-separated list of host:port addresses.
+func hostPortList(dst *[]string, v string) error {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(part)
+		if err != nil || host == "" || port == "" {
+			return fmt.Errorf("%q is not host:port", part)
 		}
 		out = append(out, part)
 	}

@@ -211,6 +211,19 @@ func Postgres(t testing.TB, name string) *store.DB {
 	return db
 }
 
+// URLOf returns the connection URL of a test database from Postgres, for
+// code under test that opens its own connections from a DATABASE_URL.
+func URLOf(t testing.TB, db *store.DB) string {
+	t.Helper()
+	harness.mu.Lock()
+	name, ok := harness.names[db]
+	harness.mu.Unlock()
+	if !ok {
+		t.Fatal("dbtest.URLOf: not an open database from dbtest.Postgres")
+	}
+	return URL(name)
+}
+
 // Exec runs SQL on a test database from Postgres over a connection of its
 // own. It is for faults the store rightly offers no method for, such as a
 // trigger that makes writes fail the way a server shutting down does.

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/ticker"
@@ -42,6 +43,42 @@ type Config struct {
 	// of the same ticker before fetching itself; zero means
 	// DefaultFetchLockWait.
 	FetchLockWait time.Duration
+	// CacheMetrics counts cache hits and misses; nil counts nothing.
+	CacheMetrics *CacheMetrics
+}
+
+// CacheMetrics counts how loads went with the price cache: a hit is served
+// from fresh cached bars, a miss asks a provider (for the whole history or
+// the tail after a stale entry).
+type CacheMetrics struct {
+	hits, misses prometheus.Counter
+}
+
+// NewCacheMetrics registers augur_price_cache_hits_total and
+// augur_price_cache_misses_total.
+func NewCacheMetrics(reg prometheus.Registerer) *CacheMetrics {
+	m := &CacheMetrics{
+		hits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "augur_price_cache_hits_total",
+			Help: "Price loads served from fresh cached bars.",
+		}),
+		misses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "augur_price_cache_misses_total",
+			Help: "Price loads that had to ask a provider: nothing cached, or the cached bars were stale.",
+		}),
+	}
+	reg.MustRegister(m.hits, m.misses)
+	return m
+}
+
+func (m *CacheMetrics) count(hit bool) {
+	switch {
+	case m == nil:
+	case hit:
+		m.hits.Inc()
+	default:
+		m.misses.Inc()
+	}
 }
 
 // Cache stores live providers' bars between loads. *store.DB implements it.
@@ -69,6 +106,7 @@ type Loader struct {
 	ttl       time.Duration
 	lockTTL   time.Duration
 	lockWait  time.Duration
+	metrics   *CacheMetrics
 
 	mu      sync.Mutex
 	flights map[string]*flight // loads in progress, by ticker
@@ -97,6 +135,7 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 		ttl:      orDefault(cfg.CacheTTL, DefaultCacheTTL),
 		lockTTL:  orDefault(cfg.FetchLockTTL, DefaultFetchLockTTL),
 		lockWait: orDefault(cfg.FetchLockWait, DefaultFetchLockWait),
+		metrics:  cfg.CacheMetrics,
 		flights:  map[string]*flight{},
 	}
 	for _, name := range names {
@@ -154,6 +193,7 @@ func (l *Loader) load(ctx context.Context, t string) (*Series, error) {
 	}
 	c := l.readCache(ctx, t)
 	if l.fresh(c) {
+		l.metrics.count(true)
 		return l.fromCache(t, c), nil
 	}
 	release, c, err := l.claim(ctx, t, c)
@@ -161,6 +201,9 @@ func (l *Loader) load(ctx context.Context, t string) (*Series, error) {
 		return nil, &LoadError{Ticker: t, Err: err}
 	}
 	defer release()
+	// Another replica may have filled the cache while this one waited for
+	// the lock: that is a hit too.
+	l.metrics.count(l.fresh(c))
 	switch {
 	case l.fresh(c):
 		return l.fromCache(t, c), nil

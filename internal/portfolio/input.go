@@ -96,3 +96,22 @@ func parsePositive(field, raw string, places int32, limit decimal.Decimal) (deci
 	}
 	return d, nil
 }
+
+// MaxCommissionRate is the highest commission a broker may charge, in
+// percent of a trade's total.
+var MaxCommissionRate = decimal.NewFromInt(100)
+
+// CommissionRatePlaces matches the brokers table's numeric(7,4).
+const CommissionRatePlaces = 4
+
+// ParseCommissionRate reads a broker's "commission_rate", a percentage: 0
+// (a free broker) up to MaxCommissionRate, at most CommissionRatePlaces
+// decimal places.
+func ParseCommissionRate(raw string) (decimal.Decimal, error) {
+	if len(raw) <= maxInputLen && plainDecimal.MatchString(raw) {
+		if d, err := decimal.NewFromString(raw); err == nil && d.IsZero() {
+			return decimal.Zero, nil
+		}
+	}
+	return parsePositive("commission_rate", raw, CommissionRatePlaces, MaxCommissionRate)
+}

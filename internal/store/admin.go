@@ -39,6 +39,23 @@ func (db *DB) SetUserRole(ctx context.Context, username, role string) (*User, er
 	return db.changeUser(ctx, username, func(u *User) { u.Role = role })
 }
 
+// UpdateUser changes the role, the active flag, or both, of the user with
+// that username in one transaction; nil leaves a value as it is. A change
+// that would leave no active admin gives ErrLastAdmin and changes nothing.
+func (db *DB) UpdateUser(ctx context.Context, username string, role *string, active *bool) (*User, error) {
+	if role != nil && *role != RoleUser && *role != RoleAdmin {
+		return nil, fmt.Errorf("role %q: must be %s or %s", *role, RoleUser, RoleAdmin)
+	}
+	return db.changeUser(ctx, username, func(u *User) {
+		if role != nil {
+			u.Role = *role
+		}
+		if active != nil {
+			u.Active = *active
+		}
+	})
+}
+
 // changeUser applies change to a user's role and active flag in one
 // transaction that first locks every active admin. Two operators demoting
 // the last two admins at once are thus serialised: the second sees the

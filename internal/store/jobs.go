@@ -71,6 +71,11 @@ type Job struct {
 	// running but its worker let the lease lapse (killed, or cut off), so
 	// it waits for a retry.
 	WorkerLost bool `db:"worker_lost"`
+	// RequestID is the id of the HTTP request that submitted the job.
+	RequestID sql.NullString `db:"request_id"`
+	// ReusedFrom names the job whose result this one took instead of
+	// computing it.
+	ReusedFrom uuid.NullUUID `db:"reused_from"`
 }
 
 // Final reports whether the job reached a status it never leaves.
@@ -89,7 +94,7 @@ func (j *Job) Held() bool {
 // wrote the lease.
 const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress, progress_detail,
 	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at,
-	worker_id, heartbeat_at, lease_expires_at,
+	worker_id, heartbeat_at, lease_expires_at, request_id, reused_from,
 	coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost`
 
 // NewJob is what a submission stores.
@@ -101,6 +106,8 @@ type NewJob struct {
 	Queue          string
 	IdempotencyKey string // "" = none
 	RequestHash    []byte
+	// RequestID is the submitting request's id ("" = none).
+	RequestID string
 	// Admit, when set, decides whether the job is accepted, and on which
 	// queue (replacing Queue), from the owner's unfinished jobs. It runs
 	// only for a new job, never for a replay, while the owner's other
@@ -124,11 +131,11 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 	}
 	key, params := n.columns()
 	var j Job
-	err = db.pool.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	err = db.pool.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''))
 		ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 		RETURNING `+jobColumns,
-		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key, n.RequestHash)
+		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key, n.RequestHash, n.RequestID)
 	if err == nil {
 		return &j, false, nil
 	}
@@ -205,9 +212,9 @@ func (db *DB) admitJob(ctx context.Context, n NewJob) (job *Job, replayed bool, 
 		return nil, false, err
 	}
 	key, params := n.columns()
-	if err := tx.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING `+jobColumns,
-		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, queue, key, n.RequestHash); err != nil {
+	if err := tx.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, '')) RETURNING `+jobColumns,
+		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, queue, key, n.RequestHash, n.RequestID); err != nil {
 		return nil, false, fmt.Errorf("insert job: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -367,7 +374,8 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		FROM prev WHERE j.id = prev.id AND prev.status IN ('queued', 'running')
 		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
 			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
-			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, prev.status AS previous`, id, ownerID)
+			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, j.request_id, j.reused_from,
+			prev.status AS previous`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
 			return nil, "", lookErr

@@ -29,6 +29,9 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 	if err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("select price bar freshness of %s: %w", ticker, err)
 	}
+	if err := markAsked(ctx, db.pool, ticker); err != nil {
+		return nil, "", time.Time{}, err
+	}
 
 	// Every job reads a 20-year history of ~5,000 rows, so the per-row cost
 	// matters: the bars are scanned by hand, without reflection, and the
@@ -125,6 +128,19 @@ func upsertPriceBars(ctx context.Context, exec sqlx.ExecerContext, ticker, sourc
 		ticker, pq.StringArray(dates), open, high, low, closes, adj, volume, source)
 	if err != nil {
 		return fmt.Errorf("upsert %d bars: %w", len(bars), err)
+	}
+	return markAsked(ctx, exec, ticker)
+}
+
+// markAsked notes that someone asked for the ticker's prices, which keeps
+// its bars from retention (PruneOld). Within the hour it writes nothing:
+// retention counts in days, and every job reads its bars.
+func markAsked(ctx context.Context, exec sqlx.ExecerContext, ticker string) error {
+	_, err := exec.ExecContext(ctx, `INSERT INTO price_tickers (ticker) VALUES ($1)
+		ON CONFLICT (ticker) DO UPDATE SET last_asked_at = now()
+		WHERE price_tickers.last_asked_at < now() - interval '1 hour'`, ticker)
+	if err != nil {
+		return fmt.Errorf("note that prices of %s were asked for: %w", ticker, err)
 	}
 	return nil
 }

@@ -287,9 +287,3 @@ func (s *Server) revokeToken(c *gin.Context) {
 		s.failPage(c, err)
 	}
 }
-
-// adminPage is a placeholder for the administration pages: it shows that
-// the role is checked on the server.
-func (s *Server) adminPage(c *gin.Context) {
-	s.render(c, http.StatusOK, pageData{Title: "Administration", Page: "admin"})
-}

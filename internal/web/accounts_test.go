@@ -478,7 +478,7 @@ func TestOnlyAdminsReachTheAdminPage(t *testing.T) {
 	admin := h.signedIn(t, store.RoleAdmin)
 	p = admin.get("/admin")
 	require.Equal(t, http.StatusOK, p.status)
-	require.Contains(t, p.body, "an administrator")
+	require.Contains(t, p.body, "<h1>Administration</h1>")
 	require.Contains(t, admin.get("/").body, `href="/admin"`)
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -31,6 +32,7 @@ type predictionRequest struct {
 	Seed           int64    `json:"seed"`
 	LSTMMode       string   `json:"lstm_mode"`
 	Priority       string   `json:"priority"`
+	Fresh          bool     `json:"fresh"`
 }
 
 // sentimentRequest is the body of POST /api/v1/sentiment.
@@ -76,6 +78,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 	params := jobs.PredictionParams{
 		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
 		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, LSTMMode: req.LSTMMode,
+		Fresh: req.Fresh,
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.fail(c, ferr)
@@ -132,13 +135,15 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 	user := currentUser(c).ID
 	job, replayed, err := s.db.CreateJob(c.Request.Context(), store.NewJob{
 		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc),
-		IdempotencyKey: key, RequestHash: hash[:], Admit: s.admission(c, user, queue),
+		IdempotencyKey: key, RequestHash: hash[:], RequestID: requestid.From(c.Request.Context()),
+		Admit: s.admission(c, user, queue),
 	})
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	if !replayed {
+		s.metrics.submitted.WithLabelValues(kind, job.Queue).Inc()
 		ctx, cancel := context.WithTimeout(c.Request.Context(), redisCallTimeout)
 		defer cancel()
 		if err := s.queue.Enqueue(ctx, job); err != nil {
@@ -171,6 +176,7 @@ type jobView struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	StartedAt      *time.Time        `json:"started_at,omitempty"`
 	FinishedAt     *time.Time        `json:"finished_at,omitempty"`
+	ReusedFrom     *uuid.UUID        `json:"reused_from,omitempty"` // the identical job whose result this one took
 	Links          map[string]string `json:"links"`
 }
 
@@ -195,6 +201,9 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	}
 	if j.FinishedAt.Valid {
 		v.FinishedAt = &j.FinishedAt.Time
+	}
+	if j.ReusedFrom.Valid {
+		v.ReusedFrom = &j.ReusedFrom.UUID
 	}
 	if withResult {
 		v.Result = json.RawMessage(j.Result)

@@ -13,7 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
 )
 
 const userKey = "augur.user"
@@ -78,10 +80,13 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
-// httpMetrics counts requests by route, method and status.
+// httpMetrics counts requests by route, method and status, the jobs they
+// submit, and the requests a limit refused.
 type httpMetrics struct {
-	requests *prometheus.CounterVec
-	duration *prometheus.HistogramVec
+	requests    *prometheus.CounterVec
+	duration    *prometheus.HistogramVec
+	submitted   *prometheus.CounterVec
+	rateLimited *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -95,16 +100,57 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help:    "HTTP request latency by route (event streams excluded).",
 			Buckets: prometheus.DefBuckets,
 		}, []string{"route", "method"}),
+		submitted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "augur_jobs_submitted_total",
+			Help: "Jobs accepted, by kind and the queue they were put on (idempotent replays not counted).",
+		}, []string{"kind", "queue"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "augur_rate_limited_total",
+			Help: "Requests refused with 429 by a limit, by scope: submit (rate and unfinished-job caps), login, streams, other.",
+		}, []string{"scope"}),
+	}
+	// Every label set exists from the start, at zero, so that rate() and
+	// the alerts see the first submission or refusal, not only the second.
+	for _, kind := range []string{store.KindPrediction, store.KindSentiment} {
+		for _, queue := range []string{jobs.QueueCritical, jobs.QueueDefault, jobs.QueueLow} {
+			m.submitted.WithLabelValues(kind, queue)
+		}
+	}
+	for _, scope := range rateScopes {
+		m.rateLimited.WithLabelValues(scope)
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration)
+		reg.MustRegister(m.requests, m.duration, m.submitted, m.rateLimited)
 	}
 	return m
 }
 
-// observe logs and measures every request.
+// rateScopes are the values of augur_rate_limited_total's scope label.
+var rateScopes = []string{"submit", "login", "streams", "other"}
+
+// rateScope names the limit behind a 429 on route. The route, not the
+// error, decides: every limit answers on routes of its own, and the label
+// stays bounded whatever a handler writes.
+func rateScope(route string) string {
+	switch {
+	case route == "/api/v1/predictions" || route == "/api/v1/sentiment":
+		return "submit"
+	case route == "/login":
+		return "login"
+	case strings.HasSuffix(route, "/events"):
+		return "streams"
+	}
+	return "other"
+}
+
+// observe logs and measures every request. It gives the request its id
+// first (the client's X-Request-ID when sane), so that every line logged
+// with the request's context, and the job it may create, carry it.
 func (s *Server) observe(c *gin.Context) {
 	start := time.Now()
+	id := requestid.Accept(c.GetHeader(requestid.Header))
+	c.Header(requestid.Header, id)
+	c.Request = c.Request.WithContext(requestid.With(c.Request.Context(), id))
 	c.Next()
 	route := c.FullPath()
 	if route == "" {
@@ -112,6 +158,9 @@ func (s *Server) observe(c *gin.Context) {
 	}
 	code := c.Writer.Status()
 	s.metrics.requests.WithLabelValues(route, c.Request.Method, strconv.Itoa(code)).Inc()
+	if code == http.StatusTooManyRequests {
+		s.metrics.rateLimited.WithLabelValues(rateScope(route)).Inc()
+	}
 	if !strings.HasSuffix(route, "/events") {
 		s.metrics.duration.WithLabelValues(route, c.Request.Method).Observe(time.Since(start).Seconds())
 	}

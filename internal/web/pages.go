@@ -33,8 +33,13 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "register", "account", "admin", "error", "dashboard"} {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, "layout.html", name+".html")
+	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard",
+		"admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
+		files := []string{"layout.html", name + ".html"}
+		if strings.HasPrefix(name, "admin") {
+			files = append(files, "admin_nav.html")
+		}
+		t, err := template.New(name).Funcs(funcs).ParseFS(templates.FS, files...)
 		if err != nil {
 			return nil, fmt.Errorf("parse page %s: %w", name, err)
 		}
@@ -94,6 +99,8 @@ type pageData struct {
 	Refresh int
 	// Dashboard is /dashboard's portfolio, history and form choices.
 	Dashboard *dashboardData
+	// Admin is what an admin page shows.
+	Admin *adminData
 }
 
 // unavailablePage is what a page shows while PostgreSQL is down: it needs

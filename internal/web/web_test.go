@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/apitest"
@@ -27,6 +28,7 @@ import (
 type harness struct {
 	db    *store.DB
 	queue *jobs.Queue
+	rdb   *redis.Client // asynq's Redis, for tests that set tasks' states
 	api   *apitest.Client
 	url   string
 	token string // the API client's
@@ -94,7 +96,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	token := dbtest.Token(t, db)
-	return &harness{db: db, queue: queue, url: srv.URL, token: token, api: apitest.New(t, srv.URL, token)}
+	return &harness{db: db, queue: queue, rdb: rdb, url: srv.URL, token: token, api: apitest.New(t, srv.URL, token)}
 }
 
 func TestAPINeedsABearerToken(t *testing.T) {

@@ -124,6 +124,14 @@ func (c Config) validate() error {
 // (forecast.SetConformalBands). progress, if not nil, is called after every
 // epoch. Run checks ctx between mini-batches.
 func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc) (*forecast.Report, error) {
+	return RunWithWeights(ctx, closes, cfg, horizon, progress, nil)
+}
+
+// RunWithWeights is Run that takes the trained network from weights when
+// it holds one for the same training data and configuration, and stores
+// the one it trains otherwise. The report's params say which
+// ("weights_cached"); the predictions are the same either way.
+func RunWithWeights(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc, weights WeightStore) (*forecast.Report, error) {
 	started := time.Now()
 	if err := cfg.validate(); err != nil {
 		return nil, err
@@ -166,7 +174,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	batchSize := min(cfg.BatchSize, samples)
 	tr := newTrainer[float32](arch, batchSize, cfg.Dropout, cfg.LearningRate, cfg.Seed)
 	trainStarted := time.Now()
-	loss, err := tr.fit(ctx, windows, targets, cfg.Epochs, progress)
+	loss, cached, err := trainOrLoad(ctx, tr, weights, weightsKey(cfg, mode, windows, targets), windows, targets, cfg.Epochs, progress)
 	if err != nil {
 		return nil, err
 	}
@@ -192,6 +200,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 			"final_loss":       loss,
 			"scaler":           scale.describe(),
 			"train_seconds":    trainSeconds,
+			"weights_cached":   cached,
 		},
 	}
 	if err := checkFinite(loss, rep); err != nil {

@@ -42,6 +42,9 @@ type Options struct {
 	LSTMMode string
 	// Progress receives the model's progress reports; it may be nil.
 	Progress forecast.ProgressFunc
+	// LSTMWeights keeps trained LSTM networks between runs; nil trains
+	// every time.
+	LSTMWeights lstm.WeightStore
 }
 
 // model is one registered model: its name and how to run it with a horizon
@@ -63,7 +66,7 @@ var models = []model{
 		if opts.LSTMMode != "" {
 			cfg.Mode = opts.LSTMMode
 		}
-		return lstm.Run(ctx, closes, cfg, horizon, opts.Progress)
+		return lstm.RunWithWeights(ctx, closes, cfg, horizon, opts.Progress, opts.LSTMWeights)
 	}},
 	{name: NameARIMA, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		return arima.Run(ctx, closes, arima.DefaultConfig(), horizon, opts.Progress)

@@ -1,0 +1,57 @@
+package store_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/store"
+)
+
+func TestClaimComputation(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	owner := newOwner(t, db)
+	running := func() uuid.UUID {
+		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default"})
+		require.NoError(t, err)
+		_, err = db.StartJob(ctx, job.ID, "w", time.Minute)
+		require.NoError(t, err)
+		return job.ID
+	}
+	key := []byte("same computation")
+	claim := func(id uuid.UUID, force bool) uuid.UUID {
+		got, err := db.ClaimComputation(ctx, key, id, force)
+		require.NoError(t, err)
+		return got.ID
+	}
+
+	a, b, c := running(), running(), running()
+	require.Equal(t, a, claim(a, false), "the first claims")
+	require.Equal(t, a, claim(b, false), "a second follows the first, which a live worker runs")
+	require.Equal(t, a, claim(a, false), "claiming again is harmless")
+
+	// The first fails: the next one takes over.
+	require.NoError(t, db.FinishJob(ctx, a, store.StatusFailed, nil, "boom"))
+	require.Equal(t, b, claim(b, false))
+	require.Equal(t, b, claim(c, false))
+
+	// Released for a retry, b is not waited for: its retry could queue
+	// behind the very jobs waiting for it.
+	require.NoError(t, db.ReleaseJob(ctx, b, 1))
+	require.Equal(t, c, claim(c, false))
+
+	// Succeeded, c's result is there to take, unless asked to compute.
+	require.NoError(t, db.FinishJob(ctx, c, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
+	d := running()
+	got, err := db.ClaimComputation(ctx, key, d, false)
+	require.NoError(t, err)
+	require.Equal(t, c, got.ID)
+	require.JSONEq(t, `{"answer":42}`, string(got.Result))
+	require.Equal(t, d, claim(d, true), "force takes the claim")
+	require.Equal(t, d, claim(running(), false), "and later ones follow it")
+}
