@@ -71,3 +71,30 @@ func (m *MarketPrices) LatestClose(ctx context.Context, symbol string) (Quote, e
 	}
 	return Quote{Symbol: series.Ticker, Price: price, Date: last.Date, Source: series.Source, Live: series.Live}, nil
 }
+
+// DailyClose is one day's close in cents.
+type DailyClose struct {
+	Date  time.Time
+	Price decimal.Decimal
+}
+
+// Closes returns the symbol's last n closes, oldest first, each rounded
+// half-up to cents as LatestClose rounds it; closes under half a cent are
+// left out. It is what a chart of value over time reads.
+func (m *MarketPrices) Closes(ctx context.Context, symbol string, n int) ([]DailyClose, error) {
+	series, err := m.loader.Load(ctx, symbol)
+	if errors.Is(err, market.ErrNoSuchTicker) {
+		return nil, fmt.Errorf("closes of %s: %w: %w", symbol, ErrNoPrice, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("closes of %s: %w", symbol, err)
+	}
+	bars := series.Bars[max(0, len(series.Bars)-n):]
+	out := make([]DailyClose, 0, len(bars))
+	for _, b := range bars {
+		if p := Cents(decimal.NewFromFloat(b.Close)); p.IsPositive() {
+			out = append(out, DailyClose{Date: b.Date, Price: p})
+		}
+	}
+	return out, nil
+}

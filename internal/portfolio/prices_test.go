@@ -72,3 +72,26 @@ func TestLatestCloseOutageIsNotNoPrice(t *testing.T) {
 	require.ErrorIs(t, err, market.ErrNoData)
 	require.NotErrorIs(t, err, portfolio.ErrNoPrice, "an outage is answered 503, not 'no such symbol'")
 }
+
+func TestClosesAreTheLastDaysInCentsOldestFirst(t *testing.T) {
+	loader, err := market.NewLoader(market.Config{Sources: []string{"sample"}}, nil, nil, nil)
+	require.NoError(t, err)
+	closes, err := portfolio.NewMarketPrices(loader).Closes(context.Background(), "MSFT", 5)
+	require.NoError(t, err)
+	require.Len(t, closes, 5)
+	last := closes[len(closes)-1]
+	require.Equal(t, time.Date(2001, 1, 2, 0, 0, 0, 0, time.UTC), last.Date.UTC())
+	require.Equal(t, "43.38", last.Price.StringFixed(2), "the same close LatestClose gives")
+	for i := 1; i < len(closes); i++ {
+		require.True(t, closes[i-1].Date.Before(closes[i].Date))
+		require.True(t, closes[i].Price.Equal(closes[i].Price.Round(2)), "in cents")
+	}
+
+	one, err := portfolio.NewMarketPrices(fixedLoader{close: 27.315}).Closes(context.Background(), "X", 90)
+	require.NoError(t, err)
+	require.Len(t, one, 1, "a short history gives what it has")
+	require.Equal(t, "27.32", one[0].Price.StringFixed(2))
+
+	_, err = portfolio.NewMarketPrices(loader).Closes(context.Background(), "ZZZZ", 5)
+	require.ErrorIs(t, err, portfolio.ErrNoPrice)
+}

@@ -328,16 +328,26 @@ func (s *Server) cancelJob(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	job, previous, err := s.db.CancelJob(c.Request.Context(), id, currentUser(c).ID)
+	job, err := s.cancel(c.Request.Context(), id, currentUser(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
-	if err := s.queue.Cancel(job, previous); err != nil {
-		s.logger.WarnContext(c.Request.Context(), "withdraw canceled job's task", "job_id", job.ID, "err", err)
-	}
-	s.publish(c.Request.Context(), job.ID)
 	c.JSON(http.StatusOK, s.view(job, true))
+}
+
+// cancel cancels the owner's job, withdraws its task and tells the job's
+// watchers, for the API and the job page.
+func (s *Server) cancel(ctx context.Context, id uuid.UUID, ownerID int64) (*store.Job, error) {
+	job, previous, err := s.db.CancelJob(ctx, id, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.queue.Cancel(job, previous); err != nil {
+		s.logger.WarnContext(ctx, "withdraw canceled job's task", "job_id", job.ID, "err", err)
+	}
+	s.publish(ctx, job.ID)
+	return job, nil
 }
 
 func (s *Server) publish(ctx context.Context, id uuid.UUID) {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -124,11 +125,20 @@ type walletView struct {
 // and left out of the market totals, which "complete": false then flags:
 // one provider's outage should not hide the whole portfolio.
 func (s *Server) getPortfolio(c *gin.Context) {
-	ctx := c.Request.Context()
-	sum, err := s.db.PortfolioSummary(ctx, currentUser(c).ID)
+	out, err := s.valuePortfolio(c.Request.Context(), currentUser(c).ID)
 	if err != nil {
 		s.fail(c, err)
 		return
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// valuePortfolio is the user's portfolio valued at the latest closes, as
+// the API and the dashboard show it.
+func (s *Server) valuePortfolio(ctx context.Context, userID int64) (portfolioView, error) {
+	sum, err := s.db.PortfolioSummary(ctx, userID)
+	if err != nil {
+		return portfolioView{}, err
 	}
 	out := portfolioView{
 		Wallet:        walletView{Balance: money(sum.Balance)},
@@ -165,7 +175,7 @@ func (s *Server) getPortfolio(c *gin.Context) {
 	}
 	out.MarketValue, out.UnrealisedPL = money(marketValue), money(unrealised)
 	out.TotalValue = money(sum.Balance.Add(marketValue))
-	c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 // depositRequest is the body of POST /api/v1/portfolio/deposits.
@@ -179,17 +189,21 @@ func (s *Server) deposit(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	amount, err := portfolio.ParseDeposit(req.Amount)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	t, err := s.db.Deposit(c.Request.Context(), currentUser(c).ID, amount)
+	t, err := s.applyDeposit(c, currentUser(c).ID, req)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, viewTransaction(t))
+}
+
+// applyDeposit checks and makes a deposit, for the API and the dashboard.
+func (s *Server) applyDeposit(c *gin.Context, userID int64, req depositRequest) (*store.Transaction, error) {
+	amount, err := portfolio.ParseDeposit(req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.Deposit(c.Request.Context(), userID, amount)
 }
 
 // orderRequest is the body of POST /api/v1/portfolio/orders.
@@ -206,43 +220,44 @@ func (s *Server) placeOrder(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	symbol, err := parseSymbol(req.Symbol)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	if req.Side != store.SideBuy && req.Side != store.SideSell {
-		s.fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
-			Message: `side must be "buy" or "sell"`})
-		return
-	}
-	quantity, err := portfolio.ParseQuantity(req.Quantity)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	var brokerID int64
-	if req.BrokerID != nil {
-		if *req.BrokerID <= 0 {
-			s.fail(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
-				Message: "broker_id must be a positive id, or left out for the cheapest active broker"})
-			return
-		}
-		brokerID = *req.BrokerID
-	}
-	quote, err := s.tradablePrice(c, symbol)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	t, err := s.db.PlaceOrder(c.Request.Context(), store.Order{
-		UserID: currentUser(c).ID, Symbol: symbol, Side: req.Side, Quantity: quantity, Quote: quote, BrokerID: brokerID,
-	})
+	t, err := s.applyOrder(c, currentUser(c).ID, req)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, viewTransaction(t))
+}
+
+// applyOrder checks and fills an order at the latest close, for the API
+// and the dashboard.
+func (s *Server) applyOrder(c *gin.Context, userID int64, req orderRequest) (*store.Transaction, error) {
+	symbol, err := parseSymbol(req.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	if req.Side != store.SideBuy && req.Side != store.SideSell {
+		return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
+			Message: `side must be "buy" or "sell"`}
+	}
+	quantity, err := portfolio.ParseQuantity(req.Quantity)
+	if err != nil {
+		return nil, err
+	}
+	var brokerID int64
+	if req.BrokerID != nil {
+		if *req.BrokerID <= 0 {
+			return nil, &apiError{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
+				Message: "broker_id must be a positive id, or left out for the cheapest active broker"}
+		}
+		brokerID = *req.BrokerID
+	}
+	quote, err := s.tradablePrice(c, symbol)
+	if err != nil {
+		return nil, err
+	}
+	return s.db.PlaceOrder(c.Request.Context(), store.Order{
+		UserID: userID, Symbol: symbol, Side: req.Side, Quantity: quantity, Quote: quote, BrokerID: brokerID,
+	})
 }
 
 // tradablePrice checks that symbol is an active company before asking the
@@ -296,26 +311,31 @@ func (s *Server) recordDividend(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	symbol, err := parseSymbol(req.Symbol)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	perShare, err := portfolio.ParseDividendPerShare(req.AmountPerShare)
-	if err != nil {
-		s.fail(c, err)
-		return
-	}
-	t, err := s.db.RecordDividend(c.Request.Context(), currentUser(c).ID, symbol, perShare)
-	if errors.Is(err, portfolio.ErrOrderTooSmall) {
-		err = &apiError{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "amount_per_share",
-			Message: "amount_per_share on the shares held pays less than one cent"}
-	}
+	t, err := s.applyDividend(c, currentUser(c).ID, req)
 	if err != nil {
 		s.fail(c, err)
 		return
 	}
 	c.JSON(http.StatusCreated, viewTransaction(t))
+}
+
+// applyDividend checks and records a dividend, for the API and the
+// dashboard.
+func (s *Server) applyDividend(c *gin.Context, userID int64, req dividendRequest) (*store.Transaction, error) {
+	symbol, err := parseSymbol(req.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	perShare, err := portfolio.ParseDividendPerShare(req.AmountPerShare)
+	if err != nil {
+		return nil, err
+	}
+	t, err := s.db.RecordDividend(c.Request.Context(), userID, symbol, perShare)
+	if errors.Is(err, portfolio.ErrOrderTooSmall) {
+		err = &apiError{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "amount_per_share",
+			Message: "amount_per_share on the shares held pays less than one cent"}
+	}
+	return t, err
 }
 
 func (s *Server) listTransactions(c *gin.Context) {

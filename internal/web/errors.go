@@ -86,9 +86,10 @@ func isUnavailable(err error) bool {
 	return false
 }
 
-// fail maps an error to its HTTP answer, in this one place. Anything not
-// recognised is a 500 with a generic message; the details go to the log.
-func (s *Server) fail(c *gin.Context, err error) {
+// requestError maps an error that the request itself caused (bad input,
+// a refused trade, an unknown job) to its API answer, in this one place;
+// nil means err is not such an error. The pages show the same messages.
+func requestError(err error) *apiError {
 	var (
 		api   *apiError
 		field *jobs.FieldError
@@ -96,39 +97,51 @@ func (s *Server) fail(c *gin.Context, err error) {
 	)
 	switch {
 	case errors.As(err, &api):
-		abortWith(c, api)
+		return api
 	case errors.As(err, &field):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: field.Code, Message: field.Message, Field: field.Field})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: field.Code, Message: field.Message, Field: field.Field}
 	case errors.As(err, &input):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: input.Code, Message: input.Message, Field: input.Field})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: input.Code, Message: input.Message, Field: input.Field}
 	case errors.Is(err, portfolio.ErrInsufficientFunds):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "insufficient_funds", Field: "quantity",
-			Message: err.Error()})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "insufficient_funds", Field: "quantity",
+			Message: "insufficient funds: the wallet cannot cover this buy's total plus commission"}
 	case errors.Is(err, portfolio.ErrInsufficientShares):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "insufficient_shares", Field: "quantity",
-			Message: err.Error()})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "insufficient_shares", Field: "quantity",
+			Message: "insufficient shares: you cannot sell more shares than you hold"}
 	case errors.Is(err, portfolio.ErrOrderTooSmall):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "quantity",
-			Message: "the order is worth less than one cent"})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "quantity",
+			Message: "the order is worth less than one cent"}
 	case errors.Is(err, portfolio.ErrNoHolding):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_holding", Field: "symbol",
-			Message: "you hold no shares of this company"})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "no_holding", Field: "symbol",
+			Message: "you hold no shares of this company"}
 	case errors.Is(err, store.ErrUnknownCompany):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_symbol", Field: "symbol",
-			Message: "no company with this symbol can be traded"})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_symbol", Field: "symbol",
+			Message: "no company with this symbol can be traded"}
 	case errors.Is(err, store.ErrUnknownBroker):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_broker", Field: "broker_id",
-			Message: "no active broker has this id"})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "unknown_broker", Field: "broker_id",
+			Message: "no active broker has this id"}
 	case errors.Is(err, store.ErrNoBroker):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "no_broker",
-			Message: "no broker is active to trade through; an admin must activate one"})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "no_broker",
+			Message: "no broker is active to trade through; an admin must activate one"}
 	case errors.Is(err, store.ErrNotFound):
-		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such job"})
+		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such job"}
 	case errors.Is(err, store.ErrIdempotencyMismatch):
-		abortWith(c, &apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
-			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"})
+		return &apiError{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
+			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"}
 	case errors.Is(err, store.ErrJobFinished):
-		abortWith(c, &apiError{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"})
+		return &apiError{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"}
+	}
+	return nil
+}
+
+// fail maps an error to its HTTP answer, in this one place. Anything not
+// recognised is a 500 with a generic message; the details go to the log.
+func (s *Server) fail(c *gin.Context, err error) {
+	if e := requestError(err); e != nil {
+		abortWith(c, e)
+		return
+	}
+	switch {
 	case errors.Is(err, context.Canceled) && c.Request.Context().Err() != nil:
 		// The client left mid-request: nobody reads this answer, and it is
 		// no fault of the server's, so it must not count as a 500.

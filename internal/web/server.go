@@ -86,7 +86,11 @@ func New(d Deps) (http.Handler, error) {
 			return nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
 		}
 	}
-	pg, err := parsePages()
+	assets, err := loadStaticAssets()
+	if err != nil {
+		return nil, err
+	}
+	pg, err := parsePages(assets)
 	if err != nil {
 		return nil, err
 	}
@@ -123,12 +127,8 @@ func New(d Deps) (http.Handler, error) {
 		return nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	r.Use(s.recover, s.observe, securityHeaders, noStoreAPI, s.crossOrigin)
-	r.NoRoute(func(c *gin.Context) {
-		abortWith(c, &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "no such route"})
-	})
-	r.NoMethod(func(c *gin.Context) {
-		abortWith(c, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Message: "method not allowed"})
-	})
+	r.NoRoute(s.notFound)
+	r.NoMethod(s.methodNotAllowed)
 
 	getOrHead(r, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	getOrHead(r, "/readyz", s.ready)
@@ -143,6 +143,11 @@ func New(d Deps) (http.Handler, error) {
 	signedIn := site.Group("/", s.requireUser)
 	getOrHead(signedIn, "/", s.indexPage)
 	getOrHead(signedIn, "/jobs/:id", s.jobPage)
+	signedIn.POST("/jobs/:id/cancel", s.cancelForm)
+	getOrHead(signedIn, "/dashboard", s.dashboardPage)
+	signedIn.POST("/dashboard/deposits", s.depositForm)
+	signedIn.POST("/dashboard/orders", s.orderForm)
+	signedIn.POST("/dashboard/dividends", s.dividendForm)
 	getOrHead(signedIn, "/models", s.modelsPage)
 	getOrHead(signedIn, "/account", s.accountPage)
 	signedIn.POST("/account/password", s.changePassword)
@@ -164,7 +169,8 @@ func New(d Deps) (http.Handler, error) {
 	admin.POST("/queues/:queue/tasks/:id/run", s.adminRunTask)
 	admin.POST("/queues/:queue/tasks/:id/delete", s.adminDeleteTask)
 	getOrHead(admin, "/jobs/:id", s.adminJobPage)
-	r.StaticFS("/static", staticFiles())
+	getOrHead(r, "/static/*file", assets.serve)
+	getOrHead(r, "/favicon.ico", assets.favicon)
 
 	api := r.Group("/api/v1", s.authenticate)
 	api.POST("/predictions", s.submitPrediction)

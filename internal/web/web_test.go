@@ -370,10 +370,12 @@ func TestPagesAndAssets(t *testing.T) {
 	require.Contains(t, page.body, `id="predict-form"`)
 	require.NotContains(t, page.body, "token", "the paste-a-token box is gone")
 
-	id := "6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11"
+	id := h.submitAs(t, b, "/api/v1/sentiment", `{"texts":["record profits"]}`)
 	page = b.get("/jobs/" + id)
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.body, `data-job-id="`+id+`"`)
+	// A job that does not exist is a 404 page, not an empty job page.
+	require.Equal(t, http.StatusNotFound, b.get("/jobs/6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11").status)
 
 	page = b.get("/models")
 	require.Equal(t, http.StatusOK, page.status)

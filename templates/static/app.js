@@ -36,10 +36,28 @@ const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x)) ? "
 
 // ---------- index ----------
 
-async function indexPage() {
-  $("predict-form").addEventListener("submit", async (ev) => {
+// optional adds the form's field name to body when it was filled in, as a
+// number when asNumber: a blank field leaves the server's default.
+function optional(body, f, name, asNumber) {
+  const v = String(f.get(name) || "").trim();
+  if (v !== "") body[name] = asNumber ? Number(v) : v;
+}
+
+async function submitJob(form, path, errorId, makeBody) {
+  form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
-    const f = new FormData(ev.target);
+    try {
+      const job = await api("POST", path, makeBody(new FormData(form)));
+      location.href = "/jobs/" + job.id;
+    } catch (e) {
+      $(errorId).textContent = e.message;
+      $(errorId).hidden = false;
+    }
+  });
+}
+
+async function indexPage() {
+  submitJob($("predict-form"), "/api/v1/predictions", "predict-error", (f) => {
     const body = {
       ticker: f.get("ticker"),
       models: f.getAll("models"),
@@ -48,48 +66,49 @@ async function indexPage() {
       sentiment: f.get("sentiment") === "on",
       lstm_mode: f.get("lstm_mode"),
     };
-    try {
-      const job = await api("POST", "/api/v1/predictions", body);
-      location.href = "/jobs/" + job.id;
-    } catch (e) {
-      $("predict-error").textContent = e.message;
-      $("predict-error").hidden = false;
-    }
+    if (body.sentiment) optional(body, f, "preset");
+    for (const name of ["recommendation", "priority"]) optional(body, f, name);
+    optional(body, f, "seed", true);
+    return body;
   });
-  $("sentiment-form").addEventListener("submit", async (ev) => {
-    ev.preventDefault();
-    const f = new FormData(ev.target);
+  submitJob($("sentiment-form"), "/api/v1/sentiment", "sentiment-error", (f) => {
     const texts = String(f.get("texts")).split("\n").map((t) => t.trim()).filter(Boolean);
     const body = texts.length ? { texts } : { ticker: f.get("ticker") };
     if (texts.length && f.get("ticker")) body.ticker = f.get("ticker");
-    try {
-      const job = await api("POST", "/api/v1/sentiment", body);
-      location.href = "/jobs/" + job.id;
-    } catch (e) {
-      $("sentiment-error").textContent = e.message;
-      $("sentiment-error").hidden = false;
-    }
+    for (const name of ["preset", "priority"]) optional(body, f, name);
+    optional(body, f, "num_articles", true);
+    return body;
   });
-  try {
-    const page = await api("GET", "/api/v1/jobs?limit=20");
-    const rows = $("jobs");
-    for (const j of page.jobs) {
-      rows.append(el("tr", {},
-        el("td", {}, el("a", { href: "/jobs/" + j.id }, new Date(j.created_at).toLocaleString())),
-        el("td", {}, j.kind), el("td", {}, j.ticker || "–"),
-        el("td", {}, el("span", { class: "badge " + j.status }, j.status)),
-        el("td", {}, j.progress + "%")));
+  let cursor = "";
+  const more = async () => {
+    try {
+      const page = await api("GET", "/api/v1/jobs?limit=20" + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+      const rows = $("jobs");
+      for (const j of page.jobs) {
+        rows.append(el("tr", {},
+          el("td", {}, el("a", { href: "/jobs/" + j.id }, new Date(j.created_at).toLocaleString())),
+          el("td", {}, j.kind), el("td", {}, j.ticker || "–"),
+          el("td", {}, el("span", { class: "badge " + j.status }, j.status)),
+          el("td", {}, j.progress + "%")));
+      }
+      cursor = page.next_cursor || "";
+      $("jobs-more").hidden = !cursor;
+      $("jobs-empty").hidden = rows.children.length > 0;
+    } catch (e) {
+      $("jobs-empty").textContent = e.message; $("jobs-empty").hidden = false;
     }
-    $("jobs-empty").hidden = page.jobs.length > 0;
-  } catch (e) {
-    $("jobs-empty").textContent = e.message; $("jobs-empty").hidden = false;
-  }
+  };
+  $("jobs-more").addEventListener("click", more);
+  more();
 }
 
 // ---------- job ----------
 
 async function jobPage(id) {
-  $("job-cancel").addEventListener("click", async () => {
+  // With scripts the Cancel form goes through the API, and the page
+  // updates from the job's events instead of reloading.
+  $("job-cancel-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
     try { render(await api("POST", "/api/v1/jobs/" + id + "/cancel")); } catch (e) { showError(e.message); }
   });
   stream(id);
@@ -117,25 +136,32 @@ function stream(id) {
   };
 }
 
+const FINAL = ["succeeded", "failed", "canceled"];
+
 function render(job) {
   const KINDS = { prediction: "Prediction", sentiment: "Sentiment", leaderboard: "Model leaderboard" };
   $("job-title").textContent = (KINDS[job.kind] || job.kind) + (job.ticker ? " · " + job.ticker : "");
   document.title = $("job-title").textContent + " · Augur";
   const status = $("job-status");
   status.textContent = job.status; status.className = "badge " + job.status;
+  const final = FINAL.includes(job.status);
+  // A finished job has no progress to show: a failed one stopped part way.
+  $("job-progress").hidden = final;
+  $("job-progress").setAttribute("aria-valuenow", job.progress);
   $("job-bar").style.width = job.progress + "%";
-  $("job-cancel").hidden = !(job.status === "queued" || job.status === "running");
+  $("job-cancel-form").hidden = final;
   const d = job.progress_detail;
-  let stage = job.status === "queued" ? "Waiting for a worker…" : "";
+  let stage = job.status === "queued" ? "Waiting for a worker…" : "Running…";
   if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
   // The progress of a lost worker is stale: say what is really happening.
   if (job.worker_lost) stage = "Worker lost, waiting to retry" + (d ? " · last seen: " + d.message : "");
-  $("job-stage").textContent = job.status === "running" || job.status === "queued" ? stage + " (" + job.progress + "%)" : "";
+  $("job-stage").textContent = final ? "" : stage + " (" + job.progress + "%)";
   if (job.error) showError(job.error);
   if (!job.result) return;
   if (job.kind === "prediction") renderPrediction(job.result);
   else if (job.kind === "leaderboard") { $("job-source").replaceChildren(el("a", { href: "/models" }, "See the model leaderboard")); $("job-source").hidden = false; }
-  else renderSentiment(job.result, job.status === "failed" ? job.error : "");
+  // A failed sentiment job's error is shown above already.
+  else renderSentiment(job.result, job.status === "failed" ? job.error : "", true);
 }
 
 function renderPrediction(r) {
@@ -148,8 +174,9 @@ function renderPrediction(r) {
   src.hidden = false;
 
   const names = Object.keys(r.models).sort((a, b) => (a === "naive") - (b === "naive") || a.localeCompare(b));
-  drawChart(r, names);
+  // Shown first: the chart takes the width of its card.
   $("chart-card").hidden = false;
+  drawChart(r, names);
 
   const rows = $("models"); rows.replaceChildren();
   for (const n of names) {
@@ -198,62 +225,159 @@ function coverage(cs) {
   return cs.map((c) => `${fmt(100 * c.covered, 0)}% of ${fmt(100 * c.level, 0)}%`).join(" · ");
 }
 
-function renderSentiment(s, err) {
-  // A failed chain has no polarity to show, only its sources' statuses:
-  // unavailable, never a neutral 0.
-  const unavailable = err || s.polarity === null;
+// renderSentiment shows a sentiment result; err is why its chain failed,
+// and errShown says it is on the page already.
+function renderSentiment(s, err, errShown) {
+  // A failed chain, or one that found nothing to score, has no polarity to
+  // show, only its sources' statuses: unavailable, never a neutral 0.
+  const unavailable = Boolean(err) || s.polarity === null;
   $("sent-label").textContent = unavailable ? "unavailable" : s.label + " " + fmt(s.polarity, 3);
   $("sent-label").className = "badge " + (unavailable ? "error" : s.label);
-  $("sent-summary").textContent = unavailable ? (err || "No source gave an article to score.") : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${s.articles.length} articles.`;
-  $("articles").replaceChildren(...s.articles.map((a) => el("tr", {},
+  const articles = s.articles || [], sources = s.sources || [];
+  $("sent-summary").textContent = err ? (errShown ? "" : err)
+    : unavailable ? "No source gave an article to score."
+    : `${s.positive} positive, ${s.negative} negative, ${s.neutral} neutral of ${articles.length} articles.`;
+  $("sent-summary").hidden = !$("sent-summary").textContent;
+  $("articles").replaceChildren(...articles.map((a) => el("tr", {},
     el("td", {}, fmt(a.score, 3)),
     el("td", {}, a.url && /^https?:\/\//.test(a.url) ? el("a", { href: a.url, rel: "noopener noreferrer", target: "_blank" }, a.title) : a.title),
     el("td", {}, a.source))));
-  $("sources").replaceChildren(...(s.sources || []).map((x) => el("tr", {},
+  $("articles-table").hidden = articles.length === 0;
+  $("sources").replaceChildren(...sources.map((x) => el("tr", {},
     el("td", {}, x.source), el("td", {}, el("span", { class: "badge " + x.status }, x.status + (x.cached ? " (cached)" : ""))),
     el("td", {}, x.articles), el("td", { class: "muted" }, x.reason || ""))));
+  $("sources-table").hidden = sources.length === 0;
   $("sentiment-card").hidden = false;
 }
 
-// drawChart draws closes, each model's test-day predictions and the
-// forecast as an SVG line chart, with each model's 80% and 95% prediction
-// intervals shaded in its colour: on the test days, where the closes show
-// how often they held, and over the forecast.
-function drawChart(r, names) {
-  const NS = "http://www.w3.org/2000/svg";
-  const W = 1000, H = 380, L = 60, R = 20, T = 12, B = 34;
-  const s = r.series, n0 = s.offset, nHist = s.closes.length, horizon = r.forecast_dates.length;
-  const total = nHist + horizon;
-  const ys = [...s.closes];
+// niceTicks returns round values, a step of 1, 2 or 5 × 10^k apart, from
+// at or below lo to at or above hi, about n steps, and the decimal places
+// their labels need.
+function niceTicks(lo, hi, n) {
+  if (!(hi > lo)) { const pad = Math.max(Math.abs(lo) * 0.05, 1); lo -= pad; hi += pad; }
+  const raw = (hi - lo) / n, mag = Math.pow(10, Math.floor(Math.log10(raw)));
+  const step = [1, 2, 5, 10].map((m) => m * mag).find((v) => v >= raw);
+  const places = Math.max(0, -Math.floor(Math.log10(step)));
+  const ticks = [];
+  // Counting steps, not adding them up, keeps float error out of the labels.
+  for (let k = Math.floor(lo / step); ; k++) {
+    ticks.push(k * step);
+    if (k * step >= hi - step * 1e-9) return { ticks, places };
+  }
+}
+
+// INTERVALS are the prediction intervals a model may report, widest first,
+// with the opacity of their band: overlapping, the narrower reads darker.
+const INTERVALS = ["pi95", "pi80"];
+const BAND_OPACITY = { pi95: 0.08, pi80: 0.14 };
+
+// chartValues is every value the prediction chart plots, which its Y axis
+// must span: the closes, each model's test-day predictions and forecast,
+// and the bounds of the prediction-interval bands drawn on both.
+function chartValues(r, names) {
+  const ys = [...r.series.closes];
+  const bounds = (b) => { if (b) ys.push(b.lower, b.upper); };
   for (const n of names) {
     const m = r.models[n];
     ys.push(...m.forecast);
-    for (const b of m.forecast_pi95 || []) ys.push(b.lower, b.upper);
-    for (const t of m.test) if (t.index >= n0) { ys.push(t.predicted); if (t.pi95) ys.push(t.pi95.lower, t.pi95.upper); }
+    for (const level of INTERVALS) (m["forecast_" + level] || []).forEach(bounds);
+    for (const t of m.test) {
+      if (t.index < r.series.offset) continue;
+      ys.push(t.predicted);
+      for (const level of INTERVALS) bounds(t[level]);
+    }
   }
-  let lo = Math.min(...ys), hi = Math.max(...ys); const pad = (hi - lo) * 0.06 || 1; lo -= pad; hi += pad;
-  const x = (i) => L + (W - L - R) * i / Math.max(1, total - 1);
-  const y = (v) => T + (H - T - B) * (1 - (v - lo) / (hi - lo));
+  return ys;
+}
+
+// chartFrame lays out the prediction chart at the width of its card, so
+// that its text keeps its size on a phone: the scales, the dates, and
+// where the history ends and the forecast begins. The forecast gets at
+// least a fifth of the width, so its few days read beside the history.
+function chartFrame(r, names, width) {
+  const W = Math.max(320, Math.round(width || 1000)), narrow = W < 640;
+  const f = { W, narrow, H: narrow ? 300 : 380, L: narrow ? 58 : 70, R: 12, T: 14, B: 48 };
+  const s = r.series;
+  f.nHist = s.closes.length; f.horizon = r.forecast_dates.length;
+  f.dates = [...s.dates, ...r.forecast_dates];
+  const plotW = f.W - f.L - f.R;
+  const fcW = f.horizon ? Math.max(plotW * f.horizon / (f.nHist - 1 + f.horizon), plotW * 0.2) : 0;
+  f.split = f.L + plotW - fcW;
+  f.x = (i) => i <= f.nHist - 1
+    ? f.L + (f.split - f.L) * i / Math.max(1, f.nHist - 1)
+    : f.split + fcW * (i - (f.nHist - 1)) / f.horizon;
+  const ys = chartValues(r, names);
+  const { ticks, places } = niceTicks(Math.min(...ys), Math.max(...ys), narrow ? 4 : 6);
+  f.ticks = ticks; f.places = places;
+  const lo = ticks[0], hi = ticks[ticks.length - 1];
+  f.y = (v) => f.T + (f.H - f.T - f.B) * (1 - (v - lo) / (hi - lo));
+  return f;
+}
+
+// drawChart draws the closes over the whole test window, each model's
+// test-day predictions, and the forecast in the shaded horizon, as an SVG
+// line chart, with each model's 80% and 95% prediction intervals shaded in
+// its colour: on the test days, where the closes show how often they held,
+// and over the forecast. It draws in layers, back to front: the horizon's
+// shade, the grid and axes, the interval bands, then lines, then the points
+// with their tooltips.
+function drawChart(r, names) {
+  const NS = "http://www.w3.org/2000/svg";
+  const f = chartFrame(r, names, $("chart").clientWidth);
+  const s = r.series, n0 = s.offset, last = f.nHist - 1;
   const svg = document.createElementNS(NS, "svg");
-  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  svg.setAttribute("viewBox", `0 0 ${f.W} ${f.H}`);
   svg.setAttribute("role", "img");
-  svg.setAttribute("aria-label", "Closing prices with model predictions");
-  const add = (tag, attrs, text) => { const e = document.createElementNS(NS, tag); for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v); if (text !== undefined) e.textContent = text; svg.append(e); return e; };
-  for (let k = 0; k <= 4; k++) {
-    const v = lo + (hi - lo) * k / 4;
-    add("line", { x1: L, x2: W - R, y1: y(v), y2: y(v), stroke: "#eef0f4" });
-    add("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end" }, v.toFixed(v < 10 ? 2 : 0));
+  svg.setAttribute("aria-label", "Closing prices with each model's test-day predictions and forecast");
+  const add = (parent, tag, attrs, text) => {
+    const e = document.createElementNS(NS, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    parent.append(e);
+    return e;
+  };
+  const bottom = f.H - f.B;
+
+  // The horizon.
+  if (f.horizon) {
+    add(svg, "rect", { x: f.split, y: f.T, width: f.W - f.R - f.split, height: bottom - f.T, class: "horizon" });
+    add(svg, "text", { x: (f.split + f.W - f.R) / 2, y: f.T + 14, "text-anchor": "middle", class: "horizon-label" },
+      f.narrow ? "forecast" : `forecast: ${f.horizon} trading day${f.horizon === 1 ? "" : "s"}`);
   }
-  const dates = [...s.dates, ...r.forecast_dates];
-  for (let k = 0; k <= 5; k++) {
-    const i = Math.round((total - 1) * k / 5);
-    add("text", { x: x(i), y: H - 10, "text-anchor": k === 0 ? "start" : k === 5 ? "end" : "middle" }, dates[i]);
+  // The grid, the axes and their titles.
+  for (const v of f.ticks) {
+    add(svg, "line", { x1: f.L, x2: f.W - f.R, y1: f.y(v), y2: f.y(v), class: "gridline" });
+    add(svg, "text", { x: f.L - 6, y: f.y(v) + 4, "text-anchor": "end" }, v.toFixed(f.places));
   }
-  add("rect", { x: x(nHist - 1), y: T, width: x(total - 1) - x(nHist - 1), height: H - T - B, fill: "#f1f5ff" });
+  // Date labels at even steps and at the forecast's end, leaving out any
+  // that would run into the one before or the last.
+  const xCount = f.narrow ? 2 : 4, labelW = 84;
+  const wanted = [...Array(xCount + 1).keys()].map((k) => Math.round(last * k / xCount));
+  const end = last + f.horizon, xAt = [0];
+  for (const i of wanted.slice(1)) {
+    if (f.x(i) - f.x(xAt[xAt.length - 1]) >= labelW && (i === end || f.x(end) - f.x(i) >= labelW)) xAt.push(i);
+  }
+  if (xAt[xAt.length - 1] !== end) xAt.push(end);
+  for (const [k, i] of xAt.entries()) {
+    const anchor = k === 0 ? "start" : k === xAt.length - 1 ? "end" : "middle";
+    add(svg, "line", { x1: f.x(i), x2: f.x(i), y1: bottom, y2: bottom + 4, class: "axis" });
+    add(svg, "text", { x: f.x(i), y: bottom + 17, "text-anchor": anchor }, f.dates[i]);
+  }
+  add(svg, "line", { x1: f.L, x2: f.W - f.R, y1: bottom, y2: bottom, class: "axis" });
+  add(svg, "text", { x: f.L + (f.W - f.R - f.L) / 2, y: f.H - 6, "text-anchor": "middle", class: "axis-title" }, "Trading day");
+  add(svg, "text", { x: 0, y: 0, transform: `translate(14 ${f.T + (bottom - f.T) / 2}) rotate(-90)`, "text-anchor": "middle", class: "axis-title" },
+    "Close price");
+
+  // The interval bands, then the lines over them.
+  const bands = add(svg, "g", {}), lines = add(svg, "g", {}), points = add(svg, "g", {});
   const path = (pts, color, width, dash) => {
     if (pts.length < 2) return;
-    add("path", { d: pts.map(([i, v], k) => (k ? "L" : "M") + x(i).toFixed(1) + " " + y(v).toFixed(1)).join(""),
+    add(lines, "path", { d: pts.map(([i, v], k) => (k ? "L" : "M") + f.x(i).toFixed(1) + " " + f.y(v).toFixed(1)).join(""),
       fill: "none", stroke: color, "stroke-width": width, "stroke-dasharray": dash || "", "stroke-linejoin": "round" });
+  };
+  const point = (i, v, color, radius, title) => {
+    const c = add(points, "circle", { cx: f.x(i).toFixed(1), cy: f.y(v).toFixed(1), r: radius, fill: color });
+    add(c, "title", {}, title);
   };
   // band shades the area between lower and upper bounds given as
   // [i, {lower, upper}] pairs; a run without bounds breaks it into pieces.
@@ -262,9 +386,9 @@ function drawChart(r, names) {
     for (const [i, b] of pts) { if (b) runs[runs.length - 1].push([i, b]); else if (runs[runs.length - 1].length) runs.push([]); }
     for (const run of runs) {
       if (run.length < 2) continue;
-      const up = run.map(([i, b]) => x(i).toFixed(1) + " " + y(b.upper).toFixed(1));
-      const down = run.slice().reverse().map(([i, b]) => x(i).toFixed(1) + " " + y(b.lower).toFixed(1));
-      add("path", { d: "M" + up.join("L") + "L" + down.join("L") + "Z", fill: color, "fill-opacity": opacity, stroke: "none" });
+      const up = run.map(([i, b]) => f.x(i).toFixed(1) + " " + f.y(b.upper).toFixed(1));
+      const down = run.slice().reverse().map(([i, b]) => f.x(i).toFixed(1) + " " + f.y(b.lower).toFixed(1));
+      add(bands, "path", { d: "M" + up.join("L") + "L" + down.join("L") + "Z", fill: color, "fill-opacity": opacity, stroke: "none" });
     }
   };
   let shaded = false;
@@ -272,24 +396,30 @@ function drawChart(r, names) {
     const m = r.models[n], c = COLORS[n] || "#333";
     const test = m.test.filter((t) => t.index >= n0);
     // The forecast bands start from the last close, which is known exactly.
-    const last = { lower: s.closes[nHist - 1], upper: s.closes[nHist - 1] };
-    for (const [level, opacity] of [["pi95", 0.08], ["pi80", 0.14]]) {
-      band(test.map((t) => [t.index - n0, t[level]]), c, opacity);
+    const known = { lower: s.closes[last], upper: s.closes[last] };
+    for (const level of INTERVALS) {
+      band(test.map((t) => [t.index - n0, t[level]]), c, BAND_OPACITY[level]);
       const fc = m["forecast_" + level] || [];
-      if (fc.length) band([[nHist - 1, last], ...fc.map((b, k) => [nHist + k, b])], c, opacity);
+      if (fc.length) band([[last, known], ...fc.map((b, k) => [last + 1 + k, b])], c, BAND_OPACITY[level]);
       shaded = shaded || fc.length > 0 || test.some((t) => t[level]);
     }
   }
   path(s.closes.map((v, i) => [i, v]), "#1d2330", 2);
+  s.closes.forEach((v, i) => point(i, v, "#1d2330", 1.6, `${s.dates[i]}: close ${fmt(v)}`));
   const legend = $("legend"); legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
   for (const n of names) {
     const m = r.models[n], c = COLORS[n] || "#333";
-    path(m.test.filter((t) => t.index >= n0).map((t) => [t.index - n0, t.predicted]), c, 1.3);
-    path([[nHist - 1, s.closes[nHist - 1]], ...m.forecast.map((v, k) => [nHist + k, v])], c, 2, "5 4");
+    const test = m.test.filter((t) => t.index >= n0);
+    path(test.map((t) => [t.index - n0, t.predicted]), c, 1.3);
+    test.forEach((t) => point(t.index - n0, t.predicted, c, 1.6, `${n}, ${s.dates[t.index - n0]}: predicted ${fmt(t.predicted)}`));
+    path([[last, s.closes[last]], ...m.forecast.map((v, k) => [last + 1 + k, v])], c, 2, "5 4");
+    const pi95 = m.forecast_pi95 || [];
+    m.forecast.forEach((v, k) => point(last + 1 + k, v, c, 3, `${n}, ${r.forecast_dates[k]}: forecast ${fmt(v)}` +
+      (pi95[k] ? ` (95%: ${fmt(pi95[k].lower)} – ${fmt(pi95[k].upper)})` : "")));
     legend.append(el("span", {}, el("i", { style: "background:" + c }), n));
   }
-  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + horizon + " trading days" +
-    (shaded ? " · bands: 80% (darker) and 95% prediction intervals" : "")));
+  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + f.horizon + " trading days" +
+    (shaded ? " · bands: 80% (darker) and 95% prediction intervals" : "") + " · hover a point for its value"));
   $("chart").replaceChildren(svg);
 }
 
