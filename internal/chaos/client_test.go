@@ -98,8 +98,9 @@ func (cl *client) post(ctx context.Context, key, body string) (id string, status
 
 // stream submits n jobs of body from parallel senders, calling each
 // accepted job's index on accepted (for a scenario's fault trigger), and
-// returns when all are accepted or ctx ends.
-func (cl *client) stream(ctx context.Context, prefix string, n, senders int, body string, accepted func(i int)) {
+// returns when all are accepted or ctx ends. With pace, each job waits for
+// a tick of it before it is sent.
+func (cl *client) stream(ctx context.Context, prefix string, n, senders int, body string, pace <-chan time.Time, accepted func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range senders {
@@ -114,6 +115,9 @@ func (cl *client) stream(ctx context.Context, prefix string, n, senders int, bod
 		}()
 	}
 	for i := range n {
+		if pace != nil {
+			<-pace
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():

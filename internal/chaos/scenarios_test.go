@@ -115,7 +115,7 @@ func workerKill(t *testing.T) row {
 	c := newCluster(t, options{workers: 2, concurrency: 1})
 	cl := newClient(c)
 	ctx := context.Background()
-	cl.stream(ctx, "kill", size(3, 4), 4, longJob, nil)
+	cl.stream(ctx, "kill", size(3, 4), 4, longJob, nil, nil)
 	var r row
 	for range size(1, 3) {
 		id := c.awaitRunning(c.liveJobs(cl.ids()))
@@ -126,7 +126,7 @@ func workerKill(t *testing.T) row {
 		if len(c.liveJobs(cl.ids())) == 0 {
 			// Every job ended before the next kill: give the next one
 			// something to kill.
-			cl.stream(ctx, fmt.Sprintf("kill-more-%d", time.Now().UnixNano()), 2, 2, longJob, nil)
+			cl.stream(ctx, fmt.Sprintf("kill-more-%d", time.Now().UnixNano()), 2, 2, longJob, nil, nil)
 		}
 	}
 	finish(t, c, cl, &r)
@@ -167,7 +167,7 @@ func streamWithTrigger(cl *client, prefix string, n, senders, divisor int) trigg
 	go func() {
 		defer close(s.streamed)
 		defer once.Do(func() { close(s.trigger) })
-		cl.stream(context.Background(), prefix, n, senders, cheapJob, func(int) {
+		cl.stream(context.Background(), prefix, n, senders, cheapJob, nil, func(int) {
 			if count.Add(1) == int64(n/divisor) {
 				once.Do(func() { close(s.trigger) })
 			}
@@ -182,7 +182,7 @@ func streamWithTrigger(cl *client, prefix string, n, senders, divisor int) trigg
 func redisRestartLong(t *testing.T) row {
 	c := newCluster(t, options{workers: 2, concurrency: 1})
 	cl := newClient(c)
-	cl.stream(context.Background(), "long", size(3, 4), 4, longJob, nil)
+	cl.stream(context.Background(), "long", size(3, 4), 4, longJob, nil, nil)
 	c.await("both workers run a job", func() bool { return c.countRunning(cl.ids()) >= 2 })
 	live := c.liveJobs(cl.ids())
 	faultAt := time.Now()
@@ -200,13 +200,13 @@ func postgresStop(t *testing.T) row {
 	c := newCluster(t, options{workers: 2, concurrency: 1})
 	cl := newClient(c)
 	ctx := context.Background()
-	cl.stream(ctx, "pg-long", 2, 2, longJob, nil)
+	cl.stream(ctx, "pg-long", 2, 2, longJob, nil, nil)
 	c.await("both workers run a job", func() bool { return c.countRunning(cl.ids()) >= 2 })
 	live := c.liveJobs(cl.ids())
 	submitting := make(chan struct{})
 	go func() {
 		defer close(submitting)
-		cl.stream(ctx, "pg-cheap", 300, 4, cheapJob, nil)
+		cl.stream(ctx, "pg-cheap", 300, 4, cheapJob, nil, nil)
 	}()
 	c.stopPostgres()
 	time.Sleep(10 * time.Second) // the outage itself, not a wait for an event
