@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -110,6 +111,15 @@ func (s *Server) jobPage(c *gin.Context) {
 	id, err := uuid.Parse(c.Param("id"))
 	if err != nil {
 		s.errorPage(c, http.StatusNotFound, "No such job", "There is no job at this address.")
+		return
+	}
+	// Another user's job is not found, as in the API: the page must not
+	// confirm that the id exists.
+	if _, err := s.db.Job(c.Request.Context(), id, pageUser(c).ID); errors.Is(err, store.ErrNotFound) {
+		s.errorPage(c, http.StatusNotFound, "No such job", "There is no job at this address.")
+		return
+	} else if err != nil {
+		s.failPage(c, err)
 		return
 	}
 	s.render(c, http.StatusOK, pageData{Title: "Job", Page: "job", JobID: id.String()})

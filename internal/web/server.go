@@ -80,15 +80,25 @@ type Server struct {
 
 // New returns the HTTP handler of the web server.
 func New(d Deps) (http.Handler, error) {
+	s, r, err := newRouter(d)
+	if err != nil {
+		return nil, err
+	}
+	return s.withSessions(r), nil
+}
+
+// newRouter builds the server and its routes; the authorization matrix
+// test reads the route table from it.
+func newRouter(d Deps) (*Server, *gin.Engine, error) {
 	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
 		"InteractiveJobsPerUser": d.InteractiveJobsPerUser, "StreamsPerUser": d.StreamsPerUser, "StreamsMax": d.StreamsMax} {
 		if v < 1 {
-			return nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
+			return nil, nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
 		}
 	}
 	pg, err := parsePages()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
@@ -120,7 +130,7 @@ func New(d Deps) (http.Handler, error) {
 	// Only the listed proxies may name the client in X-Forwarded-For; by
 	// default none, or anyone could dodge the per-IP sign-in limit.
 	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
-		return nil, fmt.Errorf("trusted proxies: %w", err)
+		return nil, nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	r.Use(s.recover, s.observe, securityHeaders, noStoreAPI, s.crossOrigin)
 	r.NoRoute(func(c *gin.Context) {
@@ -164,7 +174,7 @@ func New(d Deps) (http.Handler, error) {
 	api.GET("/portfolio/transactions", s.listTransactions)
 	api.GET("/portfolio/companies", s.listCompanies)
 	api.GET("/portfolio/brokers", s.listBrokers)
-	return s.withSessions(r), nil
+	return s, r, nil
 }
 
 // getOrHead routes GET and HEAD of path to h: HEAD is a GET whose body

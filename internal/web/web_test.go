@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"net/http"
@@ -358,7 +359,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestPagesAndAssets(t *testing.T) {
 	h := newHarness(t, 100)
-	b := h.signedIn(t, store.RoleUser)
+	u := h.account(t, store.RoleUser)
+	b := h.browser(t)
+	require.Equal(t, http.StatusSeeOther, b.login(u.Email, testPassword).status)
 	page := b.get("/")
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.header.Get("Content-Type"), "text/html")
@@ -367,10 +370,15 @@ func TestPagesAndAssets(t *testing.T) {
 	require.Contains(t, page.body, `id="predict-form"`)
 	require.NotContains(t, page.body, "token", "the paste-a-token box is gone")
 
-	id := "6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11"
-	page = b.get("/jobs/" + id)
+	job, _, err := h.db.CreateJob(context.Background(), store.NewJob{OwnerID: u.ID, Kind: store.KindPrediction, Ticker: "MSFT", Params: store.JSON(`{}`), Queue: "default"})
+	require.NoError(t, err)
+	page = b.get("/jobs/" + job.ID.String())
 	require.Equal(t, http.StatusOK, page.status)
-	require.Contains(t, page.body, `data-job-id="`+id+`"`)
+	require.Contains(t, page.body, `data-job-id="`+job.ID.String()+`"`)
+
+	// A job of nobody's (or of another user's) is not found.
+	page = b.get("/jobs/6f1c1c56-3a55-4a56-9d7c-2d0e4a1f0c11")
+	require.Equal(t, http.StatusNotFound, page.status)
 
 	page = b.get("/jobs/%3Cscript%3E")
 	require.Equal(t, http.StatusNotFound, page.status)
