@@ -47,18 +47,22 @@ type row struct {
 	scenario                      string
 	accepted, succeeded, failed   int
 	lost, duplicated, overlapping int
-	backwards, serverErrors       int
-	recovery                      time.Duration
+	backwards                     int
+	// unavailable counts 503 answers to submits (each retried), and
+	// serverErrors every other 5xx, which must never happen.
+	unavailable, serverErrors int
+	recovery                  time.Duration
 }
 
 func (r row) String() string {
-	return fmt.Sprintf("| %-34s | %8d | %9d | %6d | %4d | %10d | %11d | %9d | %10.1f |",
-		r.scenario, r.accepted, r.succeeded, r.failed, r.lost, r.duplicated, r.overlapping, r.backwards, r.recovery.Seconds())
+	return fmt.Sprintf("| %-35s | %8d | %9d | %6d | %4d | %10d | %11d | %9d | %4d | %9d | %10.1f |",
+		r.scenario, r.accepted, r.succeeded, r.failed, r.lost, r.duplicated, r.overlapping, r.backwards,
+		r.unavailable, r.serverErrors, r.recovery.Seconds())
 }
 
 // tableHeader heads the rows printed by TestChaos.
-const tableHeader = "| scenario                           | accepted | succeeded | failed | lost | duplicated | overlapping | backwards | recovery s |\n" +
-	"|------------------------------------|---------:|----------:|-------:|-----:|-----------:|------------:|----------:|-----------:|"
+const tableHeader = "| scenario                            | accepted | succeeded | failed | lost | duplicated | overlapping | backwards |  503 | other 5xx | recovery s |\n" +
+	"|-------------------------------------|---------:|----------:|-------:|-----:|-----------:|------------:|----------:|-----:|----------:|-----------:|"
 
 // awaitFinal waits until every accepted job is final or, after limit, gives
 // up; the jobs still live then are lost.

@@ -82,7 +82,10 @@ func finish(t *testing.T, c *cluster, cl *client, r *row) {
 		t.Errorf("unexpected answer: %s", u)
 	}
 	for status, n := range cl.answers {
-		if status >= 500 && status != http.StatusServiceUnavailable {
+		switch {
+		case status == http.StatusServiceUnavailable:
+			r.unavailable += n
+		case status >= 500:
 			r.serverErrors += n
 		}
 	}
