@@ -185,10 +185,23 @@ func (c *cluster) stop() {
 		}
 	}
 	if c.t.Failed() {
-		c.t.Logf("cluster logs kept for the failure: %s", c.dir)
-		return
+		c.logTails()
 	}
 	os.RemoveAll(c.dir)
+}
+
+// logTails copies the end of every program's log into the test's output,
+// so a failure can be read after the cluster's folder is gone.
+func (c *cluster) logTails() {
+	logs, _ := filepath.Glob(filepath.Join(c.dir, "*.log"))
+	for _, name := range logs {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		c.t.Logf("last lines of %s:\n%s", filepath.Base(name), strings.Join(lines[max(len(lines)-30, 0):], "\n"))
+	}
 }
 
 // start runs a program whose output is appended to dir/<log>.log. The
