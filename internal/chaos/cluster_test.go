@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -108,7 +109,8 @@ func (p *process) alive() bool {
 type options struct {
 	workers     int
 	concurrency int
-	metrics     bool // give each worker a /metrics listener
+	metrics     bool     // give each worker a /metrics listener
+	extraEnv    []string // settings for web and workers beyond the harness's own
 }
 
 // cluster is a private Augur deployment: PostgreSQL, Redis, web and workers.
@@ -320,7 +322,7 @@ func (c *cluster) env(extra ...string) []string {
 		"JOB_LEASE=" + lease.String(),
 		"RECONCILE_INTERVAL=2s",
 		"DB_MAX_OPEN_CONNS=20",
-	}, extra...)
+	}, append(slices.Clone(c.opts.extraEnv), extra...)...)
 }
 
 func (c *cluster) databaseURL() string {

@@ -41,6 +41,7 @@ func TestChaos(t *testing.T) {
 		{"2 Redis restarted empty, cheap jobs", true, redisRestartCheap},
 		{"3 Redis restarted empty, long jobs", true, redisRestartLong},
 		{"4 PostgreSQL stopped 10 s", false, postgresStop},
+		{"5 upstream 30% errors, 429s, slow", false, upstreamChaos},
 		{"6 web SIGKILL during a burst", false, webKill},
 	}
 	var mu sync.Mutex
