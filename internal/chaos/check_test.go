@@ -170,7 +170,10 @@ func (c *cluster) check(r *row, ids []string) {
 		}
 		if overlapping(runs) {
 			r.overlapping++
-			c.t.Logf("job %s: attempts overlap: %+v", id, runs)
+			for _, a := range runs {
+				c.t.Logf("job %s overlaps: attempt %d on %s from %s to %s", id, a.number, a.worker,
+					a.start.Format(time.StampMicro), a.end.Format(time.StampMicro))
+			}
 		}
 	}
 	r.duplicated = len(duplicated)
