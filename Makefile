@@ -44,6 +44,14 @@ test: deps ## go vet, then every test with -race against the local PostgreSQL an
 	CI=$${CI:-true} $(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
+.PHONY: chaos
+chaos: ## the full fault suite (internal/chaos): private PostgreSQL, Redis, web and two workers; prints the table (about 15 min)
+	CHAOS=full $(GO) test -count=1 -v -timeout 60m -run '^TestChaos$$' ./internal/chaos
+
+.PHONY: soak
+soak: ## 10,000 cheap jobs over about 10 minutes through two workers; prints worker RSS and goroutines at start, middle and end
+	SOAK=1 $(GO) test -count=1 -v -timeout 30m -run '^TestSoak$$' ./internal/chaos
+
 .PHONY: fuzz
 fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -90,7 +90,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	if err != nil {
 		// market's errors name the ticker already ("load prices for T: …",
 		// "no price data for T (…)"); another prefix would repeat it.
-		if errors.Is(err, market.ErrNoSuchTicker) || errors.Is(err, market.ErrNoData) {
+		// "No data" is final only when no provider failed for now: a
+		// transient outage is retried, not recorded as a missing ticker.
+		if errors.Is(err, market.ErrNoSuchTicker) || errors.Is(err, market.ErrNoData) && !market.Transient(err) {
 			return nil, permanent(err)
 		}
 		return nil, err

@@ -20,18 +20,24 @@ import (
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/upstream"
 	"github.com/augurhq/augur/jobs"
 )
 
 // flakyPrices is a price source that fails the first failures calls with a
-// transient error, then serves a short rising series.
+// transient error (err, or a connection reset), then serves a short rising
+// series.
 type flakyPrices struct {
 	failures int32
+	err      error
 	calls    atomic.Int32
 }
 
 func (f *flakyPrices) Load(_ context.Context, ticker string) (*market.Series, error) {
 	if f.calls.Add(1) <= f.failures {
+		if f.err != nil {
+			return nil, f.err
+		}
 		return nil, errors.New("upstream hiccup: connection reset by peer")
 	}
 	return risingSeries(ticker), nil
@@ -154,6 +160,19 @@ func TestTransientFailureIsRetriedThenSucceeds(t *testing.T) {
 	require.Equal(t, store.StatusSucceeded, job.Status, job.Error.String)
 	require.Equal(t, 3, job.Attempts)
 	require.False(t, job.Error.Valid, "a success clears the last attempt's error")
+}
+
+// A live provider that failed for now, before a fallback without the
+// ticker, is an outage to wait out, not a verdict on the ticker (found by
+// the fault suite's upstream scenario).
+func TestNoDataWhileAProviderIsDownIsRetried(t *testing.T) {
+	prices := &flakyPrices{failures: 1, err: &market.LoadError{Ticker: "ABC", Err: market.ErrNoData, Attempts: []market.Attempt{
+		{Source: "yahoo", Outcome: upstream.OutcomeError}, {Source: "sample", Outcome: upstream.OutcomeNotFound},
+	}}}
+	f := newFixture(t, prices)
+	job := f.awaitFinal(t, f.submit(t, "ABC"))
+	require.Equal(t, store.StatusSucceeded, job.Status, job.Error.String)
+	require.Equal(t, 2, job.Attempts)
 }
 
 func TestFailureAfterTheLastRetryEndsFailed(t *testing.T) {

@@ -278,6 +278,8 @@ var settings = []Setting{
 			c.Sentiment.HTTP.MaxRetries = c.Market.HTTP.MaxRetries
 			return nil
 		}},
+	{"UPSTREAM_URLS", "", "Base URLs that replace outside APIs' real ones, as `source=url` pairs separated by commas (sources: yahoo, stooq, alphavantage for prices and news, finviz, eodhd, tradestie, finnhub, stockgeist, google). For a mirror or a proxy, and for the fault suite's fake servers; empty uses the real hosts.",
+		upstreamURLs},
 	{"ALPHA_VANTAGE_API_KEY", "", "Alpha Vantage key (prices and news sentiment).",
 		func(c *Config, v string) error {
 			c.Market.AlphaVantageKey, c.Sentiment.AlphaVantageKey = v, v
@@ -454,6 +456,35 @@ func queueWeights(dst *map[string]int, v string) error {
 		out[name] = n
 	}
 	*dst = out
+	return nil
+}
+
+// upstreamURLs parses UPSTREAM_URLS into the providers' base URLs.
+func upstreamURLs(c *Config, v string) error {
+	if v == "" {
+		return nil
+	}
+	fields := map[string][]*string{
+		"yahoo": {&c.Market.YahooURL}, "stooq": {&c.Market.StooqURL},
+		"alphavantage": {&c.Market.AlphaVantageURL, &c.Sentiment.AlphaVantageURL},
+		"finviz":       {&c.Sentiment.FinvizURL}, "eodhd": {&c.Sentiment.EODHDURL},
+		"tradestie": {&c.Sentiment.TradestieURL}, "finnhub": {&c.Sentiment.FinnhubURL},
+		"stockgeist": {&c.Sentiment.StockGeistURL}, "google": {&c.Sentiment.GoogleNewsURL},
+	}
+	for _, part := range strings.Split(v, ",") {
+		name, raw, _ := strings.Cut(strings.TrimSpace(part), "=")
+		dst, known := fields[name]
+		u, err := url.Parse(raw)
+		switch {
+		case !known:
+			return fmt.Errorf("entry %q names no known source", part)
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+			return fmt.Errorf("entry %q must be source=http(s)://host[/path]", part)
+		}
+		for _, f := range dst {
+			*f = strings.TrimSuffix(raw, "/")
+		}
+	}
 	return nil
 }
 

@@ -78,6 +78,8 @@ func TestInvalidValuesNameTheVariable(t *testing.T) {
 		{"SENTIMENT_NUM_ARTICLES", "101"}, // one past sentiment.MaxNumArticles, the API's cap too
 		{"UPSTREAM_TIMEOUT", "1ns"},
 		{"UPSTREAM_MAX_RETRIES", "50"},
+		{"UPSTREAM_URLS", "bloomberg=http://127.0.0.1:1"},
+		{"UPSTREAM_URLS", "yahoo=127.0.0.1:1"},
 		{"SESSION_LIFETIME", "1s"},
 		{"SESSION_IDLE_TIMEOUT", "soon"},
 		{"COOKIE_SECURE", "yes please"},
@@ -181,6 +183,18 @@ func TestSourceListsAndKeys(t *testing.T) {
 	require.Equal(t, "av", c.Sentiment.AlphaVantageKey)
 	require.Negative(t, c.Market.HTTP.MaxRetries, "0 retries must reach upstream as 'disabled'")
 	require.Nil(t, c.Sentiment.Sources)
+}
+
+func TestUpstreamURLsReplaceTheRealHosts(t *testing.T) {
+	c, err := Load(env(map[string]string{
+		"UPSTREAM_URLS": "yahoo=http://127.0.0.1:8001/, alphavantage=http://127.0.0.1:8002,google=https://mirror.example/news",
+	}))
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:8001", c.Market.YahooURL)
+	require.Equal(t, "http://127.0.0.1:8002", c.Market.AlphaVantageURL)
+	require.Equal(t, "http://127.0.0.1:8002", c.Sentiment.AlphaVantageURL)
+	require.Equal(t, "https://mirror.example/news", c.Sentiment.GoogleNewsURL)
+	require.Empty(t, c.Market.StooqURL)
 }
 
 func ptr(s string) *string { return &s }

@@ -70,3 +70,21 @@ func (e *LoadError) Error() string {
 
 // Unwrap returns ErrNoSuchTicker, ErrNoData or the context's error.
 func (e *LoadError) Unwrap() error { return e.Err }
+
+// Transient reports whether err is a load that failed because some
+// provider could not answer for now (an error, a timeout, a rate limit, an
+// open circuit): a later try may find the data, so the failure is not a
+// verdict on the ticker.
+func Transient(err error) bool {
+	var le *LoadError
+	if !errors.As(err, &le) {
+		return false
+	}
+	for _, a := range le.Attempts {
+		switch a.Outcome {
+		case upstream.OutcomeError, upstream.OutcomeTimeout, upstream.OutcomeRateLimited, upstream.OutcomeCircuitOpen:
+			return true
+		}
+	}
+	return false
+}

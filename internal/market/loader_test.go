@@ -113,6 +113,8 @@ func TestChainOutcomes(t *testing.T) {
 		wantSource   string // "" = the load fails
 		wantOutcomes []string
 		wantErr      error
+		// wantTransient: a provider failed for now, so the job retries.
+		wantTransient bool
 	}{
 		{
 			name: "providers without a key are skipped without a request",
@@ -142,9 +144,10 @@ func TestChainOutcomes(t *testing.T) {
 				cfg.HTTP.Timeout = 50 * time.Millisecond
 				cfg.HTTP.MaxBackoff = time.Millisecond
 			},
-			ticker:       "ZZZZ",
-			wantOutcomes: []string{"yahoo:rate_limited", "stooq:timeout", "alphavantage:rate_limited", "sample:not_found"},
-			wantErr:      market.ErrNoData,
+			ticker:        "ZZZZ",
+			wantOutcomes:  []string{"yahoo:rate_limited", "stooq:timeout", "alphavantage:rate_limited", "sample:not_found"},
+			wantErr:       market.ErrNoData,
+			wantTransient: true,
 		},
 		{
 			name: "not found and an error is no data, not an unknown ticker",
@@ -152,9 +155,10 @@ func TestChainOutcomes(t *testing.T) {
 				u.stooq.Handle(market.Reply(200, "text/plain", "Exceeded the daily hits limit"))
 				u.alphaVantage.Handle(market.Reply(200, "application/json", `{"Meta Data":{}`))
 			},
-			ticker:       "ZZZZ",
-			wantOutcomes: []string{"yahoo:not_found", "stooq:rate_limited", "alphavantage:error", "sample:not_found"},
-			wantErr:      market.ErrNoData,
+			ticker:        "ZZZZ",
+			wantOutcomes:  []string{"yahoo:not_found", "stooq:rate_limited", "alphavantage:error", "sample:not_found"},
+			wantErr:       market.ErrNoData,
+			wantTransient: true,
 		},
 		{
 			name: "nobody could be asked",
@@ -189,6 +193,7 @@ func TestChainOutcomes(t *testing.T) {
 					require.NotErrorIs(t, err, market.ErrNoSuchTicker)
 				}
 				require.Equal(t, tt.wantOutcomes, outcomes(loadError(t, err).Attempts))
+				require.Equal(t, tt.wantTransient, market.Transient(err))
 				return
 			}
 			require.NoError(t, err)

@@ -80,19 +80,29 @@ type Server struct {
 
 // New returns the HTTP handler of the web server.
 func New(d Deps) (http.Handler, error) {
+	s, r, err := newRouter(d)
+	if err != nil {
+		return nil, err
+	}
+	return s.withSessions(r), nil
+}
+
+// newRouter builds the server and its routes; the authorization matrix
+// test reads the route table from it.
+func newRouter(d Deps) (*Server, *gin.Engine, error) {
 	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
 		"InteractiveJobsPerUser": d.InteractiveJobsPerUser, "StreamsPerUser": d.StreamsPerUser, "StreamsMax": d.StreamsMax} {
 		if v < 1 {
-			return nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
+			return nil, nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
 		}
 	}
 	assets, err := loadStaticAssets()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	pg, err := parsePages(assets)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
@@ -124,7 +134,7 @@ func New(d Deps) (http.Handler, error) {
 	// Only the listed proxies may name the client in X-Forwarded-For; by
 	// default none, or anyone could dodge the per-IP sign-in limit.
 	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
-		return nil, fmt.Errorf("trusted proxies: %w", err)
+		return nil, nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	r.Use(s.recover, s.observe, securityHeaders, noStoreAPI, s.crossOrigin)
 	r.NoRoute(s.notFound)
@@ -198,7 +208,7 @@ func New(d Deps) (http.Handler, error) {
 	adminAPI.POST("/brokers/:id/deactivate", s.apiAdminDeactivateBroker)
 	adminAPI.GET("/users", s.apiAdminUsers)
 	adminAPI.PATCH("/users/:id", s.apiAdminUpdateUser)
-	return s.withSessions(r), nil
+	return s, r, nil
 }
 
 // getOrHead routes GET and HEAD of path to h: HEAD is a GET whose body

@@ -361,7 +361,9 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func TestPagesAndAssets(t *testing.T) {
 	h := newHarness(t, 100)
-	b := h.signedIn(t, store.RoleUser)
+	u := h.account(t, store.RoleUser)
+	b := h.browser(t)
+	require.Equal(t, http.StatusSeeOther, b.login(u.Email, testPassword).status)
 	page := b.get("/")
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.header.Get("Content-Type"), "text/html")

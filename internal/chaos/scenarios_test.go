@@ -1,0 +1,243 @@
+package chaos
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// full is set by CHAOS=full (make chaos): every scenario, at full size.
+var full = os.Getenv("CHAOS") == "full"
+
+// size picks the short or the full count of something.
+func size(short, long int) int {
+	if full {
+		return long
+	}
+	return short
+}
+
+// TestChaos runs the fault scenarios and prints their table. Each scenario
+// has a cluster of its own, so one's leftovers cannot blur another's counts.
+func TestChaos(t *testing.T) {
+	if os.Getenv("SOAK") != "" {
+		t.Skip("SOAK runs the soak alone")
+	}
+	scenarios := []struct {
+		name  string
+		short bool // part of the short run in make test
+		run   func(t *testing.T) row
+	}{
+		{"1 worker SIGKILL mid-LSTM x3", true, workerKill},
+		{"2 Redis restarted empty, cheap jobs", true, redisRestartCheap},
+		{"3 Redis restarted empty, long jobs", true, redisRestartLong},
+		{"4 PostgreSQL stopped 10 s", false, postgresStop},
+		{"5 upstream 30% errors, 429s, slow", false, upstreamChaos},
+		{"6 web SIGKILL during a burst", false, webKill},
+	}
+	var mu sync.Mutex
+	var rows []row
+	for _, s := range scenarios {
+		if !full && !s.short {
+			continue
+		}
+		t.Run(strings.Fields(s.name)[0], func(t *testing.T) {
+			r := s.run(t)
+			r.scenario = s.name
+			mu.Lock()
+			rows = append(rows, r)
+			mu.Unlock()
+			if r.lost+r.duplicated+r.overlapping+r.backwards+r.serverErrors > 0 {
+				t.Errorf("%s: %d lost, %d duplicated, %d overlapping, %d moved backwards, %d server errors",
+					s.name, r.lost, r.duplicated, r.overlapping, r.backwards, r.serverErrors)
+			}
+		})
+	}
+	var table strings.Builder
+	table.WriteString(tableHeader + "\n")
+	for _, r := range rows {
+		table.WriteString(r.String() + "\n")
+	}
+	fmt.Print("\n" + table.String())
+}
+
+// finish waits for the accepted jobs, checks them, and fails the test on
+// answers a client must never see.
+func finish(t *testing.T, c *cluster, cl *client, r *row) {
+	t.Helper()
+	ids := cl.ids()
+	c.awaitFinal(ids, 5*time.Minute)
+	c.check(r, ids)
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	for _, u := range cl.unknown {
+		t.Errorf("unexpected answer: %s", u)
+	}
+	for status, n := range cl.answers {
+		switch {
+		case status == http.StatusServiceUnavailable:
+			r.unavailable += n
+		case status >= 500:
+			r.serverErrors += n
+		}
+	}
+}
+
+// awaitRunning waits until one of ids is running with some progress made
+// (so its worker is mid-computation) and returns it.
+func (c *cluster) awaitRunning(ids []string) string {
+	c.t.Helper()
+	var id string
+	c.await("a job is running with progress", func() bool {
+		return c.db.Get(&id, `SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = 'running'
+			AND progress > 0 AND lease_expires_at > now() ORDER BY started_at LIMIT 1`, pq.StringArray(ids)) == nil
+	})
+	return id
+}
+
+// countRunning counts the jobs among ids that a live lease holds.
+func (c *cluster) countRunning(ids []string) int {
+	var n int
+	_ = c.db.Get(&n, `SELECT count(*) FROM jobs WHERE id = ANY($1::uuid[]) AND status = 'running'
+		AND lease_expires_at > now()`, pq.StringArray(ids))
+	return n
+}
+
+// workerKill: a worker is killed with SIGKILL while it trains an LSTM, three
+// times (once in the short run); a fresh worker replaces each. Recovery is the longest time from a
+// kill until the killed job was final.
+func workerKill(t *testing.T) row {
+	c := newCluster(t, options{workers: 2, concurrency: 1})
+	cl := newClient(c)
+	ctx := context.Background()
+	cl.stream(ctx, "kill", size(3, 4), 4, longJob, nil, nil)
+	var r row
+	for range size(1, 3) {
+		id := c.awaitRunning(c.liveJobs(cl.ids()))
+		killed := c.killWorkerRunning(ctx, id)
+		c.startWorker()
+		c.awaitFinal([]string{id}, 5*time.Minute)
+		r.recovery = max(r.recovery, c.drainedAfter([]string{id}, killed.killedAt))
+		if len(c.liveJobs(cl.ids())) == 0 {
+			// Every job ended before the next kill: give the next one
+			// something to kill.
+			cl.stream(ctx, fmt.Sprintf("kill-more-%d", time.Now().UnixNano()), 2, 2, longJob, nil, nil)
+		}
+	}
+	finish(t, c, cl, &r)
+	return r
+}
+
+// redisRestartCheap: Redis is killed and restarted empty a third of the way
+// through a stream of cheap jobs. Recovery is the time from the restart
+// until every job live at that moment was final.
+func redisRestartCheap(t *testing.T) row {
+	c := newCluster(t, options{workers: 2, concurrency: 2})
+	cl := newClient(c)
+	done := streamWithTrigger(cl, "cheap", size(200, 2000), 8, 3)
+	<-done.trigger
+	live := c.liveJobs(cl.ids())
+	faultAt := time.Now()
+	c.restartRedisEmpty()
+	<-done.streamed
+	var r row
+	finish(t, c, cl, &r)
+	r.recovery = c.drainedAfter(live, faultAt)
+	return r
+}
+
+// triggeredStream is a stream of cheap jobs running in the background.
+type triggeredStream struct {
+	trigger  chan struct{} // closed once 1/divisor of the jobs are accepted (or all streamed)
+	streamed chan struct{} // closed when every job was submitted
+}
+
+// streamWithTrigger streams n cheap jobs in the background and closes
+// trigger once n/divisor of them are accepted, so the scenario injects its
+// fault mid-stream from the test's own goroutine.
+func streamWithTrigger(cl *client, prefix string, n, senders, divisor int) triggeredStream {
+	s := triggeredStream{trigger: make(chan struct{}), streamed: make(chan struct{})}
+	var count atomic.Int64
+	var once sync.Once
+	go func() {
+		defer close(s.streamed)
+		defer once.Do(func() { close(s.trigger) })
+		cl.stream(context.Background(), prefix, n, senders, cheapJob, nil, func(int) {
+			if count.Add(1) == int64(n/divisor) {
+				once.Do(func() { close(s.trigger) })
+			}
+		})
+	}()
+	return s
+}
+
+// redisRestartLong: Redis is restarted empty while both workers run long
+// jobs, so the reconciler must find them and must not start a second copy
+// of a job whose worker still runs it (defect 2).
+func redisRestartLong(t *testing.T) row {
+	c := newCluster(t, options{workers: 2, concurrency: 1})
+	cl := newClient(c)
+	cl.stream(context.Background(), "long", size(3, 4), 4, longJob, nil, nil)
+	c.await("both workers run a job", func() bool { return c.countRunning(cl.ids()) >= 2 })
+	live := c.liveJobs(cl.ids())
+	faultAt := time.Now()
+	c.restartRedisEmpty()
+	var r row
+	finish(t, c, cl, &r)
+	r.recovery = c.drainedAfter(live, faultAt)
+	return r
+}
+
+// postgresStop: PostgreSQL is stopped for 10 s while jobs are submitted and
+// run; every answer must be 202 or 503. Recovery is the time from
+// PostgreSQL's return until every job live at the stop was final.
+func postgresStop(t *testing.T) row {
+	c := newCluster(t, options{workers: 2, concurrency: 1})
+	cl := newClient(c)
+	ctx := context.Background()
+	cl.stream(ctx, "pg-long", 2, 2, longJob, nil, nil)
+	c.await("both workers run a job", func() bool { return c.countRunning(cl.ids()) >= 2 })
+	live := c.liveJobs(cl.ids())
+	submitting := make(chan struct{})
+	go func() {
+		defer close(submitting)
+		cl.stream(ctx, "pg-cheap", 300, 4, cheapJob, nil, nil)
+	}()
+	c.stopPostgres()
+	time.Sleep(10 * time.Second) // the outage itself, not a wait for an event
+	c.startPostgres(false)
+	backAt := time.Now()
+	<-submitting
+	var r row
+	finish(t, c, cl, &r)
+	r.recovery = c.drainedAfter(live, backAt)
+	return r
+}
+
+// webKill: web is killed with SIGKILL in the middle of a burst of submits
+// and started again; the clients retry with their Idempotency-Keys, and
+// every job answered 202 must exist and end. Recovery is the time from
+// the kill until web answered again.
+func webKill(t *testing.T) row {
+	c := newCluster(t, options{workers: 2, concurrency: 2})
+	cl := newClient(c)
+	done := streamWithTrigger(cl, "burst", size(300, 1000), 16, 4)
+	<-done.trigger
+	killedAt := time.Now()
+	c.web.kill(syscall.SIGKILL)
+	c.startWeb()
+	var r row
+	r.recovery = time.Since(killedAt)
+	<-done.streamed
+	finish(t, c, cl, &r)
+	return r
+}
