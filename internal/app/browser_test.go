@@ -1,0 +1,468 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+)
+
+// viewport is a browser window size to walk the product at.
+type viewport struct {
+	name          string
+	width, height int64
+	mobile        bool
+}
+
+// browserTimeout bounds one walk through the product. It only keeps a
+// broken build from hanging CI: every step waits on the page, not a clock.
+const browserTimeout = 3 * time.Minute
+
+// browserPassword is strong and not in the common-password list.
+const browserPassword = "quartz-Lantern-harbour-57"
+
+// TestBrowserWalkthrough walks the product as a person would, in headless
+// Chromium (Debian's chromium package), against the whole stack of
+// newStack: register, sign out and in, predict MSFT, watch the job finish,
+// find its chart, then deposit, buy and sell and check the portfolio's
+// figures. It does so at a desktop width and at a phone's.
+//
+// It is a normal Go test, so `make test` runs it. Without chromium it is
+// skipped, except in CI, where .ci/run installs chromium and its absence is
+// a failure.
+//
+// Screenshots go to t.ArtifactDir(): a temporary directory removed after
+// the test, or kept under -outputdir with `go test -artifacts`:
+//
+//	go test -run Browser -artifacts -outputdir /tmp/shots ./internal/app
+func TestBrowserWalkthrough(t *testing.T) {
+	chromium := findChromium(t)
+	s := newStack(t)
+	s.startWorker()
+	env := &runtimeEnv{cfg: s.cfg, logger: s.logger, stdout: &bytes.Buffer{}}
+	require.NoError(t, seedDemoMarket(context.Background(), env, s.db))
+
+	for _, vp := range []viewport{
+		{name: "desktop", width: 1280, height: 900},
+		{name: "phone", width: 390, height: 844, mobile: true},
+	} {
+		t.Run(vp.name, func(t *testing.T) {
+			b := newBrowser(t, chromium, vp)
+			b.walk(s.url)
+		})
+	}
+}
+
+// findChromium returns the path of Chromium, or skips the test without it
+// (fails it when CI is set, since CI installs it).
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser"} {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is required in CI (.ci/run installs Debian's chromium package)")
+	}
+	t.Skip("chromium not installed: apt-get install chromium to run the browser test")
+	return ""
+}
+
+// browser is one Chromium with a fresh profile, driven through chromedp,
+// with what the pages did wrong along the way: uncaught script exceptions
+// and responses of 400 and above.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	vp   viewport
+	shot int
+
+	mu       sync.Mutex
+	problems []string
+}
+
+// newBrowser starts Chromium at the viewport's size with a profile of its
+// own; it stops with the test.
+func newBrowser(t *testing.T, chromium string, vp viewport) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium),
+		chromedp.NoSandbox, // CI runs the tests as root
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(int(vp.width), int(vp.height)),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelBrowser := chromedp.NewContext(allocCtx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(cancelBrowser)
+	b := &browser{t: t, vp: vp}
+	// The first call starts the browser; the deadline comes after, since a
+	// deadline on that call would bound the browser's whole life.
+	require.NoError(t, chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			b.problem("script exception: %s", (&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error())
+		case *network.EventResponseReceived:
+			if ev.Response.Status >= 400 {
+				b.problem("%d from %s", ev.Response.Status, ev.Response.URL)
+			}
+		}
+	}), "start chromium")
+	_, err := chromedp.Call(ctx, runtime.Enable, cdp.Empty{})
+	require.NoError(t, err)
+	emulate := []chromedp.EmulateViewportOption{chromedp.EmulatePortrait}
+	if vp.mobile {
+		emulate = append(emulate, chromedp.EmulateMobile)
+	}
+	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(vp.width, vp.height, emulate...)))
+	ctx, cancel := context.WithTimeout(ctx, browserTimeout)
+	t.Cleanup(cancel)
+	b.ctx = ctx
+	return b
+}
+
+func (b *browser) problem(format string, args ...any) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.problems = append(b.problems, fmt.Sprintf(format, args...))
+}
+
+// expectProblem checks that the page just saw the problem, which a step
+// provoked on purpose (a refused form is a 422), and forgets it.
+func (b *browser) expectProblem(format string, args ...any) {
+	b.t.Helper()
+	want := fmt.Sprintf(format, args...)
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	i := slices.Index(b.problems, want)
+	require.GreaterOrEqual(b.t, i, 0, "expected %q among %q", want, b.problems)
+	b.problems = slices.Delete(b.problems, i, i+1)
+}
+
+// do runs chromedp steps, failing the test with what was being done.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	require.NoError(b.t, chromedp.Do(b.ctx, steps...), "%s at %s", what, b.vp.name)
+}
+
+// result runs one chromedp action and returns its value.
+func result[T any](b *browser, what string, action chromedp.Action[T]) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, action)
+	require.NoError(b.t, err, "%s at %s", what, b.vp.name)
+	return v
+}
+
+// text is the text of the first element matching the CSS selector sel,
+// as shown (innerText), read at once: a step that needs to wait for an
+// element waits for it first.
+func (b *browser) text(sel string) string {
+	b.t.Helper()
+	s := eval[*string](b, "read "+sel, fmt.Sprintf(`document.querySelector(%q)?.innerText ?? null`, sel))
+	require.NotNil(b.t, s, "no %s on the page at %s", sel, b.vp.name)
+	return strings.TrimSpace(*s)
+}
+
+// eval evaluates a script in the page, awaiting it when it is a promise.
+func eval[T any](b *browser, what, script string) T {
+	b.t.Helper()
+	return result(b, what, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+}
+
+// open loads target and waits until the page named name is shown.
+func (b *browser) open(base, target, name string) {
+	b.t.Helper()
+	b.do("open "+target, chromedp.Navigate(base+target), waitPage(name))
+}
+
+// waitPage waits for the page whose body says data-page=name: the page a
+// click or a redirect leads to.
+func waitPage(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(chromedp.CSS(`body[data-page="` + name + `"]`))
+}
+
+// fill types value into the form field sel, replacing what it held.
+// (chromedp's SetValue cannot set the empty string: it takes the falsy
+// result for a failure.)
+func fill(sel, value string) chromedp.Action[chromedp.Void] {
+	empty := chromedp.Evaluate[bool](fmt.Sprintf(`((e) => { e.value = ""; return true; })(document.querySelector(%q))`, sel))
+	return chromedp.Steps(
+		chromedp.WaitVisible(chromedp.CSS(sel)),
+		func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+			_, err := empty(ctx, t)
+			return chromedp.Void{}, err
+		},
+		chromedp.SendKeys(chromedp.CSS(sel), value),
+	)
+}
+
+// click clicks the first element matching the CSS selector sel.
+func click(sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Click(chromedp.CSS(sel))
+}
+
+// follow clicks the first element matching sel and waits until the page
+// it leads to has loaded: after a form's redirect to the same page, the
+// old page would answer every other wait.
+func follow(sel string) chromedp.Action[chromedp.Void] {
+	loaded := chromedp.WaitEvent(page.LoadEventFired, nil, click(sel))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := loaded(ctx, t)
+		return chromedp.Void{}, err
+	}
+}
+
+// screenshot saves the whole page as a PNG under the test's artifact
+// directory and logs where.
+func (b *browser) screenshot(name string) {
+	b.t.Helper()
+	png := result(b, "screenshot "+name, chromedp.FullScreenshot(100))
+	b.shot++
+	file := filepath.Join(b.t.ArtifactDir(), fmt.Sprintf("%s-%d-%s.png", b.vp.name, b.shot, name))
+	require.NoError(b.t, os.WriteFile(file, png, 0o644))
+	b.t.Logf("screenshot %s", file)
+}
+
+// fitsTheWidth checks that the page does not scroll sideways past the
+// window's width: whatever is wide (tables, the chart) scrolls or shrinks
+// inside its card. (A phone would zoom out to show such a page, so the
+// window's own measures cannot tell; the viewport's width can.)
+func (b *browser) fitsTheWidth(what string) {
+	b.t.Helper()
+	width := eval[int64](b, "measure "+what, `document.documentElement.scrollWidth`)
+	require.LessOrEqual(b.t, width, b.vp.width, "%s scrolls sideways at %s", what, b.vp.name)
+}
+
+// walk is one person's visit, from registration to the portfolio.
+func (b *browser) walk(base string) {
+	t := b.t
+	user := "walker" + b.vp.name
+	email := user + "@example.com"
+
+	// Register: that signs in at once.
+	b.open(base, "/register", "register")
+	b.do("register",
+		fill(`input[name="email"]`, email),
+		fill(`input[name="username"]`, user),
+		fill(`input[name="password"]`, browserPassword),
+		fill(`input[name="confirm"]`, browserPassword),
+		follow(`form[action="/register"] button[type="submit"]`),
+		waitPage("index"),
+	)
+	require.Equal(t, "Welcome to Augur, "+user+".", b.text(".flash"))
+	require.Equal(t, user, b.text(`nav a[href="/account"]`))
+
+	// Sign out, then in again.
+	b.do("sign out",
+		follow(`form[action="/logout"] button`),
+		waitPage("login"),
+	)
+	require.Equal(t, "You have signed out.", b.text(".flash"))
+	b.do("sign in",
+		fill(`input[name="email"]`, email),
+		fill(`input[name="password"]`, browserPassword),
+		follow(`form[action="/login"] button[type="submit"]`),
+		waitPage("index"),
+	)
+	require.Equal(t, user, b.text(`nav a[href="/account"]`))
+	b.fitsTheWidth("the prediction form")
+	b.screenshot("predict")
+
+	// Predict MSFT with the two quick models: linreg and ARIMA are
+	// checked, the LSTM is too slow for a test.
+	b.do("choose the models",
+		fill(`#predict-form input[name="ticker"]`, "MSFT"),
+		click(`#predict-form input[name="models"][value="lstm"]`),
+	)
+	models := eval[[]string](b, "read the chosen models", `[...document.querySelectorAll('#predict-form input[name="models"]:checked')].map((e) => e.value)`)
+	require.Equal(t, []string{"linreg", "arima"}, models)
+	b.do("predict",
+		follow(`#predict-form button[type="submit"]`),
+		waitPage("job"),
+	)
+	location := result(b, "read the job's address", chromedp.Location())
+	require.Regexp(t, `^`+regexp.QuoteMeta(base)+`/jobs/[0-9a-f-]{36}$`, location)
+
+	// Watch it finish: the status badge takes the final status as its
+	// class.
+	b.do("wait for the job to finish", chromedp.WaitVisible(
+		chromedp.CSS(`#job-status.succeeded, #job-status.failed, #job-status.canceled`)))
+	jobError := eval[string](b, "read the job's error", `document.getElementById("job-error").textContent`)
+	require.Equal(t, "succeeded", b.text("#job-status"), "error: %s", jobError)
+	require.Equal(t, "Prediction · MSFT", b.text("#job-title"))
+	require.Contains(t, b.text("#job-source"), "bundled sample prices")
+	require.True(t, eval[bool](b, "read the progress bar", `document.getElementById("job-progress").hidden`), "a final job has no progress bar")
+
+	// The chart: an SVG with the closes and each model's test-day line.
+	b.do("find the chart", chromedp.WaitVisible(chromedp.CSS(`#chart svg`)))
+	chart := eval[struct {
+		Label      string         `json:"label"`
+		TestLines  map[string]int `json:"testLines"`
+		Tooltips   map[string]int `json:"tooltips"`
+		AxisTitles []string       `json:"axisTitles"`
+		Legend     string         `json:"legend"`
+	}](b, "read the chart", `(() => {
+	  const svg = document.querySelector("#chart svg");
+	  const colors = {linreg: "#7048e8", arima: "#2f9e44", naive: "#868e96"};
+	  const testLines = {}, tooltips = {};
+	  const titles = [...svg.querySelectorAll("circle > title")].map((t) => t.textContent);
+	  for (const [name, color] of Object.entries(colors)) {
+	    // A test-day line is solid (the forecast is dashed); count its points.
+	    const line = [...svg.querySelectorAll('path[stroke="' + color + '"]')].find((p) => !p.getAttribute("stroke-dasharray"));
+	    testLines[name] = line ? line.getAttribute("d").split("L").length : 0;
+	    tooltips[name] = titles.filter((t) => t.startsWith(name + ", ") && t.includes(": predicted ")).length;
+	  }
+	  return {label: svg.getAttribute("aria-label"), testLines, tooltips,
+	    axisTitles: [...svg.querySelectorAll(".axis-title")].map((t) => t.textContent),
+	    legend: document.getElementById("legend").textContent};
+	})()`)
+	require.Contains(t, chart.Label, "test-day predictions")
+	require.Equal(t, []string{"Trading day", "Close price"}, chart.AxisTitles)
+	for _, name := range []string{"linreg", "arima", "naive"} {
+		require.Greater(t, chart.TestLines[name], 20, "%s's test-day line has too few points", name)
+		require.Equal(t, chart.TestLines[name], chart.Tooltips[name], "every test-day point of %s has its tooltip", name)
+		require.Contains(t, chart.Legend, name)
+	}
+	rows := eval[[]string](b, "read the models table", `[...document.querySelectorAll("#models tr td:first-child")].map((td) => td.textContent)`)
+	require.Equal(t, []string{"arima", "linreg", "naive"}, rows)
+	b.fitsTheWidth("the job page")
+	b.screenshot("job")
+
+	// The job is in the list of the prediction page.
+	id := path.Base(location)
+	b.do("back to the predictions",
+		follow(`nav a[href="/"]`), waitPage("index"),
+		chromedp.WaitVisible(chromedp.CSS(`#jobs a[href="/jobs/`+id+`"]`)),
+	)
+	job := eval[[]string](b, "read the job's row", `[...document.querySelector('#jobs a[href="/jobs/`+id+`"]').closest("tr").querySelectorAll("td")].slice(1).map((td) => td.innerText.trim())`)
+	require.Equal(t, []string{"prediction", "MSFT", "succeeded", "100%"}, job)
+
+	b.portfolio(base)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.Empty(t, b.problems, "the pages went wrong along the way")
+}
+
+// portfolio deposits, buys 10 MSFT and sells 4 on the dashboard, is
+// refused a buy the wallet cannot cover, and checks every figure the
+// dashboard shows, and that the JSON API, called from the page with the
+// browser's session, says the same. MSFT's last close in the bundled
+// sample is 43.38 (2001-01-02), and the cheapest demo broker, Thrifty
+// Trades, takes 0.10 %:
+//
+//	deposit                                      wallet 10000.00
+//	buy 10 × 43.38 = 433.80, commission 0.43     wallet  9565.77, basis 434.23
+//	sell 4 × 43.38 = 173.52, commission 0.17     wallet  9739.12
+//	the 4 sold carry 434.23 × 4/10 = 173.69 of the basis:
+//	realised (173.52 − 0.17) − 173.69 = −0.34
+//	held 6, basis 260.54 (average 43.4233), value 6 × 43.38 = 260.28,
+//	unrealised −0.26, total value 9739.12 + 260.28 = 9999.40
+func (b *browser) portfolio(base string) {
+	t := b.t
+	b.do("open the portfolio", follow(`nav a[href="/dashboard"]`), waitPage("dashboard"))
+	require.Equal(t, "No holdings yet: deposit money, then buy below.", b.text("#holdings tbody td"))
+
+	const orders = `form[action="/dashboard/orders"]`
+	b.do("deposit",
+		fill(`form[action="/dashboard/deposits"] input[name="amount"]`, "10000.00"),
+		follow(`form[action="/dashboard/deposits"] button[type="submit"]`),
+		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	require.Equal(t, "Deposit to wallet: 10000.00.", b.text(".flash"))
+	b.do("buy 10 MSFT",
+		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
+		fill(orders+` input[name="quantity"]`, "10"),
+		follow(orders+` button[value="buy"]`),
+		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	require.Equal(t, "Bought 10 MSFT at 43.38 through Thrifty Trades (close of 2001-01-02, bundled sample data, not live): 433.80, commission 0.43.", b.text(".flash"))
+	b.do("sell 4 MSFT",
+		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
+		fill(orders+` input[name="quantity"]`, "4"),
+		follow(orders+` button[value="sell"]`),
+		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	require.Equal(t, "Sold 4 MSFT at 43.38 through Thrifty Trades (close of 2001-01-02, bundled sample data, not live): 173.52, commission 0.17.", b.text(".flash"))
+
+	// What the dashboard shows: where prices come from, the figures, the
+	// holding, the transactions.
+	require.Equal(t, "Prices are the bundled sample data (sample, last close 2001-01-02), not live market prices.", b.text(".notice"))
+	figures := eval[map[string]string](b, "read the figures", `Object.fromEntries([...document.querySelectorAll(".figures div")]
+	  .map((d) => [d.querySelector("dt").textContent.trim(), d.querySelector("dd").textContent.trim()]))`)
+	require.Equal(t, map[string]string{
+		"Wallet": "9739.12", "Total invested": "260.54", "Market value": "260.28", "Unrealised P/L": "-0.26",
+		"Realised P/L": "-0.34", "Dividends": "0.00", "Total value": "9999.40",
+	}, figures)
+	table := func(id string) [][]string {
+		return eval[[][]string](b, "read "+id, `[...document.querySelectorAll("#`+id+` tbody tr")]
+		  .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent.trim()))`)
+	}
+	require.Equal(t, [][]string{{"MSFT", "Microsoft Corporation", "6", "43.4233", "43.38", "260.28", "-0.26"}}, table("holdings"))
+	var trades [][]string
+	for _, row := range table("transactions") {
+		trades = append(trades, row[1:]) // without the time
+	}
+	require.Equal(t, [][]string{
+		{"SELL", "MSFT", "4", "43.38", "173.52", "0.17", "Thrifty Trades"},
+		{"BUY", "MSFT", "10", "43.38", "433.80", "0.43", "Thrifty Trades"},
+		{"DEPOSIT", "", "", "", "10000.00", "0.00", ""},
+	}, trades)
+	b.do("find the value chart", chromedp.WaitVisible(chromedp.CSS(".value-chart svg polyline")))
+	b.fitsTheWidth("the dashboard")
+	b.screenshot("dashboard")
+
+	// A buy the wallet cannot cover is refused beside its form, and
+	// changes nothing.
+	b.do("buy too much",
+		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
+		fill(orders+` input[name="quantity"]`, "1000"),
+		follow(orders+` button[value="buy"]`),
+		chromedp.WaitVisible(chromedp.CSS(`section[aria-labelledby="trade-title"] .error`)),
+	)
+	require.Contains(t, strings.ToLower(b.text(`section[aria-labelledby="trade-title"] .error`)), "insufficient funds")
+	require.Equal(t, "9739.12", b.text(".figures div:first-child dd"))
+	b.expectProblem("422 from %s/dashboard/orders", base)
+
+	// The JSON API, with the browser's session, agrees.
+	p := eval[map[string]any](b, "GET the portfolio", `fetch("/api/v1/portfolio").then((r) => r.json())`)
+	require.Equal(t, "9739.12", p["wallet"].(map[string]any)["balance"])
+	holdings := p["holdings"].([]any)
+	require.Len(t, holdings, 1)
+	require.Equal(t, map[string]any{"symbol": "MSFT", "quantity": "6", "average_cost": "43.4233", "cost_basis": "260.54", "value": "260.28", "unrealised_pl": "-0.26"},
+		pick(holdings[0].(map[string]any), "symbol", "quantity", "average_cost", "cost_basis", "value", "unrealised_pl"))
+	require.Equal(t, map[string]any{"realised_pl": "-0.34", "total_invested": "260.54", "market_value": "260.28", "total_value": "9999.40", "commissions": "0.60"},
+		pick(p, "realised_pl", "total_invested", "market_value", "total_value", "commissions"))
+}
+
+// pick returns the named fields of m.
+func pick(m map[string]any, keys ...string) map[string]any {
+	out := make(map[string]any, len(keys))
+	for _, k := range keys {
+		out[k] = m[k]
+	}
+	return out
+}
