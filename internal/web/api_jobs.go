@@ -283,14 +283,22 @@ func (s *Server) listJobs(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	views := make([]jobView, 0, limit)
+	writePage(c, "jobs", list, limit,
+		func(j *store.Job) jobView { return s.view(j, false) },
+		func(j *store.Job) string { return encodeCursor(store.JobCursor{CreatedAt: j.CreatedAt, ID: j.ID}) })
+}
+
+// writePage answers one page of a listing under key: up to limit views of
+// list, which was read with one row more than asked to tell whether a next
+// page exists, and then next_cursor, made from the last row shown.
+func writePage[T, V any](c *gin.Context, key string, list []T, limit int, view func(*T) V, cursor func(*T) string) {
+	views := make([]V, 0, limit)
 	for i := range list[:min(limit, len(list))] {
-		views = append(views, s.view(&list[i], false))
+		views = append(views, view(&list[i]))
 	}
-	out := gin.H{"jobs": views}
+	out := gin.H{key: views}
 	if len(list) > limit {
-		last := list[limit-1]
-		out["next_cursor"] = encodeCursor(store.JobCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+		out["next_cursor"] = cursor(&list[limit-1])
 	}
 	c.JSON(http.StatusOK, out)
 }

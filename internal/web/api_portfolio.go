@@ -350,16 +350,10 @@ func (s *Server) listTransactions(c *gin.Context) {
 		s.fail(c, err)
 		return
 	}
-	views := make([]transactionView, 0, limit)
-	for i := range list[:min(limit, len(list))] {
-		views = append(views, viewTransaction(&list[i]))
-	}
-	out := gin.H{"transactions": views}
-	if len(list) > limit {
-		last := list[limit-1]
-		out["next_cursor"] = encodeTransactionCursor(store.TransactionCursor{CreatedAt: last.CreatedAt, ID: last.ID})
-	}
-	c.JSON(http.StatusOK, out)
+	writePage(c, "transactions", list, limit, viewTransaction,
+		func(t *store.Transaction) string {
+			return encodeTransactionCursor(store.TransactionCursor{CreatedAt: t.CreatedAt, ID: t.ID})
+		})
 }
 
 func encodeTransactionCursor(c store.TransactionCursor) string {
