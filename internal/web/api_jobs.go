@@ -303,20 +303,36 @@ func writePage[T, V any](c *gin.Context, key string, list []T, limit int, view f
 	c.JSON(http.StatusOK, out)
 }
 
-func encodeCursor(c store.JobCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID.String()))
+// encodeKeyset writes a keyset cursor, a row's creation time and id, as
+// an opaque URL-safe token; every listing's cursor uses it.
+func encodeKeyset(createdAt time.Time, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(createdAt.UTC().Format(time.RFC3339Nano) + "|" + id))
 }
 
-func decodeCursor(raw string) (*store.JobCursor, error) {
+// decodeKeyset reads a token that encodeKeyset wrote; the caller parses
+// the id.
+func decodeKeyset(raw string) (time.Time, string, error) {
 	b, err := base64.RawURLEncoding.DecodeString(raw)
 	if err != nil {
-		return nil, err
+		return time.Time{}, "", err
 	}
 	ts, id, ok := strings.Cut(string(b), "|")
 	if !ok {
-		return nil, errors.New("malformed cursor")
+		return time.Time{}, "", errors.New("malformed cursor")
 	}
 	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	return t, id, nil
+}
+
+func encodeCursor(c store.JobCursor) string {
+	return encodeKeyset(c.CreatedAt, c.ID.String())
+}
+
+func decodeCursor(raw string) (*store.JobCursor, error) {
+	t, id, err := decodeKeyset(raw)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -357,19 +356,11 @@ func (s *Server) listTransactions(c *gin.Context) {
 }
 
 func encodeTransactionCursor(c store.TransactionCursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + strconv.FormatInt(c.ID, 10)))
+	return encodeKeyset(c.CreatedAt, strconv.FormatInt(c.ID, 10))
 }
 
 func decodeTransactionCursor(raw string) (*store.TransactionCursor, error) {
-	b, err := base64.RawURLEncoding.DecodeString(raw)
-	if err != nil {
-		return nil, err
-	}
-	ts, rawID, ok := strings.Cut(string(b), "|")
-	if !ok {
-		return nil, errors.New("malformed cursor")
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
+	t, rawID, err := decodeKeyset(raw)
 	if err != nil {
 		return nil, err
 	}
