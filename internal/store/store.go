@@ -155,12 +155,31 @@ func IsTransient(err error) bool {
 		// No answer from the server at all: refused, reset, timed out.
 		return err != nil
 	}
+	if serverUnavailable(pqErr) {
+		return true
+	}
+	switch pqErr.Code.Class() {
+	case "40", // transaction rollback (serialization failure, deadlock)
+		"58": // system error
+		return true
+	}
+	return false
+}
+
+// IsUnavailable reports whether the server answered that it cannot serve
+// now, rather than that the statement was wrong: the error a caller turns
+// into "try again later" (503). Errors with no answer from the server
+// (refused, reset) are the caller's to classify with its other transports.
+func IsUnavailable(err error) bool {
+	var pqErr *pq.Error
+	return errors.As(err, &pqErr) && serverUnavailable(pqErr)
+}
+
+func serverUnavailable(pqErr *pq.Error) bool {
 	switch pqErr.Code.Class() {
 	case "08", // connection exception
-		"40", // transaction rollback (serialization failure, deadlock)
 		"53", // insufficient resources (too many connections, disk full)
-		"57", // operator intervention (admin shutdown, cannot connect now)
-		"58": // system error
+		"57": // operator intervention (admin shutdown, starting up, cannot connect now)
 		return true
 	}
 	return false

@@ -13,7 +13,6 @@ import (
 	"syscall"
 
 	"github.com/gin-gonic/gin"
-	"github.com/lib/pq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/portfolio"
@@ -61,7 +60,6 @@ var errUnavailable = &apiError{Status: http.StatusServiceUnavailable, Code: "una
 func isUnavailable(err error) bool {
 	var (
 		netErr   net.Error // dial and I/O errors, and context.DeadlineExceeded
-		pqErr    *pq.Error
 		redisErr redis.Error
 	)
 	switch {
@@ -71,14 +69,8 @@ func isUnavailable(err error) bool {
 		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
 		return true
-	case errors.As(err, &pqErr):
-		// 08: connection exception; 53: insufficient resources (too many
-		// connections, disk full); 57: operator intervention (shutdown,
-		// starting up, statement timeout).
-		switch pqErr.Code.Class() {
-		case "08", "53", "57":
-			return true
-		}
+	case store.IsUnavailable(err):
+		return true
 	case errors.As(err, &redisErr):
 		msg := redisErr.Error()
 		return strings.HasPrefix(msg, "LOADING ") || strings.HasPrefix(msg, "MASTERDOWN ") || strings.HasPrefix(msg, "TRYAGAIN ")
