@@ -8,6 +8,7 @@ import (
 	"fmt"
 	neturl "net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,6 +28,8 @@ var ErrSchemaBehind = errors.New("database schema is behind: run `web migrate`")
 // pool stays private so that every statement lives in this package.
 type DB struct {
 	pool *sqlx.DB
+	// stmts holds the prepared hot statements by query text (prepared.go).
+	stmts sync.Map
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -63,7 +66,10 @@ func (db *DB) SetPool(p Pool) {
 }
 
 // Close closes the connection pool.
-func (db *DB) Close() error { return db.pool.Close() }
+func (db *DB) Close() error {
+	db.closeStatements()
+	return db.pool.Close()
+}
 
 // Ping checks that PostgreSQL answers.
 func (db *DB) Ping(ctx context.Context) error { return db.pool.PingContext(ctx) }
