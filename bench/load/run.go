@@ -47,7 +47,8 @@ func run(ctx context.Context, opts options, out, progress io.Writer) (err error)
 		if c.db != nil {
 			c.db.Close()
 		}
-		if err != nil {
+		// The logs' ends explain a failure, not an interrupt.
+		if err != nil && ctx.Err() == nil {
 			for _, name := range []string{"web", "worker", "postgres"} {
 				if tail := c.logTail(name, 15); tail != "" {
 					fmt.Fprintf(progress, "--- last lines of %s's log:\n%s\n", name, tail)
