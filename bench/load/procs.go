@@ -163,3 +163,37 @@ func await(ctx context.Context, what string, cond func() (bool, error)) error {
 		}
 	}
 }
+
+// runDirPattern names the bench's temporary folders.
+const runDirPattern = "augur-bench-load-"
+
+// newRunDir makes the run's temporary folder, with the bench's pid in
+// it, after removing the folders of runs that were killed (SIGKILL
+// leaves no time to clean up; Pdeathsig has ended their servers).
+func newRunDir() (string, error) {
+	old, _ := filepath.Glob(filepath.Join(os.TempDir(), runDirPattern+"*"))
+	for _, dir := range old {
+		b, err := os.ReadFile(filepath.Join(dir, "pid"))
+		if err != nil {
+			continue // not ours, or still being made
+		}
+		pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+		if err == nil && pid > 0 && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
+			os.RemoveAll(dir)
+		}
+	}
+	dir, err := os.MkdirTemp("", runDirPattern)
+	if err != nil {
+		return "", err
+	}
+	// PostgreSQL runs as the postgres user, which must reach its folders.
+	if err := os.Chmod(dir, 0o755); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o644); err != nil {
+		os.RemoveAll(dir)
+		return "", err
+	}
+	return dir, nil
+}

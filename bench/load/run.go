@@ -33,15 +33,11 @@ func (m measures) rows() []row {
 func run(ctx context.Context, opts options, out, progress io.Writer) (err error) {
 	started := time.Now()
 	loadStart := loadAverage()
-	dir, err := os.MkdirTemp("", "augur-bench-load-")
+	dir, err := newRunDir()
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	// PostgreSQL runs as the postgres user, which must reach its folders.
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return err
-	}
 	c := &cluster{procs: &procs{dir: dir}, clock: newClock()}
 	defer func() {
 		if c.db != nil {

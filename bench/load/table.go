@@ -199,6 +199,8 @@ func printNotes(w io.Writer, opts options) {
   job reuses another's result or LSTM weights.
 - PostgreSQL: a private cluster with the server's default durability (fsync and synchronous_commit on); Redis: private,
   no persistence; bare asynq runs on its database 1 with Augur's task options.
+- end to end, bare asynq's server and Augur's worker are running and idle at the first enqueue, so each figure holds
+  one idle pickup (asynq looks at an empty queue once a second).
 - latency: one request, sent to answer read, unless the measure says otherwise; pgbench's from its transaction log.
 - CPU: user+system time from /proc/<pid>/stat per operation; postgres is the postmaster and all its children, live and
   exited; total is web+worker+postgres+redis. generator is the bench process (pgbench for the INSERT baseline) and
