@@ -17,8 +17,10 @@ import (
 	"github.com/lib/pq"
 )
 
-// cheapJob is the cheap prediction of the issue's measurements: the
-// naive model (and its persistence twin) on a bundled ticker.
+// cheapJob is the cheap prediction of the issue's measurements: the naive
+// (persistence) model alone on a bundled ticker. The jobs are identical,
+// so all but the first take the first one's result (Augur's reuse of
+// work), as in the issue's measurements.
 const cheapJob = `{"ticker":"MSFT","models":["naive"]}`
 
 // submitter posts jobs to the private web server as a careful client

@@ -194,6 +194,7 @@ func printNotes(w io.Writer, opts options) {
   (the database pool's included) except SUBMIT_RATE_LIMIT=%d and MAX_UNFINISHED_JOBS=%d per user, raised so that
   %d users can submit thousands of jobs a minute: the rate limiter, the unfinished-jobs count, the token lookup and the
   idempotency check still run on every submission, each with its own Idempotency-Key.
+- cheap jobs are {"ticker":"MSFT","models":["naive"]}: identical, so each after the first takes its result (reuse).
 - worker concurrency %d for the drain and end to end (the issue's measurement), its default (one per CPU) for the idle
   pickup and the full jobs; no worker runs during the submit measures. Full jobs each have their own seed, so no
   job reuses another's result or LSTM weights.
