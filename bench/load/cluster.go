@@ -109,7 +109,22 @@ func (c *cluster) startPostgres(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return awaitPort(ctx, c.pg, c.pgPort)
+	if err := awaitPort(ctx, c.pg, c.pgPort); err != nil {
+		return err
+	}
+	// The port opens before recovery ends ("the database system is
+	// starting up"): ready means a query answers.
+	admin, err := sqlx.Open("postgres", c.databaseURL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	return await(ctx, "PostgreSQL to accept queries", func() (bool, error) {
+		if c.pg.exited() {
+			return false, errors.New("postgres exited at start")
+		}
+		return admin.PingContext(ctx) == nil, nil
+	})
 }
 
 // databaseURL is the URL of one database of the private cluster.
