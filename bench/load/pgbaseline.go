@@ -57,14 +57,19 @@ func (c *cluster) createBaselineDB(ctx context.Context) error {
 // clients for d: with pgbench when it is installed, otherwise with a Go
 // loop over lib/pq.
 func (c *cluster) pgBaseline(ctx context.Context, clients int, d time.Duration) (row, error) {
-	pgbench, err := exec.LookPath("pgbench")
-	if err != nil {
-		pgbench, err = pgBin("pgbench")
-	}
+	pgbench, err := pgbenchPath()
 	if err != nil {
 		return c.goBaseline(ctx, clients, d)
 	}
 	return c.pgbenchBaseline(ctx, pgbench, clients, d)
+}
+
+// pgbenchPath finds pgbench: on the PATH, or beside the server programs.
+func pgbenchPath() (string, error) {
+	if path, err := exec.LookPath("pgbench"); err == nil {
+		return path, nil
+	}
+	return pgBin("pgbench")
 }
 
 // pgbenchBaseline runs pgbench with a per-transaction log, from which it
