@@ -55,11 +55,11 @@ func enqueueAll(ctx context.Context, client *asynq.Client, clients, n int) ([]ti
 	for i := range clients {
 		all, failed = append(all, lats[i]...), failed+errs[i]
 	}
-	errors := map[string]int{}
+	failures := map[string]int{}
 	if failed > 0 {
-		errors["enqueue"] = failed
+		failures["enqueue"] = failed
 	}
-	return all, errors
+	return all, failures
 }
 
 // asynqEnqueue measures bare asynq Enqueue calls: n tasks from clients
