@@ -58,6 +58,7 @@ type Server struct {
 	queue      *jobs.Queue
 	events     *jobs.Events
 	hub        *streamHub
+	tokens     *tokenCache
 	prices     portfolio.Prices
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
@@ -113,6 +114,7 @@ func newRouter(d Deps) (*Server, *gin.Engine, error) {
 		events:             d.Events,
 		prices:             d.Prices,
 		hub:                newStreamHub(d.Events, d.Logger, d.StreamsPerUser, d.StreamsMax),
+		tokens:             newTokenCache(d.Redis, d.Logger),
 		logger:             d.Logger,
 		limiter:            redis_rate.NewLimiter(d.Redis),
 		submitRate:         redis_rate.PerMinute(d.SubmitPerMinute),
@@ -128,6 +130,11 @@ func newRouter(d Deps) (*Server, *gin.Engine, error) {
 		loginIPRate:      redis_rate.PerMinute(d.Accounts.LoginPerMinutePerIP),
 		loginAccountRate: redis_rate.PerHour(d.Accounts.LoginPerHourPerAccount),
 		rateKey:          []byte(d.Accounts.SecretKey),
+	}
+	// The cache's subscriber ends when the Redis client is closed. Without
+	// a client (tests of the routes alone) the cache is never live.
+	if d.Redis != nil {
+		go s.tokens.run()
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
