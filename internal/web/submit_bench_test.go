@@ -9,8 +9,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -35,7 +37,8 @@ import (
 // per-user row lock does not serialise them). Beside ns/op it reports the
 // CPU each submission cost this process (web), the PostgreSQL backends of
 // the benchmark's database and the Redis server, read from /proc, and the
-// PostgreSQL backends started per 1,000 submissions (pool churn). The pool
+// PostgreSQL backends started per 1,000 submissions (pool churn), and the
+// median and 99th percentile of a submission's time. The pool
 // and the limits are the production defaults of config, with the rate and
 // unfinished-job limits raised out of the way (they are still checked).
 //
@@ -112,16 +115,31 @@ func benchSubmit(b *testing.B, clients int) {
 	b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	cpu.start()
 	b.ResetTimer()
+	var mu sync.Mutex
+	var latencies []time.Duration
 	b.RunParallel(func(pb *testing.PB) {
 		// Each client takes turns among users of its own, so no two
 		// clients wait for one user's row lock.
 		first := int(next.Add(1)-1) % clients * usersPerClient
+		var mine []time.Duration
 		for i := 0; pb.Next(); i++ {
+			start := time.Now()
 			submit(tokens[first+i%usersPerClient])
+			mine = append(mine, time.Since(start))
 		}
+		mu.Lock()
+		latencies = append(latencies, mine...)
+		mu.Unlock()
 	})
 	b.StopTimer()
 	cpu.report(b)
+	slices.Sort(latencies)
+	for _, q := range []struct {
+		unit string
+		at   float64
+	}{{"p50-ms", 0.50}, {"p99-ms", 0.99}} {
+		b.ReportMetric(float64(latencies[int(q.at*float64(len(latencies)-1))].Microseconds())/1000, q.unit)
+	}
 }
 
 // cpuMeter reads the CPU time of this process, of the PostgreSQL backends
