@@ -1,7 +1,5 @@
 package web
 
-import "net/http"
-
 // Routes lists the router's method and path pairs, as Gin holds them
 // ("/api/v1/jobs/:id"), for the authorization matrix.
 func Routes(d Deps) ([][2]string, error) {
@@ -19,10 +17,10 @@ func Routes(d Deps) ([][2]string, error) {
 // NewReplica is New that also returns a report of whether the server's API
 // token cache is live (its invalidation subscription confirmed), for tests
 // that wait for it.
-func NewReplica(d Deps) (http.Handler, func() bool, error) {
+func NewReplica(d Deps) (*Handler, func() bool, error) {
 	s, r, err := newRouter(d)
 	if err != nil {
 		return nil, nil, err
 	}
-	return s.withSessions(r), s.tokens.isLive, nil
+	return &Handler{Handler: s.withSessions(r), stop: s.startBackground()}, s.tokens.isLive, nil
 }

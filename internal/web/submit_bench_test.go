@@ -87,6 +87,7 @@ func benchSubmit(b *testing.B, clients int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.Cleanup(handler.Close)
 	// Enough users that none has more than a few dozen unfinished jobs by
 	// the end, as MAX_UNFINISHED_JOBS (20 by default) keeps it in
 	// production: each submission counts its user's unfinished jobs.

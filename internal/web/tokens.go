@@ -67,6 +67,8 @@ type tokenCache struct {
 	// gen rises at every eviction, so that a lookup that began before one
 	// does not store what it read (it may predate the change).
 	gen uint64
+	// sub is the current subscription, which stop closes to end run.
+	sub *redis.PubSub
 }
 
 type tokenEntry struct {
@@ -143,26 +145,65 @@ func (tc *tokenCache) isLive() bool {
 	return tc.live
 }
 
+// start runs the subscriber until the returned stop is called; stop waits
+// for it to end.
+func (tc *tokenCache) start() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tc.run(ctx)
+	}()
+	return func() {
+		cancel()
+		tc.mu.Lock()
+		if tc.sub != nil {
+			_ = tc.sub.Close() // ends a wait for the next message
+		}
+		tc.mu.Unlock()
+		<-done
+	}
+}
+
 // run holds the subscription to invalidations, reconnecting with backoff
-// while Redis is down, until the Redis client is closed.
-func (tc *tokenCache) run() {
-	ctx := context.Background()
+// while Redis is down, until ctx ends or the Redis client is closed.
+func (tc *tokenCache) run(ctx context.Context) {
 	wait := hubRetryMin
 	for {
 		sub := tc.rdb.Subscribe(ctx, invalidationChannel)
+		tc.mu.Lock()
+		if ctx.Err() != nil {
+			tc.mu.Unlock()
+			_ = sub.Close()
+			return
+		}
+		tc.sub = sub
+		tc.mu.Unlock()
 		confirmed, err := tc.receive(ctx, sub)
 		_ = sub.Close()
 		tc.setLive(false)
-		if errors.Is(err, redis.ErrClosed) {
+		if ctx.Err() != nil || tc.closed(ctx, err) {
 			return
 		}
 		tc.logger.Warn("API token invalidations unavailable; tokens are looked up in PostgreSQL", "err", err)
 		if confirmed {
 			wait = hubRetryMin
 		}
-		time.Sleep(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
 		wait = min(2*wait, hubRetryMax)
 	}
+}
+
+// closed reports whether err means that the Redis client was closed, which
+// ends the subscriber: either the client said so, or the subscription's
+// connection was closed under it and the client now says so.
+func (tc *tokenCache) closed(ctx context.Context, err error) bool {
+	return errors.Is(err, redis.ErrClosed) ||
+		errors.Is(err, net.ErrClosed) && errors.Is(tc.rdb.Ping(ctx).Err(), redis.ErrClosed)
 }
 
 // receive handles the subscription's messages until it fails, pinging Redis

@@ -95,6 +95,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		Accounts:               accounts,
 	})
 	require.NoError(t, err)
+	t.Cleanup(handler.Close)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	token := dbtest.Token(t, db)
