@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/backtest"
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
@@ -96,6 +98,13 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	}
 	reg.MustRegister(dependencies{db, rdb})
 
+	// One budget of a thread per core for every model the worker runs, so
+	// that jobs running at once share the cores instead of each LSTM
+	// splitting its batches over all of them (see internal/compute).
+	// GOMAXPROCS, not NumCPU: it follows a container's CPU limit.
+	budget := compute.NewBudget(runtime.GOMAXPROCS(0))
+	reg.MustRegister(newComputeMetrics(budget))
+
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
@@ -111,8 +120,9 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		LogLevel:        asynq.WarnLevel,
 		RetryDelayFunc:  retryDelay,
 		// Handlers keep running through SIGTERM until ShutdownTimeout:
-		// asynq cancels them itself when that runs out.
-		BaseContext: context.Background,
+		// asynq cancels them itself when that runs out. Every task's
+		// models share the worker's compute budget.
+		BaseContext: func() context.Context { return compute.WithBudget(context.Background(), budget) },
 	})
 	reconciler := &jobs.Reconciler{
 		DB: db, Queue: queue, Logger: logger,
@@ -127,6 +137,31 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		},
 	}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner}, nil
+}
+
+// computeMetrics exports how the worker's models ran their parallel parts
+// (compute.Budget.Stats): a rising share on the caller means the cores
+// were busy with other models, and an LSTM ran its batch parts one after
+// the other on its own.
+type computeMetrics struct {
+	budget *compute.Budget
+	parts  *prometheus.Desc
+}
+
+func newComputeMetrics(budget *compute.Budget) computeMetrics {
+	return computeMetrics{budget: budget, parts: prometheus.NewDesc("augur_compute_parts_total",
+		"Parallel parts of model work (LSTM batch halves) by where they ran: on a goroutine of their own while the compute budget had a core free, or on the model's goroutine.",
+		[]string{"on"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (m computeMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.parts }
+
+// Collect implements prometheus.Collector.
+func (m computeMetrics) Collect(ch chan<- prometheus.Metric) {
+	stats := m.budget.Stats()
+	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.CounterValue, float64(stats.Goroutine), "goroutine")
+	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.CounterValue, float64(stats.Caller), "caller")
 }
 
 // retryDelay is asynq's default backoff, except for a task whose worker
