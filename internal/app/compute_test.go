@@ -7,7 +7,7 @@ import (
 )
 
 // The worker's tasks carry its compute budget down to the models: after an
-// LSTM job, the budget has counted the parts of its batches.
+// LSTM job, the budget has counted the sections of its batches.
 func TestWorkerModelsRunOnTheBudget(t *testing.T) {
 	s := newStack(t)
 	s.startWorker()
@@ -16,15 +16,15 @@ func TestWorkerModelsRunOnTheBudget(t *testing.T) {
 
 	families, err := s.workerReg.Gather()
 	require.NoError(t, err)
-	parts := map[string]float64{}
+	sections := map[string]float64{}
 	for _, f := range families {
-		if f.GetName() != "augur_compute_parts_total" {
+		if f.GetName() != "augur_compute_sections_total" {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			parts[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
+			sections[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 		}
 	}
-	require.Contains(t, parts, "goroutine")
-	require.Positive(t, parts["caller"], "the LSTM's batch parts were run off the budget")
+	require.Len(t, sections, 2, "%v", sections)
+	require.Positive(t, sections["parallel"]+sections["serial"], "the LSTM's batches were split off the budget")
 }

@@ -155,29 +155,29 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner}, nil
 }
 
-// computeMetrics exports how the worker's models ran their parallel parts
-// (compute.Budget.Stats): a rising share on the caller means the cores
-// were busy with other models, and an LSTM ran its batch parts one after
-// the other on its own.
+// computeMetrics exports how the worker's models ran their parallel
+// sections (compute.Budget.Stats): a rising share of serial ones means the
+// cores were busy with other models, and an LSTM ran its batch parts one
+// after the other.
 type computeMetrics struct {
-	budget *compute.Budget
-	parts  *prometheus.Desc
+	budget   *compute.Budget
+	sections *prometheus.Desc
 }
 
 func newComputeMetrics(budget *compute.Budget) computeMetrics {
-	return computeMetrics{budget: budget, parts: prometheus.NewDesc("augur_compute_parts_total",
-		"Parallel parts of model work (LSTM batch halves) by where they ran: on a goroutine of their own while the compute budget had a core free, or on the model's goroutine.",
-		[]string{"on"}, nil)}
+	return computeMetrics{budget: budget, sections: prometheus.NewDesc("augur_compute_sections_total",
+		"Parallel sections of model work (an LSTM batch's parts) by how they ran: parallel while the compute budget had a core free, serial on the model's own goroutine when other models held every core.",
+		[]string{"ran"}, nil)}
 }
 
 // Describe implements prometheus.Collector.
-func (m computeMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.parts }
+func (m computeMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.sections }
 
 // Collect implements prometheus.Collector.
 func (m computeMetrics) Collect(ch chan<- prometheus.Metric) {
 	stats := m.budget.Stats()
-	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.CounterValue, float64(stats.Goroutine), "goroutine")
-	ch <- prometheus.MustNewConstMetric(m.parts, prometheus.CounterValue, float64(stats.Caller), "caller")
+	ch <- prometheus.MustNewConstMetric(m.sections, prometheus.CounterValue, float64(stats.Parallel), "parallel")
+	ch <- prometheus.MustNewConstMetric(m.sections, prometheus.CounterValue, float64(stats.Serial), "serial")
 }
 
 // retryDelay is asynq's default backoff, except for a task whose worker

@@ -71,9 +71,9 @@ func TestDoKeepsWithinTheBudget(t *testing.T) {
 			callers.Wait()
 			require.LessOrEqual(t, peak.Load(), int32(tc.threads))
 			stats := b.Stats()
-			require.Equal(t, int64(tc.callers*50*4), stats.Goroutine+stats.Caller)
+			require.Equal(t, int64(tc.callers*50), stats.Parallel+stats.Serial)
 			if tc.callers == tc.threads {
-				require.Zero(t, stats.Goroutine, "every thread was held, so no part had one of its own")
+				require.Zero(t, stats.Parallel, "every thread was held, so no call could spread its parts")
 			}
 		})
 	}
@@ -104,7 +104,7 @@ func TestDoUsesFreeThreads(t *testing.T) {
 			})
 			require.Zero(t, alone.Load(), "the two parts did not run at once")
 			if b != nil {
-				require.Equal(t, compute.Stats{Goroutine: 1, Caller: 1}, b.Stats())
+				require.Equal(t, compute.Stats{Parallel: 1}, b.Stats())
 			}
 		})
 	}
@@ -117,7 +117,7 @@ func TestReleaseCountsOnce(t *testing.T) {
 	release()
 	defer b.Hold()()
 	b.Do(2, func(int) {})
-	require.Equal(t, compute.Stats{Caller: 2}, b.Stats(), "a second release freed a thread that was held")
+	require.Equal(t, compute.Stats{Serial: 1}, b.Stats(), "a second release freed a thread that was held")
 }
 
 func TestNewBudgetHasAThreadAtLeast(t *testing.T) {

@@ -119,11 +119,11 @@ func TestRunHoldsAThread(t *testing.T) {
 		})
 		require.NoError(t, err)
 		require.True(t, progressed)
-		require.Equal(t, compute.Stats{Caller: 2}, budget.Stats())
+		require.Equal(t, compute.Stats{Serial: 1}, budget.Stats())
 
 		// The thread is given back when the run ends.
 		budget.Do(2, func(int) {})
-		require.Equal(t, compute.Stats{Goroutine: 1, Caller: 3}, budget.Stats())
+		require.Equal(t, compute.Stats{Parallel: 1, Serial: 1}, budget.Stats())
 	}
 }
 

@@ -124,10 +124,10 @@ func TestRunIsTheSameUnderEveryBudget(t *testing.T) {
 	require.NoError(t, err)
 
 	for _, tc := range []struct {
-		name         string
-		threads      int
-		othersHold   int
-		ownGoroutine bool
+		name       string
+		threads    int
+		othersHold int
+		parallel   bool
 	}{
 		{"one thread", 1, 0, false},
 		{"two threads", 2, 0, true},
@@ -142,14 +142,15 @@ func TestRunIsTheSameUnderEveryBudget(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, withoutTimings(unbudgeted), withoutTimings(rep))
 
-			// The run took its parts from this budget, and a goroutine
-			// of their own only while a thread was free.
+			// The run split its batches on this budget, and spread
+			// them over two cores only while the second was free.
 			stats := budget.Stats()
-			require.Positive(t, stats.Caller)
-			if tc.ownGoroutine {
-				require.Positive(t, stats.Goroutine)
+			if tc.parallel {
+				require.Positive(t, stats.Parallel)
+				require.Zero(t, stats.Serial)
 			} else {
-				require.Zero(t, stats.Goroutine)
+				require.Zero(t, stats.Parallel)
+				require.Positive(t, stats.Serial)
 			}
 		})
 	}
