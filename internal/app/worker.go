@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/backtest"
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
@@ -96,6 +98,13 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	}
 	reg.MustRegister(dependencies{db, rdb})
 
+	// One budget of a thread per core for every model the worker runs, so
+	// that jobs running at once share the cores instead of each LSTM
+	// splitting its batches over all of them (see internal/compute).
+	// GOMAXPROCS, not NumCPU: it follows a container's CPU limit.
+	budget := compute.NewBudget(runtime.GOMAXPROCS(0))
+	reg.MustRegister(newComputeMetrics(budget))
+
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
@@ -111,8 +120,25 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		LogLevel:        asynq.WarnLevel,
 		RetryDelayFunc:  retryDelay,
 		// Handlers keep running through SIGTERM until ShutdownTimeout:
-		// asynq cancels them itself when that runs out.
-		BaseContext: context.Background,
+		// asynq cancels them itself when that runs out. Every task's
+		// models share the worker's compute budget.
+		BaseContext: func() context.Context { return compute.WithBudget(context.Background(), budget) },
+		// An idle worker sleeps between half and one and a half
+		// TaskCheckInterval after each empty look, so a new job waits
+		// out the rest of that sleep: at asynq's 1 s, 541 ms at the
+		// median and 1.2 s at the 95th percentile; at the default 50 ms,
+		// 35 and 63 ms (BenchmarkIdleWorkerPickup). Each look runs one
+		// script per queue: over 30 s idle on 2 cores, the worker used
+		// 0.7-0.8% of a core at 50 ms (0.07-0.1% at 1 s, 1.0% at 40 ms)
+		// and redis-server 0.3-0.4% (0.13% with no worker at all).
+		TaskCheckInterval: cfg.TaskCheckInterval,
+		// Retries and scheduled tasks keep asynq's 5 s
+		// DelayedTaskCheckInterval. Augur schedules nothing, and a
+		// retry waits 15 s or more by design (asynq's backoff), or
+		// is the task of a dead worker, which the recoverer finds a
+		// minute or more late: 5 s more is small beside either, and
+		// each check runs two scripts per queue.
+		DelayedTaskCheckInterval: 5 * time.Second,
 	})
 	reconciler := &jobs.Reconciler{
 		DB: db, Queue: queue, Logger: logger,
@@ -127,6 +153,31 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		},
 	}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner}, nil
+}
+
+// computeMetrics exports how the worker's models ran their parallel
+// sections (compute.Budget.Stats): a rising share of serial ones means the
+// cores were busy with other models, and an LSTM ran its batch parts one
+// after the other.
+type computeMetrics struct {
+	budget   *compute.Budget
+	sections *prometheus.Desc
+}
+
+func newComputeMetrics(budget *compute.Budget) computeMetrics {
+	return computeMetrics{budget: budget, sections: prometheus.NewDesc("augur_compute_sections_total",
+		"Parallel sections of model work (an LSTM batch's parts) by how they ran: parallel while the compute budget had a core free, serial on the model's own goroutine when other models held every core.",
+		[]string{"ran"}, nil)}
+}
+
+// Describe implements prometheus.Collector.
+func (m computeMetrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.sections }
+
+// Collect implements prometheus.Collector.
+func (m computeMetrics) Collect(ch chan<- prometheus.Metric) {
+	stats := m.budget.Stats()
+	ch <- prometheus.MustNewConstMetric(m.sections, prometheus.CounterValue, float64(stats.Parallel), "parallel")
+	ch <- prometheus.MustNewConstMetric(m.sections, prometheus.CounterValue, float64(stats.Serial), "serial")
 }
 
 // retryDelay is asynq's default backoff, except for a task whose worker

@@ -248,3 +248,21 @@ func TestRedactHidesSecretsAndCredentials(t *testing.T) {
 		require.Equal(t, tc.want, setting(tc.name).Redact(tc.value), "%s=%s", tc.name, tc.value)
 	}
 }
+
+func TestWorkerTaskCheckInterval(t *testing.T) {
+	c, err := Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, 50*time.Millisecond, c.TaskCheckInterval)
+
+	for value, want := range map[string]time.Duration{"10ms": 10 * time.Millisecond, "1s": time.Second, "10s": 10 * time.Second} {
+		c, err := Load(env(map[string]string{"WORKER_TASK_CHECK_INTERVAL": value}))
+		require.NoError(t, err, value)
+		require.Equal(t, want, c.TaskCheckInterval, value)
+	}
+	// Below 10 ms an idle worker would run Redis scripts hundreds of
+	// times a second for nothing; 0 would be asynq's own 1 s in disguise.
+	for _, value := range []string{"0", "9ms", "11s", "-50ms", "50", "soon", ""} {
+		_, err := Load(env(map[string]string{"WORKER_TASK_CHECK_INTERVAL": value}))
+		require.ErrorContains(t, err, "WORKER_TASK_CHECK_INTERVAL", "%q", value)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 )
 
@@ -55,6 +56,9 @@ func DefaultConfig() Config {
 // and with cfg.Auto "candidates", the models the order search compared,
 // each with its "order", "drift" and "aicc".
 //
+// Run holds one thread of the compute budget that ctx carries
+// (compute.FromContext) while it works.
+//
 // Run returns an error wrapping ctx.Err() promptly when ctx is done, and
 // one wrapping forecast.ErrNotEnoughData when the series is too short for
 // the order and the split.
@@ -70,6 +74,10 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	// The fits run on this goroutine alone, which holds one thread of the
+	// compute budget, so that the models beside this one (an LSTM splitting
+	// its batches) leave its core alone.
+	defer compute.FromContext(ctx).Hold()()
 	n := len(closes)
 	train := forecast.TestStart(n)
 

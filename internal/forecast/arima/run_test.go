@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
@@ -100,6 +101,29 @@ func TestRunIsDeterministic(t *testing.T) {
 		require.NoError(t, err)
 		a.Seconds, b.Seconds = 0, 0
 		require.Equal(t, a, b)
+	}
+}
+
+// While ARIMA fits, its goroutine holds a thread of the budget: a model
+// beside it on a budget of one must run its parts on its own goroutine.
+func TestRunHoldsAThread(t *testing.T) {
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
+	for _, cfg := range []Config{DefaultConfig(), {Auto: true}} {
+		budget := compute.NewBudget(1)
+		progressed := false
+		_, err := Run(compute.WithBudget(context.Background(), budget), closes, cfg, 7, func(forecast.Progress) {
+			if !progressed {
+				progressed = true
+				budget.Do(2, func(int) {})
+			}
+		})
+		require.NoError(t, err)
+		require.True(t, progressed)
+		require.Equal(t, compute.Stats{Serial: 1}, budget.Stats())
+
+		// The thread is given back when the run ends.
+		budget.Do(2, func(int) {})
+		require.Equal(t, compute.Stats{Parallel: 1, Serial: 1}, budget.Stats())
 	}
 }
 

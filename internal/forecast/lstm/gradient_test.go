@@ -28,7 +28,7 @@ func TestGradientMatchesFiniteDifferences(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			a := architecture{layers: tc.layers, units: tc.units, window: tc.window}
-			tr := newTrainer[float64](a, tc.batch, tc.dropout, 1e-3, 11)
+			tr := newTrainer[float64](a, tc.batch, tc.dropout, 1e-3, 11, nil)
 			// Move the parameters off their special initial values (zero
 			// biases, identical forget biases) so every term is exercised.
 			data := rand.New(rand.NewPCG(3, 5))

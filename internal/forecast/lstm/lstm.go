@@ -9,17 +9,20 @@
 // scaling gives about 145.
 //
 // Training runs in float32, like Keras and PyTorch, with each mini-batch
-// split over two goroutines. On x86-64 CPUs with AVX2 and FMA the hot loops
-// run on the package's own assembly kernels: the matrix products, several
-// times as fast as gonum's BLAS (in AVX-512 where the CPU has it, to the
-// same bits); each step's gate activations and cell update, forward and
-// backward, eight units at a time with a vectorised float32 exponential;
-// and the Adam update. Elsewhere, and under the purego build tag, gonum and
-// the same loops in Go do the work. The float64 build, which serves only
-// the gradient check, always runs the Go loops. Training is bit-for-bit
-// reproducible from the seed on a given machine: the split and every
-// summation order are fixed. Machines with and without the kernels round
-// differently.
+// split in two parts. They run on two goroutines while the compute budget
+// that the context carries (compute.FromContext) has a core free, and one
+// after the other otherwise: alone in a worker a run uses two cores, and
+// beside other models it leaves them theirs. On x86-64 CPUs with AVX2 and
+// FMA the hot loops run on the package's own assembly kernels: the matrix
+// products, several times as fast as gonum's BLAS (in AVX-512 where the CPU
+// has it, to the same bits); each step's gate activations and cell update,
+// forward and backward, eight units at a time with a vectorised float32
+// exponential; and the Adam update. Elsewhere, and under the purego build
+// tag, gonum and the same loops in Go do the work. The float64 build, which
+// serves only the gradient check, always runs the Go loops. Training is
+// bit-for-bit reproducible from the seed on a given machine, whatever the
+// budget: the split and every summation order are fixed. Machines with and
+// without the kernels round differently.
 package lstm
 
 import (
@@ -29,6 +32,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 )
 
@@ -148,6 +152,10 @@ func RunWithWeights(ctx context.Context, closes []float64, cfg Config, horizon i
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("lstm: %w", err)
 	}
+	// The run's own goroutine is one of the budget's threads, so that the
+	// parts of the models beside it leave its core alone.
+	budget := compute.FromContext(ctx)
+	defer budget.Hold()()
 
 	var scale scaler
 	if mode == ModeClean {
@@ -172,7 +180,7 @@ func RunWithWeights(ctx context.Context, closes []float64, cfg Config, horizon i
 	// A batch larger than the data trains exactly like one of all the
 	// samples, and sizing the workspaces by it could exhaust memory.
 	batchSize := min(cfg.BatchSize, samples)
-	tr := newTrainer[float32](arch, batchSize, cfg.Dropout, cfg.LearningRate, cfg.Seed)
+	tr := newTrainer[float32](arch, batchSize, cfg.Dropout, cfg.LearningRate, cfg.Seed, budget)
 	trainStarted := time.Now()
 	loss, cached, err := trainOrLoad(ctx, tr, weights, weightsKey(cfg, mode, windows, targets), windows, targets, cfg.Epochs, progress)
 	if err != nil {

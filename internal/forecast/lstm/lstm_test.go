@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
@@ -111,6 +112,48 @@ func TestRunIsDeterministic(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEqual(t, first.Test, other.Test)
 	require.NotEqual(t, first.Params["final_loss"], other.Params["final_loss"])
+}
+
+// The budget decides only which goroutine runs each part of a batch, never
+// what the parts compute: every budget trains the same network to the bit.
+func TestRunIsTheSameUnderEveryBudget(t *testing.T) {
+	closes := forecasttest.Closes(t, "gspc_last504.csv")
+	cfg := DefaultConfig()
+	cfg.Epochs = 3
+	unbudgeted, err := Run(context.Background(), closes, cfg, 7, nil)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		name       string
+		threads    int
+		othersHold int
+		parallel   bool
+	}{
+		{"one thread", 1, 0, false},
+		{"two threads", 2, 0, true},
+		{"two threads, one held elsewhere", 2, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			budget := compute.NewBudget(tc.threads)
+			for range tc.othersHold {
+				defer budget.Hold()()
+			}
+			rep, err := Run(compute.WithBudget(context.Background(), budget), closes, cfg, 7, nil)
+			require.NoError(t, err)
+			require.Equal(t, withoutTimings(unbudgeted), withoutTimings(rep))
+
+			// The run split its batches on this budget, and spread
+			// them over two cores only while the second was free.
+			stats := budget.Stats()
+			if tc.parallel {
+				require.Positive(t, stats.Parallel)
+				require.Zero(t, stats.Serial)
+			} else {
+				require.Zero(t, stats.Parallel)
+				require.Positive(t, stats.Serial)
+			}
+		})
+	}
 }
 
 func TestRunStopsWhenCancelled(t *testing.T) {

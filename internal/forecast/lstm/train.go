@@ -4,15 +4,16 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"sync"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 )
 
 // shardCount is how many parts each mini-batch is split into, each part's
-// passes running on its own goroutine. It is a constant, not GOMAXPROCS, so
-// that the summation order, and with it every result, is the same on every
-// machine.
+// passes running on its own goroutine while the compute budget has a thread
+// free, and on the trainer's otherwise. It is a constant, not GOMAXPROCS or
+// the free threads, so that the summation order, and with it every result,
+// is the same on every machine and under every load.
 const shardCount = 2
 
 // trainer runs mini-batch training of a network.
@@ -37,12 +38,16 @@ type trainer[F floating] struct {
 	moments [2]tensors[F]
 	// shuffle orders the samples of each epoch.
 	shuffle *rand.Rand
+	// budget shares the cores with the other models of the process; the
+	// parallel parts of a batch run on it (nil: each on its own goroutine).
+	budget *compute.Budget
 }
 
-// newTrainer builds a network from seed and the workspaces to train it. The
-// seed drives the initial weights and the shuffling on one stream and each
-// shard's dropout on a stream of its own.
-func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate float64, seed int64) *trainer[F] {
+// newTrainer builds a network from seed and the workspaces to train it,
+// whose parallel parts run on budget. The seed drives the initial weights
+// and the shuffling on one stream and each shard's dropout on a stream of
+// its own.
+func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate float64, seed int64, budget *compute.Budget) *trainer[F] {
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	net := newNetwork[F](a, rng)
 	tr := &trainer[F]{
@@ -51,6 +56,7 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 		grad:      make([]F, len(net.params)),
 		opt:       newAdam[F](len(net.params), learningRate),
 		shuffle:   rng,
+		budget:    budget,
 	}
 	tr.grads = split(a, tr.grad)
 	tr.moments = [2]tensors[F]{split(a, tr.opt.m), split(a, tr.opt.v)}
@@ -77,28 +83,19 @@ func newTrainer[F floating](a architecture, batchSize int, dropout, learningRate
 // batchSize of them) into the shards and draws its dropout masks.
 func (tr *trainer[F]) prepare(batch []int, windows, targets []F) {
 	per := (len(batch) + shardCount - 1) / shardCount
-	tr.used = 0
-	var wg sync.WaitGroup
-	for start := 0; start < len(batch); start += per {
-		s := tr.shards[tr.used]
-		part := batch[start:min(start+per, len(batch))]
-		wg.Go(func() {
-			s.load(part, windows, targets)
-			s.drawMasks()
-		})
-		tr.used++
-	}
-	wg.Wait()
+	tr.used = (len(batch) + per - 1) / per
+	tr.budget.Do(tr.used, func(i int) {
+		s := tr.shards[i]
+		s.load(batch[i*per:min((i+1)*per, len(batch))], windows, targets)
+		s.drawMasks()
+	})
 }
 
-// inHalves runs work(0) and work(1) on two goroutines and waits: each
-// takes its half (see half) of every layer's parameters. The halves share
-// no parameter, so results do not depend on scheduling.
-func inHalves(work func(part int)) {
-	var wg sync.WaitGroup
-	wg.Go(func() { work(0) })
-	wg.Go(func() { work(1) })
-	wg.Wait()
+// inHalves runs work(0) and work(1) on the budget and waits: each takes its
+// half (see half) of every layer's parameters. The halves share no
+// parameter, so results do not depend on which goroutine runs which.
+func (tr *trainer[F]) inHalves(work func(part int)) {
+	tr.budget.Do(2, work)
 }
 
 // half returns the bounds of part 0 or 1 of the range [0, n).
@@ -120,17 +117,17 @@ func (tr *trainer[F]) gradient() float64 {
 	}
 	rows := a.window * total
 	var sse [shardCount]float64
-	var wg sync.WaitGroup
+	var first [shardCount]int
 	row := 0
 	for i, s := range shards {
-		first := row
-		wg.Go(func() {
-			s.forward(true)
-			sse[i] = s.backward(total, tr.dGates, tr.inputsT, first, rows)
-		})
+		first[i] = row
 		row += a.window * s.n
 	}
-	wg.Wait()
+	tr.budget.Do(len(shards), func(i int) {
+		s := shards[i]
+		s.forward(true)
+		sse[i] = s.backward(total, tr.dGates, tr.inputsT, first[i], rows)
+	})
 
 	// Each kernel's gradient is inputsᵀ·dgates over the whole batch, and
 	// each bias's the sum of the dgates rows, which the row of ones under
@@ -142,7 +139,7 @@ func (tr *trainer[F]) gradient() float64 {
 			ones[r] = 1
 		}
 	}
-	inHalves(func(part int) {
+	tr.inHalves(func(part int) {
 		for l := range a.layers {
 			first, last := half(part, a.stepWidth(l)+1)
 			tr.net.matmul(last-first, g, rows, tr.inputsT[l][first*rows:], rows, tr.dGates[l], g, tr.layerGrads[l][first*g:], g)
@@ -190,13 +187,14 @@ func (tr *trainer[F]) fit(ctx context.Context, windows, targets []F, epochs int,
 }
 
 // update takes an optimiser step with tr.grad and refreshes the
-// transposed kernels, each half of the parameters on its own goroutine.
+// transposed kernels, the two halves of the parameters as parts on the
+// budget.
 func (tr *trainer[F]) update() {
 	a, p, grads := tr.net.arch, tr.net.p, tr.grads
 	m, v := tr.moments[0], tr.moments[1]
 	step := tr.opt.next()
 	g := a.gates()
-	inHalves(func(part int) {
+	tr.inHalves(func(part int) {
 		for l := range a.layers {
 			cols := a.stepWidth(l)
 			first, last := half(part, cols)

@@ -2,11 +2,15 @@ package registry_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/arima"
 	"github.com/augurhq/augur/internal/forecast/lstm"
@@ -217,6 +221,61 @@ func BenchmarkPredictionJob(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// BenchmarkFourJobs is the model work of four default prediction jobs
+// (BenchmarkPredictionJob's) in a worker with as many slots as cores, the
+// default WORKER_CONCURRENCY, on the S&P 500's last 504 closes (a default
+// job) and on Microsoft's 2,529 (a job with a longer lookback, whose LSTM
+// trains five times as long). Each iteration runs them one after another
+// (as at a concurrency of 1, each LSTM on every core), then four at once
+// through the slots sharing one compute budget of a thread per core, as the
+// worker does, then the same with no budget, where every LSTM part has a
+// goroutine of its own (as before the budget). It reports the wall seconds
+// of each and the two ratios to one after another; the goal is a budgeted
+// ratio of at most 1.1.
+func BenchmarkFourJobs(b *testing.B) {
+	for _, series := range []string{forecasttest.SP500Last504, forecasttest.MSFT} {
+		b.Run(series, func(b *testing.B) {
+			closes := forecasttest.Closes(b, series)
+			slots := runtime.GOMAXPROCS(0)
+			budget := compute.WithBudget(context.Background(), compute.NewBudget(slots))
+			run := func(ctx context.Context, slots int) time.Duration {
+				started := time.Now()
+				jobs := make(chan struct{}, 4)
+				for range 4 {
+					jobs <- struct{}{}
+				}
+				close(jobs)
+				var wg sync.WaitGroup
+				for range slots {
+					wg.Go(func() {
+						for range jobs {
+							for _, name := range []string{"linreg", "arima", "lstm", "naive"} {
+								if _, err := registry.Run(ctx, name, closes, registry.Options{Horizon: 7}); err != nil {
+									b.Error(err)
+								}
+							}
+						}
+					})
+				}
+				wg.Wait()
+				return time.Since(started)
+			}
+			var sequential, shared, unshared time.Duration
+			for b.Loop() {
+				sequential += run(budget, 1)
+				shared += run(budget, slots)
+				unshared += run(context.Background(), slots)
+			}
+			b.ReportMetric(sequential.Seconds()/float64(b.N), "sequential-s")
+			b.ReportMetric(shared.Seconds()/float64(b.N), "budget-s")
+			b.ReportMetric(unshared.Seconds()/float64(b.N), "no-budget-s")
+			b.ReportMetric(shared.Seconds()/sequential.Seconds(), "budget/sequential")
+			b.ReportMetric(unshared.Seconds()/sequential.Seconds(), "no-budget/sequential")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
 }
 
