@@ -91,9 +91,9 @@ func (c *cluster) asynqEnqueue(ctx context.Context, clients, n int) (row, error)
 
 // asynqEndToEnd measures bare asynq from the first Enqueue to the last
 // task handled: n tasks enqueued from clients goroutines while an asynq
-// server with the given concurrency runs a handler that does nothing but
-// note how long the task waited since its Enqueue.
-func (c *cluster) asynqEndToEnd(ctx context.Context, clients, concurrency, n int) (row, error) {
+// server with the given concurrency and idle check interval runs a handler
+// that does nothing but note how long the task waited since its Enqueue.
+func (c *cluster) asynqEndToEnd(ctx context.Context, phase string, clients, concurrency, n int, checkInterval time.Duration) (row, error) {
 	opt := asynq.RedisClientOpt{Addr: c.redisAddr(), DB: asynqDB, PoolSize: 2 * clients}
 	var (
 		mu      sync.Mutex
@@ -115,9 +115,10 @@ func (c *cluster) asynqEndToEnd(ctx context.Context, clients, concurrency, n int
 		return nil
 	})
 	srv := asynq.NewServer(opt, asynq.Config{
-		Concurrency: concurrency,
-		Queues:      map[string]int{asynqQueue: 1},
-		LogLevel:    asynq.ErrorLevel,
+		Concurrency:       concurrency,
+		Queues:            map[string]int{asynqQueue: 1},
+		LogLevel:          asynq.ErrorLevel,
+		TaskCheckInterval: checkInterval,
 	})
 	if err := srv.Start(mux); err != nil {
 		return row{}, fmt.Errorf("start the asynq server: %w", err)
@@ -147,7 +148,7 @@ func (c *cluster) asynqEndToEnd(ctx context.Context, clients, concurrency, n int
 	lat := summarize(waits)
 	mu.Unlock()
 	return row{
-		phase: "bare asynq end to end, no-op handler", clients: clients, ops: n,
+		phase: phase, clients: clients, ops: n,
 		rate: float64(n) / elapsed.Seconds(), elapsed: elapsed, lat: lat, latNote: "enqueue→handled",
 		errors: errs, cpu: cpu, inProcess: true, lost: new(0),
 	}, nil

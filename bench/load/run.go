@@ -9,19 +9,25 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/augurhq/augur/internal/config"
 )
 
 // measures are the run's rows, named for the goals that compare them.
 type measures struct {
-	pg8, pg16, asynqEnqueue, asynqE2E row
-	submit8, submit16, drain, e2e     row
-	pickup                            row
-	fullSeq, fullConc                 *row // nil when skipped
+	pg8, pg16, asynqEnqueue row
+	// asynqE2E handles as many tasks as Augur's end to end, and
+	// asynqE2ESteady the many more of asynqEnqueue, where asynq's start-up
+	// no longer counts.
+	asynqE2E, asynqE2ESteady      row
+	submit8, submit16, drain, e2e row
+	pickup                        row
+	fullSeq, fullConc             *row // nil when skipped
 }
 
 // rows lists the measures in the table's order.
 func (m measures) rows() []row {
-	rows := []row{m.pg8, m.pg16, m.asynqEnqueue, m.asynqE2E, m.submit8, m.submit16, m.drain, m.e2e, m.pickup}
+	rows := []row{m.pg8, m.pg16, m.asynqEnqueue, m.asynqE2E, m.asynqE2ESteady, m.submit8, m.submit16, m.drain, m.e2e, m.pickup}
 	if m.fullSeq != nil && m.fullConc != nil {
 		rows = append(rows, *m.fullSeq, *m.fullConc)
 	}
@@ -99,11 +105,23 @@ func (c *cluster) measure(ctx context.Context, opts options, step func(format st
 		return m, err
 	}
 
-	step("bare asynq: %d enqueues, then %d tasks end to end (server concurrency %d)", opts.asynqTasks, opts.asynqTasks, opts.e2eConcurrency)
+	step("bare asynq: %d enqueues, then %d and %d tasks end to end (server concurrency %d)", opts.asynqTasks, opts.e2eJobs, opts.asynqTasks, opts.e2eConcurrency)
 	if m.asynqEnqueue, err = c.asynqEnqueue(ctx, highClients, opts.asynqTasks); err != nil {
 		return m, err
 	}
-	if m.asynqE2E, err = c.asynqEndToEnd(ctx, highClients, opts.e2eConcurrency, opts.asynqTasks); err != nil {
+	// The server checks an empty queue as often as Augur's worker does by
+	// default, so that the two end-to-end measures differ only in the work
+	// around the task.
+	checkInterval, err := workerTaskCheckInterval()
+	if err != nil {
+		return m, err
+	}
+	if m.asynqE2E, err = c.asynqEndToEnd(ctx, "bare asynq end to end, no-op handler, as many tasks as Augur's",
+		highClients, opts.e2eConcurrency, opts.e2eJobs, checkInterval); err != nil {
+		return m, err
+	}
+	if m.asynqE2ESteady, err = c.asynqEndToEnd(ctx, "bare asynq end to end, no-op handler, steady",
+		highClients, opts.e2eConcurrency, opts.asynqTasks, checkInterval); err != nil {
 		return m, err
 	}
 
@@ -212,4 +230,14 @@ func printMachine(w io.Writer, loadStart string) {
 		version("git", "describe", "--always", "--dirty"), runtime.NumCPU(), loadStart, loadAverage())
 	fmt.Fprintf(w, "%s; %s; %s; %s\n", runtime.Version(), version(postgres, "--version"), pgbench,
 		version("redis-server", "--version"))
+}
+
+// workerTaskCheckInterval is Augur's worker's WORKER_TASK_CHECK_INTERVAL
+// when the environment leaves it unset.
+func workerTaskCheckInterval() (time.Duration, error) {
+	cfg, err := config.Load(func(string) (string, bool) { return "", false })
+	if err != nil {
+		return 0, fmt.Errorf("Augur's default configuration: %w", err)
+	}
+	return cfg.TaskCheckInterval, nil
 }
