@@ -105,7 +105,8 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		lookback = DefaultLookback // jobs stored before lookback existed
 	}
 	from := max(0, len(series.Bars)-lookback)
-	bars, closes := series.Bars[from:], series.Closes()[from:]
+	bars := series.Bars[from:]
+	closes := market.Closes(bars)
 	last := bars[len(bars)-1]
 	res := &PredictionResult{
 		Ticker:        job.Ticker,
