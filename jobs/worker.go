@@ -47,6 +47,10 @@ type Worker struct {
 	// Lease is how long an attempt holds its job without a heartbeat; the
 	// worker renews it every third of that. Must be positive.
 	Lease time.Duration
+	// ProgressEvery is how long a job runs before its progress is first
+	// written, and the least time between two writes; zero means
+	// DefaultProgressEvery.
+	ProgressEvery time.Duration
 }
 
 // Register adds the worker's handlers to an asynq mux.
@@ -116,8 +120,9 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 			cancel()
 		})
 		defer stopHeartbeat()
-		progress := &progressReporter{db: w.DB, events: w.Events, logger: logger, id: job.ID, cancel: cancel}
+		progress := newProgressReporter(w, job.ID, logger, cancel)
 		result, workErr := work(jobCtx, job, progress)
+		progress.stop()
 
 		if workErr != nil && jobCtx.Err() != nil {
 			// A cancel by the user ends the context (through asynq's cancel
