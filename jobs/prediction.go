@@ -123,8 +123,12 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 
 	// An identical request's result, computed or being computed, is
 	// taken rather than computed again.
-	if reused, err := w.reuse(ctx, job, params.ReuseKey(job.Ticker, last.Date), params.Fresh, progress); reused != nil || err != nil {
-		return reused, err
+	computedBy, err := w.reuse(ctx, job, params.ReuseKey(job.Ticker, last.Date), params.Fresh, progress)
+	switch {
+	case err != nil:
+		return nil, err
+	case computedBy != uuid.Nil:
+		return reusedResult{from: computedBy}, nil
 	}
 
 	var polarity *float64
@@ -223,13 +227,17 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 // again should the change message it waits for be lost.
 const reuseCheck = time.Second
 
-// reuse returns the result of the job that computes what reuseKey names,
-// when that is another job: at once if that job succeeded, or, when a live
-// worker is computing it now, as soon as it finishes, so both jobs finish
-// together. It returns nil when this job is the one to compute: no other
-// claimed the work, the one that did failed or lost its worker, or fresh
-// asks for a new computation.
-func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fresh bool, progress *progressReporter) (json.RawMessage, error) {
+// reusedResult is the result of a job that takes the result of the job
+// from, which computed it; the worker's final write copies it there.
+type reusedResult struct{ from uuid.UUID }
+
+// reuse returns the job whose result this one takes, the one that
+// computes what reuseKey names, when that is another job: at once if that
+// job succeeded, or, when a live worker is computing it now, as soon as
+// it finishes, so both jobs finish together. It returns uuid.Nil when
+// this job is the one to compute: no other claimed the work, the one that
+// did failed or lost its worker, or fresh asks for a new computation.
+func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fresh bool, progress *progressReporter) (uuid.UUID, error) {
 	tick := time.NewTicker(reuseCheck)
 	defer tick.Stop()
 	var (
@@ -243,38 +251,35 @@ func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fre
 		}
 	}()
 	for {
-		owner, err := w.DB.ClaimComputation(ctx, reuseKey, job.ID, fresh)
+		claim, err := w.DB.ClaimComputation(ctx, reuseKey, job.ID, fresh)
 		if err != nil {
-			return nil, err
+			return uuid.Nil, err
 		}
-		if owner.ID == job.ID {
-			return nil, nil
+		if claim.JobID == job.ID {
+			return uuid.Nil, nil
 		}
-		if owner.Status == store.StatusSucceeded {
-			if err := w.DB.SetReusedFrom(ctx, job.ID, owner.ID); err != nil {
-				return nil, err
-			}
-			w.Logger.InfoContext(ctx, "job reuses the result of an identical job", "job_id", job.ID, "reused_from", owner.ID)
-			return json.RawMessage(owner.Result), nil
+		if claim.Succeeded {
+			w.Logger.InfoContext(ctx, "job reuses the result of an identical job", "job_id", job.ID, "reused_from", claim.JobID)
+			return claim.JobID, nil
 		}
-		if owner.ID != watching {
+		if owner := claim.JobID; owner != watching {
 			// Subscribe first, then look again without waiting: the owner
 			// may have finished before the subscription began.
 			if sub != nil {
 				_ = sub.Close()
 			}
-			watching, sub, changed = owner.ID, nil, nil
+			watching, sub, changed = owner, nil, nil
 			if w.Events != nil {
-				sub = w.Events.Subscribe(ctx, owner.ID)
+				sub = w.Events.Subscribe(ctx, owner)
 				changed = sub.Channel()
 			}
-			w.Logger.InfoContext(ctx, "job waits for an identical job that is running", "job_id", job.ID, "waits_for", owner.ID)
+			w.Logger.InfoContext(ctx, "job waits for an identical job that is running", "job_id", job.ID, "waits_for", owner)
 			progress.report(ctx, 5, ProgressDetail{Stage: "waiting", Message: "Waiting for an identical request that is running"})
 			continue
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return uuid.Nil, ctx.Err()
 		case <-changed:
 		case <-tick.C:
 		}
