@@ -86,10 +86,11 @@ type counters struct {
 	publishes, commands   int64
 }
 
-// read reads the counters. PostgreSQL's statistics reach the shared
-// counters when a backend has been idle a moment, so read waits for that.
+// read reads the counters. A PostgreSQL backend that flushed its
+// statistics less than a second ago holds the next ones until it has been
+// idle for 10 s (PGSTAT_IDLE_INTERVAL), so read waits that long first.
 func (c *costBench) read(b *testing.B) counters {
-	time.Sleep(2 * time.Second)
+	time.Sleep(11 * time.Second)
 	ctx := context.Background()
 	var out counters
 	var ru syscall.Rusage
