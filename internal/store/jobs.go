@@ -402,7 +402,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 // given time, oldest first: the reconciler's candidates.
 func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error) {
 	var jobs []Job
-	err := db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
+	err := db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
 		WHERE status IN ('queued', 'running') AND created_at < $1
 		ORDER BY created_at LIMIT $2`, createdBefore, limit)
 	if err != nil {
