@@ -89,6 +89,10 @@ bench: ## model benchmarks; with Python's statsmodels and torch, the side-by-sid
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/forecast/...
 	bash bench/models/compare.sh
 
+.PHONY: bench-load
+bench-load: ## the platform's own cost: private PostgreSQL, Redis, web and worker; submit, end to end, pickup, CPU per op beside pgbench and bare asynq (3-5 min)
+	$(GO) run ./bench/load $(ARGS)
+
 .PHONY: clean
 clean: ## remove built binaries
 	rm -rf $(BIN)

@@ -68,8 +68,9 @@ func registeredMetrics(t *testing.T) map[string]bool {
 	names := map[string]bool{}
 	for _, build := range []func(prometheus.Registerer){
 		func(reg prometheus.Registerer) {
-			_, err := newWebHandler(s.cfg, s.db, s.db.SessionStore(0), s.rdb, s.logger, reg)
+			h, err := newWebHandler(s.cfg, s.db, s.db.SessionStore(0), s.rdb, s.logger, reg)
 			require.NoError(t, err)
+			h.Close()
 		},
 		func(reg prometheus.Registerer) {
 			_, err := newWorker(s.cfg, s.db, s.rdb, s.logger, reg)

@@ -89,6 +89,7 @@ func newStack(t testing.TB) *stack {
 	webReg := newRegistry()
 	handler, err := newWebHandler(cfg, db, db.SessionStore(0), rdb, logger, webReg)
 	require.NoError(t, err)
+	t.Cleanup(handler.Close)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL, logs: logs, webReg: webReg}

@@ -63,8 +63,9 @@ func TestHealthAndDependencyGauge(t *testing.T) {
 func TestWorkerServersGauge(t *testing.T) {
 	s := newStack(t)
 	reg := prometheus.NewRegistry()
-	_, err := newWebHandler(s.cfg, s.db, s.db.SessionStore(0), s.rdb, s.logger, reg)
+	h, err := newWebHandler(s.cfg, s.db, s.db.SessionStore(0), s.rdb, s.logger, reg)
 	require.NoError(t, err)
+	t.Cleanup(h.Close)
 	count := func() float64 { return gauge(t, reg, "augur_worker_servers", "")[""] }
 	require.Zero(t, count())
 	s.startWorker()

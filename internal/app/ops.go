@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -164,6 +165,7 @@ func setUserActive(ctx context.Context, env *runtimeEnv, username string, active
 		if err != nil {
 			return err
 		}
+		invalidateTokens(ctx, env, u.ID)
 		state := "deactivated: its tokens no longer work"
 		if u.Active {
 			state = "active"
@@ -182,6 +184,7 @@ func setUserRole(ctx context.Context, env *runtimeEnv, username, role string) er
 		if err != nil {
 			return err
 		}
+		invalidateTokens(ctx, env, u.ID)
 		fmt.Fprintf(env.stdout, "user %s: role %s\n", u.Username, u.Role)
 		return nil
 	})
@@ -216,9 +219,25 @@ func revokeToken(ctx context.Context, env *runtimeEnv, arg string) error {
 		if err != nil {
 			return err
 		}
+		invalidateTokens(ctx, env, t.UserID)
 		fmt.Fprintf(env.stdout, "token %d (%q) of user %s revoked\n", t.ID, t.Name, t.Username)
 		return nil
 	})
+}
+
+// invalidateTokens tells the running web replicas to forget the user's
+// cached API tokens (web.InvalidateUser). The change is committed by now;
+// when Redis cannot be reached no replica serves from its cache, so a
+// warning is all there is to say.
+func invalidateTokens(ctx context.Context, env *runtimeEnv, userID int64) {
+	rdb, err := openRedis(ctx, env.cfg)
+	if err == nil {
+		defer rdb.Close()
+		err = web.InvalidateUser(ctx, rdb, userID)
+	}
+	if err != nil {
+		env.logger.Warn("tell the web replicas to forget the user's cached API tokens", "user_id", userID, "err", err)
+	}
 }
 
 // withJob runs f with the database, the queue and the job that arg names.

@@ -110,6 +110,7 @@ sentinel failover-timeout augur 10000
 	logger := newLogger(cfg, testLog{t})
 	handler, err := newWebHandler(cfg, db, db.SessionStore(0), rdb, logger, newRegistry())
 	require.NoError(t, err)
+	defer handler.Close()
 	srv := httptest.NewServer(handler)
 	defer srv.Close()
 	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL}

@@ -71,6 +71,7 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	if err != nil {
 		return err
 	}
+	defer handler.Close()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 
 	// No WriteTimeout: job event streams stay open for as long as a job runs.
@@ -102,7 +103,7 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 
 // newWebHandler builds the web server's handler, its browser sessions kept
 // in sessions.
-func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (http.Handler, error) {
+func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *redis.Client, logger *slog.Logger, reg prometheus.Registerer) (*web.Handler, error) {
 	// Trades are priced at the latest close, so the web server loads
 	// prices too, through the same chain and cache as the worker.
 	marketCfg := cfg.Market

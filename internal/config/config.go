@@ -101,6 +101,10 @@ type DBPool struct {
 	MaxLifetime time.Duration
 }
 
+// idleAsOpen stands for an unset DB_MAX_IDLE_CONNS until Load gives it
+// DB_MAX_OPEN_CONNS's value.
+const idleAsOpen = -1
+
 // Production reports whether APP_ENV is production.
 func (c *Config) Production() bool { return c.Env == Production }
 
@@ -175,8 +179,14 @@ var settings = []Setting{
 		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
 	{"DB_MAX_OPEN_CONNS", "10", "PostgreSQL connections one process may open. Size it so that this × (web + worker replicas) + a few for migrations and psql stays under the server's max_connections (100 by default).",
 		func(c *Config, v string) error { return intIn(&c.DBPool.MaxOpen, v, 1, 1000) }},
-	{"DB_MAX_IDLE_CONNS", "5", "PostgreSQL connections one process keeps open while idle (at most DB_MAX_OPEN_CONNS).",
-		func(c *Config, v string) error { return intIn(&c.DBPool.MaxIdle, v, 0, 1000) }},
+	{"DB_MAX_IDLE_CONNS", "", "PostgreSQL connections one process keeps open while idle (at most DB_MAX_OPEN_CONNS); empty means DB_MAX_OPEN_CONNS. Fewer makes the pool churn: after every burst that opens more than this, the extras are closed, and the next burst pays a new PostgreSQL session (a process fork, authentication, and re-preparing every statement) for each.",
+		func(c *Config, v string) error {
+			if v == "" {
+				c.DBPool.MaxIdle = idleAsOpen
+				return nil
+			}
+			return intIn(&c.DBPool.MaxIdle, v, 0, 1000)
+		}},
 	{"DB_CONN_MAX_LIFETIME", "30m", "Age at which a PostgreSQL connection is closed and replaced, so that connections spread again after a failover or a pooler restart; 0 keeps them forever.",
 		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
@@ -309,6 +319,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 		if err := s.apply(c, v); err != nil {
 			errs = append(errs, fmt.Errorf("%s=%q: %w", s.Name, s.Redact(v), err))
 		}
+	}
+	if c.DBPool.MaxIdle == idleAsOpen {
+		c.DBPool.MaxIdle = c.DBPool.MaxOpen
 	}
 	if c.DBPool.MaxIdle > c.DBPool.MaxOpen {
 		errs = append(errs, fmt.Errorf("DB_MAX_IDLE_CONNS=%d: must not exceed DB_MAX_OPEN_CONNS=%d", c.DBPool.MaxIdle, c.DBPool.MaxOpen))

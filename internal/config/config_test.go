@@ -109,6 +109,15 @@ func TestPoolSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, DBPool{MaxOpen: 4, MaxIdle: 2, MaxLifetime: 0}, c.DBPool)
 
+	// Unset, the idle count follows the open count, so that the pool
+	// never closes a connection it will want again at the next burst.
+	c, err = Load(env(map[string]string{"DB_MAX_OPEN_CONNS": "7"}))
+	require.NoError(t, err)
+	require.Equal(t, 7, c.DBPool.MaxIdle)
+	c, err = Load(env(nil))
+	require.NoError(t, err)
+	require.Equal(t, c.DBPool.MaxOpen, c.DBPool.MaxIdle)
+
 	// database/sql would quietly lower the idle count; a setting that
 	// cannot take effect as written is refused instead.
 	_, err = Load(env(map[string]string{"DB_MAX_OPEN_CONNS": "4", "DB_MAX_IDLE_CONNS": "5"}))

@@ -194,6 +194,7 @@ func (a *Analyzer) Analyze(ctx context.Context, req Request) (*Report, error) {
 			if len(report.Articles) == want {
 				break
 			}
+			article = storable(article)
 			if isDuplicate(seen, article) {
 				duplicates++
 				continue
@@ -279,6 +280,18 @@ func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need in
 		a.logger.WarnContext(ctx, "sentiment cache write failed", "source", src.Name(), "ticker", ticker, "error", err)
 	}
 	return status, batch
+}
+
+// storable returns the article with the NUL character taken out of its
+// text fields. Upstream text is whatever a feed or a scraped page held, and
+// PostgreSQL's jsonb refuses U+0000 in a string: one such headline would
+// make every attempt to record the report fail the same way. Invalid UTF-8
+// needs nothing here, as encoding/json writes it as U+FFFD.
+func storable(a Article) Article {
+	a.Title = strings.ReplaceAll(a.Title, "\x00", "")
+	a.URL = strings.ReplaceAll(a.URL, "\x00", "")
+	a.Source = strings.ReplaceAll(a.Source, "\x00", "")
+	return a
 }
 
 // isDuplicate reports whether an article with the same URL or the same

@@ -292,6 +292,25 @@ func TestAnalyzeDeduplicates(t *testing.T) {
 	require.Equal(t, "2 duplicates dropped", google.Reason)
 }
 
+func TestAnalyzeDropsNULFromUpstreamText(t *testing.T) {
+	// JSON may carry U+0000 as \u0000; PostgreSQL's jsonb refuses it, so
+	// the report must not hold it.
+	news := `[{"category":"company","datetime":1763735400,"headline":"Acme\u0000 beats estimates",` +
+		`"id":1,"image":"","related":"AAPL","source":"Wire\u0000","summary":"","url":"https://news.example.com/n\u00001"}]`
+	w := newWorld(t, map[string]map[string]reply{"finnhub": {
+		"/company-news":           {body: news},
+		"/stock/social-sentiment": {body: sample(t, "finnhub_social.json")},
+	}})
+	w.cfg.Sources = []string{"finnhub"}
+	report, err := w.analyzer(t, nil).Analyze(t.Context(), Request{Ticker: "AAPL", NumArticles: 3})
+	require.NoError(t, err)
+	doc, err := json.Marshal(report)
+	require.NoError(t, err)
+	require.NotContains(t, string(doc), `\u0000`)
+	require.Contains(t, string(doc), `"title":"Acme beats estimates"`)
+	require.Contains(t, string(doc), `"url":"https://news.example.com/n1"`)
+}
+
 func TestAnalyzeCache(t *testing.T) {
 	rdb := dbtest.Redis(t)
 	w := newWorld(t, nil)

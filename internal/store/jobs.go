@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/lib/pq"
 )
 
 // Job kinds.
@@ -130,19 +131,20 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 		return db.admitJob(ctx, n)
 	}
 	key, params := n.columns()
-	var j Job
-	err = db.pool.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''))
+	id := uuid.New()
+	var row newJobRow
+	err = db.get(ctx, &row, insertJobQuery+`
 		ON CONFLICT (owner_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-		RETURNING `+jobColumns,
-		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key, n.RequestHash, n.RequestID)
+		RETURNING `+newJobReturning,
+		id, n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key, n.RequestHash, n.RequestID)
 	if err == nil {
-		return &j, false, nil
+		return n.stored(id, n.Queue, key, row), false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) || !key.Valid {
 		return nil, false, fmt.Errorf("insert job: %w", err)
 	}
 	// The key was taken: replay the first job when the request is the same.
+	var j Job
 	err = db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
 		n.OwnerID, key)
 	if err != nil {
@@ -152,6 +154,32 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 		return nil, false, ErrIdempotencyMismatch
 	}
 	return &j, true, nil
+}
+
+// insertJobQuery stores a new job; its other columns take their defaults
+// (queued, no progress, no attempt), which NewJob.stored mirrors.
+const insertJobQuery = `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash, request_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, ''))`
+
+// newJobReturning is all a new job's insert reads back: what the database
+// made of the row. Everything else the caller sent, or is a default.
+const newJobReturning = `params, created_at`
+
+// newJobRow is what newJobReturning returns.
+type newJobRow struct {
+	Params    JSON      `db:"params"`
+	CreatedAt time.Time `db:"created_at"`
+}
+
+// stored is the job that inserting n as id on queue made: the columns n
+// gave, the defaults of a new row, and what the database returned (params
+// as jsonb keeps them, so the answer reads as every later read will).
+func (n *NewJob) stored(id uuid.UUID, queue string, key sql.NullString, row newJobRow) *Job {
+	return &Job{
+		ID: id, OwnerID: n.OwnerID, Kind: n.Kind, Ticker: n.Ticker, Params: row.Params,
+		Status: StatusQueued, Queue: queue, IdempotencyKey: key, RequestHash: n.RequestHash,
+		CreatedAt: row.CreatedAt, RequestID: sql.NullString{String: n.RequestID, Valid: n.RequestID != ""},
+	}
 }
 
 // columns returns the idempotency key and params as stored: NULL for no
@@ -168,59 +196,93 @@ func (n *NewJob) columns() (sql.NullString, JSON) {
 	return key, params
 }
 
+// lockOwnerQuery takes the owner's row lock, which makes one owner's
+// submissions take turns. It must stay a statement of its own: in READ
+// COMMITTED a statement reads with the snapshot it took when it began, so
+// a lookup folded into the statement that waited for the lock would miss
+// the job that the previous holder committed meanwhile, and two
+// submissions could slip under a cap or both insert one idempotency key.
+// The statements after it start once the lock is held, and see that job.
+const lockOwnerQuery = `SELECT id FROM users WHERE id = $1 FOR UPDATE`
+
+// admissionQuery reads, in one round trip, the owner's unfinished jobs by
+// queue and the job already stored under the idempotency key (none when
+// the key is NULL).
+const admissionQuery = `WITH live AS (
+		SELECT queue, count(*) AS n FROM jobs
+		WHERE owner_id = $1 AND status IN ('queued', 'running') GROUP BY queue
+	), earlier AS (
+		SELECT id, request_hash FROM jobs WHERE owner_id = $1 AND idempotency_key = $2
+	)
+	SELECT coalesce((SELECT array_agg(queue ORDER BY queue) FROM live), '{}') AS queues,
+		coalesce((SELECT array_agg(n ORDER BY queue) FROM live), '{}') AS counts,
+		(SELECT id FROM earlier) AS earlier_id,
+		(SELECT request_hash FROM earlier) AS earlier_hash`
+
 // admitJob is CreateJob with an admission check, in one transaction that
 // holds the owner's row lock: replay first, then count, admit and insert.
+// Its statements are prepared, so each is one round trip: BEGIN, the lock,
+// the admission's reads, the insert and COMMIT.
 func (db *DB) admitJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
 	tx, err := db.pool.BeginTxx(ctx, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("begin job submission: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	// The user's row lock makes one owner's submissions take turns.
-	var owner int64
-	if err := tx.GetContext(ctx, &owner, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, n.OwnerID); err != nil {
+	lock, err := db.txStmt(ctx, tx, lockOwnerQuery)
+	if err != nil {
 		return nil, false, fmt.Errorf("lock owner %d: %w", n.OwnerID, err)
 	}
-	var j Job
-	if n.IdempotencyKey != "" {
-		err := tx.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
-			n.OwnerID, n.IdempotencyKey)
-		switch {
-		case err == nil && string(j.RequestHash) == string(n.RequestHash):
-			return &j, true, nil
-		case err == nil:
+	var owner int64
+	if err := lock.GetContext(ctx, &owner, n.OwnerID); err != nil {
+		return nil, false, fmt.Errorf("lock owner %d: %w", n.OwnerID, err)
+	}
+	key, params := n.columns()
+	read, err := db.txStmt(ctx, tx, admissionQuery)
+	if err != nil {
+		return nil, false, fmt.Errorf("read admission of owner %d: %w", n.OwnerID, err)
+	}
+	var seen struct {
+		Queues      pq.StringArray `db:"queues"`
+		Counts      pq.Int64Array  `db:"counts"`
+		EarlierID   uuid.NullUUID  `db:"earlier_id"`
+		EarlierHash []byte         `db:"earlier_hash"`
+	}
+	if err := read.GetContext(ctx, &seen, n.OwnerID, key); err != nil {
+		return nil, false, fmt.Errorf("read admission of owner %d: %w", n.OwnerID, err)
+	}
+	if seen.EarlierID.Valid {
+		if string(seen.EarlierHash) != string(n.RequestHash) {
 			return nil, false, ErrIdempotencyMismatch
-		case !errors.Is(err, sql.ErrNoRows):
+		}
+		var j Job
+		if err := tx.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, seen.EarlierID.UUID); err != nil {
 			return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
 		}
+		return &j, true, nil
 	}
-	var rows []struct {
-		Queue string `db:"queue"`
-		N     int    `db:"n"`
-	}
-	if err := tx.SelectContext(ctx, &rows, `SELECT queue, count(*) AS n FROM jobs
-		WHERE owner_id = $1 AND status IN ('queued', 'running') GROUP BY queue`, n.OwnerID); err != nil {
-		return nil, false, fmt.Errorf("count unfinished jobs: %w", err)
-	}
-	unfinished := Unfinished{ByQueue: map[string]int{}}
-	for _, r := range rows {
-		unfinished.ByQueue[r.Queue] = r.N
-		unfinished.Total += r.N
+	unfinished := Unfinished{ByQueue: make(map[string]int, len(seen.Queues))}
+	for i, queue := range seen.Queues {
+		unfinished.ByQueue[queue] = int(seen.Counts[i])
+		unfinished.Total += int(seen.Counts[i])
 	}
 	queue, err := n.Admit(ctx, unfinished)
 	if err != nil {
 		return nil, false, err
 	}
-	key, params := n.columns()
-	if err := tx.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, idempotency_key, request_hash, request_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, nullif($9, '')) RETURNING `+jobColumns,
-		uuid.New(), n.OwnerID, n.Kind, n.Ticker, params, queue, key, n.RequestHash, n.RequestID); err != nil {
+	insert, err := db.txStmt(ctx, tx, insertJobQuery+` RETURNING `+newJobReturning)
+	if err != nil {
+		return nil, false, fmt.Errorf("insert job: %w", err)
+	}
+	id := uuid.New()
+	var row newJobRow
+	if err := insert.GetContext(ctx, &row, id, n.OwnerID, n.Kind, n.Ticker, params, queue, key, n.RequestHash, n.RequestID); err != nil {
 		return nil, false, fmt.Errorf("insert job: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, false, fmt.Errorf("commit job: %w", err)
 	}
-	return &j, false, nil
+	return n.stored(id, queue, key, row), false, nil
 }
 
 // Job returns a job by id. ownerID > 0 restricts it to that owner's jobs, so

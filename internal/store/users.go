@@ -80,7 +80,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 		TokenID  int64 `db:"token_id"`
 		UsedLate bool  `db:"used_late"`
 	}
-	err := db.pool.GetContext(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at, u.session_epoch,
+	err := db.get(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at, u.session_epoch,
 			t.id AS token_id,
 			(t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS used_late
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
@@ -92,7 +92,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 		return nil, fmt.Errorf("look up token: %w", err)
 	}
 	if row.UsedLate {
-		if _, err := db.pool.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, row.TokenID); err != nil {
+		if _, err := db.exec(ctx, `UPDATE api_tokens SET last_used_at = now() WHERE id = $1`, row.TokenID); err != nil {
 			return nil, fmt.Errorf("touch api token: %w", err)
 		}
 	}

@@ -237,6 +237,8 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.failPage(c, err)
 		return
 	}
+	// Cached token lookups hold the user as it was.
+	s.invalidate(c.Request.Context(), user.ID)
 	user.SessionEpoch = epoch
 	if err := s.signIn(c, user); err != nil {
 		s.failPage(c, err)
@@ -279,6 +281,7 @@ func (s *Server) revokeToken(c *gin.Context) {
 	}
 	switch {
 	case err == nil:
+		s.invalidate(c.Request.Context(), pageUser(c).ID)
 		s.flash(c, "The token is revoked; it no longer works.")
 		c.Redirect(http.StatusSeeOther, "/account")
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, strconv.ErrSyntax), errors.Is(err, strconv.ErrRange):

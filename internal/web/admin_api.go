@@ -284,5 +284,12 @@ func (s *Server) changeUser(c *gin.Context, id int64, in userUpdate) (*store.Use
 	if err != nil {
 		return nil, err
 	}
-	return s.db.UpdateUser(ctx, u.Username, in.Role, in.Active)
+	changed, err := s.db.UpdateUser(ctx, u.Username, in.Role, in.Active)
+	if err != nil {
+		return nil, err
+	}
+	// A deactivated user's tokens stop, and a changed role takes effect,
+	// with the next request on any replica.
+	s.invalidate(ctx, changed.ID)
+	return changed, nil
 }

@@ -61,7 +61,8 @@ func (s *stream) next(t *testing.T) map[string]any {
 	}
 }
 
-// subscribers counts the Redis connections that hold a subscription.
+// subscribers counts the Redis connections that hold a subscription to
+// job events.
 func subscribers(t *testing.T) int {
 	t.Helper()
 	c := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)})
@@ -75,7 +76,11 @@ func subscribers(t *testing.T) int {
 			n++
 		}
 	}
-	return n
+	// Each web server also holds one subscription to API token
+	// invalidations (tokens.go), which is no stream's.
+	tokens, err := c.PubSubNumSub(context.Background(), "augur:auth:invalidate").Result()
+	require.NoError(t, err)
+	return n - int(tokens["augur:auth:invalidate"])
 }
 
 // TestEventStreamsShareOneSubscription: many streams, of several users and

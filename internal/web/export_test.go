@@ -13,3 +13,14 @@ func Routes(d Deps) ([][2]string, error) {
 	}
 	return routes, nil
 }
+
+// NewReplica is New that also returns a report of whether the server's API
+// token cache is live (its invalidation subscription confirmed), for tests
+// that wait for it.
+func NewReplica(d Deps) (*Handler, func() bool, error) {
+	s, r, err := newRouter(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &Handler{Handler: s.withSessions(r), stop: s.startBackground()}, s.tokens.isLive, nil
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -53,7 +54,7 @@ func (s *Server) authenticate(c *gin.Context) {
 			Message: "send an API token as 'Authorization: Bearer <token>'"})
 		return
 	}
-	user, err := s.db.UserByTokenDigest(c.Request.Context(), auth.TokenDigest(strings.TrimSpace(token)))
+	user, err := s.tokenUser(c.Request.Context(), strings.TrimSpace(token))
 	if errors.Is(err, store.ErrNotFound) {
 		c.Header("WWW-Authenticate", `Bearer realm="augur", error="invalid_token"`)
 		abortWith(c, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Message: "unknown or revoked API token"})
@@ -65,6 +66,22 @@ func (s *Server) authenticate(c *gin.Context) {
 	}
 	c.Set(userKey, user)
 	c.Next()
+}
+
+// tokenUser returns the active user owning token, from the token cache
+// when it is live and knows the token, else from PostgreSQL.
+func (s *Server) tokenUser(ctx context.Context, token string) (*store.User, error) {
+	digest := [32]byte(auth.TokenDigest(token))
+	user, gen, ok := s.tokens.lookup(digest)
+	if ok {
+		return user, nil
+	}
+	user, err := s.db.UserByTokenDigest(ctx, digest[:])
+	if err != nil {
+		return nil, err
+	}
+	s.tokens.store(digest, user, gen)
+	return user, nil
 }
 
 // recover turns a panic into a logged 500 instead of a dropped connection.

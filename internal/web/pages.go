@@ -110,12 +110,12 @@ const unavailablePage = `<!doctype html><html lang="en"><head><meta charset="utf
 
 // render answers with a page. Every page works through the API, which
 // cannot answer while PostgreSQL is down, so a page says so at once with a
-// 503 rather than failing on every click.
+// 503 rather than failing on every click. A page for a signed-in user
+// needs no check: PostgreSQL answered this very request with the session
+// and the user. Only an anonymous page (sign-in, register, an error) asks.
 func (s *Server) render(c *gin.Context, status int, data pageData) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	if err := s.db.Ping(ctx); err != nil {
-		s.logger.WarnContext(ctx, "page while PostgreSQL is unavailable", "page", data.Page, "err", err)
+	if err := s.pingForAnonymous(c); err != nil {
+		s.logger.WarnContext(c.Request.Context(), "page while PostgreSQL is unavailable", "page", data.Page, "err", err)
 		c.Header("Retry-After", strconv.Itoa(unavailableRetryAfter))
 		c.Data(http.StatusServiceUnavailable, "text/html; charset=utf-8", []byte(unavailablePage))
 		return
@@ -133,6 +133,17 @@ func (s *Server) render(c *gin.Context, status int, data pageData) {
 	// Pages carry who is signed in: no shared cache may keep one.
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// pingForAnonymous checks that PostgreSQL answers, unless the request has
+// a signed-in user, which it could only have had from PostgreSQL.
+func (s *Server) pingForAnonymous(c *gin.Context) error {
+	if pageUser(c) != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+	defer cancel()
+	return s.db.Ping(ctx)
 }
 
 // errorPage answers status with a page in the layout, and stops the chain.

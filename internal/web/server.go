@@ -58,6 +58,7 @@ type Server struct {
 	queue      *jobs.Queue
 	events     *jobs.Events
 	hub        *streamHub
+	tokens     *tokenCache
 	prices     portfolio.Prices
 	logger     *slog.Logger
 	limiter    *redis_rate.Limiter
@@ -78,13 +79,33 @@ type Server struct {
 	rateKey          []byte
 }
 
-// New returns the HTTP handler of the web server.
-func New(d Deps) (http.Handler, error) {
+// Handler is the web server's HTTP handler, with the work it runs in the
+// background: the subscription that keeps the API token cache honest.
+type Handler struct {
+	http.Handler
+	stop func()
+}
+
+// Close stops the background work and waits for it to end.
+func (h *Handler) Close() { h.stop() }
+
+// New returns the HTTP handler of the web server. Close it when done.
+func New(d Deps) (*Handler, error) {
 	s, r, err := newRouter(d)
 	if err != nil {
 		return nil, err
 	}
-	return s.withSessions(r), nil
+	return &Handler{Handler: s.withSessions(r), stop: s.startBackground()}, nil
+}
+
+// startBackground starts what runs beside the requests and returns what
+// stops it. Without a Redis client (tests of the routes alone) nothing
+// runs, and the token cache is never live.
+func (s *Server) startBackground() (stop func()) {
+	if s.rdb == nil {
+		return func() {}
+	}
+	return s.tokens.start()
 }
 
 // newRouter builds the server and its routes; the authorization matrix
@@ -113,6 +134,7 @@ func newRouter(d Deps) (*Server, *gin.Engine, error) {
 		events:             d.Events,
 		prices:             d.Prices,
 		hub:                newStreamHub(d.Events, d.Logger, d.StreamsPerUser, d.StreamsMax),
+		tokens:             newTokenCache(d.Redis, d.Logger),
 		logger:             d.Logger,
 		limiter:            redis_rate.NewLimiter(d.Redis),
 		submitRate:         redis_rate.PerMinute(d.SubmitPerMinute),

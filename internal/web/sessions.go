@@ -67,12 +67,15 @@ func newSessionManager(a Accounts, logger *slog.Logger) *scs.SessionManager {
 
 // withSessions loads and saves the browser session around every request
 // except static files, the icon and health checks, which need none: with an idle
-// timeout, loading a session also writes it back.
+// timeout, loading a session also writes it back. An API request with an
+// Authorization header needs none either: it is judged by the header alone
+// (authenticate), and no API handler reads or writes the session.
 func (s *Server) withSessions(next http.Handler) http.Handler {
 	withSession := s.sessions.LoadAndSave(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch p := r.URL.Path; {
-		case strings.HasPrefix(p, "/static/"), p == "/favicon.ico", p == "/healthz", p == "/readyz", p == "/openapi.yaml":
+		case strings.HasPrefix(p, "/static/"), p == "/favicon.ico", p == "/healthz", p == "/readyz", p == "/openapi.yaml",
+			strings.HasPrefix(p, "/api/") && r.Header.Get("Authorization") != "":
 			next.ServeHTTP(w, r)
 		default:
 			withSession.ServeHTTP(w, r)

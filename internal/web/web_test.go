@@ -32,6 +32,8 @@ type harness struct {
 	api   *apitest.Client
 	url   string
 	token string // the API client's
+	// tokensLive reports whether the server's API token cache is live.
+	tokensLive func() bool
 }
 
 func newHarness(t *testing.T, submitPerMinute int) *harness {
@@ -79,7 +81,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if o.tune != nil {
 		o.tune(&accounts)
 	}
-	handler, err := web.New(web.Deps{
+	handler, tokensLive, err := web.NewReplica(web.Deps{
 		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: o.prices,
 		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		Registry:               prometheus.NewRegistry(),
@@ -93,10 +95,11 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		Accounts:               accounts,
 	})
 	require.NoError(t, err)
+	t.Cleanup(handler.Close)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
 	token := dbtest.Token(t, db)
-	return &harness{db: db, queue: queue, rdb: rdb, url: srv.URL, token: token, api: apitest.New(t, srv.URL, token)}
+	return &harness{db: db, queue: queue, rdb: rdb, url: srv.URL, token: token, api: apitest.New(t, srv.URL, token), tokensLive: tokensLive}
 }
 
 func TestAPINeedsABearerToken(t *testing.T) {
