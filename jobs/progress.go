@@ -23,52 +23,126 @@ type ProgressDetail struct {
 	Loss    float64 `json:"loss,omitempty"`
 }
 
-// progressEvery throttles progress writes: models report many small steps,
-// and one UPDATE a quarter second is plenty for a human watching.
-const progressEvery = 250 * time.Millisecond
+// DefaultProgressEvery is both how long a job runs before its progress is
+// first written and the least time between two writes. Models report many
+// small steps, and one UPDATE a quarter second is plenty for a human
+// watching; a job done sooner than that writes no progress at all, because
+// its start and its end, which are written anyway, say all there is to see.
+const DefaultProgressEvery = 250 * time.Millisecond
+
+// progressUpdate is one report waiting to be written.
+type progressUpdate struct {
+	ctx     context.Context
+	percent int
+	detail  ProgressDetail
+}
 
 // progressReporter writes a running job's progress to PostgreSQL and
-// announces it. When the job turns out to be no longer running (the user
-// canceled it) it cancels the job's context, so the work stops even if
-// asynq's cancel message was lost.
+// announces it, throttled to Worker.ProgressEvery: a report keeps only the latest
+// update, and a timer writes it when the time comes, so the last stage a
+// job reached is shown even when no report follows it. When the job turns
+// out to be no longer running (the user canceled it) it cancels the job's
+// context, so the work stops even if asynq's cancel message was lost.
 type progressReporter struct {
 	db     *store.DB
 	events *Events
 	logger *slog.Logger
 	id     uuid.UUID
 	cancel context.CancelFunc
+	every  time.Duration
 
-	mu        sync.Mutex
-	lastWrite time.Time
-	lastStage string
+	// writing is held by the write in progress, so writes never overlap
+	// (an older detail cannot land after a newer one) and stop can wait
+	// for the last one.
+	writing sync.Mutex
+
+	mu      sync.Mutex
+	due     time.Time       // the earliest time of the next write
+	pending *progressUpdate // the latest report not yet written
+	timer   *time.Timer     // set while a write of pending is scheduled
+	stopped bool
 }
 
+// newProgressReporter returns the reporter of a job that starts now.
+func newProgressReporter(w *Worker, id uuid.UUID, logger *slog.Logger, cancel context.CancelFunc) *progressReporter {
+	every := w.ProgressEvery
+	if every <= 0 {
+		every = DefaultProgressEvery
+	}
+	return &progressReporter{
+		db: w.DB, events: w.Events, logger: logger, id: id, cancel: cancel,
+		every: every, due: time.Now().Add(every),
+	}
+}
+
+// report records the job's progress; it is written when the throttle
+// allows, unless a later report replaces it first.
 func (r *progressReporter) report(ctx context.Context, percent int, d ProgressDetail) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	now := time.Now()
-	if d.Stage == r.lastStage && now.Sub(r.lastWrite) < progressEvery {
+	if r.stopped {
 		return
 	}
-	r.lastWrite, r.lastStage = now, d.Stage
-	detail, err := json.Marshal(d)
+	r.pending = &progressUpdate{ctx: ctx, percent: percent, detail: d}
+	if r.timer == nil {
+		r.timer = time.AfterFunc(time.Until(r.due), r.flush)
+	}
+}
+
+// stop ends reporting before the job's outcome is written: a scheduled
+// write is dropped and one in progress is waited for, so that no progress
+// write or event follows the final one.
+func (r *progressReporter) stop() {
+	r.mu.Lock()
+	r.stopped = true
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+	r.mu.Unlock()
+	r.writing.Lock()
+	defer r.writing.Unlock()
+}
+
+// flush writes the pending update; the timer of report calls it.
+func (r *progressReporter) flush() {
+	r.writing.Lock()
+	defer r.writing.Unlock()
+	r.mu.Lock()
+	u := r.pending
+	r.pending, r.timer = nil, nil
+	if r.stopped || u == nil {
+		r.mu.Unlock()
+		return
+	}
+	r.due = time.Now().Add(r.every)
+	r.mu.Unlock()
+	r.write(u)
+}
+
+// write stores one update and announces it.
+func (r *progressReporter) write(u *progressUpdate) {
+	detail, err := json.Marshal(u.detail)
 	if err != nil {
 		return
 	}
-	percent = min(max(percent, 0), 99)
-	err = r.db.SetProgress(ctx, r.id, percent, store.JSON(detail))
+	percent := min(max(u.percent, 0), 99)
+	err = r.db.SetProgress(u.ctx, r.id, percent, store.JSON(detail))
 	switch {
 	case errors.Is(err, store.ErrJobFinished):
 		r.cancel()
 		return
 	case err != nil:
-		// Progress is advisory: a failed write must not fail the job.
-		r.logger.WarnContext(ctx, "write job progress", "job_id", r.id, "err", err)
+		// Progress is advisory: a failed write must not fail the job, and
+		// one that failed because the job's context ended says nothing.
+		if u.ctx.Err() == nil {
+			r.logger.WarnContext(u.ctx, "write job progress", "job_id", r.id, "err", err)
+		}
 		return
 	}
 	if r.events != nil {
-		if err := r.events.Publish(ctx, r.id); err != nil {
-			r.logger.WarnContext(ctx, "publish job progress", "job_id", r.id, "err", err)
+		if err := r.events.Publish(u.ctx, r.id); err != nil {
+			r.logger.WarnContext(u.ctx, "publish job progress", "job_id", r.id, "err", err)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -47,6 +48,10 @@ type Worker struct {
 	// Lease is how long an attempt holds its job without a heartbeat; the
 	// worker renews it every third of that. Must be positive.
 	Lease time.Duration
+	// ProgressEvery is how long a job runs before its progress is first
+	// written, and the least time between two writes; zero means
+	// DefaultProgressEvery.
+	ProgressEvery time.Duration
 }
 
 // Register adds the worker's handlers to an asynq mux.
@@ -116,8 +121,9 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 			cancel()
 		})
 		defer stopHeartbeat()
-		progress := &progressReporter{db: w.DB, events: w.Events, logger: logger, id: job.ID, cancel: cancel}
+		progress := newProgressReporter(w, job.ID, logger, cancel)
 		result, workErr := work(jobCtx, job, progress)
+		progress.stop()
 
 		if workErr != nil && jobCtx.Err() != nil {
 			// A cancel by the user ends the context (through asynq's cancel
@@ -139,11 +145,13 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		if workErr != nil {
 			return w.fail(ctx, job, result, workErr, logger, started)
 		}
-		doc, err := json.Marshal(result)
-		if err != nil {
+		success := outcome{status: store.StatusSucceeded}
+		if r, ok := result.(reusedResult); ok {
+			success.reusedFrom = r.from
+		} else if success.doc, err = json.Marshal(result); err != nil {
 			return fmt.Errorf("encode result: %w", err)
 		}
-		if err := w.record(ctx, job, store.StatusSucceeded, store.JSON(doc), "", logger); err != nil {
+		if err := w.record(ctx, job, success, logger); err != nil {
 			return err
 		}
 		logger.InfoContext(ctx, "job succeeded", "seconds", time.Since(started).Seconds())
@@ -198,13 +206,31 @@ const (
 	finalWriteMaxBackoff  = 2 * time.Second
 )
 
+// outcome is how an attempt ends: its final status, with the result
+// document or the error message, or, for a job that takes an identical
+// job's result, that job.
+type outcome struct {
+	status     string
+	doc        store.JSON
+	errMsg     string
+	reusedFrom uuid.UUID
+}
+
+// write records the outcome of job in one statement.
+func (o outcome) write(ctx context.Context, db *store.DB, job *store.Job) error {
+	if o.reusedFrom != uuid.Nil {
+		return db.FinishReused(ctx, job.ID, o.reusedFrom)
+	}
+	return db.FinishJob(ctx, job.ID, o.status, o.doc, o.errMsg)
+}
+
 // record writes the job's final status with its result or error. The work
 // behind it may have taken minutes, so a write that fails while PostgreSQL
 // is unreachable is retried with backoff, keeping the result in hand, until
 // the task's deadline (or finalWriteFloor from now, if later). Only when
 // that runs out is the error returned, and asynq runs the job again. A job
 // that is already final counts as recorded.
-func (w *Worker) record(ctx context.Context, job *store.Job, status string, doc store.JSON, errMsg string, logger *slog.Logger) error {
+func (w *Worker) record(ctx context.Context, job *store.Job, out outcome, logger *slog.Logger) error {
 	deadline := time.Now().Add(finalWriteFloor)
 	if d, ok := ctx.Deadline(); ok && d.After(deadline) {
 		deadline = d
@@ -212,23 +238,23 @@ func (w *Worker) record(ctx context.Context, job *store.Job, status string, doc 
 	writeCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	for try := 1; ; try++ {
-		err := w.DB.FinishJob(writeCtx, job.ID, status, doc, errMsg)
+		err := out.write(writeCtx, w.DB, job)
 		if err == nil || errors.Is(err, store.ErrJobFinished) {
 			if try > 1 {
-				logger.InfoContext(ctx, "job outcome recorded after retries", "status", status, "tries", try)
+				logger.InfoContext(ctx, "job outcome recorded after retries", "status", out.status, "tries", try)
 			}
 			return nil
 		}
 		wait := upstream.Backoff(finalWriteBaseBackoff, finalWriteMaxBackoff, try-1)
 		if !store.IsTransient(err) || time.Now().Add(wait).After(deadline) {
 			logger.ErrorContext(ctx, "could not record the job's outcome; its result is lost and asynq will run it again",
-				"status", status, "tries", try, "result_bytes", len(doc), "err", err)
-			return fmt.Errorf("record %s outcome of job %s: %w", status, job.ID, err)
+				"status", out.status, "tries", try, "result_bytes", len(out.doc), "err", err)
+			return fmt.Errorf("record %s outcome of job %s: %w", out.status, job.ID, err)
 		}
 		logger.WarnContext(ctx, "recording the job's outcome failed; keeping the result and trying again",
-			"status", status, "try", try, "retry_in", wait, "err", err)
+			"status", out.status, "try", try, "retry_in", wait, "err", err)
 		if err := upstream.Sleep(writeCtx, wait); err != nil {
-			return fmt.Errorf("record %s outcome of job %s: %w", status, job.ID, err)
+			return fmt.Errorf("record %s outcome of job %s: %w", out.status, job.ID, err)
 		}
 	}
 }
@@ -270,7 +296,7 @@ func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr 
 	if b, err := json.Marshal(partial); err == nil && string(b) != "null" {
 		doc = b
 	}
-	if err := w.record(ctx, job, store.StatusFailed, doc, workErr.Error(), logger); err != nil {
+	if err := w.record(ctx, job, outcome{status: store.StatusFailed, doc: doc, errMsg: workErr.Error()}, logger); err != nil {
 		return fmt.Errorf("%w (after %v)", err, workErr)
 	}
 	logger.ErrorContext(ctx, "job failed", "err", workErr)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
@@ -130,13 +131,14 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	owner := dbtest.User(t, db)
 	require.NoError(t, db.CreateAPIToken(ctx, owner.ID, []byte("digest-1"), "laptop"))
 	statuses := []string{store.StatusQueued, store.StatusRunning, store.StatusSucceeded, store.StatusFailed, store.StatusCanceled, store.StatusSucceeded}
+	var computed uuid.UUID // the first job to succeed, whose result the last takes
 	for i, status := range statuses {
 		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner.ID, Kind: store.KindPrediction, Ticker: "MSFT",
 			Params: store.JSON(`{"models":["linreg","arima"],"horizon":7}`), Queue: "default",
 			IdempotencyKey: "key-" + string(rune('a'+i)), RequestHash: []byte{byte(i)}, RequestID: "req-" + string(rune('a'+i))})
 		require.NoError(t, err)
-		// The running job claims a computation, which the one after it
-		// then reuses.
+		// The running job claims a computation, and the last job takes
+		// the result of the first that succeeded.
 		if status == store.StatusRunning {
 			_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 			require.NoError(t, err)
@@ -144,13 +146,10 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 			require.NoError(t, err)
 			continue
 		}
-		if i == 2 {
+		if i == len(statuses)-1 {
 			_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 			require.NoError(t, err)
-			claimed, err := db.ClaimComputation(ctx, []byte("computation"), job.ID, false)
-			require.NoError(t, err)
-			require.NoError(t, db.SetReusedFrom(ctx, job.ID, claimed.ID))
-			require.NoError(t, db.FinishJob(ctx, job.ID, status, claimed.Result, ""))
+			require.NoError(t, db.FinishReused(ctx, job.ID, computed))
 			continue
 		}
 		if status == store.StatusQueued {
@@ -162,6 +161,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 		switch status {
 		case store.StatusSucceeded:
 			require.NoError(t, db.FinishJob(ctx, job.ID, status, store.JSON(`{"forecast":[1.5,2.25,3.125]}`), ""))
+			computed = job.ID
 		case store.StatusFailed, store.StatusCanceled:
 			require.NoError(t, db.FinishJob(ctx, job.ID, status, nil, "it's \"quoted\""))
 		}

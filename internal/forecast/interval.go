@@ -43,13 +43,18 @@ func GaussianBand(center, sd, level float64) Band {
 // reports false when n is too small for the level (fewer than 4 errors at
 // 80%, fewer than 19 at 95%), where the guarantee needs an infinite band.
 func ConformalQuantile(absErrors []float64, level float64) (float64, bool) {
-	n := len(absErrors)
+	sorted := slices.Clone(absErrors)
+	slices.Sort(sorted)
+	return sortedQuantile(sorted, level)
+}
+
+// sortedQuantile is ConformalQuantile of errors already sorted ascending.
+func sortedQuantile(sorted []float64, level float64) (float64, bool) {
+	n := len(sorted)
 	rank := int(math.Ceil(float64(n+1) * level))
 	if n == 0 || rank > n {
 		return 0, false
 	}
-	sorted := slices.Clone(absErrors)
-	slices.Sort(sorted)
 	return sorted[rank-1], true
 }
 
@@ -71,19 +76,26 @@ func ConformalQuantile(absErrors []float64, level float64) (float64, bool) {
 // root of the distance. That is an assumption, not a guarantee, and the
 // test coverage only checks the one-step bands.
 func SetConformalBands(rep *Report, prior []float64) {
+	// The errors are kept sorted as they arrive, so each point's quantiles
+	// are a lookup and its error one insertion, rather than a sort of
+	// every error so far for each point: that sort was most of a cheap
+	// model's time.
 	errs := make([]float64, 0, len(prior)+len(rep.Test))
 	for _, e := range prior {
 		errs = append(errs, math.Abs(e))
 	}
+	slices.Sort(errs)
 	for i := range rep.Test {
 		p := &rep.Test[i]
 		p.PI80 = conformalBand(p.Predicted, errs, Level80, 1)
 		p.PI95 = conformalBand(p.Predicted, errs, Level95, 1)
-		errs = append(errs, math.Abs(p.Predicted-p.Actual))
+		e := math.Abs(p.Predicted - p.Actual)
+		at, _ := slices.BinarySearch(errs, e)
+		errs = slices.Insert(errs, at, e)
 	}
 	rep.ForecastPI80, rep.ForecastPI95 = nil, nil
-	q80, ok80 := ConformalQuantile(errs, Level80)
-	q95, ok95 := ConformalQuantile(errs, Level95)
+	q80, ok80 := sortedQuantile(errs, Level80)
+	q95, ok95 := sortedQuantile(errs, Level95)
 	if !ok80 || !ok95 {
 		return
 	}
@@ -94,10 +106,10 @@ func SetConformalBands(rep *Report, prior []float64) {
 	}
 }
 
-// conformalBand is center ± the conformal quantile of absErrors times
-// scale, or nil when there are too few errors.
-func conformalBand(center float64, absErrors []float64, level, scale float64) *Band {
-	q, ok := ConformalQuantile(absErrors, level)
+// conformalBand is center ± the conformal quantile of the sorted absolute
+// errors times scale, or nil when there are too few errors.
+func conformalBand(center float64, sorted []float64, level, scale float64) *Band {
+	q, ok := sortedQuantile(sorted, level)
 	if !ok {
 		return nil
 	}

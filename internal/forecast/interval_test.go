@@ -1,6 +1,8 @@
 package forecast
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -62,6 +64,41 @@ func TestSetConformalBandsUsesOnlyEarlierErrors(t *testing.T) {
 	// Too few errors for a 95% band: no forecast bands at all.
 	require.Empty(t, rep.ForecastPI80)
 	require.Empty(t, rep.ForecastPI95)
+}
+
+// SetConformalBands keeps its errors sorted as they come; every band must
+// still be the one ConformalQuantile gives over that point's errors.
+func TestSetConformalBandsMatchesTheQuantileOfEveryPrefix(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	prior := make([]float64, 60)
+	for i := range prior {
+		prior[i] = float64(rng.IntN(41)-20) / 4 // ties on purpose
+	}
+	rep := &Report{Forecast: []float64{100, 100, 100}}
+	for i := range 200 {
+		rep.Test = append(rep.Test, TestPoint{Index: 60 + i, Actual: 100 + float64(rng.IntN(41)-20)/4, Predicted: 100})
+	}
+	SetConformalBands(rep, prior)
+
+	var errs []float64
+	for _, e := range prior {
+		errs = append(errs, math.Abs(e))
+	}
+	band := func(level float64) *Band {
+		q, ok := ConformalQuantile(errs, level)
+		if !ok {
+			return nil
+		}
+		return &Band{Lower: 100 - q, Upper: 100 + q}
+	}
+	for i, p := range rep.Test {
+		require.Equal(t, band(Level80), p.PI80, "point %d", i)
+		require.Equal(t, band(Level95), p.PI95, "point %d", i)
+		errs = append(errs, math.Abs(p.Predicted-p.Actual))
+	}
+	q95, ok := ConformalQuantile(errs, Level95)
+	require.True(t, ok)
+	require.Equal(t, Band{Lower: 100 - q95, Upper: 100 + q95}, rep.ForecastPI95[0])
 }
 
 func TestSetConformalBandsForecastGrowsWithSqrtHorizon(t *testing.T) {

@@ -2,7 +2,6 @@ package market
 
 import (
 	"context"
-	"slices"
 	"time"
 )
 
@@ -65,10 +64,12 @@ func (l *Loader) leave(t string, f *flight) {
 	}
 }
 
-// clone gives each caller sharing one load its own slices to modify.
-func (s *Series) clone() *Series {
+// view gives each caller sharing one load a Series of its own over the
+// same bars and attempts, whose capacity ends with them, so that an
+// append copies instead of writing where another caller reads.
+func (s *Series) view() *Series {
 	c := *s
-	c.Bars = slices.Clone(s.Bars)
-	c.Attempts = slices.Clone(s.Attempts)
+	c.Bars = s.Bars[:len(s.Bars):len(s.Bars)]
+	c.Attempts = s.Attempts[:len(s.Attempts):len(s.Attempts)]
 	return &c
 }

@@ -159,7 +159,8 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// Load returns the ticker's full daily history, oldest first. Concurrent
+// Load returns the ticker's full daily history, oldest first, to be read
+// and not modified (see Series). Concurrent
 // loads of one ticker in this process share one fetch, and replicas sharing
 // Redis let one of them fetch while the others wait for the cache. When no
 // provider delivers, the error is a *LoadError wrapping ErrNoSuchTicker (all
@@ -177,7 +178,7 @@ func (l *Loader) Load(ctx context.Context, symbol string) (*Series, error) {
 		if f.err != nil {
 			return nil, f.err
 		}
-		return f.series.clone(), nil
+		return f.series.view(), nil
 	case <-ctx.Done():
 		l.leave(t, f)
 		return nil, fmt.Errorf("load prices for %s: %w", t, ctx.Err())

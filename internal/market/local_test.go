@@ -57,13 +57,17 @@ func TestSample(t *testing.T) {
 		require.ErrorIs(t, err, ErrNoSuchTicker)
 	})
 
-	t.Run("callers get their own copy", func(t *testing.T) {
+	t.Run("callers share the bars, and an append does not reach them", func(t *testing.T) {
 		bars, err := s.History(ctx, "IBM", time.Time{})
 		require.NoError(t, err)
-		bars[0].Close = -1
 		again, err := s.History(ctx, "IBM", time.Time{})
 		require.NoError(t, err)
-		require.Positive(t, again[0].Close)
+		require.Same(t, &bars[0], &again[0], "one parsed copy, not one per call")
+		tail, err := s.History(ctx, "IBM", time.Date(2000, 6, 1, 0, 0, 0, 0, time.UTC))
+		require.NoError(t, err)
+		grown := append(tail, Bar{Close: -1})
+		require.NotSame(t, &tail[0], &grown[0], "an append copies")
+		require.Len(t, again, len(bars))
 	})
 
 	t.Run("tickers", func(t *testing.T) {

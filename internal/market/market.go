@@ -24,7 +24,9 @@ type Provider interface {
 	// Name is the short source name used in PRICE_SOURCES and in results.
 	Name() string
 	// History returns the ticker's daily bars, oldest first, on or after
-	// since (the zero time means all the history the provider has).
+	// since (the zero time means all the history the provider has). The
+	// bars may be shared (the bundled sample's are): callers must not
+	// modify them.
 	History(ctx context.Context, ticker string, since time.Time) ([]Bar, error)
 }
 
@@ -42,7 +44,10 @@ type Attempt struct {
 // OutcomeCached is the outcome of an attempt served from the price cache.
 const OutcomeCached = "cached"
 
-// Series is a ticker's price history with where it came from.
+// Series is a ticker's price history with where it came from. Its Bars and
+// Attempts are shared with every other caller of the load that produced
+// it, and with the sample provider's parsed data: read them, never modify
+// them.
 type Series struct {
 	Ticker string `json:"ticker"`
 	// Source is the provider that served the bars.
@@ -55,10 +60,10 @@ type Series struct {
 	Attempts []Attempt `json:"attempts"`
 }
 
-// Closes returns the closing prices, oldest first.
-func (s *Series) Closes() []float64 {
-	out := make([]float64, len(s.Bars))
-	for i, b := range s.Bars {
+// Closes returns the closing prices of bars, in their order.
+func Closes(bars []Bar) []float64 {
+	out := make([]float64, len(bars))
+	for i, b := range bars {
 		out[i] = b.Close
 	}
 	return out

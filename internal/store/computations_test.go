@@ -27,7 +27,8 @@ func TestClaimComputation(t *testing.T) {
 	claim := func(id uuid.UUID, force bool) uuid.UUID {
 		got, err := db.ClaimComputation(ctx, key, id, force)
 		require.NoError(t, err)
-		return got.ID
+		require.False(t, got.Succeeded)
+		return got.JobID
 	}
 
 	a, b, c := running(), running(), running()
@@ -50,8 +51,35 @@ func TestClaimComputation(t *testing.T) {
 	d := running()
 	got, err := db.ClaimComputation(ctx, key, d, false)
 	require.NoError(t, err)
-	require.Equal(t, c, got.ID)
-	require.JSONEq(t, `{"answer":42}`, string(got.Result))
+	require.Equal(t, store.Claim{JobID: c, Succeeded: true}, got)
 	require.Equal(t, d, claim(d, true), "force takes the claim")
 	require.Equal(t, d, claim(running(), false), "and later ones follow it")
+}
+
+func TestFinishReusedCopiesTheResult(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	owner := newOwner(t, db)
+	started := func() uuid.UUID {
+		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default"})
+		require.NoError(t, err)
+		_, err = db.StartJob(ctx, job.ID, "w", time.Minute)
+		require.NoError(t, err)
+		require.NoError(t, db.SetProgress(ctx, job.ID, 40, store.JSON(`{"stage":"waiting"}`)))
+		return job.ID
+	}
+	computed, taker := started(), started()
+	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrNotFound, "a running job has no result to take")
+	require.NoError(t, db.FinishJob(ctx, computed, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
+
+	require.NoError(t, db.FinishReused(ctx, taker, computed))
+	got, err := db.Job(ctx, taker, 0)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusSucceeded, got.Status)
+	require.JSONEq(t, `{"answer":42}`, string(got.Result))
+	require.Equal(t, uuid.NullUUID{UUID: computed, Valid: true}, got.ReusedFrom)
+	require.Equal(t, 100, got.Progress)
+	require.Nil(t, got.ProgressDetail)
+	require.True(t, got.FinishedAt.Valid)
+	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrJobFinished, "a final job is never written again")
 }

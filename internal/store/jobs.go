@@ -289,8 +289,7 @@ func (db *DB) admitJob(ctx context.Context, n NewJob) (job *Job, replayed bool, 
 // another user's job is indistinguishable from a missing one.
 func (db *DB) Job(ctx context.Context, id uuid.UUID, ownerID int64) (*Job, error) {
 	var j Job
-	err := db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`,
-		id, ownerID)
+	err := db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -325,20 +324,31 @@ func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, lim
 	return jobs, nil
 }
 
+// startColumns are the columns StartJob returns: what a worker needs to
+// run the job and name it in its logs and metrics. The others are left
+// out because a job being started has no use for them: its result and
+// finish time are NULL, its error was just cleared, its lease is live
+// (worker_lost is false), reused_from is only ever written with the
+// result, and the idempotency key, request hash and progress detail are
+// the submission's and the watchers' business.
+const startColumns = `id, owner_id, kind, ticker, params, status, queue, progress, attempts,
+	created_at, started_at, worker_id, heartbeat_at, lease_expires_at, request_id`
+
 // StartJob marks a queued or running job running for a new attempt of the
 // named worker, counts the attempt, and gives the attempt a hold on the job
 // until lease from now, which Heartbeat renews. A job that is already final
 // gives ErrJobFinished, so a redelivered task never runs a finished job
 // again; a running job whose lease is live gives ErrJobHeld, so one job
-// never runs on two workers at once.
+// never runs on two workers at once. The job returned has the fields of
+// startColumns; the others are zero.
 func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease time.Duration) (*Job, error) {
 	var j Job
-	err := db.pool.GetContext(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+	err := db.get(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), error = NULL,
 			worker_id = $2, heartbeat_at = now(), lease_expires_at = now() + $3 * interval '1 microsecond'
 		WHERE id = $1 AND (status = 'queued'
 			OR status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))
-		RETURNING `+jobColumns, id, worker, lease.Microseconds())
+		RETURNING `+startColumns, id, worker, lease.Microseconds())
 	if errors.Is(err, sql.ErrNoRows) {
 		current, lookErr := db.Job(ctx, id, 0)
 		switch {
@@ -359,13 +369,13 @@ func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease t
 // lease from now. ErrNotHeld means the attempt lost the job: it ended, or
 // another attempt took it over, and this one must stop.
 func (db *DB) Heartbeat(ctx context.Context, id uuid.UUID, attempt int, lease time.Duration) error {
-	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET heartbeat_at = now(),
+	n, err := db.exec(ctx, `UPDATE jobs SET heartbeat_at = now(),
 			lease_expires_at = now() + $3 * interval '1 microsecond'
 		WHERE id = $1 AND status = 'running' AND attempts = $2`, id, attempt, lease.Microseconds())
 	if err != nil {
 		return fmt.Errorf("heartbeat of job %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrNotHeld
 	}
 	return nil
@@ -375,7 +385,7 @@ func (db *DB) Heartbeat(ctx context.Context, id uuid.UUID, attempt int, lease ti
 // retried, so the retry may start at once rather than wait out the lease.
 // An attempt that no longer holds the job changes nothing.
 func (db *DB) ReleaseJob(ctx context.Context, id uuid.UUID, attempt int) error {
-	_, err := db.pool.ExecContext(ctx, `UPDATE jobs SET lease_expires_at = NULL
+	_, err := db.exec(ctx, `UPDATE jobs SET lease_expires_at = NULL
 		WHERE id = $1 AND status = 'running' AND attempts = $2`, id, attempt)
 	if err != nil {
 		return fmt.Errorf("release job %s: %w", id, err)
@@ -387,12 +397,12 @@ func (db *DB) ReleaseJob(ctx context.Context, id uuid.UUID, attempt int) error {
 // when the job is no longer running (canceled meanwhile, for instance), which
 // tells the worker to stop.
 func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail JSON) error {
-	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
+	n, err := db.exec(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
 		WHERE id = $1 AND status = 'running'`, id, percent, detail)
 	if err != nil {
 		return fmt.Errorf("set progress of job %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrJobFinished
 	}
 	return nil
@@ -407,7 +417,7 @@ func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
 	}
-	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
+	n, err := db.exec(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
 			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END,
 			progress_detail = CASE WHEN $2 = 'succeeded' THEN NULL ELSE progress_detail END,
 			finished_at = now()
@@ -415,7 +425,7 @@ func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", id, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return ErrJobFinished
 	}
 	return nil
@@ -429,7 +439,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		Job
 		Previous string `db:"previous"`
 	}
-	err = db.pool.GetContext(ctx, &row, `WITH prev AS (
+	err = db.get(ctx, &row, `WITH prev AS (
 			SELECT id, status FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
 		)
 		UPDATE jobs j SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
@@ -454,7 +464,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 // given time, oldest first: the reconciler's candidates.
 func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error) {
 	var jobs []Job
-	err := db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
+	err := db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
 		WHERE status IN ('queued', 'running') AND created_at < $1
 		ORDER BY created_at LIMIT $2`, createdBefore, limit)
 	if err != nil {

@@ -54,7 +54,7 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 	oldRunning := newJob("old-running", store.StatusRunning, 100)
 	// A recent job that took an old one's result keeps its own.
 	reuser := newJob("", store.StatusRunning, 0)
-	require.NoError(t, db.SetReusedFrom(ctx, reuser, old[0]))
+	require.NoError(t, db.FinishReused(ctx, reuser, old[0]))
 
 	// Prices: one ticker asked for now, one 100 days ago.
 	bar := []market.Bar{{Date: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC), Open: 1, High: 1, Low: 1, Close: 1, AdjClose: 1}}

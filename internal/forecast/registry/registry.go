@@ -101,6 +101,14 @@ func Names() []string {
 // original app's MinMax scaling of price levels fitted on the training part.
 func LSTMModes() []string { return lstm.Modes() }
 
+// ClosedForm reports whether name is a model that computes its report in
+// one step (linreg and the baselines): tens of microseconds on two years
+// of closes, where the others fit for seconds or minutes.
+func ClosedForm(name string) bool {
+	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
+	return i >= 0 && models[i].closedForm
+}
+
 // Known reports whether name is a model.
 func Known(name string) bool {
 	return slices.Contains(Names(), name)

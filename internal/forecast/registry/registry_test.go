@@ -314,3 +314,12 @@ func TestExtremeCloseIsNamed(t *testing.T) {
 	_, err := registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{Horizon: 2})
 	require.NoError(t, err)
 }
+
+func TestClosedForm(t *testing.T) {
+	for _, name := range []string{registry.NameLinearRegression, registry.NamePersistence, registry.NameDrift} {
+		require.True(t, registry.ClosedForm(name), name)
+	}
+	for _, name := range []string{registry.NameLSTM, registry.NameARIMA, registry.NameARIMAAuto, "unknown"} {
+		require.False(t, registry.ClosedForm(name), name)
+	}
+}
