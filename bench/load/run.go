@@ -237,7 +237,7 @@ func printMachine(w io.Writer, loadStart string) {
 func workerTaskCheckInterval() (time.Duration, error) {
 	cfg, err := config.Load(func(string) (string, bool) { return "", false })
 	if err != nil {
-		return 0, fmt.Errorf("Augur's default configuration: %w", err)
+		return 0, fmt.Errorf("the worker's default configuration: %w", err)
 	}
 	return cfg.TaskCheckInterval, nil
 }

@@ -196,14 +196,16 @@ func printNotes(w io.Writer, opts options) {
   (the database pool's included) except SUBMIT_RATE_LIMIT=%d and MAX_UNFINISHED_JOBS=%d per user, raised so that
   %d users can submit thousands of jobs a minute: the rate limiter, the unfinished-jobs count, the token lookup and the
   idempotency check still run on every submission, each with its own Idempotency-Key.
-- cheap jobs are {"ticker":"MSFT","models":["naive"]}: identical, so each after the first takes its result (reuse).
+- cheap jobs are {"ticker":"MSFT","models":["naive"]}: identical, yet each computes its own result, as the worker
+  coalesces only jobs whose models cost more than the look-up (closed-form models without the news never do).
 - worker concurrency %d for the drain and end to end (the issue's measurement), its default (one per CPU) for the idle
   pickup and the full jobs; no worker runs during the submit measures. Full jobs each have their own seed, so no
   job reuses another's result or LSTM weights.
 - PostgreSQL: a private cluster with the server's default durability (fsync and synchronous_commit on); Redis: private,
   no persistence; bare asynq runs on its database 1 with Augur's task options.
 - end to end, bare asynq's server and Augur's worker are running and idle at the first enqueue, so each figure holds
-  one idle pickup (asynq looks at an empty queue once a second).
+  one idle pickup; both look at an empty queue as often as the worker's default WORKER_TASK_CHECK_INTERVAL. The
+  same-count bare asynq measure handles as many tasks as Augur's end to end; the steady one as many as the enqueue.
 - latency: one request, sent to answer read, unless the measure says otherwise; pgbench's from its transaction log.
 - CPU: user+system time from /proc/<pid>/stat per operation; postgres is the postmaster and all its children, live and
   exited; total is web+worker+postgres+redis. generator is the bench process (pgbench for the INSERT baseline) and
