@@ -111,10 +111,20 @@ type NewJob struct {
 	RequestID string
 	// Admit, when set, decides whether the job is accepted, and on which
 	// queue (replacing Queue), from the owner's unfinished jobs. It runs
-	// only for a new job, never for a replay, while the owner's other
-	// submissions wait, so two of them cannot both slip under a cap. An
-	// error it returns is returned as is and nothing is stored.
-	Admit func(ctx context.Context, unfinished Unfinished) (queue string, err error)
+	// only for a new job, never for a replay. It may run more than once
+	// for one submission (when another of the owner's submissions got in
+	// between), so it must have no effect of its own; the store only keeps
+	// a decision that still holds once it has the owner's lock, so two
+	// submissions cannot both slip under a cap. An error it returns is
+	// returned as is and nothing is stored.
+	Admit func(unfinished Unfinished) (queue string, err error)
+	// Charge, when set with Admit, runs once, after the first decision to
+	// accept and before the job is stored: the place to count the
+	// submission against a rate limit. An error it returns is returned as
+	// is and nothing is stored. In the rare race where a decision to
+	// accept is then overturned (another submission of the owner's took
+	// the last place), the charge is not given back.
+	Charge func(ctx context.Context) error
 }
 
 // Unfinished counts one owner's queued and running jobs.
@@ -196,18 +206,10 @@ func (n *NewJob) columns() (sql.NullString, JSON) {
 	return key, params
 }
 
-// lockOwnerQuery takes the owner's row lock, which makes one owner's
-// submissions take turns. It must stay a statement of its own: in READ
-// COMMITTED a statement reads with the snapshot it took when it began, so
-// a lookup folded into the statement that waited for the lock would miss
-// the job that the previous holder committed meanwhile, and two
-// submissions could slip under a cap or both insert one idempotency key.
-// The statements after it start once the lock is held, and see that job.
-const lockOwnerQuery = `SELECT id FROM users WHERE id = $1 FOR UPDATE`
-
-// admissionQuery reads, in one round trip, the owner's unfinished jobs by
-// queue and the job already stored under the idempotency key (none when
-// the key is NULL).
+// admissionQuery reads, in one round trip and without a lock, the owner's
+// unfinished jobs by queue and the job already stored under the
+// idempotency key (none when the key is NULL). It is what a decision is
+// first made on; admit_job (migration 00010) checks it under the lock.
 const admissionQuery = `WITH live AS (
 		SELECT queue, count(*) AS n FROM jobs
 		WHERE owner_id = $1 AND status IN ('queued', 'running') GROUP BY queue
@@ -216,73 +218,95 @@ const admissionQuery = `WITH live AS (
 	)
 	SELECT coalesce((SELECT array_agg(queue ORDER BY queue) FROM live), '{}') AS queues,
 		coalesce((SELECT array_agg(n ORDER BY queue) FROM live), '{}') AS counts,
-		(SELECT id FROM earlier) AS earlier_id,
-		(SELECT request_hash FROM earlier) AS earlier_hash`
+		(SELECT id FROM earlier) AS earlier_id`
 
-// admitJob is CreateJob with an admission check, in one transaction that
-// holds the owner's row lock: replay first, then count, admit and insert.
-// Its statements are prepared, so each is one round trip: BEGIN, the lock,
-// the admission's reads, the insert and COMMIT.
+// admitJobQuery stores an admitted job under the owner's row lock, or
+// says why not (see migration 00010).
+const admitJobQuery = `SELECT outcome, earlier_id, queues, counts, created_at, params
+	FROM admit_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+
+// maxAdmitTries bounds how often one submission decides again because
+// others of the same owner kept getting in first. Each retry means the
+// owner's unfinished jobs grew, which the cap bounds, so the bound is
+// only reached by an owner with a cap this high submitting this much at
+// once.
+const maxAdmitTries = 50
+
+// ErrAdmissionContended means a submission's admission was overtaken by
+// the same owner's other submissions maxAdmitTries times running.
+var ErrAdmissionContended = errors.New("too many of the owner's submissions at once; try again")
+
+// admission is what admitJob reads and admit_job answers.
+type admission struct {
+	Outcome   sql.NullString `db:"outcome"`
+	Queues    pq.StringArray `db:"queues"`
+	Counts    pq.Int64Array  `db:"counts"`
+	EarlierID uuid.NullUUID  `db:"earlier_id"`
+	CreatedAt sql.NullTime   `db:"created_at"`
+	Params    JSON           `db:"params"`
+}
+
+func (a *admission) unfinished() Unfinished {
+	u := Unfinished{ByQueue: make(map[string]int, len(a.Queues))}
+	for i, queue := range a.Queues {
+		u.ByQueue[queue] = int(a.Counts[i])
+		u.Total += int(a.Counts[i])
+	}
+	return u
+}
+
+// admitJob is CreateJob with an admission check, in two round trips that
+// are each their own transaction: a read without a lock that Admit decides
+// on, then admit_job, which under the owner's lock stores the job if that
+// decision still holds, and otherwise returns the figures to decide on
+// again. A replay is answered from the first read, or from admit_job when
+// the same key got in between.
 func (db *DB) admitJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
-	tx, err := db.pool.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, false, fmt.Errorf("begin job submission: %w", err)
-	}
-	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	lock, err := db.txStmt(ctx, tx, lockOwnerQuery)
-	if err != nil {
-		return nil, false, fmt.Errorf("lock owner %d: %w", n.OwnerID, err)
-	}
-	var owner int64
-	if err := lock.GetContext(ctx, &owner, n.OwnerID); err != nil {
-		return nil, false, fmt.Errorf("lock owner %d: %w", n.OwnerID, err)
-	}
 	key, params := n.columns()
-	read, err := db.txStmt(ctx, tx, admissionQuery)
-	if err != nil {
+	var seen admission
+	if err := db.get(ctx, &seen, admissionQuery, n.OwnerID, key); err != nil {
 		return nil, false, fmt.Errorf("read admission of owner %d: %w", n.OwnerID, err)
-	}
-	var seen struct {
-		Queues      pq.StringArray `db:"queues"`
-		Counts      pq.Int64Array  `db:"counts"`
-		EarlierID   uuid.NullUUID  `db:"earlier_id"`
-		EarlierHash []byte         `db:"earlier_hash"`
-	}
-	if err := read.GetContext(ctx, &seen, n.OwnerID, key); err != nil {
-		return nil, false, fmt.Errorf("read admission of owner %d: %w", n.OwnerID, err)
-	}
-	if seen.EarlierID.Valid {
-		if string(seen.EarlierHash) != string(n.RequestHash) {
-			return nil, false, ErrIdempotencyMismatch
-		}
-		var j Job
-		if err := tx.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, seen.EarlierID.UUID); err != nil {
-			return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
-		}
-		return &j, true, nil
-	}
-	unfinished := Unfinished{ByQueue: make(map[string]int, len(seen.Queues))}
-	for i, queue := range seen.Queues {
-		unfinished.ByQueue[queue] = int(seen.Counts[i])
-		unfinished.Total += int(seen.Counts[i])
-	}
-	queue, err := n.Admit(ctx, unfinished)
-	if err != nil {
-		return nil, false, err
-	}
-	insert, err := db.txStmt(ctx, tx, insertJobQuery+` RETURNING `+newJobReturning)
-	if err != nil {
-		return nil, false, fmt.Errorf("insert job: %w", err)
 	}
 	id := uuid.New()
-	var row newJobRow
-	if err := insert.GetContext(ctx, &row, id, n.OwnerID, n.Kind, n.Ticker, params, queue, key, n.RequestHash, n.RequestID); err != nil {
-		return nil, false, fmt.Errorf("insert job: %w", err)
+	charged := n.Charge == nil
+	for try := 1; try <= maxAdmitTries; try++ {
+		if seen.EarlierID.Valid {
+			return db.replay(ctx, seen.EarlierID.UUID, n.RequestHash)
+		}
+		queue, err := n.Admit(seen.unfinished())
+		if err != nil {
+			return nil, false, err
+		}
+		if !charged {
+			if err := n.Charge(ctx); err != nil {
+				return nil, false, err
+			}
+			charged = true
+		}
+		var got admission
+		if err := db.get(ctx, &got, admitJobQuery, id, n.OwnerID, n.Kind, n.Ticker, params, queue, key,
+			n.RequestHash, n.RequestID, seen.Queues, seen.Counts); err != nil {
+			return nil, false, fmt.Errorf("insert job: %w", err)
+		}
+		if got.Outcome.String == "inserted" {
+			return n.stored(id, queue, key, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time}), false, nil
+		}
+		seen = got
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, false, fmt.Errorf("commit job: %w", err)
+	return nil, false, ErrAdmissionContended
+}
+
+// replay returns the job stored earlier under the submission's
+// idempotency key, when it was the same request.
+func (db *DB) replay(ctx context.Context, earlier uuid.UUID, requestHash []byte) (*Job, bool, error) {
+	var j Job
+	if err := db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, earlier); err != nil {
+		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
 	}
-	return n.stored(id, queue, key, row), false, nil
+	if string(j.RequestHash) != string(requestHash) {
+		return nil, false, ErrIdempotencyMismatch
+	}
+	return &j, true, nil
 }
 
 // Job returns a job by id. ownerID > 0 restricts it to that owner's jobs, so

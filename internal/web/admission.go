@@ -27,31 +27,31 @@ const redisCallTimeout = 300 * time.Millisecond
 // is a polling pace that costs the server little.
 const unfinishedRetryAfter = 15
 
-// admission returns the store's admission check for a new job of user that
-// asked for queue. It runs only for a job that is valid and not an
+// admission returns the store's admission rules for a new job of user that
+// asked for queue. They run only for a job that is valid and not an
 // idempotent replay, so neither of those uses up a limit. In order:
 //
-//  1. the cap on unfinished jobs (PostgreSQL, exact: the store runs this
-//     while the user's other submissions wait);
-//  2. the per-minute rate limit (Redis);
-//  3. fairness on the critical queue: only a user's first
+//  1. admit: the cap on unfinished jobs (PostgreSQL, exact: the store
+//     keeps the decision only if it still holds under the user's lock);
+//  2. charge: the per-minute rate limit (Redis), counted once the cap
+//     let the job in;
+//  3. admit again: fairness on the critical queue: only a user's first
 //     interactivePerUser unfinished jobs go there, later interactive ones
 //     go to default, so one user's burst cannot hold every worker's
 //     critical slots while another user's one job waits behind it.
-func (s *Server) admission(c *gin.Context, user int64, queue string) func(context.Context, store.Unfinished) (string, error) {
-	return func(ctx context.Context, u store.Unfinished) (string, error) {
+func (s *Server) admission(c *gin.Context, user int64, queue string) (admit func(store.Unfinished) (string, error), charge func(context.Context) error) {
+	admit = func(u store.Unfinished) (string, error) {
 		if u.Total >= s.maxUnfinished {
 			return "", &apiError{Status: http.StatusTooManyRequests, Code: "too_many_unfinished", RetryAfter: unfinishedRetryAfter,
 				Message: fmt.Sprintf("you have %d queued or running jobs, the most allowed; wait for some to finish or cancel some", u.Total)}
 		}
-		if err := s.takeSubmitToken(ctx, c, user); err != nil {
-			return "", err
-		}
 		if queue == jobs.QueueCritical && u.ByQueue[jobs.QueueCritical] >= s.interactivePerUser {
-			queue = jobs.QueueDefault
+			return jobs.QueueDefault, nil
 		}
 		return queue, nil
 	}
+	charge = func(ctx context.Context) error { return s.takeSubmitToken(ctx, c, user) }
+	return admit, charge
 }
 
 // takeSubmitToken counts one submission against the user's per-minute

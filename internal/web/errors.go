@@ -122,6 +122,8 @@ func requestError(err error) *apiError {
 			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"}
 	case errors.Is(err, store.ErrJobFinished):
 		return &apiError{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"}
+	case errors.Is(err, store.ErrAdmissionContended):
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: 1, Message: err.Error()}
 	}
 	return nil
 }
