@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,13 +13,15 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/lib/pq"
+	"github.com/google/uuid"
+
+	"github.com/augurhq/augur/internal/store"
 )
 
 // cheapJob is the cheap prediction of the issue's measurements: the naive
 // (persistence) model alone on a bundled ticker. The jobs are identical,
-// so all but the first take the first one's result (Augur's reuse of
-// work), as in the issue's measurements.
+// yet each computes its own result: the worker coalesces only jobs whose
+// models cost more than the look-up.
 const cheapJob = `{"ticker":"MSFT","models":["naive"]}`
 
 // submitter posts jobs to the private web server as a careful client
@@ -213,15 +214,14 @@ func (c *cluster) awaitNoLiveJobs(ctx context.Context, poll, timeout time.Durati
 	tick := time.NewTicker(poll)
 	defer tick.Stop()
 	for {
-		var live int
-		err := c.db.GetContext(ctx, &live, `SELECT count(*) FROM jobs WHERE status IN ('queued', 'running')`)
-		if err == nil && live == 0 {
+		live, err := c.db.AnyLiveJob(ctx)
+		if err == nil && !live {
 			return nil
 		}
 		select {
 		case <-ctx.Done():
 			if err == nil {
-				err = fmt.Errorf("%d jobs still queued or running after %v", live, timeout)
+				err = fmt.Errorf("jobs still queued or running after %v", timeout)
 			}
 			return err
 		case <-tick.C:
@@ -239,28 +239,22 @@ type outcome struct {
 
 // outcomeOf reads the jobs' final state from PostgreSQL.
 func (c *cluster) outcomeOf(ctx context.Context, ids []string) (outcome, error) {
-	var rows []struct {
-		Status   string       `db:"status"`
-		Created  time.Time    `db:"created_at"`
-		Started  sql.NullTime `db:"started_at"`
-		Finished sql.NullTime `db:"finished_at"`
-	}
-	if err := c.db.SelectContext(ctx, &rows, `SELECT status, created_at, started_at, finished_at FROM jobs WHERE id = ANY($1::uuid[])`,
-		pq.Array(ids)); err != nil {
-		return outcome{}, fmt.Errorf("read the jobs' outcome: %w", err)
+	rows, err := c.timings(ctx, ids)
+	if err != nil {
+		return outcome{}, err
 	}
 	var o outcome
 	for _, r := range rows {
-		if r.Status == "succeeded" {
+		if r.Status == store.StatusSucceeded {
 			o.succeeded++
 		}
-		if r.Finished.Valid {
-			o.runtimes = append(o.runtimes, r.Finished.Time.Sub(r.Created))
-			if r.Started.Valid {
-				o.worktimes = append(o.worktimes, r.Finished.Time.Sub(r.Started.Time))
+		if r.FinishedAt.Valid {
+			o.runtimes = append(o.runtimes, r.FinishedAt.Time.Sub(r.CreatedAt))
+			if r.StartedAt.Valid {
+				o.worktimes = append(o.worktimes, r.FinishedAt.Time.Sub(r.StartedAt.Time))
 			}
-			if r.Finished.Time.After(o.lastFinished) {
-				o.lastFinished = r.Finished.Time
+			if r.FinishedAt.Time.After(o.lastFinished) {
+				o.lastFinished = r.FinishedAt.Time
 			}
 		}
 	}
@@ -316,4 +310,16 @@ func (c *cluster) endToEndPhase(ctx context.Context, s *submitter, clients, n in
 		lat: summarize(o.runtimes), latNote: "created→finished",
 		errors: b.errors, cpu: cpu, lost: o.lost(len(b.ids)),
 	}, nil
+}
+
+// timings reads the status and times of the jobs with the given ids.
+func (c *cluster) timings(ctx context.Context, ids []string) ([]store.JobTiming, error) {
+	parsed := make([]uuid.UUID, len(ids))
+	for i, id := range ids {
+		var err error
+		if parsed[i], err = uuid.Parse(id); err != nil {
+			return nil, fmt.Errorf("job id %q from a 202: %w", id, err)
+		}
+	}
+	return c.db.JobTimings(ctx, parsed)
 }

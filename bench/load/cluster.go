@@ -19,8 +19,8 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/jmoiron/sqlx"
-	_ "github.com/lib/pq" // the bench reads the jobs table directly
+
+	"github.com/augurhq/augur/internal/store"
 )
 
 // cluster is a private Augur deployment: a PostgreSQL cluster, a
@@ -34,8 +34,8 @@ type cluster struct {
 	pg, redis, web, worker     *child
 	secretKey                  string
 
-	db     *sqlx.DB // the augur database, for the bench's own reads
-	tokens []string // one API token per user
+	db     *store.DB // the augur database, for the bench's own reads
+	tokens []string  // one API token per user
 }
 
 // pgBin finds one of PostgreSQL's server programs: Debian keeps them in
@@ -114,16 +114,15 @@ func (c *cluster) startPostgres(ctx context.Context) error {
 	}
 	// The port opens before recovery ends ("the database system is
 	// starting up"): ready means a query answers.
-	admin, err := sqlx.Open("postgres", c.databaseURL("postgres"))
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
 	return await(ctx, "PostgreSQL to accept queries", func() (bool, error) {
 		if c.pg.exited() {
 			return false, errors.New("postgres exited at start")
 		}
-		return admin.PingContext(ctx) == nil, nil
+		db, err := store.Open(ctx, c.databaseURL("postgres"))
+		if err != nil {
+			return false, nil
+		}
+		return true, db.Close()
 	})
 }
 
@@ -217,11 +216,11 @@ func (c *cluster) prepareAugur(ctx context.Context, users int) error {
 	if _, err := c.runWeb(ctx, "migrate", "--create-db"); err != nil {
 		return err
 	}
-	db, err := sqlx.Open("postgres", c.databaseURL("augur"))
+	db, err := store.Open(ctx, c.databaseURL("augur"))
 	if err != nil {
 		return err
 	}
-	db.SetMaxOpenConns(4)
+	db.SetPool(store.Pool{MaxOpen: 4, MaxIdle: 4})
 	c.db = db
 
 	c.tokens = make([]string, users)

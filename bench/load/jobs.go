@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/lib/pq"
 )
 
 // interactiveJob is the cheap job of the idle-pickup measure, on the
@@ -42,17 +40,15 @@ func (c *cluster) pickupPhase(ctx context.Context, s *submitter, samples int, in
 	}
 	elapsed := time.Since(start)
 	cpu := c.cpu().sub(before)
-	var rows []struct {
-		ID      string    `db:"id"`
-		Started time.Time `db:"started_at"`
-	}
-	if err := c.db.SelectContext(ctx, &rows, `SELECT id, started_at FROM jobs
-		WHERE id = ANY($1::uuid[]) AND started_at IS NOT NULL`, pq.Array(b.ids)); err != nil {
-		return row{}, fmt.Errorf("read start times: %w", err)
+	rows, err := c.timings(ctx, b.ids)
+	if err != nil {
+		return row{}, err
 	}
 	lat := make([]time.Duration, 0, len(rows))
 	for _, r := range rows {
-		lat = append(lat, r.Started.Sub(answered[r.ID]))
+		if r.StartedAt.Valid {
+			lat = append(lat, r.StartedAt.Time.Sub(answered[r.ID.String()]))
+		}
 	}
 	o, err := c.outcomeOf(ctx, b.ids)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
@@ -139,4 +140,45 @@ func TestARunningJobHasOneHolderAtATime(t *testing.T) {
 	require.False(t, done.WorkerLost, "a final job has no worker to lose")
 	require.False(t, done.Held())
 	require.ErrorIs(t, db.Heartbeat(ctx, job.ID, taken.Attempts, time.Minute), store.ErrNotHeld)
+}
+
+// TestJobTimingsAndAnyLiveJob: the load test's two reads see the jobs'
+// statuses and times, and no live job once all are final.
+func TestJobTimingsAndAnyLiveJob(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	owner := newOwner(t, db)
+	live, err := db.AnyLiveJob(ctx)
+	require.NoError(t, err)
+	require.False(t, live, "an empty table has no live job")
+
+	done, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindSentiment, Queue: "default"})
+	require.NoError(t, err)
+	queued, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindSentiment, Queue: "default"})
+	require.NoError(t, err)
+	_, err = db.StartJob(ctx, done.ID, "w1", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.FinishJob(ctx, done.ID, store.StatusSucceeded, store.JSON(`{}`), ""))
+
+	timings, err := db.JobTimings(ctx, []uuid.UUID{done.ID, queued.ID, uuid.New()})
+	require.NoError(t, err)
+	require.Len(t, timings, 2, "an unknown id is left out")
+	byID := map[uuid.UUID]store.JobTiming{}
+	for _, j := range timings {
+		byID[j.ID] = j
+	}
+	require.Equal(t, store.StatusSucceeded, byID[done.ID].Status)
+	require.True(t, byID[done.ID].StartedAt.Valid && byID[done.ID].FinishedAt.Valid)
+	require.False(t, byID[done.ID].FinishedAt.Time.Before(byID[done.ID].StartedAt.Time))
+	require.Equal(t, store.StatusQueued, byID[queued.ID].Status)
+	require.False(t, byID[queued.ID].StartedAt.Valid)
+
+	live, err = db.AnyLiveJob(ctx)
+	require.NoError(t, err)
+	require.True(t, live)
+	_, _, err = db.CancelJob(ctx, queued.ID, owner)
+	require.NoError(t, err)
+	live, err = db.AnyLiveJob(ctx)
+	require.NoError(t, err)
+	require.False(t, live)
 }
