@@ -160,10 +160,17 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 	if err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
 	}
-	if string(j.RequestHash) != string(n.RequestHash) {
+	return replayOf(&j, n.RequestHash)
+}
+
+// replayOf answers a submission whose idempotency key earlier holds: a
+// replay of earlier when the request is the same, ErrIdempotencyMismatch
+// when it is not.
+func replayOf(earlier *Job, requestHash []byte) (*Job, bool, error) {
+	if string(earlier.RequestHash) != string(requestHash) {
 		return nil, false, ErrIdempotencyMismatch
 	}
-	return &j, true, nil
+	return earlier, true, nil
 }
 
 // insertJobQuery stores a new job; its other columns take their defaults
@@ -214,7 +221,7 @@ const admissionQuery = `WITH live AS (
 		SELECT queue, count(*) AS n FROM jobs
 		WHERE owner_id = $1 AND status IN ('queued', 'running') GROUP BY queue
 	), earlier AS (
-		SELECT id, request_hash FROM jobs WHERE owner_id = $1 AND idempotency_key = $2
+		SELECT id FROM jobs WHERE owner_id = $1 AND idempotency_key = $2
 	)
 	SELECT coalesce((SELECT array_agg(queue ORDER BY queue) FROM live), '{}') AS queues,
 		coalesce((SELECT array_agg(n ORDER BY queue) FROM live), '{}') AS counts,
@@ -303,10 +310,7 @@ func (db *DB) replay(ctx context.Context, earlier uuid.UUID, requestHash []byte)
 	if err := db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, earlier); err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
 	}
-	if string(j.RequestHash) != string(requestHash) {
-		return nil, false, ErrIdempotencyMismatch
-	}
-	return &j, true, nil
+	return replayOf(&j, requestHash)
 }
 
 // Job returns a job by id. ownerID > 0 restricts it to that owner's jobs, so
