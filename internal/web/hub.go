@@ -13,11 +13,44 @@ import (
 	"github.com/augurhq/augur/jobs"
 )
 
-// Reconnect pacing of the hub's subscription while Redis is down.
+// Reconnect pacing of a subscription (the hub's, the token cache's) while
+// Redis is down.
 const (
 	hubRetryMin = 250 * time.Millisecond
 	hubRetryMax = 5 * time.Second
 )
+
+// holdSubscription keeps a Redis subscription until ctx ends. It opens one
+// with open (nil means ctx ended first) and hands it to receive, which
+// returns when the subscription fails, saying whether it was ever
+// confirmed and why it failed; then it closes it and calls down, which
+// returns true to end the hold. Otherwise it opens another after a wait
+// that doubles from hubRetryMin to hubRetryMax, and that starts again from
+// hubRetryMin after a subscription that was confirmed.
+func holdSubscription(ctx context.Context, open func() *redis.PubSub,
+	receive func(*redis.PubSub) (confirmed bool, err error), down func(err error) (stop bool)) {
+	wait := hubRetryMin
+	for {
+		sub := open()
+		if sub == nil {
+			return
+		}
+		confirmed, err := receive(sub)
+		_ = sub.Close()
+		if down(err) || ctx.Err() != nil {
+			return
+		}
+		if confirmed {
+			wait = hubRetryMin
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, hubRetryMax)
+	}
+}
 
 // hubSettleWait bounds how long a new stream waits for the hub's first
 // subscription attempt before it starts by polling.
@@ -137,22 +170,14 @@ func (h *streamHub) start() {
 func (h *streamHub) subscribe(ctx context.Context, gen int, settled chan struct{}) {
 	settle := sync.OnceFunc(func() { close(settled) })
 	defer settle()
-	wait := hubRetryMin
-	for {
-		sub := h.events.SubscribeAll(ctx)
-		if h.receive(ctx, gen, sub, settle) {
-			wait = hubRetryMin
-		}
-		_ = sub.Close()
-		h.setLive(gen, false)
-		settle()
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, hubRetryMax)
-	}
+	holdSubscription(ctx,
+		func() *redis.PubSub { return h.events.SubscribeAll(ctx) },
+		func(sub *redis.PubSub) (bool, error) { return h.receive(ctx, gen, sub, settle), nil },
+		func(error) bool {
+			h.setLive(gen, false)
+			settle()
+			return false
+		})
 }
 
 // receive passes notes on until the subscription fails, and reports whether

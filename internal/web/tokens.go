@@ -168,34 +168,27 @@ func (tc *tokenCache) start() (stop func()) {
 // run holds the subscription to invalidations, reconnecting with backoff
 // while Redis is down, until ctx ends or the Redis client is closed.
 func (tc *tokenCache) run(ctx context.Context) {
-	wait := hubRetryMin
-	for {
-		sub := tc.rdb.Subscribe(ctx, invalidationChannel)
-		tc.mu.Lock()
-		if ctx.Err() != nil {
-			tc.mu.Unlock()
-			_ = sub.Close()
-			return
-		}
-		tc.sub = sub
-		tc.mu.Unlock()
-		confirmed, err := tc.receive(ctx, sub)
-		_ = sub.Close()
-		tc.setLive(false)
-		if ctx.Err() != nil || tc.closed(ctx, err) {
-			return
-		}
-		tc.logger.Warn("API token invalidations unavailable; tokens are looked up in PostgreSQL", "err", err)
-		if confirmed {
-			wait = hubRetryMin
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, hubRetryMax)
-	}
+	holdSubscription(ctx,
+		func() *redis.PubSub {
+			sub := tc.rdb.Subscribe(ctx, invalidationChannel)
+			tc.mu.Lock()
+			defer tc.mu.Unlock()
+			if ctx.Err() != nil {
+				_ = sub.Close()
+				return nil
+			}
+			tc.sub = sub
+			return sub
+		},
+		func(sub *redis.PubSub) (bool, error) { return tc.receive(ctx, sub) },
+		func(err error) bool {
+			tc.setLive(false)
+			if ctx.Err() != nil || tc.closed(ctx, err) {
+				return true
+			}
+			tc.logger.Warn("API token invalidations unavailable; tokens are looked up in PostgreSQL", "err", err)
+			return false
+		})
 }
 
 // closed reports whether err means that the Redis client was closed, which
