@@ -12,17 +12,22 @@ import (
 	"github.com/augurhq/augur/internal/store"
 )
 
+// runningJob creates a prediction of owner's and starts it.
+func runningJob(t *testing.T, db *store.DB, owner int64) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default"})
+	require.NoError(t, err)
+	_, err = db.StartJob(ctx, job.ID, "w", time.Minute)
+	require.NoError(t, err)
+	return job.ID
+}
+
 func TestClaimComputation(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
-	running := func() uuid.UUID {
-		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default"})
-		require.NoError(t, err)
-		_, err = db.StartJob(ctx, job.ID, "w", time.Minute)
-		require.NoError(t, err)
-		return job.ID
-	}
+	running := func() uuid.UUID { return runningJob(t, db, owner) }
 	key := []byte("same computation")
 	claim := func(id uuid.UUID, force bool) uuid.UUID {
 		got, err := db.ClaimComputation(ctx, key, id, force)
@@ -61,12 +66,9 @@ func TestFinishReusedCopiesTheResult(t *testing.T) {
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
 	started := func() uuid.UUID {
-		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default"})
-		require.NoError(t, err)
-		_, err = db.StartJob(ctx, job.ID, "w", time.Minute)
-		require.NoError(t, err)
-		require.NoError(t, db.SetProgress(ctx, job.ID, 40, store.JSON(`{"stage":"waiting"}`)))
-		return job.ID
+		id := runningJob(t, db, owner)
+		require.NoError(t, db.SetProgress(ctx, id, 40, store.JSON(`{"stage":"waiting"}`)))
+		return id
 	}
 	computed, taker := started(), started()
 	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrNotFound, "a running job has no result to take")
