@@ -53,13 +53,8 @@ soak: ## 10,000 cheap jobs over about 10 minutes through two workers; prints wor
 	SOAK=1 $(GO) test -count=1 -v -timeout 30m -run '^TestSoak$$' ./internal/chaos
 
 .PHONY: fuzz
-fuzz: ## run every fuzz target for FUZZTIME each (default 3s)
-	@set -e; for pkg in $$($(GO) list ./...); do \
-		for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
-			echo "fuzz $$pkg $$target"; \
-			$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 100x $$pkg >/dev/null; \
-		done; \
-	done
+fuzz: ## run every fuzz target for FUZZTIME each (default 3s); a finding fails, with the input that broke it
+	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
 .PHONY: lint
 lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -diff, and promtool's checks and rule tests when installed
