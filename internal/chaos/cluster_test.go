@@ -21,6 +21,8 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq" // the harness reads the jobs table directly
+
+	"github.com/augurhq/augur/internal/dbtest"
 )
 
 // binDir holds the web and worker programs TestMain builds for the run.
@@ -292,7 +294,9 @@ func (c *cluster) startRedis() {
 	}
 	c.redis = c.start("redis", "redis", nil, []string{"PATH=" + os.Getenv("PATH")}, "redis-server",
 		"--bind", "127.0.0.1", "--port", strconv.Itoa(c.redisPort), "--save", "", "--appendonly", "no", "--dir", c.dir)
-	c.await("Redis accepts connections", func() bool { return dialable(c.redisPort) })
+	if err := dbtest.WaitForRedis("127.0.0.1:"+strconv.Itoa(c.redisPort), c.redis.cmd.Process.Pid); err != nil {
+		c.t.Fatalf("start Redis: %v", err)
+	}
 }
 
 // restartRedisEmpty kills Redis with SIGKILL and starts it again with no
@@ -451,15 +455,14 @@ func (c *cluster) await(what string, cond func() bool) {
 	}
 }
 
-// freePort asks the kernel for a free loopback port.
+// freePort finds a free loopback port (see dbtest.FreePort for where from).
 func freePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := dbtest.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 func portOf(addr string) int {

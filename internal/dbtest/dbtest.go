@@ -353,7 +353,7 @@ func startRedis() (*redisServer, error) {
 	}
 	var lastErr error
 	for range 5 {
-		port, err := freePort()
+		port, err := FreePort()
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err
@@ -382,7 +382,7 @@ func (s *redisServer) launch(bin string) error {
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	if err := waitForRedis(s.addr); err != nil {
+	if err := WaitForRedis(s.addr, cmd.Process.Pid); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		return err
@@ -413,26 +413,36 @@ func RestartRedis(t testing.TB) {
 	}
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func waitForRedis(addr string) error {
+// WaitForRedis waits until the redis-server with process id pid answers
+// on addr. A server that answers with another process id is someone else's,
+// which took the port while ours was failing to bind it: an error, not a
+// success that would have two test binaries share one Redis.
+func WaitForRedis(addr string, pid int) error {
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1})
 	defer c.Close()
 	var err error
-	for range 100 {
-		if err = c.Ping(context.Background()).Err(); err == nil {
+	for range 250 {
+		var info string
+		if info, err = c.Info(context.Background(), "server").Result(); err == nil {
+			if got := redisProcessID(info); got != pid {
+				return fmt.Errorf("%s is served by redis-server process %d, not by ours (%d)", addr, got, pid)
+			}
 			return nil
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	return err
+}
+
+// redisProcessID reads process_id from the answer to INFO server.
+func redisProcessID(info string) int {
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			pid, _ := strconv.Atoi(v)
+			return pid
+		}
+	}
+	return 0
 }
 
 // RedisAddr returns the host:port of this test binary's private Redis,

@@ -171,7 +171,7 @@ func (s *redisServer) restart() error {
 		return err
 	}
 	s.cmd = cmd
-	if err := waitForRedis(s.addr); err != nil {
+	if err := WaitForRedis(s.addr, cmd.Process.Pid); err != nil {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		// Another process may have taken the port while it was free.
