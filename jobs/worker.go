@@ -52,6 +52,10 @@ type Worker struct {
 	// written, and the least time between two writes; zero means
 	// DefaultProgressEvery.
 	ProgressEvery time.Duration
+	// RetryDelay must be the asynq server's RetryDelayFunc (RetryDelay in
+	// production): a failed attempt records with it when the retry is
+	// due, for the user to see. Nil records the failure without a time.
+	RetryDelay func(retried int, err error, task *asynq.Task) time.Duration
 }
 
 // Register adds the worker's handlers to an asynq mux.
@@ -105,7 +109,7 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		logger := w.Logger.With("job_id", job.ID, "kind", job.Kind, "ticker", job.Ticker, "attempt", job.Attempts)
 		defer func() {
 			if err != nil {
-				w.release(ctx, job, logger)
+				w.release(ctx, job, t, err, logger)
 			}
 		}()
 		logger.InfoContext(ctx, "job started")
@@ -261,14 +265,27 @@ func (w *Worker) record(ctx context.Context, job *store.Job, out outcome, logger
 
 // release lets go of the job when the attempt hands it back to asynq with
 // an error, so that asynq's retry may start as soon as it comes rather than
-// be refused until this attempt's lease lapses. If the release fails, the
-// lease lapses anyway.
-func (w *Worker) release(ctx context.Context, job *store.Job, logger *slog.Logger) {
+// be refused until this attempt's lease lapses. It records the error and
+// when asynq will retry (asynq retries unless this was the last try or the
+// error says not to), and tells the job's watchers. If the release fails,
+// the lease lapses anyway.
+func (w *Worker) release(ctx context.Context, job *store.Job, task *asynq.Task, attemptErr error, logger *slog.Logger) {
+	retried, _ := asynq.GetRetryCount(ctx)
+	maxRetry, ok := asynq.GetMaxRetry(ctx)
+	if !ok {
+		maxRetry = MaxRetry
+	}
+	var retryAt time.Time
+	if w.RetryDelay != nil && retried < maxRetry && !errors.Is(attemptErr, asynq.SkipRetry) {
+		retryAt = time.Now().Add(w.RetryDelay(retried, attemptErr, task))
+	}
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := w.DB.ReleaseJob(releaseCtx, job.ID, job.Attempts); err != nil {
+	if err := w.DB.ReleaseJob(releaseCtx, job.ID, job.Attempts, attemptErr.Error(), retryAt); err != nil {
 		logger.WarnContext(ctx, "release job for its retry", "err", err)
+		return
 	}
+	w.publish(releaseCtx, job)
 }
 
 // fail records a failed attempt. The job ends failed when the error is

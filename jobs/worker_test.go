@@ -98,23 +98,33 @@ func (f *fixture) newWorker(id string, prices jobs.PriceLoader) *jobs.Worker {
 	}
 }
 
+// newFixture runs a worker whose failed tasks are retried at once, so a
+// test walks through every attempt quickly.
 func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
+	t.Helper()
+	return newFixtureRetryingAfter(t, prices, 0)
+}
+
+// newFixtureRetryingAfter runs a worker whose failed tasks wait delay for
+// their retry.
+func newFixtureRetryingAfter(t *testing.T, prices jobs.PriceLoader, delay time.Duration) *fixture {
 	t.Helper()
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
 	u := dbtest.User(t, db)
 	f := &fixture{db: db, rdb: rdb, owner: u.ID, logs: &logBuffer{},
 		queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})}
+	retryDelay := func(int, error, *asynq.Task) time.Duration { return delay }
 	w := f.newWorker("worker-a", prices)
+	w.RetryDelay = retryDelay
 	f.worker = w
 	mux := asynq.NewServeMux()
 	w.Register(mux)
 	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{
-		Concurrency: 2,
-		Queues:      map[string]int{jobs.QueueCritical: 1},
-		// Retry at once and look for due retries often, so the test
-		// walks through every attempt quickly.
-		RetryDelayFunc:           func(int, error, *asynq.Task) time.Duration { return 0 },
+		Concurrency:    2,
+		Queues:         map[string]int{jobs.QueueCritical: 1},
+		RetryDelayFunc: retryDelay,
+		// Look for due retries often.
 		DelayedTaskCheckInterval: 50 * time.Millisecond,
 		LogLevel:                 asynq.FatalLevel,
 	})
@@ -165,6 +175,27 @@ func TestTransientFailureIsRetriedThenSucceeds(t *testing.T) {
 // A live provider that failed for now, before a fallback without the
 // ticker, is an outage to wait out, not a verdict on the ticker (found by
 // the fault suite's upstream scenario).
+func TestAJobWaitingForItsRetrySaysWhyAndUntilWhen(t *testing.T) {
+	prices := &flakyPrices{failures: 1}
+	f := newFixtureRetryingAfter(t, prices, time.Hour)
+	submitted := time.Now()
+	job := f.submit(t, "ABC")
+	var got *store.Job
+	require.Eventually(t, func() bool {
+		var err error
+		got, err = f.db.Job(context.Background(), job.ID, 0)
+		return err == nil && got.WaitsForRetry()
+	}, time.Minute, 20*time.Millisecond)
+	require.Equal(t, store.StatusRunning, got.Status)
+	require.Equal(t, 1, got.Attempts)
+	require.Contains(t, got.AttemptError.String, "connection reset by peer")
+	// asynq holds the task for the hour its RetryDelayFunc gave, and the
+	// row says when that hour ends.
+	require.WithinRange(t, got.RetryAt.Time, submitted.Add(time.Hour), time.Now().Add(time.Hour))
+	require.False(t, got.LeaseExpiresAt.Valid, "no attempt holds a job waiting for its retry")
+	require.Equal(t, int32(1), prices.calls.Load())
+}
+
 func TestNoDataWhileAProviderIsDownIsRetried(t *testing.T) {
 	prices := &flakyPrices{failures: 1, err: &market.LoadError{Ticker: "ABC", Err: market.ErrNoData, Attempts: []market.Attempt{
 		{Source: "yahoo", Outcome: upstream.OutcomeError}, {Source: "sample", Outcome: upstream.OutcomeNotFound},

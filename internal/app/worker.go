@@ -108,7 +108,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	worker := &jobs.Worker{
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
-		ID: workerID(), Lease: cfg.JobLease,
+		ID: workerID(), Lease: cfg.JobLease, RetryDelay: jobs.RetryDelay,
 	}
 	mux := asynq.NewServeMux()
 	worker.Register(mux)
@@ -118,7 +118,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Logger:          asynqLogger{logger.With("component", "asynq")},
 		LogLevel:        asynq.WarnLevel,
-		RetryDelayFunc:  retryDelay,
+		RetryDelayFunc:  jobs.RetryDelay,
 		// Handlers keep running through SIGTERM until ShutdownTimeout:
 		// asynq cancels them itself when that runs out. Every task's
 		// models share the worker's compute budget.
@@ -178,17 +178,6 @@ func (m computeMetrics) Collect(ch chan<- prometheus.Metric) {
 	stats := m.budget.Stats()
 	ch <- prometheus.MustNewConstMetric(m.sections, prometheus.CounterValue, float64(stats.Parallel), "parallel")
 	ch <- prometheus.MustNewConstMetric(m.sections, prometheus.CounterValue, float64(stats.Serial), "serial")
-}
-
-// retryDelay is asynq's default backoff, except for a task whose worker
-// died or lost Redis (its lease expired): nothing went wrong with the job
-// itself, and asynq's recoverer finds such a task a minute or more late
-// already, so its retry starts at once rather than another 15–45 s later.
-func retryDelay(retried int, err error, task *asynq.Task) time.Duration {
-	if errors.Is(err, asynq.ErrLeaseExpired) {
-		return 0
-	}
-	return asynq.DefaultRetryDelayFunc(retried, err, task)
 }
 
 // workerID names this process in the jobs it runs, so that an operator

@@ -48,7 +48,7 @@ func TestClaimComputation(t *testing.T) {
 
 	// Released for a retry, b is not waited for: its retry could queue
 	// behind the very jobs waiting for it.
-	require.NoError(t, db.ReleaseJob(ctx, b, 1))
+	require.NoError(t, db.ReleaseJob(ctx, b, 1, "worker shut down", time.Time{}))
 	require.Equal(t, c, claim(c, false))
 
 	// Succeeded, c's result is there to take, unless asked to compute.

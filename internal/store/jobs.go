@@ -77,6 +77,17 @@ type Job struct {
 	// ReusedFrom names the job whose result this one took instead of
 	// computing it.
 	ReusedFrom uuid.NullUUID `db:"reused_from"`
+	// AttemptError is what ended the job's last failed attempt, when one
+	// failed and asynq retries the job.
+	AttemptError sql.NullString `db:"attempt_error"`
+	// RetryAt is when the next attempt is due; NULL while an attempt runs.
+	RetryAt sql.NullTime `db:"retry_at"`
+}
+
+// WaitsForRetry reports whether the job is live with no attempt running
+// because the last one failed and asynq retries it at RetryAt.
+func (j *Job) WaitsForRetry() bool {
+	return !j.Final() && j.RetryAt.Valid
 }
 
 // Final reports whether the job reached a status it never leaves.
@@ -95,7 +106,7 @@ func (j *Job) Held() bool {
 // wrote the lease.
 const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress, progress_detail,
 	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at,
-	worker_id, heartbeat_at, lease_expires_at, request_id, reused_from,
+	worker_id, heartbeat_at, lease_expires_at, request_id, reused_from, attempt_error, retry_at,
 	coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost`
 
 // NewJob is what a submission stores.
@@ -372,7 +383,7 @@ const startColumns = `id, owner_id, kind, ticker, params, status, queue, progres
 func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease time.Duration) (*Job, error) {
 	var j Job
 	err := db.get(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
-			started_at = coalesce(started_at, now()), error = NULL,
+			started_at = coalesce(started_at, now()), error = NULL, retry_at = NULL,
 			worker_id = $2, heartbeat_at = now(), lease_expires_at = now() + $3 * interval '1 microsecond'
 		WHERE id = $1 AND (status = 'queued'
 			OR status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))
@@ -409,12 +420,15 @@ func (db *DB) Heartbeat(ctx context.Context, id uuid.UUID, attempt int, lease ti
 	return nil
 }
 
-// ReleaseJob ends the given attempt's hold on a running job that will be
-// retried, so the retry may start at once rather than wait out the lease.
-// An attempt that no longer holds the job changes nothing.
-func (db *DB) ReleaseJob(ctx context.Context, id uuid.UUID, attempt int) error {
-	_, err := db.exec(ctx, `UPDATE jobs SET lease_expires_at = NULL
-		WHERE id = $1 AND status = 'running' AND attempts = $2`, id, attempt)
+// ReleaseJob ends the given attempt's hold on a running job that failed
+// and will be retried, so the retry may start at once rather than wait out
+// the lease. It records what went wrong and, when known, when the retry is
+// due (retryAt zero: not known). An attempt that no longer holds the job
+// changes nothing.
+func (db *DB) ReleaseJob(ctx context.Context, id uuid.UUID, attempt int, attemptErr string, retryAt time.Time) error {
+	_, err := db.exec(ctx, `UPDATE jobs SET lease_expires_at = NULL, attempt_error = $3, retry_at = $4
+		WHERE id = $1 AND status = 'running' AND attempts = $2`,
+		id, attempt, attemptErr, sql.NullTime{Time: retryAt, Valid: !retryAt.IsZero()})
 	if err != nil {
 		return fmt.Errorf("release job %s: %w", id, err)
 	}
@@ -475,7 +489,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
 			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
 			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, j.request_id, j.reused_from,
-			prev.status AS previous`, id, ownerID)
+			j.attempt_error, j.retry_at, prev.status AS previous`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
 			return nil, "", lookErr

@@ -111,11 +111,22 @@ func TestARunningJobHasOneHolderAtATime(t *testing.T) {
 
 	// A released attempt (one that failed and will be retried) lets the
 	// retry in at once, and may not renew a hold it gave up.
-	require.NoError(t, db.ReleaseJob(ctx, job.ID, held.Attempts))
+	// It says why, and when the retry is due, until the retry starts.
+	retryAt := time.Now().Add(20 * time.Second).Truncate(time.Microsecond)
+	require.NoError(t, db.ReleaseJob(ctx, job.ID, held.Attempts, "upstream hiccup", retryAt))
+	waiting, err := db.Job(ctx, job.ID, 0)
+	require.NoError(t, err)
+	require.True(t, waiting.WaitsForRetry())
+	require.Equal(t, "upstream hiccup", waiting.AttemptError.String)
+	require.WithinDuration(t, retryAt, waiting.RetryAt.Time, 0)
 	retry, err := db.StartJob(ctx, job.ID, "worker-b", time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, 2, retry.Attempts)
 	require.Equal(t, "worker-b", retry.WorkerID.String)
+	running, err := db.Job(ctx, job.ID, 0)
+	require.NoError(t, err)
+	require.False(t, running.WaitsForRetry(), "the retry runs")
+	require.Equal(t, "upstream hiccup", running.AttemptError.String, "what ended the last attempt stays known")
 	require.ErrorIs(t, db.Heartbeat(ctx, job.ID, held.Attempts, time.Minute), store.ErrNotHeld)
 
 	// The holder renews a short lease and then falls silent, as a killed

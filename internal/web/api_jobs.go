@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -178,7 +179,16 @@ type jobView struct {
 	StartedAt      *time.Time        `json:"started_at,omitempty"`
 	FinishedAt     *time.Time        `json:"finished_at,omitempty"`
 	ReusedFrom     *uuid.UUID        `json:"reused_from,omitempty"` // the identical job whose result this one took
+	Retry          *retryView        `json:"retry,omitempty"`
 	Links          map[string]string `json:"links"`
+}
+
+// retryView is set on a live job after an attempt failed: what went wrong,
+// and when the next attempt is due (absent once it runs, or when asynq
+// will not retry and the job is about to end).
+type retryView struct {
+	LastError     string     `json:"last_error"`
+	NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
 }
 
 func (s *Server) view(j *store.Job, withResult bool) jobView {
@@ -206,6 +216,12 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	if j.ReusedFrom.Valid {
 		v.ReusedFrom = &j.ReusedFrom.UUID
 	}
+	if !j.Final() && j.AttemptError.Valid {
+		v.Retry = &retryView{LastError: j.AttemptError.String}
+		if j.WaitsForRetry() {
+			v.Retry.NextAttemptAt = &j.RetryAt.Time
+		}
+	}
 	if withResult {
 		v.Result = json.RawMessage(j.Result)
 	}
@@ -232,9 +248,20 @@ func (s *Server) getJob(c *gin.Context) {
 		return
 	}
 	if !job.Final() {
-		c.Header("Retry-After", "1")
+		c.Header("Retry-After", strconv.Itoa(pollAfter(job, time.Now())))
 	}
 	c.JSON(http.StatusOK, s.view(job, true))
+}
+
+// pollAfter is how many seconds a client polling a live job should wait:
+// one, or until a retry that is due later, capped at ten so that a retry
+// an operator runs early (the admin queue panel's "run now") is seen soon.
+func pollAfter(j *store.Job, now time.Time) int {
+	if !j.WaitsForRetry() {
+		return 1
+	}
+	wait := int(math.Ceil(j.RetryAt.Time.Sub(now).Seconds()))
+	return min(max(wait, 1), 10)
 }
 
 // Listing page sizes.

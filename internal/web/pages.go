@@ -193,7 +193,8 @@ func (s *Server) jobPage(c *gin.Context) {
 	}
 	data := pageData{Title: jobTitle(job), Page: "job", JobID: id.String(), Job: job}
 	if !job.Final() {
-		data.Refresh = jobRefreshSeconds
+		// A job waiting for its retry has nothing new to show sooner.
+		data.Refresh = max(jobRefreshSeconds, pollAfter(job, time.Now()))
 	}
 	s.render(c, http.StatusOK, data)
 }

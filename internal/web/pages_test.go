@@ -56,6 +56,46 @@ func TestJobPageWorksWithoutScriptsUntilTheJobIsFinal(t *testing.T) {
 	require.Contains(t, b.get("/jobs/"+id).body, "already finished")
 }
 
+func TestAJobWaitingForItsRetrySaysWhyAndWhen(t *testing.T) {
+	h := newHarness(t, 100)
+	b := h.signedIn(t, store.RoleUser)
+	id := h.submitAs(t, b, "/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
+	ctx := context.Background()
+	jobID := uuid.MustParse(id)
+	// An attempt made progress, then failed; asynq retries it in 40 s.
+	attempt, err := h.db.StartJob(ctx, jobID, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.SetProgress(ctx, jobID, 40, nil))
+	retryAt := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
+	require.NoError(t, h.db.ReleaseJob(ctx, jobID, attempt.Attempts, "prices: <upstream> timed out", retryAt))
+
+	resp := h.api.As("").Do(http.MethodGet, "/api/v1/jobs/"+id, nil, "Cookie", web.SessionCookie+"="+b.session())
+	require.Equal(t, http.StatusOK, resp.Status)
+	job := resp.Map(t)
+	require.Equal(t, "running", job["status"])
+	require.Equal(t, map[string]any{"last_error": "prices: <upstream> timed out", "next_attempt_at": retryAt.Format(time.RFC3339)}, job["retry"])
+	// Polling before the retry is pointless: the answer says how long to
+	// wait, at most 10 s.
+	require.Equal(t, "10", resp.Header.Get("Retry-After"))
+
+	p := b.get("/jobs/" + id)
+	require.Contains(t, p.body, "Attempt 1 failed: prices: &lt;upstream&gt; timed out · trying again at "+retryAt.Format("15:04:05")+" UTC (40%)")
+	require.Contains(t, p.body, `<meta http-equiv="refresh" content="10">`)
+
+	// Once the retry runs, the page and the API say it is running again,
+	// and still what ended the attempt before.
+	_, err = h.db.StartJob(ctx, jobID, "worker-b", time.Minute)
+	require.NoError(t, err)
+	resp = h.api.As("").Do(http.MethodGet, "/api/v1/jobs/"+id, nil, "Cookie", web.SessionCookie+"="+b.session())
+	require.Equal(t, map[string]any{"last_error": "prices: <upstream> timed out"}, resp.Map(t)["retry"])
+	require.Equal(t, "1", resp.Header.Get("Retry-After"))
+	require.Contains(t, b.get("/jobs/"+id).body, "Running… (40%)")
+
+	// A finished job has no retry to speak of.
+	require.NoError(t, h.db.FinishJob(ctx, jobID, store.StatusFailed, nil, "prices: <upstream> timed out"))
+	require.NotContains(t, h.api.As("").Do(http.MethodGet, "/api/v1/jobs/"+id, nil, "Cookie", web.SessionCookie+"="+b.session()).Map(t), "retry")
+}
+
 func TestAFailedJobShowsItsErrorOnceAndNoProgressBar(t *testing.T) {
 	h := newHarness(t, 100)
 	b := h.signedIn(t, store.RoleUser)

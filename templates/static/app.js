@@ -155,6 +155,13 @@ function render(job) {
   if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
   // The progress of a lost worker is stale: say what is really happening.
   if (job.worker_lost) stage = "Worker lost, waiting to retry" + (d ? " · last seen: " + d.message : "");
+  // After a failed attempt: say why the bar stopped and when it goes on.
+  const r = job.retry;
+  if (r && r.next_attempt_at) {
+    stage = `Attempt ${job.attempts} failed: ${r.last_error} · trying again at ${new Date(r.next_attempt_at).toLocaleTimeString()}`;
+  } else if (r) {
+    stage = `Attempt ${job.attempts}: ${stage} · the one before failed: ${r.last_error}`;
+  }
   $("job-stage").textContent = final ? "" : stage + " (" + job.progress + "%)";
   if (job.error) showError(job.error);
   if (!job.result) return;
