@@ -349,6 +349,15 @@ func (b *browser) walk(base string) {
 	rows := eval[[]string](b, "read the models table", `[...document.querySelectorAll("#models tr td:first-child")].map((td) => td.textContent)`)
 	require.Equal(t, []string{"arima", "linreg", "naive"}, rows)
 	b.fitsTheWidth("the job page")
+	if b.vp.name == "desktop" {
+		// On a desktop the eleven columns fit the card: none hides
+		// behind a sideways scroll.
+		overflow := eval[int64](b, "measure the models table", `(() => {
+		  const table = document.getElementById("models-table");
+		  return table.scrollWidth - table.parentElement.clientWidth;
+		})()`)
+		require.LessOrEqual(t, overflow, int64(0), "the models table is wider than its card on a desktop")
+	}
 	b.screenshot("job")
 
 	// The job is in the list of the prediction page.

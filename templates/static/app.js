@@ -189,16 +189,17 @@ function renderPrediction(r) {
   for (const n of names) {
     const m = r.models[n];
     rows.append(el("tr", {},
-      el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n),
+      el("td", { class: "name" }, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n),
       // Results stored before reports said what they predict have no label.
-      el("td", {}, m.predicts || "—"),
-      el("td", {}, fmt(m.metrics.rmse, 3)), el("td", {}, fmt(m.persistence.rmse, 3)),
-      el("td", {}, fmt(m.metrics.mae, 3)), el("td", {}, fmt(m.metrics.mape) + "%"),
+      el("td", { class: "name" }, m.predicts || "—"),
+      el("td", { class: "num" }, fmt(m.metrics.rmse, 3)), el("td", { class: "num" }, fmt(m.persistence.rmse, 3)),
+      el("td", { class: "num" }, fmt(m.metrics.mae, 3)), el("td", { class: "num" }, fmt(m.metrics.mape) + "%"),
       el("td", {}, direction(m.metrics)),
       el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.verdict || (m.beats_persistence ? "yes" : "no")),
       el("td", {}, coverage(m.coverage)),
-      el("td", {}, fmt(m.forecast[0]) + (m.forecast_pi95 && m.forecast_pi95.length ? ` (${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)})` : "")),
-      el("td", {}, fmt(m.seconds, 2))));
+      el("td", { class: "num" }, fmt(m.forecast[0]), m.forecast_pi95 && m.forecast_pi95.length ? el("br") : "",
+        m.forecast_pi95 && m.forecast_pi95.length ? `${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)}` : ""),
+      el("td", { class: "num" }, fmt(m.seconds, 2))));
   }
   for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
   $("models-card").hidden = false;
