@@ -8,6 +8,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/dbtest"
 )
 
 // fits counts the model fits a worker made (augur_model_fit_seconds'
@@ -40,8 +42,20 @@ func TestIdenticalRequestReusesTheResult(t *testing.T) {
 	// priority: nothing is fitted, and the result is the first one's.
 	again := s.await(s.submit("/api/v1/predictions", `{"ticker":"msft","models":["arima","linreg"],"horizon":5,"priority":"batch"}`), final)
 	require.Equal(t, "succeeded", again["status"], "error: %v", again["error"])
+	require.Equal(t, true, again["reused"])
 	require.Equal(t, first["id"], again["reused_from"])
 	require.Equal(t, first["result"], again["result"])
+	require.Nil(t, first["reused"])
+
+	// Another user's identical request takes it too, without learning the
+	// id of a job that is not theirs.
+	owner := s.api
+	s.api = s.api.As(dbtest.Token(t, s.db))
+	stranger := s.await(s.submit("/api/v1/predictions", body), final)
+	s.api = owner
+	require.Equal(t, true, stranger["reused"])
+	require.Nil(t, stranger["reused_from"])
+	require.Equal(t, first["result"], stranger["result"])
 	require.Equal(t, computed, fits(t, s.workerReg), "the second identical request fits nothing")
 
 	// Anything that changes the result is another computation.
@@ -81,7 +95,8 @@ func TestConcurrentIdenticalRequestsFitOnce(t *testing.T) {
 		job := s.await(id, final)
 		require.Equal(t, "succeeded", job["status"], "error: %v", job["error"])
 		results[id] = job["result"]
-		if job["reused_from"] == nil {
+		if job["reused"] == nil {
+			require.Nil(t, job["reused_from"])
 			require.Empty(t, computedBy, "two jobs computed")
 			computedBy = id
 		}

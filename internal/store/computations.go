@@ -95,13 +95,15 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.
 }
 
 // FinishReused ends a live job succeeded with the result of the job from,
-// which computed it, and names that job in reused_from. It is one
+// which computed it, marks it reused, and names that job in reused_from
+// when both are the same owner's. It is one
 // statement that copies the result inside PostgreSQL, rather than reading
 // it out and sending it back. Like FinishJob it gives ErrJobFinished when
 // the job is already final; ErrNotFound means from holds no result to
 // take (retention removed it since the claim).
 func (db *DB) FinishReused(ctx context.Context, id, from uuid.UUID) error {
-	n, err := db.exec(ctx, `UPDATE jobs j SET status = 'succeeded', result = o.result, reused_from = o.id, error = NULL,
+	n, err := db.exec(ctx, `UPDATE jobs j SET status = 'succeeded', result = o.result, reused = true,
+			reused_from = CASE WHEN o.owner_id = j.owner_id THEN o.id END, error = NULL,
 			progress = 100, progress_detail = NULL, finished_at = now()
 		FROM jobs o
 		WHERE j.id = $1 AND j.status IN ('queued', 'running') AND o.id = $2 AND o.status = 'succeeded'`, id, from)

@@ -79,9 +79,25 @@ func TestFinishReusedCopiesTheResult(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StatusSucceeded, got.Status)
 	require.JSONEq(t, `{"answer":42}`, string(got.Result))
+	require.True(t, got.Reused)
 	require.Equal(t, uuid.NullUUID{UUID: computed, Valid: true}, got.ReusedFrom)
 	require.Equal(t, 100, got.Progress)
 	require.Nil(t, got.ProgressDetail)
 	require.True(t, got.FinishedAt.Valid)
 	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrJobFinished, "a final job is never written again")
+}
+
+func TestAResultTakenFromAnotherUserDoesNotNameTheirJob(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	theirs := runningJob(t, db, newOwner(t, db))
+	require.NoError(t, db.FinishJob(ctx, theirs, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
+	mine := runningJob(t, db, newOwner(t, db))
+
+	require.NoError(t, db.FinishReused(ctx, mine, theirs))
+	got, err := db.Job(ctx, mine, 0)
+	require.NoError(t, err)
+	require.JSONEq(t, `{"answer":42}`, string(got.Result))
+	require.True(t, got.Reused, "the result was reused")
+	require.False(t, got.ReusedFrom.Valid, "another user's job id is not mine to see")
 }

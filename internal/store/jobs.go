@@ -74,8 +74,11 @@ type Job struct {
 	WorkerLost bool `db:"worker_lost"`
 	// RequestID is the id of the HTTP request that submitted the job.
 	RequestID sql.NullString `db:"request_id"`
-	// ReusedFrom names the job whose result this one took instead of
+	// Reused is set when the job took an identical job's result instead of
 	// computing it.
+	Reused bool `db:"reused"`
+	// ReusedFrom names that job when it is the same owner's; another
+	// user's job id is not this owner's to see.
 	ReusedFrom uuid.NullUUID `db:"reused_from"`
 	// AttemptError is what ended the job's last failed attempt, when one
 	// failed and asynq retries the job.
@@ -106,7 +109,7 @@ func (j *Job) Held() bool {
 // wrote the lease.
 const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress, progress_detail,
 	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at,
-	worker_id, heartbeat_at, lease_expires_at, request_id, reused_from, attempt_error, retry_at,
+	worker_id, heartbeat_at, lease_expires_at, request_id, reused, reused_from, attempt_error, retry_at,
 	coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost`
 
 // NewJob is what a submission stores.
@@ -488,7 +491,7 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		FROM prev WHERE j.id = prev.id AND prev.status IN ('queued', 'running')
 		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
 			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
-			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, j.request_id, j.reused_from,
+			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, j.request_id, j.reused, j.reused_from,
 			j.attempt_error, j.retry_at, prev.status AS previous`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {

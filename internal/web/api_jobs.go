@@ -178,7 +178,8 @@ type jobView struct {
 	CreatedAt      time.Time         `json:"created_at"`
 	StartedAt      *time.Time        `json:"started_at,omitempty"`
 	FinishedAt     *time.Time        `json:"finished_at,omitempty"`
-	ReusedFrom     *uuid.UUID        `json:"reused_from,omitempty"` // the identical job whose result this one took
+	Reused         bool              `json:"reused,omitempty"`      // took an identical job's result
+	ReusedFrom     *uuid.UUID        `json:"reused_from,omitempty"` // that job, when it is the same user's
 	Retry          *retryView        `json:"retry,omitempty"`
 	Links          map[string]string `json:"links"`
 }
@@ -195,7 +196,7 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	v := jobView{
 		ID: j.ID, Kind: j.Kind, Ticker: j.Ticker, Status: j.Status, Queue: j.Queue,
 		Progress: j.Progress, ProgressDetail: json.RawMessage(j.ProgressDetail), Attempts: j.Attempts,
-		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
+		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt, Reused: j.Reused,
 		Links: map[string]string{
 			"self":   jobPath(j.ID),
 			"events": jobPath(j.ID) + "/events",
