@@ -88,7 +88,11 @@ async function indexPage() {
         rows.append(el("tr", {},
           el("td", {}, el("a", { href: "/jobs/" + j.id }, new Date(j.created_at).toLocaleString())),
           el("td", {}, j.kind), el("td", {}, j.ticker || "–"),
-          el("td", {}, el("span", { class: "badge " + j.status }, j.status)),
+          el("td", {}, el("span", { class: "badge " + j.status }, j.status),
+            // A job waiting for its retry is not stuck: say when it goes on.
+            j.retry && j.retry.next_attempt_at
+              ? el("span", { class: "muted", title: j.retry.last_error }, ` attempt ${j.attempts} failed · retry at ${new Date(j.retry.next_attempt_at).toLocaleTimeString()}`)
+              : ""),
           el("td", {}, j.progress + "%")));
       }
       cursor = page.next_cursor || "";
