@@ -135,6 +135,80 @@ func TestAJobWhoseWorkerIsLostIsEnqueuedAgain(t *testing.T) {
 	require.EqualValues(t, 1, prices.calls.Load())
 }
 
+// A worker killed mid-job leaves its task active in asynq until asynq's
+// own lease lapses and its recoverer comes by, up to a minute and a half.
+// Once the job's lease has lapsed, the reconciler's rescue task takes the
+// job over without waiting for that, and only once.
+func TestAJobOfADeadWorkerIsTakenOverWhileAsynqStillHoldsItsTask(t *testing.T) {
+	ctx := context.Background()
+	prices := &flakyPrices{}
+	f := newFixture(t, prices) // its worker serves the critical queue only
+	job, _, err := f.db.CreateJob(ctx, store.NewJob{
+		OwnerID: f.owner, Kind: store.KindPrediction, Ticker: "ABC", Queue: jobs.QueueDefault,
+		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence"}`),
+	})
+	require.NoError(t, err)
+
+	// A worker that takes the task and then says nothing: asynq keeps the
+	// task active (this server lives and renews asynq's lease), while the
+	// job's own lease lapses, as a killed worker's does.
+	taken := make(chan struct{})
+	stuck := asynq.NewServerFromRedisClient(f.rdb, asynq.Config{
+		Concurrency: 1, Queues: map[string]int{jobs.QueueDefault: 1}, LogLevel: asynq.FatalLevel,
+		ShutdownTimeout: time.Second,
+	})
+	require.NoError(t, stuck.Start(asynq.HandlerFunc(func(ctx context.Context, _ *asynq.Task) error {
+		close(taken)
+		<-ctx.Done()
+		return ctx.Err()
+	})))
+	t.Cleanup(stuck.Shutdown)
+	require.NoError(t, f.queue.Enqueue(ctx, job))
+	select {
+	case <-taken:
+	case <-time.After(time.Minute):
+		t.Fatal("the stuck worker never took the task")
+	}
+	lost, err := f.db.StartJob(ctx, job.ID, "worker-killed", time.Minute)
+	require.NoError(t, err)
+	r := f.reconciler()
+	pass, err := r.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, pass, "a live lease is left alone")
+	require.NoError(t, f.db.Heartbeat(ctx, job.ID, lost.Attempts, time.Millisecond))
+	require.Eventually(t, func() bool {
+		got, err := f.db.Job(ctx, job.ID, 0)
+		require.NoError(t, err)
+		return got.WorkerLost
+	}, 10*time.Second, 10*time.Millisecond)
+
+	pass, err = r.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
+	pass, err = r.ReconcileOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, pass, "one rescue per lost attempt")
+	inspector := asynq.NewInspectorFromRedisClient(f.rdb)
+	original, err := inspector.GetTaskInfo(jobs.QueueDefault, job.ID.String())
+	require.NoError(t, err)
+	require.Equal(t, asynq.TaskStateActive, original.State, "asynq still holds the first task")
+
+	// A live worker on the job's queue takes the rescue.
+	w := f.newWorker("worker-b", prices)
+	mux := asynq.NewServeMux()
+	w.Register(mux)
+	srv := asynq.NewServerFromRedisClient(f.rdb, asynq.Config{
+		Concurrency: 1, Queues: map[string]int{jobs.QueueDefault: 1}, LogLevel: asynq.FatalLevel,
+	})
+	require.NoError(t, srv.Start(mux))
+	t.Cleanup(srv.Shutdown)
+	done := f.awaitFinal(t, job)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	require.Equal(t, 2, done.Attempts)
+	require.Equal(t, "worker-b", done.WorkerID.String)
+	require.EqualValues(t, 1, prices.calls.Load())
+}
+
 // Issue 9, defects 3 and 4: after Redis restarted empty the asynq client
 // never listed its queues again, so every lookup answered "queue not
 // found": the reconciler counted tasks asynq had as re-enqueued, and never

@@ -124,7 +124,7 @@ func (q *Queue) FailedTasks(queue, state string, limit int) ([]FailedTask, error
 		t := FailedTask{ID: info.ID, Queue: info.Queue, Type: info.Type, State: state,
 			LastError: info.LastErr, Retried: info.Retried, MaxRetry: info.MaxRetry,
 			LastFailedAt: info.LastFailedAt, NextProcessAt: info.NextProcessAt}
-		if id, err := uuid.Parse(info.ID); err == nil {
+		if id, ok := JobIDOfTask(info.ID); ok {
 			t.JobID = id
 		}
 		tasks = append(tasks, t)
@@ -196,8 +196,8 @@ var ErrBusy = errors.New("the reconciler is busy; try again in a moment")
 // its still-archived task and close it again. A job that succeeded or was
 // canceled gives store.ErrJobFinished and its task stays where it is.
 func RetryTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) error {
-	jobID, err := uuid.Parse(id)
-	if err != nil {
+	jobID, ok := JobIDOfTask(id)
+	if !ok {
 		return q.RunTask(queue, id)
 	}
 	ran, err := db.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
@@ -221,11 +221,11 @@ func DeleteTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) e
 	if err := q.DeleteTask(queue, id); err != nil {
 		return err
 	}
-	jobID, err := uuid.Parse(id)
-	if err != nil {
+	jobID, ok := JobIDOfTask(id)
+	if !ok {
 		return nil
 	}
-	err = db.FinishJob(ctx, jobID, store.StatusFailed, nil, "an administrator deleted its task")
+	err := db.FinishJob(ctx, jobID, store.StatusFailed, nil, "an administrator deleted its task")
 	if errors.Is(err, store.ErrJobFinished) || errors.Is(err, store.ErrNotFound) {
 		return nil
 	}

@@ -49,7 +49,20 @@ func (q *Queue) Enqueue(ctx context.Context, job *store.Job) error {
 // enqueue is Enqueue that also tells whether it added a task, false when
 // asynq already had one with the job's id.
 func (q *Queue) enqueue(ctx context.Context, job *store.Job) (bool, error) {
-	task, err := NewTask(job, q.timeouts)
+	return q.enqueueAs(ctx, job, job.ID.String())
+}
+
+// rescue enqueues a task that takes over the job from its latest attempt,
+// whose lease lapsed while asynq still holds that attempt's task as active
+// (see Reconciler). It reports false when that attempt was rescued before.
+func (q *Queue) rescue(ctx context.Context, job *store.Job) (bool, error) {
+	return q.enqueueAs(ctx, job, rescueTaskID(job.ID, job.Attempts))
+}
+
+// enqueueAs enqueues the job's task under taskID; false means asynq
+// already has a task of that id.
+func (q *Queue) enqueueAs(ctx context.Context, job *store.Job, taskID string) (bool, error) {
+	task, err := newTask(job, q.timeouts, taskID)
 	if err != nil {
 		return false, err
 	}
@@ -124,8 +137,16 @@ func (q *Queue) Cancel(job *store.Job, previous string) error {
 			return fmt.Errorf("delete task of canceled job %s: %w", job.ID, err)
 		}
 	case store.StatusRunning:
-		if err := q.inspector.CancelProcessing(job.ID.String()); err != nil {
-			return fmt.Errorf("signal cancel of job %s to its worker: %w", job.ID, err)
+		// The attempt may run the job's own task or the rescue of the
+		// attempt before; a signal for a task nobody runs is ignored.
+		ids := []string{job.ID.String()}
+		if job.Attempts > 1 {
+			ids = append(ids, rescueTaskID(job.ID, job.Attempts-1))
+		}
+		for _, id := range ids {
+			if err := q.inspector.CancelProcessing(id); err != nil {
+				return fmt.Errorf("signal cancel of job %s to its worker: %w", job.ID, err)
+			}
 		}
 	}
 	return nil

@@ -28,10 +28,18 @@ const ReconcileLockKey int64 = 0x61756772
 //   - enqueues again the live jobs asynq does not know (Redis was down at
 //     submit, or lost its data), except a running job whose worker still
 //     holds it: that one is not missing, and a second copy would run it
-//     twice at once.
+//     twice at once;
+//   - rescues a running job whose worker let its lease lapse (killed, or
+//     cut off) while asynq still counts the task as active: asynq notices
+//     only once its own 30 s lease has lapsed and its recoverer, which
+//     looks once a minute, comes by, so the job would wait up to a minute
+//     and a half. A rescue task takes the job over at once; the lapsed
+//     lease lets it in, and the old task, when asynq retries it, finds the
+//     job held or finished and is dropped.
 //
 // The task id is the job id, so a job that is in fact queued is never
-// enqueued twice.
+// enqueued twice; a rescue's is the job id and the lost attempt's number,
+// so each lost attempt is rescued once.
 type Reconciler struct {
 	DB     *store.DB
 	Queue  *Queue
@@ -150,6 +158,10 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
 			if err := r.settleArchived(ctx, info, pass); err != nil {
 				return err
 			}
+		case err == nil && info.State == asynq.TaskStateActive && job.WorkerLost:
+			if err := r.rescue(ctx, job.ID, pass); err != nil {
+				return err
+			}
 		case err == nil:
 			// Queued, active, scheduled or retrying: asynq has it.
 		case errors.Is(err, ErrNoTask):
@@ -169,9 +181,9 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
 // will record the outcome itself. Once the job is final, or gone, the task
 // is deleted.
 func (r *Reconciler) settleArchived(ctx context.Context, task *asynq.TaskInfo, pass *Pass) error {
-	id, err := uuid.Parse(task.ID)
-	if err != nil {
-		// Not a job's task (task ids are job ids): not ours to delete.
+	id, ok := JobIDOfTask(task.ID)
+	if !ok {
+		// Not a job's task: not ours to delete.
 		return nil
 	}
 	job, err := r.DB.Job(ctx, id, 0)
@@ -214,6 +226,29 @@ func (r *Reconciler) requeue(ctx context.Context, id uuid.UUID, pass *Pass) erro
 	enqueued, err := r.Queue.enqueue(ctx, job)
 	if enqueued {
 		pass.Enqueued++
+	}
+	return err
+}
+
+// rescue enqueues a task that takes over a running job whose attempt's
+// lease lapsed while asynq holds its task as active. The job is read again
+// first: its worker may have renewed the lease, or another task taken the
+// job, since the pass listed it.
+func (r *Reconciler) rescue(ctx context.Context, id uuid.UUID, pass *Pass) error {
+	job, err := r.DB.Job(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	// A job that keeps losing its worker (one it crashes, say) gets no
+	// more attempts this way than asynq's retries would give it; after
+	// that, asynq's own recovery of the task decides.
+	if !job.WorkerLost || job.Attempts > MaxRetry {
+		return nil
+	}
+	enqueued, err := r.Queue.rescue(ctx, job)
+	if enqueued {
+		pass.Enqueued++
+		r.Logger.InfoContext(ctx, "job's worker lost; a rescue task takes it over", "job_id", job.ID, "lost_attempt", job.Attempts)
 	}
 	return err
 }

@@ -7,6 +7,8 @@ package jobs
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -67,6 +69,27 @@ type Timeouts struct {
 // NewTask builds the asynq task for a job. The task id is the job id, so
 // enqueueing the same job twice is harmless: asynq refuses the duplicate.
 func NewTask(job *store.Job, timeouts Timeouts) (*asynq.Task, error) {
+	return newTask(job, timeouts, job.ID.String())
+}
+
+// rescueTaskID names the task that takes a job over from its attempt
+// number attempt, lost while asynq still counted that attempt's task as
+// active: "<job id>.<attempt>". One lost attempt gets one rescue, however
+// often the reconciler looks.
+func rescueTaskID(id uuid.UUID, attempt int) string {
+	return id.String() + "." + strconv.Itoa(attempt)
+}
+
+// JobIDOfTask returns the job whose task has the given id (the job id, or
+// a rescue task's), and false for a task that is not a job's.
+func JobIDOfTask(taskID string) (uuid.UUID, bool) {
+	head, _, _ := strings.Cut(taskID, ".")
+	id, err := uuid.Parse(head)
+	return id, err == nil
+}
+
+// newTask builds the asynq task for a job under the given task id.
+func newTask(job *store.Job, timeouts Timeouts, taskID string) (*asynq.Task, error) {
 	typ, err := TaskType(job.Kind)
 	if err != nil {
 		return nil, err
@@ -84,7 +107,7 @@ func NewTask(job *store.Job, timeouts Timeouts) (*asynq.Task, error) {
 		headers = map[string]string{RequestIDHeader: job.RequestID.String}
 	}
 	return asynq.NewTaskWithHeaders(typ, payload, headers,
-		asynq.TaskID(job.ID.String()),
+		asynq.TaskID(taskID),
 		asynq.Queue(job.Queue),
 		asynq.Timeout(timeout),
 		asynq.MaxRetry(MaxRetry),

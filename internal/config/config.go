@@ -240,7 +240,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.PredictionTimeout, v, time.Second, 24*time.Hour) }},
 	{"SENTIMENT_TIMEOUT", "2m", "Longest one attempt of a sentiment job may run.",
 		func(c *Config, v string) error { return durationIn(&c.SentimentTimeout, v, time.Second, 24*time.Hour) }},
-	{"RECONCILE_INTERVAL", "30s", "How often a worker looks for jobs missing from the queue.",
+	{"RECONCILE_INTERVAL", "30s", "How often a worker looks for jobs missing from the queue, and for jobs whose worker died (their lease lapsed) to hand to another.",
 		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
 	{"JOB_LEASE", "30s", "How long a running job stays held by its worker, which renews it every third of that. Past it the job shows as worker lost, and may be enqueued and started again.",
 		func(c *Config, v string) error { return durationIn(&c.JobLease, v, 3*time.Second, time.Hour) }},
