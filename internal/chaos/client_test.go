@@ -6,15 +6,24 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
-// cheapJob is a job of a few milliseconds.
-const cheapJob = `{"ticker":"MSFT","models":["naive"]}`
+// cheapJob is a job of a few milliseconds. Identical cheap jobs each
+// compute their own result (closed-form models are never coalesced).
+func cheapJob() string { return `{"ticker":"MSFT","models":["naive"]}` }
+
+// longSeeds numbers the long jobs, so that each has a seed of its own.
+var longSeeds atomic.Int64
 
 // longJob trains an LSTM on the sample S&P 500 history: tens of seconds of
 // CPU on a 2-core machine in the full run, a few seconds in the short one.
-var longJob = fmt.Sprintf(`{"ticker":"^GSPC","models":["lstm"],"lookback":%d}`, size(3000, 20000))
+// Each has its own seed: identical ones would take one another's result,
+// or trained weights, and finish at once instead of training.
+func longJob() string {
+	return fmt.Sprintf(`{"ticker":"^GSPC","models":["lstm"],"lookback":%d,"seed":%d}`, size(3000, 20000), longSeeds.Add(1))
+}
 
 // client submits jobs as an API user would: each job has its own
 // Idempotency-Key, and an answer that says "try again" (503, 429, or no
@@ -96,11 +105,11 @@ func (cl *client) post(ctx context.Context, key, body string) (id string, status
 	return "", resp.StatusCode
 }
 
-// stream submits n jobs of body from parallel senders, calling each
+// stream submits n jobs, each of a body from body, from parallel senders, calling each
 // accepted job's index on accepted (for a scenario's fault trigger), and
 // returns when all are accepted or ctx ends. With pace, each job waits for
 // a tick of it before it is sent.
-func (cl *client) stream(ctx context.Context, prefix string, n, senders int, body string, pace <-chan time.Time, accepted func(i int)) {
+func (cl *client) stream(ctx context.Context, prefix string, n, senders int, body func() string, pace <-chan time.Time, accepted func(i int)) {
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range senders {
@@ -108,7 +117,7 @@ func (cl *client) stream(ctx context.Context, prefix string, n, senders int, bod
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				if cl.submit(ctx, fmt.Sprintf("%s-%d", prefix, i), body) != "" && accepted != nil {
+				if cl.submit(ctx, fmt.Sprintf("%s-%d", prefix, i), body()) != "" && accepted != nil {
 					accepted(i)
 				}
 			}
