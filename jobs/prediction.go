@@ -61,20 +61,6 @@ type PredictionResult struct {
 // against "tomorrow = today".
 const baselineModel = registry.NamePersistence
 
-// modelWeight is each model's rough share of a job's wall time, so progress
-// moves evenly.
-func modelWeight(name string) float64 {
-	switch name {
-	case registry.NameLSTM:
-		return 60
-	case registry.NameARIMAAuto:
-		return 30
-	case registry.NameARIMA:
-		return 20
-	}
-	return 1
-}
-
 func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progressReporter) (any, error) {
 	var params PredictionParams
 	if err := json.Unmarshal(job.Params, &params); err != nil {
@@ -150,12 +136,12 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 
 	var totalWeight float64
 	for _, m := range models {
-		totalWeight += modelWeight(m)
+		totalWeight += registry.Cost(m)
 	}
 	const before, span = 5.0, 93.0
 	done := 0.0
 	for _, name := range models {
-		share := modelWeight(name) / totalWeight
+		share := registry.Cost(name) / totalWeight
 		base := before + span*done/totalWeight
 		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
 		fitStart := time.Now()
@@ -175,7 +161,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 				})
 			},
 		})
-		done += modelWeight(name)
+		done += registry.Cost(name)
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}

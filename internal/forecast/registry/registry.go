@@ -56,11 +56,14 @@ type model struct {
 	// own; the registry reports that step, so a progress bar never waits on
 	// a model that never speaks.
 	closedForm bool
+	// cost is the model's rough share of a job's wall time, against 1 for
+	// a closed-form model (see Cost).
+	cost float64
 }
 
 // models is the registry, in the order Names lists it.
 var models = []model{
-	{name: NameLSTM, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	{name: NameLSTM, cost: 60, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		cfg := lstm.DefaultConfig()
 		cfg.Seed = opts.Seed
 		if opts.LSTMMode != "" {
@@ -68,20 +71,20 @@ var models = []model{
 		}
 		return lstm.RunWithWeights(ctx, closes, cfg, horizon, opts.Progress, opts.LSTMWeights)
 	}},
-	{name: NameARIMA, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	{name: NameARIMA, cost: 20, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		return arima.Run(ctx, closes, arima.DefaultConfig(), horizon, opts.Progress)
 	}},
 	// The automatic order search replaces the original app's fixed (6,1,0).
-	{name: NameARIMAAuto, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	{name: NameARIMAAuto, cost: 30, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		return arima.Run(ctx, closes, arima.Config{Auto: true}, horizon, opts.Progress)
 	}},
-	{name: NameLinearRegression, closedForm: true, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
+	{name: NameLinearRegression, closedForm: true, cost: 1, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
 		return forecast.LinearRegression(ctx, closes, horizon)
 	}},
-	{name: NamePersistence, closedForm: true, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
+	{name: NamePersistence, closedForm: true, cost: 1, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
 		return forecast.Persistence(ctx, closes, horizon)
 	}},
-	{name: NameDrift, closedForm: true, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
+	{name: NameDrift, closedForm: true, cost: 1, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
 		return forecast.Drift(ctx, closes, horizon)
 	}},
 }
@@ -107,6 +110,17 @@ func LSTMModes() []string { return lstm.Modes() }
 func ClosedForm(name string) bool {
 	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
 	return i >= 0 && models[i].closedForm
+}
+
+// Cost is the model's rough share of a job's wall time on the default
+// request, where a closed-form model counts 1, so that a job's progress
+// moves evenly across its models. An unknown name costs 1.
+func Cost(name string) float64 {
+	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
+	if i < 0 {
+		return 1
+	}
+	return models[i].cost
 }
 
 // Known reports whether name is a model.

@@ -323,3 +323,17 @@ func TestClosedForm(t *testing.T) {
 		require.False(t, registry.ClosedForm(name), name)
 	}
 }
+
+// A job's progress is split over its models by Cost: every model needs
+// one, a fitted model outweighs a closed-form one, and the LSTM, the
+// slowest by far, weighs the most.
+func TestEveryModelHasACostForTheProgressBar(t *testing.T) {
+	for _, name := range registry.Names() {
+		if registry.ClosedForm(name) {
+			require.Equal(t, 1.0, registry.Cost(name), name)
+		} else {
+			require.Greater(t, registry.Cost(name), 1.0, name)
+			require.LessOrEqual(t, registry.Cost(name), registry.Cost(registry.NameLSTM), name)
+		}
+	}
+}
