@@ -263,6 +263,17 @@ func (w *Worker) record(ctx context.Context, job *store.Job, out outcome, logger
 	}
 }
 
+// retries returns how often asynq has retried the task being handled, and
+// the most it will.
+func retries(ctx context.Context) (retried, maxRetry int) {
+	retried, _ = asynq.GetRetryCount(ctx)
+	maxRetry, ok := asynq.GetMaxRetry(ctx)
+	if !ok {
+		maxRetry = MaxRetry
+	}
+	return retried, maxRetry
+}
+
 // release lets go of the job when the attempt hands it back to asynq with
 // an error, so that asynq's retry may start as soon as it comes rather than
 // be refused until this attempt's lease lapses. It records the error and
@@ -270,11 +281,7 @@ func (w *Worker) record(ctx context.Context, job *store.Job, out outcome, logger
 // error says not to), and tells the job's watchers. If the release fails,
 // the lease lapses anyway.
 func (w *Worker) release(ctx context.Context, job *store.Job, task *asynq.Task, attemptErr error, logger *slog.Logger) {
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, ok := asynq.GetMaxRetry(ctx)
-	if !ok {
-		maxRetry = MaxRetry
-	}
+	retried, maxRetry := retries(ctx)
 	var retryAt time.Time
 	if w.RetryDelay != nil && retried < maxRetry && !errors.Is(attemptErr, asynq.SkipRetry) {
 		retryAt = time.Now().Add(w.RetryDelay(retried, attemptErr, task))
@@ -296,11 +303,7 @@ func (w *Worker) release(ctx context.Context, job *store.Job, task *asynq.Task, 
 // count in asynq_queue_size as if work were left. Failed jobs are counted
 // by augur_jobs_finished_total{status="failed"}.
 func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr error, logger *slog.Logger, started time.Time) error {
-	retried, _ := asynq.GetRetryCount(ctx)
-	maxRetry, ok := asynq.GetMaxRetry(ctx)
-	if !ok {
-		maxRetry = MaxRetry
-	}
+	retried, maxRetry := retries(ctx)
 	var perm permanentError
 	final := errors.As(workErr, &perm) || retried >= maxRetry
 	if !final {
