@@ -101,6 +101,20 @@ func TestRedisLosingItsDataNeverRunsARunningJobTwice(t *testing.T) {
 	require.EqualValues(t, 1, prices.calls.Load())
 }
 
+// loseLease ends the attempt's hold on the job as a killed worker's ends:
+// its last heartbeat promised only a moment more. It returns once the job
+// reads as worker lost.
+func (f *fixture) loseLease(t *testing.T, job *store.Job, attempt int) {
+	t.Helper()
+	ctx := context.Background()
+	require.NoError(t, f.db.Heartbeat(ctx, job.ID, attempt, time.Millisecond))
+	require.Eventually(t, func() bool {
+		got, err := f.db.Job(ctx, job.ID, 0)
+		require.NoError(t, err)
+		return got.WorkerLost
+	}, 10*time.Second, 10*time.Millisecond)
+}
+
 // The other side of defect 2: once the worker holding a running job falls
 // silent, the job is lost and the reconciler enqueues it again.
 func TestAJobWhoseWorkerIsLostIsEnqueuedAgain(t *testing.T) {
@@ -117,13 +131,7 @@ func TestAJobWhoseWorkerIsLostIsEnqueuedAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, pass, "held while its lease is live")
 
-	// Its last heartbeat promised only a moment more.
-	require.NoError(t, f.db.Heartbeat(ctx, job.ID, started.Attempts, time.Millisecond))
-	require.Eventually(t, func() bool {
-		got, err := f.db.Job(ctx, job.ID, 0)
-		require.NoError(t, err)
-		return got.WorkerLost
-	}, 10*time.Second, 10*time.Millisecond)
+	f.loseLease(t, job, started.Attempts)
 	pass, err = r.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
@@ -175,12 +183,7 @@ func TestAJobOfADeadWorkerIsTakenOverWhileAsynqStillHoldsItsTask(t *testing.T) {
 	pass, err := r.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Zero(t, pass, "a live lease is left alone")
-	require.NoError(t, f.db.Heartbeat(ctx, job.ID, lost.Attempts, time.Millisecond))
-	require.Eventually(t, func() bool {
-		got, err := f.db.Job(ctx, job.ID, 0)
-		require.NoError(t, err)
-		return got.WorkerLost
-	}, 10*time.Second, 10*time.Millisecond)
+	f.loseLease(t, job, lost.Attempts)
 
 	pass, err = r.ReconcileOnce(ctx)
 	require.NoError(t, err)

@@ -255,14 +255,7 @@ func TestDuplicateDeliveryNeverRunsAFinishedJobAgain(t *testing.T) {
 	require.Equal(t, store.StatusSucceeded, job.Status)
 
 	// asynq delivers at least once: hand the same task to the handler again.
-	task, err := jobs.NewTask(job, jobs.Timeouts{Prediction: time.Minute})
-	require.NoError(t, err)
-	mux := asynq.NewServeMux()
-	f.worker.Register(mux)
-	require.NoError(t, mux.ProcessTask(context.Background(), task))
-
-	again, err := f.db.Job(context.Background(), job.ID, 0)
-	require.NoError(t, err)
+	again := f.process(t, job)
 	require.Equal(t, job.Attempts, again.Attempts, "not started again")
 	require.Equal(t, job.FinishedAt, again.FinishedAt)
 	require.JSONEq(t, string(job.Result), string(again.Result))
