@@ -108,19 +108,28 @@ func LSTMModes() []string { return lstm.Modes() }
 // one step (linreg and the baselines): tens of microseconds on two years
 // of closes, where the others fit for seconds or minutes.
 func ClosedForm(name string) bool {
-	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
-	return i >= 0 && models[i].closedForm
+	m, ok := lookup(name)
+	return ok && m.closedForm
 }
 
 // Cost is the model's rough share of a job's wall time on the default
 // request, where a closed-form model counts 1, so that a job's progress
 // moves evenly across its models. An unknown name costs 1.
 func Cost(name string) float64 {
-	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
-	if i < 0 {
+	m, ok := lookup(name)
+	if !ok {
 		return 1
 	}
-	return models[i].cost
+	return m.cost
+}
+
+// lookup finds the named model in the registry.
+func lookup(name string) (model, bool) {
+	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
+	if i < 0 {
+		return model{}, false
+	}
+	return models[i], true
 }
 
 // Known reports whether name is a model.
@@ -132,8 +141,8 @@ func Known(name string) bool {
 // forecast.ResolveHorizon, for every model, which take it as given. The
 // report's Model is set to name.
 func Run(ctx context.Context, name string, closes []float64, opts Options) (*forecast.Report, error) {
-	i := slices.IndexFunc(models, func(m model) bool { return m.name == name })
-	if i < 0 {
+	m, ok := lookup(name)
+	if !ok {
 		return nil, fmt.Errorf("%w %q: choose from %s", ErrUnknownModel, name, strings.Join(Names(), ", "))
 	}
 	horizon, err := forecast.ResolveHorizon(opts.Horizon)
@@ -143,7 +152,6 @@ func Run(ctx context.Context, name string, closes []float64, opts Options) (*for
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("model %s: %w", name, err)
 	}
-	m := models[i]
 	rep, err := m.run(ctx, closes, horizon, opts)
 	if err != nil {
 		return nil, err
