@@ -312,6 +312,11 @@ func (b *browser) walk(base string) {
 		chromedp.CSS(`#job-status.succeeded, #job-status.failed, #job-status.canceled`)))
 	jobError := eval[string](b, "read the job's error", `document.getElementById("job-error").textContent`)
 	require.Equal(t, "succeeded", b.text("#job-status"), "error: %s", jobError)
+	// A job that finished before the page was served (it took an identical
+	// job's result) comes with its final badge already, so the badge does
+	// not say the script has drawn the result yet: the price source line,
+	// shown when it has, does.
+	b.do("wait for the result", chromedp.WaitVisible(chromedp.CSS(`#job-source`)))
 	require.Equal(t, "Prediction · MSFT", b.text("#job-title"))
 	require.Contains(t, b.text("#job-source"), "bundled sample prices")
 	require.True(t, eval[bool](b, "read the progress bar", `document.getElementById("job-progress").hidden`), "a final job has no progress bar")
