@@ -18,8 +18,10 @@ const (
 	KindLeaderboard = "leaderboard"
 )
 
-// Job statuses. queued and running are live; the other three are final and
-// a job never leaves a final status.
+// Job statuses. queued and running are live; the other three are final.
+// A worker never moves a job out of a final status (FinishJob, StartJob
+// and every attempt's write refuse to); the one way back is an admin's
+// ReopenFailedJob, from failed to queued.
 const (
 	StatusQueued    = "queued"
 	StatusRunning   = "running"
@@ -144,7 +146,7 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 	}
 	// The key was taken: replay the first job when the request is the same.
 	var j Job
-	err = db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
+	err = db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
 		n.OwnerID, key)
 	if err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
@@ -335,10 +337,10 @@ func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, lim
 	var jobs []Job
 	var err error
 	if after == nil {
-		err = db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			ORDER BY created_at DESC, id DESC LIMIT $2`, ownerID, limit)
 	} else {
-		err = db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			AND (created_at, id) < ($2, $3)
 			ORDER BY created_at DESC, id DESC LIMIT $4`, ownerID, after.CreatedAt, after.ID, limit)
 	}
@@ -458,6 +460,33 @@ func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result
 	return nil
 }
 
+// ReopenFailedJob puts a failed job back to queued, its error, result and
+// finish time cleared, for an admin who retries its task: a worker skips
+// the task of a final job, so without this a retry would do nothing. It is
+// the one way a final job moves backwards, and only from failed. A job
+// still queued or running is left as it is (its task is retrying on its
+// own); a succeeded or canceled one gives ErrJobFinished, a missing one
+// ErrNotFound.
+func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
+	n, err := db.exec(ctx, `UPDATE jobs SET status = 'queued', error = NULL, result = NULL,
+			progress = 0, progress_detail = NULL, finished_at = NULL
+		WHERE id = $1 AND status = 'failed'`, id)
+	if err != nil {
+		return fmt.Errorf("reopen job %s: %w", id, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	job, err := db.Job(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	if job.Final() {
+		return ErrJobFinished
+	}
+	return nil
+}
+
 // CancelJob marks the owner's live job canceled and returns it with the
 // status it had before. A final job gives ErrJobFinished; another owner's
 // job gives ErrNotFound.
@@ -466,15 +495,14 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		Job
 		Previous string `db:"previous"`
 	}
+	// prev's columns are renamed so that jobColumns' unqualified names
+	// can only mean the updated row.
 	err = db.get(ctx, &row, `WITH prev AS (
-			SELECT id, status FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
+			SELECT id AS prev_id, status AS previous FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
 		)
-		UPDATE jobs j SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
-		FROM prev WHERE j.id = prev.id AND prev.status IN ('queued', 'running')
-		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
-			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
-			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, j.request_id, j.reused, j.reused_from,
-			j.attempt_error, j.retry_at, prev.status AS previous`, id, ownerID)
+		UPDATE jobs SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
+		FROM prev WHERE id = prev_id AND previous IN ('queued', 'running')
+		RETURNING `+jobColumns+`, previous`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
 			return nil, "", lookErr
@@ -515,7 +543,7 @@ type JobTiming struct {
 // reading their results.
 func (db *DB) JobTimings(ctx context.Context, ids []uuid.UUID) ([]JobTiming, error) {
 	var out []JobTiming
-	if err := db.pool.SelectContext(ctx, &out, `SELECT id, status, created_at, started_at, finished_at
+	if err := db.selectAll(ctx, &out, `SELECT id, status, created_at, started_at, finished_at
 		FROM jobs WHERE id = ANY($1::uuid[])`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("read job timings: %w", err)
 	}
