@@ -116,10 +116,12 @@ const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress,
 
 // NewJob is what a submission stores.
 type NewJob struct {
-	OwnerID        int64
-	Kind           string
-	Ticker         string
-	Params         JSON
+	OwnerID int64
+	Kind    string
+	Ticker  string
+	Params  JSON
+	// Queue is the queue asked for; AdmitJob's rule may send the job to
+	// another.
 	Queue          string
 	IdempotencyKey string // "" = none
 	RequestHash    []byte
