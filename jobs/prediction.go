@@ -61,154 +61,236 @@ type PredictionResult struct {
 // against "tomorrow = today".
 const baselineModel = registry.NamePersistence
 
+// prediction is one prediction job on its way through the steps of
+// predict, each of which adds its part to res.
+type prediction struct {
+	w        *Worker
+	job      *store.Job
+	params   PredictionParams
+	progress *progressReporter
+	// models are the models asked for and the baseline.
+	models []string
+	// bars are the part of the history the models see, and closes their
+	// closes.
+	bars   []market.Bar
+	closes []float64
+	// polarity is the news sentiment, when it was asked for and read.
+	polarity *float64
+	res      *PredictionResult
+}
+
+// predict runs a prediction job as named steps: load the prices, take an
+// identical job's result when one is worth waiting for, read the news,
+// run the models, recommend, and return the result the worker stores.
 func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progressReporter) (any, error) {
-	var params PredictionParams
-	if err := json.Unmarshal(job.Params, &params); err != nil {
+	p := &prediction{w: w, job: job, progress: progress}
+	if err := json.Unmarshal(job.Params, &p.params); err != nil {
 		return nil, permanent(fmt.Errorf("decode job parameters: %w", err))
 	}
-	models := params.Models
-	if !slices.Contains(models, baselineModel) {
-		models = append(models, baselineModel)
+	p.models = p.params.Models
+	if !slices.Contains(p.models, baselineModel) {
+		p.models = append(p.models, baselineModel)
 	}
+	if err := p.loadPrices(ctx); err != nil {
+		return nil, err
+	}
+	switch from, err := p.reuse(ctx); {
+	case err != nil:
+		return nil, err
+	case from != uuid.Nil:
+		return reusedResult{from: from}, nil
+	}
+	if err := p.readSentiment(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.runModels(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.someModelRan(); err != nil {
+		return p.res, err
+	}
+	p.recommend()
+	return p.result(), nil
+}
 
-	progress.report(ctx, 1, ProgressDetail{Stage: "prices", Message: "Loading price history for " + job.Ticker})
-	series, err := w.Prices.Load(ctx, job.Ticker)
+// loadPrices loads the ticker's history, keeps the Lookback most recent
+// days of it for the models, and starts the result with what they say of
+// the data. A ticker with no data fails the job for good; a provider that
+// is down fails this attempt only.
+func (p *prediction) loadPrices(ctx context.Context) error {
+	ticker := p.job.Ticker
+	p.progress.report(ctx, 1, ProgressDetail{Stage: "prices", Message: "Loading price history for " + ticker})
+	series, err := p.w.Prices.Load(ctx, ticker)
 	if err != nil {
 		// market's errors name the ticker already ("load prices for T: …",
 		// "no price data for T (…)"); another prefix would repeat it.
 		// "No data" is final only when no provider failed for now: a
 		// transient outage is retried, not recorded as a missing ticker.
 		if errors.Is(err, market.ErrNoSuchTicker) || errors.Is(err, market.ErrNoData) && !market.Transient(err) {
-			return nil, permanent(err)
+			return permanent(err)
 		}
-		return nil, err
+		return err
 	}
 	if len(series.Bars) == 0 {
-		return nil, permanent(fmt.Errorf("no price data for %s: %w", job.Ticker, market.ErrNoData))
+		return permanent(fmt.Errorf("no price data for %s: %w", ticker, market.ErrNoData))
 	}
-	lookback := params.Lookback
+	lookback := p.params.Lookback
 	if lookback <= 0 {
 		lookback = DefaultLookback // jobs stored before lookback existed
 	}
-	from := max(0, len(series.Bars)-lookback)
-	bars := series.Bars[from:]
-	closes := market.Closes(bars)
-	last := bars[len(bars)-1]
-	res := &PredictionResult{
-		Ticker:        job.Ticker,
+	p.bars = series.Bars[max(0, len(series.Bars)-lookback):]
+	p.closes = market.Closes(p.bars)
+	last := p.bars[len(p.bars)-1]
+	p.res = &PredictionResult{
+		Ticker:        ticker,
 		Prices:        PriceInfo{Series: series, Bars: len(series.Bars)},
-		DataFrom:      bars[0].Date.Format(time.DateOnly),
-		DataBars:      len(bars),
+		DataFrom:      p.bars[0].Date.Format(time.DateOnly),
+		DataBars:      len(p.bars),
 		LastClose:     last.Close,
 		LastDate:      last.Date.Format(time.DateOnly),
-		Horizon:       params.Horizon,
-		ForecastDates: nextTradingDays(last.Date, params.Horizon),
+		Horizon:       p.params.Horizon,
+		ForecastDates: nextTradingDays(last.Date, p.params.Horizon),
 		Models:        map[string]*forecast.Report{},
 		Baseline:      baselineModel,
 	}
+	return nil
+}
 
-	// An identical request's result, computed or being computed, is
-	// taken rather than computed again, unless computing costs less.
-	if worthReusing(models, params.Sentiment) {
-		computedBy, err := w.reuse(ctx, job, params.ReuseKey(job.Ticker, last.Date), params.Fresh, progress)
-		switch {
-		case err != nil:
-			return nil, err
-		case computedBy != uuid.Nil:
-			return reusedResult{from: computedBy}, nil
-		}
+// reuse returns the identical job whose result, computed or being
+// computed, this one takes rather than computing it again, or uuid.Nil
+// when this job computes its own: also when computing costs less than
+// looking (see worthReusing).
+func (p *prediction) reuse(ctx context.Context) (uuid.UUID, error) {
+	if !worthReusing(p.models, p.params.Sentiment) {
+		return uuid.Nil, nil
 	}
+	last := p.bars[len(p.bars)-1]
+	return p.w.reuse(ctx, p.job, p.params.ReuseKey(p.job.Ticker, last.Date), p.params.Fresh, p.progress)
+}
 
-	var polarity *float64
-	if params.Sentiment {
-		progress.report(ctx, 3, ProgressDetail{Stage: "sentiment", Message: "Reading the news for " + job.Ticker})
-		report, err := w.Sentiment.Analyze(ctx, sentiment.Request{Ticker: job.Ticker, Preset: params.Preset})
-		switch {
-		case err == nil:
-			res.Sentiment, polarity = report, report.Polarity
-		case ctx.Err() != nil:
-			return nil, ctx.Err()
-		default:
-			// The forecast stands without the news; say why it is missing.
-			res.Sentiment, res.SentimentError = report, err.Error()
-		}
+// readSentiment reads the news when the job asks for it. News that cannot
+// be read leaves the forecast standing, with the reason in the result;
+// only the job's own end (ctx) fails it.
+func (p *prediction) readSentiment(ctx context.Context) error {
+	if !p.params.Sentiment {
+		return nil
 	}
+	p.progress.report(ctx, 3, ProgressDetail{Stage: "sentiment", Message: "Reading the news for " + p.job.Ticker})
+	report, err := p.w.Sentiment.Analyze(ctx, sentiment.Request{Ticker: p.job.Ticker, Preset: p.params.Preset})
+	switch {
+	case err == nil:
+		p.res.Sentiment, p.polarity = report, report.Polarity
+	case ctx.Err() != nil:
+		return ctx.Err()
+	default:
+		p.res.Sentiment, p.res.SentimentError = report, err.Error()
+	}
+	return nil
+}
 
-	var totalWeight float64
-	for _, m := range models {
-		totalWeight += registry.Cost(m)
+// Progress of the models runs from modelsBefore to modelsBefore +
+// modelsSpan percent, each model's part its share of their registry.Cost.
+const modelsBefore, modelsSpan = 5.0, 93.0
+
+// runModels runs every model in turn, each moving the progress across its
+// share of the models' span. A model that fails leaves its error in the
+// result and the others run on; only the job's end (ctx) stops them.
+func (p *prediction) runModels(ctx context.Context) error {
+	var totalCost float64
+	for _, m := range p.models {
+		totalCost += registry.Cost(m)
 	}
-	const before, span = 5.0, 93.0
 	done := 0.0
-	for _, name := range models {
-		share := registry.Cost(name) / totalWeight
-		base := before + span*done/totalWeight
-		progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
-		fitStart := time.Now()
-		report, err := registry.Run(ctx, name, closes, registry.Options{
-			Horizon:     params.Horizon,
-			Seed:        params.Seed,
-			LSTMMode:    params.LSTMMode,
-			LSTMWeights: w.DB.Weights(registry.NameLSTM),
-			Progress: func(p forecast.Progress) {
-				pct := base
-				if p.Total > 0 {
-					pct += span * share * float64(p.Step) / float64(p.Total)
-				}
-				progress.report(ctx, int(pct), ProgressDetail{
-					Stage: name, Step: p.Step, Total: p.Total, Loss: p.Loss,
-					Message: fmt.Sprintf("%s: %s %d of %d", name, stepUnit(name), p.Step, p.Total),
-				})
-			},
-		})
+	for _, name := range p.models {
+		base := modelsBefore + modelsSpan*done/totalCost
+		p.runModel(ctx, name, base, registry.Cost(name)/totalCost)
 		done += registry.Cost(name)
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if err != nil || report.Params["weights_cached"] != true {
-			// Weights from the cache are no fit; a fit that failed still
-			// took the time.
-			w.Metrics.fitted(name, time.Since(fitStart))
-		}
-		if err != nil {
-			if res.ModelErrors == nil {
-				res.ModelErrors = map[string]string{}
-			}
-			res.ModelErrors[name] = err.Error()
-			continue
-		}
-		res.Models[name] = report
-	}
-	ran := 0
-	for _, name := range params.Models {
-		if res.Models[name] != nil {
-			ran++
+			return ctx.Err()
 		}
 	}
-	if ran == 0 {
-		return res, permanent(fmt.Errorf("no model could run on %d days of %s: %s", len(closes), job.Ticker, joinErrors(res.ModelErrors)))
-	}
+	return nil
+}
 
-	reports := make([]*forecast.Report, 0, len(res.Models))
-	for _, name := range models {
-		if r := res.Models[name]; r != nil {
+// runModel runs one model, reporting its progress from base percent
+// across share of the models' span, and records its report or its error.
+func (p *prediction) runModel(ctx context.Context, name string, base, share float64) {
+	p.progress.report(ctx, int(base), ProgressDetail{Stage: name, Message: "Running " + name})
+	fitStart := time.Now()
+	report, err := registry.Run(ctx, name, p.closes, registry.Options{
+		Horizon:     p.params.Horizon,
+		Seed:        p.params.Seed,
+		LSTMMode:    p.params.LSTMMode,
+		LSTMWeights: p.w.DB.Weights(registry.NameLSTM),
+		Progress: func(fp forecast.Progress) {
+			pct := base
+			if fp.Total > 0 {
+				pct += modelsSpan * share * float64(fp.Step) / float64(fp.Total)
+			}
+			p.progress.report(ctx, int(pct), ProgressDetail{
+				Stage: name, Step: fp.Step, Total: fp.Total, Loss: fp.Loss,
+				Message: fmt.Sprintf("%s: %s %d of %d", name, registry.StepUnit(name), fp.Step, fp.Total),
+			})
+		},
+	})
+	if ctx.Err() != nil {
+		return
+	}
+	if err != nil || registry.Fitted(report) {
+		// Weights from the cache are no fit; a fit that failed still
+		// took the time.
+		p.w.Metrics.fitted(name, time.Since(fitStart))
+	}
+	if err != nil {
+		if p.res.ModelErrors == nil {
+			p.res.ModelErrors = map[string]string{}
+		}
+		p.res.ModelErrors[name] = err.Error()
+		return
+	}
+	p.res.Models[name] = report
+}
+
+// someModelRan fails the job for good when none of the models asked for
+// (the baseline does not count) could run: another attempt would fail the
+// same way.
+func (p *prediction) someModelRan() error {
+	for _, name := range p.params.Models {
+		if p.res.Models[name] != nil {
+			return nil
+		}
+	}
+	return permanent(fmt.Errorf("no model could run on %d days of %s: %s", len(p.closes), p.job.Ticker, joinErrors(p.res.ModelErrors)))
+}
+
+// recommend adds the recommendation made of the models' reports and the
+// news. One that cannot be made (its model failed) leaves the forecasts
+// standing, with the reason in the result.
+func (p *prediction) recommend() {
+	reports := make([]*forecast.Report, 0, len(p.res.Models))
+	for _, name := range p.models {
+		if r := p.res.Models[name]; r != nil {
 			reports = append(reports, r)
 		}
 	}
-	// A recommendation that cannot be made (its model failed) leaves the
-	// forecasts standing, with the reason in the result.
-	if rec, err := forecast.Recommend(last.Close, reports, polarity, params.Recommendation); err != nil {
-		res.RecommendationError = err.Error()
-	} else {
-		if res.SentimentError != "" {
-			// The rule only sees that no polarity came; that the news was
-			// asked for and could not be read is this job's to say.
-			rec.Reasons = append(rec.Reasons, "News sentiment was asked for but is unavailable ("+res.SentimentError+").")
-		}
-		res.Recommendation = &rec
+	rec, err := forecast.Recommend(p.res.LastClose, reports, p.polarity, p.params.Recommendation)
+	if err != nil {
+		p.res.RecommendationError = err.Error()
+		return
 	}
-	res.Series = chartSeries(bars, res.Models)
-	return res, nil
+	if p.res.SentimentError != "" {
+		// The rule only sees that no polarity came; that the news was
+		// asked for and could not be read is this job's to say.
+		rec.Reasons = append(rec.Reasons, "News sentiment was asked for but is unavailable ("+p.res.SentimentError+").")
+	}
+	p.res.Recommendation = &rec
+}
+
+// result completes the result with the chart's part of the history: what
+// the worker stores as the job's result.
+func (p *prediction) result() *PredictionResult {
+	p.res.Series = chartSeries(p.bars, p.res.Models)
+	return p.res
 }
 
 // worthReusing reports whether a job of these models is worth the search
@@ -289,17 +371,6 @@ func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fre
 		case <-tick.C:
 		}
 	}
-}
-
-// stepUnit names what a model's progress steps count.
-func stepUnit(model string) string {
-	switch model {
-	case registry.NameLSTM:
-		return "epoch"
-	case registry.NameARIMA, registry.NameARIMAAuto:
-		return "walk-forward refit"
-	}
-	return "step"
 }
 
 // chartSeries keeps the part of the history from a little before the first

@@ -18,9 +18,12 @@ import (
 // lost it.
 var ErrNoTask = errors.New("no task in the queue")
 
-// Queue is Augur's side of asynq: it puts jobs on the queues, withdraws
-// canceled ones, and tells what asynq holds of a job. Everything else
-// reaches asynq through it.
+// Queue is Augur's client side of asynq: it puts jobs on the queues,
+// withdraws canceled ones, and tells what asynq holds of a job; the web,
+// the reconciler and the admin commands reach asynq through it. The
+// consuming side does not: Worker.Register gives asynq's ServeMux the
+// handlers, and internal/app runs the asynq.Server that calls them (and
+// bench/load measures bare asynq, without Augur, on purpose).
 type Queue struct {
 	rdb       redis.UniversalClient
 	client    *asynq.Client

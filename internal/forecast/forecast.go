@@ -1,7 +1,11 @@
-// Package forecast holds Augur's price models: LSTM, ARIMA, linear regression
-// and naive baselines, their metrics, backtests and the recommendation that
-// combines them. It does no I/O: the input is a series of daily closes and
-// the output is forecasts plus an honest report of how good they were.
+// Package forecast holds what Augur's price models share: the Report each
+// one makes, its metrics and significance tests, prediction intervals,
+// the train/test split, and the recommendation that combines reports. It
+// also holds the closed-form models (linear regression and the naive
+// baselines). The fitted models live in subpackages, lstm and arima, and
+// registry runs every model by name. None of them does I/O: the input is
+// a series of daily closes and the output is forecasts plus an honest
+// report of how good they were.
 package forecast
 
 import "errors"

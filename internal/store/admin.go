@@ -17,7 +17,7 @@ var ErrLastAdmin = errors.New("it is the last active admin")
 // ListUsers returns every account, oldest first.
 func (db *DB) ListUsers(ctx context.Context) ([]User, error) {
 	var users []User
-	if err := db.pool.SelectContext(ctx, &users, `SELECT `+userColumns+` FROM users ORDER BY id`); err != nil {
+	if err := db.selectAll(ctx, &users, `SELECT `+userColumns+` FROM users ORDER BY id`); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	return users, nil
@@ -61,33 +61,31 @@ func (db *DB) UpdateUser(ctx context.Context, username string, role *string, act
 // the last two admins at once are thus serialised: the second sees the
 // first's change and is refused.
 func (db *DB) changeUser(ctx context.Context, username string, change func(*User)) (*User, error) {
-	tx, err := db.pool.BeginTxx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	defer tx.Rollback()
-	var admins []int64
-	if err := tx.SelectContext(ctx, &admins, `SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE`); err != nil {
-		return nil, fmt.Errorf("lock admins: %w", err)
-	}
 	var u User
-	err = tx.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1) FOR UPDATE`, username)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, fmt.Errorf("user %s: %w", username, ErrNotFound)
-	}
+	err := db.inTx(ctx, nil, func(tx querier) error {
+		var admins []int64
+		if err := tx.selectAll(ctx, &admins, `SELECT id FROM users WHERE role = 'admin' AND active FOR UPDATE`); err != nil {
+			return fmt.Errorf("lock admins: %w", err)
+		}
+		err := tx.get(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1) FOR UPDATE`, username)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("user %s: %w", username, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("load user %s: %w", username, err)
+		}
+		change(&u)
+		stillAdmin := u.Role == RoleAdmin && u.Active
+		if !stillAdmin && len(admins) == 1 && admins[0] == u.ID {
+			return fmt.Errorf("user %s: %w", u.Username, ErrLastAdmin)
+		}
+		if _, err := tx.exec(ctx, `UPDATE users SET role = $2, active = $3 WHERE id = $1`, u.ID, u.Role, u.Active); err != nil {
+			return fmt.Errorf("update user %s: %w", u.Username, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("load user %s: %w", username, err)
-	}
-	change(&u)
-	stillAdmin := u.Role == RoleAdmin && u.Active
-	if !stillAdmin && len(admins) == 1 && admins[0] == u.ID {
-		return nil, fmt.Errorf("user %s: %w", u.Username, ErrLastAdmin)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE users SET role = $2, active = $3 WHERE id = $1`, u.ID, u.Role, u.Active); err != nil {
-		return nil, fmt.Errorf("update user %s: %w", u.Username, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("commit user %s: %w", u.Username, err)
+		return nil, err
 	}
 	return &u, nil
 }
@@ -108,7 +106,7 @@ const apiTokenColumns = `t.id, t.user_id, u.username, t.name, t.created_at, t.la
 // every user when username is empty, oldest first.
 func (db *DB) ListAPITokens(ctx context.Context, username string) ([]APIToken, error) {
 	var tokens []APIToken
-	err := db.pool.SelectContext(ctx, &tokens, `SELECT `+apiTokenColumns+`
+	err := db.selectAll(ctx, &tokens, `SELECT `+apiTokenColumns+`
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE $1 = '' OR lower(u.username) = lower($1) ORDER BY t.id`, username)
 	if err != nil {
@@ -121,7 +119,7 @@ func (db *DB) ListAPITokens(ctx context.Context, username string) ([]APIToken, e
 // what it was.
 func (db *DB) RevokeAPIToken(ctx context.Context, id int64) (*APIToken, error) {
 	var t APIToken
-	err := db.pool.GetContext(ctx, &t, `WITH gone AS (DELETE FROM api_tokens WHERE id = $1 RETURNING *)
+	err := db.get(ctx, &t, `WITH gone AS (DELETE FROM api_tokens WHERE id = $1 RETURNING *)
 		SELECT `+apiTokenColumns+` FROM gone t JOIN users u ON u.id = t.user_id`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("api token %d: %w", id, ErrNotFound)
@@ -158,7 +156,7 @@ type TableStats struct {
 // Tables returns the stats of every table in the public schema, by name.
 func (db *DB) Tables(ctx context.Context) ([]TableStats, error) {
 	var names []string
-	if err := db.pool.SelectContext(ctx, &names, `SELECT table_name FROM information_schema.tables
+	if err := db.selectAll(ctx, &names, `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`); err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
@@ -167,6 +165,7 @@ func (db *DB) Tables(ctx context.Context) ([]TableStats, error) {
 		var s TableStats
 		// Identifiers cannot be bound as parameters; the names come from
 		// the catalogue and QuoteIdentifier makes any of them safe.
+		// The one statement built at run time (see DB): not prepared.
 		err := db.pool.GetContext(ctx, &s, `SELECT $1::text AS table_name, count(*) AS rows,
 			coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text)), '') AS digest
 			FROM public.`+pq.QuoteIdentifier(name)+` t`, name)

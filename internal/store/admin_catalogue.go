@@ -13,7 +13,7 @@ import (
 // Companies lists every company, active or not, by symbol.
 func (db *DB) Companies(ctx context.Context) ([]Company, error) {
 	var list []Company
-	if err := db.pool.SelectContext(ctx, &list, `SELECT `+companyColumns+` FROM companies ORDER BY symbol`); err != nil {
+	if err := db.selectAll(ctx, &list, `SELECT `+companyColumns+` FROM companies ORDER BY symbol`); err != nil {
 		return nil, fmt.Errorf("list companies: %w", err)
 	}
 	return list, nil
@@ -22,7 +22,7 @@ func (db *DB) Companies(ctx context.Context) ([]Company, error) {
 // Brokers lists every broker, active or not, by name.
 func (db *DB) Brokers(ctx context.Context) ([]Broker, error) {
 	var list []Broker
-	if err := db.pool.SelectContext(ctx, &list, `SELECT `+brokerColumns+` FROM brokers ORDER BY lower(name), id`); err != nil {
+	if err := db.selectAll(ctx, &list, `SELECT `+brokerColumns+` FROM brokers ORDER BY lower(name), id`); err != nil {
 		return nil, fmt.Errorf("list brokers: %w", err)
 	}
 	return list, nil
@@ -32,7 +32,7 @@ func (db *DB) Brokers(ctx context.Context) ([]Broker, error) {
 // ErrConflict.
 func (db *DB) CreateCompany(ctx context.Context, c Company) (*Company, error) {
 	var out Company
-	err := db.pool.GetContext(ctx, &out, `INSERT INTO companies (symbol, name, exchange, sector)
+	err := db.get(ctx, &out, `INSERT INTO companies (symbol, name, exchange, sector)
 		VALUES ($1, $2, $3, $4) RETURNING `+companyColumns, c.Symbol, c.Name, c.Exchange, c.Sector)
 	if isUniqueViolation(err) {
 		return nil, fmt.Errorf("company %s: %w", c.Symbol, ErrConflict)
@@ -54,7 +54,7 @@ type CompanyChange struct {
 // ErrNotFound.
 func (db *DB) UpdateCompany(ctx context.Context, id int64, change CompanyChange) (*Company, error) {
 	var out Company
-	err := db.pool.GetContext(ctx, &out, `UPDATE companies SET
+	err := db.get(ctx, &out, `UPDATE companies SET
 			name = coalesce($2, name), exchange = coalesce($3, exchange),
 			sector = coalesce($4, sector), active = coalesce($5, active)
 		WHERE id = $1 RETURNING `+companyColumns, id, change.Name, change.Exchange, change.Sector, change.Active)
@@ -71,7 +71,7 @@ func (db *DB) UpdateCompany(ctx context.Context, id int64, change CompanyChange)
 // case, gives ErrConflict.
 func (db *DB) CreateBroker(ctx context.Context, b Broker) (*Broker, error) {
 	var out Broker
-	err := db.pool.GetContext(ctx, &out, `INSERT INTO brokers (name, email, commission_rate)
+	err := db.get(ctx, &out, `INSERT INTO brokers (name, email, commission_rate)
 		VALUES ($1, $2, $3) RETURNING `+brokerColumns, b.Name, b.Email, b.CommissionRate)
 	if isUniqueViolation(err) {
 		return nil, fmt.Errorf("broker %s: %w", b.Name, ErrConflict)
@@ -94,7 +94,7 @@ type BrokerChange struct {
 // ErrNotFound; a name another broker has gives ErrConflict.
 func (db *DB) UpdateBroker(ctx context.Context, id int64, change BrokerChange) (*Broker, error) {
 	var out Broker
-	err := db.pool.GetContext(ctx, &out, `UPDATE brokers SET
+	err := db.get(ctx, &out, `UPDATE brokers SET
 			name = coalesce($2, name), email = coalesce($3, email),
 			commission_rate = coalesce($4, commission_rate), active = coalesce($5, active)
 		WHERE id = $1 RETURNING `+brokerColumns, id, change.Name, change.Email, decimal.NullDecimal{

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/google/uuid"
-	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 )
 
@@ -51,7 +49,7 @@ const topSymbols = 5
 // its figures agree with one another.
 func (db *DB) PlatformStats(ctx context.Context) (*PlatformStats, error) {
 	var st PlatformStats
-	err := db.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx querier) error {
 		return platformStats(ctx, tx, &st)
 	})
 	if err != nil {
@@ -60,8 +58,8 @@ func (db *DB) PlatformStats(ctx context.Context) (*PlatformStats, error) {
 	return &st, nil
 }
 
-func platformStats(ctx context.Context, tx *sqlx.Tx, st *PlatformStats) error {
-	err := tx.GetContext(ctx, st, `SELECT
+func platformStats(ctx context.Context, tx querier, st *PlatformStats) error {
+	err := tx.get(ctx, st, `SELECT
 		(SELECT count(*) FROM users) AS users,
 		(SELECT count(*) FROM users WHERE active) AS active_users,
 		(SELECT count(*) FROM brokers) AS brokers,
@@ -72,46 +70,19 @@ func platformStats(ctx context.Context, tx *sqlx.Tx, st *PlatformStats) error {
 	if err != nil {
 		return fmt.Errorf("platform counts: %w", err)
 	}
-	err = tx.SelectContext(ctx, &st.ByType, `SELECT k.type, count(t.id) AS count, coalesce(sum(t.total), 0) AS total
+	err = tx.selectAll(ctx, &st.ByType, `SELECT k.type, count(t.id) AS count, coalesce(sum(t.total), 0) AS total
 		FROM unnest(ARRAY['BUY', 'SELL', 'DIVIDEND', 'DEPOSIT']) WITH ORDINALITY AS k(type, n)
 		LEFT JOIN transactions t ON t.type = k.type
 		GROUP BY k.type, k.n ORDER BY k.n`)
 	if err != nil {
 		return fmt.Errorf("transactions by type: %w", err)
 	}
-	err = tx.SelectContext(ctx, &st.TopSymbols, `SELECT c.symbol, c.name, count(*) AS trades, sum(t.total) AS value
+	err = tx.selectAll(ctx, &st.TopSymbols, `SELECT c.symbol, c.name, count(*) AS trades, sum(t.total) AS value
 		FROM transactions t JOIN companies c ON c.id = t.company_id
 		WHERE t.type IN ('BUY', 'SELL')
 		GROUP BY c.id ORDER BY value DESC, c.symbol LIMIT $1`, topSymbols)
 	if err != nil {
 		return fmt.Errorf("top symbols: %w", err)
-	}
-	return nil
-}
-
-// ReopenFailedJob puts a failed job back to queued, its error, result and
-// finish time cleared, for an admin who retries its task: a worker skips
-// the task of a final job, so without this a retry would do nothing. It is
-// the one way a final job moves backwards, and only from failed. A job
-// still queued or running is left as it is (its task is retrying on its
-// own); a succeeded or canceled one gives ErrJobFinished, a missing one
-// ErrNotFound.
-func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
-	res, err := db.pool.ExecContext(ctx, `UPDATE jobs SET status = 'queued', error = NULL, result = NULL,
-			progress = 0, progress_detail = NULL, finished_at = NULL
-		WHERE id = $1 AND status = 'failed'`, id)
-	if err != nil {
-		return fmt.Errorf("reopen job %s: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n > 0 {
-		return nil
-	}
-	job, err := db.Job(ctx, id, 0)
-	if err != nil {
-		return err
-	}
-	if job.Final() {
-		return ErrJobFinished
 	}
 	return nil
 }

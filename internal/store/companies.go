@@ -45,7 +45,7 @@ const cheapestFirst = `ORDER BY commission_rate, id`
 // as it is, so seeding again never undoes what an admin changed.
 func (db *DB) EnsureCompany(ctx context.Context, c Company) (*Company, bool, error) {
 	var out Company
-	err := db.pool.GetContext(ctx, &out, `INSERT INTO companies (symbol, name, exchange, sector)
+	err := db.get(ctx, &out, `INSERT INTO companies (symbol, name, exchange, sector)
 		VALUES ($1, $2, $3, $4) ON CONFLICT (symbol) DO NOTHING RETURNING `+companyColumns,
 		c.Symbol, c.Name, c.Exchange, c.Sector)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -63,11 +63,11 @@ func (db *DB) EnsureCompany(ctx context.Context, c Company) (*Company, bool, err
 // EnsureCompany, it never overwrites.
 func (db *DB) EnsureBroker(ctx context.Context, b Broker) (*Broker, bool, error) {
 	var out Broker
-	err := db.pool.GetContext(ctx, &out, `INSERT INTO brokers (name, email, commission_rate)
+	err := db.get(ctx, &out, `INSERT INTO brokers (name, email, commission_rate)
 		VALUES ($1, $2, $3) ON CONFLICT (lower(name)) DO NOTHING RETURNING `+brokerColumns,
 		b.Name, b.Email, b.CommissionRate)
 	if errors.Is(err, sql.ErrNoRows) {
-		err = db.pool.GetContext(ctx, &out, `SELECT `+brokerColumns+` FROM brokers WHERE lower(name) = lower($1)`, b.Name)
+		err = db.get(ctx, &out, `SELECT `+brokerColumns+` FROM brokers WHERE lower(name) = lower($1)`, b.Name)
 		if err != nil {
 			return nil, false, fmt.Errorf("load broker %s: %w", b.Name, err)
 		}
@@ -83,7 +83,7 @@ func (db *DB) EnsureBroker(ctx context.Context, b Broker) (*Broker, bool, error)
 // ErrNotFound.
 func (db *DB) CompanyBySymbol(ctx context.Context, symbol string) (*Company, error) {
 	var c Company
-	err := db.pool.GetContext(ctx, &c, `SELECT `+companyColumns+` FROM companies WHERE symbol = $1`, symbol)
+	err := db.get(ctx, &c, `SELECT `+companyColumns+` FROM companies WHERE symbol = $1`, symbol)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -96,7 +96,7 @@ func (db *DB) CompanyBySymbol(ctx context.Context, symbol string) (*Company, err
 // ActiveCompanies lists the companies that can be traded, by symbol.
 func (db *DB) ActiveCompanies(ctx context.Context) ([]Company, error) {
 	var list []Company
-	if err := db.pool.SelectContext(ctx, &list, `SELECT `+companyColumns+` FROM companies WHERE active ORDER BY symbol`); err != nil {
+	if err := db.selectAll(ctx, &list, `SELECT `+companyColumns+` FROM companies WHERE active ORDER BY symbol`); err != nil {
 		return nil, fmt.Errorf("list companies: %w", err)
 	}
 	return list, nil
@@ -106,7 +106,7 @@ func (db *DB) ActiveCompanies(ctx context.Context) ([]Company, error) {
 // first: the first is the one an order that names none goes to.
 func (db *DB) ActiveBrokers(ctx context.Context) ([]Broker, error) {
 	var list []Broker
-	if err := db.pool.SelectContext(ctx, &list, `SELECT `+brokerColumns+` FROM brokers WHERE active `+cheapestFirst); err != nil {
+	if err := db.selectAll(ctx, &list, `SELECT `+brokerColumns+` FROM brokers WHERE active `+cheapestFirst); err != nil {
 		return nil, fmt.Errorf("list brokers: %w", err)
 	}
 	return list, nil

@@ -51,26 +51,19 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.
 		return Claim{}, fmt.Errorf("claim computation: begin: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }() // a no-op after Commit
-	lock, err := db.txStmt(ctx, tx, `SELECT job_id FROM job_computations WHERE reuse_key = $1 FOR UPDATE`)
-	if err != nil {
-		return Claim{}, fmt.Errorf("claim computation: %w", err)
-	}
+	q := querier{db: db, tx: tx}
 	var owner uuid.UUID
-	if err := lock.GetContext(ctx, &owner, reuseKey); err != nil {
+	if err := q.get(ctx, &owner, `SELECT job_id FROM job_computations WHERE reuse_key = $1 FOR UPDATE`, reuseKey); err != nil {
 		// The claim's job was deleted (retention) since the insert.
 		return Claim{}, fmt.Errorf("claim computation: read the claim: %w", err)
 	}
 	if owner != jobID && !force {
 		// worker_lost is jobColumns' rule for a lapsed lease, by the
 		// database's clock, which wrote the lease.
-		read, err := db.txStmt(ctx, tx, `SELECT status, lease_expires_at,
-			coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost
-			FROM jobs WHERE id = $1`)
-		if err != nil {
-			return Claim{}, fmt.Errorf("claim computation: %w", err)
-		}
 		var j Job
-		if err := read.GetContext(ctx, &j, owner); err != nil {
+		if err := q.get(ctx, &j, `SELECT status, lease_expires_at,
+			coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost
+			FROM jobs WHERE id = $1`, owner); err != nil {
 			return Claim{}, fmt.Errorf("claim computation: load job %s: %w", owner, err)
 		}
 		// A job released for a retry (no lease) is not followed: its retry
@@ -80,11 +73,7 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.
 		}
 	}
 	if owner != jobID {
-		take, err := db.txStmt(ctx, tx, `UPDATE job_computations SET job_id = $2, claimed_at = now() WHERE reuse_key = $1`)
-		if err != nil {
-			return Claim{}, fmt.Errorf("claim computation: %w", err)
-		}
-		if _, err := take.ExecContext(ctx, reuseKey, jobID); err != nil {
+		if _, err := q.exec(ctx, `UPDATE job_computations SET job_id = $2, claimed_at = now() WHERE reuse_key = $1`, reuseKey, jobID); err != nil {
 			return Claim{}, fmt.Errorf("claim computation: take it over: %w", err)
 		}
 	}

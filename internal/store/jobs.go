@@ -18,8 +18,10 @@ const (
 	KindLeaderboard = "leaderboard"
 )
 
-// Job statuses. queued and running are live; the other three are final and
-// a job never leaves a final status.
+// Job statuses. queued and running are live; the other three are final.
+// A worker never moves a job out of a final status (FinishJob, StartJob
+// and every attempt's write refuse to); the one way back is an admin's
+// ReopenFailedJob, from failed to queued.
 const (
 	StatusQueued    = "queued"
 	StatusRunning   = "running"
@@ -114,46 +116,23 @@ const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress,
 
 // NewJob is what a submission stores.
 type NewJob struct {
-	OwnerID        int64
-	Kind           string
-	Ticker         string
-	Params         JSON
+	OwnerID int64
+	Kind    string
+	Ticker  string
+	Params  JSON
+	// Queue is the queue asked for; AdmitJob's rule may send the job to
+	// another.
 	Queue          string
 	IdempotencyKey string // "" = none
 	RequestHash    []byte
 	// RequestID is the submitting request's id ("" = none).
 	RequestID string
-	// Admit, when set, decides whether the job is accepted, and on which
-	// queue (replacing Queue), from the owner's unfinished jobs. It runs
-	// only for a new job, never for a replay. It may run more than once
-	// for one submission (when another of the owner's submissions got in
-	// between), so it must have no effect of its own; the store only keeps
-	// a decision that still holds once it has the owner's lock, so two
-	// submissions cannot both slip under a cap. An error it returns is
-	// returned as is and nothing is stored.
-	Admit func(unfinished Unfinished) (queue string, err error)
-	// Charge, when set with Admit, runs once, after the first decision to
-	// accept and before the job is stored: the place to count the
-	// submission against a rate limit. An error it returns is returned as
-	// is and nothing is stored. In the rare race where a decision to
-	// accept is then overturned (another submission of the owner's took
-	// the last place), the charge is not given back.
-	Charge func(ctx context.Context) error
-}
-
-// Unfinished counts one owner's queued and running jobs.
-type Unfinished struct {
-	Total   int
-	ByQueue map[string]int
 }
 
 // CreateJob inserts a queued job. With an idempotency key already used by
 // the same owner it returns the earlier job and replayed = true when the
 // request hash matches, or ErrIdempotencyMismatch when it does not.
 func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
-	if n.Admit != nil {
-		return db.admitJob(ctx, n)
-	}
 	key, params := n.columns()
 	id := uuid.New()
 	var row newJobRow
@@ -169,7 +148,7 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 	}
 	// The key was taken: replay the first job when the request is the same.
 	var j Job
-	err = db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
+	err = db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
 		n.OwnerID, key)
 	if err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
@@ -227,95 +206,102 @@ func (n *NewJob) columns() (sql.NullString, JSON) {
 	return key, params
 }
 
-// admissionQuery reads, in one round trip and without a lock, the owner's
-// unfinished jobs by queue and the job already stored under the
-// idempotency key (none when the key is NULL). It is what a decision is
-// first made on; admit_job (migration 00010) checks it under the lock.
-const admissionQuery = `WITH live AS (
-		SELECT queue, count(*) AS n FROM jobs
-		WHERE owner_id = $1 AND status IN ('queued', 'running') GROUP BY queue
-	), earlier AS (
-		SELECT id FROM jobs WHERE owner_id = $1 AND idempotency_key = $2
-	)
-	SELECT coalesce((SELECT array_agg(queue ORDER BY queue) FROM live), '{}') AS queues,
-		coalesce((SELECT array_agg(n ORDER BY queue) FROM live), '{}') AS counts,
-		(SELECT id FROM earlier) AS earlier_id`
-
-// admitJobQuery stores an admitted job under the owner's row lock, or
-// says why not (see migration 00010).
-const admitJobQuery = `SELECT outcome, earlier_id, queues, counts, created_at, params
-	FROM admit_job($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
-
-// maxAdmitTries bounds how often one submission decides again because
-// others of the same owner kept getting in first. Each retry means the
-// owner's unfinished jobs grew, which the cap bounds, so the bound is
-// only reached by an owner with a cap this high submitting this much at
-// once.
-const maxAdmitTries = 50
-
-// ErrAdmissionContended means a submission's admission was overtaken by
-// the same owner's other submissions maxAdmitTries times running.
-var ErrAdmissionContended = errors.New("too many of the owner's submissions at once; try again")
-
-// admission is what admitJob reads and admit_job answers.
-type admission struct {
-	Outcome   sql.NullString `db:"outcome"`
-	Queues    pq.StringArray `db:"queues"`
-	Counts    pq.Int64Array  `db:"counts"`
-	EarlierID uuid.NullUUID  `db:"earlier_id"`
-	CreatedAt sql.NullTime   `db:"created_at"`
-	Params    JSON           `db:"params"`
+// AdmissionRule is an admission policy as the store executes it: plain
+// values, applied by admit_job_by_rule (migration 00013) to the owner's
+// unfinished jobs as they stand. The store only executes the rule; what
+// the values are is internal/admission's to decide.
+type AdmissionRule struct {
+	// MaxUnfinished caps the owner's queued and running jobs: a job is
+	// refused while the owner has this many or more.
+	MaxUnfinished int
+	// ShareQueue is the queue of which one owner gets only a share: a job
+	// asked for it goes to OverflowQueue once the owner already has
+	// SharePerOwner unfinished jobs there. "" shares no queue.
+	ShareQueue    string
+	SharePerOwner int
+	OverflowQueue string
 }
 
-func (a *admission) unfinished() Unfinished {
-	u := Unfinished{ByQueue: make(map[string]int, len(a.Queues))}
-	for i, queue := range a.Queues {
-		u.ByQueue[queue] = int(a.Counts[i])
-		u.Total += int(a.Counts[i])
-	}
-	return u
+// Admission is the store's answer to a submission under an AdmissionRule.
+type Admission struct {
+	// Job is the job stored, or the earlier one when Replayed; nil when
+	// Refused, and after CheckAdmission unless Replayed.
+	Job      *Job
+	Replayed bool
+	// Refused says the cap refused the job: the owner has Unfinished
+	// queued and running jobs, MaxUnfinished or more.
+	Refused    bool
+	Unfinished int
+	// Queue is where the job goes, or went: the asked-for queue, or the
+	// rule's overflow queue. Empty when Replayed or Refused.
+	Queue string
 }
 
-// admitJob is CreateJob with an admission check, in two round trips that
-// are each their own transaction: a read without a lock that Admit decides
-// on, then admit_job, which under the owner's lock stores the job if that
-// decision still holds, and otherwise returns the figures to decide on
-// again. A replay is answered from the first read, or from admit_job when
-// the same key got in between.
-func (db *DB) admitJob(ctx context.Context, n NewJob) (job *Job, replayed bool, err error) {
+// admitJobQuery applies the rule to a submission and, when $14 is true,
+// stores the job it admits under the owner's row lock (see migration
+// 00013).
+const admitJobQuery = `SELECT outcome, earlier_id, unfinished, queue, created_at, params
+	FROM admit_job_by_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+
+// admitted is what admit_job_by_rule answers.
+type admitted struct {
+	Outcome    string         `db:"outcome"`
+	EarlierID  uuid.NullUUID  `db:"earlier_id"`
+	Unfinished sql.NullInt64  `db:"unfinished"`
+	Queue      sql.NullString `db:"queue"`
+	CreatedAt  sql.NullTime   `db:"created_at"`
+	Params     JSON           `db:"params"`
+}
+
+// CheckAdmission answers what AdmitJob would answer now, without a lock
+// and without storing anything: the replay when the idempotency key is
+// taken, a refusal when the cap refuses the job, or the queue it would
+// go to. It is the look a caller takes before spending something on the
+// submission (a rate limit) that a replay or a refusal must not use up;
+// AdmitJob then decides again, exactly, under the owner's lock.
+func (db *DB) CheckAdmission(ctx context.Context, n NewJob, rule AdmissionRule) (Admission, error) {
+	return db.admit(ctx, uuid.Nil, n, rule, false)
+}
+
+// AdmitJob stores a queued job when rule admits it, in one round trip
+// and under the owner's row lock, so that two submissions cannot both
+// slip under the cap. With an idempotency key the owner already used it
+// answers as CreateJob does: the earlier job as a replay, or
+// ErrIdempotencyMismatch; a replay is answered whatever the rule says.
+func (db *DB) AdmitJob(ctx context.Context, n NewJob, rule AdmissionRule) (Admission, error) {
+	return db.admit(ctx, uuid.New(), n, rule, true)
+}
+
+// admit runs admit_job_by_rule for CheckAdmission (store false) and
+// AdmitJob (store true).
+func (db *DB) admit(ctx context.Context, id uuid.UUID, n NewJob, rule AdmissionRule, store bool) (Admission, error) {
 	key, params := n.columns()
-	var seen admission
-	if err := db.get(ctx, &seen, admissionQuery, n.OwnerID, key); err != nil {
-		return nil, false, fmt.Errorf("read admission of owner %d: %w", n.OwnerID, err)
+	var got admitted
+	if err := db.get(ctx, &got, admitJobQuery, id, n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key,
+		n.RequestHash, n.RequestID, rule.MaxUnfinished, rule.ShareQueue, rule.SharePerOwner, rule.OverflowQueue, store); err != nil {
+		return Admission{}, fmt.Errorf("admit job of owner %d: %w", n.OwnerID, err)
 	}
-	id := uuid.New()
-	charged := n.Charge == nil
-	for try := 1; try <= maxAdmitTries; try++ {
-		if seen.EarlierID.Valid {
-			return db.replay(ctx, seen.EarlierID.UUID, n.RequestHash)
-		}
-		queue, err := n.Admit(seen.unfinished())
+	a := Admission{Unfinished: int(got.Unfinished.Int64), Queue: got.Queue.String}
+	switch got.Outcome {
+	case "replay":
+		job, _, err := db.replay(ctx, got.EarlierID.UUID, n.RequestHash)
 		if err != nil {
-			return nil, false, err
+			return Admission{}, err
 		}
-		if !charged {
-			if err := n.Charge(ctx); err != nil {
-				return nil, false, err
-			}
-			charged = true
-		}
-		var got admission
-		if err := db.get(ctx, &got, admitJobQuery, id, n.OwnerID, n.Kind, n.Ticker, params, queue, key,
-			n.RequestHash, n.RequestID, seen.Queues, seen.Counts); err != nil {
-			return nil, false, fmt.Errorf("insert job: %w", err)
-		}
-		if got.Outcome.String == "inserted" {
-			return n.stored(id, queue, key, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time}), false, nil
-		}
-		seen = got
+		return Admission{Job: job, Replayed: true}, nil
+	case "refused":
+		a.Refused = true
+	case "inserted":
+		a.Job = n.stored(id, a.Queue, key, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time})
 	}
-	return nil, false, ErrAdmissionContended
+	return a, nil
 }
+
+// ErrAdmissionContended was returned when a submission's admission was
+// overtaken by the same owner's other submissions too often. AdmitJob
+// decides under the owner's lock in one step, so no store call returns it
+// any longer; it stays until internal/web no longer maps it.
+var ErrAdmissionContended = errors.New("too many of the owner's submissions at once; try again")
 
 // replay returns the job stored earlier under the submission's
 // idempotency key, when it was the same request.
@@ -353,10 +339,10 @@ func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, lim
 	var jobs []Job
 	var err error
 	if after == nil {
-		err = db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			ORDER BY created_at DESC, id DESC LIMIT $2`, ownerID, limit)
 	} else {
-		err = db.pool.SelectContext(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			AND (created_at, id) < ($2, $3)
 			ORDER BY created_at DESC, id DESC LIMIT $4`, ownerID, after.CreatedAt, after.ID, limit)
 	}
@@ -476,6 +462,33 @@ func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result
 	return nil
 }
 
+// ReopenFailedJob puts a failed job back to queued, its error, result and
+// finish time cleared, for an admin who retries its task: a worker skips
+// the task of a final job, so without this a retry would do nothing. It is
+// the one way a final job moves backwards, and only from failed. A job
+// still queued or running is left as it is (its task is retrying on its
+// own); a succeeded or canceled one gives ErrJobFinished, a missing one
+// ErrNotFound.
+func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
+	n, err := db.exec(ctx, `UPDATE jobs SET status = 'queued', error = NULL, result = NULL,
+			progress = 0, progress_detail = NULL, finished_at = NULL
+		WHERE id = $1 AND status = 'failed'`, id)
+	if err != nil {
+		return fmt.Errorf("reopen job %s: %w", id, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	job, err := db.Job(ctx, id, 0)
+	if err != nil {
+		return err
+	}
+	if job.Final() {
+		return ErrJobFinished
+	}
+	return nil
+}
+
 // CancelJob marks the owner's live job canceled and returns it with the
 // status it had before. A final job gives ErrJobFinished; another owner's
 // job gives ErrNotFound.
@@ -484,15 +497,14 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 		Job
 		Previous string `db:"previous"`
 	}
+	// prev's columns are renamed so that jobColumns' unqualified names
+	// can only mean the updated row.
 	err = db.get(ctx, &row, `WITH prev AS (
-			SELECT id, status FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
+			SELECT id AS prev_id, status AS previous FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
 		)
-		UPDATE jobs j SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
-		FROM prev WHERE j.id = prev.id AND prev.status IN ('queued', 'running')
-		RETURNING j.id, j.owner_id, j.kind, j.ticker, j.params, j.status, j.queue, j.progress, j.progress_detail,
-			j.attempts, j.error, j.result, j.idempotency_key, j.request_hash, j.created_at, j.started_at,
-			j.finished_at, j.worker_id, j.heartbeat_at, j.lease_expires_at, j.request_id, j.reused, j.reused_from,
-			j.attempt_error, j.retry_at, prev.status AS previous`, id, ownerID)
+		UPDATE jobs SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
+		FROM prev WHERE id = prev_id AND previous IN ('queued', 'running')
+		RETURNING `+jobColumns+`, previous`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
 			return nil, "", lookErr
@@ -533,7 +545,7 @@ type JobTiming struct {
 // reading their results.
 func (db *DB) JobTimings(ctx context.Context, ids []uuid.UUID) ([]JobTiming, error) {
 	var out []JobTiming
-	if err := db.pool.SelectContext(ctx, &out, `SELECT id, status, created_at, started_at, finished_at
+	if err := db.selectAll(ctx, &out, `SELECT id, status, created_at, started_at, finished_at
 		FROM jobs WHERE id = ANY($1::uuid[])`, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("read job timings: %w", err)
 	}

@@ -193,3 +193,28 @@ func TestJobTimingsAndAnyLiveJob(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, live)
 }
+
+// TestCancelJobReturnsTheJobAsReadAfterwards: CancelJob answers with every
+// column a later read gives (one column list, jobColumns), and the status
+// the job had before.
+func TestCancelJobReturnsTheJobAsReadAfterwards(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	owner := newOwner(t, db)
+	job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default",
+		IdempotencyKey: "k", RequestHash: []byte("h"), RequestID: "req-1"})
+	require.NoError(t, err)
+	_, err = db.StartJob(ctx, job.ID, "w1", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.ReleaseJob(ctx, job.ID, 1, "boom", time.Now().Add(time.Minute)))
+
+	canceled, previous, err := db.CancelJob(ctx, job.ID, owner)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusRunning, previous)
+	read, err := db.Job(ctx, job.ID, owner)
+	require.NoError(t, err)
+	require.Equal(t, read, canceled)
+	require.Equal(t, store.StatusCanceled, canceled.Status)
+	require.Equal(t, "boom", canceled.AttemptError.String)
+	require.Equal(t, "w1", canceled.WorkerID.String)
+}

@@ -14,7 +14,7 @@ import (
 // leaderboard is the same for every user, so owners do not matter here.
 func (db *DB) LatestLeaderboard(ctx context.Context) (done, live *Job, err error) {
 	var j Job
-	err = db.pool.GetContext(ctx, &j, `SELECT `+jobColumns+` FROM jobs
+	err = db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs
 		WHERE kind = 'leaderboard' AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1`)
 	switch {
 	case err == nil:
@@ -23,7 +23,7 @@ func (db *DB) LatestLeaderboard(ctx context.Context) (done, live *Job, err error
 		return nil, nil, fmt.Errorf("load the newest leaderboard: %w", err)
 	}
 	var l Job
-	err = db.pool.GetContext(ctx, &l, `SELECT `+jobColumns+` FROM jobs
+	err = db.get(ctx, &l, `SELECT `+jobColumns+` FROM jobs
 		WHERE kind = 'leaderboard' AND status IN ('queued', 'running')`)
 	switch {
 	case err == nil:
@@ -43,7 +43,7 @@ func (db *DB) CreateLeaderboardJob(ctx context.Context, ownerID int64, params JS
 		params = JSON(`{}`)
 	}
 	var j Job
-	err = db.pool.GetContext(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, params, queue)
+	err = db.get(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, params, queue)
 		VALUES ($1, $2, 'leaderboard', $3, $4)
 		ON CONFLICT (kind) WHERE kind = 'leaderboard' AND status IN ('queued', 'running') DO NOTHING
 		RETURNING `+jobColumns, uuid.New(), ownerID, params, queue)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 
 	"github.com/augurhq/augur/internal/portfolio"
@@ -95,14 +94,14 @@ func describe(verb string, f portfolio.Fill, symbol, broker string, q portfolio.
 
 // inTx runs fn in one database transaction, committed when fn returns nil
 // and rolled back otherwise.
-func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*sqlx.Tx) error) error {
+func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(querier) error) error {
 	tx, err := db.pool.BeginTxx(ctx, opts)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
 	// After a commit, Rollback does nothing and only reports ErrTxDone.
 	defer func() { _ = tx.Rollback() }()
-	if err := fn(tx); err != nil {
+	if err := fn(querier{db: db, tx: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
@@ -116,19 +115,19 @@ func (db *DB) inTx(ctx context.Context, opts *sql.TxOptions, fn func(*sqlx.Tx) e
 // wallet first and the holding second, always in that order, so two of them
 // can never wait on each other in a cycle; and since each takes this lock,
 // one user's trades run one after another while other users' run freely.
-func lockWallet(ctx context.Context, tx *sqlx.Tx, userID int64) (decimal.Decimal, error) {
-	if _, err := tx.ExecContext(ctx, `INSERT INTO wallets (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, userID); err != nil {
+func lockWallet(ctx context.Context, tx querier, userID int64) (decimal.Decimal, error) {
+	if _, err := tx.exec(ctx, `INSERT INTO wallets (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING`, userID); err != nil {
 		return decimal.Zero, fmt.Errorf("create wallet: %w", err)
 	}
 	var balance decimal.Decimal
-	if err := tx.GetContext(ctx, &balance, `SELECT balance FROM wallets WHERE user_id = $1 FOR UPDATE`, userID); err != nil {
+	if err := tx.get(ctx, &balance, `SELECT balance FROM wallets WHERE user_id = $1 FOR UPDATE`, userID); err != nil {
 		return decimal.Zero, fmt.Errorf("lock wallet: %w", err)
 	}
 	return balance, nil
 }
 
-func setBalance(ctx context.Context, tx *sqlx.Tx, userID int64, balance decimal.Decimal) error {
-	if _, err := tx.ExecContext(ctx, `UPDATE wallets SET balance = $2, updated_at = now() WHERE user_id = $1`, userID, balance); err != nil {
+func setBalance(ctx context.Context, tx querier, userID int64, balance decimal.Decimal) error {
+	if _, err := tx.exec(ctx, `UPDATE wallets SET balance = $2, updated_at = now() WHERE user_id = $1`, userID, balance); err != nil {
 		return fmt.Errorf("update wallet: %w", err)
 	}
 	return nil
@@ -136,12 +135,12 @@ func setBalance(ctx context.Context, tx *sqlx.Tx, userID int64, balance decimal.
 
 // lockHolding locks the user's holding of the company for the rest of tx
 // and returns it; holding nothing gives a zero position and no error.
-func lockHolding(ctx context.Context, tx *sqlx.Tx, userID, companyID int64) (portfolio.Position, error) {
+func lockHolding(ctx context.Context, tx querier, userID, companyID int64) (portfolio.Position, error) {
 	var p struct {
 		Quantity  decimal.Decimal `db:"quantity"`
 		CostBasis decimal.Decimal `db:"cost_basis"`
 	}
-	err := tx.GetContext(ctx, &p, `SELECT quantity, cost_basis FROM holdings
+	err := tx.get(ctx, &p, `SELECT quantity, cost_basis FROM holdings
 		WHERE user_id = $1 AND company_id = $2 FOR UPDATE`, userID, companyID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return portfolio.Position{}, nil
@@ -154,12 +153,12 @@ func lockHolding(ctx context.Context, tx *sqlx.Tx, userID, companyID int64) (por
 
 // saveHolding writes the position back; an empty one is deleted, so every
 // holdings row holds shares.
-func saveHolding(ctx context.Context, tx *sqlx.Tx, userID, companyID int64, p portfolio.Position) error {
+func saveHolding(ctx context.Context, tx querier, userID, companyID int64, p portfolio.Position) error {
 	var err error
 	if p.Quantity.IsZero() {
-		_, err = tx.ExecContext(ctx, `DELETE FROM holdings WHERE user_id = $1 AND company_id = $2`, userID, companyID)
+		_, err = tx.exec(ctx, `DELETE FROM holdings WHERE user_id = $1 AND company_id = $2`, userID, companyID)
 	} else {
-		_, err = tx.ExecContext(ctx, `INSERT INTO holdings (user_id, company_id, quantity, cost_basis) VALUES ($1, $2, $3, $4)
+		_, err = tx.exec(ctx, `INSERT INTO holdings (user_id, company_id, quantity, cost_basis) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (user_id, company_id) DO UPDATE
 			SET quantity = EXCLUDED.quantity, cost_basis = EXCLUDED.cost_basis, updated_at = now()`,
 			userID, companyID, p.Quantity, p.CostBasis)
@@ -171,9 +170,9 @@ func saveHolding(ctx context.Context, tx *sqlx.Tx, userID, companyID int64, p po
 }
 
 // insertTransaction records t and returns it as transactionSelect reads it.
-func insertTransaction(ctx context.Context, tx *sqlx.Tx, t Transaction, companyID sql.NullInt64) (*Transaction, error) {
+func insertTransaction(ctx context.Context, tx querier, t Transaction, companyID sql.NullInt64) (*Transaction, error) {
 	var id int64
-	err := tx.GetContext(ctx, &id, `INSERT INTO transactions
+	err := tx.get(ctx, &id, `INSERT INTO transactions
 			(user_id, type, company_id, broker_id, quantity, price, total, commission, realised_pl, description)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		t.UserID, t.Type, companyID, t.BrokerID, t.Quantity, t.Price, t.Total, t.Commission, t.RealisedPL, t.Description)
@@ -181,15 +180,15 @@ func insertTransaction(ctx context.Context, tx *sqlx.Tx, t Transaction, companyI
 		return nil, fmt.Errorf("insert %s transaction: %w", t.Type, err)
 	}
 	var out Transaction
-	if err := tx.GetContext(ctx, &out, transactionSelect+` WHERE t.id = $1`, id); err != nil {
+	if err := tx.get(ctx, &out, transactionSelect+` WHERE t.id = $1`, id); err != nil {
 		return nil, fmt.Errorf("read back transaction %d: %w", id, err)
 	}
 	return &out, nil
 }
 
-func activeCompany(ctx context.Context, tx *sqlx.Tx, symbol string) (*Company, error) {
+func activeCompany(ctx context.Context, tx querier, symbol string) (*Company, error) {
 	var c Company
-	err := tx.GetContext(ctx, &c, `SELECT `+companyColumns+` FROM companies WHERE symbol = $1 AND active`, symbol)
+	err := tx.get(ctx, &c, `SELECT `+companyColumns+` FROM companies WHERE symbol = $1 AND active`, symbol)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", symbol, ErrUnknownCompany)
 	}
@@ -201,13 +200,13 @@ func activeCompany(ctx context.Context, tx *sqlx.Tx, symbol string) (*Company, e
 
 // chooseBroker returns the active broker with brokerID, or the cheapest
 // active one (the oldest among equals) when brokerID is 0.
-func chooseBroker(ctx context.Context, tx *sqlx.Tx, brokerID int64) (*Broker, error) {
+func chooseBroker(ctx context.Context, tx querier, brokerID int64) (*Broker, error) {
 	var b Broker
 	var err error
 	if brokerID != 0 {
-		err = tx.GetContext(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE id = $1 AND active`, brokerID)
+		err = tx.get(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE id = $1 AND active`, brokerID)
 	} else {
-		err = tx.GetContext(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE active `+cheapestFirst+` LIMIT 1`)
+		err = tx.get(ctx, &b, `SELECT `+brokerColumns+` FROM brokers WHERE active `+cheapestFirst+` LIMIT 1`)
 	}
 	switch {
 	case errors.Is(err, sql.ErrNoRows) && brokerID != 0:
@@ -232,7 +231,7 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 		return nil, fmt.Errorf("order side %q is neither %s nor %s", o.Side, SideBuy, SideSell)
 	}
 	var out *Transaction
-	err := db.inTx(ctx, nil, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, nil, func(tx querier) error {
 		balance, err := lockWallet(ctx, tx, o.UserID)
 		if err != nil {
 			return err
@@ -299,7 +298,7 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 // amount must already have passed portfolio.ParseDeposit.
 func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal) (*Transaction, error) {
 	var out *Transaction
-	err := db.inTx(ctx, nil, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, nil, func(tx querier) error {
 		balance, err := lockWallet(ctx, tx, userID)
 		if err != nil {
 			return err
@@ -324,13 +323,13 @@ func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal)
 // deactivated since: shares already held still earn.
 func (db *DB) RecordDividend(ctx context.Context, userID int64, symbol string, perShare decimal.Decimal) (*Transaction, error) {
 	var out *Transaction
-	err := db.inTx(ctx, nil, func(tx *sqlx.Tx) error {
+	err := db.inTx(ctx, nil, func(tx querier) error {
 		balance, err := lockWallet(ctx, tx, userID)
 		if err != nil {
 			return err
 		}
 		var companyID int64
-		err = tx.GetContext(ctx, &companyID, `SELECT id FROM companies WHERE symbol = $1`, symbol)
+		err = tx.get(ctx, &companyID, `SELECT id FROM companies WHERE symbol = $1`, symbol)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("%s: %w", symbol, ErrUnknownCompany)
 		}
@@ -357,7 +356,7 @@ func (db *DB) RecordDividend(ctx context.Context, userID int64, symbol string, p
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO dividends (user_id, company_id, amount_per_share, quantity, total, transaction_id)
+		_, err = tx.exec(ctx, `INSERT INTO dividends (user_id, company_id, amount_per_share, quantity, total, transaction_id)
 			VALUES ($1, $2, $3, $4, $5, $6)`, userID, companyID, perShare, position.Quantity, total, out.ID)
 		if err != nil {
 			return fmt.Errorf("insert dividend: %w", err)
@@ -383,10 +382,10 @@ func (db *DB) ListTransactions(ctx context.Context, userID int64, after *Transac
 	var list []Transaction
 	var err error
 	if after == nil {
-		err = db.pool.SelectContext(ctx, &list, transactionSelect+` WHERE t.user_id = $1
+		err = db.selectAll(ctx, &list, transactionSelect+` WHERE t.user_id = $1
 			ORDER BY t.created_at DESC, t.id DESC LIMIT $2`, userID, limit)
 	} else {
-		err = db.pool.SelectContext(ctx, &list, transactionSelect+` WHERE t.user_id = $1
+		err = db.selectAll(ctx, &list, transactionSelect+` WHERE t.user_id = $1
 			AND (t.created_at, t.id) < ($2, $3)
 			ORDER BY t.created_at DESC, t.id DESC LIMIT $4`, userID, after.CreatedAt, after.ID, limit)
 	}
@@ -441,12 +440,12 @@ func (s *Summary) TotalInvested() decimal.Decimal {
 // committing meanwhile shows in all of them or in none.
 func (db *DB) PortfolioSummary(ctx context.Context, userID int64) (*Summary, error) {
 	var s Summary
-	err := db.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx *sqlx.Tx) error {
-		err := tx.GetContext(ctx, &s.Balance, `SELECT balance FROM wallets WHERE user_id = $1`, userID)
+	err := db.inTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}, func(tx querier) error {
+		err := tx.get(ctx, &s.Balance, `SELECT balance FROM wallets WHERE user_id = $1`, userID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("load wallet: %w", err)
 		}
-		err = tx.SelectContext(ctx, &s.Holdings, `SELECT h.company_id, c.symbol, c.name, h.quantity, h.cost_basis, h.updated_at
+		err = tx.selectAll(ctx, &s.Holdings, `SELECT h.company_id, c.symbol, c.name, h.quantity, h.cost_basis, h.updated_at
 			FROM holdings h JOIN companies c ON c.id = h.company_id
 			WHERE h.user_id = $1 ORDER BY c.symbol`, userID)
 		if err != nil {
@@ -458,7 +457,7 @@ func (db *DB) PortfolioSummary(ctx context.Context, userID int64) (*Summary, err
 			Commissions decimal.Decimal `db:"commissions"`
 			Deposits    decimal.Decimal `db:"deposits"`
 		}
-		err = tx.GetContext(ctx, &totals, `SELECT
+		err = tx.get(ctx, &totals, `SELECT
 				coalesce(sum(realised_pl), 0) AS realised_pl,
 				coalesce(sum(total) FILTER (WHERE type = 'DIVIDEND'), 0) AS dividends,
 				coalesce(sum(commission), 0) AS commissions,

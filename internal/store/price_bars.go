@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 
 	"github.com/augurhq/augur/internal/market"
@@ -21,7 +20,7 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 		Source    string    `db:"source"`
 		FetchedAt time.Time `db:"fetched_at"`
 	}
-	err := db.pool.GetContext(ctx, &latest, `SELECT source, fetched_at FROM price_bars
+	err := db.get(ctx, &latest, `SELECT source, fetched_at FROM price_bars
 		WHERE ticker = $1 ORDER BY fetched_at DESC LIMIT 1`, ticker)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", time.Time{}, nil
@@ -29,14 +28,14 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 	if err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("select price bar freshness of %s: %w", ticker, err)
 	}
-	if err := markAsked(ctx, db.pool, ticker); err != nil {
+	if err := markAsked(ctx, querier{db: db}, ticker); err != nil {
 		return nil, "", time.Time{}, err
 	}
 
 	// Every job reads a 20-year history of ~5,000 rows, so the per-row cost
 	// matters: the bars are scanned by hand, without reflection, and the
 	// source and fetch time are read once above rather than on every row.
-	rows, err := db.pool.QueryContext(ctx, `SELECT date, open, high, low, close, adj_close, volume
+	rows, err := querier{db: db}.rows(ctx, `SELECT date, open, high, low, close, adj_close, volume
 		FROM price_bars WHERE ticker = $1 ORDER BY date`, ticker)
 	if err != nil {
 		return nil, "", time.Time{}, fmt.Errorf("select price bars of %s: %w", ticker, err)
@@ -63,7 +62,7 @@ func (db *DB) PriceBars(ctx context.Context, ticker string) ([]market.Bar, strin
 // SavePriceBars inserts bars or overwrites them by date, marking them
 // fetched now from source.
 func (db *DB) SavePriceBars(ctx context.Context, ticker, source string, bars []market.Bar) error {
-	if err := upsertPriceBars(ctx, db.pool, ticker, source, bars); err != nil {
+	if err := upsertPriceBars(ctx, querier{db: db}, ticker, source, bars); err != nil {
 		return fmt.Errorf("save price bars of %s: %w", ticker, err)
 	}
 	return nil
@@ -72,19 +71,14 @@ func (db *DB) SavePriceBars(ctx context.Context, ticker, source string, bars []m
 // ReplacePriceBars swaps the ticker's whole cached history for bars in one
 // transaction, so no reader sees a mix of the old and the new history.
 func (db *DB) ReplacePriceBars(ctx context.Context, ticker, source string, bars []market.Bar) error {
-	tx, err := db.pool.BeginTxx(ctx, nil)
+	err := db.inTx(ctx, nil, func(tx querier) error {
+		if _, err := tx.exec(ctx, `DELETE FROM price_bars WHERE ticker = $1`, ticker); err != nil {
+			return fmt.Errorf("delete: %w", err)
+		}
+		return upsertPriceBars(ctx, tx, ticker, source, bars)
+	})
 	if err != nil {
-		return fmt.Errorf("replace price bars of %s: begin: %w", ticker, err)
-	}
-	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
-	if _, err := tx.ExecContext(ctx, `DELETE FROM price_bars WHERE ticker = $1`, ticker); err != nil {
-		return fmt.Errorf("replace price bars of %s: delete: %w", ticker, err)
-	}
-	if err := upsertPriceBars(ctx, tx, ticker, source, bars); err != nil {
 		return fmt.Errorf("replace price bars of %s: %w", ticker, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("replace price bars of %s: commit: %w", ticker, err)
 	}
 	return nil
 }
@@ -93,7 +87,7 @@ func (db *DB) ReplacePriceBars(ctx context.Context, ticker, source string, bars 
 // as if they had been fetched that much earlier. Tests use it to make a
 // cache stale without waiting out its TTL.
 func (db *DB) AgePriceBars(ctx context.Context, ticker string, d time.Duration) error {
-	_, err := db.pool.ExecContext(ctx, `UPDATE price_bars SET fetched_at = fetched_at - make_interval(secs => $2)
+	_, err := db.exec(ctx, `UPDATE price_bars SET fetched_at = fetched_at - make_interval(secs => $2)
 		WHERE ticker = $1`, ticker, d.Seconds())
 	if err != nil {
 		return fmt.Errorf("age price bars of %s: %w", ticker, err)
@@ -103,7 +97,7 @@ func (db *DB) AgePriceBars(ctx context.Context, ticker string, d time.Duration) 
 
 // upsertPriceBars sends all bars in one statement as parallel arrays: a
 // 20-year history is ~5,000 rows, one round trip instead of 5,000.
-func upsertPriceBars(ctx context.Context, exec sqlx.ExecerContext, ticker, source string, bars []market.Bar) error {
+func upsertPriceBars(ctx context.Context, q querier, ticker, source string, bars []market.Bar) error {
 	if len(bars) == 0 {
 		return nil
 	}
@@ -118,7 +112,7 @@ func upsertPriceBars(ctx context.Context, exec sqlx.ExecerContext, ticker, sourc
 		dates[i] = b.Date.Format(time.DateOnly)
 		open[i], high[i], low[i], closes[i], adj[i], volume[i] = b.Open, b.High, b.Low, b.Close, b.AdjClose, b.Volume
 	}
-	_, err := exec.ExecContext(ctx, `INSERT INTO price_bars (ticker, date, open, high, low, close, adj_close, volume, source, fetched_at)
+	_, err := q.exec(ctx, `INSERT INTO price_bars (ticker, date, open, high, low, close, adj_close, volume, source, fetched_at)
 		SELECT $1, d, o, h, l, c, a, v, $9, now()
 		FROM unnest($2::date[], $3::float8[], $4::float8[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[]) AS t(d, o, h, l, c, a, v)
 		ON CONFLICT (ticker, date) DO UPDATE SET
@@ -129,14 +123,14 @@ func upsertPriceBars(ctx context.Context, exec sqlx.ExecerContext, ticker, sourc
 	if err != nil {
 		return fmt.Errorf("upsert %d bars: %w", len(bars), err)
 	}
-	return markAsked(ctx, exec, ticker)
+	return markAsked(ctx, q, ticker)
 }
 
 // markAsked notes that someone asked for the ticker's prices, which keeps
 // its bars from retention (PruneOld). Within the hour it writes nothing:
 // retention counts in days, and every job reads its bars.
-func markAsked(ctx context.Context, exec sqlx.ExecerContext, ticker string) error {
-	_, err := exec.ExecContext(ctx, `INSERT INTO price_tickers (ticker) VALUES ($1)
+func markAsked(ctx context.Context, q querier, ticker string) error {
+	_, err := q.exec(ctx, `INSERT INTO price_tickers (ticker) VALUES ($1)
 		ON CONFLICT (ticker) DO UPDATE SET last_asked_at = now()
 		WHERE price_tickers.last_asked_at < now() - interval '1 hour'`, ticker)
 	if err != nil {

@@ -56,11 +56,10 @@ func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
 	}
 	for _, step := range steps {
 		for {
-			res, err := db.pool.ExecContext(ctx, step.sql, step.age.Microseconds(), r.Batch)
+			n, err := db.exec(ctx, step.sql, step.age.Microseconds(), r.Batch)
 			if err != nil {
 				return p, fmt.Errorf("prune %s: %w", step.what, err)
 			}
-			n, _ := res.RowsAffected()
 			*step.count += n
 			if n < int64(r.Batch) {
 				break
@@ -69,7 +68,7 @@ func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
 	}
 	// A ticker whose bars are all gone needs no entry; one asked for again
 	// gets a new one with its bars.
-	if _, err := db.pool.ExecContext(ctx, `DELETE FROM price_tickers t
+	if _, err := db.exec(ctx, `DELETE FROM price_tickers t
 		WHERE t.last_asked_at < now() - $1 * interval '1 microsecond'
 			AND NOT EXISTS (SELECT 1 FROM price_bars b WHERE b.ticker = t.ticker)`, r.Prices.Microseconds()); err != nil {
 		return p, fmt.Errorf("prune price tickers: %w", err)

@@ -1,5 +1,10 @@
-// Package store is Augur's PostgreSQL layer: one file per entity, sqlx with
-// lib/pq, parameterised SQL only.
+// Package store is Augur's PostgreSQL layer: sqlx with lib/pq,
+// parameterised SQL only. Its files follow the tables (jobs.go, users.go,
+// companies.go for companies and brokers, portfolio.go for wallets,
+// holdings, transactions and dividends, price_bars.go, weights.go,
+// computations.go, leaderboard.go); what an operator does across them
+// lives in admin*.go and retention.go, and the plumbing in store.go,
+// prepared.go, json.go, locks.go and sessions.go.
 package store
 
 import (
@@ -26,10 +31,28 @@ var ErrSchemaBehind = errors.New("database schema is behind: run `web migrate`")
 
 // DB is Augur's PostgreSQL database. It is safe for concurrent use. The
 // pool stays private so that every statement lives in this package.
+//
+// Every statement runs prepared (get, exec, selectAll, and querier in a
+// transaction; see prepared.go). With lib/pq that is the faster way, not
+// merely the tidier one: lib/pq sends a statement with arguments as an
+// unnamed Parse and waits for its description before it can Bind, two
+// round trips a call, and PostgreSQL keeps no plan of an unnamed statement
+// for the next call (its plan cache is per named prepared statement, per
+// connection). A statement prepared once per connection is one round trip
+// and is parsed once. The few exceptions run where no prepared statement
+// can: a text built at run time (Tables' digest, CREATE DATABASE), a
+// statement that must run on one connection (WithAdvisoryLock), and the
+// libraries that bring their own SQL (goose, the session store). A
+// migration that changes a table's columns makes PostgreSQL refuse a
+// prepared statement that reads them with *, once per connection ("cached
+// plan must not change result type"), so statements name their columns.
 type DB struct {
 	pool *sqlx.DB
-	// stmts holds the prepared hot statements by query text (prepared.go).
+	// stmts holds the prepared statements by query text (prepared.go).
 	stmts sync.Map
+	// preparing holds the query texts being prepared in the background
+	// (prepareBeside).
+	preparing sync.Map
 }
 
 // Open connects to PostgreSQL and checks the connection.
@@ -130,7 +153,7 @@ func CreateDatabase(ctx context.Context, url string) (bool, error) {
 	}
 	defer admin.Close()
 	var exists bool
-	if err := admin.pool.GetContext(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
+	if err := admin.get(ctx, &exists, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name); err != nil {
 		return false, fmt.Errorf("look for database %s: %w", name, err)
 	}
 	if exists {

@@ -7,8 +7,10 @@ import (
 	"net"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/lib/pq"
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
@@ -56,4 +58,22 @@ func TestIsTransient(t *testing.T) {
 			require.Equal(t, tt.want, store.IsTransient(tt.err))
 		})
 	}
+}
+
+// TestTransactionsNeverWaitForAConnectionToPrepareOn: a transaction that
+// runs a statement the pool has not prepared yet does not wait for a
+// second connection to prepare it on, which a pool held whole by such
+// transactions would never give.
+func TestTransactionsNeverWaitForAConnectionToPrepareOn(t *testing.T) {
+	db := dbtest.Postgres(t, "store")
+	user := newOwner(t, db)
+	db.SetPool(store.Pool{MaxOpen: 1, MaxIdle: 1})
+	for range 3 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		_, err := db.PortfolioSummary(ctx, user)
+		cancel()
+		require.NoError(t, err, "a transaction on the pool's one connection")
+	}
+	_, err := db.Deposit(context.Background(), user, decimal.NewFromInt(100))
+	require.NoError(t, err)
 }

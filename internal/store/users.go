@@ -45,7 +45,7 @@ const userColumns = `id, email, username, password_hash, role, active, created_a
 // username ErrUsernameTaken, both compared case-insensitively.
 func (db *DB) CreateUser(ctx context.Context, email, username, passwordHash, role string) (*User, error) {
 	var u User
-	err := db.pool.GetContext(ctx, &u, `INSERT INTO users (email, username, password_hash, role)
+	err := db.get(ctx, &u, `INSERT INTO users (email, username, password_hash, role)
 		VALUES ($1, $2, $3, $4) RETURNING `+userColumns, email, username, passwordHash, role)
 	var pqErr *pq.Error
 	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
@@ -62,7 +62,7 @@ func (db *DB) CreateUser(ctx context.Context, email, username, passwordHash, rol
 
 // CreateAPIToken stores the digest of a new token for the user.
 func (db *DB) CreateAPIToken(ctx context.Context, userID int64, digest []byte, name string) error {
-	_, err := db.pool.ExecContext(ctx, `INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, $2, $3)`,
+	_, err := db.exec(ctx, `INSERT INTO api_tokens (user_id, token_hash, name) VALUES ($1, $2, $3)`,
 		userID, digest, name)
 	if err != nil {
 		return fmt.Errorf("insert api token: %w", err)
@@ -102,7 +102,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 // UserByUsername returns the user with that username (case-insensitive).
 func (db *DB) UserByUsername(ctx context.Context, username string) (*User, error) {
 	var u User
-	err := db.pool.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username)
+	err := db.get(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(username) = lower($1)`, username)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -115,7 +115,7 @@ func (db *DB) UserByUsername(ctx context.Context, username string) (*User, error
 // UserByEmail returns the user with that email (case-insensitive).
 func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 	var u User
-	err := db.pool.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
+	err := db.get(ctx, &u, `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1)`, email)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -128,7 +128,7 @@ func (db *DB) UserByEmail(ctx context.Context, email string) (*User, error) {
 // UserByID returns the user with that id.
 func (db *DB) UserByID(ctx context.Context, id int64) (*User, error) {
 	var u User
-	err := db.pool.GetContext(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
+	err := db.get(ctx, &u, `SELECT `+userColumns+` FROM users WHERE id = $1`, id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -143,7 +143,7 @@ func (db *DB) UserByID(ctx context.Context, id int64) (*User, error) {
 // epoch, for the one session that is to go on.
 func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string) (int64, error) {
 	var epoch int64
-	err := db.pool.GetContext(ctx, &epoch, `UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
+	err := db.get(ctx, &epoch, `UPDATE users SET password_hash = $2, session_epoch = session_epoch + 1
 		WHERE id = $1 RETURNING session_epoch`, userID, passwordHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrNotFound
@@ -157,7 +157,7 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, passwordHash string
 // APITokens lists the user's tokens, newest first.
 func (db *DB) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
 	var out []APIToken
-	err := db.pool.SelectContext(ctx, &out, `SELECT `+apiTokenColumns+`
+	err := db.selectAll(ctx, &out, `SELECT `+apiTokenColumns+`
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.user_id = $1 ORDER BY t.created_at DESC, t.id DESC`, userID)
 	if err != nil {
@@ -169,11 +169,7 @@ func (db *DB) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
 // RevokeOwnAPIToken deletes one of the user's tokens. Another user's token,
 // or one already revoked, gives ErrNotFound.
 func (db *DB) RevokeOwnAPIToken(ctx context.Context, userID, tokenID int64) error {
-	res, err := db.pool.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, tokenID, userID)
-	if err != nil {
-		return fmt.Errorf("revoke api token %d: %w", tokenID, err)
-	}
-	n, err := res.RowsAffected()
+	n, err := db.exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, tokenID, userID)
 	if err != nil {
 		return fmt.Errorf("revoke api token %d: %w", tokenID, err)
 	}

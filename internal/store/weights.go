@@ -21,7 +21,7 @@ func (db *DB) Weights(model string) ModelWeights { return ModelWeights{db: db, m
 // as a use, which retention looks at.
 func (w ModelWeights) LoadWeights(ctx context.Context, key []byte) ([]byte, error) {
 	var blob []byte
-	err := w.db.pool.GetContext(ctx, &blob, `UPDATE model_weights SET last_used_at = now()
+	err := w.db.get(ctx, &blob, `UPDATE model_weights SET last_used_at = now()
 		WHERE key = $1 AND model = $2 RETURNING weights`, key, w.model)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -34,7 +34,7 @@ func (w ModelWeights) LoadWeights(ctx context.Context, key []byte) ([]byte, erro
 
 // SaveWeights stores blob under key, replacing what was there.
 func (w ModelWeights) SaveWeights(ctx context.Context, key, blob []byte) error {
-	_, err := w.db.pool.ExecContext(ctx, `INSERT INTO model_weights (key, model, weights) VALUES ($1, $2, $3)
+	_, err := w.db.exec(ctx, `INSERT INTO model_weights (key, model, weights) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET model = excluded.model, weights = excluded.weights,
 			created_at = now(), last_used_at = now()`, key, w.model, blob)
 	if err != nil {

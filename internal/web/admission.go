@@ -1,8 +1,7 @@
 package web
 
 import (
-	"context"
-	"fmt"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
@@ -10,14 +9,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/admission"
 	"github.com/augurhq/augur/internal/store"
-	"github.com/augurhq/augur/jobs"
 )
 
 // redisCallTimeout bounds a Redis call on a request's path. Redis answers
 // in about a millisecond; without the bound, go-redis's retries keep a
-// request (and, for the limiter, the user's row lock and a PostgreSQL
-// connection) waiting over a second per call while Redis is down, and each
+// request waiting over a second per call while Redis is down, and each
 // of these calls has a fallback: the limiter lets the submission through,
 // the reconciler enqueues the job, and streams poll.
 const redisCallTimeout = 300 * time.Millisecond
@@ -27,51 +25,29 @@ const redisCallTimeout = 300 * time.Millisecond
 // is a polling pace that costs the server little.
 const unfinishedRetryAfter = 15
 
-// admission returns the store's admission rules for a new job of user that
-// asked for queue. They run only for a job that is valid and not an
-// idempotent replay, so neither of those uses up a limit. In order:
-//
-//  1. admit: the cap on unfinished jobs (PostgreSQL, exact: the store
-//     keeps the decision only if it still holds under the user's lock);
-//  2. charge: the per-minute rate limit (Redis), counted once the cap
-//     let the job in;
-//  3. admit again: fairness on the critical queue: only a user's first
-//     interactivePerUser unfinished jobs go there, later interactive ones
-//     go to default, so one user's burst cannot hold every worker's
-//     critical slots while another user's one job waits behind it.
-func (s *Server) admission(c *gin.Context, user int64, queue string) (admit func(store.Unfinished) (string, error), charge func(context.Context) error) {
-	admit = func(u store.Unfinished) (string, error) {
-		if u.Total >= s.maxUnfinished {
-			return "", &apiError{Status: http.StatusTooManyRequests, Code: "too_many_unfinished", RetryAfter: unfinishedRetryAfter,
-				Message: fmt.Sprintf("you have %d queued or running jobs, the most allowed; wait for some to finish or cancel some", u.Total)}
-		}
-		if queue == jobs.QueueCritical && u.ByQueue[jobs.QueueCritical] >= s.interactivePerUser {
-			return jobs.QueueDefault, nil
-		}
-		return queue, nil
+// admit stores the user's new job n when internal/admission's rules let it
+// in, on the queue they choose, and answers their refusals as the API
+// does. It runs only for a job that is valid, so an invalid request uses
+// up no limit.
+func (s *Server) admit(c *gin.Context, n store.NewJob) (job *store.Job, replayed bool, err error) {
+	policy := admission.New(s.db, s.limiter, admission.Limits{
+		MaxUnfinished: s.maxUnfinished, InteractivePerUser: s.interactivePerUser,
+		SubmitPerMinute: s.submitRate.Rate, RateLimitTimeout: redisCallTimeout,
+	}, s.logger)
+	out, err := policy.Submit(c.Request.Context(), n)
+	if out.Quota != nil {
+		c.Header("RateLimit-Limit", strconv.Itoa(out.Quota.Limit))
+		c.Header("RateLimit-Remaining", strconv.Itoa(out.Quota.Remaining))
 	}
-	charge = func(ctx context.Context) error { return s.takeSubmitToken(ctx, c, user) }
-	return admit, charge
-}
-
-// takeSubmitToken counts one submission against the user's per-minute
-// limit. Without Redis the limit cannot be counted, and it lets the
-// submission through: the cap on unfinished jobs, kept in PostgreSQL, still
-// bounds what one user can queue, and refusing work over a limiter would
-// turn a Redis outage into an API outage.
-func (s *Server) takeSubmitToken(ctx context.Context, c *gin.Context, user int64) error {
-	ctx, cancel := context.WithTimeout(ctx, redisCallTimeout)
-	defer cancel()
-	res, err := s.limiter.Allow(ctx, "augur:ratelimit:submit:"+strconv.FormatInt(user, 10), s.submitRate)
-	if err != nil {
-		s.logger.WarnContext(ctx, "rate limiter unavailable; submission let through", "err", err)
-		return nil
+	var capped *admission.TooManyUnfinishedError
+	var limited *admission.RateLimitedError
+	switch {
+	case errors.As(err, &capped):
+		return nil, false, &apiError{Status: http.StatusTooManyRequests, Code: "too_many_unfinished", RetryAfter: unfinishedRetryAfter,
+			Message: capped.Error()}
+	case errors.As(err, &limited):
+		return nil, false, &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: int(math.Ceil(limited.RetryAfter.Seconds())),
+			Message: limited.Error()}
 	}
-	c.Header("RateLimit-Limit", strconv.Itoa(s.submitRate.Rate))
-	c.Header("RateLimit-Remaining", strconv.Itoa(res.Remaining))
-	if res.Allowed == 0 {
-		return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", RetryAfter: int(math.Ceil(res.RetryAfter.Seconds())),
-			Message: fmt.Sprintf("at most %d submissions a minute; retry later", s.submitRate.Rate)}
-	}
-	return nil
+	return out.Job, out.Replayed, err
 }

@@ -134,11 +134,9 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 	// in spacing or defaults is still recognised as the same request.
 	hash := sha256.Sum256([]byte(kind + "\x00" + ticker + "\x00" + queue + "\x00" + string(doc)))
 	user := currentUser(c).ID
-	admit, charge := s.admission(c, user, queue)
-	job, replayed, err := s.db.CreateJob(c.Request.Context(), store.NewJob{
-		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc),
+	job, replayed, err := s.admit(c, store.NewJob{
+		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc), Queue: queue,
 		IdempotencyKey: key, RequestHash: hash[:], RequestID: requestid.From(c.Request.Context()),
-		Admit: admit, Charge: charge,
 	})
 	if err != nil {
 		s.fail(c, err)

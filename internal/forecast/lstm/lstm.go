@@ -131,10 +131,22 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	return RunWithWeights(ctx, closes, cfg, horizon, progress, nil)
 }
 
+// paramWeightsCached is the report param, shown with the others, that says
+// whether the network came from the WeightStore; WeightsCached reads it.
+const paramWeightsCached = "weights_cached"
+
+// WeightsCached reports whether the run that made rep took its trained
+// network from the WeightStore rather than training it. It is false for
+// another model's report.
+func WeightsCached(rep *forecast.Report) bool {
+	cached, _ := rep.Params[paramWeightsCached].(bool)
+	return cached
+}
+
 // RunWithWeights is Run that takes the trained network from weights when
 // it holds one for the same training data and configuration, and stores
-// the one it trains otherwise. The report's params say which
-// ("weights_cached"); the predictions are the same either way.
+// the one it trains otherwise. WeightsCached tells which; the predictions
+// are the same either way.
 func RunWithWeights(ctx context.Context, closes []float64, cfg Config, horizon int, progress forecast.ProgressFunc, weights WeightStore) (*forecast.Report, error) {
 	started := time.Now()
 	if err := cfg.validate(); err != nil {
@@ -208,7 +220,7 @@ func RunWithWeights(ctx context.Context, closes []float64, cfg Config, horizon i
 			"final_loss":       loss,
 			"scaler":           scale.describe(),
 			"train_seconds":    trainSeconds,
-			"weights_cached":   cached,
+			paramWeightsCached: cached,
 		},
 	}
 	if err := checkFinite(loss, rep); err != nil {

@@ -45,12 +45,14 @@ func TestStoredWeightsSkipTraining(t *testing.T) {
 	trained, err := RunWithWeights(ctx, closes, cfg, 3, nil, store)
 	require.NoError(t, err)
 	require.Equal(t, false, trained.Params["weights_cached"])
+	require.False(t, WeightsCached(trained))
 	require.Equal(t, 1, store.saves)
 
 	var epochs []forecast.Progress
 	cached, err := RunWithWeights(ctx, closes, cfg, 3, func(p forecast.Progress) { epochs = append(epochs, p) }, store)
 	require.NoError(t, err)
 	require.Equal(t, true, cached.Params["weights_cached"])
+	require.True(t, WeightsCached(cached))
 	require.Equal(t, 1, store.saves, "nothing trained, nothing saved")
 	require.Equal(t, []forecast.Progress{{Model: Name, Step: cfg.Epochs, Total: cfg.Epochs, Loss: trained.Params["final_loss"].(float64)}}, epochs,
 		"one report that the training is done, not one per epoch")
@@ -62,10 +64,12 @@ func TestStoredWeightsSkipTraining(t *testing.T) {
 	reseeded, err := RunWithWeights(ctx, closes, cfg, 3, nil, store)
 	require.NoError(t, err)
 	require.Equal(t, false, reseeded.Params["weights_cached"])
+	require.False(t, WeightsCached(reseeded))
 	cfg.Seed--
 	shorter, err := RunWithWeights(ctx, closes[1:], cfg, 3, nil, store)
 	require.NoError(t, err)
 	require.Equal(t, false, shorter.Params["weights_cached"], "other data is another network")
+	require.False(t, WeightsCached(shorter))
 	require.Equal(t, 3, store.saves)
 }
 
@@ -84,4 +88,5 @@ func TestMisfitWeightsAreTrainedOver(t *testing.T) {
 	again, err := RunWithWeights(ctx, closes, cfg, 3, nil, store)
 	require.NoError(t, err)
 	require.Equal(t, false, again.Params["weights_cached"])
+	require.False(t, WeightsCached(again))
 }

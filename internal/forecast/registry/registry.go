@@ -59,11 +59,13 @@ type model struct {
 	// cost is the model's rough share of a job's wall time, against 1 for
 	// a closed-form model (see Cost).
 	cost float64
+	// stepUnit names what the model's progress steps count (see StepUnit).
+	stepUnit string
 }
 
 // models is the registry, in the order Names lists it.
 var models = []model{
-	{name: NameLSTM, cost: 60, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	{name: NameLSTM, cost: 60, stepUnit: "epoch", run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		cfg := lstm.DefaultConfig()
 		cfg.Seed = opts.Seed
 		if opts.LSTMMode != "" {
@@ -71,11 +73,11 @@ var models = []model{
 		}
 		return lstm.RunWithWeights(ctx, closes, cfg, horizon, opts.Progress, opts.LSTMWeights)
 	}},
-	{name: NameARIMA, cost: 20, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	{name: NameARIMA, cost: 20, stepUnit: "walk-forward refit", run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		return arima.Run(ctx, closes, arima.DefaultConfig(), horizon, opts.Progress)
 	}},
 	// The automatic order search replaces the original app's fixed (6,1,0).
-	{name: NameARIMAAuto, cost: 30, run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
+	{name: NameARIMAAuto, cost: 30, stepUnit: "walk-forward refit", run: func(ctx context.Context, closes []float64, horizon int, opts Options) (*forecast.Report, error) {
 		return arima.Run(ctx, closes, arima.Config{Auto: true}, horizon, opts.Progress)
 	}},
 	{name: NameLinearRegression, closedForm: true, cost: 1, run: func(ctx context.Context, closes []float64, horizon int, _ Options) (*forecast.Report, error) {
@@ -121,6 +123,24 @@ func Cost(name string) float64 {
 		return 1
 	}
 	return m.cost
+}
+
+// StepUnit names what the model's progress steps (forecast.Progress) count,
+// for a progress message: "epoch" for the LSTM, "walk-forward refit" for
+// ARIMA, and "step" for a closed-form model or an unknown name.
+func StepUnit(name string) string {
+	m, ok := lookup(name)
+	if !ok || m.stepUnit == "" {
+		return "step"
+	}
+	return m.stepUnit
+}
+
+// Fitted reports whether the run that made rep fitted its model. Only the
+// LSTM may skip its fit, when it takes a network trained before from its
+// weight store (Options.LSTMWeights).
+func Fitted(rep *forecast.Report) bool {
+	return !lstm.WeightsCached(rep)
 }
 
 // lookup finds the named model in the registry.

@@ -337,3 +337,24 @@ func TestEveryModelHasACostForTheProgressBar(t *testing.T) {
 		}
 	}
 }
+
+// A progress message names what each model's steps count.
+func TestStepUnit(t *testing.T) {
+	for name, want := range map[string]string{
+		registry.NameLSTM: "epoch", registry.NameARIMA: "walk-forward refit", registry.NameARIMAAuto: "walk-forward refit",
+		registry.NameLinearRegression: "step", registry.NamePersistence: "step", registry.NameDrift: "step", "unknown": "step",
+	} {
+		require.Equal(t, want, registry.StepUnit(name), name)
+	}
+}
+
+// Every model's run is a fit but the LSTM's that took its network from
+// the weight store.
+func TestFitted(t *testing.T) {
+	closes := sp500(t)
+	rep, err := registry.Run(context.Background(), registry.NameLinearRegression, closes, registry.Options{})
+	require.NoError(t, err)
+	require.True(t, registry.Fitted(rep))
+	require.True(t, registry.Fitted(&forecast.Report{Params: map[string]any{"weights_cached": false}}))
+	require.False(t, registry.Fitted(&forecast.Report{Params: map[string]any{"weights_cached": true}}))
+}
