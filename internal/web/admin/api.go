@@ -63,7 +63,7 @@ func viewAdminUser(u *store.User) adminUserView {
 func (s *Server) adminFail(c *gin.Context, what string, err error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		kernel.Abort(c, &kernel.Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such " + what})
+		kernel.Abort(c, kernel.NotFound(what))
 	case errors.Is(err, store.ErrLastAdmin):
 		kernel.Abort(c, &kernel.Error{Status: http.StatusConflict, Code: "last_admin",
 			Message: "this is the last active admin: make another admin first"})

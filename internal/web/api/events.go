@@ -26,18 +26,18 @@ const (
 func (s *Server) jobEvents(c *gin.Context) {
 	id, err := parseJobID(c)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	ctx := c.Request.Context()
 	owner := kernel.CurrentUser(c).ID
 	if _, err := s.DB.Job(ctx, id, owner); err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	w, err := s.Hub.Watch(ctx, owner, id)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	defer s.Hub.Leave(w)
@@ -45,7 +45,7 @@ func (s *Server) jobEvents(c *gin.Context) {
 	// this read is sure to be noted, or found by polling.
 	job, err := s.DB.Job(ctx, id, owner)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 

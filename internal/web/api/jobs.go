@@ -237,15 +237,25 @@ func parseJobID(c *gin.Context) (uuid.UUID, error) {
 	return id, nil
 }
 
+// failJob is Fail for a request about one job: a job that is not found,
+// or not the caller's, is no such job.
+func (s *Server) failJob(c *gin.Context, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		kernel.Abort(c, kernel.NotFound("job"))
+		return
+	}
+	s.Fail(c, err)
+}
+
 func (s *Server) getJob(c *gin.Context) {
 	id, err := parseJobID(c)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	job, err := s.DB.Job(c.Request.Context(), id, kernel.CurrentUser(c).ID)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	if !job.Final() {
@@ -367,12 +377,12 @@ func decodeCursor(raw string) (*store.JobCursor, error) {
 func (s *Server) cancelJob(c *gin.Context) {
 	id, err := parseJobID(c)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	job, err := s.CancelJob(c.Request.Context(), id, kernel.CurrentUser(c).ID)
 	if err != nil {
-		s.Fail(c, err)
+		s.failJob(c, err)
 		return
 	}
 	c.JSON(http.StatusOK, s.view(job, true))

@@ -116,7 +116,9 @@ func RequestError(err error) *Error {
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "no_broker",
 			Message: "no broker is active to trade through; an admin must activate one"}
 	case errors.Is(err, store.ErrNotFound):
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such job"}
+		// store.ErrNotFound does not say what was looked up, so neither can
+		// this answer; a handler that knows names it with NotFound.
+		return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such resource, or it is not yours"}
 	case errors.Is(err, store.ErrIdempotencyMismatch):
 		return &Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused",
 			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"}
@@ -126,6 +128,12 @@ func RequestError(err error) *Error {
 		return &Error{Status: http.StatusServiceUnavailable, Code: "unavailable", RetryAfter: 1, Message: err.Error()}
 	}
 	return nil
+}
+
+// NotFound is the answer when the thing named by what ("job", "company")
+// does not exist, or is not the caller's to see: the two look the same.
+func NotFound(what string) *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such " + what}
 }
 
 // Fail maps an error to its HTTP answer, in this one place. Anything not

@@ -87,3 +87,14 @@ func TestFailMapsOutagesAndDepartures(t *testing.T) {
 		})
 	}
 }
+
+// TestNotFoundSaysWhatItCan: a handler that knows what it looked up names
+// it; store.ErrNotFound alone does not say, and neither does the answer.
+func TestNotFoundSaysWhatItCan(t *testing.T) {
+	t.Parallel()
+	require.Equal(t, &Error{Status: http.StatusNotFound, Code: "not_found", Message: "no such job"}, NotFound("job"))
+	e := RequestError(fmt.Errorf("api token 3: %w", store.ErrNotFound))
+	require.Equal(t, http.StatusNotFound, e.Status)
+	require.Equal(t, "not_found", e.Code)
+	require.NotContains(t, e.Message, "job")
+}
