@@ -11,6 +11,7 @@ import (
 )
 
 func TestCursorRoundTrip(t *testing.T) {
+	t.Parallel()
 	c := store.JobCursor{CreatedAt: time.Date(2026, 11, 26, 1, 2, 3, 456789000, time.UTC), ID: uuid.New()}
 	got, err := decodeCursor(encodeCursor(c))
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 )
 
 func TestNeedsRefresh(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	finished := func(ago time.Duration) *store.Job {
 		return &store.Job{Status: store.StatusSucceeded, FinishedAt: sql.NullTime{Time: now.Add(-ago), Valid: true}}

@@ -28,6 +28,7 @@ func FuzzRequireJSON(f *testing.F) {
 }
 
 func TestJSONFieldsAreExactNames(t *testing.T) {
+	t.Parallel()
 	type inner struct {
 		Deep string `json:"deep"`
 	}

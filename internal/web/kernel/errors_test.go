@@ -25,6 +25,7 @@ import (
 // TestIsUnavailable: what an outage looks like from lib/pq, database/sql
 // and go-redis is a 503; what a request or a bug causes is not.
 func TestIsUnavailable(t *testing.T) {
+	t.Parallel()
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	cases := []struct {
 		name string
@@ -48,6 +49,7 @@ func TestIsUnavailable(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			require.Equal(t, tc.want, IsUnavailable(tc.err))
 		})
 	}
@@ -57,6 +59,7 @@ func TestIsUnavailable(t *testing.T) {
 // Retry-After, a client that left 499 (not a 500 in the metrics), and an
 // unknown error 500.
 func TestFailMapsOutagesAndDepartures(t *testing.T) {
+	t.Parallel()
 	k := &Kernel{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	cases := []struct {
@@ -73,6 +76,7 @@ func TestFailMapsOutagesAndDepartures(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			rec := httptest.NewRecorder()
 			c, _ := gin.CreateTestContext(rec)
 			ctx, cancel := context.WithCancel(context.Background())
