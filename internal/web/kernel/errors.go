@@ -31,8 +31,10 @@ type Error struct {
 	RetryAfter int `json:"-"`
 }
 
+// Error is the message, so that an *Error is an error.
 func (e *Error) Error() string { return e.Message }
 
+// Abort answers e and stops the chain, with Retry-After when e has one.
 func Abort(c *gin.Context, e *Error) {
 	if e.RetryAfter > 0 {
 		c.Header("Retry-After", strconv.Itoa(e.RetryAfter))

@@ -45,11 +45,13 @@ type TransactionView struct {
 	CreatedAt   time.Time   `json:"created_at"`
 }
 
+// BrokerView is the broker a transaction went through.
 type BrokerView struct {
 	ID   int64  `json:"id"`
 	Name string `json:"name"`
 }
 
+// ViewTransaction is t as the API and the dashboard show it.
 func ViewTransaction(t *store.Transaction) TransactionView {
 	v := TransactionView{
 		ID: t.ID, Type: t.Type, Symbol: t.Symbol.String,
@@ -109,6 +111,7 @@ type PortfolioView struct {
 	Complete bool `json:"complete"`
 }
 
+// WalletView is the wallet: its cash balance.
 type WalletView struct {
 	Balance string `json:"balance"`
 }
