@@ -297,12 +297,6 @@ func (db *DB) admit(ctx context.Context, id uuid.UUID, n NewJob, rule AdmissionR
 	return a, nil
 }
 
-// ErrAdmissionContended was returned when a submission's admission was
-// overtaken by the same owner's other submissions too often. AdmitJob
-// decides under the owner's lock in one step, so no store call returns it
-// any longer; it stays until internal/web no longer maps it.
-var ErrAdmissionContended = errors.New("too many of the owner's submissions at once; try again")
-
 // replay returns the job stored earlier under the submission's
 // idempotency key, when it was the same request.
 func (db *DB) replay(ctx context.Context, earlier uuid.UUID, requestHash []byte) (*Job, bool, error) {

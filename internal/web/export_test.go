@@ -22,5 +22,5 @@ func NewReplica(d Deps) (*Handler, func() bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return &Handler{Handler: s.withSessions(r), stop: s.startBackground()}, s.tokens.isLive, nil
+	return &Handler{Handler: s.WithSessions(r), stop: s.StartBackground()}, s.TokenCacheLive, nil
 }

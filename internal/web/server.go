@@ -1,5 +1,6 @@
-// Package web is Augur's HTTP face: the Gin router, the JSON API, the pages
-// and their middleware. It validates and records work; the worker does it.
+// Package web is Augur's HTTP face: it builds the kernel and the Gin router,
+// and mounts the JSON API, the pages and admin on it. It is the only package
+// that knows all three; they know only the kernel and the domain.
 package web
 
 import (
@@ -10,15 +11,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/docs"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web/admin"
+	"github.com/augurhq/augur/internal/web/api"
+	"github.com/augurhq/augur/internal/web/kernel"
+	"github.com/augurhq/augur/internal/web/ui"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -51,34 +54,6 @@ type Deps struct {
 	StreamsMax     int
 }
 
-// Server holds the handlers' dependencies.
-type Server struct {
-	db         *store.DB
-	rdb        *redis.Client
-	queue      *jobs.Queue
-	events     *jobs.Events
-	hub        *streamHub
-	tokens     *tokenCache
-	prices     portfolio.Prices
-	logger     *slog.Logger
-	limiter    *redis_rate.Limiter
-	submitRate redis_rate.Limit
-	// maxUnfinished and interactivePerUser are Deps' MaxUnfinishedJobs and
-	// InteractiveJobsPerUser.
-	maxUnfinished      int
-	interactivePerUser int
-	knownModel         func(string) bool
-	presets            []string
-	metrics            *httpMetrics
-	pages              pages
-
-	sessions         *scs.SessionManager
-	cop              *http.CrossOriginProtection
-	loginIPRate      redis_rate.Limit
-	loginAccountRate redis_rate.Limit
-	rateKey          []byte
-}
-
 // Handler is the web server's HTTP handler, with the work it runs in the
 // background: the subscription that keeps the API token cache honest.
 type Handler struct {
@@ -91,65 +66,43 @@ func (h *Handler) Close() { h.stop() }
 
 // New returns the HTTP handler of the web server. Close it when done.
 func New(d Deps) (*Handler, error) {
-	s, r, err := newRouter(d)
+	k, r, err := newRouter(d)
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Handler: s.withSessions(r), stop: s.startBackground()}, nil
+	return &Handler{Handler: k.WithSessions(r), stop: k.StartBackground()}, nil
 }
 
-// startBackground starts what runs beside the requests and returns what
-// stops it. Without a Redis client (tests of the routes alone) nothing
-// runs, and the token cache is never live.
-func (s *Server) startBackground() (stop func()) {
-	if s.rdb == nil {
-		return func() {}
-	}
-	return s.tokens.start()
+// Accounts configures browser sign-in.
+type Accounts = kernel.Accounts
+
+// SessionCookie is the name of the browser's session cookie.
+const SessionCookie = kernel.SessionCookie
+
+// InvalidateUser tells every web replica to forget the cached API tokens
+// of the user; see kernel.InvalidateUser.
+func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error {
+	return kernel.InvalidateUser(ctx, rdb, userID)
 }
 
-// newRouter builds the server and its routes; the authorization matrix
-// test reads the route table from it.
-func newRouter(d Deps) (*Server, *gin.Engine, error) {
+// newRouter builds the kernel and the routes of the API, the pages and
+// admin on it; the authorization matrix test reads the route table.
+func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
 	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
 		"InteractiveJobsPerUser": d.InteractiveJobsPerUser, "StreamsPerUser": d.StreamsPerUser, "StreamsMax": d.StreamsMax} {
 		if v < 1 {
 			return nil, nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
 		}
 	}
-	assets, err := loadStaticAssets()
-	if err != nil {
-		return nil, nil, err
-	}
-	pg, err := parsePages(assets)
-	if err != nil {
-		return nil, nil, err
-	}
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
-	s := &Server{
-		db:                 d.DB,
-		rdb:                d.Redis,
-		queue:              d.Queue,
-		events:             d.Events,
-		prices:             d.Prices,
-		hub:                newStreamHub(d.Events, d.Logger, d.StreamsPerUser, d.StreamsMax),
-		tokens:             newTokenCache(d.Redis, d.Logger),
-		logger:             d.Logger,
-		limiter:            redis_rate.NewLimiter(d.Redis),
-		submitRate:         redis_rate.PerMinute(d.SubmitPerMinute),
-		maxUnfinished:      d.MaxUnfinishedJobs,
-		interactivePerUser: d.InteractiveJobsPerUser,
-		knownModel:         d.KnownModel,
-		presets:            d.Presets,
-		metrics:            newHTTPMetrics(d.Registry),
-		pages:              pg,
-
-		sessions:         newSessionManager(d.Accounts, d.Logger),
-		cop:              http.NewCrossOriginProtection(),
-		loginIPRate:      redis_rate.PerMinute(d.Accounts.LoginPerMinutePerIP),
-		loginAccountRate: redis_rate.PerHour(d.Accounts.LoginPerHourPerAccount),
-		rateKey:          []byte(d.Accounts.SecretKey),
+	k, err := kernel.New(kernel.Config{
+		DB: d.DB, Redis: d.Redis, Queue: d.Queue, Events: d.Events, Prices: d.Prices,
+		Logger: d.Logger, Registry: d.Registry, Accounts: d.Accounts,
+		StreamsPerUser: d.StreamsPerUser, StreamsMax: d.StreamsMax,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	r := gin.New()
 	r.HandleMethodNotAllowed = true
@@ -158,104 +111,48 @@ func newRouter(d Deps) (*Server, *gin.Engine, error) {
 	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
 		return nil, nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	r.Use(s.recover, s.observe, securityHeaders, noStoreAPI, s.crossOrigin)
-	r.NoRoute(s.notFound)
-	r.NoMethod(s.methodNotAllowed)
+	r.Use(k.Recover, k.Observe, kernel.SecurityHeaders, kernel.NoStoreAPI, k.CrossOrigin)
+	r.NoRoute(k.NoRoute)
+	r.NoMethod(k.NoMethod)
 
-	getOrHead(r, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
-	getOrHead(r, "/readyz", s.ready)
-	getOrHead(r, "/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
+	kernel.GetOrHead(r, "/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	kernel.GetOrHead(r, "/readyz", ready(k))
+	kernel.GetOrHead(r, "/openapi.yaml", func(c *gin.Context) { c.Data(http.StatusOK, "application/yaml", docs.OpenAPI) })
+	kernel.GetOrHead(r, "/static/*file", k.ServeStatic)
+	kernel.GetOrHead(r, "/favicon.ico", k.Favicon)
 
-	site := r.Group("/", s.identify)
-	getOrHead(site, "/login", s.loginPage)
-	site.POST("/login", s.login)
-	getOrHead(site, "/register", s.registerPage)
-	site.POST("/register", s.register)
-	site.POST("/logout", s.logout)
-	signedIn := site.Group("/", s.requireUser)
-	getOrHead(signedIn, "/", s.indexPage)
-	getOrHead(signedIn, "/jobs/:id", s.jobPage)
-	signedIn.POST("/jobs/:id/cancel", s.cancelForm)
-	getOrHead(signedIn, "/dashboard", s.dashboardPage)
-	signedIn.POST("/dashboard/deposits", s.depositForm)
-	signedIn.POST("/dashboard/orders", s.orderForm)
-	signedIn.POST("/dashboard/dividends", s.dividendForm)
-	getOrHead(signedIn, "/models", s.modelsPage)
-	getOrHead(signedIn, "/account", s.accountPage)
-	signedIn.POST("/account/password", s.changePassword)
-	signedIn.POST("/account/tokens", s.createToken)
-	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
-	admin := signedIn.Group("/admin", s.requireAdmin)
-	getOrHead(admin, "", s.adminPage)
-	getOrHead(admin, "/users", s.adminUsersPage)
-	admin.POST("/users/:id", s.adminUpdateUser)
-	getOrHead(admin, "/companies", s.adminCompaniesPage)
-	admin.POST("/companies", s.adminCreateCompany)
-	admin.POST("/companies/:id", s.adminUpdateCompany)
-	getOrHead(admin, "/brokers", s.adminBrokersPage)
-	admin.POST("/brokers", s.adminCreateBroker)
-	admin.POST("/brokers/:id", s.adminUpdateBroker)
-	getOrHead(admin, "/queues", s.adminQueuesPage)
-	admin.POST("/queues/:queue/pause", s.adminPauseQueue)
-	admin.POST("/queues/:queue/resume", s.adminResumeQueue)
-	admin.POST("/queues/:queue/tasks/:id/run", s.adminRunTask)
-	admin.POST("/queues/:queue/tasks/:id/delete", s.adminDeleteTask)
-	getOrHead(admin, "/jobs/:id", s.adminJobPage)
-	getOrHead(r, "/static/*file", assets.serve)
-	getOrHead(r, "/favicon.ico", assets.favicon)
+	site := r.Group("/", k.Identify)
+	signedIn := site.Group("/", k.RequireUser)
+	ui.New(k, ui.Config{Presets: d.Presets, Accounts: d.Accounts}).Routes(site, signedIn)
 
-	api := r.Group("/api/v1", s.authenticate)
-	api.POST("/predictions", s.submitPrediction)
-	api.POST("/sentiment", s.submitSentiment)
-	api.GET("/models", s.models)
-	api.GET("/jobs", s.listJobs)
-	api.GET("/jobs/:id", s.getJob)
-	api.POST("/jobs/:id/cancel", s.cancelJob)
-	api.GET("/jobs/:id/events", s.jobEvents)
-	api.GET("/portfolio", s.getPortfolio)
-	api.POST("/portfolio/deposits", s.deposit)
-	api.POST("/portfolio/orders", s.placeOrder)
-	api.POST("/portfolio/dividends", s.recordDividend)
-	api.GET("/portfolio/transactions", s.listTransactions)
-	api.GET("/portfolio/companies", s.listCompanies)
-	api.GET("/portfolio/brokers", s.listBrokers)
-	adminAPI := api.Group("/admin", s.requireAdminAPI)
-	adminAPI.GET("/companies", s.apiAdminCompanies)
-	adminAPI.POST("/companies", s.apiAdminCreateCompany)
-	adminAPI.PATCH("/companies/:id", s.apiAdminUpdateCompany)
-	adminAPI.POST("/companies/:id/deactivate", s.apiAdminDeactivateCompany)
-	adminAPI.GET("/brokers", s.apiAdminBrokers)
-	adminAPI.POST("/brokers", s.apiAdminCreateBroker)
-	adminAPI.PATCH("/brokers/:id", s.apiAdminUpdateBroker)
-	adminAPI.POST("/brokers/:id/deactivate", s.apiAdminDeactivateBroker)
-	adminAPI.GET("/users", s.apiAdminUsers)
-	adminAPI.PATCH("/users/:id", s.apiAdminUpdateUser)
-	return s, r, nil
-}
+	apiV1 := r.Group("/api/v1", k.Authenticate)
+	api.New(k, api.Config{
+		KnownModel: d.KnownModel, Presets: d.Presets, SubmitPerMinute: d.SubmitPerMinute,
+		MaxUnfinishedJobs: d.MaxUnfinishedJobs, InteractiveJobsPerUser: d.InteractiveJobsPerUser,
+	}).Routes(apiV1)
 
-// getOrHead routes GET and HEAD of path to h: HEAD is a GET whose body
-// net/http drops, and monitors and link checkers rely on it.
-func getOrHead(r gin.IRoutes, path string, h gin.HandlerFunc) {
-	r.GET(path, h)
-	r.HEAD(path, h)
+	admin.New(k).Routes(signedIn.Group("/admin", k.RequireAdmin), apiV1.Group("/admin", k.RequireAdminAPI))
+	return k, r, nil
 }
 
 // ready answers 200 when PostgreSQL and Redis both answer, and otherwise
 // 503 naming the one that does not.
-func (s *Server) ready(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
-	defer cancel()
-	checks := gin.H{"status": "ok", "postgres": "ok", "redis": "ok"}
-	status := http.StatusOK
-	if err := s.db.Ping(ctx); err != nil {
-		checks["postgres"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
+func ready(k *kernel.Kernel) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		checks := gin.H{"status": "ok", "postgres": "ok", "redis": "ok"}
+		status := http.StatusOK
+		if err := k.DB.Ping(ctx); err != nil {
+			checks["postgres"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
+		}
+		if err := k.Redis.Ping(ctx).Err(); err != nil {
+			checks["redis"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
+		}
+		if status != http.StatusOK {
+			checks["status"] = "unavailable"
+			c.Header("Retry-After", strconv.Itoa(kernel.UnavailableRetryAfter))
+		}
+		c.JSON(status, checks)
 	}
-	if err := s.rdb.Ping(ctx).Err(); err != nil {
-		checks["redis"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
-	}
-	if status != http.StatusOK {
-		checks["status"] = "unavailable"
-		c.Header("Retry-After", strconv.Itoa(unavailableRetryAfter))
-	}
-	c.JSON(status, checks)
 }

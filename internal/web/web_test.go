@@ -275,6 +275,7 @@ func TestJobsAreVisibleOnlyToTheirOwner(t *testing.T) {
 	} {
 		resp := other.Do(r.method, r.path, nil)
 		require.Equal(t, http.StatusNotFound, resp.Status, r.path)
+		require.Equal(t, map[string]any{"code": "not_found", "message": "no such job"}, resp.Map(t)["error"], r.path)
 	}
 	list := other.Do(http.MethodGet, "/api/v1/jobs", nil)
 	require.Empty(t, list.Map(t)["jobs"])

@@ -1,0 +1,65 @@
+// Package api is Augur's JSON API under /api/v1: submitting and following
+// prediction and sentiment jobs, the models' leaderboard, and the
+// portfolio. It validates and records work; the worker does it.
+package api
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/admission"
+	"github.com/augurhq/augur/internal/web/kernel"
+)
+
+// Config is what the API needs besides the kernel.
+type Config struct {
+	// KnownModel reports whether a model name exists.
+	KnownModel func(string) bool
+	// Presets lists the sentiment presets.
+	Presets []string
+	// SubmitPerMinute is how many jobs one user may submit per minute.
+	SubmitPerMinute int
+	// MaxUnfinishedJobs caps one user's queued and running jobs.
+	MaxUnfinishedJobs int
+	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
+	// be on the critical queue; later interactive submissions go to default.
+	InteractiveJobsPerUser int
+}
+
+// Server holds the API's handlers.
+type Server struct {
+	*kernel.Kernel
+	admission  *admission.Policy
+	knownModel func(string) bool
+	presets    []string
+}
+
+// New returns the API's handlers on k.
+func New(k *kernel.Kernel, c Config) *Server {
+	return &Server{
+		Kernel: k,
+		admission: admission.New(k.DB, k.Limiter, admission.Limits{
+			MaxUnfinished: c.MaxUnfinishedJobs, InteractivePerUser: c.InteractiveJobsPerUser,
+			SubmitPerMinute: c.SubmitPerMinute, RateLimitTimeout: kernel.RedisCallTimeout,
+		}, k.Logger),
+		knownModel: c.KnownModel,
+		presets:    c.Presets,
+	}
+}
+
+// Routes adds the API's routes to r, which authenticates every request.
+func (s *Server) Routes(r gin.IRoutes) {
+	r.POST("/predictions", s.submitPrediction)
+	r.POST("/sentiment", s.submitSentiment)
+	r.GET("/models", s.models)
+	r.GET("/jobs", s.listJobs)
+	r.GET("/jobs/:id", s.getJob)
+	r.POST("/jobs/:id/cancel", s.cancelJob)
+	r.GET("/jobs/:id/events", s.jobEvents)
+	r.GET("/portfolio", s.getPortfolio)
+	r.POST("/portfolio/deposits", s.deposit)
+	r.POST("/portfolio/orders", s.placeOrder)
+	r.POST("/portfolio/dividends", s.recordDividend)
+	r.GET("/portfolio/transactions", s.listTransactions)
+	r.GET("/portfolio/companies", s.listCompanies)
+	r.GET("/portfolio/brokers", s.listBrokers)
+}

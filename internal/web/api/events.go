@@ -1,0 +1,96 @@
+package api
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/web/kernel"
+)
+
+// Re-read pacing of an event stream. While the hub's subscription is live,
+// the stream re-reads the job on every note and every eventsRecheck, so a
+// lost Redis message delays an update but never stalls it. While it is not
+// (Redis down), the stream polls PostgreSQL every eventsPoll instead of
+// failing.
+const (
+	eventsRecheck = 5 * time.Second
+	eventsPoll    = time.Second
+)
+
+// jobEvents streams the job as Server-Sent Events: one "job" event now and
+// one after every change, until the job is final or the client leaves.
+func (s *Server) jobEvents(c *gin.Context) {
+	id, err := parseJobID(c)
+	if err != nil {
+		s.failJob(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	owner := kernel.CurrentUser(c).ID
+	if _, err := s.DB.Job(ctx, id, owner); err != nil {
+		s.failJob(c, err)
+		return
+	}
+	w, err := s.Hub.Watch(ctx, owner, id)
+	if err != nil {
+		s.failJob(c, err)
+		return
+	}
+	defer s.Hub.Leave(w)
+	// Read the job only now that the watcher is in place: a change after
+	// this read is sure to be noted, or found by polling.
+	job, err := s.DB.Job(ctx, id, owner)
+	if err != nil {
+		s.failJob(c, err)
+		return
+	}
+
+	c.Header("Content-Type", "text/event-stream")
+	c.Header("X-Accel-Buffering", "no") // let nginx pass events through at once
+	c.Status(http.StatusOK)
+
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	lastSent := ""
+	for {
+		doc, err := json.Marshal(s.view(job, job.Final()))
+		if err != nil {
+			return
+		}
+		if string(doc) != lastSent {
+			lastSent = string(doc)
+			if _, err := fmt.Fprintf(c.Writer, "event: job\ndata: %s\n\n", doc); err != nil {
+				return
+			}
+			c.Writer.Flush()
+		}
+		if job.Final() {
+			return
+		}
+		wait := eventsRecheck
+		if !s.Hub.IsLive() {
+			wait = eventsPoll
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.Notes():
+		case <-timer.C:
+			// A comment line keeps proxies from closing an idle stream.
+			if _, err := fmt.Fprint(c.Writer, ": keep-alive\n\n"); err != nil {
+				return
+			}
+			c.Writer.Flush()
+		}
+		// A failed read (PostgreSQL down) is tried again at the next
+		// tick; the client keeps the last state it was sent.
+		if next, err := s.DB.Job(ctx, id, owner); err == nil {
+			job = next
+		}
+	}
+}

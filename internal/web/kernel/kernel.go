@@ -1,0 +1,116 @@
+// Package kernel is what the HTTP face's parts share: the one API error
+// shape and its mapping of domain errors, strict JSON decoding, the
+// middleware (request ids, metrics, recovery, security headers, sign-in by
+// API token or session), sessions, the API token cache, the event hub of
+// job streams, page rendering, and the few operations that the API and the
+// pages both offer (cancelling a job, valuing a portfolio, trading). The
+// JSON API, the pages and admin each build on it, never on each other.
+package kernel
+
+import (
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/alexedwards/scs/v2"
+	"github.com/go-redis/redis_rate/v10"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/augurhq/augur/internal/portfolio"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
+)
+
+// Config is what the kernel needs.
+type Config struct {
+	DB     *store.DB
+	Redis  *redis.Client
+	Queue  *jobs.Queue
+	Events *jobs.Events
+	// Prices gives the latest close that trades and valuations use.
+	Prices   portfolio.Prices
+	Logger   *slog.Logger
+	Registry prometheus.Registerer
+	// Accounts configures sessions and sign-in.
+	Accounts Accounts
+	// StreamsPerUser and StreamsMax cap the open event streams of one user
+	// and of this process.
+	StreamsPerUser int
+	StreamsMax     int
+}
+
+// Kernel holds what every handler of the API, the pages and admin uses.
+// They embed it, so its fields and methods read as their own.
+type Kernel struct {
+	DB     *store.DB
+	Redis  *redis.Client
+	Queue  *jobs.Queue
+	Events *jobs.Events
+	Prices portfolio.Prices
+	Logger *slog.Logger
+	// Limiter counts the rate limits kept in Redis.
+	Limiter *redis_rate.Limiter
+	// Hub shares one Redis subscription among the job event streams.
+	Hub *StreamHub
+	// Sessions are the browser sessions.
+	Sessions *scs.SessionManager
+
+	tokens  *tokenCache
+	metrics *httpMetrics
+	pages   pages
+	assets  *staticAssets
+	cop     *http.CrossOriginProtection
+}
+
+// New builds the kernel: it parses the pages and hashes the static files,
+// so a broken template stops the server at start-up.
+func New(c Config) (*Kernel, error) {
+	assets, err := loadStaticAssets()
+	if err != nil {
+		return nil, err
+	}
+	pg, err := parsePages(assets)
+	if err != nil {
+		return nil, err
+	}
+	return &Kernel{
+		DB:       c.DB,
+		Redis:    c.Redis,
+		Queue:    c.Queue,
+		Events:   c.Events,
+		Prices:   c.Prices,
+		Logger:   c.Logger,
+		Limiter:  redis_rate.NewLimiter(c.Redis),
+		Hub:      newStreamHub(c.Events, c.Logger, c.StreamsPerUser, c.StreamsMax),
+		Sessions: newSessionManager(c.Accounts, c.Logger),
+		tokens:   newTokenCache(c.Redis, c.Logger),
+		metrics:  newHTTPMetrics(c.Registry),
+		pages:    pg,
+		assets:   assets,
+		cop:      http.NewCrossOriginProtection(),
+	}, nil
+}
+
+// StartBackground starts what runs beside the requests and returns what
+// stops it: the subscription that keeps the API token cache honest.
+// Without a Redis client (tests of the routes alone) nothing runs, and the
+// token cache is never live.
+func (k *Kernel) StartBackground() (stop func()) {
+	if k.Redis == nil {
+		return func() {}
+	}
+	return k.tokens.start()
+}
+
+// TokenCacheLive reports whether the API token cache is live (its
+// invalidation subscription confirmed), for tests that wait for it.
+func (k *Kernel) TokenCacheLive() bool { return k.tokens.isLive() }
+
+// RedisCallTimeout bounds a Redis call on a request's path. Redis answers
+// in about a millisecond; without the bound, go-redis's retries keep a
+// request (and, for the limiter, the user's row lock and a PostgreSQL
+// connection) waiting over a second per call while Redis is down, and each
+// of these calls has a fallback: the limiter lets the submission through,
+// the reconciler enqueues the job, and streams poll.
+const RedisCallTimeout = 300 * time.Millisecond

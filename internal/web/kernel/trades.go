@@ -1,0 +1,131 @@
+package kernel
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/portfolio"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/ticker"
+)
+
+// DepositRequest is the body of POST /api/v1/portfolio/deposits.
+type DepositRequest struct {
+	Amount string `json:"amount"`
+}
+
+// ApplyDeposit checks and makes a deposit, for the API and the dashboard.
+func (k *Kernel) ApplyDeposit(c *gin.Context, userID int64, req DepositRequest) (*store.Transaction, error) {
+	amount, err := portfolio.ParseDeposit(req.Amount)
+	if err != nil {
+		return nil, err
+	}
+	return k.DB.Deposit(c.Request.Context(), userID, amount)
+}
+
+// OrderRequest is the body of POST /api/v1/portfolio/orders.
+type OrderRequest struct {
+	Symbol   string `json:"symbol"`
+	Side     string `json:"side"`
+	Quantity string `json:"quantity"`
+	BrokerID *int64 `json:"broker_id"`
+}
+
+// ApplyOrder checks and fills an order at the latest close, for the API
+// and the dashboard.
+func (k *Kernel) ApplyOrder(c *gin.Context, userID int64, req OrderRequest) (*store.Transaction, error) {
+	symbol, err := parseSymbol(req.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	if req.Side != store.SideBuy && req.Side != store.SideSell {
+		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
+			Message: `side must be "buy" or "sell"`}
+	}
+	quantity, err := portfolio.ParseQuantity(req.Quantity)
+	if err != nil {
+		return nil, err
+	}
+	var brokerID int64
+	if req.BrokerID != nil {
+		if *req.BrokerID <= 0 {
+			return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
+				Message: "broker_id must be a positive id, or left out for the cheapest active broker"}
+		}
+		brokerID = *req.BrokerID
+	}
+	quote, err := k.tradablePrice(c, symbol)
+	if err != nil {
+		return nil, err
+	}
+	return k.DB.PlaceOrder(c.Request.Context(), store.Order{
+		UserID: userID, Symbol: symbol, Side: req.Side, Quantity: quantity, Quote: quote, BrokerID: brokerID,
+	})
+}
+
+// tradablePrice checks that symbol is an active company before asking the
+// price chain about it, so that no request makes Augur query outside
+// providers for symbols it does not trade; then returns its latest close.
+func (k *Kernel) tradablePrice(c *gin.Context, symbol string) (portfolio.Quote, error) {
+	company, err := k.DB.CompanyBySymbol(c.Request.Context(), symbol)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !company.Active) {
+		return portfolio.Quote{}, store.ErrUnknownCompany
+	}
+	if err != nil {
+		return portfolio.Quote{}, err
+	}
+	quote, err := k.Prices.LatestClose(c.Request.Context(), symbol)
+	if errors.Is(err, portfolio.ErrNoPrice) {
+		return portfolio.Quote{}, &Error{Status: http.StatusUnprocessableEntity, Code: "no_price", Field: "symbol",
+			Message: "no price source has a price for " + symbol}
+	}
+	if err != nil {
+		k.Logger.WarnContext(c.Request.Context(), "latest close", "symbol", symbol, "err", err)
+		c.Header("Retry-After", priceRetryAfter)
+		return portfolio.Quote{}, &Error{Status: http.StatusServiceUnavailable, Code: "prices_unavailable",
+			Message: "no price can be had for " + symbol + " now; nothing was traded, retry later"}
+	}
+	return quote, nil
+}
+
+// parseSymbol normalises a company symbol by the one ticker rule, as the
+// "symbol" field.
+func parseSymbol(raw string) (string, error) {
+	if strings.TrimSpace(raw) == "" {
+		return "", &Error{Status: http.StatusUnprocessableEntity, Code: "required", Field: "symbol", Message: "symbol is required"}
+	}
+	symbol, err := ticker.Normalize(raw)
+	if err != nil {
+		return "", &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_symbol", Field: "symbol",
+			Message: "symbol must be " + ticker.Rule}
+	}
+	return symbol, nil
+}
+
+// DividendRequest is the body of POST /api/v1/portfolio/dividends.
+type DividendRequest struct {
+	Symbol         string `json:"symbol"`
+	AmountPerShare string `json:"amount_per_share"`
+}
+
+// ApplyDividend checks and records a dividend, for the API and the
+// dashboard.
+func (k *Kernel) ApplyDividend(c *gin.Context, userID int64, req DividendRequest) (*store.Transaction, error) {
+	symbol, err := parseSymbol(req.Symbol)
+	if err != nil {
+		return nil, err
+	}
+	perShare, err := portfolio.ParseDividendPerShare(req.AmountPerShare)
+	if err != nil {
+		return nil, err
+	}
+	t, err := k.DB.RecordDividend(c.Request.Context(), userID, symbol, perShare)
+	if errors.Is(err, portfolio.ErrOrderTooSmall) {
+		err = &Error{Status: http.StatusUnprocessableEntity, Code: "too_small", Field: "amount_per_share",
+			Message: "amount_per_share on the shares held pays less than one cent"}
+	}
+	return t, err
+}

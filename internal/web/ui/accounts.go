@@ -1,0 +1,259 @@
+package ui
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web/kernel"
+)
+
+// badLogin is the one answer to a wrong email and to a wrong password, so
+// that the form never tells which emails have accounts.
+const badLogin = "Wrong email or password."
+
+func (s *Server) loginPage(c *gin.Context) {
+	if kernel.PageUser(c) != nil {
+		c.Redirect(http.StatusSeeOther, localPath(c.Query("next")))
+		return
+	}
+	s.Render(c, http.StatusOK, kernel.PageData{Title: "Sign in", Page: "login", Next: localPath(c.Query("next"))})
+}
+
+// login signs a user in by email and password. Attempts are limited per
+// client IP and per email, counted before the password is checked, and an
+// unknown email costs the same hashing as a known one.
+func (s *Server) login(c *gin.Context) {
+	email, password := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
+	data := kernel.PageData{Title: "Sign in", Page: "login", Next: localPath(c.PostForm("next")), Form: map[string]string{"email": email}}
+
+	retryAfter, err := s.limitLogin(c, email)
+	if err != nil {
+		s.Logger.ErrorContext(c.Request.Context(), "sign-in rate limiter unavailable", "err", err)
+		// Without the limiter, sign-in would be open to guessing: refuse
+		// for a moment rather than go unguarded.
+		c.Header("Retry-After", "5")
+		data.Error = "Signing in is unavailable for a moment. Try again soon."
+		s.Render(c, http.StatusServiceUnavailable, data)
+		return
+	}
+	if retryAfter > 0 {
+		secs := int(math.Ceil(retryAfter.Seconds()))
+		c.Header("Retry-After", strconv.Itoa(secs))
+		wait := plural(secs, "second")
+		if secs > 90 {
+			wait = plural((secs+59)/60, "minute")
+		}
+		data.Error = "Too many sign-in attempts. Try again in " + wait + "."
+		s.Render(c, http.StatusTooManyRequests, data)
+		return
+	}
+
+	user, err := s.DB.UserByEmail(c.Request.Context(), email)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		auth.VerifyNobody(password)
+	case err != nil:
+		s.FailPage(c, err)
+		return
+	default:
+		if err := auth.VerifyPassword(user.PasswordHash, password); err != nil {
+			if !errors.Is(err, auth.ErrMismatch) {
+				s.Logger.ErrorContext(c.Request.Context(), "password hash unreadable", "user", user.ID, "err", err)
+			}
+			user = nil
+		}
+	}
+	if user == nil || !user.Active {
+		data.Error = badLogin
+		s.Render(c, http.StatusUnprocessableEntity, data)
+		return
+	}
+	if err := s.SignIn(c, user); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, data.Next)
+}
+
+// logout ends the sign-in: the session moves to a new token without its
+// user, so the old cookie, wherever it was copied, signs in nobody.
+func (s *Server) logout(c *gin.Context) {
+	if err := s.SignOut(c); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.Flash(c, "You have signed out.")
+	c.Redirect(http.StatusSeeOther, "/login")
+}
+
+func (s *Server) registerPage(c *gin.Context) {
+	if kernel.PageUser(c) != nil {
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
+	s.Render(c, http.StatusOK, kernel.PageData{Title: "Create an account", Page: "register"})
+}
+
+// register creates an account and signs it in.
+func (s *Server) register(c *gin.Context) {
+	data := kernel.PageData{Title: "Create an account", Page: "register", Form: map[string]string{
+		"email": strings.TrimSpace(c.PostForm("email")), "username": strings.TrimSpace(c.PostForm("username")),
+	}}
+	refuse := func(msg string) {
+		data.Error = msg
+		s.Render(c, http.StatusUnprocessableEntity, data)
+	}
+	email, err := auth.CheckEmail(c.PostForm("email"))
+	if err != nil {
+		refuse(capitalise(err.Error()) + ".")
+		return
+	}
+	username, err := auth.CheckUsername(c.PostForm("username"))
+	if err != nil {
+		refuse(capitalise(err.Error()) + ".")
+		return
+	}
+	password := c.PostForm("password")
+	if password != c.PostForm("confirm") {
+		refuse("The two passwords differ.")
+		return
+	}
+	if err := auth.CheckPassword(password, email, username); err != nil {
+		refuse(capitalise(err.Error()) + ".")
+		return
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	user, err := s.DB.CreateUser(c.Request.Context(), email, username, hash, store.RoleUser)
+	switch {
+	case errors.Is(err, store.ErrEmailTaken):
+		refuse("An account with this email already exists. Sign in instead?")
+		return
+	case errors.Is(err, store.ErrUsernameTaken):
+		refuse("This username is taken. Choose another.")
+		return
+	case err != nil:
+		s.FailPage(c, err)
+		return
+	}
+	if err := s.SignIn(c, user); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.Flash(c, "Welcome to Augur, "+user.Username+".")
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+func capitalise(msg string) string {
+	if msg == "" {
+		return msg
+	}
+	return strings.ToUpper(msg[:1]) + msg[1:]
+}
+
+func (s *Server) accountPage(c *gin.Context) {
+	s.renderAccount(c, http.StatusOK, kernel.PageData{})
+}
+
+// renderAccount renders /account with the user's tokens.
+func (s *Server) renderAccount(c *gin.Context, status int, data kernel.PageData) {
+	tokens, err := s.DB.APITokens(c.Request.Context(), kernel.PageUser(c).ID)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	data.Title, data.Page, data.Tokens = "Your account", "account", tokens
+	s.Render(c, status, data)
+}
+
+// changePassword sets a new password and ends every other session of the
+// user: raising the session epoch ends them all, and this one goes on under
+// a new token at the new epoch.
+func (s *Server) changePassword(c *gin.Context) {
+	user := kernel.PageUser(c)
+	if err := auth.VerifyPassword(user.PasswordHash, c.PostForm("current")); err != nil {
+		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Your current password is not right."})
+		return
+	}
+	password := c.PostForm("password")
+	if password != c.PostForm("confirm") {
+		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "The two new passwords differ."})
+		return
+	}
+	if err := auth.CheckPassword(password, user.Email, user.Username); err != nil {
+		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: capitalise(err.Error()) + "."})
+		return
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	epoch, err := s.DB.SetPassword(c.Request.Context(), user.ID, hash)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	// Cached token lookups hold the user as it was.
+	s.Invalidate(c.Request.Context(), user.ID)
+	user.SessionEpoch = epoch
+	if err := s.SignIn(c, user); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.Flash(c, "Your password is changed. Every other session has been signed out.")
+	c.Redirect(http.StatusSeeOther, "/account")
+}
+
+// maxTokenName bounds a token's name, which only helps its owner tell
+// tokens apart.
+const maxTokenName = 64
+
+// createToken makes an API token and shows it in the answer, this once. It
+// is rendered, not redirected with, so the token is never stored anywhere
+// but in its owner's hands (the session would keep it in PostgreSQL).
+func (s *Server) createToken(c *gin.Context) {
+	name := strings.TrimSpace(c.PostForm("name"))
+	if name == "" || len([]rune(name)) > maxTokenName {
+		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Give the token a name of 1 to 64 characters, such as the machine that will use it."})
+		return
+	}
+	token, digest, err := auth.NewToken()
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if err := s.DB.CreateAPIToken(c.Request.Context(), kernel.PageUser(c).ID, digest, name); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.renderAccount(c, http.StatusCreated, kernel.PageData{NewToken: token})
+}
+
+// revokeToken deletes one of the user's tokens; another user's is a 404.
+func (s *Server) revokeToken(c *gin.Context) {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err == nil {
+		err = s.DB.RevokeOwnAPIToken(c.Request.Context(), kernel.PageUser(c).ID, id)
+	}
+	switch {
+	case err == nil:
+		s.Invalidate(c.Request.Context(), kernel.PageUser(c).ID)
+		s.Flash(c, "The token is revoked; it no longer works.")
+		c.Redirect(http.StatusSeeOther, "/account")
+	case errors.Is(err, store.ErrNotFound), errors.Is(err, strconv.ErrSyntax), errors.Is(err, strconv.ErrRange):
+		s.ErrorPage(c, http.StatusNotFound, "No such token", "That token does not exist, or is already revoked.")
+	default:
+		s.FailPage(c, err)
+	}
+}

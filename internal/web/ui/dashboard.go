@@ -1,0 +1,212 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/shopspring/decimal"
+
+	"github.com/augurhq/augur/internal/portfolio"
+	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web/kernel"
+)
+
+// dashboardTransactions is how many of the latest transactions the
+// dashboard lists; the API pages through the rest.
+const dashboardTransactions = 20
+
+// valueHistoryDays is how many days of closes the dashboard's chart spans.
+const valueHistoryDays = 90
+
+// priceHistory gives a symbol's recent closes; *portfolio.MarketPrices
+// does. Prices without it (a test's fixed quote) leave the dashboard's
+// chart out.
+type priceHistory interface {
+	Closes(ctx context.Context, symbol string, n int) ([]portfolio.DailyClose, error)
+}
+
+// valuePoint is what the holdings were worth at one day's closes.
+type valuePoint struct {
+	Date  time.Time
+	Value decimal.Decimal
+}
+
+// valueHistory values the current holdings at each of the last
+// valueHistoryDays closes, by the domain's own valuation, oldest first.
+// A day missing one company's close is left out rather than shown as a
+// false dip; a company with no history now leaves no chart at all, as a
+// chart without it would mislead.
+func (s *Server) valueHistory(ctx context.Context, holdings []kernel.HoldingView) ([]valuePoint, error) {
+	history, ok := s.Prices.(priceHistory)
+	if !ok || len(holdings) == 0 {
+		return nil, nil
+	}
+	type day struct {
+		value decimal.Decimal
+		count int
+	}
+	days := map[time.Time]*day{}
+	for _, h := range holdings {
+		quantity, err := decimal.NewFromString(h.Quantity)
+		if err != nil {
+			return nil, fmt.Errorf("holding %s: %w", h.Symbol, err)
+		}
+		closes, err := history.Closes(ctx, h.Symbol, valueHistoryDays)
+		if err != nil {
+			s.Logger.WarnContext(ctx, "closes for the value chart", "symbol", h.Symbol, "err", err)
+			return nil, nil
+		}
+		for _, cl := range closes {
+			d := days[cl.Date]
+			if d == nil {
+				d = &day{}
+				days[cl.Date] = d
+			}
+			d.value = d.value.Add(portfolio.Position{Quantity: quantity}.ValueAt(cl.Price).Value)
+			d.count++
+		}
+	}
+	var out []valuePoint
+	for date, d := range days {
+		if d.count == len(holdings) {
+			out = append(out, valuePoint{Date: date, Value: d.value})
+		}
+	}
+	slices.SortFunc(out, func(a, b valuePoint) int { return a.Date.Compare(b.Date) })
+	return out[max(0, len(out)-valueHistoryDays):], nil
+}
+
+// dashboardData is what /dashboard shows besides the layout.
+type dashboardData struct {
+	Portfolio    kernel.PortfolioView
+	Transactions []kernel.TransactionView
+	Companies    []kernel.CompanyView
+	Brokers      []kernel.BrokerRateView
+	// Sample is a quote from data that is not live (the bundled sample),
+	// which the page must say; nil when every price shown is live.
+	Sample *kernel.QuoteView
+	// Chart is the value of the current holdings over the days with
+	// prices; nil when there are not two such days.
+	Chart *lineChart
+}
+
+// dashboardPage shows the user's portfolio and the forms that change it.
+func (s *Server) dashboardPage(c *gin.Context) {
+	s.renderDashboard(c, http.StatusOK, kernel.PageData{})
+}
+
+// renderDashboard renders /dashboard with data's form error and values.
+func (s *Server) renderDashboard(c *gin.Context, status int, data kernel.PageData) {
+	d, err := s.dashboard(c.Request.Context(), kernel.PageUser(c).ID)
+	if err != nil {
+		s.PageFailed(c, err)
+		return
+	}
+	data.Title, data.Page, data.Dashboard = "Portfolio", "dashboard", d
+	s.Render(c, status, data)
+}
+
+// dashboard gathers what the dashboard shows, by the same functions the
+// API answers with.
+func (s *Server) dashboard(ctx context.Context, userID int64) (*dashboardData, error) {
+	p, err := s.ValuePortfolio(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	d := &dashboardData{Portfolio: p}
+	for _, h := range p.Holdings {
+		if h.Quote != nil && !h.Quote.Live {
+			d.Sample = h.Quote
+			break
+		}
+	}
+	txs, err := s.DB.ListTransactions(ctx, userID, nil, dashboardTransactions)
+	if err != nil {
+		return nil, err
+	}
+	for i := range txs {
+		d.Transactions = append(d.Transactions, kernel.ViewTransaction(&txs[i]))
+	}
+	companies, err := s.DB.ActiveCompanies(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, co := range companies {
+		d.Companies = append(d.Companies, kernel.ViewCompany(&co))
+	}
+	brokers, err := s.DB.ActiveBrokers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range brokers {
+		d.Brokers = append(d.Brokers, kernel.ViewBrokerRate(&b))
+	}
+	history, err := s.valueHistory(ctx, p.Holdings)
+	if err != nil {
+		return nil, err
+	}
+	d.Chart = valueChart(history)
+	return d, nil
+}
+
+// depositForm adds money to the wallet from the dashboard.
+func (s *Server) depositForm(c *gin.Context) {
+	t, err := s.ApplyDeposit(c, kernel.PageUser(c).ID, kernel.DepositRequest{Amount: strings.TrimSpace(c.PostForm("amount"))})
+	s.afterForm(c, "deposit", t, err)
+}
+
+// orderForm buys or sells from the dashboard. An empty broker means the
+// cheapest active one.
+func (s *Server) orderForm(c *gin.Context) {
+	req := kernel.OrderRequest{Symbol: c.PostForm("symbol"), Side: c.PostForm("side"), Quantity: strings.TrimSpace(c.PostForm("quantity"))}
+	if raw := c.PostForm("broker"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			s.afterForm(c, "order", nil, &kernel.Error{Status: http.StatusUnprocessableEntity, Code: "unknown_broker", Field: "broker_id",
+				Message: "choose a broker from the list"})
+			return
+		}
+		req.BrokerID = &id
+	}
+	t, err := s.ApplyOrder(c, kernel.PageUser(c).ID, req)
+	s.afterForm(c, "order", t, err)
+}
+
+// dividendForm records a dividend from the dashboard.
+func (s *Server) dividendForm(c *gin.Context) {
+	req := kernel.DividendRequest{Symbol: c.PostForm("symbol"), AmountPerShare: strings.TrimSpace(c.PostForm("amount_per_share"))}
+	t, err := s.ApplyDividend(c, kernel.PageUser(c).ID, req)
+	s.afterForm(c, "dividend", t, err)
+}
+
+// afterForm finishes a dashboard form: after a change, a redirect to the
+// dashboard with what was done (Post/Redirect/Get, so reloading does not
+// trade again); after a refusal, the dashboard again with the reason
+// beside the form, filled in as it was sent.
+func (s *Server) afterForm(c *gin.Context, form string, t *store.Transaction, err error) {
+	if err == nil {
+		msg := capitalise(t.Description) + ": " + kernel.Money(t.Total)
+		if t.Commission.IsPositive() {
+			msg += ", commission " + kernel.Money(t.Commission)
+		}
+		s.Flash(c, msg+".")
+		c.Redirect(http.StatusSeeOther, "/dashboard")
+		return
+	}
+	e := kernel.RequestError(err)
+	if e == nil {
+		s.PageFailed(c, err)
+		return
+	}
+	values := map[string]string{"form": form}
+	for _, k := range []string{"amount", "symbol", "side", "quantity", "broker", "amount_per_share"} {
+		values[k] = c.PostForm(k)
+	}
+	s.renderDashboard(c, e.Status, kernel.PageData{Error: capitalise(e.Message), Form: values})
+}

@@ -1,0 +1,62 @@
+// Package ui is Augur's pages for signed-in users and visitors: sign-in,
+// registration and the account, the prediction form, job pages, the
+// models' leaderboard and the portfolio dashboard. The pages do their work
+// through the JSON API, or through the same kernel functions it uses.
+package ui
+
+import (
+	"github.com/gin-gonic/gin"
+	"github.com/go-redis/redis_rate/v10"
+
+	"github.com/augurhq/augur/internal/web/kernel"
+)
+
+// Config is what the pages need besides the kernel.
+type Config struct {
+	// Presets lists the sentiment presets the forms offer.
+	Presets []string
+	// Accounts bounds the sign-in attempts and keys their counters.
+	Accounts kernel.Accounts
+}
+
+// Server holds the pages' handlers.
+type Server struct {
+	*kernel.Kernel
+	presets          []string
+	loginIPRate      redis_rate.Limit
+	loginAccountRate redis_rate.Limit
+	rateKey          []byte
+}
+
+// New returns the pages' handlers on k.
+func New(k *kernel.Kernel, c Config) *Server {
+	return &Server{
+		Kernel:           k,
+		presets:          c.Presets,
+		loginIPRate:      redis_rate.PerMinute(c.Accounts.LoginPerMinutePerIP),
+		loginAccountRate: redis_rate.PerHour(c.Accounts.LoginPerHourPerAccount),
+		rateKey:          []byte(c.Accounts.SecretKey),
+	}
+}
+
+// Routes adds the pages open to everyone to site, and the others to
+// signedIn, which requires a signed-in user.
+func (s *Server) Routes(site, signedIn gin.IRoutes) {
+	kernel.GetOrHead(site, "/login", s.loginPage)
+	site.POST("/login", s.login)
+	kernel.GetOrHead(site, "/register", s.registerPage)
+	site.POST("/register", s.register)
+	site.POST("/logout", s.logout)
+	kernel.GetOrHead(signedIn, "/", s.indexPage)
+	kernel.GetOrHead(signedIn, "/jobs/:id", s.jobPage)
+	signedIn.POST("/jobs/:id/cancel", s.cancelForm)
+	kernel.GetOrHead(signedIn, "/dashboard", s.dashboardPage)
+	signedIn.POST("/dashboard/deposits", s.depositForm)
+	signedIn.POST("/dashboard/orders", s.orderForm)
+	signedIn.POST("/dashboard/dividends", s.dividendForm)
+	kernel.GetOrHead(signedIn, "/models", s.modelsPage)
+	kernel.GetOrHead(signedIn, "/account", s.accountPage)
+	signedIn.POST("/account/password", s.changePassword)
+	signedIn.POST("/account/tokens", s.createToken)
+	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
+}
