@@ -59,10 +59,13 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s); a finding fails, 
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -diff, and promtool's checks and rule tests when installed
+lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), no test-ending calls in goroutines, go mod tidy -diff, and promtool's checks and rule tests when installed
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	@# require.*, t.Fatal, t.FailNow and t.Skip inside a goroutine turn a
+	@# failure into a hang (tools/goroutinefail).
+	$(GO) run ./tools/goroutinefail ./...
 	$(GO) mod tidy -diff
 	@# promtool comes with Debian's prometheus package; without it the Go
 	@# test in internal/app still checks the metric names in deploy/.
