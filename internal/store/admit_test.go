@@ -15,6 +15,7 @@ import (
 // running jobs per queue (finished ones and other owners' not counted),
 // picks the queue, and a refusal stores nothing. A replay never reaches it.
 func TestAdmitSeesUnfinishedJobsByQueue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner, stranger := newOwner(t, db), newOwner(t, db)
@@ -61,6 +62,7 @@ func TestAdmitSeesUnfinishedJobsByQueue(t *testing.T) {
 // the store asks Admit again on the new figures, charges once, and keeps
 // a refusal that the new figures call for.
 func TestAdmitDecidesAgainWhenOvertaken(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -115,6 +117,7 @@ func TestAdmitDecidesAgainWhenOvertaken(t *testing.T) {
 // TestAdmitReplaysAKeyTakenInBetween: when the same key is stored between
 // the read and the store, the submission is that job's replay.
 func TestAdmitReplaysAKeyTakenInBetween(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
