@@ -65,6 +65,7 @@ lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), no test-ending
 	$(GO) tool staticcheck ./...
 	@# require.*, t.Fatal, t.FailNow and t.Skip inside a goroutine turn a
 	@# failure into a hang (tools/goroutinefail).
+	$(GO) test ./tools/goroutinefail
 	$(GO) run ./tools/goroutinefail ./...
 	$(GO) mod tidy -diff
 	@# promtool comes with Debian's prometheus package; without it the Go
