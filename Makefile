@@ -39,9 +39,11 @@ run: build ## migrate, print the demo password and a token, run web (:8080) and 
 		wait -n
 
 .PHONY: test
-test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis, then a short fuzz of every parser
+test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis (and the 10 slowest), then a short fuzz of every parser
 	$(GO) vet ./...
-	CI=$${CI:-true} $(GO) test -race -count=1 ./...
+	@# go test's own output, read back from -json by tools/slowtests, which
+	@# adds the slowest tests at the end; pipefail keeps go test's verdict.
+	set -o pipefail; CI=$${CI:-true} $(GO) test -race -count=1 -json ./... | $(GO) run ./tools/slowtests
 	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: chaos
@@ -57,10 +59,14 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s); a finding fails, 
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), go mod tidy -diff, and promtool's checks and rule tests when installed
+lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), no test-ending calls in goroutines, go mod tidy -diff, and promtool's checks and rule tests when installed
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	@# require.*, t.Fatal, t.FailNow and t.Skip inside a goroutine turn a
+	@# failure into a hang (tools/goroutinefail).
+	$(GO) test ./tools/goroutinefail
+	$(GO) run ./tools/goroutinefail ./...
 	$(GO) mod tidy -diff
 	@# promtool comes with Debian's prometheus package; without it the Go
 	@# test in internal/app still checks the metric names in deploy/.

@@ -10,20 +10,57 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"testing"
 
 	"golang.org/x/crypto/argon2"
 )
 
-// argon2id parameters: the RFC 9106 "second recommended" profile with a
+// cost is argon2id's work factor: passes over memory, memory in KiB, and
+// lanes. VerifyPassword reads it from each stored hash, so a hash made at
+// another cost still verifies.
+type cost struct {
+	time    uint32
+	memory  uint32
+	threads uint8
+}
+
+// productionCost is the RFC 9106 "second recommended" profile with a
 // smaller memory cost (64 MiB), which keeps a login well under 100 ms on a
 // 2-core machine.
+var productionCost = cost{time: 3, memory: 64 * 1024, threads: 2}
+
+// testCost is argon2id's smallest cost, for tests that sign in without
+// testing hashing: under the race detector a production hash takes seconds.
+var testCost = cost{time: 1, memory: 8, threads: 1}
+
 const (
-	argonTime    = 3
-	argonMemory  = 64 * 1024
-	argonThreads = 2
-	argonKeyLen  = 32
-	saltLen      = 16
+	argonKeyLen = 32
+	saltLen     = 16
 )
+
+// lowered is set while HashPassword uses testCost (see UseTestCost).
+var lowered atomic.Bool
+
+// UseTestCost makes HashPassword use argon2id's smallest cost until restore
+// is called, for a test binary whose tests sign in but do not test hashing
+// (dbtest.Main turns it on). It panics outside a test binary, so a
+// production binary always hashes at the production cost.
+func UseTestCost() (restore func()) {
+	if !testing.Testing() {
+		panic("auth.UseTestCost called outside a test binary")
+	}
+	was := lowered.Swap(true)
+	return func() { lowered.Store(was) }
+}
+
+// currentCost is the cost HashPassword uses now.
+func currentCost() cost {
+	if lowered.Load() {
+		return testCost
+	}
+	return productionCost
+}
 
 // ErrMismatch means a password does not match its hash.
 var ErrMismatch = errors.New("password does not match")
@@ -34,10 +71,11 @@ func HashPassword(password string) (string, error) {
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read salt: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	c := currentCost()
+	key := argon2.IDKey([]byte(password), salt, c.time, c.memory, c.threads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
-		argon2.Version, argonMemory, argonTime, argonThreads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+		argon2.Version, c.memory, c.time, c.threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
 // VerifyPassword checks password against an encoded argon2id hash.
@@ -108,7 +146,9 @@ var nobodySalt = make([]byte, saltLen)
 
 // VerifyNobody does the work of VerifyPassword for a sign-in whose account
 // does not exist, so that the answer takes as long as for one that does and
-// its timing does not tell which emails have accounts.
+// its timing does not tell which emails have accounts. It works at the cost
+// HashPassword uses now, the cost of the accounts it stands in for.
 func VerifyNobody(password string) {
-	argon2.IDKey([]byte(password), nobodySalt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	c := currentCost()
+	argon2.IDKey([]byte(password), nobodySalt, c.time, c.memory, c.threads, argonKeyLen)
 }

@@ -5,11 +5,14 @@
 // skipped otherwise.
 //
 // Why these two schemes:
-//   - PostgreSQL: a database per test binary, named augur_test_<name>_<unix
-//     seconds>_<random>. The suffix makes it private to this run; the
-//     timestamp lets a later run drop what a killed run left behind (see
-//     sweepStale). One server, many databases, is cheap; a private
-//     PostgreSQL cluster per run would cost seconds of initdb.
+//   - PostgreSQL: databases of the test binary's own, named
+//     augur_test_<name>_<unix seconds>_<random>. The suffix makes them
+//     private to this run; the timestamp lets a later run drop what a killed
+//     run left behind (see sweepStale). One server, many databases, is
+//     cheap; a private PostgreSQL cluster per run would cost seconds of
+//     initdb. Each test gets a database of its own, from a pool: a copy of a
+//     template migrated once, emptied and reused after a test ends (see
+//     pool.go).
 //   - Redis: a private redis-server per test binary on a free loopback port.
 //     Redis DB numbers are a fixed space of 16 that two runs would have to
 //     share, and FLUSHALL or a restart (which the fault tests need) would hit
@@ -27,6 +30,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -62,12 +66,21 @@ func AdminURL() string {
 // by a run that was killed. It is far beyond the suite's whole run time.
 const staleAfter = 2 * time.Hour
 
+// pgPool is this binary's migrated template and the test databases made
+// from it that are free for the next test.
+type pgPool struct {
+	template string    // migrated once, copied for each database the pool lacks
+	state    *snapshot // the template's state, which release restores
+	free     []string  // databases that finished tests handed back, emptied
+}
+
 // harness is the state of one test binary: what it created, so Main can
 // remove it.
 var harness struct {
 	mu        sync.Mutex
 	inMain    bool
-	templates map[string]string    // migrated template by logical name
+	admin     *sqlx.DB             // the maintenance database, opened on first use
+	pool      *pgPool              // made on first use
 	databases map[string]*store.DB // open test databases by test and name
 	names     map[*store.DB]string // database name of each open test database
 	created   []string             // every database this binary created
@@ -76,10 +89,15 @@ var harness struct {
 
 // Main runs the package's tests, then drops every database they created and
 // stops the private Redis server. Call it from TestMain.
+//
+// It also makes password hashing cheap for the whole binary
+// (auth.UseTestCost): these tests sign in, they do not test argon2id, which
+// internal/auth tests at its production cost.
 func Main(m *testing.M) {
 	harness.mu.Lock()
 	harness.inMain = true
 	harness.mu.Unlock()
+	auth.UseTestCost()
 	code := m.Run()
 	if err := cleanup(); err != nil {
 		fmt.Fprintln(os.Stderr, "dbtest cleanup:", err)
@@ -95,26 +113,36 @@ func cleanup() error {
 	defer harness.mu.Unlock()
 	// Databases are closed by their tests' cleanups; the drops below use
 	// WITH (FORCE) for any connection a test leaked.
-	harness.templates = nil
+	harness.pool = nil
 	if harness.redis != nil {
 		harness.redis.stop()
 		harness.redis = nil
 	}
+	admin := harness.admin
+	harness.admin = nil
 	if len(harness.created) == 0 {
+		if admin != nil {
+			admin.Close()
+		}
 		return nil
 	}
-	admin, err := openAdmin(context.Background())
-	if err != nil {
-		return err
-	}
-	defer admin.Close()
-	for _, name := range harness.created {
-		if err := dropDatabase(context.Background(), admin, name); err != nil {
+	if admin == nil {
+		var err error
+		if admin, err = openAdmin(context.Background()); err != nil {
 			return err
 		}
 	}
+	defer admin.Close()
+	// Each DROP DATABASE waits for a checkpoint of the whole server, which
+	// the other test binaries keep busy; drops running together share one.
+	errs := make([]error, len(harness.created))
+	var wg sync.WaitGroup
+	for i, name := range harness.created {
+		wg.Go(func() { errs[i] = dropDatabase(context.Background(), admin, name) })
+	}
+	wg.Wait()
 	harness.created = nil
-	return nil
+	return errors.Join(errs...)
 }
 
 func requireMain(t testing.TB) {
@@ -141,15 +169,13 @@ func UniqueName(t testing.TB, name string) string {
 	requireMain(t)
 	harness.mu.Lock()
 	defer harness.mu.Unlock()
-	return uniqueName(t, name)
+	return uniqueName(name)
 }
 
 // uniqueName is UniqueName for a caller that holds harness.mu.
-func uniqueName(t testing.TB, name string) string {
+func uniqueName(name string) string {
 	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		t.Fatalf("random database suffix: %v", err)
-	}
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	short := unsafeName.ReplaceAllString(strings.ToLower(name), "_")
 	if len(short) > 24 {
 		short = short[:24]
@@ -159,56 +185,100 @@ func uniqueName(t testing.TB, name string) string {
 	return dbName
 }
 
-// Postgres returns a migrated database of the test's own: a copy of a
-// template that this binary migrated once. Each test starting from empty
-// tables is what lets a test count rows (the reconciler's live jobs, say)
-// without seeing what an earlier test, or an earlier -count pass, left. Calls
-// with the same name inside one test share the database.
+// errUnreachable marks a failure to reach the PostgreSQL server.
+var errUnreachable = errors.New("PostgreSQL not reachable")
+
+// Postgres returns a migrated database of the test's own, with empty tables
+// as migrations left them: a copy of a template that this binary migrated
+// once, or one that an earlier test used and that was emptied and checked
+// since (see pool.go). Each test starting from empty tables is what lets a
+// test count rows (the reconciler's live jobs, say) without seeing what an
+// earlier test, or an earlier -count pass, left. Calls with the same name
+// inside one test share the database; the database goes back to the pool
+// when the test ends, so nothing may use it after that.
 func Postgres(t testing.TB, name string) *store.DB {
 	t.Helper()
 	requireMain(t)
 	ctx := context.Background()
 	key := t.Name() + "\x00" + name
 	harness.mu.Lock()
-	defer harness.mu.Unlock()
-	if db := harness.databases[key]; db != nil {
+	db := harness.databases[key]
+	harness.mu.Unlock()
+	if db != nil {
 		return db
 	}
-	admin, err := openAdmin(ctx)
-	if err != nil {
+	dbName, pool, err := takeDatabase(ctx, name)
+	if errors.Is(err, errUnreachable) {
 		unavailable(t, "PostgreSQL", err)
 		return nil
 	}
-	defer admin.Close()
-	template, err := migratedTemplate(ctx, t, admin, name)
 	if err != nil {
-		t.Fatalf("test database template: %v", err)
+		t.Fatalf("test database: %v", err)
 	}
-	dbName := uniqueName(t, name)
-	// Identifiers cannot be bound as parameters; QuoteIdentifier makes the
-	// names safe to splice.
-	_, err = admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName)+` TEMPLATE `+pq.QuoteIdentifier(template))
-	if err != nil {
-		t.Fatalf("create test database %s: %v", dbName, err)
-	}
-	db, err := store.Open(ctx, URL(dbName))
+	db, err = store.Open(ctx, URL(dbName))
 	if err != nil {
 		t.Fatalf("open test database: %v", err)
 	}
+	harness.mu.Lock()
 	if harness.databases == nil {
 		harness.databases = map[string]*store.DB{}
 		harness.names = map[*store.DB]string{}
 	}
 	harness.databases[key] = db
 	harness.names[db] = dbName
+	admin := harness.admin
+	harness.mu.Unlock()
 	t.Cleanup(func() {
 		harness.mu.Lock()
 		delete(harness.databases, key)
 		delete(harness.names, db)
 		harness.mu.Unlock()
 		db.Close()
+		if err := pool.state.release(ctx, admin, dbName); err != nil {
+			// Left as it is, for Main to drop.
+			t.Logf("dbtest: database %s %v", dbName, err)
+			return
+		}
+		harness.mu.Lock()
+		pool.free = append(pool.free, dbName)
+		harness.mu.Unlock()
 	})
 	return db
+}
+
+// takeDatabase returns an emptied database from the pool, or else a new
+// copy of the template named after name.
+func takeDatabase(ctx context.Context, name string) (string, *pgPool, error) {
+	harness.mu.Lock()
+	defer harness.mu.Unlock()
+	if harness.admin == nil {
+		admin, err := openAdmin(ctx)
+		if err != nil {
+			return "", nil, fmt.Errorf("%w: %w", errUnreachable, err)
+		}
+		harness.admin = admin
+	}
+	if harness.pool == nil {
+		pool, err := newPool(ctx, harness.admin)
+		if err != nil {
+			return "", nil, fmt.Errorf("template: %w", err)
+		}
+		harness.pool = pool
+	}
+	pool := harness.pool
+	if n := len(pool.free); n > 0 {
+		dbName := pool.free[n-1]
+		pool.free = pool.free[:n-1]
+		return dbName, pool, nil
+	}
+	dbName := uniqueName(name)
+	// Identifiers cannot be bound as parameters; QuoteIdentifier makes the
+	// names safe to splice.
+	_, err := harness.admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(dbName)+` TEMPLATE `+pq.QuoteIdentifier(pool.template))
+	if err != nil {
+		return "", nil, fmt.Errorf("create %s: %w", dbName, err)
+	}
+	return dbName, pool, nil
 }
 
 // URLOf returns the connection URL of a test database from Postgres, for
@@ -245,31 +315,33 @@ func Exec(t testing.TB, db *store.DB, sql string) {
 	}
 }
 
-// migratedTemplate returns the name of this binary's migrated template for
-// name, creating it on first use. The caller holds harness.mu.
-func migratedTemplate(ctx context.Context, t testing.TB, admin *sqlx.DB, name string) (string, error) {
-	if tmpl, ok := harness.templates[name]; ok {
-		return tmpl, nil
-	}
+// newPool migrates this binary's template and reads its state. The caller
+// holds harness.mu.
+func newPool(ctx context.Context, admin *sqlx.DB) (*pgPool, error) {
 	sweepStale(ctx, admin)
-	tmpl := uniqueName(t, name+"_tmpl")
+	tmpl := uniqueName("tmpl")
 	if _, err := admin.ExecContext(ctx, `CREATE DATABASE `+pq.QuoteIdentifier(tmpl)); err != nil {
-		return "", err
+		return nil, err
 	}
 	db, err := store.Open(ctx, URL(tmpl))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	// A template must have no open connections when it is copied.
 	defer db.Close()
 	if _, err := db.Migrate(ctx); err != nil {
-		return "", fmt.Errorf("migrate: %w", err)
+		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	if harness.templates == nil {
-		harness.templates = map[string]string{}
+	conn, err := sqlx.Open("postgres", URL(tmpl))
+	if err != nil {
+		return nil, err
 	}
-	harness.templates[name] = tmpl
-	return tmpl, nil
+	defer conn.Close()
+	state, err := takeSnapshot(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	return &pgPool{template: tmpl, state: state}, nil
 }
 
 func openAdmin(ctx context.Context) (*sqlx.DB, error) {

@@ -27,6 +27,27 @@ func newReplicas(t *testing.T) *replicas {
 	return &replicas{db: dbtest.Postgres(t, "market"), rdb: dbtest.Redis(t), u: newUpstreams(t)}
 }
 
+// loaded is what a Load on another goroutine returned, for the test's
+// goroutine to check: require there would end that goroutine, not the
+// test, and the test would wait forever for its result.
+type loaded struct {
+	s   *market.Series
+	err error
+}
+
+// load loads ticker, for a goroutine to send back.
+func load(l *market.Loader, ticker string) loaded {
+	s, err := l.Load(context.Background(), ticker)
+	return loaded{s, err}
+}
+
+// series is the loaded series, failing the test on an error.
+func (res loaded) series(t *testing.T) *market.Series {
+	t.Helper()
+	require.NoError(t, res.err)
+	return res.s
+}
+
 // loader is one replica's Loader.
 func (r *replicas) loader(t *testing.T, tune func(*market.Config)) *market.Loader {
 	t.Helper()
@@ -117,14 +138,10 @@ func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
 	l := r.loader(t, nil)
 
 	const callers = 8
-	results := make(chan *market.Series, callers)
+	results := make(chan loaded, callers)
 	var wg sync.WaitGroup
 	for range callers {
-		wg.Go(func() {
-			s, err := l.Load(context.Background(), "SHARED")
-			require.NoError(t, err)
-			results <- s
-		})
+		wg.Go(func() { results <- load(l, "SHARED") })
 	}
 	require.Eventually(t, func() bool { return l.Waiters("SHARED") == callers }, 10*time.Second, time.Millisecond)
 	g.release()
@@ -133,7 +150,8 @@ func TestConcurrentLoadsInOneProcessShareOneCall(t *testing.T) {
 
 	require.Equal(t, 1, r.u.yahoo.Hits())
 	var seen []*market.Series
-	for s := range results {
+	for res := range results {
+		s := res.series(t)
 		require.Equal(t, bars, s.Bars)
 		for _, other := range seen {
 			require.NotSame(t, other, s, "every caller gets its own copy")
@@ -150,14 +168,10 @@ func TestTwoReplicasMakeOneCall(t *testing.T) {
 	r.u.yahoo.Handle(g.hold(market.YahooHistory(func(string) ([]market.Bar, bool) { return bars, true })))
 	replicaA, replicaB := r.loader(t, nil), r.loader(t, nil)
 
-	results := make(chan *market.Series, 2)
+	results := make(chan loaded, 2)
 	var wg sync.WaitGroup
 	for _, l := range []*market.Loader{replicaA, replicaB} {
-		wg.Go(func() {
-			s, err := l.Load(context.Background(), "REPLICA")
-			require.NoError(t, err)
-			results <- s
-		})
+		wg.Go(func() { results <- load(l, "REPLICA") })
 	}
 	// One replica is fetching (the fake holds it); the other finds the lock
 	// taken and waits for the cache.
@@ -168,7 +182,8 @@ func TestTwoReplicasMakeOneCall(t *testing.T) {
 
 	require.Equal(t, 1, r.u.yahoo.Hits())
 	var got []string
-	for s := range results {
+	for res := range results {
+		s := res.series(t)
 		require.Equal(t, bars, s.Bars)
 		got = append(got, outcomes(s.Attempts)...)
 	}
@@ -182,15 +197,12 @@ func TestLoadWaitsForAnotherReplicasFetch(t *testing.T) {
 	lock := market.FetchLockKey("WAITER")
 	require.NoError(t, r.rdb.Set(ctx, lock, "other-replica", time.Minute).Err())
 
-	done := make(chan *market.Series)
-	go func() {
-		s, err := r.loader(t, nil).Load(ctx, "WAITER")
-		require.NoError(t, err)
-		done <- s
-	}()
+	done := make(chan loaded)
+	l := r.loader(t, nil)
+	go func() { done <- load(l, "WAITER") }()
 	// The other replica finishes its fetch; it keeps its lock a moment.
 	require.NoError(t, r.db.ReplacePriceBars(ctx, "WAITER", "yahoo", bars))
-	s := <-done
+	s := (<-done).series(t)
 
 	require.Equal(t, bars, s.Bars)
 	require.Equal(t, []string{"cache:cached"}, outcomes(s.Attempts))

@@ -273,18 +273,14 @@ func TestASharedLoadSurvivesOneCallerLeaving(t *testing.T) {
 		leftErr <- err
 	}()
 	require.Eventually(t, func() bool { return u.yahoo.Hits() == 1 }, 10*time.Second, time.Millisecond)
-	stayed := make(chan *market.Series)
-	go func() {
-		s, err := l.Load(context.Background(), "AAPL")
-		require.NoError(t, err)
-		stayed <- s
-	}()
+	stayed := make(chan loaded)
+	go func() { stayed <- load(l, "AAPL") }()
 	require.Eventually(t, func() bool { return l.Waiters("AAPL") == 2 }, 10*time.Second, time.Millisecond)
 	leave()
 	require.ErrorIs(t, <-leftErr, context.Canceled)
 	close(released)
 
-	s := <-stayed
+	s := (<-stayed).series(t)
 	require.Equal(t, bars, s.Bars)
 	require.Equal(t, 1, u.yahoo.Hits(), "the remaining caller got the shared load, not a new one")
 }

@@ -12,6 +12,7 @@ import (
 )
 
 func TestCatalogueEdits(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 
@@ -54,6 +55,7 @@ func TestCatalogueEdits(t *testing.T) {
 }
 
 func TestUpdateUserIsWholeOrNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	admin := newAdmin(t, db)
@@ -72,6 +74,7 @@ func TestUpdateUserIsWholeOrNothing(t *testing.T) {
 }
 
 func TestPlatformStatsRanksFiveSymbols(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)

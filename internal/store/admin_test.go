@@ -21,6 +21,7 @@ func newAdmin(t *testing.T, db *store.DB) *store.User {
 }
 
 func TestLastAdminCanBeNeitherDemotedNorDeactivated(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	alice := newAdmin(t, db)
@@ -65,6 +66,7 @@ func TestLastAdminCanBeNeitherDemotedNorDeactivated(t *testing.T) {
 // Two operators demoting the last two admins at the same moment: the
 // lock makes one of them wait, see the other's change, and fail.
 func TestConcurrentDemotionsKeepOneAdmin(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	var survivor *store.User
@@ -96,6 +98,7 @@ func TestConcurrentDemotionsKeepOneAdmin(t *testing.T) {
 }
 
 func TestRevokedTokenStopsWorking(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	a, b := dbtest.User(t, db), dbtest.User(t, db)
@@ -122,6 +125,7 @@ func TestRevokedTokenStopsWorking(t *testing.T) {
 }
 
 func TestTableDigestsFollowTheRows(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	before, err := db.Tables(ctx)

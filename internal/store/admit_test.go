@@ -21,6 +21,7 @@ func shareCritical(max, share int) store.AdmissionRule {
 // overall for the cap and on the shared queue for the share; a refusal
 // stores nothing, and a replay is answered whatever the rule says.
 func TestAdmitCountsUnfinishedJobsByQueue(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner, stranger := newOwner(t, db), newOwner(t, db)
@@ -93,6 +94,7 @@ func TestAdmitCountsUnfinishedJobsByQueue(t *testing.T) {
 // moves the job off a shared queue now full, and refuses it once the cap
 // is reached.
 func TestAdmitDecidesAgainUnderTheLock(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -131,6 +133,7 @@ func TestAdmitDecidesAgainUnderTheLock(t *testing.T) {
 // TestAdmitReplaysAKeyTakenInBetween: when the same key is stored between
 // the look and the store, the submission is that job's replay.
 func TestAdmitReplaysAKeyTakenInBetween(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)

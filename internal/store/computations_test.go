@@ -24,6 +24,7 @@ func runningJob(t *testing.T, db *store.DB, owner int64) uuid.UUID {
 }
 
 func TestClaimComputation(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -62,6 +63,7 @@ func TestClaimComputation(t *testing.T) {
 }
 
 func TestFinishReusedCopiesTheResult(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -88,6 +90,7 @@ func TestFinishReusedCopiesTheResult(t *testing.T) {
 }
 
 func TestAResultTakenFromAnotherUserDoesNotNameTheirJob(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	theirs := runningJob(t, db, newOwner(t, db))

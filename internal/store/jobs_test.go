@@ -18,6 +18,7 @@ func newOwner(t *testing.T, db *store.DB) int64 {
 }
 
 func TestFinishedJobNeverMovesBackwards(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -54,6 +55,7 @@ func TestFinishedJobNeverMovesBackwards(t *testing.T) {
 }
 
 func TestListedDocumentsDoNotShareBuffers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -71,6 +73,7 @@ func TestListedDocumentsDoNotShareBuffers(t *testing.T) {
 }
 
 func TestCancelQueuedAndRunning(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -93,6 +96,7 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 }
 
 func TestARunningJobHasOneHolderAtATime(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: newOwner(t, db), Kind: store.KindPrediction, Ticker: "X", Queue: "critical"})
@@ -156,6 +160,7 @@ func TestARunningJobHasOneHolderAtATime(t *testing.T) {
 // TestJobTimingsAndAnyLiveJob: the load test's two reads see the jobs'
 // statuses and times, and no live job once all are final.
 func TestJobTimingsAndAnyLiveJob(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)

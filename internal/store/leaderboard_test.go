@@ -13,6 +13,7 @@ import (
 )
 
 func TestLeaderboardJobs(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	alice, bob := newOwner(t, db), newOwner(t, db)

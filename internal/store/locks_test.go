@@ -11,6 +11,7 @@ import (
 )
 
 func TestAdvisoryLockLetsOneHolderAtATime(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	const key = 42

@@ -66,6 +66,7 @@ func (m *exchange) summary(t *testing.T, userID int64) *store.Summary {
 }
 
 func TestTradingHandWorked(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
@@ -141,6 +142,7 @@ func TestTradingHandWorked(t *testing.T) {
 }
 
 func TestRefusalsChangeNothing(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
@@ -177,6 +179,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 }
 
 func TestOrderLookups(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
@@ -215,6 +218,7 @@ func TestOrderLookups(t *testing.T) {
 }
 
 func TestNoBrokerAtAll(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	_, _, err := db.EnsureCompany(ctx, store.Company{Symbol: "MSFT", Name: "Microsoft"})
@@ -227,6 +231,7 @@ func TestNoBrokerAtAll(t *testing.T) {
 }
 
 func TestTransactionsPageByCursorAndStayPrivate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user, other := dbtest.User(t, m.db), dbtest.User(t, m.db)
@@ -296,6 +301,7 @@ func count(t *testing.T, errs []error, target error) (ok, refused int) {
 }
 
 func TestConcurrentSellsNeverOversell(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
@@ -326,6 +332,7 @@ func TestConcurrentSellsNeverOversell(t *testing.T) {
 }
 
 func TestConcurrentBuysNeverOverdraw(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
@@ -355,6 +362,7 @@ func TestConcurrentBuysNeverOverdraw(t *testing.T) {
 // on timing, so the test asserts what must hold whatever the order: no
 // deadlock or other error, and every cent and share accounted for.
 func TestConcurrentMixedTradesConserveMoneyAndShares(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)

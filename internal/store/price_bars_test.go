@@ -24,6 +24,7 @@ func bar(date string, price float64, volume int64) market.Bar {
 }
 
 func TestPriceBars(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Postgres(t, "store")
 	ctx := context.Background()
 
@@ -86,6 +87,7 @@ func TestPriceBars(t *testing.T) {
 }
 
 func TestPriceBarsLargeHistoryRoundTrip(t *testing.T) {
+	t.Parallel()
 	db := dbtest.Postgres(t, "store")
 	ctx := context.Background()
 	series, err := market.NewSample().History(ctx, market.SampleIndex, time.Time{})

@@ -26,6 +26,7 @@ func ageJob(t *testing.T, db *store.DB, id uuid.UUID, days int) {
 }
 
 func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
@@ -109,6 +110,7 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 // Reading a ticker's bars counts as asking for them: bars read within the
 // retention are kept, however long ago they were fetched.
 func TestReadingPricesKeepsThem(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	bar := []market.Bar{{Date: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC), Open: 1, High: 1, Low: 1, Close: 1, AdjClose: 1}}

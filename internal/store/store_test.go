@@ -18,6 +18,7 @@ import (
 )
 
 func TestBinariesRefuseASchemaThatIsBehind(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dbtest.Postgres(t, "store") // proves the server is there
 	url := dbtest.URL(dbtest.UniqueName(t, "unmigrated"))
@@ -40,6 +41,7 @@ func TestBinariesRefuseASchemaThatIsBehind(t *testing.T) {
 }
 
 func TestIsTransient(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		err  error

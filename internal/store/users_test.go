@@ -11,6 +11,7 @@ import (
 )
 
 func TestEmailAndUsernameAreUniqueInAnyCase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	_, err := db.CreateUser(ctx, "Ann@Example.com", "Ann", "h", store.RoleUser)
@@ -30,6 +31,7 @@ func TestEmailAndUsernameAreUniqueInAnyCase(t *testing.T) {
 }
 
 func TestSetPasswordRaisesTheSessionEpoch(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	u := dbtest.User(t, db)
@@ -44,6 +46,7 @@ func TestSetPasswordRaisesTheSessionEpoch(t *testing.T) {
 }
 
 func TestAUserRevokesOnlyTheirOwnTokens(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	ann, bob := dbtest.User(t, db), dbtest.User(t, db)
