@@ -39,12 +39,11 @@ run: build ## migrate, print the demo password and a token, run web (:8080) and 
 		wait -n
 
 .PHONY: test
-test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis (and the 10 slowest), then a short fuzz of every parser
+test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis (fuzz targets on their seed corpus), and the 10 slowest tests
 	$(GO) vet ./...
 	@# go test's own output, read back from -json by tools/slowtests, which
 	@# adds the slowest tests at the end; pipefail keeps go test's verdict.
 	set -o pipefail; CI=$${CI:-true} $(GO) test -race -count=1 -json ./... | $(GO) run ./tools/slowtests
-	$(MAKE) --no-print-directory fuzz FUZZTIME=$(FUZZTIME)
 
 .PHONY: chaos
 chaos: ## the full fault suite (internal/chaos): private PostgreSQL, Redis, web and two workers; prints the table (about 15 min)
