@@ -47,7 +47,7 @@ type Payload struct {
 const RequestIDHeader = "request_id"
 
 // TaskType returns the task type for a job kind.
-func TaskType(kind string) (string, error) {
+func TaskType(kind store.JobKind) (string, error) {
 	switch kind {
 	case store.KindPrediction:
 		return TypePrediction, nil

@@ -11,24 +11,35 @@ import (
 	"github.com/lib/pq"
 )
 
+// JobKind is what a job computes.
+type JobKind string
+
 // Job kinds.
 const (
-	KindPrediction  = "prediction"
-	KindSentiment   = "sentiment"
-	KindLeaderboard = "leaderboard"
+	KindPrediction  JobKind = "prediction"
+	KindSentiment   JobKind = "sentiment"
+	KindLeaderboard JobKind = "leaderboard"
 )
 
-// Job statuses. queued and running are live; the other three are final.
-// A worker never moves a job out of a final status (FinishJob, StartJob
-// and every attempt's write refuse to); the one way back is an admin's
-// ReopenFailedJob, from failed to queued.
+// JobStatus is where a job is in its life: queued and running are live;
+// the other three are final. A worker never moves a job out of a final
+// status (FinishJob, StartJob and every attempt's write refuse to); the
+// one way back is an admin's ReopenFailedJob, from failed to queued.
+type JobStatus string
+
+// Job statuses.
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusCanceled  = "canceled"
+	StatusQueued    JobStatus = "queued"
+	StatusRunning   JobStatus = "running"
+	StatusSucceeded JobStatus = "succeeded"
+	StatusFailed    JobStatus = "failed"
+	StatusCanceled  JobStatus = "canceled"
 )
+
+// Final reports whether s is a status a job never leaves.
+func (s JobStatus) Final() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCanceled
+}
 
 // ErrIdempotencyMismatch means an Idempotency-Key was reused with a different request.
 var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
@@ -48,10 +59,10 @@ var ErrNotHeld = errors.New("job no longer held by this attempt")
 type Job struct {
 	ID             uuid.UUID      `db:"id"`
 	OwnerID        int64          `db:"owner_id"`
-	Kind           string         `db:"kind"`
+	Kind           JobKind        `db:"kind"`
 	Ticker         string         `db:"ticker"`
 	Params         JSON           `db:"params"`
-	Status         string         `db:"status"`
+	Status         JobStatus      `db:"status"`
 	Queue          string         `db:"queue"`
 	Progress       int            `db:"progress"`
 	ProgressDetail JSON           `db:"progress_detail"`
@@ -97,7 +108,7 @@ func (j *Job) WaitsForRetry() bool {
 
 // Final reports whether the job reached a status it never leaves.
 func (j *Job) Final() bool {
-	return j.Status == StatusSucceeded || j.Status == StatusFailed || j.Status == StatusCanceled
+	return j.Status.Final()
 }
 
 // Held reports whether a worker attempt holds the running job with a live
@@ -117,7 +128,7 @@ const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress,
 // NewJob is what a submission stores.
 type NewJob struct {
 	OwnerID int64
-	Kind    string
+	Kind    JobKind
 	Ticker  string
 	Params  JSON
 	// Queue is the queue asked for; AdmitJob's rule may send the job to
@@ -437,7 +448,7 @@ func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail
 // one UPDATE keyed by id. A job that is already final is left untouched and
 // ErrJobFinished is returned, so duplicate deliveries cannot move a finished
 // job backwards or overwrite its result.
-func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result JSON, errMsg string) error {
+func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status JobStatus, result JSON, errMsg string) error {
 	var msg sql.NullString
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
@@ -486,10 +497,10 @@ func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
 // CancelJob marks the owner's live job canceled and returns it with the
 // status it had before. A final job gives ErrJobFinished; another owner's
 // job gives ErrNotFound.
-func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous string, err error) {
+func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous JobStatus, err error) {
 	var row struct {
 		Job
-		Previous string `db:"previous"`
+		Previous JobStatus `db:"previous"`
 	}
 	// prev's columns are renamed so that jobColumns' unqualified names
 	// can only mean the updated row.
@@ -528,7 +539,7 @@ func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) 
 // params or result.
 type JobTiming struct {
 	ID         uuid.UUID    `db:"id"`
-	Status     string       `db:"status"`
+	Status     JobStatus    `db:"status"`
 	CreatedAt  time.Time    `db:"created_at"`
 	StartedAt  sql.NullTime `db:"started_at"`
 	FinishedAt sql.NullTime `db:"finished_at"`

@@ -29,7 +29,7 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
-	newJob := func(key, status string, days int) uuid.UUID {
+	newJob := func(key string, status store.JobStatus, days int) uuid.UUID {
 		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT",
 			Queue: "default", IdempotencyKey: key})
 		require.NoError(t, err)

@@ -19,9 +19,9 @@ func jobPath(id uuid.UUID) string { return "/api/v1/jobs/" + id.String() }
 // jobView is a job as the API shows it.
 type jobView struct {
 	ID             uuid.UUID         `json:"id"`
-	Kind           string            `json:"kind"`
+	Kind           store.JobKind     `json:"kind"`
 	Ticker         string            `json:"ticker,omitempty"`
-	Status         string            `json:"status"`
+	Status         store.JobStatus   `json:"status"`
 	Queue          string            `json:"queue"`
 	Progress       int               `json:"progress"`
 	ProgressDetail json.RawMessage   `json:"progress_detail,omitempty"`
