@@ -103,8 +103,8 @@ func newTask(job *store.Job, timeouts Timeouts, taskID string) (*asynq.Task, err
 		timeout = timeouts.Sentiment
 	}
 	var headers map[string]string
-	if job.RequestID.Valid {
-		headers = map[string]string{RequestIDHeader: job.RequestID.String}
+	if job.RequestID != "" {
+		headers = map[string]string{RequestIDHeader: job.RequestID}
 	}
 	return asynq.NewTaskWithHeaders(typ, payload, headers,
 		asynq.TaskID(taskID),

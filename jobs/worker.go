@@ -392,8 +392,8 @@ func (m *Metrics) started(job *store.Job) (done func()) {
 	if m == nil {
 		return func() {}
 	}
-	if job.Attempts == 1 && job.StartedAt.Valid {
-		m.queueWait.WithLabelValues(job.Queue).Observe(job.StartedAt.Time.Sub(job.CreatedAt).Seconds())
+	if job.Attempts == 1 && job.StartedAt != nil {
+		m.queueWait.WithLabelValues(job.Queue).Observe(job.StartedAt.Sub(job.CreatedAt).Seconds())
 	}
 	m.inProgress.Inc()
 	return m.inProgress.Dec
