@@ -91,12 +91,12 @@ func TestRedisLosingItsDataNeverRunsARunningJobTwice(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, store.StatusRunning, running.Status)
 	require.Equal(t, 1, running.Attempts, "the second worker did not start an attempt")
-	require.Equal(t, "worker-a", running.WorkerID.String)
+	require.Equal(t, "worker-a", running.WorkerID)
 	require.EqualValues(t, 1, prices.calls.Load(), "the second worker did no work")
 
 	close(prices.release)
 	done := f.awaitFinal(t, job)
-	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error)
 	require.Equal(t, 1, done.Attempts)
 	require.EqualValues(t, 1, prices.calls.Load())
 }
@@ -137,9 +137,9 @@ func TestAJobWhoseWorkerIsLostIsEnqueuedAgain(t *testing.T) {
 	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
 
 	done := f.awaitFinal(t, job)
-	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error)
 	require.Equal(t, 2, done.Attempts)
-	require.Equal(t, "worker-a", done.WorkerID.String)
+	require.Equal(t, "worker-a", done.WorkerID)
 	require.EqualValues(t, 1, prices.calls.Load())
 }
 
@@ -206,9 +206,9 @@ func TestAJobOfADeadWorkerIsTakenOverWhileAsynqStillHoldsItsTask(t *testing.T) {
 	require.NoError(t, srv.Start(mux))
 	t.Cleanup(srv.Shutdown)
 	done := f.awaitFinal(t, job)
-	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error)
 	require.Equal(t, 2, done.Attempts)
-	require.Equal(t, "worker-b", done.WorkerID.String)
+	require.Equal(t, "worker-b", done.WorkerID)
 	require.EqualValues(t, 1, prices.calls.Load())
 }
 
@@ -266,7 +266,7 @@ func TestReconcilerSeesArchivedTasksAfterRedisRestartsEmpty(t *testing.T) {
 		got, err := db.Job(ctx, job.ID, 0)
 		require.NoError(t, err)
 		require.Equal(t, store.StatusFailed, got.Status)
-		require.Contains(t, got.Error.String, "gave up after retries: record failure: connection refused")
+		require.Contains(t, got.Error, "gave up after retries: record failure: connection refused")
 		_, err = f.queue.Task(jobs.QueueCritical, job.ID)
 		require.ErrorIs(t, err, jobs.ErrNoTask, "a final job keeps no archived task")
 	}
@@ -297,7 +297,7 @@ func TestAResultOutlivesAFailingFinalWrite(t *testing.T) {
 		CREATE TRIGGER outage BEFORE UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION outage();`)
 
 	job := f.awaitFinal(t, f.submit(t, "ABC"))
-	require.Equal(t, store.StatusSucceeded, job.Status, job.Error.String)
+	require.Equal(t, store.StatusSucceeded, job.Status, job.Error)
 	require.Equal(t, 1, job.Attempts, "the model ran once")
 	require.EqualValues(t, 1, prices.calls.Load())
 	require.NotEmpty(t, job.Result)
@@ -337,7 +337,7 @@ func TestUnavailableSentimentNeverReadsAsNeutral(t *testing.T) {
 
 	done, err := f.db.Job(ctx, job.ID, 0)
 	require.NoError(t, err)
-	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error)
 	var res struct {
 		Sentiment struct {
 			Label    string   `json:"label"`

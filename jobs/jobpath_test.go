@@ -58,9 +58,9 @@ func newAudit(t *testing.T, db *store.DB) *audit {
 
 // write is one audited write.
 type write struct {
-	Table  string  `db:"tbl"`
-	Status *string `db:"status"`
-	Xact   string  `db:"xact"`
+	Table  string           `db:"tbl"`
+	Status *store.JobStatus `db:"status"`
+	Xact   string           `db:"xact"`
 }
 
 // writes returns the job's writes in order.
@@ -73,9 +73,9 @@ func (a *audit) writes(t *testing.T, id uuid.UUID) []write {
 
 // commits returns the statuses the job's row was written with, one entry
 // per transaction that wrote it, and fails if anything else was written.
-func (a *audit) commits(t *testing.T, id uuid.UUID) []string {
+func (a *audit) commits(t *testing.T, id uuid.UUID) []store.JobStatus {
 	t.Helper()
-	var statuses []string
+	var statuses []store.JobStatus
 	seen := map[string]bool{}
 	for _, w := range a.writes(t, id) {
 		require.Equal(t, "jobs", w.Table, "the job wrote to %s", w.Table)
@@ -156,10 +156,10 @@ func TestACheapJobCommitsItsStartAndItsEndOnly(t *testing.T) {
 		job := f.createCheap(t)
 		published := watch(t, f, job.ID)
 		done := f.process(t, job)
-		require.Equal(t, store.StatusSucceeded, done.Status, "%s: %s", name, done.Error.String)
-		require.False(t, done.ReusedFrom.Valid, name)
+		require.Equal(t, store.StatusSucceeded, done.Status, "%s: %s", name, done.Error)
+		require.Nil(t, done.ReusedFrom, name)
 		require.Contains(t, string(done.Result), `"naive"`, name)
-		require.Equal(t, []string{store.StatusRunning, store.StatusSucceeded}, a.commits(t, job.ID), name)
+		require.Equal(t, []store.JobStatus{store.StatusRunning, store.StatusSucceeded}, a.commits(t, job.ID), name)
 		require.Equal(t, 2, published(), "%s: running and succeeded, once each", name)
 	}
 }
@@ -205,7 +205,7 @@ func TestAJobThatRunsAWhileShowsItsProgress(t *testing.T) {
 	prices.job.Store(&job.ID)
 	published := watch(t, f, job.ID)
 	done := f.process(t, job)
-	require.Equal(t, store.StatusSucceeded, done.Status, done.Error.String)
+	require.Equal(t, store.StatusSucceeded, done.Status, done.Error)
 	commits := a.commits(t, job.ID)
 	require.GreaterOrEqual(t, len(commits), 3, "the start, the price stage, the end")
 	require.Equal(t, store.StatusRunning, commits[0])

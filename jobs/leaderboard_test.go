@@ -60,5 +60,5 @@ func TestLeaderboardJobWithBadParamsFailsAtOnce(t *testing.T) {
 	got := f.awaitFinal(t, job)
 	require.Equal(t, store.StatusFailed, got.Status)
 	require.Equal(t, 1, got.Attempts, "a permanent error is not retried")
-	require.Contains(t, got.Error.String, `unknown sample "ftse100"`)
+	require.Contains(t, got.Error, `unknown sample "ftse100"`)
 }

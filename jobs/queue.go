@@ -132,7 +132,7 @@ func (q *Queue) discard(queue, id string) error {
 // and the worker running a running one is told to stop. It is a courtesy:
 // the job row is already canceled, and a worker that gets the task anyway
 // sees that and skips it.
-func (q *Queue) Cancel(job *store.Job, previous string) error {
+func (q *Queue) Cancel(job *store.Job, previous store.JobStatus) error {
 	switch previous {
 	case store.StatusQueued:
 		err := q.inspector.DeleteTask(job.Queue, job.ID.String())

@@ -47,7 +47,7 @@ type Payload struct {
 const RequestIDHeader = "request_id"
 
 // TaskType returns the task type for a job kind.
-func TaskType(kind string) (string, error) {
+func TaskType(kind store.JobKind) (string, error) {
 	switch kind {
 	case store.KindPrediction:
 		return TypePrediction, nil
@@ -103,8 +103,8 @@ func newTask(job *store.Job, timeouts Timeouts, taskID string) (*asynq.Task, err
 		timeout = timeouts.Sentiment
 	}
 	var headers map[string]string
-	if job.RequestID.Valid {
-		headers = map[string]string{RequestIDHeader: job.RequestID.String}
+	if job.RequestID != "" {
+		headers = map[string]string{RequestIDHeader: job.RequestID}
 	}
 	return asynq.NewTaskWithHeaders(typ, payload, headers,
 		asynq.TaskID(taskID),

@@ -214,7 +214,7 @@ const (
 // document or the error message, or, for a job that takes an identical
 // job's result, that job.
 type outcome struct {
-	status     string
+	status     store.JobStatus
 	doc        store.JSON
 	errMsg     string
 	reusedFrom uuid.UUID
@@ -392,8 +392,8 @@ func (m *Metrics) started(job *store.Job) (done func()) {
 	if m == nil {
 		return func() {}
 	}
-	if job.Attempts == 1 && job.StartedAt.Valid {
-		m.queueWait.WithLabelValues(job.Queue).Observe(job.StartedAt.Time.Sub(job.CreatedAt).Seconds())
+	if job.Attempts == 1 && job.StartedAt != nil {
+		m.queueWait.WithLabelValues(job.Queue).Observe(job.StartedAt.Sub(job.CreatedAt).Seconds())
 	}
 	m.inProgress.Inc()
 	return m.inProgress.Dec
@@ -407,10 +407,10 @@ func (m *Metrics) fitted(model string, d time.Duration) {
 	m.fit.WithLabelValues(model).Observe(d.Seconds())
 }
 
-func (m *Metrics) observe(kind, status string, d time.Duration) {
+func (m *Metrics) observe(kind store.JobKind, status store.JobStatus, d time.Duration) {
 	if m == nil {
 		return
 	}
-	m.finished.WithLabelValues(kind, status).Inc()
-	m.duration.WithLabelValues(kind).Observe(d.Seconds())
+	m.finished.WithLabelValues(string(kind), string(status)).Inc()
+	m.duration.WithLabelValues(string(kind)).Observe(d.Seconds())
 }

@@ -167,9 +167,9 @@ func TestTransientFailureIsRetriedThenSucceeds(t *testing.T) {
 	prices := &flakyPrices{failures: 2}
 	f := newFixture(t, prices)
 	job := f.awaitFinal(t, f.submit(t, "ABC"))
-	require.Equal(t, store.StatusSucceeded, job.Status, job.Error.String)
+	require.Equal(t, store.StatusSucceeded, job.Status, job.Error)
 	require.Equal(t, 3, job.Attempts)
-	require.False(t, job.Error.Valid, "a success clears the last attempt's error")
+	require.Empty(t, job.Error, "a success clears the last attempt's error")
 }
 
 // A live provider that failed for now, before a fallback without the
@@ -188,11 +188,12 @@ func TestAJobWaitingForItsRetrySaysWhyAndUntilWhen(t *testing.T) {
 	}, time.Minute, 20*time.Millisecond)
 	require.Equal(t, store.StatusRunning, got.Status)
 	require.Equal(t, 1, got.Attempts)
-	require.Contains(t, got.AttemptError.String, "connection reset by peer")
+	require.Contains(t, got.AttemptError, "connection reset by peer")
 	// asynq holds the task for the hour its RetryDelayFunc gave, and the
 	// row says when that hour ends.
-	require.WithinRange(t, got.RetryAt.Time, submitted.Add(time.Hour), time.Now().Add(time.Hour))
-	require.False(t, got.LeaseExpiresAt.Valid, "no attempt holds a job waiting for its retry")
+	require.NotNil(t, got.RetryAt)
+	require.WithinRange(t, *got.RetryAt, submitted.Add(time.Hour), time.Now().Add(time.Hour))
+	require.Nil(t, got.LeaseExpiresAt, "no attempt holds a job waiting for its retry")
 	require.Equal(t, int32(1), prices.calls.Load())
 }
 
@@ -202,7 +203,7 @@ func TestNoDataWhileAProviderIsDownIsRetried(t *testing.T) {
 	}}}
 	f := newFixture(t, prices)
 	job := f.awaitFinal(t, f.submit(t, "ABC"))
-	require.Equal(t, store.StatusSucceeded, job.Status, job.Error.String)
+	require.Equal(t, store.StatusSucceeded, job.Status, job.Error)
 	require.Equal(t, 2, job.Attempts)
 }
 
@@ -212,7 +213,7 @@ func TestFailureAfterTheLastRetryEndsFailed(t *testing.T) {
 	job := f.awaitFinal(t, f.submit(t, "ABC"))
 	require.Equal(t, store.StatusFailed, job.Status)
 	require.Equal(t, jobs.MaxRetry+1, job.Attempts, "the first try and every retry")
-	require.Contains(t, job.Error.String, "connection reset by peer")
+	require.Contains(t, job.Error, "connection reset by peer")
 	require.EqualValues(t, jobs.MaxRetry+1, prices.calls.Load())
 
 	// The failure is recorded in the job row, so asynq keeps no archived
@@ -272,5 +273,5 @@ func TestUnknownTickerFailsAtOnceWithOneSentence(t *testing.T) {
 	require.Equal(t, 1, job.Attempts, "an unknown ticker is not retried")
 	require.Equal(t, "no such ticker AAPL (sample: not_found); the bundled sample data has only AA, AXP, BA, C, CAT, DD, DIS, "+
 		"EK, GE, GM, HD, HON, HWP, IBM, INTC, IP, JNJ, JPM, KO, MCD, MMM, MO, MRK, MSFT, PG, SBC, T, UTX, WMT, XOM and ^GSPC",
-		job.Error.String)
+		job.Error)
 }

@@ -248,13 +248,13 @@ func (c *cluster) outcomeOf(ctx context.Context, ids []string) (outcome, error) 
 		if r.Status == store.StatusSucceeded {
 			o.succeeded++
 		}
-		if r.FinishedAt.Valid {
-			o.runtimes = append(o.runtimes, r.FinishedAt.Time.Sub(r.CreatedAt))
-			if r.StartedAt.Valid {
-				o.worktimes = append(o.worktimes, r.FinishedAt.Time.Sub(r.StartedAt.Time))
+		if r.FinishedAt != nil {
+			o.runtimes = append(o.runtimes, r.FinishedAt.Sub(r.CreatedAt))
+			if r.StartedAt != nil {
+				o.worktimes = append(o.worktimes, r.FinishedAt.Sub(*r.StartedAt))
 			}
-			if r.FinishedAt.Time.After(o.lastFinished) {
-				o.lastFinished = r.FinishedAt.Time
+			if r.FinishedAt.After(o.lastFinished) {
+				o.lastFinished = *r.FinishedAt
 			}
 		}
 	}

@@ -46,8 +46,8 @@ func (c *cluster) pickupPhase(ctx context.Context, s *submitter, samples int, in
 	}
 	lat := make([]time.Duration, 0, len(rows))
 	for _, r := range rows {
-		if r.StartedAt.Valid {
-			lat = append(lat, r.StartedAt.Time.Sub(answered[r.ID.String()]))
+		if r.StartedAt != nil {
+			lat = append(lat, r.StartedAt.Sub(answered[r.ID.String()]))
 		}
 	}
 	o, err := c.outcomeOf(ctx, b.ids)

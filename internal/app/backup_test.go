@@ -130,7 +130,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	ctx := context.Background()
 	owner := dbtest.User(t, db)
 	require.NoError(t, db.CreateAPIToken(ctx, owner.ID, []byte("digest-1"), "laptop"))
-	statuses := []string{store.StatusQueued, store.StatusRunning, store.StatusSucceeded, store.StatusFailed, store.StatusCanceled, store.StatusSucceeded}
+	statuses := []store.JobStatus{store.StatusQueued, store.StatusRunning, store.StatusSucceeded, store.StatusFailed, store.StatusCanceled, store.StatusSucceeded}
 	var computed uuid.UUID // the first job to succeed, whose result the last takes
 	for i, status := range statuses {
 		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner.ID, Kind: store.KindPrediction, Ticker: "MSFT",

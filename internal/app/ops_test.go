@@ -234,7 +234,7 @@ func TestJobsCommands(t *testing.T) {
 	again, err := o.db.Job(ctx, failed.ID, 0)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusFailed, again.Status)
-	require.Equal(t, "provider down", again.Error.String)
+	require.Equal(t, "provider down", again.Error)
 
 	// A live job is not retried; an unknown one is not found.
 	code, _, stderr = o.run(t, "web jobs retry "+retry.ID.String())

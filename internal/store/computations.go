@@ -60,12 +60,13 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.
 	if owner != jobID && !force {
 		// worker_lost is jobColumns' rule for a lapsed lease, by the
 		// database's clock, which wrote the lease.
-		var j Job
-		if err := q.get(ctx, &j, `SELECT status, lease_expires_at,
+		var row jobRow
+		if err := q.get(ctx, &row, `SELECT status, lease_expires_at,
 			coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost
 			FROM jobs WHERE id = $1`, owner); err != nil {
 			return Claim{}, fmt.Errorf("claim computation: load job %s: %w", owner, err)
 		}
+		j := row.job()
 		// A job released for a retry (no lease) is not followed: its retry
 		// may wait behind the very followers that wait for it.
 		if j.Status == StatusSucceeded || j.Held() {

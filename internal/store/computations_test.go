@@ -82,10 +82,10 @@ func TestFinishReusedCopiesTheResult(t *testing.T) {
 	require.Equal(t, store.StatusSucceeded, got.Status)
 	require.JSONEq(t, `{"answer":42}`, string(got.Result))
 	require.True(t, got.Reused)
-	require.Equal(t, uuid.NullUUID{UUID: computed, Valid: true}, got.ReusedFrom)
+	require.Equal(t, &computed, got.ReusedFrom)
 	require.Equal(t, 100, got.Progress)
 	require.Nil(t, got.ProgressDetail)
-	require.True(t, got.FinishedAt.Valid)
+	require.NotNil(t, got.FinishedAt)
 	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrJobFinished, "a final job is never written again")
 }
 
@@ -102,5 +102,5 @@ func TestAResultTakenFromAnotherUserDoesNotNameTheirJob(t *testing.T) {
 	require.NoError(t, err)
 	require.JSONEq(t, `{"answer":42}`, string(got.Result))
 	require.True(t, got.Reused, "the result was reused")
-	require.False(t, got.ReusedFrom.Valid, "another user's job id is not mine to see")
+	require.Nil(t, got.ReusedFrom, "another user's job id is not mine to see")
 }

@@ -11,24 +11,35 @@ import (
 	"github.com/lib/pq"
 )
 
+// JobKind is what a job computes.
+type JobKind string
+
 // Job kinds.
 const (
-	KindPrediction  = "prediction"
-	KindSentiment   = "sentiment"
-	KindLeaderboard = "leaderboard"
+	KindPrediction  JobKind = "prediction"
+	KindSentiment   JobKind = "sentiment"
+	KindLeaderboard JobKind = "leaderboard"
 )
 
-// Job statuses. queued and running are live; the other three are final.
-// A worker never moves a job out of a final status (FinishJob, StartJob
-// and every attempt's write refuse to); the one way back is an admin's
-// ReopenFailedJob, from failed to queued.
+// JobStatus is where a job is in its life: queued and running are live;
+// the other three are final. A worker never moves a job out of a final
+// status (FinishJob, StartJob and every attempt's write refuse to); the
+// one way back is an admin's ReopenFailedJob, from failed to queued.
+type JobStatus string
+
+// Job statuses.
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusCanceled  = "canceled"
+	StatusQueued    JobStatus = "queued"
+	StatusRunning   JobStatus = "running"
+	StatusSucceeded JobStatus = "succeeded"
+	StatusFailed    JobStatus = "failed"
+	StatusCanceled  JobStatus = "canceled"
 )
+
+// Final reports whether s is a status a job never leaves.
+func (s JobStatus) Final() bool {
+	return s == StatusSucceeded || s == StatusFailed || s == StatusCanceled
+}
 
 // ErrIdempotencyMismatch means an Idempotency-Key was reused with a different request.
 var ErrIdempotencyMismatch = errors.New("idempotency key reused with a different request")
@@ -45,13 +56,83 @@ var ErrJobHeld = errors.New("job is held by another live worker")
 var ErrNotHeld = errors.New("job no longer held by this attempt")
 
 // Job is one prediction, sentiment or leaderboard request and its outcome.
+// A value the job does not have (yet) is the zero value: "" for a string,
+// nil for a time or a job id, so that a page shows it with {{with}} and
+// nothing outside this package sees how the database spells NULL.
 type Job struct {
+	ID             uuid.UUID
+	OwnerID        int64
+	Kind           JobKind
+	Ticker         string
+	Params         JSON
+	Status         JobStatus
+	Queue          string
+	Progress       int
+	ProgressDetail JSON
+	Attempts       int
+	Error          string
+	Result         JSON
+	IdempotencyKey string
+	RequestHash    []byte
+	CreatedAt      time.Time
+	StartedAt      *time.Time
+	FinishedAt     *time.Time
+	// WorkerID names the worker of the latest attempt.
+	WorkerID string
+	// HeartbeatAt is when that worker last said it was still on the job.
+	HeartbeatAt *time.Time
+	// LeaseExpiresAt is when the running attempt's hold lapses unless its
+	// worker renews it; nil when no attempt holds the job.
+	LeaseExpiresAt *time.Time
+	// WorkerLost is computed on read with the database's clock: the job is
+	// running but its worker let the lease lapse (killed, or cut off), so
+	// it waits for a retry.
+	WorkerLost bool
+	// RequestID is the id of the HTTP request that submitted the job.
+	RequestID string
+	// Reused is set when the job took an identical job's result instead of
+	// computing it.
+	Reused bool
+	// ReusedFrom names that job when it is the same owner's; another
+	// user's job id is not this owner's to see.
+	ReusedFrom *uuid.UUID
+	// AttemptError is what ended the job's last failed attempt, when one
+	// failed and asynq retries the job.
+	AttemptError string
+	// RetryAt is when the next attempt is due; nil while an attempt runs.
+	RetryAt *time.Time
+}
+
+// WaitsForRetry reports whether the job is live with no attempt running
+// because the last one failed and asynq retries it at RetryAt.
+func (j *Job) WaitsForRetry() bool {
+	return !j.Final() && j.RetryAt != nil
+}
+
+// Final reports whether the job reached a status it never leaves.
+func (j *Job) Final() bool {
+	return j.Status.Final()
+}
+
+// Held reports whether a worker attempt holds the running job with a live
+// lease: it must then not be started again, nor re-enqueued.
+func (j *Job) Held() bool {
+	return j.Status == StatusRunning && j.LeaseExpiresAt != nil && !j.WorkerLost
+}
+
+// jobRow is a job as jobColumns read it, NULLs and all. sqlx could scan
+// NULLs into Job's pointers directly, but its strings would then have to
+// be *string too, and Job would carry the columns' names; a row type of
+// its own keeps database/sql inside this package. The price is one copy
+// per job read (job) and a small allocation per time that is set, which
+// next to the round trip that read the row does not show.
+type jobRow struct {
 	ID             uuid.UUID      `db:"id"`
 	OwnerID        int64          `db:"owner_id"`
-	Kind           string         `db:"kind"`
+	Kind           JobKind        `db:"kind"`
 	Ticker         string         `db:"ticker"`
 	Params         JSON           `db:"params"`
-	Status         string         `db:"status"`
+	Status         JobStatus      `db:"status"`
 	Queue          string         `db:"queue"`
 	Progress       int            `db:"progress"`
 	ProgressDetail JSON           `db:"progress_detail"`
@@ -63,47 +144,55 @@ type Job struct {
 	CreatedAt      time.Time      `db:"created_at"`
 	StartedAt      sql.NullTime   `db:"started_at"`
 	FinishedAt     sql.NullTime   `db:"finished_at"`
-	// WorkerID names the worker of the latest attempt.
-	WorkerID sql.NullString `db:"worker_id"`
-	// HeartbeatAt is when that worker last said it was still on the job.
-	HeartbeatAt sql.NullTime `db:"heartbeat_at"`
-	// LeaseExpiresAt is when the running attempt's hold lapses unless its
-	// worker renews it; NULL when no attempt holds the job.
-	LeaseExpiresAt sql.NullTime `db:"lease_expires_at"`
-	// WorkerLost is computed on read with the database's clock: the job is
-	// running but its worker let the lease lapse (killed, or cut off), so
-	// it waits for a retry.
-	WorkerLost bool `db:"worker_lost"`
-	// RequestID is the id of the HTTP request that submitted the job.
-	RequestID sql.NullString `db:"request_id"`
-	// Reused is set when the job took an identical job's result instead of
-	// computing it.
-	Reused bool `db:"reused"`
-	// ReusedFrom names that job when it is the same owner's; another
-	// user's job id is not this owner's to see.
-	ReusedFrom uuid.NullUUID `db:"reused_from"`
-	// AttemptError is what ended the job's last failed attempt, when one
-	// failed and asynq retries the job.
-	AttemptError sql.NullString `db:"attempt_error"`
-	// RetryAt is when the next attempt is due; NULL while an attempt runs.
-	RetryAt sql.NullTime `db:"retry_at"`
+	WorkerID       sql.NullString `db:"worker_id"`
+	HeartbeatAt    sql.NullTime   `db:"heartbeat_at"`
+	LeaseExpiresAt sql.NullTime   `db:"lease_expires_at"`
+	WorkerLost     bool           `db:"worker_lost"`
+	RequestID      sql.NullString `db:"request_id"`
+	Reused         bool           `db:"reused"`
+	ReusedFrom     uuid.NullUUID  `db:"reused_from"`
+	AttemptError   sql.NullString `db:"attempt_error"`
+	RetryAt        sql.NullTime   `db:"retry_at"`
 }
 
-// WaitsForRetry reports whether the job is live with no attempt running
-// because the last one failed and asynq retries it at RetryAt.
-func (j *Job) WaitsForRetry() bool {
-	return !j.Final() && j.RetryAt.Valid
+// job is the row as a Job: NULL becomes "" or nil.
+func (r *jobRow) job() Job {
+	return Job{
+		ID: r.ID, OwnerID: r.OwnerID, Kind: r.Kind, Ticker: r.Ticker, Params: r.Params,
+		Status: r.Status, Queue: r.Queue, Progress: r.Progress, ProgressDetail: r.ProgressDetail,
+		Attempts: r.Attempts, Error: r.Error.String, Result: r.Result,
+		IdempotencyKey: r.IdempotencyKey.String, RequestHash: r.RequestHash, CreatedAt: r.CreatedAt,
+		StartedAt: timeOrNil(r.StartedAt), FinishedAt: timeOrNil(r.FinishedAt),
+		WorkerID: r.WorkerID.String, HeartbeatAt: timeOrNil(r.HeartbeatAt),
+		LeaseExpiresAt: timeOrNil(r.LeaseExpiresAt), WorkerLost: r.WorkerLost,
+		RequestID: r.RequestID.String, Reused: r.Reused, ReusedFrom: uuidOrNil(r.ReusedFrom),
+		AttemptError: r.AttemptError.String, RetryAt: timeOrNil(r.RetryAt),
+	}
 }
 
-// Final reports whether the job reached a status it never leaves.
-func (j *Job) Final() bool {
-	return j.Status == StatusSucceeded || j.Status == StatusFailed || j.Status == StatusCanceled
+// jobsOf turns the rows of a listing into Jobs.
+func jobsOf(rows []jobRow) []Job {
+	jobs := make([]Job, len(rows))
+	for i := range rows {
+		jobs[i] = rows[i].job()
+	}
+	return jobs
 }
 
-// Held reports whether a worker attempt holds the running job with a live
-// lease: it must then not be started again, nor re-enqueued.
-func (j *Job) Held() bool {
-	return j.Status == StatusRunning && j.LeaseExpiresAt.Valid && !j.WorkerLost
+// timeOrNil is Job's spelling of a nullable time.
+func timeOrNil(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	return &t.Time
+}
+
+// uuidOrNil is Job's spelling of a nullable job id.
+func uuidOrNil(id uuid.NullUUID) *uuid.UUID {
+	if !id.Valid {
+		return nil
+	}
+	return &id.UUID
 }
 
 // jobColumns are read by every query that returns jobs. worker_lost is the
@@ -117,7 +206,7 @@ const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress,
 // NewJob is what a submission stores.
 type NewJob struct {
 	OwnerID int64
-	Kind    string
+	Kind    JobKind
 	Ticker  string
 	Params  JSON
 	// Queue is the queue asked for; AdmitJob's rule may send the job to
@@ -141,29 +230,29 @@ func (db *DB) CreateJob(ctx context.Context, n NewJob) (job *Job, replayed bool,
 		RETURNING `+newJobReturning,
 		id, n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key, n.RequestHash, n.RequestID)
 	if err == nil {
-		return n.stored(id, n.Queue, key, row), false, nil
+		return n.stored(id, n.Queue, row), false, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) || !key.Valid {
 		return nil, false, fmt.Errorf("insert job: %w", err)
 	}
 	// The key was taken: replay the first job when the request is the same.
-	var j Job
-	err = db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
+	var earlier jobRow
+	err = db.get(ctx, &earlier, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1 AND idempotency_key = $2`,
 		n.OwnerID, key)
 	if err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
 	}
-	return replayOf(&j, n.RequestHash)
+	return replayOf(earlier.job(), n.RequestHash)
 }
 
 // replayOf answers a submission whose idempotency key earlier holds: a
 // replay of earlier when the request is the same, ErrIdempotencyMismatch
 // when it is not.
-func replayOf(earlier *Job, requestHash []byte) (*Job, bool, error) {
+func replayOf(earlier Job, requestHash []byte) (*Job, bool, error) {
 	if string(earlier.RequestHash) != string(requestHash) {
 		return nil, false, ErrIdempotencyMismatch
 	}
-	return earlier, true, nil
+	return &earlier, true, nil
 }
 
 // insertJobQuery stores a new job; its other columns take their defaults
@@ -184,11 +273,11 @@ type newJobRow struct {
 // stored is the job that inserting n as id on queue made: the columns n
 // gave, the defaults of a new row, and what the database returned (params
 // as jsonb keeps them, so the answer reads as every later read will).
-func (n *NewJob) stored(id uuid.UUID, queue string, key sql.NullString, row newJobRow) *Job {
+func (n *NewJob) stored(id uuid.UUID, queue string, row newJobRow) *Job {
 	return &Job{
 		ID: id, OwnerID: n.OwnerID, Kind: n.Kind, Ticker: n.Ticker, Params: row.Params,
-		Status: StatusQueued, Queue: queue, IdempotencyKey: key, RequestHash: n.RequestHash,
-		CreatedAt: row.CreatedAt, RequestID: sql.NullString{String: n.RequestID, Valid: n.RequestID != ""},
+		Status: StatusQueued, Queue: queue, IdempotencyKey: n.IdempotencyKey, RequestHash: n.RequestHash,
+		CreatedAt: row.CreatedAt, RequestID: n.RequestID,
 	}
 }
 
@@ -292,7 +381,7 @@ func (db *DB) admit(ctx context.Context, id uuid.UUID, n NewJob, rule AdmissionR
 	case "refused":
 		a.Refused = true
 	case "inserted":
-		a.Job = n.stored(id, a.Queue, key, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time})
+		a.Job = n.stored(id, a.Queue, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time})
 	}
 	return a, nil
 }
@@ -300,24 +389,25 @@ func (db *DB) admit(ctx context.Context, id uuid.UUID, n NewJob, rule AdmissionR
 // replay returns the job stored earlier under the submission's
 // idempotency key, when it was the same request.
 func (db *DB) replay(ctx context.Context, earlier uuid.UUID, requestHash []byte) (*Job, bool, error) {
-	var j Job
-	if err := db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, earlier); err != nil {
+	var row jobRow
+	if err := db.get(ctx, &row, `SELECT `+jobColumns+` FROM jobs WHERE id = $1`, earlier); err != nil {
 		return nil, false, fmt.Errorf("load job for idempotency key: %w", err)
 	}
-	return replayOf(&j, requestHash)
+	return replayOf(row.job(), requestHash)
 }
 
 // Job returns a job by id. ownerID > 0 restricts it to that owner's jobs, so
 // another user's job is indistinguishable from a missing one.
 func (db *DB) Job(ctx context.Context, id uuid.UUID, ownerID int64) (*Job, error) {
-	var j Job
-	err := db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`, id, ownerID)
+	var row jobRow
+	err := db.get(ctx, &row, `SELECT `+jobColumns+` FROM jobs WHERE id = $1 AND ($2 = 0 OR owner_id = $2)`, id, ownerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("load job %s: %w", id, err)
 	}
+	j := row.job()
 	return &j, nil
 }
 
@@ -330,20 +420,20 @@ type JobCursor struct {
 // ListJobs returns up to limit of the owner's jobs, newest first, strictly
 // after the cursor when one is given.
 func (db *DB) ListJobs(ctx context.Context, ownerID int64, after *JobCursor, limit int) ([]Job, error) {
-	var jobs []Job
+	var rows []jobRow
 	var err error
 	if after == nil {
-		err = db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.selectAll(ctx, &rows, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			ORDER BY created_at DESC, id DESC LIMIT $2`, ownerID, limit)
 	} else {
-		err = db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
+		err = db.selectAll(ctx, &rows, `SELECT `+jobColumns+` FROM jobs WHERE owner_id = $1
 			AND (created_at, id) < ($2, $3)
 			ORDER BY created_at DESC, id DESC LIMIT $4`, ownerID, after.CreatedAt, after.ID, limit)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("list jobs: %w", err)
 	}
-	return jobs, nil
+	return jobsOf(rows), nil
 }
 
 // startColumns are the columns StartJob returns: what a worker needs to
@@ -364,8 +454,8 @@ const startColumns = `id, owner_id, kind, ticker, params, status, queue, progres
 // never runs on two workers at once. The job returned has the fields of
 // startColumns; the others are zero.
 func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease time.Duration) (*Job, error) {
-	var j Job
-	err := db.get(ctx, &j, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
+	var row jobRow
+	err := db.get(ctx, &row, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), error = NULL, retry_at = NULL,
 			worker_id = $2, heartbeat_at = now(), lease_expires_at = now() + $3 * interval '1 microsecond'
 		WHERE id = $1 AND (status = 'queued'
@@ -384,6 +474,7 @@ func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease t
 	if err != nil {
 		return nil, fmt.Errorf("start job %s: %w", id, err)
 	}
+	j := row.job()
 	return &j, nil
 }
 
@@ -437,7 +528,7 @@ func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail
 // one UPDATE keyed by id. A job that is already final is left untouched and
 // ErrJobFinished is returned, so duplicate deliveries cannot move a finished
 // job backwards or overwrite its result.
-func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status string, result JSON, errMsg string) error {
+func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status JobStatus, result JSON, errMsg string) error {
 	var msg sql.NullString
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
@@ -486,10 +577,10 @@ func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
 // CancelJob marks the owner's live job canceled and returns it with the
 // status it had before. A final job gives ErrJobFinished; another owner's
 // job gives ErrNotFound.
-func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous string, err error) {
+func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous JobStatus, err error) {
 	var row struct {
-		Job
-		Previous string `db:"previous"`
+		jobRow
+		Previous JobStatus `db:"previous"`
 	}
 	// prev's columns are renamed so that jobColumns' unqualified names
 	// can only mean the updated row.
@@ -508,30 +599,32 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 	if err != nil {
 		return nil, "", fmt.Errorf("cancel job %s: %w", id, err)
 	}
-	return &row.Job, row.Previous, nil
+	canceled := row.job()
+	return &canceled, row.Previous, nil
 }
 
 // LiveJobs returns up to limit queued or running jobs created before the
 // given time, oldest first: the reconciler's candidates.
 func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error) {
-	var jobs []Job
-	err := db.selectAll(ctx, &jobs, `SELECT `+jobColumns+` FROM jobs
+	var rows []jobRow
+	err := db.selectAll(ctx, &rows, `SELECT `+jobColumns+` FROM jobs
 		WHERE status IN ('queued', 'running') AND created_at < $1
 		ORDER BY created_at LIMIT $2`, createdBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list live jobs: %w", err)
 	}
-	return jobs, nil
+	return jobsOf(rows), nil
 }
 
 // JobTiming is a job's status and the times of its life, without its
-// params or result.
+// params or result. As in Job, nil is a time not reached yet; being all
+// plain values and pointers, it is scanned as it is.
 type JobTiming struct {
-	ID         uuid.UUID    `db:"id"`
-	Status     string       `db:"status"`
-	CreatedAt  time.Time    `db:"created_at"`
-	StartedAt  sql.NullTime `db:"started_at"`
-	FinishedAt sql.NullTime `db:"finished_at"`
+	ID         uuid.UUID  `db:"id"`
+	Status     JobStatus  `db:"status"`
+	CreatedAt  time.Time  `db:"created_at"`
+	StartedAt  *time.Time `db:"started_at"`
+	FinishedAt *time.Time `db:"finished_at"`
 }
 
 // JobTimings returns the timing of each of the jobs that exists, in no

@@ -48,7 +48,7 @@ func TestFinishedJobNeverMovesBackwards(t *testing.T) {
 	require.Equal(t, store.StatusSucceeded, got.Status)
 	require.Equal(t, 100, got.Progress)
 	require.JSONEq(t, `{"answer":42}`, string(got.Result))
-	require.False(t, got.Error.Valid)
+	require.Empty(t, got.Error)
 
 	_, err = db.Job(ctx, job.ID, owner+1000)
 	require.ErrorIs(t, err, store.ErrNotFound, "another owner sees nothing")
@@ -90,7 +90,7 @@ func TestCancelQueuedAndRunning(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, want, previous)
 		require.Equal(t, store.StatusCanceled, canceled.Status)
-		require.True(t, canceled.FinishedAt.Valid)
+		require.NotNil(t, canceled.FinishedAt)
 		require.ErrorIs(t, db.FinishJob(ctx, job.ID, store.StatusSucceeded, store.JSON(`{}`), ""), store.ErrJobFinished)
 	}
 }
@@ -106,8 +106,8 @@ func TestARunningJobHasOneHolderAtATime(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, held.Held())
 	require.False(t, held.WorkerLost)
-	require.Equal(t, "worker-a", held.WorkerID.String)
-	require.True(t, held.HeartbeatAt.Valid)
+	require.Equal(t, "worker-a", held.WorkerID)
+	require.NotNil(t, held.HeartbeatAt)
 
 	_, err = db.StartJob(ctx, job.ID, "worker-b", time.Minute)
 	require.ErrorIs(t, err, store.ErrJobHeld, "a live lease keeps a second worker out")
@@ -121,16 +121,17 @@ func TestARunningJobHasOneHolderAtATime(t *testing.T) {
 	waiting, err := db.Job(ctx, job.ID, 0)
 	require.NoError(t, err)
 	require.True(t, waiting.WaitsForRetry())
-	require.Equal(t, "upstream hiccup", waiting.AttemptError.String)
-	require.WithinDuration(t, retryAt, waiting.RetryAt.Time, 0)
+	require.Equal(t, "upstream hiccup", waiting.AttemptError)
+	require.NotNil(t, waiting.RetryAt)
+	require.WithinDuration(t, retryAt, *waiting.RetryAt, 0)
 	retry, err := db.StartJob(ctx, job.ID, "worker-b", time.Minute)
 	require.NoError(t, err)
 	require.Equal(t, 2, retry.Attempts)
-	require.Equal(t, "worker-b", retry.WorkerID.String)
+	require.Equal(t, "worker-b", retry.WorkerID)
 	running, err := db.Job(ctx, job.ID, 0)
 	require.NoError(t, err)
 	require.False(t, running.WaitsForRetry(), "the retry runs")
-	require.Equal(t, "upstream hiccup", running.AttemptError.String, "what ended the last attempt stays known")
+	require.Equal(t, "upstream hiccup", running.AttemptError, "what ended the last attempt stays known")
 	require.ErrorIs(t, db.Heartbeat(ctx, job.ID, held.Attempts, time.Minute), store.ErrNotHeld)
 
 	// The holder renews a short lease and then falls silent, as a killed
@@ -184,10 +185,10 @@ func TestJobTimingsAndAnyLiveJob(t *testing.T) {
 		byID[j.ID] = j
 	}
 	require.Equal(t, store.StatusSucceeded, byID[done.ID].Status)
-	require.True(t, byID[done.ID].StartedAt.Valid && byID[done.ID].FinishedAt.Valid)
-	require.False(t, byID[done.ID].FinishedAt.Time.Before(byID[done.ID].StartedAt.Time))
+	require.True(t, byID[done.ID].StartedAt != nil && byID[done.ID].FinishedAt != nil)
+	require.False(t, byID[done.ID].FinishedAt.Before(*byID[done.ID].StartedAt))
 	require.Equal(t, store.StatusQueued, byID[queued.ID].Status)
-	require.False(t, byID[queued.ID].StartedAt.Valid)
+	require.Nil(t, byID[queued.ID].StartedAt)
 
 	live, err = db.AnyLiveJob(ctx)
 	require.NoError(t, err)
@@ -220,6 +221,6 @@ func TestCancelJobReturnsTheJobAsReadAfterwards(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, read, canceled)
 	require.Equal(t, store.StatusCanceled, canceled.Status)
-	require.Equal(t, "boom", canceled.AttemptError.String)
-	require.Equal(t, "w1", canceled.WorkerID.String)
+	require.Equal(t, "boom", canceled.AttemptError)
+	require.Equal(t, "w1", canceled.WorkerID)
 }

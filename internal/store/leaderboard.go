@@ -13,20 +13,22 @@ import (
 // the one being computed now (queued or running); either may be nil. The
 // leaderboard is the same for every user, so owners do not matter here.
 func (db *DB) LatestLeaderboard(ctx context.Context) (done, live *Job, err error) {
-	var j Job
-	err = db.get(ctx, &j, `SELECT `+jobColumns+` FROM jobs
+	var newest jobRow
+	err = db.get(ctx, &newest, `SELECT `+jobColumns+` FROM jobs
 		WHERE kind = 'leaderboard' AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1`)
 	switch {
 	case err == nil:
+		j := newest.job()
 		done = &j
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, nil, fmt.Errorf("load the newest leaderboard: %w", err)
 	}
-	var l Job
-	err = db.get(ctx, &l, `SELECT `+jobColumns+` FROM jobs
+	var computing jobRow
+	err = db.get(ctx, &computing, `SELECT `+jobColumns+` FROM jobs
 		WHERE kind = 'leaderboard' AND status IN ('queued', 'running')`)
 	switch {
 	case err == nil:
+		l := computing.job()
 		live = &l
 	case !errors.Is(err, sql.ErrNoRows):
 		return nil, nil, fmt.Errorf("load the live leaderboard: %w", err)
@@ -42,12 +44,13 @@ func (db *DB) CreateLeaderboardJob(ctx context.Context, ownerID int64, params JS
 	if len(params) == 0 {
 		params = JSON(`{}`)
 	}
-	var j Job
-	err = db.get(ctx, &j, `INSERT INTO jobs (id, owner_id, kind, params, queue)
+	var row jobRow
+	err = db.get(ctx, &row, `INSERT INTO jobs (id, owner_id, kind, params, queue)
 		VALUES ($1, $2, 'leaderboard', $3, $4)
 		ON CONFLICT (kind) WHERE kind = 'leaderboard' AND status IN ('queued', 'running') DO NOTHING
 		RETURNING `+jobColumns, uuid.New(), ownerID, params, queue)
 	if err == nil {
+		j := row.job()
 		return &j, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {

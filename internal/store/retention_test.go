@@ -30,7 +30,7 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
-	newJob := func(key, status string, days int) uuid.UUID {
+	newJob := func(key string, status store.JobStatus, days int) uuid.UUID {
 		job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT",
 			Queue: "default", IdempotencyKey: key})
 		require.NoError(t, err)
@@ -80,14 +80,14 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 		require.NoError(t, err)
 		return job
 	}
-	require.False(t, get(recent).IdempotencyKey.Valid, "a finished job's key goes after 24 h")
-	require.Equal(t, "fresh", get(fresh).IdempotencyKey.String)
+	require.Empty(t, get(recent).IdempotencyKey, "a finished job's key goes after 24 h")
+	require.Equal(t, "fresh", get(fresh).IdempotencyKey)
 	for _, id := range []uuid.UUID{oldQueued, oldRunning} {
 		job := get(id)
 		require.False(t, job.Final(), "a live job is never touched")
-		require.True(t, job.IdempotencyKey.Valid, "nor its key")
+		require.NotEmpty(t, job.IdempotencyKey, "nor its key")
 	}
-	require.False(t, get(reuser).ReusedFrom.Valid, "the reused job is gone, the reuser stays")
+	require.Nil(t, get(reuser).ReusedFrom, "the reused job is gone, the reuser stays")
 
 	bars, _, _, err := db.PriceBars(ctx, "KEEP")
 	require.NoError(t, err)

@@ -445,8 +445,8 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	job, err := h.db.Job(ctx, id, 0)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusQueued, job.Status)
-	require.False(t, job.Error.Valid)
-	require.False(t, job.FinishedAt.Valid)
+	require.Empty(t, job.Error)
+	require.Nil(t, job.FinishedAt)
 	p = admin.get("/admin/queues")
 	require.Contains(t, p.body, "The task is pending again")
 	require.NotContains(t, p.body, jobLink)
@@ -476,7 +476,7 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	job, err = h.db.Job(ctx, live, 0)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusFailed, job.Status)
-	require.Equal(t, "an administrator deleted its task", job.Error.String)
+	require.Equal(t, "an administrator deleted its task", job.Error)
 
 	// Pause and resume change the queue's state.
 	paused := func() bool {

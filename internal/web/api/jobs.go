@@ -19,9 +19,9 @@ func jobPath(id uuid.UUID) string { return "/api/v1/jobs/" + id.String() }
 // jobView is a job as the API shows it.
 type jobView struct {
 	ID             uuid.UUID         `json:"id"`
-	Kind           string            `json:"kind"`
+	Kind           store.JobKind     `json:"kind"`
 	Ticker         string            `json:"ticker,omitempty"`
-	Status         string            `json:"status"`
+	Status         store.JobStatus   `json:"status"`
 	Queue          string            `json:"queue"`
 	Progress       int               `json:"progress"`
 	ProgressDetail json.RawMessage   `json:"progress_detail,omitempty"`
@@ -51,7 +51,8 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	v := jobView{
 		ID: j.ID, Kind: j.Kind, Ticker: j.Ticker, Status: j.Status, Queue: j.Queue,
 		Progress: j.Progress, ProgressDetail: json.RawMessage(j.ProgressDetail), Attempts: j.Attempts,
-		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt, Reused: j.Reused,
+		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
+		StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, Reused: j.Reused, ReusedFrom: j.ReusedFrom,
 		Links: map[string]string{
 			"self":   jobPath(j.ID),
 			"events": jobPath(j.ID) + "/events",
@@ -60,22 +61,13 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	if !j.Final() {
 		v.Links["cancel"] = jobPath(j.ID) + "/cancel"
 	}
-	if j.Error.Valid {
-		v.Error = &j.Error.String
+	if j.Error != "" {
+		v.Error = &j.Error
 	}
-	if j.StartedAt.Valid {
-		v.StartedAt = &j.StartedAt.Time
-	}
-	if j.FinishedAt.Valid {
-		v.FinishedAt = &j.FinishedAt.Time
-	}
-	if j.ReusedFrom.Valid {
-		v.ReusedFrom = &j.ReusedFrom.UUID
-	}
-	if !j.Final() && j.AttemptError.Valid {
-		v.Retry = &retryView{LastError: j.AttemptError.String}
+	if !j.Final() && j.AttemptError != "" {
+		v.Retry = &retryView{LastError: j.AttemptError}
 		if j.WaitsForRetry() {
-			v.Retry.NextAttemptAt = &j.RetryAt.Time
+			v.Retry.NextAttemptAt = j.RetryAt
 		}
 	}
 	if withResult {

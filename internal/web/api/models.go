@@ -53,7 +53,7 @@ func (s *Server) models(c *gin.Context) {
 		return
 	}
 	c.JSON(http.StatusOK, modelsView{
-		Status: "ready", ComputedAt: &done.FinishedAt.Time, Refreshing: live != nil, Leaderboard: json.RawMessage(done.Result),
+		Status: "ready", ComputedAt: done.FinishedAt, Refreshing: live != nil, Leaderboard: json.RawMessage(done.Result),
 	})
 }
 
@@ -64,7 +64,8 @@ func needsRefresh(done, live *store.Job, now time.Time) bool {
 	if live != nil {
 		return false
 	}
-	return done == nil || now.Sub(done.FinishedAt.Time) > jobs.LeaderboardMaxAge
+	// A succeeded job has FinishedAt: the UPDATE that made it succeed set it.
+	return done == nil || now.Sub(*done.FinishedAt) > jobs.LeaderboardMaxAge
 }
 
 // queueLeaderboard stores a leaderboard job for the asking user, unless

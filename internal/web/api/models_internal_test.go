@@ -1,7 +1,6 @@
 package api
 
 import (
-	"database/sql"
 	"testing"
 	"time"
 
@@ -15,7 +14,8 @@ func TestNeedsRefresh(t *testing.T) {
 	t.Parallel()
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	finished := func(ago time.Duration) *store.Job {
-		return &store.Job{Status: store.StatusSucceeded, FinishedAt: sql.NullTime{Time: now.Add(-ago), Valid: true}}
+		at := now.Add(-ago)
+		return &store.Job{Status: store.StatusSucceeded, FinishedAt: &at}
 	}
 	running := &store.Job{Status: store.StatusRunning}
 	require.True(t, needsRefresh(nil, nil, now), "none yet")

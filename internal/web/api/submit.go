@@ -109,7 +109,7 @@ func (s *Server) submitSentiment(c *gin.Context) {
 // submit stores the job, then enqueues it, then answers 202. The row is
 // committed first: if Redis is down the job is still accepted, and the
 // reconciler enqueues it later.
-func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params any) {
+func (s *Server) submit(c *gin.Context, kind store.JobKind, ticker, priority string, params any) {
 	queue, ferr := jobs.QueueFor(priority)
 	if ferr != nil {
 		s.Fail(c, ferr)
@@ -127,7 +127,7 @@ func (s *Server) submit(c *gin.Context, kind, ticker, priority string, params an
 	}
 	// The hash covers the normalised request, so a replay that differs only
 	// in spacing or defaults is still recognised as the same request.
-	hash := sha256.Sum256([]byte(kind + "\x00" + ticker + "\x00" + queue + "\x00" + string(doc)))
+	hash := sha256.Sum256([]byte(string(kind) + "\x00" + ticker + "\x00" + queue + "\x00" + string(doc)))
 	user := kernel.CurrentUser(c).ID
 	job, replayed, err := s.admit(c, store.NewJob{
 		OwnerID: user, Kind: kind, Ticker: ticker, Params: store.JSON(doc), Queue: queue,

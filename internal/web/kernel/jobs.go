@@ -17,7 +17,7 @@ func PollAfter(j *store.Job, now time.Time) int {
 	if !j.WaitsForRetry() {
 		return 1
 	}
-	wait := int(math.Ceil(j.RetryAt.Time.Sub(now).Seconds()))
+	wait := int(math.Ceil(j.RetryAt.Sub(now).Seconds()))
 	return min(max(wait, 1), 10)
 }
 

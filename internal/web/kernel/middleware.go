@@ -128,9 +128,9 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 	}
 	// Every label set exists from the start, at zero, so that rate() and
 	// the alerts see the first submission or refusal, not only the second.
-	for _, kind := range []string{store.KindPrediction, store.KindSentiment} {
+	for _, kind := range []store.JobKind{store.KindPrediction, store.KindSentiment} {
 		for _, queue := range []string{jobs.QueueCritical, jobs.QueueDefault, jobs.QueueLow} {
-			m.submitted.WithLabelValues(kind, queue)
+			m.submitted.WithLabelValues(string(kind), queue)
 		}
 	}
 	for _, scope := range rateScopes {
@@ -144,8 +144,8 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 
 // CountSubmitted counts a job accepted onto queue (idempotent replays are
 // not counted).
-func (k *Kernel) CountSubmitted(kind, queue string) {
-	k.metrics.submitted.WithLabelValues(kind, queue).Inc()
+func (k *Kernel) CountSubmitted(kind store.JobKind, queue string) {
+	k.metrics.submitted.WithLabelValues(string(kind), queue).Inc()
 }
 
 // rateScopes are the values of augur_rate_limited_total's scope label.
