@@ -27,6 +27,8 @@ import (
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/upstream"
 	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/internal/web/api"
+	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -115,29 +117,33 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
 	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
-		DB:                     db,
-		Redis:                  rdb,
-		Queue:                  queue,
-		Events:                 jobs.NewEvents(rdb),
-		Prices:                 portfolio.NewMarketPrices(prices),
-		Logger:                 logger,
-		Registry:               reg,
-		KnownModel:             registry.Known,
-		Presets:                sentiment.PresetNames(),
-		SubmitPerMinute:        cfg.SubmitRateLimit,
-		MaxUnfinishedJobs:      cfg.MaxUnfinishedJobs,
-		InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
-		StreamsPerUser:         cfg.EventStreamsPerUser,
-		StreamsMax:             cfg.EventStreamsMax,
-		Accounts: web.Accounts{
-			Store:                  sessions,
-			Lifetime:               cfg.SessionLifetime,
-			IdleTimeout:            cfg.SessionIdleTimeout,
-			SecureCookie:           cfg.SecureCookies(),
-			SecretKey:              cfg.SecretKey,
-			LoginPerMinutePerIP:    cfg.LoginPerMinutePerIP,
-			LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
-			TrustedProxies:         cfg.TrustedProxies,
+		Kernel: kernel.Config{
+			DB:             db,
+			Redis:          rdb,
+			Queue:          queue,
+			Events:         jobs.NewEvents(rdb),
+			Prices:         portfolio.NewMarketPrices(prices),
+			Logger:         logger,
+			Registry:       reg,
+			StreamsPerUser: cfg.EventStreamsPerUser,
+			StreamsMax:     cfg.EventStreamsMax,
+			Accounts: kernel.Accounts{
+				Store:                  sessions,
+				Lifetime:               cfg.SessionLifetime,
+				IdleTimeout:            cfg.SessionIdleTimeout,
+				SecureCookie:           cfg.SecureCookies(),
+				SecretKey:              cfg.SecretKey,
+				LoginPerMinutePerIP:    cfg.LoginPerMinutePerIP,
+				LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
+				TrustedProxies:         cfg.TrustedProxies,
+			},
+		},
+		API: api.Config{
+			KnownModel:             registry.Known,
+			Presets:                sentiment.PresetNames(),
+			SubmitPerMinute:        cfg.SubmitRateLimit,
+			MaxUnfinishedJobs:      cfg.MaxUnfinishedJobs,
+			InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
 		},
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/internal/web/kernel"
 )
 
 // browser is a client that behaves like one: it keeps cookies, does not
@@ -342,7 +343,7 @@ func TestThePagesUseTheSessionForTheAPIAndItsEvents(t *testing.T) {
 }
 
 func TestSignInIsRateLimitedPerAccountAndPerIP(t *testing.T) {
-	h := newHarnessWith(t, harnessOptions{tune: func(a *web.Accounts) {
+	h := newHarnessWith(t, harnessOptions{tune: func(a *kernel.Accounts) {
 		a.LoginPerHourPerAccount = 3
 		a.LoginPerMinutePerIP = 5
 	}})

@@ -17,6 +17,8 @@ import (
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/internal/web/api"
+	"github.com/augurhq/augur/internal/web/kernel"
 )
 
 // access is who may use a route.
@@ -178,8 +180,17 @@ func TestAuthorizationMatrix(t *testing.T) {
 	h := newHarness(t, 1000)
 	ctx := context.Background()
 	routes, err := web.Routes(web.Deps{
-		Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry(),
-		SubmitPerMinute: 1, MaxUnfinishedJobs: 1, InteractiveJobsPerUser: 1, StreamsPerUser: 1, StreamsMax: 1,
+		Kernel: kernel.Config{
+			Logger:         slog.New(slog.DiscardHandler),
+			Registry:       prometheus.NewRegistry(),
+			StreamsPerUser: 1,
+			StreamsMax:     1,
+		},
+		API: api.Config{
+			SubmitPerMinute:        1,
+			MaxUnfinishedJobs:      1,
+			InteractiveJobsPerUser: 1,
+		},
 	})
 	require.NoError(t, err)
 	var inTable, inRouter []string

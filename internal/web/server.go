@@ -6,52 +6,25 @@ package web
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/docs"
-	"github.com/augurhq/augur/internal/portfolio"
-	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/admin"
 	"github.com/augurhq/augur/internal/web/api"
 	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/internal/web/ui"
-	"github.com/augurhq/augur/jobs"
 )
 
-// Deps are what the web server needs.
+// Deps are what the web server needs: the kernel's, which the pages and
+// admin also run on, and the API's own.
 type Deps struct {
-	DB     *store.DB
-	Redis  *redis.Client
-	Queue  *jobs.Queue
-	Events *jobs.Events
-	// Prices gives the latest close that trades and valuations use.
-	Prices   portfolio.Prices
-	Logger   *slog.Logger
-	Registry prometheus.Registerer
-	// KnownModel reports whether a model name exists.
-	KnownModel func(string) bool
-	// Presets lists the sentiment presets.
-	Presets []string
-	// SubmitPerMinute is how many jobs one user may submit per minute.
-	SubmitPerMinute int
-	// Accounts configures sessions and sign-in.
-	Accounts Accounts
-	// MaxUnfinishedJobs caps one user's queued and running jobs.
-	MaxUnfinishedJobs int
-	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
-	// be on the critical queue; later interactive submissions go to default.
-	InteractiveJobsPerUser int
-	// StreamsPerUser and StreamsMax cap the open event streams of one user
-	// and of this process.
-	StreamsPerUser int
-	StreamsMax     int
+	Kernel kernel.Config
+	API    api.Config
 }
 
 // Handler is the web server's HTTP handler, with the work it runs in the
@@ -73,9 +46,6 @@ func New(d Deps) (*Handler, error) {
 	return &Handler{Handler: k.WithSessions(r), stop: k.StartBackground()}, nil
 }
 
-// Accounts configures browser sign-in.
-type Accounts = kernel.Accounts
-
 // SessionCookie is the name of the browser's session cookie.
 const SessionCookie = kernel.SessionCookie
 
@@ -88,19 +58,15 @@ func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error 
 // newRouter builds the kernel and the routes of the API, the pages and
 // admin on it; the authorization matrix test reads the route table.
 func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
-	for name, v := range map[string]int{"SubmitPerMinute": d.SubmitPerMinute, "MaxUnfinishedJobs": d.MaxUnfinishedJobs,
-		"InteractiveJobsPerUser": d.InteractiveJobsPerUser, "StreamsPerUser": d.StreamsPerUser, "StreamsMax": d.StreamsMax} {
+	for name, v := range map[string]int{"SubmitPerMinute": d.API.SubmitPerMinute, "MaxUnfinishedJobs": d.API.MaxUnfinishedJobs,
+		"InteractiveJobsPerUser": d.API.InteractiveJobsPerUser, "StreamsPerUser": d.Kernel.StreamsPerUser, "StreamsMax": d.Kernel.StreamsMax} {
 		if v < 1 {
 			return nil, nil, fmt.Errorf("web: %s must be at least 1, not %d", name, v)
 		}
 	}
 	// Gin's debug mode only prints the route table; the logs are ours.
 	gin.SetMode(gin.ReleaseMode)
-	k, err := kernel.New(kernel.Config{
-		DB: d.DB, Redis: d.Redis, Queue: d.Queue, Events: d.Events, Prices: d.Prices,
-		Logger: d.Logger, Registry: d.Registry, Accounts: d.Accounts,
-		StreamsPerUser: d.StreamsPerUser, StreamsMax: d.StreamsMax,
-	})
+	k, err := kernel.New(d.Kernel)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -108,7 +74,7 @@ func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
 	r.HandleMethodNotAllowed = true
 	// Only the listed proxies may name the client in X-Forwarded-For; by
 	// default none, or anyone could dodge the per-IP sign-in limit.
-	if err := r.SetTrustedProxies(d.Accounts.TrustedProxies); err != nil {
+	if err := r.SetTrustedProxies(d.Kernel.Accounts.TrustedProxies); err != nil {
 		return nil, nil, fmt.Errorf("trusted proxies: %w", err)
 	}
 	r.Use(k.Recover, k.Observe, kernel.SecurityHeaders, kernel.NoStoreAPI, k.CrossOrigin, k.FormText)
@@ -123,13 +89,10 @@ func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
 
 	site := r.Group("/", k.Identify)
 	signedIn := site.Group("/", k.RequireUser)
-	ui.New(k, ui.Config{Presets: d.Presets, Accounts: d.Accounts}).Routes(site, signedIn)
+	ui.New(k, ui.Config{Presets: d.API.Presets, Accounts: d.Kernel.Accounts}).Routes(site, signedIn)
 
 	apiV1 := r.Group("/api/v1", k.Authenticate)
-	api.New(k, api.Config{
-		KnownModel: d.KnownModel, Presets: d.Presets, SubmitPerMinute: d.SubmitPerMinute,
-		MaxUnfinishedJobs: d.MaxUnfinishedJobs, InteractiveJobsPerUser: d.InteractiveJobsPerUser,
-	}).Routes(apiV1)
+	api.New(k, d.API).Routes(apiV1)
 
 	admin.New(k).Routes(signedIn.Group("/admin", k.RequireAdmin), apiV1.Group("/admin", k.RequireAdminAPI))
 	return k, r, nil

@@ -28,6 +28,8 @@ import (
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/internal/web/api"
+	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -65,23 +67,30 @@ func benchSubmit(b *testing.B, clients int) {
 		b.Fatal(err)
 	}
 	handler, err := web.New(web.Deps{
-		DB: db, Redis: rdb, Queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
-		Events: jobs.NewEvents(rdb), Prices: portfolio.NewMarketPrices(loader),
-		// Production logs a JSON line per request; encoding it is part of the cost.
-		Logger:                 slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Registry:               prometheus.NewRegistry(),
-		KnownModel:             registry.Known,
-		Presets:                []string{"hft", "retail"},
-		SubmitPerMinute:        1_000_000,
-		MaxUnfinishedJobs:      1_000_000,
-		InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
-		StreamsPerUser:         cfg.EventStreamsPerUser,
-		StreamsMax:             cfg.EventStreamsMax,
-		Accounts: web.Accounts{
-			Store:    db.SessionStore(0),
-			Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdleTimeout,
-			SecretKey:           "bench-secret",
-			LoginPerMinutePerIP: cfg.LoginPerMinutePerIP, LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
+		Kernel: kernel.Config{
+			DB:     db,
+			Redis:  rdb,
+			Queue:  jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
+			Events: jobs.NewEvents(rdb),
+			Prices: portfolio.NewMarketPrices(loader),
+			// Production logs a JSON line per request; encoding it is part of the cost.
+			Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
+			Registry:       prometheus.NewRegistry(),
+			StreamsPerUser: cfg.EventStreamsPerUser,
+			StreamsMax:     cfg.EventStreamsMax,
+			Accounts: kernel.Accounts{
+				Store:    db.SessionStore(0),
+				Lifetime: cfg.SessionLifetime, IdleTimeout: cfg.SessionIdleTimeout,
+				SecretKey:           "bench-secret",
+				LoginPerMinutePerIP: cfg.LoginPerMinutePerIP, LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
+			},
+		},
+		API: api.Config{
+			KnownModel:             registry.Known,
+			Presets:                []string{"hft", "retail"},
+			SubmitPerMinute:        1_000_000,
+			MaxUnfinishedJobs:      1_000_000,
+			InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
 		},
 	})
 	if err != nil {

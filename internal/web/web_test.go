@@ -20,6 +20,8 @@ import (
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
+	"github.com/augurhq/augur/internal/web/api"
+	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -43,14 +45,14 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 
 // harnessOptions vary the harness; zero values take the defaults.
 type harnessOptions struct {
-	db                 *store.DB           // default: the test's own database
-	submitPerMinute    int                 // default 100
-	maxUnfinished      int                 // default 1000
-	interactivePerUser int                 // default 1000
-	streamsPerUser     int                 // default 1000
-	streamsMax         int                 // default 1000
-	prices             portfolio.Prices    // default: the bundled sample's closes
-	tune               func(*web.Accounts) // changes the sign-in settings
+	db                 *store.DB              // default: the test's own database
+	submitPerMinute    int                    // default 100
+	maxUnfinished      int                    // default 1000
+	interactivePerUser int                    // default 1000
+	streamsPerUser     int                    // default 1000
+	streamsMax         int                    // default 1000
+	prices             portfolio.Prices       // default: the bundled sample's closes
+	tune               func(*kernel.Accounts) // changes the sign-in settings
 }
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
@@ -69,7 +71,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	}
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
-	accounts := web.Accounts{
+	accounts := kernel.Accounts{
 		Store:    db.SessionStore(0),
 		Lifetime: time.Hour, IdleTimeout: time.Hour,
 		SecretKey:           "test-secret",
@@ -82,17 +84,25 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		o.tune(&accounts)
 	}
 	handler, tokensLive, err := web.NewReplica(web.Deps{
-		DB: db, Redis: rdb, Queue: queue, Events: jobs.NewEvents(rdb), Prices: o.prices,
-		Logger:                 slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-		Registry:               prometheus.NewRegistry(),
-		KnownModel:             registry.Known,
-		Presets:                []string{"hft", "retail"},
-		SubmitPerMinute:        o.submitPerMinute,
-		MaxUnfinishedJobs:      o.maxUnfinished,
-		InteractiveJobsPerUser: o.interactivePerUser,
-		StreamsPerUser:         o.streamsPerUser,
-		StreamsMax:             o.streamsMax,
-		Accounts:               accounts,
+		Kernel: kernel.Config{
+			DB:             db,
+			Redis:          rdb,
+			Queue:          queue,
+			Events:         jobs.NewEvents(rdb),
+			Prices:         o.prices,
+			Logger:         slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+			Registry:       prometheus.NewRegistry(),
+			StreamsPerUser: o.streamsPerUser,
+			StreamsMax:     o.streamsMax,
+			Accounts:       accounts,
+		},
+		API: api.Config{
+			KnownModel:             registry.Known,
+			Presets:                []string{"hft", "retail"},
+			SubmitPerMinute:        o.submitPerMinute,
+			MaxUnfinishedJobs:      o.maxUnfinished,
+			InteractiveJobsPerUser: o.interactivePerUser,
+		},
 	})
 	require.NoError(t, err)
 	t.Cleanup(handler.Close)
