@@ -41,9 +41,11 @@ run: build ## migrate, print the demo password and a token, run web (:8080) and 
 .PHONY: test
 test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis (fuzz targets on their seed corpus), and the 10 slowest tests
 	$(GO) vet ./...
-	@# go test's own output, read back from -json by tools/slowtests, which
-	@# adds the slowest tests at the end; pipefail keeps go test's verdict.
-	set -o pipefail; CI=$${CI:-true} $(GO) test -race -count=1 -json ./... | $(GO) run ./tools/slowtests
+	@# gotestsum (pinned in go.mod as a tool) prints go test's own output and
+	@# keeps its verdict; its events file then names the slowest tests.
+	@mkdir -p $(BIN)
+	CI=$${CI:-true} $(GO) tool gotestsum --format standard-quiet --jsonfile $(BIN)/test-events.json -- -race -count=1 ./...; \
+		rc=$$?; echo "slowest 10 tests:"; $(GO) tool gotestsum tool slowest --jsonfile $(BIN)/test-events.json --num 10; exit $$rc
 
 .PHONY: chaos
 chaos: ## the full fault suite (internal/chaos): private PostgreSQL, Redis, web and two workers; prints the table (about 15 min)
