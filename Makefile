@@ -60,14 +60,13 @@ fuzz: ## run every fuzz target for FUZZTIME each (default 3s); a finding fails, 
 	GO=$(GO) FUZZTIME=$(FUZZTIME) bash .ci/fuzz
 
 .PHONY: lint
-lint: ## gofmt, go vet, staticcheck (pinned in go.mod as a tool), no test-ending calls in goroutines, go mod tidy -diff, and promtool's checks and rule tests when installed
+lint: ## gofmt, go vet, staticcheck and testifylint's go-require (pinned in go.mod as tools), go mod tidy -diff, and promtool's checks and rule tests when installed
 	@test -z "$$(gofmt -l .)" || { gofmt -l .; echo "gofmt needed on the files above"; exit 1; }
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
-	@# require.*, t.Fatal, t.FailNow and t.Skip inside a goroutine turn a
-	@# failure into a hang (tools/goroutinefail).
-	$(GO) test ./tools/goroutinefail
-	$(GO) run ./tools/goroutinefail ./...
+	@# require.* inside a goroutine or an HTTP handler turns a failure into a
+	@# hang (testifylint's go-require; staticcheck's SA2002 covers t.FailNow).
+	$(GO) tool testifylint --disable-all --enable=go-require ./...
 	$(GO) mod tidy -diff
 	@# promtool comes with Debian's prometheus package; without it the Go
 	@# test in internal/app still checks the metric names in deploy/.

@@ -253,7 +253,10 @@ func TestNetworkErrorsHideTheQuery(t *testing.T) {
 func TestNetworkErrorIsRetried(t *testing.T) {
 	f := newFake(t, func(w http.ResponseWriter, _ *http.Request) {
 		conn, _, err := w.(http.Hijacker).Hijack()
-		require.NoError(t, err)
+		if err != nil { // the handler's goroutine may not end the test
+			t.Error(err)
+			return
+		}
 		conn.Close()
 	})
 	c := New("flaky", fast(Config{}))
