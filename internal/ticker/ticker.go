@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode/utf8"
 )
 
 // ErrInvalid means the text cannot be a ticker symbol.
@@ -32,10 +33,27 @@ const Rule = "1 to 15 characters of A-Z, 0-9, '.', '^', '=' or '-', starting wit
 
 // Normalize trims and upper-cases raw and checks its shape. A bad symbol
 // gives an error wrapping ErrInvalid.
+//
+// Only ASCII is upper-cased: Unicode case mapping would turn "mſft" (long
+// s) or "Keys" (Kelvin sign) into ASCII symbols, so a look-alike would
+// name a real ticker here and nothing anywhere that compares bytes.
 func Normalize(raw string) (string, error) {
-	t := strings.ToUpper(strings.TrimSpace(raw))
+	t := strings.TrimSpace(raw)
+	if !isASCII(t) {
+		return "", fmt.Errorf("%w %q: must be %s", ErrInvalid, raw, Rule)
+	}
+	t = strings.ToUpper(t)
 	if !pattern.MatchString(t) || !alphanumeric.MatchString(t) {
 		return "", fmt.Errorf("%w %q: must be %s", ErrInvalid, raw, Rule)
 	}
 	return t, nil
+}
+
+func isASCII(s string) bool {
+	for i := range len(s) {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
