@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 )
@@ -95,13 +97,14 @@ func jsonTypeName(kind reflect.Kind) string {
 
 // checkDocument walks the JSON document against the Go type it is meant
 // for. It refuses, naming the field: a key that matches no field exactly, a
-// key given twice in one object, and a string holding U+0000, which neither
-// PostgreSQL text nor jsonb can store. Syntax errors and trailing data are
-// a 400.
+// key given twice in one object, a string holding U+0000, which neither
+// PostgreSQL text nor jsonb can store, and a string that is not UTF-8,
+// which encoding/json would silently turn into U+FFFD. Syntax errors and
+// trailing data are a 400.
 func checkDocument(body []byte, t reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	w := walker{dec: dec}
+	w := walker{dec: dec, body: body}
 	if err := w.value(t, ""); err != nil {
 		return err
 	}
@@ -118,7 +121,73 @@ func malformed(err error) error {
 	return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Message: "request body is not valid JSON: " + err.Error()}
 }
 
-type walker struct{ dec *json.Decoder }
+type walker struct {
+	dec  *json.Decoder
+	body []byte
+}
+
+// token reads the next token and refuses, naming field, one whose text in
+// the body is not UTF-8: a byte sequence that is not, or an escaped
+// surrogate (\uD800-\uDFFF) without its pair. The decoder would replace
+// either with U+FFFD and carry on, storing something the client never sent.
+func (w walker) token(field string) (json.Token, error) {
+	start := w.dec.InputOffset()
+	tok, err := w.dec.Token()
+	if err != nil {
+		return nil, malformed(err)
+	}
+	if _, isString := tok.(string); isString {
+		if raw := w.body[start:w.dec.InputOffset()]; !utf8.Valid(raw) || hasLoneSurrogate(raw) {
+			return nil, &Error{Status: http.StatusBadRequest, Code: "invalid_utf8", Field: field,
+				Message: "request body must be UTF-8: " + orBody(field) + " holds bytes that are not, or an unpaired \\u surrogate escape"}
+		}
+	}
+	return tok, nil
+}
+
+func orBody(field string) string {
+	if field == "" {
+		return "a string"
+	}
+	return field
+}
+
+// hasLoneSurrogate reports whether the JSON text raw holds a \u escape of
+// a UTF-16 surrogate that is not a high one followed at once by a low one.
+// An escaped backslash is skipped whole, so "\\uD800" is not an escape.
+func hasLoneSurrogate(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		r, ok := escapedRune(raw[i+1:])
+		if !ok {
+			i++ // a two-byte escape such as \\ or \n
+			continue
+		}
+		i += 5
+		switch {
+		case utf16.IsSurrogate(r) && r >= 0xDC00:
+			return true // a low surrogate with no high one before it
+		case utf16.IsSurrogate(r):
+			low, ok := escapedRune(raw[min(i+2, len(raw)):])
+			if i+1 >= len(raw) || raw[i+1] != '\\' || !ok || utf16.DecodeRune(r, low) == utf8.RuneError {
+				return true
+			}
+			i += 6
+		}
+	}
+	return false
+}
+
+// escapedRune reads the "uXXXX" of a \u escape at the start of b.
+func escapedRune(b []byte) (rune, bool) {
+	if len(b) < 5 || b[0] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[1:5]), 16, 16)
+	return rune(n), err == nil
+}
 
 // value checks the next value, which belongs in a t (nil when anything
 // goes there) at path.
@@ -126,9 +195,9 @@ func (w walker) value(t reflect.Type, path string) error {
 	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	tok, err := w.dec.Token()
+	tok, err := w.token(path)
 	if err != nil {
-		return malformed(err)
+		return err
 	}
 	switch tok := tok.(type) {
 	case json.Delim:
@@ -170,9 +239,9 @@ func (w walker) object(t reflect.Type, path string) error {
 	}
 	seen := map[string]bool{}
 	for w.dec.More() {
-		tok, err := w.dec.Token()
+		tok, err := w.token(path)
 		if err != nil {
-			return malformed(err)
+			return err
 		}
 		key := tok.(string) // inside an object, the decoder yields only string keys here
 		field := key

@@ -49,3 +49,45 @@ func keysOf(m map[string]reflect.Type) []string {
 	}
 	return out
 }
+
+// TestTextThatIsNotUTF8IsRefusedNotReplaced: encoding/json turns bytes
+// that are not UTF-8 and unpaired surrogate escapes into U+FFFD; the
+// decoder refuses them instead, naming the field, and keeps what is valid.
+func TestTextThatIsNotUTF8IsRefusedNotReplaced(t *testing.T) {
+	t.Parallel()
+	type request struct {
+		Ticker string            `json:"ticker"`
+		Texts  []string          `json:"texts"`
+		Tags   map[string]string `json:"tags"`
+	}
+	for body, field := range map[string]string{
+		"{\"ticker\":\"MS\xff\xfeFT\"}":   "ticker",
+		`{"ticker":"MS\ud800FT"}`:         "ticker",
+		`{"ticker":"MS\udc00FT"}`:         "ticker",
+		`{"ticker":"\ud800"}`:             "ticker",
+		`{"ticker":"\ud800\u0041"}`:       "ticker",
+		`{"ticker":"\ud800\\udc00"}`:      "ticker",
+		"{\"texts\":[\"ok\",\"\xc3\"]}":   "texts[1]",
+		"{\"tags\":{\"\xe2\x82\":\"x\"}}": "tags",
+	} {
+		var got request
+		err := DecodeStrict([]byte(body), &got)
+		var api *Error
+		require.ErrorAs(t, err, &api, "%q", body)
+		require.Equal(t, http.StatusBadRequest, api.Status, "%q", body)
+		require.Equal(t, "invalid_utf8", api.Code, "%q", body)
+		require.Equal(t, field, api.Field, "%q", body)
+	}
+	for body, want := range map[string]string{
+		`{"ticker":"\ud83d\ude00"}`:       "\U0001F600",
+		`{"ticker":"\\ud800"}`:            `\ud800`,
+		`{"ticker":"caf\u00e9 \ufffd"}`:   "café \uFFFD",
+		"{\"ticker\":\"caf\xc3\xa9\"}":    "café",
+		`{"ticker":"\\\ud83d\ude00\\"}`:   "\\\U0001F600\\",
+		`{"ticker":"a\"\ud83d\ude00\"b"}`: "a\"\U0001F600\"b",
+	} {
+		var got request
+		require.NoError(t, DecodeStrict([]byte(body), &got), "%q", body)
+		require.Equal(t, want, got.Ticker, "%q", body)
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -16,8 +18,9 @@ import (
 
 // Check is the property every request decoder keeps, whatever the
 // client sends: no panic; a refusal is a client error (400, 415 or 422);
-// and what is accepted holds no key given twice or in another case, and no
-// string PostgreSQL would refuse.
+// and what is accepted was UTF-8 throughout, and holds no key given twice
+// or in another case, no string PostgreSQL would refuse, and no U+FFFD the
+// client did not send.
 func Check(t *testing.T, body []byte, err error, decoded any) {
 	if err != nil {
 		var api *kernel.Error
@@ -26,9 +29,13 @@ func Check(t *testing.T, body []byte, err error, decoded any) {
 		require.NotEmpty(t, api.Code)
 		return
 	}
+	require.True(t, utf8.Valid(body), "accepted a body that is not UTF-8: %q", body)
 	doc, mErr := json.Marshal(decoded)
 	require.NoError(t, mErr)
 	require.NotContains(t, string(doc), `\u0000`, "input %q", body)
+	if !strings.Contains(string(body), "\uFFFD") && !strings.Contains(strings.ToLower(string(body)), `\ufffd`) {
+		require.NotContains(t, string(doc), "\uFFFD", "input %q: a replacement character the client did not send", body)
+	}
 	var keys map[string]json.RawMessage
 	require.NoError(t, json.Unmarshal(body, &keys), "input %q", body)
 	fields := kernel.JSONFields(reflect.TypeOf(decoded).Elem())
@@ -54,4 +61,6 @@ var Seeds = []string{
 	`null`,
 	`{"models":null,"seed":1e3}`,
 	"{\"texts\":[\"\xff\xfe\"]}",
+	`{"ticker":"MS\ud800FT"}`,
+	`{"ticker":"\ud83d\ude00","texts":["\udc00"]}`,
 }
