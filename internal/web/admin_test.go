@@ -212,6 +212,9 @@ func TestAdminAPIRefusesBadInputNamingTheField(t *testing.T) {
 		{"bad email", "POST", "/api/v1/admin/brokers", `{"name":"B","email":"Desk <d@b.example>","commission_rate":"1"}`, 422, "invalid_email", "email"},
 		{"bad role", "PATCH", "/api/v1/admin/users/1", `{"role":"root"}`, 422, "invalid_role", "role"},
 		{"not JSON", "POST", "/api/v1/admin/brokers", `name=B`, 400, "malformed_json", ""},
+		{"bidi override in a name", "POST", "/api/v1/admin/brokers", `{"name":"Cheap \u202Eetarg","commission_rate":"1"}`, 422, "invalid_text", "name"},
+		{"symbol folded from Unicode", "POST", "/api/v1/admin/companies", `{"symbol":"m\u017fft","name":"Look-alike"}`, 422, "invalid_symbol", "symbol"},
+		{"name not UTF-8", "POST", "/api/v1/admin/companies", "{\"symbol\":\"ACME\",\"name\":\"Ac\xffme\"}", 400, "invalid_utf8", "name"},
 	}
 	for _, tc := range cases {
 		r := admin.Do(tc.method, tc.path, tc.body)

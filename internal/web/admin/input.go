@@ -4,9 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
-	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/shopspring/decimal"
 
@@ -32,27 +30,12 @@ func invalid(field, code, msg string) error {
 	return &kernel.Error{Status: http.StatusUnprocessableEntity, Code: code, Field: field, Message: field + " " + msg}
 }
 
-// text trims raw and checks it against the field's bounds.
-func text(field, raw string, required bool, limit int) (string, error) {
-	v := strings.TrimSpace(raw)
-	switch {
-	case required && v == "":
-		return "", invalid(field, "required", "is required")
-	case !utf8.ValidString(v) || strings.ContainsRune(v, 0):
-		// PostgreSQL text holds neither; a form, unlike JSON, can send both.
-		return "", invalid(field, "invalid_text", "must be UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(v) > limit:
-		return "", invalid(field, "too_long", "may be at most "+strconv.Itoa(limit)+" characters")
-	}
-	return v, nil
-}
-
 // optionalText is text for a field that an edit may leave out (nil).
 func optionalText(field string, raw *string, required bool, limit int) (*string, error) {
 	if raw == nil {
 		return nil, nil
 	}
-	v, err := text(field, *raw, required, limit)
+	v, err := kernel.CheckText(field, *raw, required, limit)
 	return &v, err
 }
 
@@ -75,13 +58,13 @@ func (in companyInput) company() (store.Company, error) {
 		return store.Company{}, invalid("symbol", "invalid_symbol", "must be a ticker symbol: "+ticker.Rule)
 	}
 	c := store.Company{Symbol: symbol}
-	if c.Name, err = text("name", in.Name, true, maxNameLen); err != nil {
+	if c.Name, err = kernel.CheckText("name", in.Name, true, maxNameLen); err != nil {
 		return c, err
 	}
-	if c.Exchange, err = text("exchange", in.Exchange, false, maxLabelLen); err != nil {
+	if c.Exchange, err = kernel.CheckText("exchange", in.Exchange, false, maxLabelLen); err != nil {
 		return c, err
 	}
-	c.Sector, err = text("sector", in.Sector, false, maxLabelLen)
+	c.Sector, err = kernel.CheckText("sector", in.Sector, false, maxLabelLen)
 	return c, err
 }
 
@@ -118,7 +101,7 @@ type brokerInput struct {
 func (in brokerInput) broker() (store.Broker, error) {
 	var b store.Broker
 	var err error
-	if b.Name, err = text("name", in.Name, true, maxNameLen); err != nil {
+	if b.Name, err = kernel.CheckText("name", in.Name, true, maxNameLen); err != nil {
 		return b, err
 	}
 	if b.Email, err = email(in.Email); err != nil {
@@ -161,7 +144,7 @@ func (in brokerUpdate) change() (store.BrokerChange, error) {
 
 // email reads an optional contact address: empty, or one bare address.
 func email(raw string) (string, error) {
-	v, err := text("email", raw, false, maxEmailLen)
+	v, err := kernel.CheckText("email", raw, false, maxEmailLen)
 	if err != nil || v == "" {
 		return v, err
 	}

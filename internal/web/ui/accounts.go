@@ -223,9 +223,9 @@ const maxTokenName = 64
 // is rendered, not redirected with, so the token is never stored anywhere
 // but in its owner's hands (the session would keep it in PostgreSQL).
 func (s *Server) createToken(c *gin.Context) {
-	name := strings.TrimSpace(c.PostForm("name"))
-	if name == "" || len([]rune(name)) > maxTokenName {
-		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Give the token a name of 1 to 64 characters, such as the machine that will use it."})
+	name, err := kernel.CheckText("name", c.PostForm("name"), true, maxTokenName)
+	if err != nil {
+		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Give the token a name of 1 to 64 characters, such as the machine that will use it, without control characters or bidirectional overrides."})
 		return
 	}
 	token, digest, err := auth.NewToken()
