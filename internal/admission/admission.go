@@ -24,8 +24,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
-
+	"github.com/augurhq/augur/internal/ratelimit"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -49,13 +48,13 @@ type Limits struct {
 // for concurrent use.
 type Policy struct {
 	db      *store.DB
-	limiter *redis_rate.Limiter
+	limiter *ratelimit.Limiter
 	limits  Limits
 	logger  *slog.Logger
 }
 
 // New returns the policy of limits on db. A nil limiter counts no rate.
-func New(db *store.DB, limiter *redis_rate.Limiter, limits Limits, logger *slog.Logger) *Policy {
+func New(db *store.DB, limiter *ratelimit.Limiter, limits Limits, logger *slog.Logger) *Policy {
 	return &Policy{db: db, limiter: limiter, limits: limits, logger: logger}
 }
 
@@ -157,15 +156,15 @@ func (p *Policy) charge(ctx context.Context, user int64) (*Quota, error) {
 		ctx, cancel = context.WithTimeout(ctx, p.limits.RateLimitTimeout)
 		defer cancel()
 	}
-	rate := redis_rate.PerMinute(p.limits.SubmitPerMinute)
+	rate := ratelimit.PerMinute(p.limits.SubmitPerMinute)
 	res, err := p.limiter.Allow(ctx, "augur:ratelimit:submit:"+strconv.FormatInt(user, 10), rate)
 	if err != nil {
 		p.logger.WarnContext(ctx, "rate limiter unavailable; submission let through", "err", err)
 		return nil, nil
 	}
-	quota := &Quota{Limit: rate.Rate, Remaining: res.Remaining}
-	if res.Allowed == 0 {
-		return quota, &RateLimitedError{Limit: rate.Rate, RetryAfter: res.RetryAfter}
+	quota := &Quota{Limit: rate.N, Remaining: res.Remaining}
+	if !res.Allowed {
+		return quota, &RateLimitedError{Limit: rate.N, RetryAfter: res.RetryAfter}
 	}
 	return quota, nil
 }

@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/google/uuid"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/admission"
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/ratelimit"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -74,7 +74,7 @@ func TestRules(t *testing.T) {
 				require.NoError(t, err)
 				ids = append(ids, job.ID)
 			}
-			limiter := redis_rate.NewLimiter(rdb)
+			limiter := ratelimit.New(rdb)
 			policy := admission.New(db, limiter, tt.limits, quiet)
 			for range tt.submitted {
 				_, err := policy.Submit(ctx, store.NewJob{OwnerID: user, Kind: store.KindSentiment, Queue: jobs.QueueLow})
@@ -119,7 +119,7 @@ func TestReplaysCountNoRate(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "admission")
 	user := dbtest.User(t, db).ID
-	policy := admission.New(db, redis_rate.NewLimiter(dbtest.Redis(t)),
+	policy := admission.New(db, ratelimit.New(dbtest.Redis(t)),
 		admission.Limits{MaxUnfinished: 1, InteractivePerUser: 1, SubmitPerMinute: 1}, quiet)
 	n := store.NewJob{OwnerID: user, Kind: store.KindSentiment, Queue: jobs.QueueCritical, IdempotencyKey: "k", RequestHash: []byte("h")}
 	first, err := policy.Submit(ctx, n)
@@ -148,7 +148,7 @@ func TestWithoutRedisTheCapStillHolds(t *testing.T) {
 	// Nothing listens on port 1: every call fails at once.
 	down := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	t.Cleanup(func() { down.Close() })
-	policy := admission.New(db, redis_rate.NewLimiter(down),
+	policy := admission.New(db, ratelimit.New(down),
 		admission.Limits{MaxUnfinished: 2, InteractivePerUser: 2, SubmitPerMinute: 1, RateLimitTimeout: time.Second}, quiet)
 	for range 2 {
 		out, err := policy.Submit(ctx, store.NewJob{OwnerID: user, Kind: store.KindSentiment, Queue: jobs.QueueCritical})

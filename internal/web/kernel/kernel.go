@@ -13,11 +13,11 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
-	"github.com/go-redis/redis_rate/v10"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/portfolio"
+	"github.com/augurhq/augur/internal/ratelimit"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -50,7 +50,7 @@ type Kernel struct {
 	Prices portfolio.Prices
 	Logger *slog.Logger
 	// Limiter counts the rate limits kept in Redis.
-	Limiter *redis_rate.Limiter
+	Limiter *ratelimit.Limiter
 	// Hub shares one Redis subscription among the job event streams.
 	Hub *StreamHub
 	// Sessions are the browser sessions.
@@ -81,7 +81,7 @@ func New(c Config) (*Kernel, error) {
 		Events:   c.Events,
 		Prices:   c.Prices,
 		Logger:   c.Logger,
-		Limiter:  redis_rate.NewLimiter(c.Redis),
+		Limiter:  ratelimit.New(c.Redis),
 		Hub:      newStreamHub(c.Events, c.Logger, c.StreamsPerUser, c.StreamsMax),
 		Sessions: newSessionManager(c.Accounts, c.Logger),
 		tokens:   newTokenCache(c.Redis, c.Logger),

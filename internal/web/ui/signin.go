@@ -43,14 +43,14 @@ func (s *Server) limitLogin(c *gin.Context, email string) (time.Duration, error)
 	if err != nil {
 		return 0, err
 	}
-	if res.Allowed == 0 {
+	if !res.Allowed {
 		return res.RetryAfter, nil
 	}
 	res, err = s.Limiter.Allow(ctx, s.accountKey(email), s.loginAccountRate)
 	if err != nil {
 		return 0, err
 	}
-	if res.Allowed == 0 {
+	if !res.Allowed {
 		return res.RetryAfter, nil
 	}
 	return 0, nil

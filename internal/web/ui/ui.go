@@ -6,7 +6,8 @@ package ui
 
 import (
 	"github.com/gin-gonic/gin"
-	"github.com/go-redis/redis_rate/v10"
+
+	"github.com/augurhq/augur/internal/ratelimit"
 
 	"github.com/augurhq/augur/internal/web/kernel"
 )
@@ -23,8 +24,8 @@ type Config struct {
 type Server struct {
 	*kernel.Kernel
 	presets          []string
-	loginIPRate      redis_rate.Limit
-	loginAccountRate redis_rate.Limit
+	loginIPRate      ratelimit.Limit
+	loginAccountRate ratelimit.Limit
 	rateKey          []byte
 }
 
@@ -33,8 +34,8 @@ func New(k *kernel.Kernel, c Config) *Server {
 	return &Server{
 		Kernel:           k,
 		presets:          c.Presets,
-		loginIPRate:      redis_rate.PerMinute(c.Accounts.LoginPerMinutePerIP),
-		loginAccountRate: redis_rate.PerHour(c.Accounts.LoginPerHourPerAccount),
+		loginIPRate:      ratelimit.PerMinute(c.Accounts.LoginPerMinutePerIP),
+		loginAccountRate: ratelimit.PerHour(c.Accounts.LoginPerHourPerAccount),
 		rateKey:          []byte(c.Accounts.SecretKey),
 	}
 }
