@@ -76,8 +76,16 @@ lint: ## gofmt, go vet, staticcheck and testifylint's go-require (pinned in go.m
 		promtool test rules deploy/prometheus/alerts_test.yml; \
 	else echo "promtool not installed: skipping the Prometheus config and rule checks"; fi
 
+.PHONY: backup-setup
+backup-setup: ## on the database host, as postgres: pgBackRest with WAL archiving, daily full and hourly incremental backups, encrypted (deploy/pgbackrest)
+	bash deploy/pgbackrest/setup
+
+.PHONY: backup-info
+backup-info: ## on the database host, as postgres: pgBackRest's list of backups and the WAL archive they span
+	pgbackrest --stanza=augur info
+
 .PHONY: backup
-backup: build ## pg_dump DATABASE_URL to backups/augur-<UTC time>.dump, keeping the newest of the last 7 days and 4 weeks
+backup: build ## a portable logical copy: pg_dump DATABASE_URL to backups/augur-<UTC time>.dump, keeping the newest of the last 7 days and 4 weeks
 	$(BIN)/web backup --dir backups
 
 .PHONY: restore
