@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/augurhq/augur/internal/pgcluster"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -38,48 +38,20 @@ type cluster struct {
 	tokens []string  // one API token per user
 }
 
-// pgBin finds one of PostgreSQL's server programs: Debian keeps them in
-// /usr/lib/postgresql/<major>/bin, off the PATH; the newest major wins.
-func pgBin(prog string) (string, error) {
-	if matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + prog); len(matches) > 0 {
-		return matches[len(matches)-1], nil
-	}
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		return "", fmt.Errorf("PostgreSQL's %s is not installed: %w", prog, err)
-	}
-	return path, nil
-}
-
-// postgresUser is the account PostgreSQL runs as when the bench runs as
-// root, which initdb and postgres refuse; nil otherwise.
-func postgresUser() (*syscall.Credential, error) {
-	if os.Geteuid() != 0 {
-		return nil, nil
-	}
-	u, err := user.Lookup("postgres")
-	if err != nil {
-		return nil, fmt.Errorf("running as root needs a postgres user for the private PostgreSQL: %w", err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
-}
-
 // startPostgres creates and starts a private PostgreSQL cluster with the
 // server's default durability (fsync and synchronous_commit on: every
 // commit waits for its WAL flush, as in production). Only initdb itself
 // skips its final sync, which no measured commit depends on.
 func (c *cluster) startPostgres(ctx context.Context) error {
-	cred, err := postgresUser()
+	cred, err := pgcluster.ServerAccount()
 	if err != nil {
 		return err
 	}
-	initdb, err := pgBin("initdb")
+	initdb, err := pgcluster.Bin("initdb")
 	if err != nil {
 		return err
 	}
-	postgres, err := pgBin("postgres")
+	postgres, err := pgcluster.Bin("postgres")
 	if err != nil {
 		return err
 	}

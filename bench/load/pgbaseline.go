@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/augurhq/augur/internal/pgcluster"
 )
 
 // The baseline's table and its one-row INSERT: a few columns, like a job
@@ -69,7 +71,7 @@ func pgbenchPath() (string, error) {
 	if path, err := exec.LookPath("pgbench"); err == nil {
 		return path, nil
 	}
-	return pgBin("pgbench")
+	return pgcluster.Bin("pgbench")
 }
 
 // pgbenchBaseline runs pgbench with a per-transaction log, from which it

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/internal/config"
+	"github.com/augurhq/augur/internal/pgcluster"
 )
 
 // measures are the run's rows, named for the goals that compare them.
@@ -219,7 +220,7 @@ func version(prog string, args ...string) string {
 
 // printMachine says what the figures were measured on.
 func printMachine(w io.Writer, loadStart string) {
-	postgres, _ := pgBin("postgres")
+	postgres, _ := pgcluster.Bin("postgres")
 	pgbench, err := pgbenchPath()
 	if err != nil {
 		pgbench = "none (Go loop)"

@@ -59,7 +59,7 @@ func Bin(prog string) (string, error) {
 // Init creates a cluster in dir with initdb, on a free port. settings are
 // the server's -c options (name=value) on every start.
 func Init(ctx context.Context, dir string, settings ...string) (*Cluster, error) {
-	cred, err := serverAccount()
+	cred, err := ServerAccount()
 	if err != nil {
 		return nil, err
 	}
@@ -81,9 +81,10 @@ func Init(ctx context.Context, dir string, settings ...string) (*Cluster, error)
 	return c, l.Close()
 }
 
-// serverAccount is the account the cluster runs as when this process is
-// root; nil (this process's own) otherwise.
-func serverAccount() (*syscall.Credential, error) {
+// ServerAccount is the account PostgreSQL must run as when this process
+// is root, since initdb and postgres refuse root; nil (this process's
+// own) otherwise.
+func ServerAccount() (*syscall.Credential, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
