@@ -2,41 +2,39 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
-	"errors"
 	"fmt"
-	"time"
 )
 
-// WithAdvisoryLock runs fn while this process holds the PostgreSQL session
+// WithAdvisoryLock runs fn while this process holds the PostgreSQL
 // advisory lock key, and reports whether it ran: when another session holds
 // the lock, fn does not run and the result is false with no error. It lets
 // replicas of a program take turns at work that only one should do at once.
+//
+// The lock is transaction-level, taken in a transaction that stays open
+// (idle, with no snapshot and no transaction id, so it holds back no
+// vacuum) while fn runs on the pool's other connections, and released by
+// its rollback. A session-level lock would break behind a pooler in
+// transaction mode (PgBouncer): the lock would stay on whichever server
+// connection took it, the unlock could reach another, and that server
+// connection would keep the lock, and lend its session to other clients
+// as a holder of it. A transaction keeps one server connection for its
+// whole length in every pooling mode. If the connection drops, or ctx
+// ends, the transaction ends and the lock with it, as a session's would;
+// an idle_in_transaction_session_timeout shorter than fn's run would end
+// it early, so leave that setting off for Augur's role.
 func (db *DB) WithAdvisoryLock(ctx context.Context, key int64, fn func(context.Context) error) (ran bool, err error) {
-	// A session lock belongs to one connection, so the lock and the unlock
-	// must use the same one, not any connection of the pool.
-	conn, err := db.pool.Connx(ctx)
+	tx, err := db.pool.BeginTxx(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("advisory lock %d: connect: %w", key, err)
+		return false, fmt.Errorf("advisory lock %d: begin: %w", key, err)
 	}
-	defer conn.Close()
+	// Rolling back releases the lock; there is nothing to commit.
+	defer func() { _ = tx.Rollback() }()
 	var locked bool
-	if err := conn.GetContext(ctx, &locked, `SELECT pg_try_advisory_lock($1)`, key); err != nil {
+	if err := tx.GetContext(ctx, &locked, `SELECT pg_try_advisory_xact_lock($1)`, key); err != nil {
 		return false, fmt.Errorf("take advisory lock %d: %w", key, err)
 	}
 	if !locked {
 		return false, nil
 	}
-	defer func() {
-		// Unlock even when ctx has ended, or the lock would outlive fn.
-		unlockCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if _, unlockErr := conn.ExecContext(unlockCtx, `SELECT pg_advisory_unlock($1)`, key); unlockErr != nil {
-			// A connection that may still hold the lock must not go back to
-			// the pool: discarding it ends its session, which releases it.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
-			err = errors.Join(err, fmt.Errorf("release advisory lock %d: %w", key, unlockErr))
-		}
-	}()
 	return true, fn(ctx)
 }
