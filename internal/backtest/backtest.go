@@ -209,9 +209,10 @@ type modelResult struct {
 	MAPE                float64 `json:"mape"`
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
 	// DirectionalCallShare and DirectionalPValue are the share of test days
-	// with a direction call and the binomial test of the hit rate.
-	DirectionalCallShare float64 `json:"directional_call_share"`
-	DirectionalPValue    float64 `json:"directional_p_value"`
+	// with a direction call and the Pesaran–Timmermann test of their
+	// skill (nil: no test; see forecast.Metrics).
+	DirectionalCallShare float64  `json:"directional_call_share"`
+	DirectionalPValue    *float64 `json:"directional_p_value"`
 	// PredictsDaysAhead is how far ahead the model's test predictions, and
 	// so its persistence, reach.
 	PredictsDaysAhead int     `json:"predicts_days_ahead"`

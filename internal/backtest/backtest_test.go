@@ -42,7 +42,7 @@ type output struct {
 		PredictsDaysAhead    int                 `json:"predicts_days_ahead"`
 		PersistenceRMSE      float64             `json:"persistence_rmse"`
 		DirectionalCallShare float64             `json:"directional_call_share"`
-		DirectionalPValue    float64             `json:"directional_p_value"`
+		DirectionalPValue    *float64            `json:"directional_p_value"`
 		DM                   *forecast.DMTest    `json:"dm_test"`
 		BeatsPersistence     bool                `json:"beats_persistence"`
 		Verdict              string              `json:"verdict"`

@@ -17,6 +17,11 @@ type Direction struct {
 	// trials of the hit rate, and Hits how many of them had the right sign.
 	Scored int `json:"scored"`
 	Hits   int `json:"hits"`
+	// UpCalls and UpMoves count, among the scored calls, the calls up and
+	// the days the price went up: the base rates that chance alone would
+	// turn into hits.
+	UpCalls int `json:"up_calls"`
+	UpMoves int `json:"up_moves"`
 }
 
 // HitRate is the share of scored calls with the right direction, 0 without
@@ -36,10 +41,12 @@ func (d Direction) CallShare() float64 {
 	return float64(d.Calls) / float64(d.Days)
 }
 
-// PValue is the exact two-sided binomial test of the hit rate against a
-// coin toss (see BinomialTest); 1 without scored calls.
-func (d Direction) PValue() float64 {
-	return BinomialTest(d.Hits, d.Scored)
+// PValue is the Pesaran–Timmermann test of the calls' skill (see
+// PesaranTimmermann). ok is false where there is no test: calls that never
+// change direction, or a price that moved one way only, or fewer than two
+// scored calls.
+func (d Direction) PValue() (p float64, ok bool) {
+	return PesaranTimmermann(d.Hits, d.UpCalls, d.UpMoves, d.Scored)
 }
 
 // Directions scores the direction of test predictions. closes is the whole
@@ -66,6 +73,31 @@ func Directions(closes []float64, test []TestPoint, lag int) Direction {
 		if (realMove > 0) == (predMove > 0) {
 			d.Hits++
 		}
+		if predMove > 0 {
+			d.UpCalls++
+		}
+		if realMove > 0 {
+			d.UpMoves++
+		}
 	}
 	return d
+}
+
+// NonOverlapping keeps every lag-th test point, so that the lag-day windows
+// of the points kept do not overlap: the calls of a model predicting lag
+// days ahead from consecutive days share most of their window, so they are
+// not independent trials, which a test of their skill assumes. For lag 1
+// it is test itself.
+func NonOverlapping(test []TestPoint, lag int) []TestPoint {
+	if lag <= 1 || len(test) == 0 {
+		return test
+	}
+	phase := test[0].Index % lag
+	out := make([]TestPoint, 0, len(test)/lag+1)
+	for _, p := range test {
+		if p.Index%lag == phase {
+			out = append(out, p)
+		}
+	}
+	return out
 }

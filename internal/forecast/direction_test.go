@@ -20,10 +20,11 @@ func TestDirections(t *testing.T) {
 		{Index: 0, Actual: 10, Predicted: 9},    // no starting close: not a day
 	}
 	d := Directions(closes, test, 1)
-	require.Equal(t, Direction{Days: 5, Calls: 4, Scored: 2, Hits: 1}, d)
+	require.Equal(t, Direction{Days: 5, Calls: 4, Scored: 2, Hits: 1, UpCalls: 2, UpMoves: 1}, d)
 	require.Equal(t, 0.5, d.HitRate())
 	require.Equal(t, 0.8, d.CallShare())
-	require.Equal(t, 1.0, d.PValue())
+	_, ok := d.PValue()
+	require.False(t, ok, "every scored call was up: nothing to test")
 	require.Zero(t, Direction{}.HitRate())
 	require.Zero(t, Direction{}.CallShare())
 }
@@ -36,11 +37,27 @@ func TestPersistenceMakesNoCalls(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, rep.Metrics.DirectionalAccuracy)
 	require.Zero(t, rep.Metrics.DirectionalCallShare)
-	require.Equal(t, 1.0, rep.Metrics.DirectionalPValue)
+	require.Nil(t, rep.Metrics.DirectionalPValue)
 
 	// The drift model always calls the sign of its drift.
 	drift, err := Drift(context.Background(), closes, 1)
 	require.NoError(t, err)
 	require.Equal(t, 1.0, drift.Metrics.DirectionalCallShare)
 	require.Greater(t, drift.Metrics.DirectionalAccuracy, 0.0)
+}
+
+// TestMultiDayCallsAreTestedOnWindowsThatDoNotOverlap: a 5-day-ahead
+// model's calls from consecutive days share four of their five days; its
+// skill is tested on every fifth day only.
+func TestMultiDayCallsAreTestedOnWindowsThatDoNotOverlap(t *testing.T) {
+	test := make([]TestPoint, 23)
+	for i := range test {
+		test[i] = TestPoint{Index: 100 + i}
+	}
+	kept := NonOverlapping(test, 5)
+	require.Len(t, kept, 5)
+	for i, p := range kept {
+		require.Equal(t, 100+5*i, p.Index)
+	}
+	require.Equal(t, test, NonOverlapping(test, 1))
 }

@@ -23,9 +23,11 @@ type Metrics struct {
 	DirectionalAccuracy float64 `json:"directional_accuracy"`
 	// DirectionalCallShare is the share (0..1) of test points with a call.
 	DirectionalCallShare float64 `json:"directional_call_share"`
-	// DirectionalPValue is the two-sided binomial test of the hit rate
-	// against a coin toss; 1 when there were no calls to score.
-	DirectionalPValue float64 `json:"directional_p_value"`
+	// DirectionalPValue is the Pesaran–Timmermann test of the calls'
+	// skill beyond their base rates (one-sided), on non-overlapping
+	// windows when the model predicts more than a day ahead; nil when
+	// there is no test (calls or moves all one way, or too few).
+	DirectionalPValue *float64 `json:"directional_p_value"`
 }
 
 // TestPoint is one out-of-sample prediction, kept so a chart can be drawn.

@@ -32,7 +32,9 @@ func Evaluate(closes []float64, test []TestPoint, lag int) Metrics {
 	dir := Directions(closes, test, lag)
 	m.DirectionalAccuracy = dir.HitRate()
 	m.DirectionalCallShare = dir.CallShare()
-	m.DirectionalPValue = dir.PValue()
+	if p, ok := Directions(closes, NonOverlapping(test, lag), lag).PValue(); ok {
+		m.DirectionalPValue = &p
+	}
 	return m
 }
 

@@ -98,17 +98,29 @@ func DieboldMariano(e1, e2 []float64, h int) (DMTest, error) {
 	return DMTest{Statistic: stat, PValue: math.Min(1, p), N: n, H: h}, nil
 }
 
-// BinomialTest is the exact two-sided binomial test of hits successes in n
-// trials against a success probability of one half: the probability, under
-// a fair coin, of a count at least as far from n/2 as hits. Because the
-// null distribution is symmetric this is twice the smaller tail, capped at
-// one, which is also what scipy.stats.binomtest gives. n = 0 gives 1: no
-// trials, no evidence.
-func BinomialTest(hits, n int) float64 {
-	if n <= 0 {
-		return 1
+// PesaranTimmermann is the test of Pesaran and Timmermann (1992) that n
+// direction calls with hits right, upCalls of them up, on days of which
+// upMoves went up, are right more often than calls independent of the
+// moves would be. Chance alone gets P* = Py·Px + (1−Py)(1−Px) right, Py
+// and Px being the shares of up moves and up calls: a model that always
+// calls "up" on a rising series has a high hit rate and no skill, and this
+// test says so where a test against 50% does not. The statistic
+// (P − P*)/√(V(P) − V(P*)) is standard normal under no skill; p is its
+// one-sided upper tail. ok is false, with no p-value, when the test is
+// undefined: fewer than two calls, or calls or moves all one way.
+func PesaranTimmermann(hits, upCalls, upMoves, n int) (p float64, ok bool) {
+	if n < 2 {
+		return 0, false
 	}
-	b := distuv.Binomial{N: float64(n), P: 0.5}
-	low := min(hits, n-hits)
-	return math.Min(1, 2*b.CDF(float64(low)))
+	nf := float64(n)
+	hitRate, py, px := float64(hits)/nf, float64(upMoves)/nf, float64(upCalls)/nf
+	chance := py*px + (1-py)*(1-px)
+	vHit := chance * (1 - chance) / nf
+	vChance := (2*py-1)*(2*py-1)*px*(1-px)/nf + (2*px-1)*(2*px-1)*py*(1-py)/nf + 4*py*px*(1-py)*(1-px)/(nf*nf)
+	variance := vHit - vChance
+	if variance <= 0 || px == 0 || px == 1 || py == 0 || py == 1 {
+		return 0, false
+	}
+	stat := (hitRate - chance) / math.Sqrt(variance)
+	return distuv.UnitNormal.Survival(stat), true
 }

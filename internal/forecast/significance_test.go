@@ -24,11 +24,14 @@ type significanceReference struct {
 		Statistic float64   `json:"statistic"`
 		PValue    float64   `json:"p_value"`
 	} `json:"diebold_mariano"`
-	Binomial []struct {
-		Hits   int     `json:"hits"`
-		N      int     `json:"n"`
-		PValue float64 `json:"p_value"`
-	} `json:"binomial"`
+	PesaranTimmermann []struct {
+		Name    string   `json:"name"`
+		N       int      `json:"n"`
+		Hits    int      `json:"hits"`
+		UpCalls int      `json:"up_calls"`
+		UpMoves int      `json:"up_moves"`
+		PValue  *float64 `json:"p_value"`
+	} `json:"pesaran_timmermann"`
 }
 
 func loadSignificanceReference(t *testing.T) significanceReference {
@@ -38,7 +41,7 @@ func loadSignificanceReference(t *testing.T) significanceReference {
 	var ref significanceReference
 	require.NoError(t, json.Unmarshal(raw, &ref))
 	require.NotEmpty(t, ref.DieboldMariano)
-	require.NotEmpty(t, ref.Binomial)
+	require.NotEmpty(t, ref.PesaranTimmermann)
 	return ref
 }
 
@@ -133,17 +136,36 @@ func TestDMTestBetter(t *testing.T) {
 	require.False(t, DMTest{Statistic: 2.5, PValue: 0.01}.Better(), "significantly worse")
 }
 
-func TestBinomialTestMatchesScipy(t *testing.T) {
+func TestPesaranTimmermannMatchesPython(t *testing.T) {
 	ref := loadSignificanceReference(t)
-	for _, c := range ref.Binomial {
-		require.InDelta(t, c.PValue, BinomialTest(c.Hits, c.N), 1e-12, "%d of %d", c.Hits, c.N)
+	for _, c := range ref.PesaranTimmermann {
+		p, ok := PesaranTimmermann(c.Hits, c.UpCalls, c.UpMoves, c.N)
+		if c.PValue == nil {
+			require.False(t, ok, c.Name)
+			continue
+		}
+		require.True(t, ok, c.Name)
+		require.InDelta(t, *c.PValue, p, 1e-12, c.Name)
 	}
-	require.Equal(t, 1.0, BinomialTest(0, 0))
 }
 
-// TestBinomialTestByHand: 8 or more heads (or 1 or fewer) in 9 fair tosses
-// has probability 2·(1 + 9)/512.
-func TestBinomialTestByHand(t *testing.T) {
-	require.InDelta(t, 20.0/512, BinomialTest(8, 9), 1e-15)
-	require.InDelta(t, 20.0/512, BinomialTest(1, 9), 1e-15)
+// TestAConstantCallHasNoSkillToTest is defect 4 of issue 20: linreg called
+// "up" on 101 of 101 days of a rising series, and a binomial test against
+// 50% gave p = 0.0006, which the page printed as skill. Against the base
+// rates there is nothing to test.
+func TestAConstantCallHasNoSkillToTest(t *testing.T) {
+	_, ok := PesaranTimmermann(70, 101, 70, 101)
+	require.False(t, ok, "always up")
+	_, ok = PesaranTimmermann(31, 0, 70, 101)
+	require.False(t, ok, "always down")
+	_, ok = PesaranTimmermann(1, 1, 1, 1)
+	require.False(t, ok, "one call")
+	// Calls that follow the moves more often than their base rates allow
+	// are skill; calls independent of them are not.
+	p, ok := PesaranTimmermann(90, 60, 60, 100)
+	require.True(t, ok)
+	require.Less(t, p, 0.001)
+	p, ok = PesaranTimmermann(52, 60, 60, 100)
+	require.True(t, ok)
+	require.Greater(t, p, 0.3)
 }

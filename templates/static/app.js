@@ -223,12 +223,15 @@ function renderPrediction(r) {
 const pText = (p) => p < 0.001 ? "p < 0.001" : "p = " + Number(p).toFixed(3);
 
 // direction describes the direction calls: hit rate, share of days called,
-// and the binomial test. Results stored before calls were counted have only
+// and the test of their skill beyond the base rates (Pesaran–Timmermann),
+// which is null when the calls never change direction: a constant guess
+// has no skill to test. Results stored before calls were counted have only
 // the hit rate.
 function direction(mt) {
   if (mt.directional_call_share === undefined) return fmt(100 * mt.directional_accuracy, 1) + "%";
   if (!mt.directional_call_share) return "no calls";
-  return `${fmt(100 * mt.directional_accuracy, 1)}% of ${fmt(100 * mt.directional_call_share, 0)}% days called (${pText(mt.directional_p_value)})`;
+  const test = mt.directional_p_value == null ? "always the same call: no skill to test" : "skill " + pText(mt.directional_p_value);
+  return `${fmt(100 * mt.directional_accuracy, 1)}% of ${fmt(100 * mt.directional_call_share, 0)}% days called (${test})`;
 }
 
 // coverage shows each level's empirical coverage beside the nominal one.

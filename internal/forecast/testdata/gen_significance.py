@@ -14,8 +14,11 @@ Harvey-Leybourne-Newbold correction, and a two-sided p-value from Student's
 t with n-1 degrees of freedom (scipy). The errors are those of real
 forecasts on the S&P 500 series the model tests share: the random walk with
 drift and persistence, one step and five steps ahead, over the last 20%.
-The binomial p-values are scipy.stats.binomtest's two-sided exact test
-against 0.5.
+The Pesaran-Timmermann (1992) cases are computed from arrays of predicted
+and realised signs with the paper's formulas (eq. 4-6), its statistic
+referred to scipy's standard normal, upper tail: simulated calls with and
+without skill, and a constant "up" call on a rising series, which has no
+test.
 """
 import json
 import os
@@ -43,6 +46,24 @@ def dm_hln(e1, e2, h):
     stat = dm * np.sqrt((n + 1 - 2 * h + h * (h - 1) / n) / n)
     p = 2 * stats.t.cdf(-abs(stat), df=n - 1)
     return float(stat), float(p)
+
+
+def pesaran_timmermann(name, calls, moves):
+    """calls and moves are booleans, True for up."""
+    n = len(calls)
+    p_hat = np.mean(calls == moves)
+    py, px = moves.mean(), calls.mean()
+    p_star = py * px + (1 - py) * (1 - px)
+    v_p = p_star * (1 - p_star) / n
+    v_star = ((2 * py - 1) ** 2 * px * (1 - px) / n + (2 * px - 1) ** 2 * py * (1 - py) / n
+              + 4 * py * px * (1 - py) * (1 - px) / n ** 2)
+    case = {"name": name, "n": n, "hits": int(np.sum(calls == moves)),
+            "up_calls": int(calls.sum()), "up_moves": int(moves.sum())}
+    if px in (0, 1) or py in (0, 1) or v_p - v_star <= 0:
+        case["p_value"] = None
+    else:
+        case["p_value"] = float(stats.norm.sf((p_hat - p_star) / np.sqrt(v_p - v_star)))
+    return case
 
 
 def drift_errors(y, h):
@@ -75,13 +96,17 @@ def main():
     cases.append({"name": "normal_60_h3", "h": 3, "e1": [float(v) for v in e1],
                   "e2": [float(v) for v in e2], "statistic": stat, "p_value": p})
 
-    binomial = []
-    for k, n in ((0, 1), (1, 1), (5, 10), (3, 10), (61, 100), (39, 100), (8, 9), (230, 403), (55, 101)):
-        binomial.append({"hits": k, "n": n,
-                         "p_value": float(stats.binomtest(k, n, 0.5).pvalue)})
+    pt = []
+    for name, n, skill, up in (("skilled_200", 200, 0.6, 0.5), ("coin_150", 150, 0.5, 0.55),
+                               ("skilled_rising_400", 400, 0.56, 0.7), ("small_12", 12, 0.7, 0.5)):
+        moves = rng.random(n) < up
+        right = rng.random(n) < skill
+        calls = np.where(right, moves, ~moves)
+        pt.append(pesaran_timmermann(name, calls, moves))
+    pt.append(pesaran_timmermann("always_up", np.ones(101, bool), rng.random(101) < 0.6))
 
     out = {"numpy": np.__version__, "scipy": scipy.__version__,
-           "diebold_mariano": cases, "binomial": binomial}
+           "diebold_mariano": cases, "pesaran_timmermann": pt}
     with open(os.path.join(HERE, "significance.json"), "w") as f:
         json.dump(out, f, indent=1)
         f.write("\n")
