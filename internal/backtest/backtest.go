@@ -230,11 +230,30 @@ type modelResult struct {
 	Seconds      float64   `json:"seconds"`
 	NextForecast *float64  `json:"next_forecast,omitempty"`
 	Forecast     []float64 `json:"forecast,omitempty"`
+	// ForecastPI80 and ForecastPI95 are the forecast's 80% and 95%
+	// intervals, one per value.
+	ForecastPI80 []forecast.Band `json:"forecast_pi80,omitempty"`
+	ForecastPI95 []forecast.Band `json:"forecast_pi95,omitempty"`
+	// Test holds every test day, so that each figure above can be
+	// recomputed from the points.
+	Test []testDay `json:"test,omitempty"`
 	// FirstFit is ARIMA's first walk-forward fit (coefficients and
 	// log-likelihood), the figure to compare with statsmodels.
 	FirstFit any            `json:"first_fit,omitempty"`
 	Params   map[string]any `json:"params,omitempty"`
 	Error    string         `json:"error,omitempty"`
+}
+
+// testDay is one test point as the CLI writes it: where it is in the
+// series (and its date, when the file has one), the close and the
+// prediction, and the intervals the model gave for it.
+type testDay struct {
+	Index     int            `json:"index"`
+	Date      string         `json:"date,omitempty"`
+	Actual    float64        `json:"actual"`
+	Predicted float64        `json:"predicted"`
+	PI80      *forecast.Band `json:"pi80,omitempty"`
+	PI95      *forecast.Band `json:"pi95,omitempty"`
 }
 
 // firstFitParam is the Report.Params key under which ARIMA reports its
@@ -282,7 +301,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
+		res := runModel(ctx, name, s.values, s.dates, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}
@@ -312,7 +331,9 @@ func readSeriesFile(path, column string) (series, error) {
 	return s, nil
 }
 
-func runModel(ctx context.Context, name string, closes []float64, opts registry.Options) modelResult {
+// runModel runs one model on closes; dates, when not nil, are the closes'
+// dates.
+func runModel(ctx context.Context, name string, closes []float64, dates []string, opts registry.Options) modelResult {
 	start := time.Now()
 	rep, err := registry.Run(ctx, name, closes, opts)
 	seconds := time.Since(start).Seconds()
@@ -335,6 +356,16 @@ func runModel(ctx context.Context, name string, closes []float64, opts registry.
 		TestPoints:           len(rep.Test),
 		Seconds:              seconds,
 		Forecast:             rep.Forecast,
+		ForecastPI80:         rep.ForecastPI80,
+		ForecastPI95:         rep.ForecastPI95,
+		Test:                 make([]testDay, len(rep.Test)),
+	}
+	for i, p := range rep.Test {
+		day := testDay{Index: p.Index, Actual: p.Actual, Predicted: p.Predicted, PI80: p.PI80, PI95: p.PI95}
+		if p.Index < len(dates) {
+			day.Date = dates[p.Index]
+		}
+		res.Test[i] = day
 	}
 	if len(rep.Forecast) > 0 {
 		res.NextForecast = &rep.Forecast[0]

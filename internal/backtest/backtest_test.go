@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"testing"
@@ -51,8 +52,16 @@ type output struct {
 		Seconds              float64             `json:"seconds"`
 		NextForecast         *float64            `json:"next_forecast"`
 		Forecast             []float64           `json:"forecast"`
-		Params               map[string]any      `json:"params"`
-		Error                string              `json:"error"`
+		ForecastPI80         []forecast.Band     `json:"forecast_pi80"`
+		ForecastPI95         []forecast.Band     `json:"forecast_pi95"`
+		Test                 []struct {
+			Index             int    `json:"index"`
+			Date              string `json:"date"`
+			Actual, Predicted float64
+			PI80, PI95        *forecast.Band
+		} `json:"test"`
+		Params map[string]any `json:"params"`
+		Error  string         `json:"error"`
 	} `json:"models"`
 }
 
@@ -104,6 +113,23 @@ func TestRunReproducesReferenceFigures(t *testing.T) {
 	require.Positive(t, lin.MAE)
 	require.Positive(t, lin.MAPE)
 	require.Positive(t, lin.Seconds)
+
+	// Every figure can be checked from the points written with it: the
+	// RMSE, the dates, the intervals (issue 20 item 5).
+	require.Len(t, lin.Test, lin.TestPoints)
+	require.Equal(t, out.TestStart, lin.Test[0].Date)
+	require.Equal(t, out.LastDate, lin.Test[len(lin.Test)-1].Date)
+	var se float64
+	for _, p := range lin.Test {
+		se += (p.Predicted - p.Actual) * (p.Predicted - p.Actual)
+		require.NotNil(t, p.PI95, "day %d", p.Index)
+		require.LessOrEqual(t, p.PI95.Lower, p.PI80.Lower)
+		require.GreaterOrEqual(t, p.PI95.Upper, p.PI80.Upper)
+	}
+	require.InEpsilon(t, lin.RMSE, math.Sqrt(se/float64(len(lin.Test))), 1e-12)
+	require.Len(t, lin.ForecastPI80, len(lin.Forecast))
+	require.Len(t, lin.ForecastPI95, len(lin.Forecast))
+	require.Less(t, lin.ForecastPI95[0].Lower, lin.Forecast[0])
 
 	naive := out.Models["naive"]
 	require.InDelta(t, 80.4713, naive.RMSE, 5e-5)

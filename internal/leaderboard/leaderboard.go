@@ -73,6 +73,29 @@ type Entry struct {
 	MeanCoverage95 float64 `json:"mean_coverage_95"`
 	// Seconds is the model's total run time over all series.
 	Seconds float64 `json:"seconds"`
+	// Rows are the figures on each series the model ran on, by series
+	// name: what the medians and means above sum up, so they can be
+	// checked.
+	Rows []Row `json:"series_results"`
+}
+
+// Row is one model's figures on one series. A pointer is nil where the
+// series gave no figure: no Diebold–Mariano test, no direction test, no
+// interval.
+type Row struct {
+	Series          string  `json:"series"`
+	RMSE            float64 `json:"rmse"`
+	PersistenceRMSE float64 `json:"persistence_rmse"`
+	// Skill is 1 − RMSE/RMSE of persistence; nil when persistence made no
+	// error.
+	Skill            *float64 `json:"skill"`
+	DMPValue         *float64 `json:"dm_p_value"`
+	BeatsPersistence bool     `json:"beats_persistence"`
+	HitRate          float64  `json:"hit_rate"`
+	CallShare        float64  `json:"call_share"`
+	DirectionPValue  *float64 `json:"direction_p_value"`
+	Coverage80       *float64 `json:"coverage_80"`
+	Coverage95       *float64 `json:"coverage_95"`
 }
 
 // Leaderboard is the result of Run.
@@ -194,17 +217,23 @@ func summarise(model string, runs []outcome) Entry {
 			continue
 		}
 		r := o.report
+		row := Row{Series: o.series, RMSE: r.Metrics.RMSE, PersistenceRMSE: r.Persistence.RMSE,
+			BeatsPersistence: r.BeatsPersistence, HitRate: r.Metrics.DirectionalAccuracy,
+			CallShare: r.Metrics.DirectionalCallShare, DirectionPValue: r.Metrics.DirectionalPValue}
 		e.Series++
 		e.Seconds += r.Seconds
 		if r.DM != nil {
 			ps = append(ps, r.DM.PValue)
+			row.DMPValue = &r.DM.PValue
 		}
 		if r.BeatsPersistence {
 			e.Beats++
 			e.BeatsSeries = append(e.BeatsSeries, o.series)
 		}
 		if r.Persistence.RMSE > 0 {
-			skills = append(skills, 1-r.Metrics.RMSE/r.Persistence.RMSE)
+			skill := 1 - r.Metrics.RMSE/r.Persistence.RMSE
+			skills = append(skills, skill)
+			row.Skill = &skill
 		}
 		if r.Metrics.DirectionalCallShare > 0 {
 			hit += r.Metrics.DirectionalAccuracy
@@ -215,11 +244,14 @@ func summarise(model string, runs []outcome) Entry {
 			case forecast.Level80:
 				cov80 += c.Covered
 				cov80n++
+				row.Coverage80 = &c.Covered
 			case forecast.Level95:
 				cov95 += c.Covered
 				cov95n++
+				row.Coverage95 = &c.Covered
 			}
 		}
+		e.Rows = append(e.Rows, row)
 	}
 	e.MedianSkill = median(skills)
 	e.MedianP = median(ps)

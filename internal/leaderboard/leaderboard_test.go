@@ -53,6 +53,21 @@ func TestSummarise(t *testing.T) {
 	require.InDelta(t, 0.95, e.MeanCoverage95, 1e-12)
 	require.InDelta(t, 6, e.Seconds, 1e-12)
 
+	// Each series the model ran on has its row, by name, so the totals
+	// can be checked (issue 20 item 5).
+	require.Len(t, e.Rows, 3)
+	a, b, c := e.Rows[0], e.Rows[1], e.Rows[2]
+	require.Equal(t, []string{"a", "b", "c"}, []string{a.Series, b.Series, c.Series})
+	require.InDelta(t, -0.1, *a.Skill, 1e-12)
+	require.Equal(t, 0.01, *c.DMPValue)
+	require.True(t, c.BeatsPersistence)
+	require.Equal(t, 0.7, *a.Coverage80)
+	require.Equal(t, 0.95, *b.Coverage95)
+	require.Zero(t, b.CallShare)
+	doc, err := json.Marshal(e)
+	require.NoError(t, err)
+	require.Contains(t, string(doc), `"series_results":[{"series":"a","rmse":11,`)
+
 	empty := summarise("m", []outcome{{series: "a", err: errors.New("x")}})
 	require.True(t, math.IsNaN(empty.MedianSkill))
 	require.True(t, math.IsNaN(empty.MeanCoverage80))
