@@ -2,8 +2,10 @@ package jobs
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/ticker"
 )
@@ -92,22 +95,34 @@ type PredictionParams struct {
 	Fresh bool `json:"fresh,omitempty"`
 }
 
-// reuseVersion changes whenever what the models compute changes, so that
-// results from before are no longer taken as equal.
-const reuseVersion = 1
+// reuseVersion changes whenever what the models compute, or what the key
+// names, changes, so that results from before are no longer taken as
+// equal. 2: the key names the bars themselves, not only the last date.
+const reuseVersion = 2
 
 // ReuseKey names the result of a prediction with these parameters on the
-// ticker's history up to lastBar: every parameter that changes the result
-// (models, in any order, horizon, lookback, seed, sentiment, preset,
-// recommendation mode and LSTM mode), and nothing that does not
-// (priority, fresh). Two jobs with the same key compute the same result.
-func (p *PredictionParams) ReuseKey(ticker string, lastBar time.Time) []byte {
+// ticker's bars: every parameter that changes the result (models, in any
+// order, horizon, lookback, seed, sentiment, preset, recommendation mode
+// and LSTM mode), and nothing that does not (priority, fresh). Two jobs
+// with the same key compute the same result.
+//
+// The bars are named by a digest of every field of every bar, not by the
+// last date: a provider may revise a close on the same date (Yahoo's last
+// bar is the session in progress until the close, and later corrections
+// happen), and a revised bar must be computed again, not answered with the
+// old close's result.
+func (p *PredictionParams) ReuseKey(ticker string, bars []market.Bar) []byte {
 	models := slices.Clone(p.Models)
 	slices.Sort(models)
+	var last string
+	if len(bars) > 0 {
+		last = bars[len(bars)-1].Date.Format(time.DateOnly)
+	}
 	doc, _ := json.Marshal(struct {
 		Version        int      `json:"v"`
 		Ticker         string   `json:"ticker"`
 		LastBar        string   `json:"last_bar"`
+		Bars           []byte   `json:"bars"`
 		Models         []string `json:"models"`
 		Horizon        int      `json:"horizon"`
 		Lookback       int      `json:"lookback"`
@@ -116,10 +131,26 @@ func (p *PredictionParams) ReuseKey(ticker string, lastBar time.Time) []byte {
 		Preset         string   `json:"preset"`
 		Recommendation string   `json:"recommendation"`
 		LSTMMode       string   `json:"lstm_mode"`
-	}{reuseVersion, ticker, lastBar.Format(time.DateOnly), models, p.Horizon, p.Lookback, p.Seed,
+	}{reuseVersion, ticker, last, barsDigest(bars), models, p.Horizon, p.Lookback, p.Seed,
 		p.Sentiment, p.Preset, p.Recommendation, p.LSTMMode})
 	sum := sha256.Sum256(doc)
 	return sum[:]
+}
+
+// barsDigest is a SHA-256 of every field of every bar, in order, in a
+// fixed binary layout.
+func barsDigest(bars []market.Bar) []byte {
+	h := sha256.New()
+	var buf [8 * 7]byte
+	for _, b := range bars {
+		binary.LittleEndian.PutUint64(buf[0:], uint64(b.Date.Unix()))
+		for i, v := range []float64{b.Open, b.High, b.Low, b.Close, b.AdjClose} {
+			binary.LittleEndian.PutUint64(buf[8*(i+1):], math.Float64bits(v))
+		}
+		binary.LittleEndian.PutUint64(buf[48:], uint64(b.Volume))
+		h.Write(buf[:])
+	}
+	return h.Sum(nil)
 }
 
 // Normalize fills the default models, horizon (for 0), recommendation

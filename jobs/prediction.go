@@ -164,8 +164,7 @@ func (p *prediction) reuse(ctx context.Context) (uuid.UUID, error) {
 	if !worthReusing(p.models, p.params.Sentiment) {
 		return uuid.Nil, nil
 	}
-	last := p.bars[len(p.bars)-1]
-	return p.w.reuse(ctx, p.job, p.params.ReuseKey(p.job.Ticker, last.Date), p.params.Fresh, p.progress)
+	return p.w.reuse(ctx, p.job, p.params.ReuseKey(p.job.Ticker, p.bars), p.params.Fresh, p.progress)
 }
 
 // readSentiment reads the news when the job asks for it. News that cannot
