@@ -25,20 +25,28 @@ type RedisProxy struct {
 // flushed: use Redis(t) for that) reached through a RedisProxy.
 func RedisBehindProxy(t testing.TB) (*redis.Client, *RedisProxy) {
 	t.Helper()
-	target := RedisAddr(t)
+	p := NewRedisProxy(t, RedisAddr(t))
+	c := redis.NewClient(&redis.Options{Addr: p.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c, p
+}
+
+// NewRedisProxy starts a RedisProxy in front of the Redis at target
+// (host:port), closed when the test ends.
+func NewRedisProxy(t testing.TB, target string) *RedisProxy {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("start Redis proxy: %v", err)
 	}
 	p := &RedisProxy{ln: ln, conns: map[net.Conn]struct{}{}}
 	go p.accept(target)
-	c := redis.NewClient(&redis.Options{Addr: ln.Addr().String()})
-	t.Cleanup(func() {
-		c.Close()
-		p.close()
-	})
-	return c, p
+	t.Cleanup(p.close)
+	return p
 }
+
+// Addr is the proxy's host:port.
+func (p *RedisProxy) Addr() string { return p.ln.Addr().String() }
 
 func (p *RedisProxy) accept(target string) {
 	for {

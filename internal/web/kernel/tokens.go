@@ -25,14 +25,14 @@ import (
 // every web replica subscribes to it and forgets that user's tokens.
 //
 // A replica may answer from its cache only while it holds proof that it has
-// heard every invalidation published up to tokenCacheLease ago: it pings
+// heard every invalidation published up to TokenCacheLease ago: it pings
 // Redis through its subscription every tokenCachePing, and an answered ping
 // proves that everything published before the ping was sent has been
 // handled (Redis answers in order, on the one connection). A replica whose
 // proof is older than the lease (Redis down, or its connection silently
 // dead) asks PostgreSQL instead. So InvalidateUser returns as soon as every
 // replica Redis counts has confirmed; and when one has not (its connection
-// is blackholed), only once tokenCacheLease has passed since the message
+// is blackholed), only once TokenCacheLease has passed since the message
 // was published, by which time that replica must have stopped using its
 // cache. Either way the next request anywhere is judged by PostgreSQL.
 const (
@@ -47,12 +47,12 @@ const (
 	// tokenCachePing is how often the subscriber pings Redis through its
 	// subscription: one PING a second per web process.
 	tokenCachePing = time.Second
-	// tokenCacheLease is how long an answered ping lets a replica answer
+	// TokenCacheLease is how long an answered ping lets a replica answer
 	// from its cache, counted from when the ping was sent, and so how long
 	// a revocation that a replica did not confirm waits. Three pings'
 	// worth, so that one slow answer does not send every request to
 	// PostgreSQL.
-	tokenCacheLease = 3 * time.Second
+	TokenCacheLease = 3 * time.Second
 )
 
 // invalidationChannel carries "<user id> <nonce>": forget that user's
@@ -73,7 +73,7 @@ type tokenCache struct {
 	live bool
 	// heard is when the last ping that Redis answered was sent (or the
 	// subscription made): every invalidation published before it has been
-	// handled. The cache answers only within tokenCacheLease of it.
+	// handled. The cache answers only within TokenCacheLease of it.
 	heard time.Time
 	// gen rises at every eviction, so that a lookup that began before one
 	// does not store what it read (it may predate the change).
@@ -96,7 +96,7 @@ func newTokenCache(rdb *redis.Client, logger *slog.Logger) *tokenCache {
 func (tc *tokenCache) lookup(digest [32]byte) (user *store.User, gen uint64, ok bool) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if !tc.live || time.Since(tc.heard) >= tokenCacheLease {
+	if !tc.live || time.Since(tc.heard) >= TokenCacheLease {
 		return nil, tc.gen, false
 	}
 	e, found := tc.entries[digest]
@@ -236,7 +236,7 @@ func (tc *tokenCache) receive(ctx context.Context, sub *redis.PubSub, subscribed
 	heard, nextPing := subscribed, base
 	for {
 		now := time.Now()
-		if silent := now.Sub(heard); silent >= tokenCacheLease {
+		if silent := now.Sub(heard); silent >= TokenCacheLease {
 			return confirmed, fmt.Errorf("no answer from Redis for %v", silent.Round(time.Millisecond))
 		}
 		if !now.Before(nextPing) {
@@ -246,7 +246,7 @@ func (tc *tokenCache) receive(ctx context.Context, sub *redis.PubSub, subscribed
 			nextPing = now.Add(tokenCachePing)
 		}
 		// Never 0, which would wait for ever.
-		wait := max(min(time.Until(nextPing), time.Until(heard.Add(tokenCacheLease))), time.Millisecond)
+		wait := max(min(time.Until(nextPing), time.Until(heard.Add(TokenCacheLease))), time.Millisecond)
 		msg, err := sub.ReceiveTimeout(ctx, wait)
 		var netErr net.Error
 		switch {
@@ -300,7 +300,7 @@ func (tc *tokenCache) invalidated(ctx context.Context, payload string) {
 
 // InvalidateUser tells every web replica to forget the cached API tokens
 // of the user, and returns once none can serve them from its cache: when
-// every replica subscribed has confirmed, or else once tokenCacheLease has
+// every replica subscribed has confirmed, or else once TokenCacheLease has
 // passed since the message went out, by when a replica that did not hear
 // it has stopped answering from its cache. Call it after committing a
 // change that must stop the user's tokens or change what they may do. An
@@ -313,12 +313,12 @@ func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error 
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	nonce := hex.EncodeToString(raw[:])
-	ctx, cancel := context.WithTimeout(ctx, tokenCacheLease+RedisCallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, TokenCacheLease+RedisCallTimeout)
 	defer cancel()
 	replicas, err := rdb.Publish(ctx, invalidationChannel, strconv.FormatInt(userID, 10)+" "+nonce).Result()
 	// Whoever has not heard the message by now stops using its cache
 	// within the lease.
-	safe := time.Now().Add(tokenCacheLease)
+	safe := time.Now().Add(TokenCacheLease)
 	if err != nil {
 		waitUntil(ctx, safe)
 		return fmt.Errorf("publish invalidation of user %d: %w", userID, err)
@@ -327,7 +327,7 @@ func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error 
 	if confirmed < replicas {
 		waitUntil(ctx, safe)
 		if err == nil {
-			err = fmt.Errorf("waited out their cache's lease of %v", tokenCacheLease)
+			err = fmt.Errorf("waited out their cache's lease of %v", TokenCacheLease)
 		}
 		return fmt.Errorf("invalidation of user %d: %d of %d replicas confirmed: %w", userID, confirmed, replicas, err)
 	}
