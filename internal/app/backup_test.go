@@ -194,9 +194,9 @@ func seedPortfolio(t *testing.T, db *store.DB, userID int64) {
 	require.NoError(t, err)
 	_, _, err = db.EnsureBroker(ctx, store.Broker{Name: "Thrifty Trades", Email: "desk@thrifty.example", CommissionRate: decimal.RequireFromString("0.10"), Active: true})
 	require.NoError(t, err)
-	_, err = db.Deposit(ctx, userID, decimal.RequireFromString("1000.00"))
+	_, _, err = db.Deposit(ctx, userID, decimal.RequireFromString("1000.00"), store.Idempotency{})
 	require.NoError(t, err)
-	_, err = db.PlaceOrder(ctx, store.Order{UserID: userID, Symbol: "MSFT", Side: store.SideBuy, Quantity: decimal.RequireFromString("3"),
+	_, _, err = db.PlaceOrder(ctx, store.Order{UserID: userID, Symbol: "MSFT", Side: store.SideBuy, Quantity: decimal.RequireFromString("3"),
 		Quote: portfolio.Quote{Symbol: "MSFT", Price: decimal.RequireFromString("43.38"), Date: time.Date(2001, 1, 2, 0, 0, 0, 0, time.UTC), Source: "sample"}})
 	require.NoError(t, err)
 	_, err = db.RecordDividend(ctx, userID, "MSFT", decimal.RequireFromString("0.08"))

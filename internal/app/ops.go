@@ -226,14 +226,20 @@ func revokeToken(ctx context.Context, env *runtimeEnv, arg string) error {
 }
 
 // invalidateTokens tells the running web replicas to forget the user's
-// cached API tokens (web.InvalidateUser). The change is committed by now;
-// when Redis cannot be reached no replica serves from its cache, so a
-// warning is all there is to say.
+// cached API tokens (web.InvalidateUser), and returns once none can serve
+// them. The change is committed by now; when Redis cannot be reached no
+// replica serves from its cache once web.TokenCacheLease has passed, so
+// it waits that out, and a warning is all there is to say.
 func invalidateTokens(ctx context.Context, env *runtimeEnv, userID int64) {
 	rdb, err := openRedis(ctx, env.cfg)
 	if err == nil {
 		defer rdb.Close()
 		err = web.InvalidateUser(ctx, rdb, userID)
+	} else {
+		select {
+		case <-ctx.Done():
+		case <-time.After(web.TokenCacheLease):
+		}
 	}
 	if err != nil {
 		env.logger.Warn("tell the web replicas to forget the user's cached API tokens", "user_id", userID, "err", err)

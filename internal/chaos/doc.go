@@ -2,7 +2,7 @@
 // PostgreSQL cluster, private redis-server processes, and web and worker
 // programs built from this checkout; stream jobs through them; inject a
 // fault (SIGKILL of a worker or of web, Redis restarted empty, PostgreSQL
-// stopped); and then check that every accepted job reached a final state
+// stopped, a web process cut off from Redis); and then check that every accepted job reached a final state
 // exactly once, with no two attempts of a job running at the same time.
 //
 // `go test ./internal/chaos` runs scenarios 1-3 with small counts (part of

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,9 @@ import (
 	"time"
 
 	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/augurhq/augur/internal/dbtest"
 )
 
 // full is set by CHAOS=full (make chaos): every scenario, at full size.
@@ -43,6 +47,7 @@ func TestChaos(t *testing.T) {
 		{"4 PostgreSQL stopped 10 s", false, postgresStop},
 		{"5 upstream 30% errors, 429s, slow", false, upstreamChaos},
 		{"6 web SIGKILL during a burst", false, webKill},
+		{"8 web 2's Redis partitioned, revoke", false, revokePartitioned},
 	}
 	var mu sync.Mutex
 	var rows []row
@@ -239,5 +244,60 @@ func webKill(t *testing.T) row {
 	r.recovery = time.Since(killedAt)
 	<-done.streamed
 	finish(t, c, cl, &r)
+	return r
+}
+
+// revokePartitioned: a second web process reaches Redis through a proxy
+// that the scenario stalls, as a partition would (sockets open, nothing
+// through, no error). The token both web processes have just served is
+// revoked with `web tokens revoke`; from the moment that answers, both
+// must refuse it. Recovery: how long the revocation took to answer (it
+// waits out web 2's token cache lease, as web 2 cannot confirm).
+func revokePartitioned(t *testing.T) row {
+	c := newCluster(t, options{})
+	ctx := context.Background()
+	proxy := dbtest.NewRedisProxy(t, "127.0.0.1:"+strconv.Itoa(c.redisPort))
+	web2 := "127.0.0.1:" + strconv.Itoa(freePort(t))
+	p := c.start("web-2", "web-2", nil, c.env("HTTP_ADDR="+web2, "METRICS_ADDR=", "REDIS_URL=redis://"+proxy.Addr()+"/0"), program(t, "web"))
+	t.Cleanup(func() { p.kill(syscall.SIGKILL) })
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(c.redisPort)})
+	defer rdb.Close()
+	c.await("both web processes subscribe to token invalidations", func() bool {
+		n, err := rdb.PubSubNumSub(ctx, "augur:auth:invalidate").Result()
+		return err == nil && n["augur:auth:invalidate"] == 2
+	})
+
+	status := func(addr string) int {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/v1/jobs", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+c.token)
+		resp, err := c.http.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, addr := range []string{c.webAddr, web2} {
+		if got := status(addr); got != http.StatusOK {
+			t.Fatalf("web at %s answered %d to a valid token", addr, got)
+		}
+	}
+	var tokenID int64
+	if err := c.db.GetContext(ctx, &tokenID, `SELECT id FROM api_tokens ORDER BY id LIMIT 1`); err != nil {
+		t.Fatal(err)
+	}
+
+	proxy.Stall()
+	start := time.Now()
+	c.run("web", "tokens", "revoke", strconv.FormatInt(tokenID, 10))
+	r := row{recovery: time.Since(start)}
+	for _, addr := range []string{web2, c.webAddr} {
+		if got := status(addr); got != http.StatusUnauthorized {
+			t.Errorf("web at %s answered %d to a token revoked before the request", addr, got)
+		}
+	}
 	return r
 }

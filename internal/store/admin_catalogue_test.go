@@ -78,7 +78,7 @@ func TestPlatformStatsRanksFiveSymbols(t *testing.T) {
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
-	_, err := m.db.Deposit(ctx, user.ID, dec("100000.00"))
+	_, _, err := m.db.Deposit(ctx, user.ID, dec("100000.00"), store.Idempotency{})
 	require.NoError(t, err)
 	// Six companies, the nth traded for n × 100.00; the smallest drops out.
 	for n := 1; n <= 6; n++ {

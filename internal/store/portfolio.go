@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -75,6 +76,51 @@ type Order struct {
 	Quote portfolio.Quote
 	// BrokerID picks the broker; 0 means the cheapest active one.
 	BrokerID int64
+	// Idempotency is the client's key for the order, if it sent one.
+	Idempotency Idempotency
+}
+
+// Idempotency is a client's Idempotency-Key for an order or a deposit,
+// with the hash of the normalised request it came with. The zero value is
+// none.
+type Idempotency struct {
+	Key         string
+	RequestHash []byte
+}
+
+// IdempotentTransaction returns the user's transaction made with idem's
+// key: nil when there is none (or no key), ErrIdempotencyMismatch when it
+// was made by another request. Callers look before they do slow work (a
+// price lookup), so that a replay needs none of it; PlaceOrder and Deposit
+// look again under the wallet's lock, which decides.
+func (db *DB) IdempotentTransaction(ctx context.Context, userID int64, idem Idempotency) (*Transaction, error) {
+	return idempotentTransaction(ctx, querier{db: db}, userID, idem)
+}
+
+func idempotentTransaction(ctx context.Context, q querier, userID int64, idem Idempotency) (*Transaction, error) {
+	if idem.Key == "" {
+		return nil, nil
+	}
+	var earlier struct {
+		ID          int64  `db:"id"`
+		RequestHash []byte `db:"request_hash"`
+	}
+	err := q.get(ctx, &earlier, `SELECT id, request_hash FROM transactions WHERE user_id = $1 AND idempotency_key = $2`,
+		userID, idem.Key)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("look up transaction for idempotency key: %w", err)
+	}
+	if !bytes.Equal(earlier.RequestHash, idem.RequestHash) {
+		return nil, ErrIdempotencyMismatch
+	}
+	var t Transaction
+	if err := q.get(ctx, &t, transactionSelect+` WHERE t.id = $1`, earlier.ID); err != nil {
+		return nil, fmt.Errorf("read transaction %d: %w", earlier.ID, err)
+	}
+	return &t, nil
 }
 
 // describe is the transaction description of a filled order: what, at
@@ -169,13 +215,21 @@ func saveHolding(ctx context.Context, tx querier, userID, companyID int64, p por
 	return nil
 }
 
-// insertTransaction records t and returns it as transactionSelect reads it.
-func insertTransaction(ctx context.Context, tx querier, t Transaction, companyID sql.NullInt64) (*Transaction, error) {
+// insertTransaction records t, with the client's idempotency key if any,
+// and returns it as transactionSelect reads it.
+func insertTransaction(ctx context.Context, tx querier, t Transaction, companyID sql.NullInt64, idem Idempotency) (*Transaction, error) {
+	var key sql.NullString
+	var hash []byte
+	if idem.Key != "" {
+		key, hash = sql.NullString{String: idem.Key, Valid: true}, idem.RequestHash
+	}
 	var id int64
 	err := tx.get(ctx, &id, `INSERT INTO transactions
-			(user_id, type, company_id, broker_id, quantity, price, total, commission, realised_pl, description)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
-		t.UserID, t.Type, companyID, t.BrokerID, t.Quantity, t.Price, t.Total, t.Commission, t.RealisedPL, t.Description)
+			(user_id, type, company_id, broker_id, quantity, price, total, commission, realised_pl, description,
+			 idempotency_key, request_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
+		t.UserID, t.Type, companyID, t.BrokerID, t.Quantity, t.Price, t.Total, t.Commission, t.RealisedPL, t.Description,
+		key, hash)
 	if err != nil {
 		return nil, fmt.Errorf("insert %s transaction: %w", t.Type, err)
 	}
@@ -225,15 +279,24 @@ func chooseBroker(ctx context.Context, tx querier, brokerID int64) (*Broker, err
 // commission, fails with portfolio.ErrInsufficientFunds; a sell of more than
 // is held with portfolio.ErrInsufficientShares; in both cases nothing
 // changes. Other failures: ErrUnknownCompany, ErrUnknownBroker, ErrNoBroker,
-// portfolio.ErrOrderTooSmall.
-func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
+// portfolio.ErrOrderTooSmall. With an idempotency key that one of the
+// user's transactions already holds it trades nothing, and returns that
+// transaction with replayed set, or ErrIdempotencyMismatch.
+func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, bool, error) {
 	if o.Side != SideBuy && o.Side != SideSell {
-		return nil, fmt.Errorf("order side %q is neither %s nor %s", o.Side, SideBuy, SideSell)
+		return nil, false, fmt.Errorf("order side %q is neither %s nor %s", o.Side, SideBuy, SideSell)
 	}
 	var out *Transaction
+	replayed := false
 	err := db.inTx(ctx, nil, func(tx querier) error {
 		balance, err := lockWallet(ctx, tx, o.UserID)
 		if err != nil {
+			return err
+		}
+		// Under the wallet's lock, so that of two retries at once the
+		// second finds the first's transaction.
+		if out, err = idempotentTransaction(ctx, tx, o.UserID, o.Idempotency); out != nil || err != nil {
+			replayed = out != nil
 			return err
 		}
 		company, err := activeCompany(ctx, tx, o.Symbol)
@@ -285,22 +348,28 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, error) {
 		if err := setBalance(ctx, tx, o.UserID, balance); err != nil {
 			return err
 		}
-		out, err = insertTransaction(ctx, tx, t, sql.NullInt64{Int64: company.ID, Valid: true})
+		out, err = insertTransaction(ctx, tx, t, sql.NullInt64{Int64: company.ID, Valid: true}, o.Idempotency)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return out, nil
+	return out, replayed, nil
 }
 
 // Deposit adds amount to the user's wallet, creating it on first use. The
-// amount must already have passed portfolio.ParseDeposit.
-func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal) (*Transaction, error) {
+// amount must already have passed portfolio.ParseDeposit. With an
+// idempotency key, as PlaceOrder.
+func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal, idem Idempotency) (*Transaction, bool, error) {
 	var out *Transaction
+	replayed := false
 	err := db.inTx(ctx, nil, func(tx querier) error {
 		balance, err := lockWallet(ctx, tx, userID)
 		if err != nil {
+			return err
+		}
+		if out, err = idempotentTransaction(ctx, tx, userID, idem); out != nil || err != nil {
+			replayed = out != nil
 			return err
 		}
 		if err := setBalance(ctx, tx, userID, balance.Add(amount)); err != nil {
@@ -308,13 +377,13 @@ func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal)
 		}
 		out, err = insertTransaction(ctx, tx, Transaction{
 			UserID: userID, Type: TxDeposit, Total: amount, Description: "Deposit to wallet",
-		}, sql.NullInt64{})
+		}, sql.NullInt64{}, idem)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return out, nil
+	return out, replayed, nil
 }
 
 // RecordDividend pays perShare on every share of symbol the user holds
@@ -352,7 +421,7 @@ func (db *DB) RecordDividend(ctx context.Context, userID int64, symbol string, p
 			Quantity: decimal.NewNullDecimal(position.Quantity), Price: decimal.NewNullDecimal(perShare),
 			Total:       total,
 			Description: fmt.Sprintf("Dividend of %s a share on %s %s", perShare, position.Quantity, symbol),
-		}, sql.NullInt64{Int64: companyID, Valid: true})
+		}, sql.NullInt64{Int64: companyID, Valid: true}, Idempotency{})
 		if err != nil {
 			return err
 		}

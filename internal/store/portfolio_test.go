@@ -53,9 +53,10 @@ func newExchange(t *testing.T) *exchange {
 
 func (m *exchange) order(t *testing.T, userID int64, side, symbol, qty, price string, brokerID int64) (*store.Transaction, error) {
 	t.Helper()
-	return m.db.PlaceOrder(context.Background(), store.Order{
+	tx, _, err := m.db.PlaceOrder(context.Background(), store.Order{
 		UserID: userID, Symbol: symbol, Side: side, Quantity: dec(qty), Quote: portfolio.Quote{Price: dec(price)}, BrokerID: brokerID,
 	})
+	return tx, err
 }
 
 func (m *exchange) summary(t *testing.T, userID int64) *store.Summary {
@@ -71,7 +72,7 @@ func TestTradingHandWorked(t *testing.T) {
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
 
-	dep, err := m.db.Deposit(ctx, user.ID, dec("1000.00"))
+	dep, _, err := m.db.Deposit(ctx, user.ID, dec("1000.00"), store.Idempotency{})
 	require.NoError(t, err)
 	require.Equal(t, store.TxDeposit, dep.Type)
 	requireDec(t, "1000.00", dep.Total)
@@ -96,7 +97,7 @@ func TestTradingHandWorked(t *testing.T) {
 	// Sell 4 at 50.00 through the dearer broker (0.25 %): total 200.00,
 	// commission 0.50, proceeds 199.50. The 4 shares carry 434.23 × 4 / 10 =
 	// 173.692 → 173.69 of basis: realised 199.50 − 173.69 = 25.81.
-	sell, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideSell, Quantity: dec("4"),
+	sell, _, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideSell, Quantity: dec("4"),
 		Quote:    portfolio.Quote{Price: dec("50.00"), Date: time.Date(2001, 1, 2, 0, 0, 0, 0, time.UTC), Source: "sample"},
 		BrokerID: m.dear.ID})
 	require.NoError(t, err)
@@ -146,7 +147,7 @@ func TestRefusalsChangeNothing(t *testing.T) {
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
-	_, err := m.db.Deposit(ctx, user.ID, dec("100.00"))
+	_, _, err := m.db.Deposit(ctx, user.ID, dec("100.00"), store.Idempotency{})
 	require.NoError(t, err)
 
 	// 3 at 33.33 is 99.99, plus 0.10 commission: 100.09, a cent too many.
@@ -183,7 +184,7 @@ func TestOrderLookups(t *testing.T) {
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
-	_, err := m.db.Deposit(ctx, user.ID, dec("1000.00"))
+	_, _, err := m.db.Deposit(ctx, user.ID, dec("1000.00"), store.Idempotency{})
 	require.NoError(t, err)
 
 	_, err = m.order(t, user.ID, store.SideBuy, "AAPL", "1", "10.00", 0)
@@ -224,9 +225,9 @@ func TestNoBrokerAtAll(t *testing.T) {
 	_, _, err := db.EnsureCompany(ctx, store.Company{Symbol: "MSFT", Name: "Microsoft"})
 	require.NoError(t, err)
 	user := dbtest.User(t, db)
-	_, err = db.Deposit(ctx, user.ID, dec("10.00"))
+	_, _, err = db.Deposit(ctx, user.ID, dec("10.00"), store.Idempotency{})
 	require.NoError(t, err)
-	_, err = db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy, Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("1.00")}})
+	_, _, err = db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy, Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("1.00")}})
 	require.ErrorIs(t, err, store.ErrNoBroker)
 }
 
@@ -236,10 +237,10 @@ func TestTransactionsPageByCursorAndStayPrivate(t *testing.T) {
 	m := newExchange(t)
 	user, other := dbtest.User(t, m.db), dbtest.User(t, m.db)
 	for _, amount := range []string{"1.00", "2.00", "3.00", "4.00", "5.00"} {
-		_, err := m.db.Deposit(ctx, user.ID, dec(amount))
+		_, _, err := m.db.Deposit(ctx, user.ID, dec(amount), store.Idempotency{})
 		require.NoError(t, err)
 	}
-	_, err := m.db.Deposit(ctx, other.ID, dec("99.00"))
+	_, _, err := m.db.Deposit(ctx, other.ID, dec("99.00"), store.Idempotency{})
 	require.NoError(t, err)
 
 	var seen []string
@@ -305,7 +306,7 @@ func TestConcurrentSellsNeverOversell(t *testing.T) {
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
-	_, err := m.db.Deposit(ctx, user.ID, dec("1000.00"))
+	_, _, err := m.db.Deposit(ctx, user.ID, dec("1000.00"), store.Idempotency{})
 	require.NoError(t, err)
 	// 10 at 10.00 with 0.10 %: cost 100.10, so 899.90 is left.
 	_, err = m.order(t, user.ID, store.SideBuy, "MSFT", "10", "10.00", 0)
@@ -313,7 +314,7 @@ func TestConcurrentSellsNeverOversell(t *testing.T) {
 
 	// 20 sells of 1 share at once: each is 10.00 less 0.01 commission.
 	errs := concurrently(20, func(int) error {
-		_, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideSell,
+		_, _, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideSell,
 			Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("10.00")}})
 		return err
 	})
@@ -336,13 +337,13 @@ func TestConcurrentBuysNeverOverdraw(t *testing.T) {
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
-	_, err := m.db.Deposit(ctx, user.ID, dec("100.00"))
+	_, _, err := m.db.Deposit(ctx, user.ID, dec("100.00"), store.Idempotency{})
 	require.NoError(t, err)
 
 	// 20 buys of 1 share at 10.00 at once, each costing 10.01 with
 	// commission: 9 fit in 100.00 (90.09), a 10th would need 100.10.
 	errs := concurrently(20, func(int) error {
-		_, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy,
+		_, _, err := m.db.PlaceOrder(ctx, store.Order{UserID: user.ID, Symbol: "MSFT", Side: store.SideBuy,
 			Quantity: dec("1"), Quote: portfolio.Quote{Price: dec("10.00")}})
 		return err
 	})
@@ -366,7 +367,7 @@ func TestConcurrentMixedTradesConserveMoneyAndShares(t *testing.T) {
 	ctx := context.Background()
 	m := newExchange(t)
 	user := dbtest.User(t, m.db)
-	_, err := m.db.Deposit(ctx, user.ID, dec("1000.00"))
+	_, _, err := m.db.Deposit(ctx, user.ID, dec("1000.00"), store.Idempotency{})
 	require.NoError(t, err)
 	for _, sym := range m.companies {
 		_, err = m.order(t, user.ID, store.SideBuy, sym, "3", "10.00", m.dear.ID)
@@ -381,7 +382,7 @@ func TestConcurrentMixedTradesConserveMoneyAndShares(t *testing.T) {
 		case 2, 3:
 			_, err = m.order(t, user.ID, store.SideSell, sym, "2", "10.00", m.dear.ID)
 		default:
-			_, err = m.db.Deposit(ctx, user.ID, dec("1.00"))
+			_, _, err = m.db.Deposit(ctx, user.ID, dec("1.00"), store.Idempotency{})
 		}
 		return err
 	})

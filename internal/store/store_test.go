@@ -76,6 +76,6 @@ func TestTransactionsNeverWaitForAConnectionToPrepareOn(t *testing.T) {
 		cancel()
 		require.NoError(t, err, "a transaction on the pool's one connection")
 	}
-	_, err := db.Deposit(context.Background(), user, decimal.NewFromInt(100))
+	_, _, err := db.Deposit(context.Background(), user, decimal.NewFromInt(100), store.Idempotency{})
 	require.NoError(t, err)
 }

@@ -318,11 +318,11 @@ func TestAdminOverviewFigures(t *testing.T) {
 	dec := decimal.RequireFromString
 	order := func(side, symbol, qty, price string, broker int64) {
 		t.Helper()
-		_, err := h.db.PlaceOrder(ctx, store.Order{UserID: trader.ID, Symbol: symbol, Side: side,
+		_, _, err := h.db.PlaceOrder(ctx, store.Order{UserID: trader.ID, Symbol: symbol, Side: side,
 			Quantity: dec(qty), Quote: portfolio.Quote{Price: dec(price)}, BrokerID: broker})
 		require.NoError(t, err)
 	}
-	_, err = h.db.Deposit(ctx, trader.ID, dec("10000.00"))
+	_, _, err = h.db.Deposit(ctx, trader.ID, dec("10000.00"), store.Idempotency{})
 	require.NoError(t, err)
 	order("buy", "MSFT", "10", "100.00", brk.thrifty.ID)             // 1000.00, commission 0.10 % = 1.00
 	order("buy", "IBM", "5", "50.00", brk.full.ID)                   // 250.00, 0.25 % = 0.625 → 0.63

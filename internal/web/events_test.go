@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -23,6 +25,19 @@ import (
 type stream struct {
 	resp *http.Response
 	r    *bufio.Reader
+	body *countingReader
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // openStream opens the job's event stream and reads its first event. The
@@ -39,7 +54,8 @@ func openStream(t *testing.T, h *harness, token, id string) (*stream, map[string
 	t.Cleanup(func() { resp.Body.Close() })
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	require.Equal(t, "text/event-stream", resp.Header.Get("Content-Type"))
-	s := &stream{resp: resp, r: bufio.NewReader(resp.Body)}
+	body := &countingReader{r: resp.Body}
+	s := &stream{resp: resp, r: bufio.NewReader(body), body: body}
 	first := s.next(t)
 	require.NotNil(t, first, "the stream sends the job at once")
 	return s, first
@@ -113,6 +129,55 @@ func TestEventStreamsShareOneSubscription(t *testing.T) {
 		require.Equal(t, "succeeded", s.next(t)["status"])
 		require.Nil(t, s.next(t), "a final job ends its stream")
 	}
+}
+
+// TestEventStreamsSendTheStateNotTheResult: twenty streams of a job that
+// finishes with a large result each send its state only, a few hundred
+// bytes an event; the final event names where the result is, and that
+// serves it. Before, every stream read the result from PostgreSQL and sent
+// it whole.
+func TestEventStreamsSendTheStateNotTheResult(t *testing.T) {
+	h := newHarness(t, 100)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)})
+	t.Cleanup(func() { rdb.Close() })
+	events := jobs.NewEvents(rdb)
+	id := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["big"]}`).Map(t)["id"].(string)
+
+	const n = 20
+	var streams []*stream
+	for range n {
+		s, first := openStream(t, h, h.token, id)
+		require.Equal(t, "queued", first["status"])
+		streams = append(streams, s)
+	}
+	// A report of 2,000 headlines, about 400 KB.
+	articles := make([]string, 2000)
+	for i := range articles {
+		articles[i] = fmt.Sprintf(`{"title":"headline %d %s","source":"test","score":0}`, i, strings.Repeat("x", 160))
+	}
+	report := `{"polarity":0,"label":"neutral","positive":0,"negative":0,"neutral":2000,"articles":[` + strings.Join(articles, ",") + `]}`
+	require.NoError(t, h.db.FinishJob(ctx, uuid.MustParse(id), store.StatusSucceeded, store.JSON(report), ""))
+	require.NoError(t, events.Publish(ctx, uuid.MustParse(id)))
+
+	most := 0
+	for _, s := range streams {
+		final := s.next(t)
+		require.Equal(t, "succeeded", final["status"])
+		_, sent := final["result"]
+		require.False(t, sent, "the final event carries no result")
+		require.Equal(t, "/api/v1/jobs/"+id, final["result_url"])
+		require.Nil(t, s.next(t), "a final job ends its stream")
+		require.Less(t, s.body.n, 16<<10, "a stream sends the job's state, not its %d-byte result", len(report))
+		most = max(most, s.body.n)
+	}
+	t.Logf("%d streams sent at most %d bytes each; the result is %d bytes", n, most, len(report))
+
+	got := h.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil)
+	require.Equal(t, http.StatusOK, got.Status)
+	var job struct{ Result struct{ Articles []any } }
+	got.Decode(t, &job)
+	require.Len(t, job.Result.Articles, 2000)
 }
 
 // TestEventStreamsAreCapped: past a user's cap a stream is a 429, past the

@@ -399,7 +399,7 @@ func TestPortfolioConcurrentOrdersOverHTTP(t *testing.T) {
 		for range 20 {
 			wg.Go(func() {
 				<-start
-				outcome := send(h.url, token, body)
+				outcome := send(h.url, token, body, "")
 				mu.Lock()
 				counts[outcome]++
 				mu.Unlock()
@@ -424,14 +424,18 @@ func TestPortfolioConcurrentOrdersOverHTTP(t *testing.T) {
 	require.Empty(t, view.Holdings)
 }
 
-// send posts an order and returns "status" or "status code" for an error.
-func send(url, token, body string) string {
+// send posts an order, with an Idempotency-Key unless key is "", and
+// returns "status" or "status code" for an error.
+func send(url, token, body, key string) string {
 	req, err := http.NewRequest(http.MethodPost, url+"/api/v1/portfolio/orders", strings.NewReader(body))
 	if err != nil {
 		return err.Error()
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+token)
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err.Error()
@@ -440,4 +444,73 @@ func send(url, token, body string) string {
 	var answer struct{ Error struct{ Code string } }
 	_ = json.NewDecoder(resp.Body).Decode(&answer)
 	return strings.TrimSpace(strconv.Itoa(resp.StatusCode) + " " + answer.Error.Code)
+}
+
+// TestPortfolioIdempotencyKey: a deposit or an order retried with its
+// Idempotency-Key moves money once and answers the first transaction
+// again, even while no price can be had; the key with another request is
+// refused; and twenty retries at once make one trade.
+func TestPortfolioIdempotencyKey(t *testing.T) {
+	prices := &switchPrices{Prices: samplePrices(t)}
+	h := newHarnessWith(t, harnessOptions{prices: prices})
+	seedMarket(t, h.db)
+	const deposits, orders = "/api/v1/portfolio/deposits", "/api/v1/portfolio/orders"
+
+	dep := h.api.Do(http.MethodPost, deposits, `{"amount":"1000.00"}`, "Idempotency-Key", "dep-1")
+	require.Equal(t, http.StatusCreated, dep.Status, "%s", dep.Body)
+	require.Empty(t, dep.Header.Get("Idempotent-Replayed"))
+	again := h.api.Do(http.MethodPost, deposits, `{"amount":"1000"}`, "Idempotency-Key", "dep-1")
+	require.Equal(t, http.StatusCreated, again.Status, "%s", again.Body)
+	require.Equal(t, "true", again.Header.Get("Idempotent-Replayed"))
+	require.JSONEq(t, string(dep.Body), string(again.Body))
+
+	// 2 IBM at 84.50 through the cheapest broker: 169.00 + 0.17.
+	buy := h.api.Do(http.MethodPost, orders, `{"symbol":"IBM","side":"buy","quantity":"2"}`, "Idempotency-Key", "buy-1")
+	require.Equal(t, http.StatusCreated, buy.Status, "%s", buy.Body)
+	prices.down.Store(true)
+	retry := h.api.Do(http.MethodPost, orders, `{"quantity":"2.0","side":"buy","symbol":"ibm"}`, "Idempotency-Key", "buy-1")
+	require.Equal(t, http.StatusCreated, retry.Status, "a replay needs no price: %s", retry.Body)
+	require.Equal(t, "true", retry.Header.Get("Idempotent-Replayed"))
+	require.JSONEq(t, string(buy.Body), string(retry.Body))
+	prices.down.Store(false)
+
+	for _, refused := range []struct{ path, body string }{
+		{orders, `{"symbol":"IBM","side":"buy","quantity":"3"}`},
+		{orders, `{"symbol":"IBM","side":"sell","quantity":"2"}`},
+		{deposits, `{"amount":"1000.00"}`},
+	} {
+		resp := h.api.Do(http.MethodPost, refused.path, refused.body, "Idempotency-Key", "buy-1")
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s %s", refused.path, refused.body)
+		code, field := errorOf(t, resp)
+		require.Equal(t, "idempotency_key_reused", code)
+		require.Equal(t, "Idempotency-Key", field)
+	}
+
+	// Twenty retries of one order at once: one buy, nineteen replays.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	start := make(chan struct{})
+	for range 20 {
+		wg.Go(func() {
+			<-start
+			outcome := send(h.url, h.token, `{"symbol":"IBM","side":"buy","quantity":"1"}`, "buy-2")
+			mu.Lock()
+			counts[outcome]++
+			mu.Unlock()
+		})
+	}
+	close(start)
+	wg.Wait()
+	require.Equal(t, map[string]int{"201": 20}, counts)
+
+	var list struct {
+		Transactions []struct{ Type, Quantity string }
+	}
+	h.api.Do(http.MethodGet, "/api/v1/portfolio/transactions?limit=100", nil).Decode(t, &list)
+	require.Len(t, list.Transactions, 3, "one deposit, two buys")
+	var view struct{ Wallet struct{ Balance string } }
+	h.api.Do(http.MethodGet, "/api/v1/portfolio", nil).Decode(t, &view)
+	// 1000.00 − 169.17 − (84.50 + 0.08) = 746.25.
+	require.Equal(t, "746.25", view.Wallet.Balance)
 }

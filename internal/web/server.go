@@ -55,6 +55,11 @@ func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error 
 	return kernel.InvalidateUser(ctx, rdb, userID)
 }
 
+// TokenCacheLease is how long a web replica that has lost Redis may go on
+// answering from its API token cache; see kernel.TokenCacheLease. A change
+// that could not be published is safe everywhere once it has passed.
+const TokenCacheLease = kernel.TokenCacheLease
+
 // newRouter builds the kernel and the routes of the API, the pages and
 // admin on it; the authorization matrix test reads the route table.
 func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {

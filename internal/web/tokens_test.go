@@ -143,6 +143,37 @@ func TestWithoutRedisTheTokenCacheIsBypassed(t *testing.T) {
 	require.Equal(t, http.StatusUnauthorized, jobsStatus(b, second))
 }
 
+// TestRevocationHoldsOnAReplicaCutOffFromRedis: B's connection to Redis
+// goes silent (a partition: no error, no answer) with a token in its cache;
+// the token revoked on A is refused on B from the very next request after
+// the revocation answered, though B never heard of it.
+func TestRevocationHoldsOnAReplicaCutOffFromRedis(t *testing.T) {
+	a := newHarness(t, 100)
+	cut, proxy := dbtest.RedisBehindProxy(t)
+	b := newHarnessWith(t, harnessOptions{db: a.db, redis: cut})
+	waitLive(t, a, true)
+	waitLive(t, b, true)
+
+	owner := a.account(t, store.RoleUser)
+	kept := a.tokenFor(t, a.account(t, store.RoleUser))
+	browser := a.browser(t)
+	require.Equal(t, http.StatusSeeOther, browser.login(owner.Email, testPassword).status)
+	token := a.tokenFor(t, owner)
+	require.Equal(t, http.StatusOK, jobsStatus(b, token))
+	require.Equal(t, http.StatusOK, jobsStatus(b, kept))
+
+	proxy.Stall()
+	require.Equal(t, http.StatusSeeOther, browser.post(fmt.Sprintf("/account/tokens/%d/revoke", mustTokenID(t, a.db, owner.ID)), nil).status)
+	require.Equal(t, http.StatusUnauthorized, jobsStatus(b, token))
+	require.Equal(t, http.StatusOK, jobsStatus(b, kept), "read from PostgreSQL")
+
+	// Healed, B hears Redis again and the revoked token stays refused.
+	proxy.Heal()
+	waitLive(t, b, true)
+	require.Equal(t, http.StatusUnauthorized, jobsStatus(b, token))
+	require.Equal(t, http.StatusOK, jobsStatus(b, kept))
+}
+
 func mustTokenID(t *testing.T, db *store.DB, userID int64) int64 {
 	t.Helper()
 	tokens, err := db.APITokens(context.Background(), userID)

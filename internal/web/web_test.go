@@ -46,6 +46,7 @@ func newHarness(t *testing.T, submitPerMinute int) *harness {
 // harnessOptions vary the harness; zero values take the defaults.
 type harnessOptions struct {
 	db                 *store.DB              // default: the test's own database
+	redis              *redis.Client          // default: the test's Redis, flushed
 	submitPerMinute    int                    // default 100
 	maxUnfinished      int                    // default 1000
 	interactivePerUser int                    // default 1000
@@ -69,7 +70,10 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if o.prices == nil {
 		o.prices = samplePrices(t)
 	}
-	rdb := dbtest.Redis(t)
+	rdb := o.redis
+	if rdb == nil {
+		rdb = dbtest.Redis(t)
+	}
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	accounts := kernel.Accounts{
 		Store:    db.SessionStore(0),

@@ -121,15 +121,19 @@ async function jobPage(id) {
 function showError(msg) { $("job-error").textContent = msg; $("job-error").hidden = false; }
 
 // stream follows the job's Server-Sent Events. The session cookie
-// authenticates them, so a plain EventSource does. The server ends the
-// stream when the job is final; closing then keeps EventSource from
-// reconnecting.
+// authenticates them, so a plain EventSource does. The events carry the
+// job's state, not its result: the final one names result_url, fetched
+// once to draw the result. The server ends the stream when the job is
+// final; closing then keeps EventSource from reconnecting.
 function stream(id) {
   const es = new EventSource("/api/v1/jobs/" + id + "/events");
   es.addEventListener("job", (ev) => {
     const job = JSON.parse(ev.data);
     render(job);
-    if (["succeeded", "failed", "canceled"].includes(job.status)) es.close();
+    if (FINAL.includes(job.status)) {
+      es.close();
+      if (job.result_url) api("GET", job.result_url).then(render, (e) => showError(e.message));
+    }
   });
   es.onerror = () => {
     // EventSource retries by itself while the server is away; a closed

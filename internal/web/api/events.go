@@ -23,6 +23,10 @@ const (
 
 // jobEvents streams the job as Server-Sent Events: one "job" event now and
 // one after every change, until the job is final or the client leaves.
+// The events carry the job's state, never its result: the final one says
+// where to GET it (result_url). A stream thus reads and sends only the
+// job's state at each change, however large the result, and a client that
+// wants the result fetches it once.
 func (s *Server) jobEvents(c *gin.Context) {
 	id, err := parseJobID(c)
 	if err != nil {
@@ -31,7 +35,7 @@ func (s *Server) jobEvents(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	owner := kernel.CurrentUser(c).ID
-	if _, err := s.DB.Job(ctx, id, owner); err != nil {
+	if _, err := s.DB.JobState(ctx, id, owner); err != nil {
 		s.failJob(c, err)
 		return
 	}
@@ -43,7 +47,7 @@ func (s *Server) jobEvents(c *gin.Context) {
 	defer s.Hub.Leave(w)
 	// Read the job only now that the watcher is in place: a change after
 	// this read is sure to be noted, or found by polling.
-	job, err := s.DB.Job(ctx, id, owner)
+	job, err := s.DB.JobState(ctx, id, owner)
 	if err != nil {
 		s.failJob(c, err)
 		return
@@ -57,7 +61,11 @@ func (s *Server) jobEvents(c *gin.Context) {
 	defer timer.Stop()
 	lastSent := ""
 	for {
-		doc, err := json.Marshal(s.view(job, job.Final()))
+		view := s.view(job, false)
+		if job.Final() {
+			view.ResultURL = jobPath(job.ID)
+		}
+		doc, err := json.Marshal(view)
 		if err != nil {
 			return
 		}
@@ -89,7 +97,7 @@ func (s *Server) jobEvents(c *gin.Context) {
 		}
 		// A failed read (PostgreSQL down) is tried again at the next
 		// tick; the client keeps the last state it was sent.
-		if next, err := s.DB.Job(ctx, id, owner); err == nil {
+		if next, err := s.DB.JobState(ctx, id, owner); err == nil {
 			job = next
 		}
 	}

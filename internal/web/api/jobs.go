@@ -30,6 +30,7 @@ type jobView struct {
 	Params         json.RawMessage   `json:"params"`
 	Error          *string           `json:"error,omitempty"`
 	Result         json.RawMessage   `json:"result,omitempty"`
+	ResultURL      string            `json:"result_url,omitempty"` // on a stream's final event, which has no result: GET it for the result
 	CreatedAt      time.Time         `json:"created_at"`
 	StartedAt      *time.Time        `json:"started_at,omitempty"`
 	FinishedAt     *time.Time        `json:"finished_at,omitempty"`

@@ -24,18 +24,22 @@ func (s *Server) getPortfolio(c *gin.Context) {
 	c.JSON(http.StatusOK, out)
 }
 
+// deposit and placeOrder take an Idempotency-Key as submissions do: the
+// same key with the same request answers the first transaction again,
+// marked Idempotent-Replayed, and with another request is a 422.
 func (s *Server) deposit(c *gin.Context) {
 	var req kernel.DepositRequest
 	if err := kernel.DecodeJSON(c, &req); err != nil {
 		s.Fail(c, err)
 		return
 	}
-	t, err := s.ApplyDeposit(c, kernel.CurrentUser(c).ID, req)
+	key, err := idempotencyKey(c)
 	if err != nil {
 		s.Fail(c, err)
 		return
 	}
-	c.JSON(http.StatusCreated, kernel.ViewTransaction(t))
+	t, replayed, err := s.ApplyDeposit(c, kernel.CurrentUser(c).ID, req, key)
+	s.answerTransaction(c, t, replayed, err)
 }
 
 func (s *Server) placeOrder(c *gin.Context) {
@@ -44,10 +48,24 @@ func (s *Server) placeOrder(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
-	t, err := s.ApplyOrder(c, kernel.CurrentUser(c).ID, req)
+	key, err := idempotencyKey(c)
 	if err != nil {
 		s.Fail(c, err)
 		return
+	}
+	t, replayed, err := s.ApplyOrder(c, kernel.CurrentUser(c).ID, req, key)
+	s.answerTransaction(c, t, replayed, err)
+}
+
+// answerTransaction answers a deposit or an order: 201 with the
+// transaction, the first answer again for a replay.
+func (s *Server) answerTransaction(c *gin.Context, t *store.Transaction, replayed bool, err error) {
+	if err != nil {
+		s.Fail(c, err)
+		return
+	}
+	if replayed {
+		c.Header("Idempotent-Replayed", "true")
 	}
 	c.JSON(http.StatusCreated, kernel.ViewTransaction(t))
 }

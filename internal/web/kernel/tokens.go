@@ -22,30 +22,37 @@ import (
 // token's user is remembered for tokenCacheTTL. Every change that must stop
 // a token at once (a revocation, a deactivation, a role or password change)
 // calls InvalidateUser, which publishes the user's id on one Redis channel;
-// every web replica subscribes to it and forgets that user's tokens, and
-// InvalidateUser returns once each subscribed replica has confirmed, so
-// the next request anywhere is judged by PostgreSQL. A replica whose
-// subscription is not confirmed live (Redis down, reconnecting) could miss
-// a message, so it serves nothing from its cache until the subscription is
-// back, and empties the cache then.
+// every web replica subscribes to it and forgets that user's tokens.
+//
+// A replica may answer from its cache only while it holds proof that it has
+// heard every invalidation published up to TokenCacheLease ago: it pings
+// Redis through its subscription every tokenCachePing, and an answered ping
+// proves that everything published before the ping was sent has been
+// handled (Redis answers in order, on the one connection). A replica whose
+// proof is older than the lease (Redis down, or its connection silently
+// dead) asks PostgreSQL instead. So InvalidateUser returns as soon as every
+// replica Redis counts has confirmed; and when one has not (its connection
+// is blackholed), only once TokenCacheLease has passed since the message
+// was published, by which time that replica must have stopped using its
+// cache. Either way the next request anywhere is judged by PostgreSQL.
 const (
-	// tokenCacheTTL bounds how long a replica may use what it read. It is
-	// the backstop for the one case the subscription cannot cover: a
-	// connection to Redis that died silently and that the ping has not yet
-	// found out (within 2 × tokenCachePing). 10 s keeps nearly every
-	// request of a busy client off PostgreSQL, and keeps last_used_at, which
-	// only a PostgreSQL lookup refreshes, within a minute and 10 k.
+	// tokenCacheTTL bounds how long a replica may use what it read. With
+	// the lease it only keeps last_used_at, which only a PostgreSQL lookup
+	// refreshes, within 10 s; and it is the one bound left should the
+	// process that made the change fail to publish it while the replicas
+	// still hear Redis (see InvalidateUser).
 	tokenCacheTTL = 10 * time.Second
 	// tokenCacheSize caps the entries; each is a few hundred bytes.
 	tokenCacheSize = 10_000
-	// tokenCachePing is how long the subscriber waits in silence before it
-	// pings Redis, and then how long it waits for the answer before it
-	// takes the connection for dead.
-	tokenCachePing = 2 * time.Second
-	// invalidationAckWait bounds how long InvalidateUser waits for the
-	// replicas' confirmations. A replica that misses it has lost its
-	// subscription, and serves nothing from its cache until it is back.
-	invalidationAckWait = time.Second
+	// tokenCachePing is how often the subscriber pings Redis through its
+	// subscription: one PING a second per web process.
+	tokenCachePing = time.Second
+	// TokenCacheLease is how long an answered ping lets a replica answer
+	// from its cache, counted from when the ping was sent, and so how long
+	// a revocation that a replica did not confirm waits. Three pings'
+	// worth, so that one slow answer does not send every request to
+	// PostgreSQL.
+	TokenCacheLease = 3 * time.Second
 )
 
 // invalidationChannel carries "<user id> <nonce>": forget that user's
@@ -62,8 +69,12 @@ type tokenCache struct {
 	mu      sync.Mutex
 	entries map[[32]byte]tokenEntry
 	// live is set while the subscription is confirmed; only then does the
-	// cache answer or keep anything.
+	// cache keep anything.
 	live bool
+	// heard is when the last ping that Redis answered was sent (or the
+	// subscription made): every invalidation published before it has been
+	// handled. The cache answers only within TokenCacheLease of it.
+	heard time.Time
 	// gen rises at every eviction, so that a lookup that began before one
 	// does not store what it read (it may predate the change).
 	gen uint64
@@ -85,8 +96,8 @@ func newTokenCache(rdb *redis.Client, logger *slog.Logger) *tokenCache {
 func (tc *tokenCache) lookup(digest [32]byte) (user *store.User, gen uint64, ok bool) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
-	if !tc.live {
-		return nil, 0, false
+	if !tc.live || time.Since(tc.heard) >= TokenCacheLease {
+		return nil, tc.gen, false
 	}
 	e, found := tc.entries[digest]
 	if !found || time.Now().After(e.expires) {
@@ -130,13 +141,25 @@ func (tc *tokenCache) forget(userID int64) {
 }
 
 // setLive empties the cache and records whether the subscription is
-// confirmed: whatever was published while it was not went unheard.
-func (tc *tokenCache) setLive(live bool) {
+// confirmed: whatever was published while it was not went unheard. A
+// subscription confirmed has heard everything published since it was
+// asked for, at subscribed.
+func (tc *tokenCache) setLive(live bool, subscribed time.Time) {
 	tc.mu.Lock()
 	defer tc.mu.Unlock()
 	tc.gen++
 	clear(tc.entries)
 	tc.live = live
+	tc.heard = subscribed
+}
+
+// answered records that Redis answered a ping sent at sent.
+func (tc *tokenCache) answered(sent time.Time) {
+	tc.mu.Lock()
+	defer tc.mu.Unlock()
+	if sent.After(tc.heard) {
+		tc.heard = sent
+	}
 }
 
 func (tc *tokenCache) isLive() bool {
@@ -168,8 +191,10 @@ func (tc *tokenCache) start() (stop func()) {
 // run holds the subscription to invalidations, reconnecting with backoff
 // while Redis is down, until ctx ends or the Redis client is closed.
 func (tc *tokenCache) run(ctx context.Context) {
+	var subscribed time.Time
 	holdSubscription(ctx,
 		func() *redis.PubSub {
+			subscribed = time.Now()
 			sub := tc.rdb.Subscribe(ctx, invalidationChannel)
 			tc.mu.Lock()
 			defer tc.mu.Unlock()
@@ -180,9 +205,9 @@ func (tc *tokenCache) run(ctx context.Context) {
 			tc.sub = sub
 			return sub
 		},
-		func(sub *redis.PubSub) (bool, error) { return tc.receive(ctx, sub) },
+		func(sub *redis.PubSub) (bool, error) { return tc.receive(ctx, sub, subscribed) },
 		func(err error) bool {
-			tc.setLive(false)
+			tc.setLive(false, time.Time{})
 			if ctx.Err() != nil || tc.closed(ctx, err) {
 				return true
 			}
@@ -199,33 +224,47 @@ func (tc *tokenCache) closed(ctx context.Context, err error) bool {
 		errors.Is(err, net.ErrClosed) && errors.Is(tc.rdb.Ping(ctx).Err(), redis.ErrClosed)
 }
 
-// receive handles the subscription's messages until it fails, pinging Redis
-// after each silence so that a connection that died without a word is
-// found out. It reports whether the subscription was ever confirmed.
-func (tc *tokenCache) receive(ctx context.Context, sub *redis.PubSub) (confirmed bool, err error) {
-	pinged := false
+// receive handles the subscription, asked for at subscribed, until it
+// fails. It pings Redis every tokenCachePing, each ping carrying its send
+// time, so that each answer renews the cache's lease; and it gives the
+// connection up for dead once no ping has been answered for a lease. It
+// reports whether the subscription was ever confirmed.
+func (tc *tokenCache) receive(ctx context.Context, sub *redis.PubSub, subscribed time.Time) (confirmed bool, err error) {
+	// A ping's payload is its send time as an offset from base, which
+	// keeps the monotonic clock.
+	base := time.Now()
+	heard, nextPing := subscribed, base
 	for {
-		msg, err := sub.ReceiveTimeout(ctx, tokenCachePing)
+		now := time.Now()
+		if silent := now.Sub(heard); silent >= TokenCacheLease {
+			return confirmed, fmt.Errorf("no answer from Redis for %v", silent.Round(time.Millisecond))
+		}
+		if !now.Before(nextPing) {
+			if err := sub.Ping(ctx, strconv.FormatInt(int64(now.Sub(base)), 10)); err != nil {
+				return confirmed, err
+			}
+			nextPing = now.Add(tokenCachePing)
+		}
+		// Never 0, which would wait for ever.
+		wait := max(min(time.Until(nextPing), time.Until(heard.Add(TokenCacheLease))), time.Millisecond)
+		msg, err := sub.ReceiveTimeout(ctx, wait)
 		var netErr net.Error
 		switch {
 		case errors.As(err, &netErr) && netErr.Timeout():
-			if pinged {
-				return confirmed, fmt.Errorf("no answer to a ping in %v", tokenCachePing)
-			}
-			if err := sub.Ping(ctx); err != nil {
-				return confirmed, err
-			}
-			pinged = true
 			continue
 		case err != nil:
 			return confirmed, err
 		}
-		pinged = false
 		switch msg := msg.(type) {
 		case *redis.Subscription:
 			if msg.Kind == "subscribe" {
 				confirmed = true
-				tc.setLive(true)
+				tc.setLive(true, subscribed)
+			}
+		case *redis.Pong:
+			if offset, err := strconv.ParseInt(msg.Payload, 10, 64); err == nil {
+				heard = base.Add(time.Duration(offset))
+				tc.answered(heard)
 			}
 		case *redis.Message:
 			tc.invalidated(ctx, msg.Payload)
@@ -260,27 +299,74 @@ func (tc *tokenCache) invalidated(ctx context.Context, payload string) {
 }
 
 // InvalidateUser tells every web replica to forget the cached API tokens
-// of the user, and waits until each subscribed replica has (at most
-// invalidationAckWait). Call it after committing a change that must stop
-// the user's tokens or change what they may do. Without Redis it cannot
-// tell anyone, and no replica needs telling: none serves from its cache
-// while its subscription is down, and each empties it on reconnecting.
+// of the user, and returns once none can serve them from its cache: when
+// every replica subscribed has confirmed, or else once TokenCacheLease has
+// passed since the message went out, by when a replica that did not hear
+// it has stopped answering from its cache. Call it after committing a
+// change that must stop the user's tokens or change what they may do. An
+// error says who was not told; it returns only after the wait all the
+// same. Without Redis it can tell no one, and waits out the lease too:
+// replicas stop using their caches within it of losing Redis. The one case
+// it cannot cover is Redis reachable by the replicas but not by this
+// process: they then keep the user's tokens up to tokenCacheTTL.
 func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	nonce := hex.EncodeToString(raw[:])
-	ctx, cancel := context.WithTimeout(ctx, invalidationAckWait)
+	ctx, cancel := context.WithTimeout(ctx, TokenCacheLease+RedisCallTimeout)
 	defer cancel()
 	replicas, err := rdb.Publish(ctx, invalidationChannel, strconv.FormatInt(userID, 10)+" "+nonce).Result()
+	// Whoever has not heard the message by now stops using its cache
+	// within the lease.
+	safe := time.Now().Add(TokenCacheLease)
 	if err != nil {
+		waitUntil(ctx, safe)
 		return fmt.Errorf("publish invalidation of user %d: %w", userID, err)
 	}
-	for confirmed := int64(0); confirmed < replicas; confirmed++ {
-		if err := rdb.BLPop(ctx, invalidationAckWait, ackKey(nonce)).Err(); err != nil {
-			return fmt.Errorf("invalidation of user %d: %d of %d replicas confirmed: %w", userID, confirmed, replicas, err)
+	confirmed, err := awaitConfirmations(ctx, rdb, ackKey(nonce), replicas, safe)
+	if confirmed < replicas {
+		waitUntil(ctx, safe)
+		if err == nil {
+			err = fmt.Errorf("waited out their cache's lease of %v", TokenCacheLease)
 		}
+		return fmt.Errorf("invalidation of user %d: %d of %d replicas confirmed: %w", userID, confirmed, replicas, err)
 	}
 	return nil
+}
+
+// awaitConfirmations counts the confirmations on key, up to want, until
+// deadline.
+func awaitConfirmations(ctx context.Context, rdb *redis.Client, key string, want int64, deadline time.Time) (int64, error) {
+	var confirmed int64
+	for confirmed < want {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return confirmed, nil
+		}
+		// BLPOP takes fractions of a second as text; each wait stays
+		// well under the client's read timeout. At least a millisecond,
+		// as 0 would block for ever.
+		wait := max(min(left, 500*time.Millisecond), time.Millisecond)
+		err := rdb.Do(ctx, "BLPOP", key, strconv.FormatFloat(wait.Seconds(), 'f', 3, 64)).Err()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			return confirmed, err
+		default:
+			confirmed++
+		}
+	}
+	return confirmed, nil
+}
+
+// waitUntil sleeps until t, or until ctx ends.
+func waitUntil(ctx context.Context, t time.Time) {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
 }
 
 // Invalidate forgets the user's tokens here at once, then on every replica;

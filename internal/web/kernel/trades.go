@@ -1,8 +1,10 @@
 package kernel
 
 import (
+	"crypto/sha256"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -18,12 +20,27 @@ type DepositRequest struct {
 }
 
 // ApplyDeposit checks and makes a deposit, for the API and the dashboard.
-func (k *Kernel) ApplyDeposit(c *gin.Context, userID int64, req DepositRequest) (*store.Transaction, error) {
+// With an idempotency key ("" = none) one of the user's transactions
+// already holds, it makes none and returns that one, replayed; see
+// store.Deposit.
+func (k *Kernel) ApplyDeposit(c *gin.Context, userID int64, req DepositRequest, key string) (t *store.Transaction, replayed bool, err error) {
 	amount, err := portfolio.ParseDeposit(req.Amount)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
-	return k.DB.Deposit(c.Request.Context(), userID, amount)
+	return k.DB.Deposit(c.Request.Context(), userID, amount, requestIdempotency(key, "deposit", amount.String()))
+}
+
+// requestIdempotency is the client's key with the hash of the normalised
+// request, whose fields must be in the same order every time: a retry
+// that differs only in spelling ("10" or "10.0" shares) is the same
+// request. The kind keeps a deposit from replaying as an order.
+func requestIdempotency(key, kind string, fields ...string) store.Idempotency {
+	if key == "" {
+		return store.Idempotency{}
+	}
+	hash := sha256.Sum256([]byte(kind + "\x00" + strings.Join(fields, "\x00")))
+	return store.Idempotency{Key: key, RequestHash: hash[:]}
 }
 
 // OrderRequest is the body of POST /api/v1/portfolio/orders.
@@ -35,34 +52,42 @@ type OrderRequest struct {
 }
 
 // ApplyOrder checks and fills an order at the latest close, for the API
-// and the dashboard.
-func (k *Kernel) ApplyOrder(c *gin.Context, userID int64, req OrderRequest) (*store.Transaction, error) {
+// and the dashboard. With an idempotency key ("" = none) one of the user's
+// transactions already holds, it trades nothing and returns that one,
+// replayed: before asking for a price, so that a retry is answered even
+// while no price can be had.
+func (k *Kernel) ApplyOrder(c *gin.Context, userID int64, req OrderRequest, key string) (t *store.Transaction, replayed bool, err error) {
 	symbol, err := parseSymbol(req.Symbol)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if req.Side != store.SideBuy && req.Side != store.SideSell {
-		return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
+		return nil, false, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
 			Message: `side must be "buy" or "sell"`}
 	}
 	quantity, err := portfolio.ParseQuantity(req.Quantity)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var brokerID int64
 	if req.BrokerID != nil {
 		if *req.BrokerID <= 0 {
-			return nil, &Error{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
+			return nil, false, &Error{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
 				Message: "broker_id must be a positive id, or left out for the cheapest active broker"}
 		}
 		brokerID = *req.BrokerID
 	}
+	idem := requestIdempotency(key, "order", symbol, req.Side, quantity.String(), strconv.FormatInt(brokerID, 10))
+	if earlier, err := k.DB.IdempotentTransaction(c.Request.Context(), userID, idem); earlier != nil || err != nil {
+		return earlier, earlier != nil, err
+	}
 	quote, err := k.tradablePrice(c, symbol)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	return k.DB.PlaceOrder(c.Request.Context(), store.Order{
 		UserID: userID, Symbol: symbol, Side: req.Side, Quantity: quantity, Quote: quote, BrokerID: brokerID,
+		Idempotency: idem,
 	})
 }
 

@@ -157,7 +157,7 @@ func (s *Server) dashboard(ctx context.Context, userID int64) (*dashboardData, e
 
 // depositForm adds money to the wallet from the dashboard.
 func (s *Server) depositForm(c *gin.Context) {
-	t, err := s.ApplyDeposit(c, kernel.PageUser(c).ID, kernel.DepositRequest{Amount: strings.TrimSpace(c.PostForm("amount"))})
+	t, _, err := s.ApplyDeposit(c, kernel.PageUser(c).ID, kernel.DepositRequest{Amount: strings.TrimSpace(c.PostForm("amount"))}, "")
 	s.afterForm(c, "deposit", t, err)
 }
 
@@ -174,7 +174,7 @@ func (s *Server) orderForm(c *gin.Context) {
 		}
 		req.BrokerID = &id
 	}
-	t, err := s.ApplyOrder(c, kernel.PageUser(c).ID, req)
+	t, _, err := s.ApplyOrder(c, kernel.PageUser(c).ID, req, "")
 	s.afterForm(c, "order", t, err)
 }
 
