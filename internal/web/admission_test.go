@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/jobs"
 )
 
 // TestUnfinishedJobsAreCapped: past the cap a user's submission is a 429
@@ -120,4 +121,36 @@ func TestRateLimiterWithoutRedisLetsSubmissionsThrough(t *testing.T) {
 	capped := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["third"]}`)
 	require.Equal(t, http.StatusTooManyRequests, capped.Status)
 	require.Equal(t, "too_many_unfinished", capped.Map(t)["error"].(map[string]any)["code"])
+}
+
+// TestAJobWaitingForItsTurnIsQueued: past the user's share of the line
+// (here one job, and no worker slots to fill) a job is held in
+// PostgreSQL: queued to its user, marked waiting_for_turn, with no task in
+// Redis; it is canceled like any other.
+func TestAJobWaitingForItsTurnIsQueued(t *testing.T) {
+	h := newHarnessWith(t, harnessOptions{dispatchedPerUser: 1})
+	first := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["first"]}`)
+	require.Equal(t, http.StatusAccepted, first.Status, "%s", first.Body)
+	require.Nil(t, first.Map(t)["waiting_for_turn"])
+	_, err := h.queue.Task("critical", uuid.MustParse(first.Map(t)["id"].(string)))
+	require.NoError(t, err, "the user's first job is in Redis")
+
+	second := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["second"]}`)
+	require.Equal(t, http.StatusAccepted, second.Status, "%s", second.Body)
+	job := second.Map(t)
+	require.Equal(t, "queued", job["status"])
+	require.Equal(t, true, job["waiting_for_turn"])
+	id := job["id"].(string)
+	_, err = h.queue.Task(job["queue"].(string), uuid.MustParse(id))
+	require.ErrorIs(t, err, jobs.ErrNoTask, "a held job has no task")
+
+	got := h.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil)
+	require.Equal(t, http.StatusOK, got.Status)
+	require.Equal(t, true, got.Map(t)["waiting_for_turn"])
+	require.Equal(t, "queued", got.Map(t)["status"])
+
+	canceled := h.api.Do(http.MethodPost, "/api/v1/jobs/"+id+"/cancel", nil)
+	require.Equal(t, http.StatusOK, canceled.Status, "%s", canceled.Body)
+	require.Equal(t, "canceled", canceled.Map(t)["status"])
+	require.Nil(t, canceled.Map(t)["waiting_for_turn"])
 }
