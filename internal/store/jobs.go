@@ -630,11 +630,14 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 
 // LiveJobs returns up to limit queued or running jobs dispatched before
 // the given time, oldest first: the reconciler's candidates. A job held
-// for its turn is not among them: it has no task in Redis to miss.
+// for its turn is not among them: it has no task in Redis to miss. (A
+// running job is, whatever its dispatch says: during a rolling deploy a
+// reconciler older than fair turns may have enqueued a held job.)
 func (db *DB) LiveJobs(ctx context.Context, dispatchedBefore time.Time, limit int) ([]Job, error) {
 	var rows []jobRow
 	err := db.selectAll(ctx, &rows, `SELECT `+jobColumns+` FROM jobs
-		WHERE status IN ('queued', 'running') AND dispatched_at < $1
+		WHERE status IN ('queued', 'running') AND coalesce(dispatched_at,
+			CASE WHEN status = 'running' THEN created_at END) < $1
 		ORDER BY created_at LIMIT $2`, dispatchedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list live jobs: %w", err)
