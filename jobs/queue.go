@@ -43,15 +43,19 @@ func NewQueue(rdb redis.UniversalClient, timeouts Timeouts) *Queue {
 }
 
 // Enqueue puts the job's task on its queue. A task that is already there
-// (same id) counts as success.
+// (same id) counts as success. A job held for its owner's turn
+// (WaitsForTurn) gets no task: the Dispatcher enqueues it in its turn.
 func (q *Queue) Enqueue(ctx context.Context, job *store.Job) error {
 	_, err := q.enqueue(ctx, job)
 	return err
 }
 
 // enqueue is Enqueue that also tells whether it added a task, false when
-// asynq already had one with the job's id.
+// asynq already had one with the job's id, or the job waits for its turn.
 func (q *Queue) enqueue(ctx context.Context, job *store.Job) (bool, error) {
+	if job.WaitsForTurn() {
+		return false, nil
+	}
 	return q.enqueueAs(ctx, job, job.ID.String())
 }
 

@@ -35,7 +35,11 @@ const ReconcileLockKey int64 = 0x61756772
 //     looks once a minute, comes by, so the job would wait up to a minute
 //     and a half. A rescue task takes the job over at once; the lapsed
 //     lease lets it in, and the old task, when asynq retries it, finds the
-//     job held or finished and is dropped.
+//     job held or finished and is dropped;
+//   - dispatches the held jobs whose turn it is (Dispatcher), in case the
+//     dispatch after a task was lost with its worker or with Redis's data.
+//
+// A job held for its turn has no task, and is not missing.
 //
 // The task id is the job id, so a job that is in fact queued is never
 // enqueued twice; a rescue's is the job id and the lost attempt's number,
@@ -54,6 +58,9 @@ type Reconciler struct {
 	Batch int
 	// Metrics counts what the passes changed; nil counts nothing.
 	Metrics *ReconcilerMetrics
+	// Dispatcher dispatches held jobs at the end of each pass; nil
+	// dispatches none.
+	Dispatcher *Dispatcher
 }
 
 // ReconcilerMetrics counts the jobs the reconciler enqueued again and those
@@ -96,6 +103,8 @@ type Pass struct {
 	Closed int
 	// Discarded is how many archived tasks were deleted.
 	Discarded int
+	// Dispatched is how many held jobs were dispatched.
+	Dispatched int
 }
 
 // Run reconciles every Interval until ctx ends.
@@ -108,7 +117,8 @@ func (r *Reconciler) Run(ctx context.Context) {
 		case err != nil && ctx.Err() == nil:
 			r.Logger.ErrorContext(ctx, "reconcile jobs", "err", err, "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded)
 		case err == nil && pass != Pass{}:
-			r.Logger.InfoContext(ctx, "reconciled jobs with the queue", "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded)
+			r.Logger.InfoContext(ctx, "reconciled jobs with the queue", "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded,
+				"dispatched", pass.Dispatched)
 		}
 		select {
 		case <-ctx.Done():
@@ -172,7 +182,14 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
 			return err
 		}
 	}
-	return nil
+	return r.dispatch(ctx, pass)
+}
+
+// dispatch dispatches the held jobs whose turn it is.
+func (r *Reconciler) dispatch(ctx context.Context, pass *Pass) error {
+	n, err := r.Dispatcher.Dispatch(ctx)
+	pass.Dispatched += n
+	return err
 }
 
 // settleArchived deals with a task asynq gave up on. An open job is closed

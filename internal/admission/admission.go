@@ -1,6 +1,6 @@
-// Package admission decides whether a user's new job is accepted, and on
-// which queue. It is the one owner of the three rules a submission passes,
-// in this order:
+// Package admission decides whether a user's new job is accepted, on
+// which queue, and when it goes to Redis. It is the one owner of the rules
+// a submission passes, in this order:
 //
 //  1. the cap on a user's unfinished (queued and running) jobs;
 //  2. the per-minute submission rate, counted in Redis, and only for a
@@ -8,9 +8,17 @@
 //  3. the user's share of the critical queue: only a user's first
 //     InteractivePerUser unfinished jobs go there, later interactive ones
 //     go to default, so that one user's burst cannot hold every worker's
-//     critical slots while another user's one job waits behind it.
+//     critical slots while another user's one job waits behind it;
+//  4. the turn: a job is dispatched (put in Redis) at once only while its
+//     user has fewer than DispatchPerUser jobs dispatched and unfinished,
+//     or while nobody's job is held and the line in Redis is shorter than
+//     the workers' slots allow; otherwise it is held in PostgreSQL, still
+//     queued, and the workers dispatch it in its user's turn, one user
+//     after another (the same rule, Dispatch, in the store's
+//     dispatch_held_jobs). So one user's backlog never stands in front of
+//     another user's job in Redis (docs/fairness.md).
 //
-// The store executes rules 1 and 3 as a store.AdmissionRule, plain
+// The store executes rules 1, 3 and 4 as a store.AdmissionRule, plain
 // values, under the user's row lock, where they are exact; the store never
 // calls back here, nor into Redis. Rule 2 is counted here, between the
 // store's look without a lock and its decision under the lock, so that an
@@ -42,6 +50,25 @@ type Limits struct {
 	// bound); past it the submission is let through, as when Redis is
 	// down.
 	RateLimitTimeout time.Duration
+	// DispatchPerUser is how many of one user's unfinished jobs may be
+	// dispatched to Redis before the rest wait for their turn; 0 takes no
+	// turns, every job goes to Redis at once.
+	DispatchPerUser int
+}
+
+// DispatchAheadPerSlot is how many tasks per worker slot wait in Redis
+// beyond those running. One is enough for a slot that frees up to find
+// its next task at once (the dispatch that refills the line runs as the
+// task before ends); each more would put one more job between a newcomer
+// and a free slot.
+const DispatchAheadPerSlot = 1
+
+// Dispatch is the rule by which jobs are dispatched to Redis or held for
+// their turn, with perUser as Limits.DispatchPerUser. The web applies it
+// to each submission and the workers to the held jobs; both must use the
+// same.
+func Dispatch(perUser int) store.DispatchRule {
+	return store.DispatchRule{PerOwner: perUser, AheadPerSlot: DispatchAheadPerSlot}
 }
 
 // Policy applies the rules to submissions. It is cheap to build and safe
@@ -104,6 +131,7 @@ func (p *Policy) rule() store.AdmissionRule {
 	return store.AdmissionRule{
 		MaxUnfinished: p.limits.MaxUnfinished,
 		ShareQueue:    jobs.QueueCritical, SharePerOwner: p.limits.InteractivePerUser, OverflowQueue: jobs.QueueDefault,
+		Dispatch: Dispatch(p.limits.DispatchPerUser),
 	}
 }
 

@@ -176,6 +176,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	require.NoError(t, db.Weights("lstm").SaveWeights(ctx, []byte("fingerprint"), []byte{0, 1, 2, 0xff}))
 	seedPortfolio(t, db, owner.ID)
 	require.NoError(t, db.SessionStore(0).Commit("session-token", []byte("session data"), time.Now().Add(time.Hour)))
+	require.NoError(t, db.KeepWorkerSlots(ctx, "worker-a", 2, time.Hour))
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	for _, tbl := range tables {

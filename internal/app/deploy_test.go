@@ -166,6 +166,56 @@ func TestDeployFilesUseOnlyRegisteredMetrics(t *testing.T) {
 	}
 }
 
+// httpSelector finds the series selectors of augur_http_requests_total
+// in PromQL, and codeMatcher the matcher on their code label.
+var (
+	httpSelector = regexp.MustCompile(`augur_http_requests_total\s*\{([^}]*)\}`)
+	codeMatcher  = regexp.MustCompile(`\bcode\s*(=~|!~|!=|=)\s*"([^"]*)"`)
+)
+
+// selects reports whether a label matcher (op and value as PromQL writes
+// them) selects the label value v.
+func selects(t *testing.T, op, value, v string) bool {
+	t.Helper()
+	switch op {
+	case "=":
+		return v == value
+	case "!=":
+		return v != value
+	}
+	re, err := regexp.Compile("^(?:" + value + ")$")
+	require.NoError(t, err, value)
+	return re.MatchString(v) == (op == "=~")
+}
+
+// TestNoOutageAlertCountsA429 (issue 18 item 5): a 429 is a client told
+// to slow down (its limits, or its own submissions taking turns), not an
+// outage. No alert counts it among the failures: every selector of HTTP
+// responses that picks some by code picks 5xx, and never 429. (The total
+// they are divided by counts every answer, 429s too.)
+// deploy/prometheus/alerts_test.yml checks the same with promtool.
+func TestNoOutageAlertCountsA429(t *testing.T) {
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	readYAML(t, filepath.Join(deployDir, "prometheus", "alerts.yml"), &rules)
+	byCode := 0
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			for _, sel := range httpSelector.FindAllStringSubmatch(r.Expr, -1) {
+				for _, m := range codeMatcher.FindAllStringSubmatch(sel[1], -1) {
+					byCode++
+					require.False(t, selects(t, m[1], m[2], "429"), "alert %s counts 429s: %s", r.Alert, sel[0])
+					require.True(t, selects(t, m[1], m[2], "503"), "alert %s picks responses by code, but not 503s: %s", r.Alert, sel[0])
+				}
+			}
+		}
+	}
+	require.Positive(t, byCode, "the 5xx alert picks responses by code")
+}
+
 // k8sObject is the part of a Kubernetes object the checks below read.
 type k8sObject struct {
 	Kind     string

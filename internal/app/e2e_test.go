@@ -107,10 +107,21 @@ func (s *stack) buildWorker() *workerParts {
 	return w
 }
 
-// startWorker starts a worker's asynq server; it stops with the test.
+// startWorker starts a worker's asynq server and its dispatcher of held
+// jobs, as runWorker does; they stop with the test.
 func (s *stack) startWorker() {
 	s.t.Helper()
 	w := s.buildWorker()
+	ctx, cancel := context.WithCancel(context.Background())
+	dispatching := make(chan struct{})
+	go func() {
+		defer close(dispatching)
+		w.dispatcher.Run(ctx, w.id, s.cfg.WorkerConcurrency)
+	}()
+	s.t.Cleanup(func() {
+		cancel()
+		<-dispatching
+	})
 	require.NoError(s.t, w.server.Start(w.mux))
 	s.t.Cleanup(w.server.Shutdown)
 }

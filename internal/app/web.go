@@ -144,6 +144,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 			SubmitPerMinute:        cfg.SubmitRateLimit,
 			MaxUnfinishedJobs:      cfg.MaxUnfinishedJobs,
 			InteractiveJobsPerUser: cfg.InteractiveJobsPerUser,
+			DispatchedJobsPerUser:  cfg.DispatchedJobsPerUser,
 		},
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/admission"
 	"github.com/augurhq/augur/internal/backtest"
 	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/config"
@@ -55,6 +56,7 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	var background sync.WaitGroup
 	background.Go(func() { w.reconciler.Run(reconcileCtx) })
 	background.Go(func() { w.pruner.Run(reconcileCtx) })
+	background.Go(func() { w.dispatcher.Run(reconcileCtx, w.id, cfg.WorkerConcurrency) })
 
 	<-ctx.Done()
 	logger.Info("draining worker", "timeout", cfg.ShutdownTimeout)
@@ -67,13 +69,15 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	return nil
 }
 
-// workerParts is a worker's asynq server, its handlers, its reconciler
-// and its pruner.
+// workerParts is a worker's asynq server, its handlers, its reconciler,
+// its pruner, and the dispatcher of held jobs; id names the worker.
 type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
 	reconciler *jobs.Reconciler
 	pruner     *jobs.Pruner
+	dispatcher *jobs.Dispatcher
+	id         string
 }
 
 // newWorker builds everything a worker runs, registering its metrics on reg.
@@ -93,8 +97,9 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
 	if cfg.MetricsQueueCollector {
-		// Each scrape scans every queue in Redis: one replica is enough.
-		reg.MustRegister(queue.Collector())
+		// Each scrape scans every queue in Redis, and counts the jobs
+		// held for their turn in PostgreSQL: one replica is enough.
+		reg.MustRegister(queue.Collector(), jobs.HeldCollector(db))
 	}
 	reg.MustRegister(dependencies{db, rdb})
 
@@ -110,7 +115,11 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
 		ID: workerID(), Lease: cfg.JobLease, RetryDelay: jobs.RetryDelay,
 	}
+	// The web holds a user's jobs past their turn by the same rule
+	// (admission.Dispatch); each task that ends lets the next turn in.
+	dispatcher := jobs.NewDispatcher(db, queue, admission.Dispatch(cfg.DispatchedJobsPerUser), logger)
 	mux := asynq.NewServeMux()
+	mux.Use(dispatcher.AfterEachTask)
 	worker.Register(mux)
 	server := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
@@ -143,7 +152,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	reconciler := &jobs.Reconciler{
 		DB: db, Queue: queue, Logger: logger,
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
-		Metrics: jobs.NewReconcilerMetrics(reg),
+		Metrics:    jobs.NewReconcilerMetrics(reg),
+		Dispatcher: dispatcher,
 	}
 	pruner := &jobs.Pruner{
 		DB: db, Logger: logger, Interval: jobs.RetentionInterval,
@@ -152,7 +162,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 			Prices: jobs.PriceRetention, Batch: 1000,
 		},
 	}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner}, nil
+	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner, dispatcher: dispatcher, id: worker.ID}, nil
 }
 
 // computeMetrics exports how the worker's models ran their parallel

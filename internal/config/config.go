@@ -83,6 +83,10 @@ type Config struct {
 	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
 	// be on the critical queue.
 	InteractiveJobsPerUser int
+	// DispatchedJobsPerUser is how many of one user's unfinished jobs may
+	// be in Redis (or running) before the rest wait in PostgreSQL for the
+	// user's turn; 0 takes no turns.
+	DispatchedJobsPerUser int
 	// EventStreamsPerUser and EventStreamsMax cap the open event streams of
 	// one user and of one web process.
 	EventStreamsPerUser int
@@ -176,7 +180,7 @@ var settings = []Setting{
 			}
 			return hostPort(&c.MetricsAddr, v)
 		}},
-	{"METRICS_QUEUE_COLLECTOR", "true", "`true` makes the worker export asynq's queue series (`asynq_queue_size`, `asynq_queue_latency_seconds`, …), which scan Redis at each scrape. Leave it on in one worker replica only; the others set `false`.",
+	{"METRICS_QUEUE_COLLECTOR", "true", "`true` makes the worker export asynq's queue series (`asynq_queue_size`, `asynq_queue_latency_seconds`, …), which scan Redis at each scrape, and the jobs held for their turn in PostgreSQL (`augur_jobs_held`, `augur_jobs_held_oldest_seconds`). Leave it on in one worker replica only; the others set `false`.",
 		func(c *Config, v string) error { return boolean(&c.MetricsQueueCollector, v) }},
 	{"DATABASE_URL", "postgres://postgres@127.0.0.1:5432/augur?sslmode=disable", "PostgreSQL connection URL.",
 		func(c *Config, v string) error { return urlWithScheme(&c.DatabaseURL, v, "postgres", "postgresql") }},
@@ -256,6 +260,8 @@ var settings = []Setting{
 		func(c *Config, v string) error { return intIn(&c.MaxUnfinishedJobs, v, 1, 100000) }},
 	{"INTERACTIVE_JOBS_PER_USER", "3", "How many of one user's unfinished jobs may wait on the `critical` queue; later `interactive` submissions go to `default`, so one user's burst cannot delay everyone else's interactive work.",
 		func(c *Config, v string) error { return intIn(&c.InteractiveJobsPerUser, v, 1, 100000) }},
+	{"DISPATCHED_JOBS_PER_USER", "1", "Fair turns between users (docs/fairness.md): how many of one user's unfinished jobs are put in Redis (or run) while other users' jobs wait; the user's other jobs wait in PostgreSQL, still `queued`, and the workers take users in turn. A user alone still has every worker slot. `0` takes no turns: every job goes to Redis at once, in the order submitted. Web and worker must agree.",
+		func(c *Config, v string) error { return intIn(&c.DispatchedJobsPerUser, v, 0, 100000) }},
 	{"EVENT_STREAMS_PER_USER", "10", "Event streams (`/api/v1/jobs/{id}/events`) one user may hold open on one web process; past it, 429 with Retry-After.",
 		func(c *Config, v string) error { return intIn(&c.EventStreamsPerUser, v, 1, 100000) }},
 	{"EVENT_STREAMS_MAX", "1000", "Event streams one web process holds open in all (each costs a goroutine and a socket, not a Redis connection: they share one); past it, 503 with Retry-After.",

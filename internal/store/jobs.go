@@ -101,6 +101,17 @@ type Job struct {
 	AttemptError string
 	// RetryAt is when the next attempt is due; nil while an attempt runs.
 	RetryAt *time.Time
+	// DispatchedAt is when the job's task was put in Redis; nil while the
+	// job, queued, is held in PostgreSQL until its owner's turn (see
+	// docs/fairness.md).
+	DispatchedAt *time.Time
+}
+
+// WaitsForTurn reports whether the job is queued but held in PostgreSQL:
+// other users' jobs go first, and a worker dispatches it in its owner's
+// turn.
+func (j *Job) WaitsForTurn() bool {
+	return j.Status == StatusQueued && j.DispatchedAt == nil
 }
 
 // WaitsForRetry reports whether the job is live with no attempt running
@@ -153,6 +164,7 @@ type jobRow struct {
 	ReusedFrom     uuid.NullUUID  `db:"reused_from"`
 	AttemptError   sql.NullString `db:"attempt_error"`
 	RetryAt        sql.NullTime   `db:"retry_at"`
+	DispatchedAt   sql.NullTime   `db:"dispatched_at"`
 }
 
 // job is the row as a Job: NULL becomes "" or nil.
@@ -167,6 +179,7 @@ func (r *jobRow) job() Job {
 		LeaseExpiresAt: timeOrNil(r.LeaseExpiresAt), WorkerLost: r.WorkerLost,
 		RequestID: r.RequestID.String, Reused: r.Reused, ReusedFrom: uuidOrNil(r.ReusedFrom),
 		AttemptError: r.AttemptError.String, RetryAt: timeOrNil(r.RetryAt),
+		DispatchedAt: timeOrNil(r.DispatchedAt),
 	}
 }
 
@@ -201,7 +214,7 @@ func uuidOrNil(id uuid.NullUUID) *uuid.UUID {
 const jobColumns = `id, owner_id, kind, ticker, params, status, queue, progress, progress_detail,
 	attempts, error, result, idempotency_key, request_hash, created_at, started_at, finished_at,
 	worker_id, heartbeat_at, lease_expires_at, request_id, reused, reused_from, attempt_error, retry_at,
-	coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost`
+	dispatched_at, coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost`
 
 // NewJob is what a submission stores.
 type NewJob struct {
@@ -262,12 +275,13 @@ const insertJobQuery = `INSERT INTO jobs (id, owner_id, kind, ticker, params, qu
 
 // newJobReturning is all a new job's insert reads back: what the database
 // made of the row. Everything else the caller sent, or is a default.
-const newJobReturning = `params, created_at`
+const newJobReturning = `params, created_at, dispatched_at`
 
 // newJobRow is what newJobReturning returns.
 type newJobRow struct {
-	Params    JSON      `db:"params"`
-	CreatedAt time.Time `db:"created_at"`
+	Params       JSON         `db:"params"`
+	CreatedAt    time.Time    `db:"created_at"`
+	DispatchedAt sql.NullTime `db:"dispatched_at"`
 }
 
 // stored is the job that inserting n as id on queue made: the columns n
@@ -277,7 +291,7 @@ func (n *NewJob) stored(id uuid.UUID, queue string, row newJobRow) *Job {
 	return &Job{
 		ID: id, OwnerID: n.OwnerID, Kind: n.Kind, Ticker: n.Ticker, Params: row.Params,
 		Status: StatusQueued, Queue: queue, IdempotencyKey: n.IdempotencyKey, RequestHash: n.RequestHash,
-		CreatedAt: row.CreatedAt, RequestID: n.RequestID,
+		CreatedAt: row.CreatedAt, RequestID: n.RequestID, DispatchedAt: timeOrNil(row.DispatchedAt),
 	}
 }
 
@@ -309,6 +323,9 @@ type AdmissionRule struct {
 	ShareQueue    string
 	SharePerOwner int
 	OverflowQueue string
+	// Dispatch decides whether the job is put in Redis at once or held
+	// for its owner's turn; the zero value dispatches every job at once.
+	Dispatch DispatchRule
 }
 
 // Admission is the store's answer to a submission under an AdmissionRule.
@@ -326,11 +343,17 @@ type Admission struct {
 	Queue string
 }
 
+// Dispatched reports whether the job stored is to be put in Redis now;
+// false when it is held for its owner's turn (or was not stored).
+func (a Admission) Dispatched() bool {
+	return a.Job != nil && !a.Replayed && a.Job.DispatchedAt != nil
+}
+
 // admitJobQuery applies the rule to a submission and, when $14 is true,
-// stores the job it admits under the owner's row lock (see migration
-// 00013).
-const admitJobQuery = `SELECT outcome, earlier_id, unfinished, queue, created_at, params
-	FROM admit_job_by_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`
+// stores the job it admits under the owner's row lock, dispatched or held
+// by the dispatch rule (see migrations 00013 and 00014).
+const admitJobQuery = `SELECT outcome, earlier_id, unfinished, queue, created_at, params, dispatched_at
+	FROM admit_job_by_rule($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`
 
 // admitted is what admit_job_by_rule answers.
 type admitted struct {
@@ -340,6 +363,7 @@ type admitted struct {
 	Queue      sql.NullString `db:"queue"`
 	CreatedAt  sql.NullTime   `db:"created_at"`
 	Params     JSON           `db:"params"`
+	Dispatched sql.NullTime   `db:"dispatched_at"`
 }
 
 // CheckAdmission answers what AdmitJob would answer now, without a lock
@@ -367,7 +391,8 @@ func (db *DB) admit(ctx context.Context, id uuid.UUID, n NewJob, rule AdmissionR
 	key, params := n.columns()
 	var got admitted
 	if err := db.get(ctx, &got, admitJobQuery, id, n.OwnerID, n.Kind, n.Ticker, params, n.Queue, key,
-		n.RequestHash, n.RequestID, rule.MaxUnfinished, rule.ShareQueue, rule.SharePerOwner, rule.OverflowQueue, store); err != nil {
+		n.RequestHash, n.RequestID, rule.MaxUnfinished, rule.ShareQueue, rule.SharePerOwner, rule.OverflowQueue, store,
+		rule.Dispatch.PerOwner, rule.Dispatch.AheadPerSlot); err != nil {
 		return Admission{}, fmt.Errorf("admit job of owner %d: %w", n.OwnerID, err)
 	}
 	a := Admission{Unfinished: int(got.Unfinished.Int64), Queue: got.Queue.String}
@@ -381,7 +406,7 @@ func (db *DB) admit(ctx context.Context, id uuid.UUID, n NewJob, rule AdmissionR
 	case "refused":
 		a.Refused = true
 	case "inserted":
-		a.Job = n.stored(id, a.Queue, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time})
+		a.Job = n.stored(id, a.Queue, newJobRow{Params: got.Params, CreatedAt: got.CreatedAt.Time, DispatchedAt: got.Dispatched})
 	}
 	return a, nil
 }
@@ -603,13 +628,17 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 	return &canceled, row.Previous, nil
 }
 
-// LiveJobs returns up to limit queued or running jobs created before the
-// given time, oldest first: the reconciler's candidates.
-func (db *DB) LiveJobs(ctx context.Context, createdBefore time.Time, limit int) ([]Job, error) {
+// LiveJobs returns up to limit queued or running jobs dispatched before
+// the given time, oldest first: the reconciler's candidates. A job held
+// for its turn is not among them: it has no task in Redis to miss. (A
+// running job is, whatever its dispatch says: during a rolling deploy a
+// reconciler older than fair turns may have enqueued a held job.)
+func (db *DB) LiveJobs(ctx context.Context, dispatchedBefore time.Time, limit int) ([]Job, error) {
 	var rows []jobRow
 	err := db.selectAll(ctx, &rows, `SELECT `+jobColumns+` FROM jobs
-		WHERE status IN ('queued', 'running') AND created_at < $1
-		ORDER BY created_at LIMIT $2`, createdBefore, limit)
+		WHERE status IN ('queued', 'running') AND coalesce(dispatched_at,
+			CASE WHEN status = 'running' THEN created_at END) < $1
+		ORDER BY created_at LIMIT $2`, dispatchedBefore, limit)
 	if err != nil {
 		return nil, fmt.Errorf("list live jobs: %w", err)
 	}

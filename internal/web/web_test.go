@@ -50,6 +50,7 @@ type harnessOptions struct {
 	submitPerMinute    int                    // default 100
 	maxUnfinished      int                    // default 1000
 	interactivePerUser int                    // default 1000
+	dispatchedPerUser  int                    // default 0: no turns, every job in Redis at once
 	streamsPerUser     int                    // default 1000
 	streamsMax         int                    // default 1000
 	prices             portfolio.Prices       // default: the bundled sample's closes
@@ -106,6 +107,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 			SubmitPerMinute:        o.submitPerMinute,
 			MaxUnfinishedJobs:      o.maxUnfinished,
 			InteractiveJobsPerUser: o.interactivePerUser,
+			DispatchedJobsPerUser:  o.dispatchedPerUser,
 		},
 	})
 	require.NoError(t, err)

@@ -160,6 +160,7 @@ function render(job) {
   $("job-cancel-form").hidden = final;
   const d = job.progress_detail;
   let stage = job.status === "queued" ? "Waiting for a worker…" : "Running…";
+  if (job.waiting_for_turn) stage = "Waiting for your turn: other users' jobs go first…";
   if (d) stage = d.message + (d.loss ? " · training loss " + d.loss.toExponential(3) : "");
   // The progress of a lost worker is stale: say what is really happening.
   if (job.worker_lost) stage = "Worker lost, waiting to retry" + (d ? " · last seen: " + d.message : "");

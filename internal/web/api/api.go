@@ -23,6 +23,10 @@ type Config struct {
 	// InteractiveJobsPerUser is how many of one user's unfinished jobs may
 	// be on the critical queue; later interactive submissions go to default.
 	InteractiveJobsPerUser int
+	// DispatchedJobsPerUser is how many of one user's unfinished jobs may
+	// be in Redis before the rest wait for the user's turn; 0 takes no
+	// turns (see internal/admission).
+	DispatchedJobsPerUser int
 }
 
 // Server holds the API's handlers.
@@ -40,6 +44,7 @@ func New(k *kernel.Kernel, c Config) *Server {
 		admission: admission.New(k.DB, k.Limiter, admission.Limits{
 			MaxUnfinished: c.MaxUnfinishedJobs, InteractivePerUser: c.InteractiveJobsPerUser,
 			SubmitPerMinute: c.SubmitPerMinute, RateLimitTimeout: kernel.RedisCallTimeout,
+			DispatchPerUser: c.DispatchedJobsPerUser,
 		}, k.Logger),
 		knownModel: c.KnownModel,
 		presets:    c.Presets,

@@ -26,7 +26,8 @@ type jobView struct {
 	Progress       int               `json:"progress"`
 	ProgressDetail json.RawMessage   `json:"progress_detail,omitempty"`
 	Attempts       int               `json:"attempts"`
-	WorkerLost     bool              `json:"worker_lost,omitempty"` // running, but its worker's lease lapsed: progress is stale until a retry
+	WorkerLost     bool              `json:"worker_lost,omitempty"`      // running, but its worker's lease lapsed: progress is stale until a retry
+	WaitingForTurn bool              `json:"waiting_for_turn,omitempty"` // queued, held until its owner's turn (docs/fairness.md)
 	Params         json.RawMessage   `json:"params"`
 	Error          *string           `json:"error,omitempty"`
 	Result         json.RawMessage   `json:"result,omitempty"`
@@ -52,7 +53,7 @@ func (s *Server) view(j *store.Job, withResult bool) jobView {
 	v := jobView{
 		ID: j.ID, Kind: j.Kind, Ticker: j.Ticker, Status: j.Status, Queue: j.Queue,
 		Progress: j.Progress, ProgressDetail: json.RawMessage(j.ProgressDetail), Attempts: j.Attempts,
-		WorkerLost: j.WorkerLost, Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
+		WorkerLost: j.WorkerLost, WaitingForTurn: j.WaitsForTurn(), Params: json.RawMessage(j.Params), CreatedAt: j.CreatedAt,
 		StartedAt: j.StartedAt, FinishedAt: j.FinishedAt, Reused: j.Reused, ReusedFrom: j.ReusedFrom,
 		Links: map[string]string{
 			"self":   jobPath(j.ID),
