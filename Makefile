@@ -9,6 +9,12 @@ FUZZTIME  ?= 3s
 # different ports.
 WEB_METRICS_ADDR    ?= :9090
 WORKER_METRICS_ADDR ?= :9091
+# What augur_build_info reports, stamped into bin/ and the image at link
+# time: the image's build context has no .git to read them from.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT  ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
+LDFLAGS := -X github.com/augurhq/augur/internal/app.stampedVersion=$(VERSION) -X github.com/augurhq/augur/internal/app.stampedCommit=$(COMMIT)
+IMAGE   ?= augur:$(VERSION)
 
 .PHONY: help
 help: ## list the targets
@@ -23,8 +29,12 @@ deps: ## download the Go modules, printing each one (the first time on a machine
 .PHONY: build
 build: deps ## build bin/web and bin/worker (static binaries)
 	@echo "compiling web and worker (the first build on a machine takes a few minutes)"
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/web ./cmd/web
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/worker ./cmd/worker
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/web ./cmd/web
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/worker ./cmd/worker
+
+.PHONY: image
+image: ## docker build the image IMAGE (default augur:VERSION), with VERSION and COMMIT (from git) for augur_build_info
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
 .PHONY: run
 run: build ## migrate, print the demo password and a token, run web (:8080) and a worker; Ctrl-C stops both
