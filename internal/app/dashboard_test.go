@@ -99,7 +99,7 @@ func sharedSeries(t *testing.T) map[string]bool {
 			reported = reported || (name == "asynq_tasks_processed_total" && v > before[key])
 		}
 		return len(differ) == 0 && reported
-	}, 30*time.Second, 200*time.Millisecond, "one value on every replica (differ: %v), and the idle worker reports the busy one's processed task", differ)
+	}, 30*time.Second, 200*time.Millisecond, "one value on every replica (differ: %v), and the idle worker reports the busy one's processed task", &differ)
 	return shared
 }
 
