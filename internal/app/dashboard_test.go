@@ -18,23 +18,35 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/jobs"
 )
 
-// scrapeValues scrapes reg over HTTP, as Prometheus does, and returns each
-// sample's value by its series (name and labels).
-func scrapeValues(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+// metricsServer serves reg's /metrics as a replica's listener does.
+func metricsServer(t *testing.T, reg *prometheus.Registry) string {
 	t.Helper()
 	srv := httptest.NewServer(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	defer srv.Close()
-	resp, err := http.Get(srv.URL)
-	require.NoError(t, err)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// scrapeValues scrapes url as Prometheus does and returns each sample's
+// value by its series (name and labels). It returns an error rather than
+// failing the test, since require.Eventually calls it off the test's
+// goroutine.
+func scrapeValues(url string) (map[string]float64, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return nil, err
+	}
 	defer resp.Body.Close()
 	parser := expfmt.NewTextParser(model.UTF8Validation)
 	families, err := parser.TextToMetricFamilies(resp.Body)
-	require.NoError(t, err)
+	if err != nil {
+		return nil, err
+	}
 	values := map[string]float64{}
 	for name, f := range families {
 		for _, m := range f.GetMetric() {
@@ -52,7 +64,7 @@ func scrapeValues(t *testing.T, reg *prometheus.Registry) map[string]float64 {
 			}
 		}
 	}
-	return values
+	return values, nil
 }
 
 // sharedSeries returns the metrics that every replica exports alike: those
@@ -65,11 +77,13 @@ func sharedSeries(t *testing.T) map[string]bool {
 	t.Helper()
 	s := newStack(t)
 	s.startWorker()
-	busy := s.workerReg
-	idle := newRegistry()
-	_, err := newWorker(s.cfg, s.db, s.rdb, s.logger, idle)
+	busy := metricsServer(t, s.workerReg)
+	idleReg := newRegistry()
+	_, err := newWorker(s.cfg, s.db, s.rdb, s.logger, idleReg)
 	require.NoError(t, err)
-	before := scrapeValues(t, idle)
+	idle := metricsServer(t, idleReg)
+	before, err := scrapeValues(idle)
+	require.NoError(t, err)
 
 	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
 	require.Equal(t, "succeeded", s.await(id, final)["status"])
@@ -83,11 +97,15 @@ func sharedSeries(t *testing.T) map[string]bool {
 
 	// Two scrapes are two reads of Redis: compare until one pair agrees
 	// (asynq may still be tidying the finished task between them).
-	var differ []string
-	require.Eventually(t, func() bool {
-		busyNow, idleNow := scrapeValues(t, busy), scrapeValues(t, idle)
-		differ = nil
-		reported := false
+	agree := func() (differ []string, reported bool, err error) {
+		busyNow, err := scrapeValues(busy)
+		if err != nil {
+			return nil, false, err
+		}
+		idleNow, err := scrapeValues(idle)
+		if err != nil {
+			return nil, false, err
+		}
 		for key, v := range idleNow {
 			name, _, _ := strings.Cut(key, "{")
 			if !shared[name] {
@@ -98,8 +116,17 @@ func sharedSeries(t *testing.T) map[string]bool {
 			}
 			reported = reported || (name == "asynq_tasks_processed_total" && v > before[key])
 		}
-		return len(differ) == 0 && reported
-	}, 30*time.Second, 200*time.Millisecond, "one value on every replica (differ: %v), and the idle worker reports the busy one's processed task", &differ)
+		return differ, reported, nil
+	}
+	if !assert.Eventually(t, func() bool {
+		differ, reported, err := agree()
+		return err == nil && len(differ) == 0 && reported
+	}, 30*time.Second, 200*time.Millisecond) {
+		differ, reported, err := agree()
+		require.NoError(t, err)
+		require.Empty(t, differ, "one value on every replica")
+		require.True(t, reported, "the idle worker reports the busy one's processed task")
+	}
 	return shared
 }
 
