@@ -3,12 +3,21 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 GO        ?= go
+# The strict Kubernetes manifest test is a Go module of its own, so that
+# k8s.io/api and its dependencies stay out of Augur's go.mod.
+K8SCHECK  := deploy/k8s/check
 BIN       := bin
 FUZZTIME  ?= 3s
 # Two local programs share the host, so their metrics listeners need
 # different ports.
 WEB_METRICS_ADDR    ?= :9090
 WORKER_METRICS_ADDR ?= :9091
+# What augur_build_info reports, stamped into bin/ and the image at link
+# time: the image's build context has no .git to read them from.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
+COMMIT  ?= $(shell c=$$(git rev-parse HEAD 2>/dev/null) && { git diff --quiet HEAD 2>/dev/null || c=$$c-dirty; echo $$c; } || echo unknown)
+LDFLAGS := -X github.com/augurhq/augur/internal/app.stampedVersion=$(VERSION) -X github.com/augurhq/augur/internal/app.stampedCommit=$(COMMIT)
+IMAGE   ?= augur:$(VERSION)
 
 .PHONY: help
 help: ## list the targets
@@ -19,12 +28,17 @@ help: ## list the targets
 deps: ## download the Go modules, printing each one (the first time on a machine takes minutes)
 	@echo "Go modules: downloading what is not cached yet (minutes on a new machine, silent after)"
 	$(GO) mod download -x
+	$(GO) -C $(K8SCHECK) mod download -x
 
 .PHONY: build
 build: deps ## build bin/web and bin/worker (static binaries)
 	@echo "compiling web and worker (the first build on a machine takes a few minutes)"
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/web ./cmd/web
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/worker ./cmd/worker
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/web ./cmd/web
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN)/worker ./cmd/worker
+
+.PHONY: image
+image: ## docker build the image IMAGE (default augur:VERSION), with VERSION and COMMIT (from git) for augur_build_info
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
 .PHONY: run
 run: build ## migrate, print the demo password and a token, run web (:8080) and a worker; Ctrl-C stops both
@@ -39,13 +53,15 @@ run: build ## migrate, print the demo password and a token, run web (:8080) and 
 		wait -n
 
 .PHONY: test
-test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis (fuzz targets on their seed corpus), and the 10 slowest tests
+test: deps ## go vet, then every test with -race against the local PostgreSQL and Redis (fuzz targets on their seed corpus), the 10 slowest tests, then the strict manifest test (kubectl)
 	$(GO) vet ./...
 	@# gotestsum (pinned in go.mod as a tool) prints go test's own output and
 	@# keeps its verdict; its events file then names the slowest tests.
 	@mkdir -p $(BIN)
 	CI=$${CI:-true} $(GO) tool gotestsum --format standard-quiet --jsonfile $(BIN)/test-events.json -- -race -count=1 ./...; \
 		rc=$$?; echo "slowest 10 tests:"; $(GO) tool gotestsum tool slowest --jsonfile $(BIN)/test-events.json --num 10; exit $$rc
+	$(GO) -C $(K8SCHECK) vet ./...
+	CI=$${CI:-true} $(GO) -C $(K8SCHECK) test -count=1 ./...
 
 .PHONY: chaos
 chaos: ## the full fault suite (internal/chaos): private PostgreSQL, Redis, web and two workers; prints the table (about 15 min)
@@ -68,6 +84,9 @@ lint: ## gofmt, go vet, staticcheck and testifylint's go-require (pinned in go.m
 	@# hang (testifylint's go-require; staticcheck's SA2002 covers t.FailNow).
 	$(GO) tool testifylint --disable-all --enable=go-require ./...
 	$(GO) mod tidy -diff
+	$(GO) -C $(K8SCHECK) vet ./...
+	$(GO) -C $(K8SCHECK) tool staticcheck ./...
+	$(GO) -C $(K8SCHECK) mod tidy -diff
 	@# promtool comes with Debian's prometheus package; without it the Go
 	@# test in internal/app still checks the metric names in deploy/.
 	@if command -v promtool >/dev/null; then \

@@ -96,3 +96,21 @@ func gauge(t *testing.T, reg *prometheus.Registry, name, label string) map[strin
 	require.NotEmpty(t, values, "%s is exported", name)
 	return values
 }
+
+// TestWebStaysReadyWithoutRedis: web's readiness follows PostgreSQL only,
+// since with Redis down submissions are still stored (202) and read back.
+// Redis's state is in the body and in augur_dependency_up; the error text
+// (host and port) is in the log, never in the answer.
+func TestWebStaysReadyWithoutRedis(t *testing.T) {
+	s := newStack(t)
+	dbtest.StopRedis(t)
+
+	code, body := get(t, s.url+"/readyz")
+	require.Equal(t, http.StatusOK, code, body)
+	require.JSONEq(t, `{"status":"degraded","postgres":"ok","redis":"unavailable"}`, body)
+	require.NotContains(t, body, "127.0.0.1")
+	id := s.submit("/api/v1/predictions", `{"ticker":"MSFT","models":["linreg"]}`)
+	require.Equal(t, http.StatusOK, s.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil).Status)
+	require.Equal(t, 0.0, gauge(t, s.webReg, "augur_dependency_up", "dependency")["redis"])
+	require.Contains(t, s.logs.String(), "readiness: redis does not answer")
+}

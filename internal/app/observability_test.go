@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -116,11 +118,52 @@ func TestVersionAndCommit(t *testing.T) {
 		{"no vcs", debug.BuildInfo{}, "unknown", "unknown"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			version, commit := versionAndCommit(&tc.bi)
+			version, commit := versionAndCommit(&tc.bi, "", "")
 			require.Equal(t, tc.version, version)
 			require.Equal(t, tc.commit, commit)
 		})
 	}
+	// The image's build has no .git: the stamped values win over
+	// whatever the toolchain found.
+	version, commit := versionAndCommit(&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "v1.4.0", "abc123")
+	require.Equal(t, "v1.4.0", version)
+	require.Equal(t, "abc123", commit)
+}
+
+// stampFlags are the -X flags that set stampedVersion and stampedCommit.
+var stampFlags = regexp.MustCompile(`-X github\.com/augurhq/augur/internal/app\.stamped(Version|Commit)=(\S+?)["\s]`)
+
+// TestImageAndBuildStampVersionAndCommit: the Dockerfile links the
+// version and commit it is given as build arguments into both programs,
+// and `make image` passes the checkout's commit, so that an image's
+// augur_build_info names its commit (a build context has no .git).
+func TestImageAndBuildStampVersionAndCommit(t *testing.T) {
+	raw, err := os.ReadFile("../../Dockerfile")
+	require.NoError(t, err)
+	dockerfile := string(raw)
+	require.Regexp(t, `(?m)^ARG VERSION=`, dockerfile)
+	require.Regexp(t, `(?m)^ARG COMMIT=`, dockerfile)
+	got := map[string]string{}
+	for _, m := range stampFlags.FindAllStringSubmatch(dockerfile, -1) {
+		got[m[1]] = m[2]
+	}
+	require.Equal(t, map[string]string{"Version": "${VERSION}", "Commit": "${COMMIT}"}, got)
+	require.Equal(t, 2, strings.Count(dockerfile, `-ldflags="$LDFLAGS"`), "web and worker both get the flags")
+
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		t.Skip("not a git checkout: no commit for make to pass")
+	}
+	out, err := exec.Command("make", "-C", "../..", "-n", "image", "build").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	commit := regexp.MustCompile(`docker build .*--build-arg COMMIT=(\S+)`).FindStringSubmatch(string(out))
+	require.NotNil(t, commit, "%s", out)
+	require.True(t, strings.HasPrefix(commit[1], strings.TrimSpace(string(head))), "make image passes the checkout's commit: %s", out)
+	require.Regexp(t, `--build-arg VERSION=\S+`, string(out))
+	for _, m := range []string{"Version", "Commit"} {
+		require.Regexp(t, `go build .*-X github\.com/augurhq/augur/internal/app\.stamped`+m+`=\S+ .*-o bin/web`, string(out), "make build stamps bin/web too")
+	}
+	_ = []*string{&stampedVersion, &stampedCommit} // the flags above name these variables
 }
 
 // One end-to-end run, logged as production logs it (JSON): the request id

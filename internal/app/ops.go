@@ -192,6 +192,13 @@ func setUserRole(ctx context.Context, env *runtimeEnv, username, role string) er
 
 func listTokens(ctx context.Context, env *runtimeEnv, username string) error {
 	return withDB(ctx, env, func(db *store.DB) error {
+		// An unknown user is an error, as in the other commands: an empty
+		// list would read as "this user has no tokens".
+		if username != "" {
+			if _, err := db.UserByUsername(ctx, username); err != nil {
+				return fmt.Errorf("user %s: %w", username, err)
+			}
+		}
 		tokens, err := db.ListAPITokens(ctx, username)
 		if err != nil {
 			return err
@@ -288,7 +295,7 @@ func retryJob(ctx context.Context, env *runtimeEnv, arg string) error {
 
 func cancelJob(ctx context.Context, env *runtimeEnv, arg string) error {
 	return withJob(ctx, env, arg, func(db *store.DB, queue *jobs.Queue, job *store.Job) error {
-		canceled, previous, err := db.CancelJob(ctx, job.ID, job.OwnerID)
+		canceled, previous, err := db.OperatorCancelJob(ctx, job.ID, job.OwnerID)
 		if errors.Is(err, store.ErrJobFinished) {
 			return fmt.Errorf("job %s already finished: %s", job.ID, job.Status)
 		}

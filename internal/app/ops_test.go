@@ -173,6 +173,10 @@ func TestTokensCommands(t *testing.T) {
 	code, stdout, _ = o.run(t, "web tokens list --user bob")
 	require.Equal(t, 0, code)
 	require.NotContains(t, stdout, "alice")
+	code, stdout, stderr = o.run(t, "web tokens list --user nosuch")
+	require.Equal(t, 1, code, "an unknown user is an error, as in the other commands")
+	require.Empty(t, stdout)
+	require.Contains(t, stderr, "user nosuch: not found")
 
 	code, stdout, _ = o.run(t, "web tokens revoke 1")
 	require.Equal(t, 0, code)
@@ -206,6 +210,7 @@ func TestJobsCommands(t *testing.T) {
 	got, err := o.db.Job(ctx, queued.ID, 0)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusCanceled, got.Status)
+	require.Equal(t, "canceled by an operator", got.Error, "the owner is not told they canceled it")
 	_, err = queue.Task("default", queued.ID)
 	require.ErrorIs(t, err, jobs.ErrNoTask)
 	code, _, stderr = o.run(t, "web jobs cancel "+queued.ID.String())

@@ -599,10 +599,27 @@ func (db *DB) ReopenFailedJob(ctx context.Context, id uuid.UUID) error {
 	return nil
 }
 
-// CancelJob marks the owner's live job canceled and returns it with the
-// status it had before. A final job gives ErrJobFinished; another owner's
-// job gives ErrNotFound.
+// The error a canceled job is left with says who canceled it.
+const (
+	canceledByUser     = "canceled by the user"
+	canceledByOperator = "canceled by an operator"
+)
+
+// CancelJob marks the owner's live job canceled, on the owner's request,
+// and returns it with the status it had before. A final job gives
+// ErrJobFinished; another owner's job gives ErrNotFound.
 func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous JobStatus, err error) {
+	return db.cancelJob(ctx, id, ownerID, canceledByUser)
+}
+
+// OperatorCancelJob is CancelJob for an operator's `web jobs cancel`: the
+// job's error says an operator canceled it, so its owner is not told that
+// they did.
+func (db *DB) OperatorCancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *Job, previous JobStatus, err error) {
+	return db.cancelJob(ctx, id, ownerID, canceledByOperator)
+}
+
+func (db *DB) cancelJob(ctx context.Context, id uuid.UUID, ownerID int64, reason string) (job *Job, previous JobStatus, err error) {
 	var row struct {
 		jobRow
 		Previous JobStatus `db:"previous"`
@@ -612,9 +629,9 @@ func (db *DB) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (job *
 	err = db.get(ctx, &row, `WITH prev AS (
 			SELECT id AS prev_id, status AS previous FROM jobs WHERE id = $1 AND owner_id = $2 FOR UPDATE
 		)
-		UPDATE jobs SET status = 'canceled', finished_at = now(), error = 'canceled by the user'
+		UPDATE jobs SET status = 'canceled', finished_at = now(), error = $3
 		FROM prev WHERE id = prev_id AND previous IN ('queued', 'running')
-		RETURNING `+jobColumns+`, previous`, id, ownerID)
+		RETURNING `+jobColumns+`, previous`, id, ownerID, reason)
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, lookErr := db.Job(ctx, id, ownerID); lookErr != nil {
 			return nil, "", lookErr

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"bytes"
 	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -495,4 +497,39 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, admin.post("/admin/queues/"+queue+"/pause", nil).status, "pausing twice is no error")
 	require.Equal(t, http.StatusSeeOther, admin.post("/admin/queues/"+queue+"/resume", nil).status)
 	require.False(t, paused())
+}
+
+// TestAdminQueuePauseIsLoggedWithTheAdmin: pausing or resuming a queue
+// stops or restarts work for everyone, so the log names who did it.
+func TestAdminQueuePauseIsLoggedWithTheAdmin(t *testing.T) {
+	logs := &syncBuffer{}
+	h := newHarnessWith(t, harnessOptions{logs: logs})
+	admin := h.account(t, store.RoleAdmin)
+	b := h.browser(t)
+	require.Equal(t, http.StatusSeeOther, b.login(admin.Email, testPassword).status)
+	for _, action := range []string{"pause", "resume"} {
+		require.Equal(t, http.StatusSeeOther, b.post("/admin/queues/default/"+action, nil).status)
+	}
+	for _, msg := range []string{"queue paused", "queue resumed"} {
+		require.Regexp(t, `msg="`+msg+`" queue=default user_id=`+strconv.FormatInt(admin.ID, 10)+` username=`+admin.Username, logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer that the server's goroutines may write to
+// while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -103,8 +103,14 @@ func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
 	return k, r, nil
 }
 
-// ready answers 200 when PostgreSQL and Redis both answer, and otherwise
-// 503 naming the one that does not.
+// ready answers 200 while PostgreSQL answers, and 503 with Retry-After
+// when it does not: that is what web needs to serve anything. Redis only
+// carries work (a submission is stored and the reconciler enqueues it
+// later, polling reads PostgreSQL), so an outage of Redis must not take
+// every web pod out of its Service: its state is in the body, in
+// augur_dependency_up{dependency="redis"} and in the log. The body says
+// "ok" or "unavailable" only; the error text, which names hosts and ports,
+// goes to the log, since anyone can call this route.
 func ready(k *kernel.Kernel) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
@@ -112,14 +118,16 @@ func ready(k *kernel.Kernel) gin.HandlerFunc {
 		checks := gin.H{"status": "ok", "postgres": "ok", "redis": "ok"}
 		status := http.StatusOK
 		if err := k.DB.Ping(ctx); err != nil {
-			checks["postgres"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
+			checks["postgres"], checks["status"], status = "unavailable", "unavailable", http.StatusServiceUnavailable
+			c.Header("Retry-After", strconv.Itoa(kernel.UnavailableRetryAfter))
+			k.Logger.WarnContext(ctx, "readiness: postgres does not answer", "err", err)
 		}
 		if err := k.Redis.Ping(ctx).Err(); err != nil {
-			checks["redis"], status = "unavailable: "+err.Error(), http.StatusServiceUnavailable
-		}
-		if status != http.StatusOK {
-			checks["status"] = "unavailable"
-			c.Header("Retry-After", strconv.Itoa(kernel.UnavailableRetryAfter))
+			checks["redis"] = "unavailable"
+			if status == http.StatusOK {
+				checks["status"] = "degraded"
+			}
+			k.Logger.WarnContext(ctx, "readiness: redis does not answer; still ready, submissions wait in PostgreSQL", "err", err)
 		}
 		c.JSON(status, checks)
 	}

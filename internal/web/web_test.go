@@ -55,6 +55,7 @@ type harnessOptions struct {
 	streamsMax         int                    // default 1000
 	prices             portfolio.Prices       // default: the bundled sample's closes
 	tune               func(*kernel.Accounts) // changes the sign-in settings
+	logs               io.Writer              // also receives the server's logs
 }
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
@@ -88,6 +89,10 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if o.tune != nil {
 		o.tune(&accounts)
 	}
+	var logs io.Writer = testWriter{t}
+	if o.logs != nil {
+		logs = io.MultiWriter(logs, o.logs)
+	}
 	handler, tokensLive, err := web.NewReplica(web.Deps{
 		Kernel: kernel.Config{
 			DB:             db,
@@ -95,7 +100,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 			Queue:          queue,
 			Events:         jobs.NewEvents(rdb),
 			Prices:         o.prices,
-			Logger:         slog.New(slog.NewTextHandler(testWriter{t}, nil)),
+			Logger:         slog.New(slog.NewTextHandler(logs, nil)),
 			Registry:       prometheus.NewRegistry(),
 			StreamsPerUser: o.streamsPerUser,
 			StreamsMax:     o.streamsMax,

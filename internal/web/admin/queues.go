@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -108,9 +109,14 @@ func (s *Server) setPaused(c *gin.Context, paused bool) {
 	if err == nil {
 		err = s.Queue.SetPaused(name, paused)
 	}
-	done := "The queue " + name + " is resumed."
+	done, logged := "The queue "+name+" is resumed.", "queue resumed"
 	if paused {
-		done = "The queue " + name + " is paused: workers take none of its tasks until it is resumed."
+		done, logged = "The queue "+name+" is paused: workers take none of its tasks until it is resumed.", "queue paused"
+	}
+	if err == nil {
+		// Who stopped a queue is the first question when work stalls.
+		admin := kernel.PageUser(c)
+		s.Logger.InfoContext(c.Request.Context(), logged, "queue", name, "user_id", admin.ID, "username", admin.Username)
 	}
 	s.adminDone(c, "/admin/queues", done, err)
 }
