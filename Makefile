@@ -46,9 +46,10 @@ run: build ## migrate, print the demo password and a token, run web (:8080) and 
 	@$(BIN)/web demo-user
 	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -H \"Content-Type: application/json\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
 	@# When either program exits, or on Ctrl-C, stop the other one gracefully
-	@# and wait for both.
+	@# and wait for both. No load balancer to drain here: web stops at once
+	@# unless SHUTDOWN_DRAIN says otherwise.
 	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-		METRICS_ADDR=$(WEB_METRICS_ADDR) $(BIN)/web & \
+		SHUTDOWN_DRAIN=$${SHUTDOWN_DRAIN:-0s} METRICS_ADDR=$(WEB_METRICS_ADDR) $(BIN)/web & \
 		METRICS_ADDR=$(WORKER_METRICS_ADDR) $(BIN)/worker & \
 		wait -n
 

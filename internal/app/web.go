@@ -94,12 +94,28 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 		return fmt.Errorf("web server: %w", err)
 	case <-ctx.Done():
 	}
+	return drainAndShutDown(srv, handler, cfg, logger, errc)
+}
+
+// drainAndShutDown stops the server the graceful way: readiness fails and
+// streams end at once (handler.Drain), requests are served for
+// SHUTDOWN_DRAIN while load balancers notice, and then the listener closes
+// and the requests in flight get up to SHUTDOWN_TIMEOUT to finish.
+func drainAndShutDown(srv *http.Server, handler *web.Handler, cfg *config.Config, logger *slog.Logger, errc <-chan error) error {
+	logger.Info("draining web server: readiness fails, requests are still served", "drain", cfg.ShutdownDrain)
+	handler.Drain()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("web server: %w", err)
+	case <-time.After(cfg.ShutdownDrain):
+	}
 	logger.Info("shutting down web server", "timeout", cfg.ShutdownTimeout)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shut down web server: %w", err)
 	}
+	logger.Info("web server stopped")
 	return nil
 }
 

@@ -74,6 +74,9 @@ type Config struct {
 	// a heartbeat.
 	JobLease        time.Duration
 	ShutdownTimeout time.Duration
+	// ShutdownDrain is how long web serves on after SIGTERM with its
+	// readiness failing, before it stops listening.
+	ShutdownDrain time.Duration
 	// JobRetention is how long a finished job is kept.
 	JobRetention time.Duration
 	// SubmitRateLimit is how many jobs one user may submit per minute.
@@ -252,6 +255,8 @@ var settings = []Setting{
 		func(c *Config, v string) error {
 			return durationIn(&c.JobRetention, v, time.Hour, 100*365*24*time.Hour)
 		}},
+	{"SHUTDOWN_DRAIN", "5s", "How long web keeps serving after SIGTERM, its readiness failing, so that load balancers take it out of rotation before it stops listening; event streams are told to reconnect at once. 0 stops at once.",
+		func(c *Config, v string) error { return durationIn(&c.ShutdownDrain, v, 0, 5*time.Minute) }},
 	{"SHUTDOWN_TIMEOUT", "30s", "How long SIGTERM waits for running work before handing it back to the queue.",
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
 	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit in any 60 seconds (a sliding window counted in Redis; while Redis is down it is not enforced, and MAX_UNFINISHED_JOBS still holds). Invalid requests and idempotent replays do not count.",

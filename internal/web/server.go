@@ -31,11 +31,19 @@ type Deps struct {
 // background: the subscription that keeps the API token cache honest.
 type Handler struct {
 	http.Handler
-	stop func()
+	kernel *kernel.Kernel
+	stop   func()
 }
 
 // Close stops the background work and waits for it to end.
 func (h *Handler) Close() { h.stop() }
+
+// Drain starts a graceful shutdown: readiness answers 503 from now on, so
+// load balancers stop sending new requests, while every request still in
+// flight or yet to arrive is served as usual; event streams get a last
+// event telling the client to reconnect, and close at once, so that they
+// neither hold the shutdown up nor are cut mid-event.
+func (h *Handler) Drain() { h.kernel.Drain() }
 
 // New returns the HTTP handler of the web server. Close it when done.
 func New(d Deps) (*Handler, error) {
@@ -43,7 +51,7 @@ func New(d Deps) (*Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Handler{Handler: k.WithSessions(r), stop: k.StartBackground()}, nil
+	return &Handler{Handler: k.WithSessions(r), kernel: k, stop: k.StartBackground()}, nil
 }
 
 // SessionCookie is the name of the browser's session cookie.
@@ -115,6 +123,11 @@ func ready(k *kernel.Kernel) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
 		defer cancel()
+		if k.Draining() {
+			c.Header("Retry-After", "1")
+			c.JSON(http.StatusServiceUnavailable, gin.H{"status": "draining"})
+			return
+		}
 		checks := gin.H{"status": "ok", "postgres": "ok", "redis": "ok"}
 		status := http.StatusOK
 		if err := k.DB.Ping(ctx); err != nil {

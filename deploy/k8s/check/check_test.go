@@ -155,6 +155,7 @@ func render(t *testing.T) rendered {
 // settings are the ConfigMap's values the checks depend on.
 type settings struct {
 	shutdown    time.Duration
+	drain       time.Duration
 	httpPort    int32
 	metricsPort int32
 }
@@ -168,10 +169,12 @@ func readSettings(t *testing.T, r rendered) settings {
 	var err error
 	// The grace periods and ports are checked against these, so the
 	// ConfigMap says them outright rather than leaving them to defaults.
-	for _, key := range []string{"SHUTDOWN_TIMEOUT", "HTTP_ADDR", "METRICS_ADDR"} {
+	for _, key := range []string{"SHUTDOWN_TIMEOUT", "SHUTDOWN_DRAIN", "HTTP_ADDR", "METRICS_ADDR"} {
 		require.Contains(t, cm.Data, key, "the ConfigMap sets %s", key)
 	}
 	s.shutdown, err = time.ParseDuration(cm.Data["SHUTDOWN_TIMEOUT"])
+	require.NoError(t, err)
+	s.drain, err = time.ParseDuration(cm.Data["SHUTDOWN_DRAIN"])
 	require.NoError(t, err)
 	s.httpPort = addrPort(t, cm.Data["HTTP_ADDR"])
 	s.metricsPort = addrPort(t, cm.Data["METRICS_ADDR"])
@@ -306,11 +309,21 @@ func TestKustomizationStrict(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, selector.Matches(labels.Set(pod.Labels)), "the selector selects the pods")
 
-			require.NotNil(t, pod.Spec.TerminationGracePeriodSeconds)
-			require.Greater(t, time.Duration(*pod.Spec.TerminationGracePeriodSeconds)*time.Second, s.shutdown,
-				"terminationGracePeriodSeconds outlasts SHUTDOWN_TIMEOUT")
-
 			c := pod.Spec.Containers[0]
+			// The kubelet's SIGKILL comes terminationGracePeriodSeconds after
+			// the pod's deletion, which the preStop sleep, web's drain and
+			// the shutdown itself must all fit in.
+			stopping := s.shutdown
+			if d.Name == "augur-web" {
+				require.NotNil(t, c.Lifecycle, "web has a preStop hook")
+				require.NotNil(t, c.Lifecycle.PreStop, "web has a preStop hook")
+				require.NotNil(t, c.Lifecycle.PreStop.Sleep, "the kubelet sleeps: the image has no sleep program")
+				stopping += time.Duration(c.Lifecycle.PreStop.Sleep.Seconds)*time.Second + s.drain
+			}
+			require.NotNil(t, pod.Spec.TerminationGracePeriodSeconds)
+			require.Greater(t, time.Duration(*pod.Spec.TerminationGracePeriodSeconds)*time.Second, stopping,
+				"terminationGracePeriodSeconds outlasts the preStop sleep, SHUTDOWN_DRAIN and SHUTDOWN_TIMEOUT")
+
 			declared := map[string]int32{}
 			for _, p := range c.Ports {
 				declared[p.Name] = p.ContainerPort

@@ -21,8 +21,15 @@ const (
 	eventsPoll    = time.Second
 )
 
+// reconnectAfter is the reconnection delay a draining server asks of its
+// streams' clients (the SSE "retry" field), in milliseconds: soon, since
+// another replica is ready to serve them.
+const reconnectAfter = 500
+
 // jobEvents streams the job as Server-Sent Events: one "job" event now and
-// one after every change, until the job is final or the client leaves.
+// one after every change, until the job is final, the client leaves or the
+// server shuts down; then a "closing" event asks the client to reconnect,
+// which EventSource does by itself.
 // The events carry the job's state, never its result: the final one says
 // where to GET it (result_url). A stream thus reads and sends only the
 // job's state at each change, however large the result, and a client that
@@ -86,6 +93,10 @@ func (s *Server) jobEvents(c *gin.Context) {
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
+			return
+		case <-s.Hub.Draining():
+			_, _ = fmt.Fprintf(c.Writer, "retry: %d\nevent: closing\ndata: {\"reason\":\"server shutting down\"}\n\n", reconnectAfter)
+			c.Writer.Flush()
 			return
 		case <-w.Notes():
 		case <-timer.C:

@@ -79,6 +79,7 @@ type StreamHub struct {
 	cancel   context.CancelFunc // stops the current subscriber; nil when none
 	settled  chan struct{}      // closed once the current subscriber first connects or fails
 	live     bool               // the subscription is confirmed, so notes arrive
+	draining chan struct{}      // closed by Drain
 }
 
 // Watcher is one stream's place in the hub.
@@ -90,8 +91,24 @@ type Watcher struct {
 
 func newStreamHub(events *jobs.Events, logger *slog.Logger, perUser, maxAll int) *StreamHub {
 	return &StreamHub{events: events, logger: logger, perUser: perUser, maxAll: maxAll,
-		watchers: map[uuid.UUID]map[*Watcher]struct{}{}, byUser: map[int64]int{}}
+		watchers: map[uuid.UUID]map[*Watcher]struct{}{}, byUser: map[int64]int{}, draining: make(chan struct{})}
 }
+
+// Drain tells every stream, now and to come, to end: the process is
+// shutting down. It is safe to call more than once.
+func (h *StreamHub) Drain() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-h.draining:
+	default:
+		close(h.draining)
+	}
+}
+
+// Draining is closed once the process is shutting down: a stream then
+// tells its client to reconnect (to another replica) and ends.
+func (h *StreamHub) Draining() <-chan struct{} { return h.draining }
 
 // Watch registers a stream of user's on job. Past the user's cap it is a
 // 429, past the process's a 503. It returns once the subscription has

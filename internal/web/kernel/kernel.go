@@ -10,6 +10,7 @@ package kernel
 import (
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -56,11 +57,12 @@ type Kernel struct {
 	// Sessions are the browser sessions.
 	Sessions *scs.SessionManager
 
-	tokens  *tokenCache
-	metrics *httpMetrics
-	pages   pages
-	assets  *staticAssets
-	cop     *http.CrossOriginProtection
+	tokens   *tokenCache
+	metrics  *httpMetrics
+	draining atomic.Bool
+	pages    pages
+	assets   *staticAssets
+	cop      *http.CrossOriginProtection
 }
 
 // New builds the kernel: it parses the pages and hashes the static files,
@@ -102,6 +104,17 @@ func (k *Kernel) StartBackground() (stop func()) {
 	}
 	return k.tokens.start()
 }
+
+// Drain marks the process as shutting down (see Draining) and ends the
+// event streams.
+func (k *Kernel) Drain() {
+	k.draining.Store(true)
+	k.Hub.Drain()
+}
+
+// Draining reports whether the process is shutting down: readiness fails,
+// so no new traffic is sent here, and requests are still served.
+func (k *Kernel) Draining() bool { return k.draining.Load() }
 
 // TokenCacheLive reports whether the API token cache is live (its
 // invalidation subscription confirmed), for tests that wait for it.
