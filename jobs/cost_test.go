@@ -22,6 +22,7 @@ import (
 
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
@@ -62,7 +63,7 @@ func newCostBench(b *testing.B) *costBench {
 	prices, err := market.NewLoader(market.Config{Sources: []string{"sample"}}, db, rdb, nil)
 	require.NoError(b, err)
 	w := &jobs.Worker{
-		DB: db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb),
+		DB: db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb, keyspace.Space{}),
 		Logger:  slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		Metrics: jobs.NewMetrics(prometheus.NewRegistry()),
 		ID:      "bench", Lease: time.Minute,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/augurhq/augur/internal/admission"
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
@@ -80,7 +81,7 @@ func newFairCluster(t *testing.T, perUser int, length time.Duration) *fairCluste
 		}, logger),
 	}
 	w := &jobs.Worker{
-		DB: db, Prices: timedPrices{length: length}, Sentiment: noNews{}, Events: jobs.NewEvents(rdb),
+		DB: db, Prices: timedPrices{length: length}, Sentiment: noNews{}, Events: jobs.NewEvents(rdb, keyspace.Space{}),
 		Logger: logger, Metrics: jobs.NewMetrics(prometheus.NewRegistry()), ID: "worker-fair", Lease: time.Minute,
 	}
 	dispatcher := jobs.NewDispatcher(db, c.queue, admission.Dispatch(perUser), logger)

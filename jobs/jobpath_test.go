@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
@@ -94,7 +95,7 @@ func (a *audit) commits(t *testing.T, id uuid.UUID) []store.JobStatus {
 func watch(t *testing.T, f *fixture, id uuid.UUID) (count func() int) {
 	t.Helper()
 	ctx := context.Background()
-	sub := jobs.NewEvents(f.rdb).Subscribe(ctx, id)
+	sub := jobs.NewEvents(f.rdb, keyspace.Space{}).Subscribe(ctx, id)
 	t.Cleanup(func() { _ = sub.Close() })
 	msg, err := sub.Receive(ctx)
 	require.NoError(t, err)

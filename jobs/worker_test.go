@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
@@ -91,7 +92,7 @@ func (b *logBuffer) count(s string) int {
 
 func (f *fixture) newWorker(id string, prices jobs.PriceLoader) *jobs.Worker {
 	return &jobs.Worker{
-		DB: f.db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(f.rdb),
+		DB: f.db, Prices: prices, Sentiment: noNews{}, Events: jobs.NewEvents(f.rdb, keyspace.Space{}),
 		Logger:  slog.New(slog.NewTextHandler(f.logs, nil)),
 		Metrics: jobs.NewMetrics(prometheus.NewRegistry()),
 		ID:      id, Lease: time.Minute,

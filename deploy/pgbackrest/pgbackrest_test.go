@@ -135,9 +135,9 @@ func (s *site) write() (batch string, committed time.Time) {
 	_, _, err := s.db.CreateJob(ctx, store.NewJob{OwnerID: s.user.ID, Kind: store.KindPrediction, Ticker: "MSFT",
 		Params: store.JSON(`{"models":["naive"]}`), Queue: "default", IdempotencyKey: batch})
 	require.NoError(s.t, err)
-	_, err = s.db.Deposit(ctx, s.user.ID, decimal.NewFromInt(1000))
+	_, _, err = s.db.Deposit(ctx, s.user.ID, decimal.NewFromInt(1000), store.Idempotency{})
 	require.NoError(s.t, err)
-	_, err = s.db.PlaceOrder(ctx, store.Order{UserID: s.user.ID, Symbol: "MSFT", Side: store.SideBuy,
+	_, _, err = s.db.PlaceOrder(ctx, store.Order{UserID: s.user.ID, Symbol: "MSFT", Side: store.SideBuy,
 		Quantity: decimal.NewFromInt(1), Quote: portfolio.Quote{Symbol: "MSFT", Price: decimal.NewFromInt(100), Source: batch}})
 	require.NoError(s.t, err)
 	require.NoError(s.t, s.sql.QueryRowContext(ctx, `SELECT clock_timestamp()`).Scan(&committed))

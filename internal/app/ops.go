@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/jobs"
@@ -241,7 +242,7 @@ func invalidateTokens(ctx context.Context, env *runtimeEnv, userID int64) {
 	rdb, err := openRedis(ctx, env.cfg)
 	if err == nil {
 		defer rdb.Close()
-		err = web.InvalidateUser(ctx, rdb, userID)
+		err = web.InvalidateUser(ctx, rdb, keyspace.Of(env.cfg.RedisPrefix, rdb), userID)
 	} else {
 		select {
 		case <-ctx.Done():

@@ -21,6 +21,7 @@ import (
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/sentiment"
@@ -131,13 +132,15 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 		return nil, err
 	}
 	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	space := keyspace.Of(cfg.RedisPrefix, rdb)
 	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		Kernel: kernel.Config{
 			DB:             db,
 			Redis:          rdb,
 			Queue:          queue,
-			Events:         jobs.NewEvents(rdb),
+			Events:         jobs.NewEvents(rdb, space),
+			Keyspace:       space,
 			Prices:         portfolio.NewMarketPrices(prices),
 			Logger:         logger,
 			Registry:       reg,

@@ -19,6 +19,7 @@ import (
 	"github.com/augurhq/augur/internal/backtest"
 	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/config"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
@@ -111,7 +112,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	reg.MustRegister(newComputeMetrics(budget))
 
 	worker := &jobs.Worker{
-		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb),
+		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb, keyspace.Of(cfg.RedisPrefix, rdb)),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
 		ID: workerID(), Lease: cfg.JobLease, RetryDelay: jobs.RetryDelay,
 	}

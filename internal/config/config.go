@@ -41,6 +41,9 @@ type Config struct {
 	MetricsQueueCollector bool
 	DatabaseURL           string
 	RedisURL              string
+	// RedisPrefix names this deployment's pub/sub channels and keys in
+	// Redis (see keyspace).
+	RedisPrefix string
 	// RedisSentinelAddrs, when set, make Redis a Sentinel-watched master
 	// named RedisSentinelMaster.
 	RedisSentinelAddrs  []string
@@ -116,6 +119,10 @@ type DBPool struct {
 const idleAsOpen = -1
 
 // Production reports whether APP_ENV is production.
+// redisPrefix is REDIS_PREFIX's shape: safe inside a channel pattern (no
+// glob characters) and a key.
+var redisPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
 func (c *Config) Production() bool { return c.Env == Production }
 
 // SecureCookies reports whether cookies are sent over HTTPS only: always in
@@ -201,6 +208,14 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
+	{"REDIS_PREFIX", "augur", "Prefix of this deployment's pub/sub channels and keys in Redis, 1 to 32 of a-z, 0-9, '_' and '-'. Channels also carry REDIS_URL's database number, since pub/sub ignores databases: deployments on two databases of one server never hear each other, and two on one database need two prefixes (and asynq, which has no prefix, cannot share a database at all).",
+		func(c *Config, v string) error {
+			if !redisPrefix.MatchString(v) {
+				return fmt.Errorf("must be 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter or digit")
+			}
+			c.RedisPrefix = v
+			return nil
+		}},
 	{"REDIS_SENTINEL_ADDRS", "", "Comma-separated host:port of Redis Sentinels. When set, both programs ask them for the master named REDIS_SENTINEL_MASTER and follow its failovers; REDIS_URL then gives only the password, database number and TLS. Redis Cluster is not supported.",
 		func(c *Config, v string) error { return hostPortList(&c.RedisSentinelAddrs, v) }},
 	{"REDIS_SENTINEL_MASTER", "", "Name of the master the Sentinels watch (their `sentinel monitor` name); required with REDIS_SENTINEL_ADDRS.",

@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -105,7 +106,7 @@ func subscribers(t *testing.T) int {
 func TestEventStreamsShareOneSubscription(t *testing.T) {
 	h := newHarness(t, 100)
 	ctx := context.Background()
-	events := jobs.NewEvents(redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)}))
+	events := jobs.NewEvents(redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)}), keyspace.Space{})
 	other := dbtest.Token(t, h.db)
 	mine := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["mine"]}`).Map(t)["id"].(string)
 	theirs := h.api.As(other).Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["theirs"]}`).Map(t)["id"].(string)
@@ -141,7 +142,7 @@ func TestEventStreamsSendTheStateNotTheResult(t *testing.T) {
 	ctx := context.Background()
 	rdb := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)})
 	t.Cleanup(func() { rdb.Close() })
-	events := jobs.NewEvents(rdb)
+	events := jobs.NewEvents(rdb, keyspace.Space{})
 	id := h.api.Do(http.MethodPost, "/api/v1/sentiment", `{"texts":["big"]}`).Map(t)["id"].(string)
 
 	const n = 20

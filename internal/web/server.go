@@ -14,6 +14,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/docs"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/web/admin"
 	"github.com/augurhq/augur/internal/web/api"
 	"github.com/augurhq/augur/internal/web/kernel"
@@ -59,8 +60,8 @@ const SessionCookie = kernel.SessionCookie
 
 // InvalidateUser tells every web replica to forget the cached API tokens
 // of the user; see kernel.InvalidateUser.
-func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error {
-	return kernel.InvalidateUser(ctx, rdb, userID)
+func InvalidateUser(ctx context.Context, rdb *redis.Client, space keyspace.Space, userID int64) error {
+	return kernel.InvalidateUser(ctx, rdb, space, userID)
 }
 
 // TokenCacheLease is how long a web replica that has lost Redis may go on

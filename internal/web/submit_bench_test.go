@@ -24,6 +24,7 @@ import (
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
@@ -71,7 +72,7 @@ func benchSubmit(b *testing.B, clients int) {
 			DB:     db,
 			Redis:  rdb,
 			Queue:  jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
-			Events: jobs.NewEvents(rdb),
+			Events: jobs.NewEvents(rdb, keyspace.Space{}),
 			Prices: portfolio.NewMarketPrices(loader),
 			// Production logs a JSON line per request; encoding it is part of the cost.
 			Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),

@@ -9,9 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
 )
@@ -81,7 +83,7 @@ func TestRevocationOnOneReplicaStopsTheTokenOnEvery(t *testing.T) {
 	_, err := a.db.RevokeAPIToken(ctx, mustTokenID(t, a.db, other.ID))
 	require.NoError(t, err)
 	require.Equal(t, http.StatusOK, jobsStatus(b, token), "B serves the token from its cache")
-	require.NoError(t, web.InvalidateUser(ctx, a.rdb, other.ID))
+	require.NoError(t, web.InvalidateUser(ctx, a.rdb, keyspace.Space{}, other.ID))
 	require.Equal(t, http.StatusUnauthorized, jobsStatus(b, token))
 	require.Equal(t, http.StatusUnauthorized, jobsStatus(a, token))
 }
@@ -122,7 +124,7 @@ func TestWithoutRedisTheTokenCacheIsBypassed(t *testing.T) {
 	waitLive(t, b, false)
 	_, err := a.db.RevokeAPIToken(ctx, mustTokenID(t, a.db, revokedLater.ID))
 	require.NoError(t, err)
-	require.Error(t, web.InvalidateUser(ctx, a.rdb, revokedLater.ID), "Redis is down: nobody can be told")
+	require.Error(t, web.InvalidateUser(ctx, a.rdb, keyspace.Space{}, revokedLater.ID), "Redis is down: nobody can be told")
 	require.Equal(t, http.StatusUnauthorized, jobsStatus(b, token))
 	require.Equal(t, http.StatusOK, jobsStatus(b, kept), "read from PostgreSQL")
 
@@ -180,4 +182,47 @@ func mustTokenID(t *testing.T, db *store.DB, userID int64) int64 {
 	require.NoError(t, err)
 	require.Len(t, tokens, 1)
 	return tokens[0].ID
+}
+
+// TestDeploymentsOnOneRedisServerDoNotHearEachOther is issue 17 item 9:
+// two deployments on databases 3 and 4 of one Redis server. Pub/sub
+// ignores databases, so a revocation in one reached the other, which
+// dropped the cached tokens of its own user with the same id, and the
+// revoking side waited for the other's replica to confirm (1.27 s, "1 of
+// 2 replicas confirmed"). Channels now carry the database.
+func TestDeploymentsOnOneRedisServerDoNotHearEachOther(t *testing.T) {
+	ctx := context.Background()
+	dbtest.Redis(t) // empties the server
+	on := func(db int) *redis.Client {
+		c := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t), DB: db})
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	one := newHarnessWith(t, harnessOptions{redis: on(3)})
+	oneAgain := newHarnessWith(t, harnessOptions{db: one.db, redis: on(3)})
+	two := newHarnessWith(t, harnessOptions{db: dbtest.Postgres(t, "other"), redis: on(4)})
+	for _, h := range []*harness{one, oneAgain, two} {
+		waitLive(t, h, true)
+	}
+
+	// A user of each deployment with the same id.
+	for _, db := range []*store.DB{one.db, two.db} {
+		dbtest.Exec(t, db, `SELECT setval(pg_get_serial_sequence('users', 'id'), 100000)`)
+	}
+	mine := one.account(t, store.RoleUser)
+	theirs := two.account(t, store.RoleUser)
+	require.Equal(t, mine.ID, theirs.ID)
+	token := two.tokenFor(t, theirs)
+	require.Equal(t, http.StatusOK, jobsStatus(two, token))
+	// Revoked behind deployment two's cache: only an invalidation meant
+	// for deployment two may make it look again.
+	_, err := two.db.RevokeAPIToken(ctx, mustTokenID(t, two.db, theirs.ID))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, jobsStatus(two, token), "served from the cache")
+
+	start := time.Now()
+	require.NoError(t, web.InvalidateUser(ctx, one.rdb, keyspace.Of(keyspace.DefaultPrefix, one.rdb), mine.ID),
+		"both replicas of deployment one confirm, and only they are counted")
+	t.Logf("invalidation confirmed in %v", time.Since(start))
+	require.Equal(t, http.StatusOK, jobsStatus(two, token), "deployment two did not hear deployment one")
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
@@ -77,6 +78,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		rdb = dbtest.Redis(t)
 	}
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
+	space := keyspace.Of(keyspace.DefaultPrefix, rdb)
 	accounts := kernel.Accounts{
 		Store:    db.SessionStore(0),
 		Lifetime: time.Hour, IdleTimeout: time.Hour,
@@ -98,7 +100,8 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 			DB:             db,
 			Redis:          rdb,
 			Queue:          queue,
-			Events:         jobs.NewEvents(rdb),
+			Events:         jobs.NewEvents(rdb, space),
+			Keyspace:       space,
 			Prices:         o.prices,
 			Logger:         slog.New(slog.NewTextHandler(logs, nil)),
 			Registry:       prometheus.NewRegistry(),

@@ -214,7 +214,7 @@ func (h *StreamHub) receive(ctx context.Context, gen int, sub *redis.PubSub, set
 			h.setLive(gen, true)
 			settle()
 		case *redis.Message:
-			if id, ok := jobs.JobOf(msg); ok {
+			if id, ok := h.events.JobOf(msg); ok {
 				h.notify(id)
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -21,7 +22,7 @@ import (
 func TestHubRecoversWhenRedisReturns(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)})
 	t.Cleanup(func() { rdb.Close() })
-	events := jobs.NewEvents(rdb)
+	events := jobs.NewEvents(rdb, keyspace.Space{})
 	hub := newStreamHub(events, slog.New(slog.NewTextHandler(io.Discard, nil)), 10, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // guards a hung test only
 	defer cancel()
@@ -54,7 +55,7 @@ func TestHubRecoversWhenRedisReturns(t *testing.T) {
 func TestHubStopsWithItsLastStream(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: dbtest.RedisAddr(t)})
 	t.Cleanup(func() { rdb.Close() })
-	hub := newStreamHub(jobs.NewEvents(rdb), slog.New(slog.NewTextHandler(io.Discard, nil)), 10, 10)
+	hub := newStreamHub(jobs.NewEvents(rdb, keyspace.Space{}), slog.New(slog.NewTextHandler(io.Discard, nil)), 10, 10)
 	a, err := hub.Watch(context.Background(), 1, uuid.New())
 	require.NoError(t, err)
 	b, err := hub.Watch(context.Background(), 2, uuid.New())

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/ratelimit"
 	"github.com/augurhq/augur/internal/store"
@@ -29,6 +30,9 @@ type Config struct {
 	Redis  *redis.Client
 	Queue  *jobs.Queue
 	Events *jobs.Events
+	// Keyspace names the deployment's channels and keys in Redis; the
+	// zero value is the default prefix on database 0.
+	Keyspace keyspace.Space
 	// Prices gives the latest close that trades and valuations use.
 	Prices   portfolio.Prices
 	Logger   *slog.Logger
@@ -58,6 +62,7 @@ type Kernel struct {
 	Sessions *scs.SessionManager
 
 	tokens   *tokenCache
+	space    keyspace.Space
 	metrics  *httpMetrics
 	draining atomic.Bool
 	pages    pages
@@ -86,7 +91,8 @@ func New(c Config) (*Kernel, error) {
 		Limiter:  ratelimit.New(c.Redis),
 		Hub:      newStreamHub(c.Events, c.Logger, c.StreamsPerUser, c.StreamsMax),
 		Sessions: newSessionManager(c.Accounts, c.Logger),
-		tokens:   newTokenCache(c.Redis, c.Logger),
+		tokens:   newTokenCache(c.Redis, c.Keyspace, c.Logger),
+		space:    c.Keyspace,
 		metrics:  newHTTPMetrics(c.Registry),
 		pages:    pg,
 		assets:   assets,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -56,14 +57,17 @@ const (
 )
 
 // invalidationChannel carries "<user id> <nonce>": forget that user's
-// tokens, then confirm on the list ackKey(nonce).
-const invalidationChannel = "augur:auth:invalidate"
+// tokens, then confirm on the list ackKey(nonce). Both are the
+// deployment's own (see keyspace): the replicas of another deployment on
+// the server neither hear it nor count among those to confirm.
+func invalidationChannel(space keyspace.Space) string { return space.Channel("auth:invalidate") }
 
-func ackKey(nonce string) string { return "augur:auth:invalidated:" + nonce }
+func ackKey(space keyspace.Space, nonce string) string { return space.Key("auth:invalidated:" + nonce) }
 
 // tokenCache maps a token's digest to its user, for this process.
 type tokenCache struct {
 	rdb    *redis.Client
+	space  keyspace.Space
 	logger *slog.Logger
 
 	mu      sync.Mutex
@@ -87,8 +91,8 @@ type tokenEntry struct {
 	expires time.Time
 }
 
-func newTokenCache(rdb *redis.Client, logger *slog.Logger) *tokenCache {
-	return &tokenCache{rdb: rdb, logger: logger, entries: map[[32]byte]tokenEntry{}}
+func newTokenCache(rdb *redis.Client, space keyspace.Space, logger *slog.Logger) *tokenCache {
+	return &tokenCache{rdb: rdb, space: space, logger: logger, entries: map[[32]byte]tokenEntry{}}
 }
 
 // lookup returns the cached user of digest, or, when there is none, the
@@ -195,7 +199,7 @@ func (tc *tokenCache) run(ctx context.Context) {
 	holdSubscription(ctx,
 		func() *redis.PubSub {
 			subscribed = time.Now()
-			sub := tc.rdb.Subscribe(ctx, invalidationChannel)
+			sub := tc.rdb.Subscribe(ctx, invalidationChannel(tc.space))
 			tc.mu.Lock()
 			defer tc.mu.Unlock()
 			if ctx.Err() != nil {
@@ -289,8 +293,8 @@ func (tc *tokenCache) invalidated(ctx context.Context, payload string) {
 	ctx, cancel := context.WithTimeout(ctx, RedisCallTimeout)
 	defer cancel()
 	_, err = tc.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.RPush(ctx, ackKey(nonce), "1")
-		p.Expire(ctx, ackKey(nonce), time.Minute)
+		p.RPush(ctx, ackKey(tc.space, nonce), "1")
+		p.Expire(ctx, ackKey(tc.space, nonce), time.Minute)
 		return nil
 	})
 	if err != nil {
@@ -308,14 +312,15 @@ func (tc *tokenCache) invalidated(ctx context.Context, payload string) {
 // same. Without Redis it can tell no one, and waits out the lease too:
 // replicas stop using their caches within it of losing Redis. The one case
 // it cannot cover is Redis reachable by the replicas but not by this
-// process: they then keep the user's tokens up to tokenCacheTTL.
-func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error {
+// process: they then keep the user's tokens up to tokenCacheTTL. space is
+// the deployment's (see keyspace).
+func InvalidateUser(ctx context.Context, rdb *redis.Client, space keyspace.Space, userID int64) error {
 	var raw [16]byte
 	_, _ = rand.Read(raw[:])
 	nonce := hex.EncodeToString(raw[:])
 	ctx, cancel := context.WithTimeout(ctx, TokenCacheLease+RedisCallTimeout)
 	defer cancel()
-	replicas, err := rdb.Publish(ctx, invalidationChannel, strconv.FormatInt(userID, 10)+" "+nonce).Result()
+	replicas, err := rdb.Publish(ctx, invalidationChannel(space), strconv.FormatInt(userID, 10)+" "+nonce).Result()
 	// Whoever has not heard the message by now stops using its cache
 	// within the lease.
 	safe := time.Now().Add(TokenCacheLease)
@@ -323,7 +328,7 @@ func InvalidateUser(ctx context.Context, rdb *redis.Client, userID int64) error 
 		waitUntil(ctx, safe)
 		return fmt.Errorf("publish invalidation of user %d: %w", userID, err)
 	}
-	confirmed, err := awaitConfirmations(ctx, rdb, ackKey(nonce), replicas, safe)
+	confirmed, err := awaitConfirmations(ctx, rdb, ackKey(space, nonce), replicas, safe)
 	if confirmed < replicas {
 		waitUntil(ctx, safe)
 		if err == nil {
@@ -377,7 +382,7 @@ func (k *Kernel) Invalidate(ctx context.Context, userID int64) {
 	if k.Redis == nil {
 		return
 	}
-	if err := InvalidateUser(ctx, k.Redis, userID); err != nil {
+	if err := InvalidateUser(ctx, k.Redis, k.space, userID); err != nil {
 		k.Logger.WarnContext(ctx, "API token cache invalidation", "user_id", userID, "err", err)
 	}
 }
