@@ -208,7 +208,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.DBPool.MaxLifetime, v, 0, 24*time.Hour) }},
 	{"REDIS_URL", "redis://127.0.0.1:6379/0", "Redis connection URL (asynq queues, locks, caches, live events).",
 		func(c *Config, v string) error { return urlWithScheme(&c.RedisURL, v, "redis", "rediss") }},
-	{"REDIS_PREFIX", "augur", "Prefix of this deployment's pub/sub channels and keys in Redis, 1 to 32 of a-z, 0-9, '_' and '-'. Channels also carry REDIS_URL's database number, since pub/sub ignores databases: deployments on two databases of one server never hear each other, and two on one database need two prefixes (and asynq, which has no prefix, cannot share a database at all).",
+	{"REDIS_PREFIX", "augur", "Prefix of this deployment's pub/sub channels in Redis (and of the keys replicas confirm on), 1 to 32 of a-z, 0-9, '_' and '-'. Channels also carry REDIS_URL's database number, since pub/sub ignores databases (keys live in the database already): deployments on two databases of one server never hear each other, and two on one database need two prefixes (and asynq, which has no prefix, cannot share a database at all).",
 		func(c *Config, v string) error {
 			if !redisPrefix.MatchString(v) {
 				return fmt.Errorf("must be 1 to 32 of a-z, 0-9, '_' and '-', starting with a letter or digit")

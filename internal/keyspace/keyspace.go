@@ -8,7 +8,8 @@
 // database. Two deployments on DB 3 and DB 4 of one server then dropped
 // each other's cached API tokens (same user ids) and waited on each
 // other's replicas to confirm. So channels carry the database number as
-// well as the deployment's prefix (REDIS_PREFIX), and keys the prefix.
+// well as the deployment's prefix (REDIS_PREFIX), and the keys that go
+// with them (replicas' confirmations) the prefix.
 package keyspace
 
 import (
