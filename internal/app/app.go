@@ -84,13 +84,30 @@ func (e usageError) Unwrap() error { return e.err }
 func Main(name string, args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return run(ctx, name, args, os.LookupEnv, os.Stdout, os.Stderr)
+	return run(ctx, name, args, os.LookupEnv, os.Stdout, os.Stderr, adoptRedisLog)
 }
 
-// run is Main with its surroundings passed in. Asking for help, in any of
+// adoptRedisLog sends go-redis's own log lines (a Sentinel switching
+// masters, a pool that cannot dial) through the process's logger, as JSON
+// in production, rather than as go-redis's plain lines on stderr that a
+// log pipeline cannot parse. go-redis keeps one logger for the whole
+// process, so only Main sets it, never a test.
+func adoptRedisLog(logger *slog.Logger) { redis.SetLogger(redisLog{logger}) }
+
+// redisLog is go-redis's Logging on a slog.Logger.
+type redisLog struct{ logger *slog.Logger }
+
+// Printf logs one line of go-redis's as a warning: it logs only what went
+// wrong or changed.
+func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
+	l.logger.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+// run is Main with its surroundings passed in; adopt, when not nil, is
+// given the process's logger once there is one. Asking for help, in any of
 // its spellings, prints usage to stdout and runs nothing; a command line it
 // does not understand prints usage to stderr and exits 2.
-func run(ctx context.Context, name string, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) int {
+func run(ctx context.Context, name string, args []string, lookup func(string) (string, bool), stdout, stderr io.Writer, adopt func(*slog.Logger)) int {
 	var prog program
 	switch name {
 	case "web":
@@ -156,6 +173,9 @@ func run(ctx context.Context, name string, args []string, lookup func(string) (s
 	default:
 		fmt.Fprintf(stderr, "%s: %v\n", prog.name, err)
 		return exitError
+	}
+	if adopt != nil {
+		adopt(env.logger)
 	}
 	if err := act(ctx, env); err != nil {
 		fmt.Fprintf(stderr, "%s %s: %v\n", prog.name, cmd.name, err)

@@ -32,7 +32,7 @@ func runCLI(t *testing.T, env map[string]string, line string) (code int, stdout,
 	}
 	args := strings.Fields(line)
 	var out, errOut bytes.Buffer
-	code = run(context.Background(), args[0], args[1:], lookup, &out, &errOut)
+	code = run(context.Background(), args[0], args[1:], lookup, &out, &errOut, nil)
 	return code, out.String(), errOut.String()
 }
 
