@@ -19,6 +19,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/augurhq/augur/internal/loopback"
 	"github.com/augurhq/augur/internal/pgcluster"
 	"github.com/augurhq/augur/internal/store"
 )
@@ -73,7 +74,7 @@ func (c *cluster) startPostgres(ctx context.Context) error {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	if c.pgPort, err = freePort(); err != nil {
+	if c.pgPort, err = loopback.FreePort(); err != nil {
 		return err
 	}
 	c.pg, err = c.start("postgres", cred, env, postgres, "-D", data, "-p", strconv.Itoa(c.pgPort),
@@ -106,7 +107,7 @@ func (c *cluster) databaseURL(name string) string {
 // startRedis starts an empty redis-server without persistence.
 func (c *cluster) startRedis(ctx context.Context) error {
 	var err error
-	if c.redisPort, err = freePort(); err != nil {
+	if c.redisPort, err = loopback.FreePort(); err != nil {
 		return err
 	}
 	c.redis, err = c.start("redis", nil, []string{"PATH=" + os.Getenv("PATH")}, "redis-server",
@@ -230,7 +231,7 @@ func printedToken(out string) (string, error) {
 // startWeb starts the web server and waits until it answers.
 func (c *cluster) startWeb(ctx context.Context) error {
 	var err error
-	if c.webPort, err = freePort(); err != nil {
+	if c.webPort, err = loopback.FreePort(); err != nil {
 		return err
 	}
 	c.web, err = c.start("web", nil, c.env("HTTP_ADDR=127.0.0.1:"+strconv.Itoa(c.webPort)), c.bin("web"))

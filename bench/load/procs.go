@@ -112,16 +112,6 @@ func (p *procs) logTail(name string, lines int) string {
 	return strings.Join(all[max(len(all)-lines, 0):], "\n")
 }
 
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // awaitPort waits until something accepts connections on the loopback
 // port, failing early if c exits first.
 func awaitPort(ctx context.Context, c *child, port int) error {

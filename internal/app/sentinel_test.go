@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 
@@ -17,15 +18,15 @@ import (
 	"github.com/augurhq/augur/internal/apitest"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/loopback"
 )
 
-// freeAddr returns a local address no one listens on.
+// freeAddr returns a local address no one listens on (see loopback).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := loopback.FreePort()
 	require.NoError(t, err)
-	defer ln.Close()
-	return ln.Addr().String()
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 }
 
 // startRedis runs redis-server with args until the test ends, and waits

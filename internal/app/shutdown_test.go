@@ -15,6 +15,7 @@ import (
 
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/loopback"
 )
 
 // TestWebShutdownDrainsGracefully is issue 17 item 7: on SIGTERM, web's
@@ -26,7 +27,7 @@ import (
 // deadline exceeded".
 func TestWebShutdownDrainsGracefully(t *testing.T) {
 	db := dbtest.Postgres(t, "app")
-	port, err := dbtest.FreePort()
+	port, err := loopback.FreePort()
 	require.NoError(t, err)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	cfg, err := config.Load(func(k string) (string, bool) {

@@ -23,6 +23,7 @@ import (
 	_ "github.com/lib/pq" // the harness reads the jobs table directly
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/loopback"
 )
 
 // programs are the web and worker programs, built once for the run, on
@@ -483,7 +484,7 @@ func (c *cluster) await(what string, cond func() bool) {
 // freePort finds a free loopback port (see dbtest.FreePort for where from).
 func freePort(t testing.TB) int {
 	t.Helper()
-	port, err := dbtest.FreePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

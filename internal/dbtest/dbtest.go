@@ -50,6 +50,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/loopback"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -425,7 +426,7 @@ func startRedis() (*redisServer, error) {
 	}
 	var lastErr error
 	for range 5 {
-		port, err := FreePort()
+		port, err := loopback.FreePort()
 		if err != nil {
 			os.RemoveAll(dir)
 			return nil, err

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/augurhq/augur/internal/loopback"
 	"github.com/augurhq/augur/internal/pgcluster"
 	"github.com/augurhq/augur/internal/store"
 )
@@ -52,7 +53,7 @@ func PgBouncer(t testing.TB, db *store.DB) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port, err := FreePort()
+	port, err := loopback.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"os/user"
@@ -20,6 +19,8 @@ import (
 	"time"
 
 	_ "github.com/lib/pq" // the "postgres" driver for Ready
+
+	"github.com/augurhq/augur/internal/loopback"
 )
 
 // ErrNotFound means a program the cluster needs is not on this machine.
@@ -73,12 +74,10 @@ func Init(ctx context.Context, dir string, settings ...string) (*Cluster, error)
 	if out, err := c.Run(ctx, "initdb", "-D", c.Data, "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8", "--no-locale"); err != nil {
 		return nil, fmt.Errorf("initdb: %w\n%s", err, out)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if c.Port, err = loopback.FreePort(); err != nil {
 		return nil, err
 	}
-	c.Port = l.Addr().(*net.TCPAddr).Port
-	return c, l.Close()
+	return c, nil
 }
 
 // ServerAccount is the account PostgreSQL must run as when this process

@@ -1,4 +1,7 @@
-package dbtest
+// Package loopback finds free ports on 127.0.0.1 for the servers that tests
+// and benches start as processes of their own (PostgreSQL, Redis,
+// PgBouncer, web), so that two runs on one machine never collide.
+package loopback
 
 import (
 	"fmt"
@@ -19,7 +22,7 @@ import (
 // on the machine (the suite opens thousands) could take it, and the child
 // would fail to start. Below the range only another test's probe can pick
 // the same port, and the servers started here check that the one answering
-// is theirs (see redisServer.launch).
+// is theirs (see dbtest's redisServer.launch).
 func FreePort() (int, error) {
 	low := ephemeralLow()
 	if low > 2048 {
