@@ -178,8 +178,10 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
 // settleArchived deals with a task asynq gave up on. An open job is closed
 // as failed (the database was unreachable when its last attempt failed, or
 // its worker died on the last one), unless a live worker still holds it and
-// will record the outcome itself. Once the job is final, or gone, the task
-// is deleted.
+// will record the outcome itself. The close is no attempt's write, so no
+// attempt fences it; store.CloseJob checks the lease in the same statement,
+// so that an attempt starting between the read and the close is not
+// clobbered. Once the job is final, or gone, the task is deleted.
 func (r *Reconciler) settleArchived(ctx context.Context, task *asynq.TaskInfo, pass *Pass) error {
 	id, ok := JobIDOfTask(task.ID)
 	if !ok {
@@ -195,11 +197,12 @@ func (r *Reconciler) settleArchived(ctx context.Context, task *asynq.TaskInfo, p
 	case job.Held():
 		return nil
 	case !job.Final():
-		msg := "gave up after retries: " + task.LastErr
-		err := r.DB.FinishJob(ctx, job.ID, store.StatusFailed, nil, msg)
+		err := r.DB.CloseJob(ctx, job.ID, "gave up after retries: "+task.LastErr)
 		switch {
 		case err == nil:
 			pass.Closed++
+		case errors.Is(err, store.ErrJobHeld):
+			return nil
 		case !errors.Is(err, store.ErrJobFinished):
 			return err
 		}

@@ -107,7 +107,9 @@ func TestEventStreamsShareOneSubscription(t *testing.T) {
 	require.Equal(t, 1, subscribers(t), "five streams, one Redis subscription")
 
 	id := uuid.MustParse(mine)
-	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusSucceeded, store.JSON(`{}`), ""))
+	started, err := h.db.StartJob(ctx, id, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{}`), ""))
 	require.NoError(t, events.Publish(ctx, id))
 	for _, s := range streams[:3] {
 		require.Equal(t, "succeeded", s.next(t)["status"])
@@ -164,7 +166,7 @@ func TestEventStreamPollsWhileRedisIsDown(t *testing.T) {
 
 	s, first := openStream(t, h, h.token, id)
 	require.Equal(t, "queued", first["status"])
-	require.NoError(t, h.db.FinishJob(context.Background(), uuid.MustParse(id), store.StatusFailed, nil, "gave up"))
+	require.NoError(t, h.db.CloseJob(context.Background(), uuid.MustParse(id), "gave up"))
 	require.Equal(t, "failed", s.next(t)["status"])
 	require.Nil(t, s.next(t))
 }
