@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -29,6 +30,7 @@ type Queue struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	timeouts  Timeouts
+	waking    atomic.Bool // wakeWhenBack is waiting for Redis
 }
 
 // NewQueue returns a Queue on the given Redis client. It needs no closing:
@@ -43,9 +45,13 @@ func NewQueue(rdb redis.UniversalClient, timeouts Timeouts) *Queue {
 }
 
 // Enqueue puts the job's task on its queue. A task that is already there
-// (same id) counts as success.
+// (same id) counts as success. When it fails, the reconciler enqueues the
+// job later, and is woken for it as soon as Redis answers again.
 func (q *Queue) Enqueue(ctx context.Context, job *store.Job) error {
 	_, err := q.enqueue(ctx, job)
+	if err != nil {
+		q.wakeWhenBack()
+	}
 	return err
 }
 

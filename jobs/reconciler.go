@@ -39,7 +39,8 @@ const ReconcileLockKey int64 = 0x61756772
 //
 // The task id is the job id, so a job that is in fact queued is never
 // enqueued twice; a rescue's is the job id and the lost attempt's number,
-// so each lost attempt is rescued once.
+// so each lost attempt is rescued once. Passes come every Interval, and
+// at once when Redis returns (RedisWatch, in redis_return.go).
 type Reconciler struct {
 	DB     *store.DB
 	Queue  *Queue
@@ -123,14 +124,15 @@ func (r *Reconciler) Run(ctx context.Context) {
 func (r *Reconciler) ReconcileOnce(ctx context.Context) (Pass, error) {
 	var pass Pass
 	_, err := r.DB.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
-		return r.reconcile(ctx, &pass)
+		return r.reconcile(ctx, &pass, time.Now().Add(-r.Grace))
 	})
 	r.Metrics.count(pass)
 	return pass, err
 }
 
-// reconcile is one pass, made while holding the lock.
-func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
+// reconcile is one pass, made while holding the lock, over the live jobs
+// created before createdBefore.
+func (r *Reconciler) reconcile(ctx context.Context, pass *Pass, createdBefore time.Time) error {
 	if err := r.Queue.registerQueues(ctx); err != nil {
 		return err
 	}
@@ -145,7 +147,7 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
 			}
 		}
 	}
-	jobs, err := r.DB.LiveJobs(ctx, time.Now().Add(-r.Grace), r.Batch)
+	jobs, err := r.DB.LiveJobs(ctx, createdBefore, r.Batch)
 	if err != nil {
 		return err
 	}

@@ -54,6 +54,7 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	reconcileCtx, stopReconciler := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { w.reconciler.Run(reconcileCtx) })
+	background.Go(func() { w.redisWatch.Run(reconcileCtx) })
 	background.Go(func() { w.pruner.Run(reconcileCtx) })
 
 	<-ctx.Done()
@@ -68,11 +69,13 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 }
 
 // workerParts is a worker's asynq server, its handlers, its reconciler
-// and its pruner.
+// with the watch that brings its passes forward when Redis returns, and
+// its pruner.
 type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
 	reconciler *jobs.Reconciler
+	redisWatch *jobs.RedisWatch
 	pruner     *jobs.Pruner
 }
 
@@ -152,7 +155,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 			Prices: jobs.PriceRetention, Batch: 1000,
 		},
 	}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner}, nil
+	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Logger: logger}
+	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner}, nil
 }
 
 // computeMetrics exports how the worker's models ran their parallel
