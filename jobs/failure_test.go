@@ -104,10 +104,10 @@ func TestRedisLosingItsDataNeverRunsARunningJobTwice(t *testing.T) {
 // loseLease ends the attempt's hold on the job as a killed worker's ends:
 // its last heartbeat promised only a moment more. It returns once the job
 // reads as worker lost.
-func (f *fixture) loseLease(t *testing.T, job *store.Job, attempt int) {
+func (f *fixture) loseLease(t *testing.T, job *store.Job, attempt store.Attempt) {
 	t.Helper()
 	ctx := context.Background()
-	require.NoError(t, f.db.Heartbeat(ctx, job.ID, attempt, time.Millisecond))
+	require.NoError(t, f.db.Heartbeat(ctx, attempt, time.Millisecond))
 	require.Eventually(t, func() bool {
 		got, err := f.db.Job(ctx, job.ID, 0)
 		require.NoError(t, err)
@@ -131,7 +131,7 @@ func TestAJobWhoseWorkerIsLostIsEnqueuedAgain(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, pass, "held while its lease is live")
 
-	f.loseLease(t, job, started.Attempts)
+	f.loseLease(t, job, started.Attempt())
 	pass, err = r.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Equal(t, jobs.Pass{Enqueued: 1}, pass)
@@ -183,7 +183,7 @@ func TestAJobOfADeadWorkerIsTakenOverWhileAsynqStillHoldsItsTask(t *testing.T) {
 	pass, err := r.ReconcileOnce(ctx)
 	require.NoError(t, err)
 	require.Zero(t, pass, "a live lease is left alone")
-	f.loseLease(t, job, lost.Attempts)
+	f.loseLease(t, job, lost.Attempt())
 
 	pass, err = r.ReconcileOnce(ctx)
 	require.NoError(t, err)

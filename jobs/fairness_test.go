@@ -461,7 +461,9 @@ func TestTheReconcilerMakesUpForALostDispatch(t *testing.T) {
 	require.Equal(t, []bool{true, true, false, false},
 		[]bool{hasTask(submitted[0]), hasTask(submitted[1]), hasTask(submitted[2]), hasTask(submitted[3])})
 
-	require.NoError(t, db.FinishJob(ctx, submitted[0].ID, store.StatusSucceeded, nil, ""))
+	started, err := db.StartJob(ctx, submitted[0].ID, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, nil, ""))
 	require.NoError(t, rdb.FlushAll(ctx).Err())
 
 	r := &jobs.Reconciler{DB: db, Queue: queue, Logger: logger, Interval: time.Minute, Batch: 100,

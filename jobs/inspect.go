@@ -216,7 +216,9 @@ func RetryTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) er
 // DeleteTask removes a retry or archived task for good. When it runs one
 // of Augur's jobs that is still live (a task between retries), the job is
 // closed as failed too: otherwise the reconciler would find a live job
-// with no task and enqueue it again, undoing the deletion.
+// with no task and enqueue it again, undoing the deletion. A job that a
+// live attempt holds (one run by another task: a rescue, say) is left to
+// that attempt, which records its outcome itself.
 func DeleteTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) error {
 	if err := q.DeleteTask(queue, id); err != nil {
 		return err
@@ -225,8 +227,8 @@ func DeleteTask(ctx context.Context, db *store.DB, q *Queue, queue, id string) e
 	if !ok {
 		return nil
 	}
-	err := db.FinishJob(ctx, jobID, store.StatusFailed, nil, "an administrator deleted its task")
-	if errors.Is(err, store.ErrJobFinished) || errors.Is(err, store.ErrNotFound) {
+	err := db.CloseJob(ctx, jobID, "an administrator deleted its task")
+	if errors.Is(err, store.ErrJobFinished) || errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrJobHeld) {
 		return nil
 	}
 	return err

@@ -337,7 +337,7 @@ func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fre
 		}
 	}()
 	for {
-		claim, err := w.DB.ClaimComputation(ctx, reuseKey, job.ID, fresh)
+		claim, err := w.DB.ClaimComputation(ctx, reuseKey, job.Attempt(), fresh)
 		if err != nil {
 			return uuid.Nil, err
 		}

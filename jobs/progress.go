@@ -3,12 +3,9 @@ package jobs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/augurhq/augur/internal/store"
 )
@@ -40,15 +37,17 @@ type progressUpdate struct {
 // progressReporter writes a running job's progress to PostgreSQL and
 // announces it, throttled to Worker.ProgressEvery: a report keeps only the latest
 // update, and a timer writes it when the time comes, so the last stage a
-// job reached is shown even when no report follows it. When the job turns
-// out to be no longer running (the user canceled it) it cancels the job's
-// context, so the work stops even if asynq's cancel message was lost.
+// job reached is shown even when no report follows it. Each write is the
+// attempt's, fenced as every write of an attempt is (store.Attempt). When
+// one is refused, because the job is no longer running (the user canceled
+// it) or another attempt holds it, the attempt loses its hold, which
+// cancels the work even if asynq's cancel message was lost, and no more
+// progress is written.
 type progressReporter struct {
 	db     *store.DB
 	events *Events
 	logger *slog.Logger
-	id     uuid.UUID
-	cancel context.CancelFunc
+	hold   *hold
 	every  time.Duration
 
 	// writing is held by the write in progress, so writes never overlap
@@ -63,14 +62,14 @@ type progressReporter struct {
 	stopped bool
 }
 
-// newProgressReporter returns the reporter of a job that starts now.
-func newProgressReporter(w *Worker, id uuid.UUID, logger *slog.Logger, cancel context.CancelFunc) *progressReporter {
+// newProgressReporter returns the reporter of an attempt that starts now.
+func newProgressReporter(w *Worker, h *hold) *progressReporter {
 	every := w.ProgressEvery
 	if every <= 0 {
 		every = DefaultProgressEvery
 	}
 	return &progressReporter{
-		db: w.DB, events: w.Events, logger: logger, id: id, cancel: cancel,
+		db: w.DB, events: w.Events, logger: h.logger, hold: h,
 		every: every, due: time.Now().Add(every),
 	}
 }
@@ -127,22 +126,24 @@ func (r *progressReporter) write(u *progressUpdate) {
 		return
 	}
 	percent := min(max(u.percent, 0), 99)
-	err = r.db.SetProgress(u.ctx, r.id, percent, store.JSON(detail))
+	err = r.db.SetProgress(u.ctx, r.hold.Attempt, percent, store.JSON(detail))
 	switch {
-	case errors.Is(err, store.ErrJobFinished):
-		r.cancel()
+	case r.hold.loseIfRefused(u.ctx, err, "progress"):
+		r.mu.Lock()
+		r.stopped = true
+		r.mu.Unlock()
 		return
 	case err != nil:
 		// Progress is advisory: a failed write must not fail the job, and
 		// one that failed because the job's context ended says nothing.
 		if u.ctx.Err() == nil {
-			r.logger.WarnContext(u.ctx, "write job progress", "job_id", r.id, "err", err)
+			r.logger.WarnContext(u.ctx, "write job progress", "err", err)
 		}
 		return
 	}
 	if r.events != nil {
-		if err := r.events.Publish(u.ctx, r.id); err != nil {
-			r.logger.WarnContext(u.ctx, "publish job progress", "job_id", r.id, "err", err)
+		if err := r.events.Publish(u.ctx, r.hold.JobID); err != nil {
+			r.logger.WarnContext(u.ctx, "publish job progress", "err", err)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -11,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -29,6 +31,15 @@ type Queue struct {
 	client    *asynq.Client
 	inspector *asynq.Inspector
 	timeouts  Timeouts
+	waking    atomic.Bool // wakeWhenBack is waiting for Redis
+	space     keyspace.Space
+}
+
+// InKeyspace makes the queue's wake messages (see wakeWhenBack) the
+// deployment's own, and returns the queue.
+func (q *Queue) InKeyspace(space keyspace.Space) *Queue {
+	q.space = space
+	return q
 }
 
 // NewQueue returns a Queue on the given Redis client. It needs no closing:
@@ -45,8 +56,13 @@ func NewQueue(rdb redis.UniversalClient, timeouts Timeouts) *Queue {
 // Enqueue puts the job's task on its queue. A task that is already there
 // (same id) counts as success. A job held for its owner's turn
 // (WaitsForTurn) gets no task: the Dispatcher enqueues it in its turn.
+// When it fails, the reconciler enqueues the job later, and is woken for
+// it as soon as Redis answers again.
 func (q *Queue) Enqueue(ctx context.Context, job *store.Job) error {
 	_, err := q.enqueue(ctx, job)
+	if err != nil {
+		q.wakeWhenBack()
+	}
 	return err
 }
 

@@ -43,7 +43,8 @@ const ReconcileLockKey int64 = 0x61756772
 //
 // The task id is the job id, so a job that is in fact queued is never
 // enqueued twice; a rescue's is the job id and the lost attempt's number,
-// so each lost attempt is rescued once.
+// so each lost attempt is rescued once. Passes come every Interval, and
+// at once when Redis returns (RedisWatch, in redis_return.go).
 type Reconciler struct {
 	DB     *store.DB
 	Queue  *Queue
@@ -133,14 +134,15 @@ func (r *Reconciler) Run(ctx context.Context) {
 func (r *Reconciler) ReconcileOnce(ctx context.Context) (Pass, error) {
 	var pass Pass
 	_, err := r.DB.WithAdvisoryLock(ctx, ReconcileLockKey, func(ctx context.Context) error {
-		return r.reconcile(ctx, &pass)
+		return r.reconcile(ctx, &pass, time.Now().Add(-r.Grace))
 	})
 	r.Metrics.count(pass)
 	return pass, err
 }
 
-// reconcile is one pass, made while holding the lock.
-func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
+// reconcile is one pass, made while holding the lock, over the live jobs
+// created before createdBefore.
+func (r *Reconciler) reconcile(ctx context.Context, pass *Pass, createdBefore time.Time) error {
 	if err := r.Queue.registerQueues(ctx); err != nil {
 		return err
 	}
@@ -155,7 +157,7 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass) error {
 			}
 		}
 	}
-	jobs, err := r.DB.LiveJobs(ctx, time.Now().Add(-r.Grace), r.Batch)
+	jobs, err := r.DB.LiveJobs(ctx, createdBefore, r.Batch)
 	if err != nil {
 		return err
 	}
@@ -195,8 +197,10 @@ func (r *Reconciler) dispatch(ctx context.Context, pass *Pass) error {
 // settleArchived deals with a task asynq gave up on. An open job is closed
 // as failed (the database was unreachable when its last attempt failed, or
 // its worker died on the last one), unless a live worker still holds it and
-// will record the outcome itself. Once the job is final, or gone, the task
-// is deleted.
+// will record the outcome itself. The close is no attempt's write, so no
+// attempt fences it; store.CloseJob checks the lease in the same statement,
+// so that an attempt starting between the read and the close is not
+// clobbered. Once the job is final, or gone, the task is deleted.
 func (r *Reconciler) settleArchived(ctx context.Context, task *asynq.TaskInfo, pass *Pass) error {
 	id, ok := JobIDOfTask(task.ID)
 	if !ok {
@@ -212,11 +216,12 @@ func (r *Reconciler) settleArchived(ctx context.Context, task *asynq.TaskInfo, p
 	case job.Held():
 		return nil
 	case !job.Final():
-		msg := "gave up after retries: " + task.LastErr
-		err := r.DB.FinishJob(ctx, job.ID, store.StatusFailed, nil, msg)
+		err := r.DB.CloseJob(ctx, job.ID, "gave up after retries: "+task.LastErr)
 		switch {
 		case err == nil:
 			pass.Closed++
+		case errors.Is(err, store.ErrJobHeld):
+			return nil
 		case !errors.Is(err, store.ErrJobFinished):
 			return err
 		}

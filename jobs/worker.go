@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -87,6 +86,7 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		}
 		// Every line logged with ctx from here on names the request.
 		ctx = requestid.With(ctx, t.Headers()[RequestIDHeader])
+		began := time.Now()
 		job, err := w.DB.StartJob(ctx, p.JobID, w.ID, w.Lease)
 		switch {
 		case errors.Is(err, store.ErrJobFinished):
@@ -107,9 +107,14 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 			return err
 		}
 		logger := w.Logger.With("job_id", job.ID, "kind", job.Kind, "ticker", job.Ticker, "attempt", job.Attempts)
+		jobCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		h := &hold{Attempt: job.Attempt(), w: w, logger: logger, cancel: cancel}
 		defer func() {
-			if err != nil {
-				w.release(ctx, job, t, err, logger)
+			if err != nil && w.release(ctx, h, t, err, logger) {
+				// The attempt has nothing left for asynq to retry: see
+				// stopped.
+				err = nil
 			}
 		}()
 		logger.InfoContext(ctx, "job started")
@@ -117,37 +122,25 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		w.publish(ctx, job)
 		started := time.Now()
 
-		jobCtx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		var lost atomic.Bool
-		stopHeartbeat := w.heartbeat(ctx, job, logger, func() {
-			lost.Store(true)
-			cancel()
-		})
+		stopHeartbeat := w.heartbeat(ctx, h, began)
 		defer stopHeartbeat()
-		progress := newProgressReporter(w, job.ID, logger, cancel)
+		progress := newProgressReporter(w, h)
 		result, workErr := work(jobCtx, job, progress)
+		// A write inside the work (the claim of a computation) may be the
+		// one that finds the job lost.
+		h.loseIfRefused(ctx, workErr, "claim")
+		cutShort := workErr != nil && jobCtx.Err() != nil
+		if cutShort && errors.Is(h.lost(), errLeaseLapsed) {
+			workErr = errLeaseLapsed
+		}
 		progress.stop()
-
-		if workErr != nil && jobCtx.Err() != nil {
-			// A cancel by the user ends the context (through asynq's cancel
-			// message, the progress reporter or the heartbeat). The row is
-			// already final then: nothing to write and nothing to retry.
-			if w.canceled(ctx, job) {
-				logger.InfoContext(ctx, "job canceled")
-				w.Metrics.observe(job.Kind, store.StatusCanceled, time.Since(started))
-				return nil
-			}
-			// This attempt's lease lapsed and another took the job: the job
-			// is that attempt's to finish, and a failure written here would
-			// end it under its feet.
-			if lost.Load() {
-				logger.WarnContext(ctx, "job taken over by another worker after this attempt's lease lapsed; stopping")
+		if cutShort || h.isStale() || errors.Is(h.lost(), store.ErrJobFinished) {
+			if ended := w.stopped(ctx, h, job, logger, started); ended {
 				return nil
 			}
 		}
 		if workErr != nil {
-			return w.fail(ctx, job, result, workErr, logger, started)
+			return w.fail(ctx, h, job, result, workErr, logger, started)
 		}
 		success := outcome{status: store.StatusSucceeded}
 		if r, ok := result.(reusedResult); ok {
@@ -155,7 +148,11 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		} else if success.doc, err = json.Marshal(result); err != nil {
 			return fmt.Errorf("encode result: %w", err)
 		}
-		if err := w.record(ctx, job, success, logger); err != nil {
+		if err := w.record(ctx, h, success, logger); err != nil {
+			if errors.Is(err, errNotRecorded) {
+				w.stopped(ctx, h, job, logger, started)
+				return nil
+			}
 			return err
 		}
 		logger.InfoContext(ctx, "job succeeded", "seconds", time.Since(started).Seconds())
@@ -165,40 +162,41 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 	}
 }
 
-// heartbeat renews the attempt's hold on the job every third of the lease
-// until the returned stop is called. When the attempt turns out to have
-// lost the job (canceled, or taken over after a lapse) it calls onLost and
-// stops. A failed renewal (PostgreSQL unreachable) is only logged: the
-// lease leaves room for two more tries.
-func (w *Worker) heartbeat(ctx context.Context, job *store.Job, logger *slog.Logger, onLost func()) (stop func()) {
-	// The hold must outlast the work's context: the final write, retried
-	// through an outage, still needs it.
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		tick := time.NewTicker(w.Lease / 3)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-tick.C:
-			}
-			err := w.DB.Heartbeat(ctx, job.ID, job.Attempts, w.Lease)
-			switch {
-			case errors.Is(err, store.ErrNotHeld):
-				onLost()
-				return
-			case err != nil && ctx.Err() == nil:
-				logger.WarnContext(ctx, "job heartbeat failed; trying again at the next beat", "err", err)
-			}
-		}
-	}()
-	return func() {
-		cancel()
-		<-done
+// stopped ends an attempt whose work was cut short or whose hold was lost,
+// and reports whether it ended there: the job was canceled, it ended some
+// other way while this attempt ran, or the attempt is stale (another
+// attempt took the job after this one's lease lapsed; its refusal is
+// logged already, as "stale attempt N refused"). Otherwise (asynq's
+// deadline or shutdown ended the work, or this worker stopped it when its
+// lease lapsed unrenewed) the attempt failed, and the caller records that.
+//
+// An attempt that ended here returns nil to asynq, stale ones included.
+// The job is not this attempt's any more: its owner or an operator ended
+// it, or a newer attempt runs it, under a task of its own (the
+// reconciler's rescue task, or asynq's recovered copy of this one, whose
+// outcome asynq then no longer takes from this handler). An error would
+// have asynq retry this task, only for the retry to find the job held or
+// finished and drop it; and an error on the last retry, or SkipRetry,
+// would archive the task, which the reconciler would then take for a job
+// that asynq gave up on, and close, under the very attempt that holds it
+// if that attempt is between retries.
+func (w *Worker) stopped(ctx context.Context, h *hold, job *store.Job, logger *slog.Logger, started time.Time) bool {
+	if h.isStale() {
+		return true
 	}
+	// A cancel by the user ends the context (through asynq's cancel
+	// message, the progress reporter or the heartbeat). The row is final
+	// then: nothing to write and nothing to retry.
+	if w.canceled(ctx, job) {
+		logger.InfoContext(ctx, "job canceled")
+		w.Metrics.observe(job.Kind, store.StatusCanceled, time.Since(started))
+		return true
+	}
+	if errors.Is(h.lost(), store.ErrJobFinished) {
+		logger.WarnContext(ctx, "job ended while this attempt ran (closed by the reconciler or an administrator); stopping")
+		return true
+	}
+	return false
 }
 
 // The bounds of record's retries. finalWriteFloor is the least time an
@@ -220,21 +218,31 @@ type outcome struct {
 	reusedFrom uuid.UUID
 }
 
-// write records the outcome of job in one statement.
-func (o outcome) write(ctx context.Context, db *store.DB, job *store.Job) error {
+// write records the outcome of attempt a in one statement, fenced by the
+// attempt.
+func (o outcome) write(ctx context.Context, db *store.DB, a store.Attempt) error {
 	if o.reusedFrom != uuid.Nil {
-		return db.FinishReused(ctx, job.ID, o.reusedFrom)
+		return db.FinishReused(ctx, a, o.reusedFrom)
 	}
-	return db.FinishJob(ctx, job.ID, o.status, o.doc, o.errMsg)
+	return db.FinishJob(ctx, a, o.status, o.doc, o.errMsg)
 }
+
+// errNotRecorded means an outcome was not written because the attempt had
+// lost its job (see stopped): nothing to retry.
+var errNotRecorded = errors.New("outcome not recorded: the attempt no longer holds its job")
 
 // record writes the job's final status with its result or error. The work
 // behind it may have taken minutes, so a write that fails while PostgreSQL
 // is unreachable is retried with backoff, keeping the result in hand, until
 // the task's deadline (or finalWriteFloor from now, if later). Only when
-// that runs out is the error returned, and asynq runs the job again. A job
-// that is already final counts as recorded.
-func (w *Worker) record(ctx context.Context, job *store.Job, out outcome, logger *slog.Logger) error {
+// that runs out is the error returned, and asynq runs the job again. A
+// write refused because the attempt lost the job (another took it, or it
+// ended) gives errNotRecorded, and nothing is logged as the job's outcome;
+// an attempt already known to be stale does not try.
+func (w *Worker) record(ctx context.Context, h *hold, out outcome, logger *slog.Logger) error {
+	if h.isStale() {
+		return errNotRecorded
+	}
 	deadline := time.Now().Add(finalWriteFloor)
 	if d, ok := ctx.Deadline(); ok && d.After(deadline) {
 		deadline = d
@@ -242,23 +250,26 @@ func (w *Worker) record(ctx context.Context, job *store.Job, out outcome, logger
 	writeCtx, cancel := context.WithDeadline(context.WithoutCancel(ctx), deadline)
 	defer cancel()
 	for try := 1; ; try++ {
-		err := out.write(writeCtx, w.DB, job)
-		if err == nil || errors.Is(err, store.ErrJobFinished) {
+		err := out.write(writeCtx, w.DB, h.Attempt)
+		if err == nil {
 			if try > 1 {
 				logger.InfoContext(ctx, "job outcome recorded after retries", "status", out.status, "tries", try)
 			}
 			return nil
 		}
+		if h.loseIfRefused(ctx, err, "result") {
+			return errNotRecorded
+		}
 		wait := upstream.Backoff(finalWriteBaseBackoff, finalWriteMaxBackoff, try-1)
 		if !store.IsTransient(err) || time.Now().Add(wait).After(deadline) {
 			logger.ErrorContext(ctx, "could not record the job's outcome; its result is lost and asynq will run it again",
 				"status", out.status, "tries", try, "result_bytes", len(out.doc), "err", err)
-			return fmt.Errorf("record %s outcome of job %s: %w", out.status, job.ID, err)
+			return fmt.Errorf("record %s outcome of job %s: %w", out.status, h.JobID, err)
 		}
 		logger.WarnContext(ctx, "recording the job's outcome failed; keeping the result and trying again",
 			"status", out.status, "try", try, "retry_in", wait, "err", err)
 		if err := upstream.Sleep(writeCtx, wait); err != nil {
-			return fmt.Errorf("record %s outcome of job %s: %w", out.status, job.ID, err)
+			return fmt.Errorf("record %s outcome of job %s: %w", out.status, h.JobID, err)
 		}
 	}
 }
@@ -279,8 +290,10 @@ func retries(ctx context.Context) (retried, maxRetry int) {
 // be refused until this attempt's lease lapses. It records the error and
 // when asynq will retry (asynq retries unless this was the last try or the
 // error says not to), and tells the job's watchers. If the release fails,
-// the lease lapses anyway.
-func (w *Worker) release(ctx context.Context, job *store.Job, task *asynq.Task, attemptErr error, logger *slog.Logger) {
+// the lease lapses anyway. It reports true when the release was refused
+// because the attempt had lost the job: then there is nothing for asynq to
+// retry (see stopped).
+func (w *Worker) release(ctx context.Context, h *hold, task *asynq.Task, attemptErr error, logger *slog.Logger) bool {
 	retried, maxRetry := retries(ctx)
 	var retryAt time.Time
 	if w.RetryDelay != nil && retried < maxRetry && !errors.Is(attemptErr, asynq.SkipRetry) {
@@ -288,11 +301,16 @@ func (w *Worker) release(ctx context.Context, job *store.Job, task *asynq.Task, 
 	}
 	releaseCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := w.DB.ReleaseJob(releaseCtx, job.ID, job.Attempts, attemptErr.Error(), retryAt); err != nil {
+	err := w.DB.ReleaseJob(releaseCtx, h.Attempt, attemptErr.Error(), retryAt)
+	switch {
+	case h.loseIfRefused(ctx, err, "release"):
+		return true
+	case err != nil:
 		logger.WarnContext(ctx, "release job for its retry", "err", err)
-		return
+		return false
 	}
-	w.publish(releaseCtx, job)
+	w.publishID(releaseCtx, h.JobID)
+	return false
 }
 
 // fail records a failed attempt. The job ends failed when the error is
@@ -302,7 +320,7 @@ func (w *Worker) release(ctx context.Context, job *store.Job, task *asynq.Task, 
 // whole story, and asynq would otherwise archive the task, where it would
 // count in asynq_queue_size as if work were left. Failed jobs are counted
 // by augur_jobs_finished_total{status="failed"}.
-func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr error, logger *slog.Logger, started time.Time) error {
+func (w *Worker) fail(ctx context.Context, h *hold, job *store.Job, partial any, workErr error, logger *slog.Logger, started time.Time) error {
 	retried, maxRetry := retries(ctx)
 	var perm permanentError
 	final := errors.As(workErr, &perm) || retried >= maxRetry
@@ -316,7 +334,11 @@ func (w *Worker) fail(ctx context.Context, job *store.Job, partial any, workErr 
 	if b, err := json.Marshal(partial); err == nil && string(b) != "null" {
 		doc = b
 	}
-	if err := w.record(ctx, job, outcome{status: store.StatusFailed, doc: doc, errMsg: workErr.Error()}, logger); err != nil {
+	if err := w.record(ctx, h, outcome{status: store.StatusFailed, doc: doc, errMsg: workErr.Error()}, logger); err != nil {
+		if errors.Is(err, errNotRecorded) {
+			w.stopped(ctx, h, job, logger, started)
+			return nil
+		}
 		return fmt.Errorf("%w (after %v)", err, workErr)
 	}
 	logger.ErrorContext(ctx, "job failed", "err", workErr)
@@ -333,12 +355,14 @@ func (w *Worker) canceled(ctx context.Context, job *store.Job) bool {
 	return err == nil && current.Status == store.StatusCanceled
 }
 
-func (w *Worker) publish(ctx context.Context, job *store.Job) {
+func (w *Worker) publish(ctx context.Context, job *store.Job) { w.publishID(ctx, job.ID) }
+
+func (w *Worker) publishID(ctx context.Context, id uuid.UUID) {
 	if w.Events == nil {
 		return
 	}
-	if err := w.Events.Publish(ctx, job.ID); err != nil {
-		w.Logger.WarnContext(ctx, "publish job event", "job_id", job.ID, "err", err)
+	if err := w.Events.Publish(ctx, id); err != nil {
+		w.Logger.WarnContext(ctx, "publish job event", "job_id", id, "err", err)
 	}
 }
 
@@ -351,6 +375,7 @@ type Metrics struct {
 	queueWait  *prometheus.HistogramVec
 	inProgress prometheus.Gauge
 	fit        *prometheus.HistogramVec
+	lostHolds  *prometheus.CounterVec
 }
 
 // NewMetrics registers the job metrics.
@@ -380,9 +405,24 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			// From a linear regression's milliseconds to a long LSTM's minutes.
 			Buckets: []float64{0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300},
 		}, []string{"model"}),
+		lostHolds: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "augur_job_attempts_lost_total",
+			Help: "Job attempts that lost their job while they ran, by reason: lease_lapsed (no heartbeat reached PostgreSQL for a whole JOB_LEASE, so the worker stopped the work itself) and stale (a write of the attempt was refused because another attempt had taken the job).",
+		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.finished, m.duration, m.queueWait, m.inProgress, m.fit)
+	for _, reason := range []string{"lease_lapsed", "stale"} {
+		m.lostHolds.WithLabelValues(reason)
+	}
+	reg.MustRegister(m.finished, m.duration, m.queueWait, m.inProgress, m.fit, m.lostHolds)
 	return m
+}
+
+// lost counts an attempt that lost its job, for reason.
+func (m *Metrics) lost(reason string) {
+	if m == nil {
+		return
+	}
+	m.lostHolds.WithLabelValues(reason).Inc()
 }
 
 // started counts an attempt that began, and for a first attempt the time

@@ -140,30 +140,31 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 		// The running job claims a computation, and the last job takes
 		// the result of the first that succeeded.
 		if status == store.StatusRunning {
-			_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
+			started, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 			require.NoError(t, err)
-			_, err = db.ClaimComputation(ctx, []byte("computation"), job.ID, false)
+			_, err = db.ClaimComputation(ctx, []byte("computation"), started.Attempt(), false)
 			require.NoError(t, err)
 			continue
 		}
 		if i == len(statuses)-1 {
-			_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
+			started, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 			require.NoError(t, err)
-			require.NoError(t, db.FinishReused(ctx, job.ID, computed))
+			require.NoError(t, db.FinishReused(ctx, started.Attempt(), computed))
 			continue
 		}
 		if status == store.StatusQueued {
 			continue
 		}
-		_, err = db.StartJob(ctx, job.ID, "worker-a", time.Minute)
+		started, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 		require.NoError(t, err)
-		require.NoError(t, db.SetProgress(ctx, job.ID, 40, store.JSON(`{"stage":"arima","note":"ünïcode ✓"}`)))
+		attempt := started.Attempt()
+		require.NoError(t, db.SetProgress(ctx, attempt, 40, store.JSON(`{"stage":"arima","note":"ünïcode ✓"}`)))
 		switch status {
 		case store.StatusSucceeded:
-			require.NoError(t, db.FinishJob(ctx, job.ID, status, store.JSON(`{"forecast":[1.5,2.25,3.125]}`), ""))
+			require.NoError(t, db.FinishJob(ctx, attempt, status, store.JSON(`{"forecast":[1.5,2.25,3.125]}`), ""))
 			computed = job.ID
 		case store.StatusFailed, store.StatusCanceled:
-			require.NoError(t, db.FinishJob(ctx, job.ID, status, nil, "it's \"quoted\""))
+			require.NoError(t, db.FinishJob(ctx, attempt, status, nil, "it's \"quoted\""))
 		}
 	}
 	var bars []market.Bar

@@ -385,10 +385,10 @@ func TestAJobOfALostWorkerSaysSoUntilItsRetry(t *testing.T) {
 	jobID := uuid.MustParse(id)
 	started, err := s.db.StartJob(ctx, jobID, "killed-worker", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, s.db.SetProgress(ctx, jobID, 40, store.JSON(`{"stage":"linreg","message":"Running linreg"}`)))
+	require.NoError(t, s.db.SetProgress(ctx, started.Attempt(), 40, store.JSON(`{"stage":"linreg","message":"Running linreg"}`)))
 	running := s.api.Do(http.MethodGet, "/api/v1/jobs/"+id, nil).Map(t)
 	require.Nil(t, running["worker_lost"], "a live worker is not lost")
-	require.NoError(t, s.db.Heartbeat(ctx, jobID, started.Attempts, time.Millisecond))
+	require.NoError(t, s.db.Heartbeat(ctx, started.Attempt(), time.Millisecond))
 
 	lost := s.await(id, func(j map[string]any) bool { return j["worker_lost"] == true })
 	require.Equal(t, "running", lost["status"])

@@ -65,7 +65,7 @@ func TestMetricsAfterOneJob(t *testing.T) {
 		"augur_jobs_finished_total", "augur_job_duration_seconds",
 		"augur_job_queue_wait_seconds", "augur_model_fit_seconds", "augur_jobs_in_progress",
 		"augur_price_cache_hits_total", "augur_price_cache_misses_total",
-		"augur_reconciler_reenqueued_total", "augur_reconciler_closed_total",
+		"augur_reconciler_reenqueued_total", "augur_reconciler_closed_total", "augur_job_attempts_lost_total",
 		"augur_build_info", "augur_dependency_up",
 		"asynq_queue_size", "asynq_queue_latency_seconds",
 	} {

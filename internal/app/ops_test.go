@@ -220,9 +220,9 @@ func TestJobsCommands(t *testing.T) {
 	// Retry a failed job: a new queued job with the same request, its
 	// task on the same queue; the failed one stays as it was.
 	failed := newJob()
-	_, err = o.db.StartJob(ctx, failed.ID, "worker-a", time.Minute)
+	started, err := o.db.StartJob(ctx, failed.ID, "worker-a", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, o.db.FinishJob(ctx, failed.ID, store.StatusFailed, nil, "provider down"))
+	require.NoError(t, o.db.FinishJob(ctx, started.Attempt(), store.StatusFailed, nil, "provider down"))
 	code, stdout, stderr = o.run(t, "web jobs retry "+failed.ID.String())
 	require.Equal(t, 0, code, stderr)
 	m := regexp.MustCompile(`^job \S+ retried as (\S+) on queue default\n$`).FindStringSubmatch(stdout)

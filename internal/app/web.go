@@ -131,8 +131,8 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 	if err != nil {
 		return nil, err
 	}
-	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
 	space := keyspace.Of(cfg.RedisPrefix, rdb)
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg)).InKeyspace(space)
 	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		Kernel: kernel.Config{

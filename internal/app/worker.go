@@ -56,6 +56,7 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	reconcileCtx, stopReconciler := context.WithCancel(ctx)
 	var background sync.WaitGroup
 	background.Go(func() { w.reconciler.Run(reconcileCtx) })
+	background.Go(func() { w.redisWatch.Run(reconcileCtx) })
 	background.Go(func() { w.pruner.Run(reconcileCtx) })
 	background.Go(func() { w.dispatcher.Run(reconcileCtx, w.id, cfg.WorkerConcurrency) })
 
@@ -70,12 +71,14 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	return nil
 }
 
-// workerParts is a worker's asynq server, its handlers, its reconciler,
-// its pruner, and the dispatcher of held jobs; id names the worker.
+// workerParts is a worker's asynq server, its handlers, its reconciler
+// with the watch that brings its passes forward when Redis returns, its
+// pruner, and the dispatcher of held jobs; id names the worker.
 type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
 	reconciler *jobs.Reconciler
+	redisWatch *jobs.RedisWatch
 	pruner     *jobs.Pruner
 	dispatcher *jobs.Dispatcher
 	id         string
@@ -96,7 +99,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	queue := jobs.NewQueue(rdb, jobTimeouts(cfg))
+	queue := jobs.NewQueue(rdb, jobTimeouts(cfg)).InKeyspace(keyspace.Of(cfg.RedisPrefix, rdb))
 	if cfg.MetricsQueueCollector {
 		// Each scrape scans every queue in Redis, and counts the jobs
 		// held for their turn in PostgreSQL: one replica is enough.
@@ -163,7 +166,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 			Prices: jobs.PriceRetention, Batch: 1000,
 		},
 	}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler, pruner: pruner, dispatcher: dispatcher, id: worker.ID}, nil
+	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: keyspace.Of(cfg.RedisPrefix, rdb), Logger: logger}
+	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner, dispatcher: dispatcher, id: worker.ID}, nil
 }
 
 // computeMetrics exports how the worker's models ran their parallel

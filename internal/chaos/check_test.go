@@ -8,15 +8,21 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/lib/pq"
+	"github.com/redis/go-redis/v9"
 )
 
-// auditSQL records every change of a job's status, attempt or result, with
-// the database's clock and the writing connection's application_name (the
-// worker's name; see startWorker). It is the harness's own table, created
-// in its private database only: Augur's schema does not carry it.
+// auditSQL records every change of a job's status, attempt or result, and
+// every other write only an attempt makes (progress, the error of a failed
+// attempt), with the database's clock and the writing connection's
+// application_name (the worker's name; see startWorker). It is the
+// harness's own table, created in its private database only: Augur's
+// schema does not carry it.
 const auditSQL = `
 CREATE TABLE chaos_audit (
     seq            bigserial PRIMARY KEY,
@@ -25,19 +31,43 @@ CREATE TABLE chaos_audit (
     writer         text NOT NULL DEFAULT current_setting('application_name'),
     old_status     text NOT NULL,
     new_status     text NOT NULL,
+    old_attempts   integer NOT NULL,
     attempts       integer NOT NULL,
-    result_written boolean NOT NULL
+    result_written boolean NOT NULL,
+    -- a write that only an attempt makes: progress, the result, a failed
+    -- attempt's error, success
+    attempt_write  boolean NOT NULL,
+    error          text
 );
 CREATE FUNCTION chaos_audit() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status IS DISTINCT FROM NEW.status OR OLD.attempts IS DISTINCT FROM NEW.attempts
-       OR OLD.result IS DISTINCT FROM NEW.result THEN
-        INSERT INTO chaos_audit (job_id, old_status, new_status, attempts, result_written)
-        VALUES (NEW.id, OLD.status, NEW.status, NEW.attempts, OLD.result IS DISTINCT FROM NEW.result);
+       OR OLD.result IS DISTINCT FROM NEW.result OR OLD.progress IS DISTINCT FROM NEW.progress
+       OR OLD.progress_detail IS DISTINCT FROM NEW.progress_detail
+       OR OLD.attempt_error IS DISTINCT FROM NEW.attempt_error THEN
+        INSERT INTO chaos_audit (job_id, old_status, new_status, old_attempts, attempts, result_written, attempt_write, error)
+        VALUES (NEW.id, OLD.status, NEW.status, OLD.attempts, NEW.attempts, OLD.result IS DISTINCT FROM NEW.result,
+            OLD.result IS DISTINCT FROM NEW.result OR OLD.progress IS DISTINCT FROM NEW.progress
+            OR OLD.progress_detail IS DISTINCT FROM NEW.progress_detail
+            OR OLD.attempt_error IS DISTINCT FROM NEW.attempt_error
+            OR NEW.status = 'succeeded' AND OLD.status <> 'succeeded',
+            NEW.error);
     END IF;
     RETURN NEW;
 END $$;
 CREATE TRIGGER chaos_audit AFTER UPDATE ON jobs FOR EACH ROW EXECUTE FUNCTION chaos_audit();`
+
+// staleWritesSQL counts the writes of attempts that did not hold their job
+// (issue 18, item 1): a write only an attempt makes (progress, a result,
+// success, an attempt's error; or a failure, other than the reconciler's
+// or an administrator's close, which belong to no attempt) whose writer is
+// not the worker that started the job's attempt as it stood. The holder of
+// attempt n is the writer of the update that set attempts to n.
+const staleWritesSQL = `SELECT count(*) FROM chaos_audit w
+	JOIN chaos_audit s ON s.job_id = w.job_id AND s.attempts = w.attempts AND s.attempts <> s.old_attempts
+	WHERE w.job_id = ANY($1::uuid[]) AND w.writer <> s.writer
+	  AND (w.attempt_write OR w.old_status = 'running' AND w.new_status = 'failed'
+	       AND w.error NOT LIKE 'gave up after retries: %' AND w.error <> 'an administrator deleted its task')`
 
 // finalStatuses are the statuses a job never leaves.
 var finalStatuses = pq.StringArray{"succeeded", "failed", "canceled"}
@@ -48,6 +78,8 @@ type row struct {
 	accepted, succeeded, failed   int
 	lost, duplicated, overlapping int
 	backwards                     int
+	// staleWrites counts writes of attempts that no longer held their job.
+	staleWrites int
 	// unavailable counts 503 answers to submits (each retried), and
 	// serverErrors every other 5xx, which must never happen.
 	unavailable, serverErrors int
@@ -55,14 +87,14 @@ type row struct {
 }
 
 func (r row) String() string {
-	return fmt.Sprintf("| %-35s | %8d | %9d | %6d | %4d | %10d | %11d | %9d | %4d | %9d | %10.1f |",
-		r.scenario, r.accepted, r.succeeded, r.failed, r.lost, r.duplicated, r.overlapping, r.backwards,
+	return fmt.Sprintf("| %-53s | %8d | %9d | %6d | %4d | %10d | %11d | %12d | %9d | %4d | %9d | %10.1f |",
+		r.scenario, r.accepted, r.succeeded, r.failed, r.lost, r.duplicated, r.overlapping, r.staleWrites, r.backwards,
 		r.unavailable, r.serverErrors, r.recovery.Seconds())
 }
 
 // tableHeader heads the rows printed by TestChaos.
-const tableHeader = "| scenario                            | accepted | succeeded | failed | lost | duplicated | overlapping | backwards |  503 | other 5xx | recovery s |\n" +
-	"|-------------------------------------|---------:|----------:|-------:|-----:|-----------:|------------:|----------:|-----:|----------:|-----------:|"
+const tableHeader = "| scenario                                              | accepted | succeeded | failed | lost | duplicated | overlapping | stale writes | backwards |  503 | other 5xx | recovery s |\n" +
+	"|-------------------------------------------------------|---------:|----------:|-------:|-----:|-----------:|------------:|-------------:|----------:|-----:|----------:|-----------:|"
 
 // awaitFinal waits until every accepted job is final or, after limit, gives
 // up; the jobs still live then are lost.
@@ -150,6 +182,9 @@ func (c *cluster) check(r *row, ids []string) {
 		WHERE job_id = ANY($1::uuid[]) AND old_status = ANY($2) AND new_status <> old_status`, pq.StringArray(ids), finalStatuses); err != nil {
 		c.t.Fatal(err)
 	}
+	if err := c.db.GetContext(ctx, &r.staleWrites, staleWritesSQL, pq.StringArray(ids)); err != nil {
+		c.t.Fatal(err)
+	}
 	attempts := c.attempts()
 	// The overlap check reads the workers' log messages; should they be
 	// reworded, it must fail rather than find nothing to compare.
@@ -194,14 +229,16 @@ type attempt struct {
 }
 
 // endings are the log messages that end an attempt, and whether each means
-// the attempt ran the job to its outcome.
+// the attempt ran the job to its outcome. "stale attempt N refused" (a
+// write of an attempt that another had taken the job from) ends one too.
 var endings = map[string]bool{
 	"job succeeded":                  true,
 	"job failed":                     true,
 	"job canceled":                   false,
 	"job attempt failed, will retry": false,
-	"job taken over by another worker after this attempt's lease lapsed; stopping":       false,
-	"could not record the job's outcome; its result is lost and asynq will run it again": false,
+	"job attempt lost its lease: no heartbeat reached PostgreSQL; stopping its work":            false,
+	"job ended while this attempt ran (closed by the reconciler or an administrator); stopping": false,
+	"could not record the job's outcome; its result is lost and asynq will run it again":        false,
 }
 
 // attempts reads every worker's log and returns the attempts of each job.
@@ -237,7 +274,11 @@ func (c *cluster) attempts() map[string][]*attempt {
 				byJob[rec.JobID] = append(byJob[rec.JobID], a)
 				continue
 			}
-			if done, ok := endings[rec.Msg]; ok && open[key] != nil {
+			done, ok := endings[rec.Msg]
+			if strings.HasPrefix(rec.Msg, "stale attempt ") {
+				done, ok = false, true
+			}
+			if ok && open[key] != nil {
 				open[key].end, open[key].completed = rec.Time, done
 				delete(open, key)
 			}
@@ -272,4 +313,68 @@ func overlapping(runs []*attempt) bool {
 		}
 	}
 	return false
+}
+
+// redisClient returns a client of the cluster's Redis, closed when the
+// test ends.
+func (c *cluster) redisClient() *redis.Client {
+	c.t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(c.redisPort)})
+	c.t.Cleanup(func() { rdb.Close() })
+	return rdb
+}
+
+// inspector returns an asynq Inspector on the cluster's Redis.
+func (c *cluster) inspector() *asynq.Inspector {
+	c.t.Helper()
+	return asynq.NewInspectorFromRedisClient(c.redisClient())
+}
+
+// enqueuedAfter waits until every one of ids has a task in Redis, or has
+// left queued (a worker took it, so it had one), and returns how long
+// after since the last one got there. It looks every 50 ms.
+func (c *cluster) enqueuedAfter(ids []string, since time.Time) time.Duration {
+	c.t.Helper()
+	inspector := c.inspector()
+	waiting := ids
+	c.await("every job has its task", func() bool {
+		var queued []struct {
+			ID    string `db:"id"`
+			Queue string `db:"queue"`
+		}
+		if err := c.db.Select(&queued, `SELECT id, queue FROM jobs WHERE id = ANY($1::uuid[]) AND status = 'queued'`,
+			pq.StringArray(waiting)); err != nil {
+			return false
+		}
+		waiting = waiting[:0:0]
+		for _, job := range queued {
+			if _, err := inspector.GetTaskInfo(job.Queue, job.ID); err != nil {
+				waiting = append(waiting, job.ID)
+			}
+		}
+		return len(waiting) == 0
+	})
+	return time.Since(since)
+}
+
+// logLines counts the lines of w's log whose message starts with prefix.
+func (c *cluster) logLines(w *worker, prefix string) int {
+	c.t.Helper()
+	f, err := os.Open(filepath.Join(c.dir, w.name+".log"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	lines := bufio.NewScanner(f)
+	lines.Buffer(make([]byte, 0, 64<<10), 4<<20)
+	for lines.Scan() {
+		var rec struct {
+			Msg string `json:"msg"`
+		}
+		if json.Unmarshal(lines.Bytes(), &rec) == nil && strings.HasPrefix(rec.Msg, prefix) {
+			n++
+		}
+	}
+	return n
 }

@@ -146,3 +146,17 @@ func (cl *client) ids() []string {
 	}
 	return ids
 }
+
+// idsOf returns the ids of the accepted jobs that stream submitted with
+// prefix.
+func (cl *client) idsOf(prefix string) []string {
+	cl.mu.Lock()
+	defer cl.mu.Unlock()
+	var ids []string
+	for key, id := range cl.accepted {
+		if strings.HasPrefix(key, prefix+"-") {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}

@@ -168,6 +168,9 @@ type worker struct {
 	*process
 	metricsAddr string
 	killedAt    time.Time // zero unless the scenario killed it
+	// pg is the proxy between the worker and PostgreSQL, for a worker
+	// started by startStallableWorker; nil when it connects directly.
+	pg *dbtest.Switch
 }
 
 // newCluster starts a whole deployment and stops it when the test ends,
@@ -424,6 +427,24 @@ func (c *cluster) startWeb() {
 // process wrote what.
 func (c *cluster) startWorker() *worker {
 	c.t.Helper()
+	return c.launchWorker(c.databaseURL(), nil)
+}
+
+// startStallableWorker starts one more worker whose connections to
+// PostgreSQL go through a proxy of the harness's (worker.pg), which a
+// scenario stalls, heals or cuts for this worker alone. extra are
+// settings of this worker's own.
+func (c *cluster) startStallableWorker(extra ...string) *worker {
+	c.t.Helper()
+	sw := dbtest.NewSwitch(c.t, "127.0.0.1:"+strconv.Itoa(c.pgPort))
+	w := c.launchWorker(fmt.Sprintf("postgres://postgres@%s/augur?sslmode=disable", sw.Addr()), extra)
+	w.pg = sw
+	return w
+}
+
+// launchWorker starts a worker on the database at url.
+func (c *cluster) launchWorker(url string, extra []string) *worker {
+	c.t.Helper()
 	c.mu.Lock()
 	c.started++
 	name := fmt.Sprintf("worker-%d", c.started)
@@ -433,7 +454,7 @@ func (c *cluster) startWorker() *worker {
 		metrics = "127.0.0.1:" + strconv.Itoa(freePort(c.t))
 	}
 	env := c.env("HTTP_ADDR=127.0.0.1:0", "METRICS_ADDR="+metrics)
-	env = append(env, "DATABASE_URL="+c.databaseURL()+"&application_name="+name)
+	env = append(append(env, "DATABASE_URL="+url+"&application_name="+name), extra...)
 	w := &worker{process: c.start(name, name, nil, env, program(c.t, "worker"), "run"), metricsAddr: metrics}
 	c.mu.Lock()
 	c.workers = append(c.workers, w)

@@ -262,9 +262,9 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.PredictionTimeout, v, time.Second, 24*time.Hour) }},
 	{"SENTIMENT_TIMEOUT", "2m", "Longest one attempt of a sentiment job may run.",
 		func(c *Config, v string) error { return durationIn(&c.SentimentTimeout, v, time.Second, 24*time.Hour) }},
-	{"RECONCILE_INTERVAL", "30s", "How often a worker looks for jobs missing from the queue, and for jobs whose worker died (their lease lapsed) to hand to another.",
+	{"RECONCILE_INTERVAL", "30s", "How often a worker looks for jobs missing from the queue, and for jobs whose worker died (their lease lapsed) to hand to another. A worker also looks at once when Redis answers again after an outage or comes back empty.",
 		func(c *Config, v string) error { return durationIn(&c.ReconcileInterval, v, time.Second, time.Hour) }},
-	{"JOB_LEASE", "30s", "How long a running job stays held by its worker, which renews it every third of that. Past it the job shows as worker lost, and may be enqueued and started again.",
+	{"JOB_LEASE", "30s", "How long a running job stays held by its worker, which renews it every third of that. Past it the job shows as worker lost, and may be enqueued and started again; a worker whose renewals do not reach PostgreSQL stops the job's work a tenth of the lease before it would lapse.",
 		func(c *Config, v string) error { return durationIn(&c.JobLease, v, 3*time.Second, time.Hour) }},
 	{"JOB_RETENTION", "720h", "How long a finished job (its parameters and result) is kept; a worker deletes older ones every hour. Queued and running jobs are never deleted. Idempotency-Keys are kept 24 h, the price bars of tickers nobody asked about 90 days.",
 		func(c *Config, v string) error {

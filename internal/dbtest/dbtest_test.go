@@ -166,3 +166,45 @@ func TestSeededRowsAndSequencesComeBack(t *testing.T) {
 	require.NoError(t, c.Close())
 	require.ErrorIs(t, state.release(ctx, admin, name), errRetired)
 }
+
+// TestASwitchStallsAndHeals: a stalled switch holds every byte with the
+// connections open, in both directions and for connections opened during
+// the stall too; healed, it delivers what it held.
+func TestASwitchStallsAndHeals(t *testing.T) {
+	ctx := context.Background()
+	db, sw := PostgresBehindSwitch(t, "stall")
+	require.NoError(t, db.Ping(ctx))
+
+	sw.Stall()
+	sw.Stall() // twice is once
+	answered := make(chan error, 1)
+	go func() { answered <- db.Ping(ctx) }()
+	select {
+	case err := <-answered:
+		t.Fatalf("a stalled switch let an answer through: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	sw.Heal()
+	select {
+	case err := <-answered:
+		require.NoError(t, err, "what was held back is delivered")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no answer after the switch healed")
+	}
+	sw.Heal() // healing a flowing switch changes nothing
+	require.NoError(t, db.Ping(ctx))
+
+	// Off ends a stall: nothing waits for a Heal that never comes.
+	sw.Stall()
+	go func() { answered <- db.Ping(ctx) }()
+	time.Sleep(100 * time.Millisecond)
+	sw.Off()
+	select {
+	case err := <-answered:
+		require.Error(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("a connection stalled when the switch went off was not cut")
+	}
+	sw.On(t)
+	require.Eventually(t, func() bool { return db.Ping(ctx) == nil }, 10*time.Second, 20*time.Millisecond)
+}

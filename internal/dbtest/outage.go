@@ -3,7 +3,6 @@ package dbtest
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"os/exec"
@@ -18,9 +17,18 @@ import (
 // PostgreSQL is cut at a proxy of the test's own, and Redis is this
 // binary's private server.
 
-// Switch is a TCP proxy in front of the test PostgreSQL server that a test
-// turns off to simulate an outage: while off, its port is closed (new
-// connections are refused) and every connection through it is cut.
+// Switch is a TCP proxy in front of a server (the test PostgreSQL, say)
+// that a test uses to fault the connections through it, in two ways:
+//   - Off is an outage: its port is closed (new connections are refused)
+//     and every connection through it is cut. On opens it again.
+//   - Stall is a partition: every connection stays open at both ends, and
+//     new ones are accepted, but no byte crosses in either direction until
+//     Heal, which forwards what was held back and lets traffic flow again.
+//     Neither end sees an error: a client waits for answers as behind a
+//     network that silently drops its packets, and the server sees an idle
+//     client. (PostgreSQL closes a connection that sends no startup packet
+//     within authentication_timeout, 60 s by default, so a connection
+//     opened during a stall longer than that is cut when it heals.)
 type Switch struct {
 	target string
 	addr   string
@@ -28,7 +36,28 @@ type Switch struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
+	// flowing is closed while bytes may cross; Stall replaces it with an
+	// open channel, which Heal closes.
+	flowing chan struct{}
 }
+
+// NewSwitch starts a Switch on a free loopback port that forwards to
+// target (host:port). It is turned off when the test ends.
+func NewSwitch(t testing.TB, target string) *Switch {
+	t.Helper()
+	flowing := make(chan struct{})
+	close(flowing)
+	sw := &Switch{target: target, conns: map[net.Conn]struct{}{}, flowing: flowing}
+	if err := sw.listen("127.0.0.1:0"); err != nil {
+		t.Fatalf("start switch in front of %s: %v", target, err)
+	}
+	t.Cleanup(sw.Off)
+	return sw
+}
+
+// Addr is the address (host:port) that reaches the target through the
+// switch.
+func (s *Switch) Addr() string { return s.addr }
 
 // PostgresBehindSwitch returns the same database as Postgres(t, name), but
 // reached through a Switch, so that the test can stop "PostgreSQL" for this
@@ -43,11 +72,7 @@ func PostgresBehindSwitch(t testing.TB, name string) (*store.DB, *Switch) {
 	if err != nil || u.Host == "" {
 		t.Fatalf("test database URL has no host to proxy: %v", err)
 	}
-	sw := &Switch{target: u.Host, conns: map[net.Conn]struct{}{}}
-	if err := sw.listen("127.0.0.1:0"); err != nil {
-		t.Fatalf("start PostgreSQL switch: %v", err)
-	}
-	t.Cleanup(sw.Off)
+	sw := NewSwitch(t, u.Host)
 	u.Host = sw.addr
 	db, err := store.Open(context.Background(), u.String())
 	if err != nil {
@@ -94,8 +119,22 @@ func (s *Switch) accept(ln net.Listener) {
 	}
 }
 
+// pipe copies src to dst until either ends, holding each chunk read while
+// the switch is stalled.
 func (s *Switch) pipe(dst, src net.Conn) {
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			<-s.gate()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	s.mu.Lock()
@@ -104,8 +143,44 @@ func (s *Switch) pipe(dst, src net.Conn) {
 	s.mu.Unlock()
 }
 
-// Off closes the port and cuts every connection through it. It is safe to
-// call when already off.
+// gate is closed while bytes may cross.
+func (s *Switch) gate() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.flowing
+}
+
+// Stall stops every byte through the switch, in both directions, keeping
+// the connections open, until Heal. It is safe to call when stalled.
+func (s *Switch) Stall() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	select {
+	case <-s.flowing:
+		s.flowing = make(chan struct{})
+	default: // already stalled
+	}
+}
+
+// Heal ends a stall: what was held back is forwarded, and traffic flows
+// again. It is safe to call when not stalled.
+func (s *Switch) Heal() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.heal()
+}
+
+func (s *Switch) heal() {
+	select {
+	case <-s.flowing:
+	default:
+		close(s.flowing)
+	}
+}
+
+// Off closes the port and cuts every connection through it; it ends a
+// stall too, so that nothing waits for a Heal. It is safe to call when
+// already off.
 func (s *Switch) Off() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -117,6 +192,7 @@ func (s *Switch) Off() {
 		c.Close()
 		delete(s.conns, c)
 	}
+	s.heal()
 }
 
 // On opens the port again, on the same address.
@@ -129,7 +205,7 @@ func (s *Switch) On(t testing.TB) {
 		return
 	}
 	if err := s.listen(s.addr); err != nil {
-		t.Fatalf("turn PostgreSQL switch back on: %v", err)
+		t.Fatalf("turn switch back on: %v", err)
 	}
 }
 

@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -30,20 +28,38 @@ type Claim struct {
 // for. Claims are rows with the key as primary key, so of any number of
 // identical jobs starting at once exactly one computes.
 //
+// The caller is attempt a of its job, and a claim it writes is fenced as
+// every write of an attempt is (see Attempt): a stale attempt claims
+// nothing and gets ErrNotHeld, or ErrJobFinished when its job ended. The
+// job row is read FOR SHARE with the claim, so that no newer attempt can
+// start in between.
+//
 // The first claim of a key is one statement. Only a key claimed before
 // takes a transaction, which locks the claim, so that two jobs taking
 // over from a failed one cannot both compute, and reads its job after
 // the lock, so that the job's start, committed before its claim, is seen.
-func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.UUID, force bool) (Claim, error) {
+func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, a Attempt, force bool) (Claim, error) {
+	jobID := a.JobID
 	mine := Claim{JobID: jobID}
-	var claimed uuid.UUID
-	err := db.get(ctx, &claimed, `INSERT INTO job_computations (reuse_key, job_id) VALUES ($1, $2)
-		ON CONFLICT (reuse_key) DO NOTHING RETURNING job_id`, reuseKey, jobID)
+	var first struct {
+		Held    bool `db:"held"`
+		Claimed bool `db:"claimed"`
+	}
+	err := db.get(ctx, &first, `WITH held AS (
+			SELECT id FROM jobs WHERE `+heldBy+` FOR SHARE
+		), claimed AS (
+			INSERT INTO job_computations (reuse_key, job_id) SELECT $4, id FROM held
+			ON CONFLICT (reuse_key) DO NOTHING RETURNING job_id
+		)
+		SELECT EXISTS (SELECT 1 FROM held) AS held, EXISTS (SELECT 1 FROM claimed) AS claimed`,
+		a.JobID, a.Number, a.Worker, reuseKey)
 	switch {
-	case err == nil:
-		return mine, nil
-	case !errors.Is(err, sql.ErrNoRows):
+	case err != nil:
 		return Claim{}, fmt.Errorf("claim computation: %w", err)
+	case !first.Held:
+		return Claim{}, db.refusal(ctx, a, "", ErrNotHeld)
+	case first.Claimed:
+		return mine, nil
 	}
 
 	tx, err := db.pool.BeginTxx(ctx, nil)
@@ -74,8 +90,14 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.
 		}
 	}
 	if owner != jobID {
-		if _, err := q.exec(ctx, `UPDATE job_computations SET job_id = $2, claimed_at = now() WHERE reuse_key = $1`, reuseKey, jobID); err != nil {
+		n, err := q.exec(ctx, `UPDATE job_computations SET job_id = $1, claimed_at = now() WHERE reuse_key = $4
+			AND EXISTS (SELECT 1 FROM jobs WHERE `+heldBy+` FOR SHARE)`, a.JobID, a.Number, a.Worker, reuseKey)
+		if err != nil {
 			return Claim{}, fmt.Errorf("claim computation: take it over: %w", err)
+		}
+		if n == 0 {
+			_ = tx.Rollback()
+			return Claim{}, db.refusal(ctx, a, "", ErrNotHeld)
 		}
 	}
 	if err := tx.Commit(); err != nil {
@@ -84,31 +106,27 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, jobID uuid.
 	return mine, nil
 }
 
-// FinishReused ends a live job succeeded with the result of the job from,
-// which computed it, marks it reused, and names that job in reused_from
-// when both are the same owner's. It is one
-// statement that copies the result inside PostgreSQL, rather than reading
-// it out and sending it back. Like FinishJob it gives ErrJobFinished when
-// the job is already final; ErrNotFound means from holds no result to
-// take (retention removed it since the claim).
-func (db *DB) FinishReused(ctx context.Context, id, from uuid.UUID) error {
+// FinishReused ends attempt a's job succeeded with the result of the job
+// from, which computed it, marks it reused, and names that job in
+// reused_from when both are the same owner's. It is one statement that
+// copies the result inside PostgreSQL, rather than reading it out and
+// sending it back. It is fenced by the attempt as FinishJob is, and
+// answers as it does when the job is no longer running under a;
+// ErrNotFound means from holds no result to take (retention removed it
+// since the claim).
+func (db *DB) FinishReused(ctx context.Context, a Attempt, from uuid.UUID) error {
 	n, err := db.exec(ctx, `UPDATE jobs j SET status = 'succeeded', result = o.result, reused = true,
 			reused_from = CASE WHEN o.owner_id = j.owner_id THEN o.id END, error = NULL,
 			progress = 100, progress_detail = NULL, finished_at = now()
 		FROM jobs o
-		WHERE j.id = $1 AND j.status IN ('queued', 'running') AND o.id = $2 AND o.status = 'succeeded'`, id, from)
+		WHERE j.id = $1 AND j.status = 'running' AND j.attempts = $2 AND j.worker_id = $3
+			AND o.id = $4 AND o.status = 'succeeded'`, a.JobID, a.Number, a.Worker, from)
 	if err != nil {
-		return fmt.Errorf("finish job %s with the result of job %s: %w", id, from, err)
+		return fmt.Errorf("finish job %s with the result of job %s: %w", a.JobID, from, err)
 	}
 	if n > 0 {
 		return nil
 	}
-	current, err := db.Job(ctx, id, 0)
-	switch {
-	case err != nil:
-		return err
-	case current.Final():
-		return ErrJobFinished
-	}
-	return fmt.Errorf("finish job %s with the result of job %s: %w", id, from, ErrNotFound)
+	return db.refusal(ctx, a, StatusSucceeded,
+		fmt.Errorf("finish job %s with the result of job %s: %w", a.JobID, from, ErrNotFound))
 }

@@ -12,15 +12,16 @@ import (
 	"github.com/augurhq/augur/internal/store"
 )
 
-// runningJob creates a prediction of owner's and starts it.
-func runningJob(t *testing.T, db *store.DB, owner int64) uuid.UUID {
+// runningJob creates a prediction of owner's and starts it, and returns
+// the attempt that runs it.
+func runningJob(t *testing.T, db *store.DB, owner int64) store.Attempt {
 	t.Helper()
 	ctx := context.Background()
 	job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default"})
 	require.NoError(t, err)
-	_, err = db.StartJob(ctx, job.ID, "w", time.Minute)
+	started, err := db.StartJob(ctx, job.ID, "w", time.Minute)
 	require.NoError(t, err)
-	return job.ID
+	return started.Attempt()
 }
 
 func TestClaimComputation(t *testing.T) {
@@ -28,38 +29,68 @@ func TestClaimComputation(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
-	running := func() uuid.UUID { return runningJob(t, db, owner) }
+	running := func() store.Attempt { return runningJob(t, db, owner) }
 	key := []byte("same computation")
-	claim := func(id uuid.UUID, force bool) uuid.UUID {
-		got, err := db.ClaimComputation(ctx, key, id, force)
+	claim := func(a store.Attempt, force bool) uuid.UUID {
+		got, err := db.ClaimComputation(ctx, key, a, force)
 		require.NoError(t, err)
 		require.False(t, got.Succeeded)
 		return got.JobID
 	}
 
 	a, b, c := running(), running(), running()
-	require.Equal(t, a, claim(a, false), "the first claims")
-	require.Equal(t, a, claim(b, false), "a second follows the first, which a live worker runs")
-	require.Equal(t, a, claim(a, false), "claiming again is harmless")
+	require.Equal(t, a.JobID, claim(a, false), "the first claims")
+	require.Equal(t, a.JobID, claim(b, false), "a second follows the first, which a live worker runs")
+	require.Equal(t, a.JobID, claim(a, false), "claiming again is harmless")
 
 	// The first fails: the next one takes over.
 	require.NoError(t, db.FinishJob(ctx, a, store.StatusFailed, nil, "boom"))
-	require.Equal(t, b, claim(b, false))
-	require.Equal(t, b, claim(c, false))
+	require.Equal(t, b.JobID, claim(b, false))
+	require.Equal(t, b.JobID, claim(c, false))
 
 	// Released for a retry, b is not waited for: its retry could queue
 	// behind the very jobs waiting for it.
-	require.NoError(t, db.ReleaseJob(ctx, b, 1, "worker shut down", time.Time{}))
-	require.Equal(t, c, claim(c, false))
+	require.NoError(t, db.ReleaseJob(ctx, b, "worker shut down", time.Time{}))
+	require.Equal(t, c.JobID, claim(c, false))
 
 	// Succeeded, c's result is there to take, unless asked to compute.
 	require.NoError(t, db.FinishJob(ctx, c, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
 	d := running()
 	got, err := db.ClaimComputation(ctx, key, d, false)
 	require.NoError(t, err)
-	require.Equal(t, store.Claim{JobID: c, Succeeded: true}, got)
-	require.Equal(t, d, claim(d, true), "force takes the claim")
-	require.Equal(t, d, claim(running(), false), "and later ones follow it")
+	require.Equal(t, store.Claim{JobID: c.JobID, Succeeded: true}, got)
+	require.Equal(t, d.JobID, claim(d, true), "force takes the claim")
+	require.Equal(t, d.JobID, claim(running(), false), "and later ones follow it")
+}
+
+// TestAStaleAttemptClaimsNothing: an attempt whose job another attempt
+// took over can neither claim a computation for it nor take a claim over.
+func TestAStaleAttemptClaimsNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	owner := newOwner(t, db)
+	stale, _ := takenOver(t, db, owner)
+	_, err := db.ClaimComputation(ctx, []byte("fresh key"), stale, false)
+	require.ErrorIs(t, err, store.ErrNotHeld, "no first claim")
+	var refused *store.NotHeldError
+	require.ErrorAs(t, err, &refused)
+	require.Equal(t, 2, refused.Holder.Number)
+
+	// A key claimed by a job that then failed is taken over by the next
+	// claimant, but not by a stale one.
+	failed := runningJob(t, db, owner)
+	key := []byte("claimed before")
+	got, err := db.ClaimComputation(ctx, key, failed, false)
+	require.NoError(t, err)
+	require.Equal(t, failed.JobID, got.JobID)
+	require.NoError(t, db.FinishJob(ctx, failed, store.StatusFailed, nil, "boom"))
+	_, err = db.ClaimComputation(ctx, key, stale, true)
+	require.ErrorIs(t, err, store.ErrNotHeld, "no takeover")
+	live := runningJob(t, db, owner)
+	got, err = db.ClaimComputation(ctx, key, live, false)
+	require.NoError(t, err)
+	require.Equal(t, live.JobID, got.JobID, "the claim was still the failed job's to take over")
 }
 
 func TestFinishReusedCopiesTheResult(t *testing.T) {
@@ -67,26 +98,35 @@ func TestFinishReusedCopiesTheResult(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
-	started := func() uuid.UUID {
-		id := runningJob(t, db, owner)
-		require.NoError(t, db.SetProgress(ctx, id, 40, store.JSON(`{"stage":"waiting"}`)))
-		return id
+	started := func() store.Attempt {
+		a := runningJob(t, db, owner)
+		require.NoError(t, db.SetProgress(ctx, a, 40, store.JSON(`{"stage":"waiting"}`)))
+		return a
 	}
 	computed, taker := started(), started()
-	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrNotFound, "a running job has no result to take")
+	require.ErrorIs(t, db.FinishReused(ctx, taker, computed.JobID), store.ErrNotFound, "a running job has no result to take")
 	require.NoError(t, db.FinishJob(ctx, computed, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
 
-	require.NoError(t, db.FinishReused(ctx, taker, computed))
-	got, err := db.Job(ctx, taker, 0)
+	require.NoError(t, db.FinishReused(ctx, taker, computed.JobID))
+	got, err := db.Job(ctx, taker.JobID, 0)
 	require.NoError(t, err)
 	require.Equal(t, store.StatusSucceeded, got.Status)
 	require.JSONEq(t, `{"answer":42}`, string(got.Result))
 	require.True(t, got.Reused)
-	require.Equal(t, &computed, got.ReusedFrom)
+	require.Equal(t, &computed.JobID, got.ReusedFrom)
 	require.Equal(t, 100, got.Progress)
 	require.Nil(t, got.ProgressDetail)
 	require.NotNil(t, got.FinishedAt)
-	require.ErrorIs(t, db.FinishReused(ctx, taker, computed), store.ErrJobFinished, "a final job is never written again")
+	require.NoError(t, db.FinishReused(ctx, taker, computed.JobID), "the same write again, its answer lost, finds it landed")
+	require.ErrorIs(t, db.FinishJob(ctx, taker, store.StatusFailed, nil, "late"), store.ErrJobFinished, "a final job is never written again")
+
+	// A stale attempt takes no result.
+	stale, _ := takenOver(t, db, owner)
+	require.ErrorIs(t, db.FinishReused(ctx, stale, computed.JobID), store.ErrNotHeld)
+	again, err := db.Job(ctx, stale.JobID, 0)
+	require.NoError(t, err)
+	require.Equal(t, store.StatusRunning, again.Status)
+	require.Empty(t, again.Result)
 }
 
 func TestAResultTakenFromAnotherUserDoesNotNameTheirJob(t *testing.T) {
@@ -97,8 +137,8 @@ func TestAResultTakenFromAnotherUserDoesNotNameTheirJob(t *testing.T) {
 	require.NoError(t, db.FinishJob(ctx, theirs, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
 	mine := runningJob(t, db, newOwner(t, db))
 
-	require.NoError(t, db.FinishReused(ctx, mine, theirs))
-	got, err := db.Job(ctx, mine, 0)
+	require.NoError(t, db.FinishReused(ctx, mine, theirs.JobID))
+	got, err := db.Job(ctx, mine.JobID, 0)
 	require.NoError(t, err)
 	require.JSONEq(t, `{"answer":42}`, string(got.Result))
 	require.True(t, got.Reused, "the result was reused")

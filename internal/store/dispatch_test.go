@@ -113,7 +113,9 @@ func TestHeldJobsAreDispatchedRoundRobin(t *testing.T) {
 
 	var order string
 	for len(order) < 12 {
-		require.NoError(t, db.FinishJob(ctx, line[0], store.StatusSucceeded, nil, ""))
+		started, err := db.StartJob(ctx, line[0], "worker-a", time.Minute)
+		require.NoError(t, err)
+		require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, nil, ""))
 		line = line[1:]
 		got, err := db.DispatchHeldJobs(ctx, turns, dispatchQueues, 10)
 		require.NoError(t, err)
@@ -132,7 +134,9 @@ func TestHeldJobsAreDispatchedRoundRobin(t *testing.T) {
 	// but a user whose jobs all ended gets the next one in.
 	require.NoError(t, db.DropWorkerSlots(ctx, "w1"))
 	for _, id := range line {
-		require.NoError(t, db.FinishJob(ctx, id, store.StatusSucceeded, nil, ""))
+		started, err := db.StartJob(ctx, id, "worker-a", time.Minute)
+		require.NoError(t, err)
+		require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, nil, ""))
 	}
 	got, err := db.DispatchHeldJobs(ctx, turns, dispatchQueues, 10)
 	require.NoError(t, err)
@@ -157,7 +161,9 @@ func TestAnOwnersInteractiveJobGoesBeforeItsBatch(t *testing.T) {
 	require.True(t, batch.WaitsForTurn())
 	require.True(t, urgent.WaitsForTurn())
 
-	require.NoError(t, db.FinishJob(ctx, first.ID, store.StatusSucceeded, nil, ""))
+	started, err := db.StartJob(ctx, first.ID, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, nil, ""))
 	got, err := db.DispatchHeldJobs(ctx, turns, dispatchQueues, 10)
 	require.NoError(t, err)
 	require.Len(t, got, 1)

@@ -51,9 +51,102 @@ var ErrJobFinished = errors.New("job already finished")
 // starting it again would run it twice at once.
 var ErrJobHeld = errors.New("job is held by another live worker")
 
-// ErrNotHeld means the worker attempt no longer holds the job: it ended
-// (canceled, say) or, its lease having lapsed, another attempt took it.
+// ErrNotHeld means the attempt is stale: it no longer holds the job,
+// because its lease lapsed and another attempt took the job, or the job
+// went back to queued or is gone. The write that says so changed nothing.
+// Errors that match it are a *NotHeldError, which says what holds the job
+// now.
 var ErrNotHeld = errors.New("job no longer held by this attempt")
+
+// Attempt is one run of a job by one worker: the job, the attempt's number
+// (the job's attempts count once StartJob began it) and the worker. Every
+// write an attempt makes (Heartbeat, SetProgress, ReleaseJob, FinishJob,
+// FinishReused, ClaimComputation) takes it, and lands only while the job
+// is running under exactly this attempt: a worker cut off from PostgreSQL
+// until its lease lapsed and another attempt took the job gets ErrNotHeld
+// and changes nothing, whenever its write arrives. The number alone would
+// fence while attempts only count up; the worker keeps the fence should
+// they ever not, and names who was refused.
+type Attempt struct {
+	JobID  uuid.UUID
+	Number int
+	Worker string
+}
+
+// Attempt is the attempt that StartJob began on the job it returned.
+func (j *Job) Attempt() Attempt {
+	return Attempt{JobID: j.ID, Number: j.Attempts, Worker: j.WorkerID}
+}
+
+// NotHeldError is ErrNotHeld with what holds the job now: the attempt
+// whose write was refused, and the job's status, attempt and worker as
+// the refusal found them. Holder is the zero Attempt when the job is gone.
+type NotHeldError struct {
+	Refused Attempt
+	Holder  Attempt
+	Status  JobStatus
+}
+
+func (e *NotHeldError) Error() string {
+	if e.Holder.JobID == uuid.Nil {
+		return fmt.Sprintf("attempt %d of job %s on %s refused: the job no longer exists",
+			e.Refused.Number, e.Refused.JobID, e.Refused.Worker)
+	}
+	return fmt.Sprintf("attempt %d of job %s on %s refused: the job is %s under attempt %d on %s",
+		e.Refused.Number, e.Refused.JobID, e.Refused.Worker, e.Status, e.Holder.Number, e.Holder.Worker)
+}
+
+// Is makes a NotHeldError match ErrNotHeld.
+func (e *NotHeldError) Is(target error) bool { return target == ErrNotHeld }
+
+// heldBy is the fence of an attempt's write, on the job's row: the
+// statement's $1, $2 and $3 are the Attempt's JobID, Number and Worker.
+const heldBy = `id = $1 AND status = 'running' AND attempts = $2 AND worker_id = $3`
+
+// notHeldByALiveAttempt is what lets a job be started, or closed by no
+// attempt: it is queued, or running with no live lease (released for a
+// retry, or its worker cut off or dead).
+const notHeldByALiveAttempt = `(status = 'queued'
+			OR status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))`
+
+// refusal says why the write of attempt a matched no row, as the job
+// stands now:
+//   - nil when the job is final with the status ended, which only this
+//     attempt's own final write of it can have set (it landed, and its
+//     answer was lost): pass "" when the write was not a final one;
+//   - ErrJobFinished when the job reached a final status while this
+//     attempt held it: its owner canceled it, or the reconciler or an
+//     administrator closed it;
+//   - a *NotHeldError (ErrNotHeld) when another attempt holds it, it went
+//     back to queued, or it is gone;
+//   - held when the job is running under this very attempt, which the
+//     write's fence would have matched: a condition of the write other
+//     than the fence refused it.
+func (db *DB) refusal(ctx context.Context, a Attempt, ended JobStatus, held error) error {
+	var row struct {
+		Status   JobStatus      `db:"status"`
+		Attempts int            `db:"attempts"`
+		WorkerID sql.NullString `db:"worker_id"`
+	}
+	err := db.get(ctx, &row, `SELECT status, attempts, worker_id FROM jobs WHERE id = $1`, a.JobID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return &NotHeldError{Refused: a}
+	case err != nil:
+		return fmt.Errorf("read job %s after its write was refused: %w", a.JobID, err)
+	}
+	mine := row.Attempts == a.Number && row.WorkerID.String == a.Worker
+	switch {
+	case !mine || row.Status == StatusQueued:
+		return &NotHeldError{Refused: a, Status: row.Status,
+			Holder: Attempt{JobID: a.JobID, Number: row.Attempts, Worker: row.WorkerID.String}}
+	case ended != "" && row.Status == ended:
+		return nil
+	case row.Status.Final():
+		return ErrJobFinished
+	}
+	return held
+}
 
 // Job is one prediction, sentiment or leaderboard request and its outcome.
 // A value the job does not have (yet) is the zero value: "" for a string,
@@ -483,8 +576,7 @@ func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease t
 	err := db.get(ctx, &row, `UPDATE jobs SET status = 'running', attempts = attempts + 1,
 			started_at = coalesce(started_at, now()), error = NULL, retry_at = NULL,
 			worker_id = $2, heartbeat_at = now(), lease_expires_at = now() + $3 * interval '1 microsecond'
-		WHERE id = $1 AND (status = 'queued'
-			OR status = 'running' AND (lease_expires_at IS NULL OR lease_expires_at < now()))
+		WHERE id = $1 AND `+notHeldByALiveAttempt+`
 		RETURNING `+startColumns, id, worker, lease.Microseconds())
 	if errors.Is(err, sql.ErrNoRows) {
 		current, lookErr := db.Job(ctx, id, 0)
@@ -503,73 +595,110 @@ func (db *DB) StartJob(ctx context.Context, id uuid.UUID, worker string, lease t
 	return &j, nil
 }
 
-// Heartbeat renews the hold of the given attempt on a running job until
-// lease from now. ErrNotHeld means the attempt lost the job: it ended, or
-// another attempt took it over, and this one must stop.
-func (db *DB) Heartbeat(ctx context.Context, id uuid.UUID, attempt int, lease time.Duration) error {
+// Heartbeat renews attempt a's hold on its running job until lease from
+// now. ErrNotHeld (another attempt took the job) or ErrJobFinished (the
+// job ended, canceled say) means the attempt lost the job and must stop.
+// A hold whose lease lapsed is renewed as long as no other attempt took
+// the job.
+func (db *DB) Heartbeat(ctx context.Context, a Attempt, lease time.Duration) error {
 	n, err := db.exec(ctx, `UPDATE jobs SET heartbeat_at = now(),
-			lease_expires_at = now() + $3 * interval '1 microsecond'
-		WHERE id = $1 AND status = 'running' AND attempts = $2`, id, attempt, lease.Microseconds())
+			lease_expires_at = now() + $4 * interval '1 microsecond'
+		WHERE `+heldBy, a.JobID, a.Number, a.Worker, lease.Microseconds())
 	if err != nil {
-		return fmt.Errorf("heartbeat of job %s: %w", id, err)
+		return fmt.Errorf("heartbeat of job %s: %w", a.JobID, err)
 	}
 	if n == 0 {
-		return ErrNotHeld
+		return db.refusal(ctx, a, "", ErrNotHeld)
 	}
 	return nil
 }
 
-// ReleaseJob ends the given attempt's hold on a running job that failed
-// and will be retried, so the retry may start at once rather than wait out
-// the lease. It records what went wrong and, when known, when the retry is
-// due (retryAt zero: not known). An attempt that no longer holds the job
-// changes nothing.
-func (db *DB) ReleaseJob(ctx context.Context, id uuid.UUID, attempt int, attemptErr string, retryAt time.Time) error {
-	_, err := db.exec(ctx, `UPDATE jobs SET lease_expires_at = NULL, attempt_error = $3, retry_at = $4
-		WHERE id = $1 AND status = 'running' AND attempts = $2`,
-		id, attempt, attemptErr, sql.NullTime{Time: retryAt, Valid: !retryAt.IsZero()})
+// ReleaseJob ends attempt a's hold on its running job, which failed and
+// will be retried, so the retry may start at once rather than wait out the
+// lease. It records what went wrong and, when known, when the retry is due
+// (retryAt zero: not known). An attempt that no longer holds the job
+// changes nothing and gets ErrNotHeld, or ErrJobFinished if the job ended.
+func (db *DB) ReleaseJob(ctx context.Context, a Attempt, attemptErr string, retryAt time.Time) error {
+	n, err := db.exec(ctx, `UPDATE jobs SET lease_expires_at = NULL, attempt_error = $4, retry_at = $5
+		WHERE `+heldBy, a.JobID, a.Number, a.Worker, attemptErr, sql.NullTime{Time: retryAt, Valid: !retryAt.IsZero()})
 	if err != nil {
-		return fmt.Errorf("release job %s: %w", id, err)
-	}
-	return nil
-}
-
-// SetProgress records progress on a running job. It returns ErrJobFinished
-// when the job is no longer running (canceled meanwhile, for instance), which
-// tells the worker to stop.
-func (db *DB) SetProgress(ctx context.Context, id uuid.UUID, percent int, detail JSON) error {
-	n, err := db.exec(ctx, `UPDATE jobs SET progress = greatest(progress, $2), progress_detail = $3
-		WHERE id = $1 AND status = 'running'`, id, percent, detail)
-	if err != nil {
-		return fmt.Errorf("set progress of job %s: %w", id, err)
+		return fmt.Errorf("release job %s: %w", a.JobID, err)
 	}
 	if n == 0 {
-		return ErrJobFinished
+		return db.refusal(ctx, a, "", ErrNotHeld)
 	}
 	return nil
 }
 
-// FinishJob moves a live job to a final status with its result or error, in
-// one UPDATE keyed by id. A job that is already final is left untouched and
-// ErrJobFinished is returned, so duplicate deliveries cannot move a finished
-// job backwards or overwrite its result.
-func (db *DB) FinishJob(ctx context.Context, id uuid.UUID, status JobStatus, result JSON, errMsg string) error {
+// SetProgress records attempt a's progress on its running job. It returns
+// ErrJobFinished when the job ended meanwhile (its owner canceled it, for
+// instance), and ErrNotHeld when another attempt took it: either tells
+// the worker to stop.
+func (db *DB) SetProgress(ctx context.Context, a Attempt, percent int, detail JSON) error {
+	n, err := db.exec(ctx, `UPDATE jobs SET progress = greatest(progress, $4), progress_detail = $5
+		WHERE `+heldBy, a.JobID, a.Number, a.Worker, percent, detail)
+	if err != nil {
+		return fmt.Errorf("set progress of job %s: %w", a.JobID, err)
+	}
+	if n == 0 {
+		return db.refusal(ctx, a, "", ErrNotHeld)
+	}
+	return nil
+}
+
+// FinishJob ends attempt a's job with a final status and its result or
+// error, in one UPDATE fenced by the attempt. When the job is no longer
+// running under a, nothing is written: ErrNotHeld when another attempt
+// took it (a stale attempt's outcome must not land on a job a newer one
+// holds), ErrJobFinished when it ended otherwise (canceled, say), so that
+// neither a duplicate delivery nor a late write moves a finished job
+// backwards or overwrites its result. A retry of a write that landed
+// while its answer was lost finds the status it wrote and returns nil.
+func (db *DB) FinishJob(ctx context.Context, a Attempt, status JobStatus, result JSON, errMsg string) error {
 	var msg sql.NullString
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
 	}
-	n, err := db.exec(ctx, `UPDATE jobs SET status = $2, result = coalesce($3, result), error = $4,
-			progress = CASE WHEN $2 = 'succeeded' THEN 100 ELSE progress END,
-			progress_detail = CASE WHEN $2 = 'succeeded' THEN NULL ELSE progress_detail END,
+	n, err := db.exec(ctx, `UPDATE jobs SET status = $4, result = coalesce($5, result), error = $6,
+			progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
+			progress_detail = CASE WHEN $4 = 'succeeded' THEN NULL ELSE progress_detail END,
 			finished_at = now()
-		WHERE id = $1 AND status IN ('queued', 'running')`, id, status, result, msg)
+		WHERE `+heldBy, a.JobID, a.Number, a.Worker, status, result, msg)
 	if err != nil {
-		return fmt.Errorf("finish job %s: %w", id, err)
+		return fmt.Errorf("finish job %s: %w", a.JobID, err)
 	}
 	if n == 0 {
-		return ErrJobFinished
+		return db.refusal(ctx, a, status, fmt.Errorf("finish job %s: no row changed", a.JobID))
 	}
 	return nil
+}
+
+// CloseJob ends a live job as failed with errMsg on behalf of no attempt:
+// the reconciler closing a job whose task asynq gave up on, or an
+// administrator deleting its task. It is not fenced by an attempt, having
+// none, but must not clobber one either: a job that an attempt holds with
+// a live lease is that attempt's to finish, and is left alone with
+// ErrJobHeld. A job whose attempt let its lease lapse (a worker killed or
+// cut off) is closed: the lapsed lease says it may be, and that attempt's
+// writes are refused from then on, the job being no longer running. A job
+// already final gives ErrJobFinished, a missing one ErrNotFound.
+func (db *DB) CloseJob(ctx context.Context, id uuid.UUID, errMsg string) error {
+	n, err := db.exec(ctx, `UPDATE jobs SET status = 'failed', error = $2, finished_at = now()
+		WHERE id = $1 AND `+notHeldByALiveAttempt, id, errMsg)
+	if err != nil {
+		return fmt.Errorf("close job %s: %w", id, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	job, err := db.Job(ctx, id, 0)
+	switch {
+	case err != nil:
+		return err
+	case job.Final():
+		return ErrJobFinished
+	}
+	return ErrJobHeld
 }
 
 // ReopenFailedJob puts a failed job back to queued, its error, result and

@@ -20,9 +20,9 @@ func TestJobStateIsTheJobWithoutItsResult(t *testing.T) {
 	job, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner, Kind: store.KindPrediction, Ticker: "MSFT", Queue: "default",
 		IdempotencyKey: "k", RequestHash: []byte("h"), RequestID: "req-1"})
 	require.NoError(t, err)
-	_, err = db.StartJob(ctx, job.ID, "w1", time.Minute)
+	started, err := db.StartJob(ctx, job.ID, "w1", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, db.FinishJob(ctx, job.ID, store.StatusSucceeded, store.JSON(`{"big":"result"}`), ""))
+	require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{"big":"result"}`), ""))
 
 	full, err := db.Job(ctx, job.ID, owner)
 	require.NoError(t, err)

@@ -60,9 +60,9 @@ func TestLeaderboardJobs(t *testing.T) {
 	require.Nil(t, done)
 	require.Equal(t, first.ID, live.ID)
 
-	_, err = db.StartJob(ctx, first.ID, "worker-a", time.Minute)
+	started, err := db.StartJob(ctx, first.ID, "worker-a", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, db.FinishJob(ctx, first.ID, store.StatusSucceeded, store.JSON(`{"series":30}`), ""))
+	require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{"series":30}`), ""))
 	done, live, err = db.LatestLeaderboard(ctx)
 	require.NoError(t, err)
 	require.Nil(t, live)

@@ -35,11 +35,11 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 			Queue: "default", IdempotencyKey: key})
 		require.NoError(t, err)
 		if status != store.StatusQueued {
-			_, err := db.StartJob(ctx, job.ID, "w", time.Minute)
+			started, err := db.StartJob(ctx, job.ID, "w", time.Minute)
 			require.NoError(t, err)
-		}
-		if status == store.StatusSucceeded || status == store.StatusFailed {
-			require.NoError(t, db.FinishJob(ctx, job.ID, status, nil, ""))
+			if status.Final() {
+				require.NoError(t, db.FinishJob(ctx, started.Attempt(), status, nil, ""))
+			}
 		}
 		ageJob(t, db, job.ID, days)
 		return job.ID
@@ -55,7 +55,7 @@ func TestPruneOldKeepsLiveJobsAndWhatIsRecent(t *testing.T) {
 	oldRunning := newJob("old-running", store.StatusRunning, 100)
 	// A recent job that took an old one's result keeps its own.
 	reuser := newJob("", store.StatusRunning, 0)
-	require.NoError(t, db.FinishReused(ctx, reuser, old[0]))
+	require.NoError(t, db.FinishReused(ctx, store.Attempt{JobID: reuser, Number: 1, Worker: "w"}, old[0]))
 
 	// Prices: one ticker asked for now, one 100 days ago.
 	bar := []market.Bar{{Date: time.Date(2020, 1, 2, 0, 0, 0, 0, time.UTC), Open: 1, High: 1, Low: 1, Close: 1, AdjClose: 1}}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/hibiken/asynq"
@@ -440,7 +441,7 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	// Retry moves it to pending and reopens its failed job, which a worker
 	// would otherwise skip as finished.
 	ctx := context.Background()
-	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusFailed, nil, "gave up after retries: boom"))
+	require.NoError(t, h.db.CloseJob(ctx, id, "gave up after retries: boom"))
 	p = admin.post(run, nil)
 	require.Equal(t, http.StatusSeeOther, p.status)
 	require.Equal(t, "/admin/queues", p.location)
@@ -458,7 +459,9 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 
 	// A job that succeeded is not run again: its task stays archived.
 	require.NoError(t, inspector.ArchiveTask(queue, id.String()))
-	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusSucceeded, nil, ""))
+	started, err := h.db.StartJob(ctx, id, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, nil, ""))
 	require.Equal(t, http.StatusSeeOther, admin.post(run, nil).status)
 	require.Contains(t, admin.get("/admin/queues").body, "Not retried: its job has succeeded or was canceled.")
 	info, err = h.queue.Task(queue, id)

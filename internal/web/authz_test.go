@@ -212,9 +212,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	require.Equal(t, http.StatusAccepted, job.Status, job.Body)
 	var submitted struct{ ID uuid.UUID }
 	job.Decode(t, &submitted)
-	_, err = h.db.StartJob(ctx, submitted.ID, "matrix", time.Minute)
+	started, err := h.db.StartJob(ctx, submitted.ID, "matrix", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, h.db.FinishJob(ctx, submitted.ID, store.StatusSucceeded, store.JSON(`{}`), ""))
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{}`), ""))
 	_, digest, err := auth.NewToken()
 	require.NoError(t, err)
 	require.NoError(t, h.db.CreateAPIToken(ctx, owner.ID, digest, "spare"))

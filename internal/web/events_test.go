@@ -124,7 +124,9 @@ func TestEventStreamsShareOneSubscription(t *testing.T) {
 	require.Equal(t, 1, subscribers(t), "five streams, one Redis subscription")
 
 	id := uuid.MustParse(mine)
-	require.NoError(t, h.db.FinishJob(ctx, id, store.StatusSucceeded, store.JSON(`{}`), ""))
+	started, err := h.db.StartJob(ctx, id, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{}`), ""))
 	require.NoError(t, events.Publish(ctx, id))
 	for _, s := range streams[:3] {
 		require.Equal(t, "succeeded", s.next(t)["status"])
@@ -158,7 +160,9 @@ func TestEventStreamsSendTheStateNotTheResult(t *testing.T) {
 		articles[i] = fmt.Sprintf(`{"title":"headline %d %s","source":"test","score":0}`, i, strings.Repeat("x", 160))
 	}
 	report := `{"polarity":0,"label":"neutral","positive":0,"negative":0,"neutral":2000,"articles":[` + strings.Join(articles, ",") + `]}`
-	require.NoError(t, h.db.FinishJob(ctx, uuid.MustParse(id), store.StatusSucceeded, store.JSON(report), ""))
+	started, err := h.db.StartJob(ctx, uuid.MustParse(id), "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(report), ""))
 	require.NoError(t, events.Publish(ctx, uuid.MustParse(id)))
 
 	most := 0
@@ -230,7 +234,7 @@ func TestEventStreamPollsWhileRedisIsDown(t *testing.T) {
 
 	s, first := openStream(t, h, h.token, id)
 	require.Equal(t, "queued", first["status"])
-	require.NoError(t, h.db.FinishJob(context.Background(), uuid.MustParse(id), store.StatusFailed, nil, "gave up"))
+	require.NoError(t, h.db.CloseJob(context.Background(), uuid.MustParse(id), "gave up"))
 	require.Equal(t, "failed", s.next(t)["status"])
 	require.Nil(t, s.next(t))
 }

@@ -56,11 +56,11 @@ func TestModelsLeaderboard(t *testing.T) {
 	require.Equal(t, live.ID, again.ID, "asking again queues nothing more")
 
 	// The worker finishes it.
-	_, err = h.db.StartJob(ctx, live.ID, "worker-a", time.Minute)
+	started, err := h.db.StartJob(ctx, live.ID, "worker-a", time.Minute)
 	require.NoError(t, err)
 	lb := `{"series":30,"horizon":7,"workers":1,"seconds":20.5,"models":[{"model":"naive","series":30,"failed":0,"beats_persistence":0,` +
 		`"median_p_value":null,"median_skill":0,"mean_hit_rate":null,"call_series":0,"mean_coverage_80":0.78,"mean_coverage_95":0.94,"seconds":0.2}]}`
-	require.NoError(t, h.db.FinishJob(ctx, live.ID, store.StatusSucceeded, store.JSON(lb), ""))
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(lb), ""))
 	ready := get(http.StatusOK)
 	require.Equal(t, "ready", ready.Status)
 	require.False(t, ready.Refreshing)

@@ -65,9 +65,9 @@ func TestAJobWaitingForItsRetrySaysWhyAndWhen(t *testing.T) {
 	// An attempt made progress, then failed; asynq retries it in 40 s.
 	attempt, err := h.db.StartJob(ctx, jobID, "worker-a", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, h.db.SetProgress(ctx, jobID, 40, nil))
+	require.NoError(t, h.db.SetProgress(ctx, attempt.Attempt(), 40, nil))
 	retryAt := time.Now().Add(40 * time.Second).UTC().Truncate(time.Second)
-	require.NoError(t, h.db.ReleaseJob(ctx, jobID, attempt.Attempts, "prices: <upstream> timed out", retryAt))
+	require.NoError(t, h.db.ReleaseJob(ctx, attempt.Attempt(), "prices: <upstream> timed out", retryAt))
 
 	resp := h.api.As("").Do(http.MethodGet, "/api/v1/jobs/"+id, nil, "Cookie", web.SessionCookie+"="+b.session())
 	require.Equal(t, http.StatusOK, resp.Status)
@@ -84,7 +84,7 @@ func TestAJobWaitingForItsRetrySaysWhyAndWhen(t *testing.T) {
 
 	// Once the retry runs, the page and the API say it is running again,
 	// and still what ended the attempt before.
-	_, err = h.db.StartJob(ctx, jobID, "worker-b", time.Minute)
+	retry, err := h.db.StartJob(ctx, jobID, "worker-b", time.Minute)
 	require.NoError(t, err)
 	resp = h.api.As("").Do(http.MethodGet, "/api/v1/jobs/"+id, nil, "Cookie", web.SessionCookie+"="+b.session())
 	require.Equal(t, map[string]any{"last_error": "prices: <upstream> timed out"}, resp.Map(t)["retry"])
@@ -92,7 +92,7 @@ func TestAJobWaitingForItsRetrySaysWhyAndWhen(t *testing.T) {
 	require.Contains(t, b.get("/jobs/"+id).body, "Running… (40%)")
 
 	// A finished job has no retry to speak of.
-	require.NoError(t, h.db.FinishJob(ctx, jobID, store.StatusFailed, nil, "prices: <upstream> timed out"))
+	require.NoError(t, h.db.FinishJob(ctx, retry.Attempt(), store.StatusFailed, nil, "prices: <upstream> timed out"))
 	require.NotContains(t, h.api.As("").Do(http.MethodGet, "/api/v1/jobs/"+id, nil, "Cookie", web.SessionCookie+"="+b.session()).Map(t), "retry")
 }
 
@@ -101,10 +101,10 @@ func TestAFailedJobShowsItsErrorOnceAndNoProgressBar(t *testing.T) {
 	b := h.signedIn(t, store.RoleUser)
 	id := h.submitAs(t, b, "/api/v1/sentiment", `{"ticker":"MSFT"}`)
 	ctx := context.Background()
-	_, err := h.db.StartJob(ctx, uuid.MustParse(id), "worker-a", time.Minute)
+	started, err := h.db.StartJob(ctx, uuid.MustParse(id), "worker-a", time.Minute)
 	require.NoError(t, err)
-	require.NoError(t, h.db.SetProgress(ctx, uuid.MustParse(id), 40, nil))
-	require.NoError(t, h.db.FinishJob(ctx, uuid.MustParse(id), store.StatusFailed, nil, "every <news> source failed"))
+	require.NoError(t, h.db.SetProgress(ctx, started.Attempt(), 40, nil))
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusFailed, nil, "every <news> source failed"))
 
 	p := b.get("/jobs/" + id)
 	require.Equal(t, http.StatusOK, p.status)
