@@ -260,7 +260,7 @@ func webKill(t *testing.T) row {
 func revokePartitioned(t *testing.T) row {
 	c := newCluster(t, options{})
 	ctx := context.Background()
-	proxy := dbtest.NewRedisProxy(t, "127.0.0.1:"+strconv.Itoa(c.redisPort))
+	proxy := dbtest.NewSwitch(t, "127.0.0.1:"+strconv.Itoa(c.redisPort))
 	web2 := "127.0.0.1:" + strconv.Itoa(freePort(t))
 	p := c.start("web-2", "web-2", nil, c.env("HTTP_ADDR="+web2, "METRICS_ADDR=", "REDIS_URL=redis://"+proxy.Addr()+"/0"), program(t, "web"))
 	t.Cleanup(func() { p.kill(syscall.SIGKILL) })

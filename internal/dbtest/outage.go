@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -53,6 +55,17 @@ func NewSwitch(t testing.TB, target string) *Switch {
 	}
 	t.Cleanup(sw.Off)
 	return sw
+}
+
+// RedisBehindSwitch returns a client of DB 0 of this binary's Redis (not
+// flushed: use Redis(t) for that) reached through a Switch, for a test
+// that partitions one client from Redis.
+func RedisBehindSwitch(t testing.TB) (*redis.Client, *Switch) {
+	t.Helper()
+	sw := NewSwitch(t, RedisAddr(t))
+	c := redis.NewClient(&redis.Options{Addr: sw.Addr()})
+	t.Cleanup(func() { c.Close() })
+	return c, sw
 }
 
 // Addr is the address (host:port) that reaches the target through the

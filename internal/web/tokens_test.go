@@ -151,7 +151,7 @@ func TestWithoutRedisTheTokenCacheIsBypassed(t *testing.T) {
 // the revocation answered, though B never heard of it.
 func TestRevocationHoldsOnAReplicaCutOffFromRedis(t *testing.T) {
 	a := newHarness(t, 100)
-	cut, proxy := dbtest.RedisBehindProxy(t)
+	cut, proxy := dbtest.RedisBehindSwitch(t)
 	b := newHarnessWith(t, harnessOptions{db: a.db, redis: cut})
 	waitLive(t, a, true)
 	waitLive(t, b, true)
