@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/loopback"
+	"github.com/augurhq/augur/internal/pgcluster"
 )
 
 // programs are the web and worker programs, built once for the run, on
@@ -78,18 +78,14 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// pgBin is where Debian installs PostgreSQL's server programs.
+// pgBin is the path of one of PostgreSQL's programs (see pgcluster.Bin).
 func pgBin(t testing.TB, prog string) string {
 	t.Helper()
-	matches, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + prog)
-	if len(matches) == 0 {
-		path, err := exec.LookPath(prog)
-		if err != nil {
-			missing(t, "PostgreSQL's "+prog)
-		}
-		return path
+	path, err := pgcluster.Bin(prog)
+	if err != nil {
+		missing(t, "PostgreSQL's "+prog)
 	}
-	return matches[len(matches)-1]
+	return path
 }
 
 // missing fails the test when CI is set, as a test without a service it
@@ -263,19 +259,14 @@ func (c *cluster) start(name, log string, cred *syscall.Credential, env []string
 	return p
 }
 
-// postgresUser is the account PostgreSQL runs as when the tests run as
-// root (initdb refuses root); nil otherwise.
+// postgresUser is the account PostgreSQL runs as (see
+// pgcluster.ServerAccount).
 func (c *cluster) postgresUser() *syscall.Credential {
-	if os.Geteuid() != 0 {
-		return nil
-	}
-	u, err := user.Lookup("postgres")
+	cred, err := pgcluster.ServerAccount()
 	if err != nil {
-		c.t.Fatalf("running as root needs a postgres user for the private PostgreSQL: %v", err)
+		c.t.Fatal(err)
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+	return cred
 }
 
 // startPostgres starts the private PostgreSQL, creating its cluster first
