@@ -95,9 +95,10 @@ func subscribers(t *testing.T) int {
 	}
 	// Each web server also holds one subscription to API token
 	// invalidations (tokens.go), which is no stream's.
-	tokens, err := c.PubSubNumSub(context.Background(), "augur:auth:invalidate").Result()
+	channel := keyspace.Space{}.Channel("auth:invalidate")
+	tokens, err := c.PubSubNumSub(context.Background(), channel).Result()
 	require.NoError(t, err)
-	return n - int(tokens["augur:auth:invalidate"])
+	return n - int(tokens[channel])
 }
 
 // TestEventStreamsShareOneSubscription: many streams, of several users and
