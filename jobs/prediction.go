@@ -77,6 +77,9 @@ type prediction struct {
 	// polarity is the news sentiment, when it was asked for and read.
 	polarity *float64
 	res      *PredictionResult
+	// reuseKey names the result this job computes for identical jobs to
+	// take; nil when it is not offered (see worthReusing).
+	reuseKey []byte
 }
 
 // predict runs a prediction job as named steps: load the prices, take an
@@ -164,7 +167,12 @@ func (p *prediction) reuse(ctx context.Context) (uuid.UUID, error) {
 	if !worthReusing(p.models, p.params.Sentiment) {
 		return uuid.Nil, nil
 	}
-	return p.w.reuse(ctx, p.job, p.params.ReuseKey(p.job.Ticker, p.bars), p.params.Fresh, p.progress)
+	var maxAge time.Duration
+	if p.params.Sentiment {
+		maxAge = p.w.NewsLifetime
+	}
+	p.reuseKey = p.params.ReuseKey(p.job.Ticker, p.bars)
+	return p.w.reuse(ctx, p.job, p.reuseKey, p.params.Fresh, maxAge, p.progress)
 }
 
 // readSentiment reads the news when the job asks for it. News that cannot
@@ -183,6 +191,13 @@ func (p *prediction) readSentiment(ctx context.Context) error {
 		return ctx.Err()
 	default:
 		p.res.Sentiment, p.res.SentimentError = report, err.Error()
+	}
+	// News read while sources failed, wholly or in part, is no result to
+	// hand to the next identical request: that one reads the news again.
+	// ErrNoArticles with every source answering is no failure.
+	failed := err != nil && !errors.Is(err, sentiment.ErrNoArticles) || report != nil && report.Degraded()
+	if failed && p.reuseKey != nil {
+		return p.w.DB.DropComputation(ctx, p.reuseKey, p.job.Attempt())
 	}
 	return nil
 }
@@ -322,8 +337,9 @@ type reusedResult struct{ from uuid.UUID }
 // job succeeded, or, when a live worker is computing it now, as soon as
 // it finishes, so both jobs finish together. It returns uuid.Nil when
 // this job is the one to compute: no other claimed the work, the one that
-// did failed or lost its worker, or fresh asks for a new computation.
-func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fresh bool, progress *progressReporter) (uuid.UUID, error) {
+// did failed or lost its worker, fresh asks for a new computation, or
+// the result is older than maxAge (0: any age will do).
+func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fresh bool, maxAge time.Duration, progress *progressReporter) (uuid.UUID, error) {
 	tick := time.NewTicker(reuseCheck)
 	defer tick.Stop()
 	var (
@@ -337,7 +353,7 @@ func (w *Worker) reuse(ctx context.Context, job *store.Job, reuseKey []byte, fre
 		}
 	}()
 	for {
-		claim, err := w.DB.ClaimComputation(ctx, reuseKey, job.Attempt(), fresh)
+		claim, err := w.DB.ClaimComputation(ctx, reuseKey, job.Attempt(), fresh, maxAge)
 		if err != nil {
 			return uuid.Nil, err
 		}

@@ -55,6 +55,10 @@ type Worker struct {
 	// production): a failed attempt records with it when the retry is
 	// due, for the user to see. Nil records the failure without a time.
 	RetryDelay func(retried int, err error, task *asynq.Task) time.Duration
+	// NewsLifetime is how long a prediction's result with news in it may
+	// be reused by an identical request: the sentiment cache's lifetime,
+	// after which the news would be read afresh. Zero: no limit.
+	NewsLifetime time.Duration
 }
 
 // Register adds the worker's handlers to an asynq mux.

@@ -110,6 +110,13 @@ func newFixture(t *testing.T, prices jobs.PriceLoader) *fixture {
 // their retry.
 func newFixtureRetryingAfter(t *testing.T, prices jobs.PriceLoader, delay time.Duration) *fixture {
 	t.Helper()
+	return newFixtureWith(t, prices, delay, func(*jobs.Worker) {})
+}
+
+// newFixtureWith runs a worker whose failed tasks wait delay for their
+// retry, changed by configure before it starts.
+func newFixtureWith(t *testing.T, prices jobs.PriceLoader, delay time.Duration, configure func(*jobs.Worker)) *fixture {
+	t.Helper()
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
 	u := dbtest.User(t, db)
@@ -118,6 +125,7 @@ func newFixtureRetryingAfter(t *testing.T, prices jobs.PriceLoader, delay time.D
 	retryDelay := func(int, error, *asynq.Task) time.Duration { return delay }
 	w := f.newWorker("worker-a", prices)
 	w.RetryDelay = retryDelay
+	configure(w)
 	f.worker = w
 	mux := asynq.NewServeMux()
 	w.Register(mux)

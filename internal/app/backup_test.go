@@ -142,7 +142,7 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 		if status == store.StatusRunning {
 			started, err := db.StartJob(ctx, job.ID, "worker-a", time.Minute)
 			require.NoError(t, err)
-			_, err = db.ClaimComputation(ctx, []byte("computation"), started.Attempt(), false)
+			_, err = db.ClaimComputation(ctx, []byte("computation"), started.Attempt(), false, 0)
 			require.NoError(t, err)
 			continue
 		}

@@ -118,6 +118,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb, keyspace.Of(cfg.RedisPrefix, rdb)),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
 		ID: workerID(), Lease: cfg.JobLease, RetryDelay: jobs.RetryDelay,
+		NewsLifetime: cfg.Sentiment.CacheLifetime(),
 	}
 	// The web holds a user's jobs past their turn by the same rule
 	// (admission.Dispatch); each task that ends lets the next turn in.

@@ -300,7 +300,7 @@ var settings = []Setting{
 		func(c *Config, v string) error {
 			return intIn(&c.Sentiment.NumArticles, v, 1, sentiment.MaxNumArticles)
 		}},
-	{"SENTIMENT_CACHE_TTL", "1h", "How long a source's articles for a ticker are cached in Redis.",
+	{"SENTIMENT_CACHE_TTL", "1h", "How long a source's articles for a ticker are cached in Redis, and so how long an identical prediction with sentiment may reuse a result.",
 		func(c *Config, v string) error { return durationIn(&c.Sentiment.CacheTTL, v, 0, 7*24*time.Hour) }},
 	{"UPSTREAM_TIMEOUT", "5s", "Timeout of one request to an outside API.",
 		func(c *Config, v string) error {

@@ -69,6 +69,10 @@ type Config struct {
 	CacheTTL time.Duration
 }
 
+// CacheLifetime is how long a source's answer is cached under c: what a
+// result built on the news may be reused for.
+func (c Config) CacheLifetime() time.Duration { return cmp.Or(c.CacheTTL, DefaultCacheTTL) }
+
 // Request is one ticker's run.
 type Request struct {
 	Ticker string
@@ -154,7 +158,7 @@ func New(cfg Config, rdb *redis.Client, logger *slog.Logger) (*Analyzer, error) 
 		return nil, fmt.Errorf("negative sentiment cache TTL %v", cfg.CacheTTL)
 	}
 	if rdb != nil {
-		a.cache = &articleCache{rdb: rdb, ttl: cmp.Or(cfg.CacheTTL, DefaultCacheTTL)}
+		a.cache = &articleCache{rdb: rdb, ttl: cfg.CacheLifetime()}
 	}
 	return a, nil
 }

@@ -469,3 +469,19 @@ func TestNames(t *testing.T) {
 		}
 	}
 }
+
+func TestADegradedReportHadASourceFail(t *testing.T) {
+	t.Parallel()
+	report := func(statuses ...string) *Report {
+		r := &Report{}
+		for _, s := range statuses {
+			r.Sources = append(r.Sources, SourceStatus{Source: "s", Status: s})
+		}
+		return r
+	}
+	require.False(t, report().Degraded())
+	require.False(t, report(StatusOK, StatusNoKey, StatusSkipped).Degraded(), "a missing key or a source not reached is the setup")
+	for _, failed := range []string{StatusError, StatusTimeout, StatusRateLimited, StatusCircuitOpen} {
+		require.True(t, report(StatusOK, failed).Degraded(), failed)
+	}
+}

@@ -32,6 +32,20 @@ const (
 	StatusSkipped     = "skipped"
 )
 
+// Degraded reports whether some source failed during the run (an error, a
+// timeout, a rate limit or an open circuit breaker): the report then holds
+// what the others said, not what the news says. A source without a key,
+// or one the run never reached, is how the chain is set up, not a failure.
+func (r *Report) Degraded() bool {
+	for _, s := range r.Sources {
+		switch s.Status {
+		case StatusError, StatusTimeout, StatusRateLimited, StatusCircuitOpen:
+			return true
+		}
+	}
+	return false
+}
+
 // SourceStatus says what one source did during a run.
 type SourceStatus struct {
 	Source    string  `json:"source"`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -25,8 +26,11 @@ type Claim struct {
 // asked for a fresh result). Otherwise it is the job that holds the
 // claim: one that already succeeded, whose result can be taken as it is,
 // or one that a live worker is computing now, which the caller can wait
-// for. Claims are rows with the key as primary key, so of any number of
-// identical jobs starting at once exactly one computes.
+// for. A succeeded job that finished more than maxAge ago is not taken
+// (0: any age is): the caller computes anew, as for a result with news in
+// it, which goes stale with the news. Claims are rows with the key as
+// primary key, so of any number of identical jobs starting at once
+// exactly one computes.
 //
 // The caller is attempt a of its job, and a claim it writes is fenced as
 // every write of an attempt is (see Attempt): a stale attempt claims
@@ -38,7 +42,7 @@ type Claim struct {
 // takes a transaction, which locks the claim, so that two jobs taking
 // over from a failed one cannot both compute, and reads its job after
 // the lock, so that the job's start, committed before its claim, is seen.
-func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, a Attempt, force bool) (Claim, error) {
+func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, a Attempt, force bool, maxAge time.Duration) (Claim, error) {
 	jobID := a.JobID
 	mine := Claim{JobID: jobID}
 	var first struct {
@@ -76,16 +80,20 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, a Attempt, 
 	if owner != jobID && !force {
 		// worker_lost is jobColumns' rule for a lapsed lease, by the
 		// database's clock, which wrote the lease.
-		var row jobRow
+		var row struct {
+			jobRow
+			Fresh bool `db:"fresh"`
+		}
 		if err := q.get(ctx, &row, `SELECT status, lease_expires_at,
-			coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost
-			FROM jobs WHERE id = $1`, owner); err != nil {
+			coalesce(status = 'running' AND lease_expires_at < now(), false) AS worker_lost,
+			$2 = 0 OR coalesce(finished_at > now() - $2 * interval '1 microsecond', false) AS fresh
+			FROM jobs WHERE id = $1`, owner, maxAge.Microseconds()); err != nil {
 			return Claim{}, fmt.Errorf("claim computation: load job %s: %w", owner, err)
 		}
 		j := row.job()
 		// A job released for a retry (no lease) is not followed: its retry
 		// may wait behind the very followers that wait for it.
-		if j.Status == StatusSucceeded || j.Held() {
+		if j.Status == StatusSucceeded && row.Fresh || j.Held() {
 			return Claim{JobID: owner, Succeeded: j.Status == StatusSucceeded}, tx.Commit()
 		}
 	}
@@ -104,6 +112,19 @@ func (db *DB) ClaimComputation(ctx context.Context, reuseKey []byte, a Attempt, 
 		return Claim{}, fmt.Errorf("claim computation: commit: %w", err)
 	}
 	return mine, nil
+}
+
+// DropComputation gives up attempt a's claim on reuseKey, so that no later
+// job takes a's result: one computed while some of its inputs failed (the
+// news sources, say) must not outlive the failure. A job that waits for a
+// to finish then computes its own. It is fenced as every write of an
+// attempt is; a claim that is not a's is left alone.
+func (db *DB) DropComputation(ctx context.Context, reuseKey []byte, a Attempt) error {
+	if _, err := db.exec(ctx, `DELETE FROM job_computations WHERE reuse_key = $4 AND job_id = $1
+		AND EXISTS (SELECT 1 FROM jobs WHERE `+heldBy+`)`, a.JobID, a.Number, a.Worker, reuseKey); err != nil {
+		return fmt.Errorf("drop the computation claim of job %s: %w", a.JobID, err)
+	}
+	return nil
 }
 
 // FinishReused ends attempt a's job succeeded with the result of the job

@@ -32,7 +32,7 @@ func TestClaimComputation(t *testing.T) {
 	running := func() store.Attempt { return runningJob(t, db, owner) }
 	key := []byte("same computation")
 	claim := func(a store.Attempt, force bool) uuid.UUID {
-		got, err := db.ClaimComputation(ctx, key, a, force)
+		got, err := db.ClaimComputation(ctx, key, a, force, 0)
 		require.NoError(t, err)
 		require.False(t, got.Succeeded)
 		return got.JobID
@@ -56,7 +56,7 @@ func TestClaimComputation(t *testing.T) {
 	// Succeeded, c's result is there to take, unless asked to compute.
 	require.NoError(t, db.FinishJob(ctx, c, store.StatusSucceeded, store.JSON(`{"answer":42}`), ""))
 	d := running()
-	got, err := db.ClaimComputation(ctx, key, d, false)
+	got, err := db.ClaimComputation(ctx, key, d, false, 0)
 	require.NoError(t, err)
 	require.Equal(t, store.Claim{JobID: c.JobID, Succeeded: true}, got)
 	require.Equal(t, d.JobID, claim(d, true), "force takes the claim")
@@ -71,7 +71,7 @@ func TestAStaleAttemptClaimsNothing(t *testing.T) {
 	db := dbtest.Postgres(t, "store")
 	owner := newOwner(t, db)
 	stale, _ := takenOver(t, db, owner)
-	_, err := db.ClaimComputation(ctx, []byte("fresh key"), stale, false)
+	_, err := db.ClaimComputation(ctx, []byte("fresh key"), stale, false, 0)
 	require.ErrorIs(t, err, store.ErrNotHeld, "no first claim")
 	var refused *store.NotHeldError
 	require.ErrorAs(t, err, &refused)
@@ -81,14 +81,14 @@ func TestAStaleAttemptClaimsNothing(t *testing.T) {
 	// claimant, but not by a stale one.
 	failed := runningJob(t, db, owner)
 	key := []byte("claimed before")
-	got, err := db.ClaimComputation(ctx, key, failed, false)
+	got, err := db.ClaimComputation(ctx, key, failed, false, 0)
 	require.NoError(t, err)
 	require.Equal(t, failed.JobID, got.JobID)
 	require.NoError(t, db.FinishJob(ctx, failed, store.StatusFailed, nil, "boom"))
-	_, err = db.ClaimComputation(ctx, key, stale, true)
+	_, err = db.ClaimComputation(ctx, key, stale, true, 0)
 	require.ErrorIs(t, err, store.ErrNotHeld, "no takeover")
 	live := runningJob(t, db, owner)
-	got, err = db.ClaimComputation(ctx, key, live, false)
+	got, err = db.ClaimComputation(ctx, key, live, false, 0)
 	require.NoError(t, err)
 	require.Equal(t, live.JobID, got.JobID, "the claim was still the failed job's to take over")
 }
