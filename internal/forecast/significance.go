@@ -10,8 +10,8 @@ import (
 
 // SignificanceLevel is the p-value below which a test counts as
 // significant: a model "beats persistence" only when the Diebold–Mariano
-// test rejects equal accuracy at this level, and a directional hit rate is
-// better than a coin only when the binomial test does.
+// test rejects equal accuracy at this level, and direction calls show
+// skill only when the Pesaran–Timmermann test does.
 const SignificanceLevel = 0.05
 
 // ErrNoTest means a significance test cannot be computed on the data given:
