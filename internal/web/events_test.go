@@ -130,7 +130,14 @@ func TestEventStreamsShareOneSubscription(t *testing.T) {
 	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{}`), ""))
 	require.NoError(t, events.Publish(ctx, id))
 	for _, s := range streams[:3] {
-		require.Equal(t, "succeeded", s.next(t)["status"])
+		event := s.next(t)
+		if event["status"] == "running" {
+			// A stream may re-read the job between its start and its end
+			// (the hub's subscription going live notes every stream); it
+			// sends each state once.
+			event = s.next(t)
+		}
+		require.Equal(t, "succeeded", event["status"])
 		require.Nil(t, s.next(t), "a final job ends its stream")
 	}
 }
@@ -169,6 +176,9 @@ func TestEventStreamsSendTheStateNotTheResult(t *testing.T) {
 	most := 0
 	for _, s := range streams {
 		final := s.next(t)
+		if final["status"] == "running" {
+			final = s.next(t) // read between the start and the end, as above
+		}
 		require.Equal(t, "succeeded", final["status"])
 		_, sent := final["result"]
 		require.False(t, sent, "the final event carries no result")
