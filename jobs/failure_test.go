@@ -301,9 +301,9 @@ func TestAResultOutlivesAFailingFinalWrite(t *testing.T) {
 	require.Equal(t, 1, job.Attempts, "the model ran once")
 	require.EqualValues(t, 1, prices.calls.Load())
 	require.NotEmpty(t, job.Result)
-	require.Equal(t, 3, f.logs.count("recording the job's outcome failed; keeping the result and trying again"))
+	require.Equal(t, 3, f.logs.Count("recording the job's outcome failed; keeping the result and trying again"))
 	// The worker logs its success after the write that awaitFinal saw.
-	require.Eventually(t, func() bool { return f.logs.count("job outcome recorded after retries") == 1 },
+	require.Eventually(t, func() bool { return f.logs.Count("job outcome recorded after retries") == 1 },
 		time.Minute, 10*time.Millisecond, "the final write's success is logged")
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -72,7 +73,7 @@ func newFairCluster(t *testing.T, perUser int, length time.Duration) *fairCluste
 	t.Helper()
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
-	logger := slog.New(slog.NewTextHandler(&logBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	c := &fairCluster{
 		db:    db,
 		queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute}),
@@ -434,7 +435,7 @@ func TestTheReconcilerMakesUpForALostDispatch(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
-	logger := slog.New(slog.NewTextHandler(&logBuffer{}, nil))
+	logger := slog.New(slog.NewTextHandler(&testlog.Buffer{}, nil))
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	policy := admission.New(db, nil, admission.Limits{MaxUnfinished: 100, InteractivePerUser: 3, DispatchPerUser: 1}, logger)
 	// One slot: a line of two.

@@ -17,6 +17,7 @@ import (
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -56,12 +57,6 @@ func (p *heldPrices) awaitStart(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the job never started")
 	}
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // firstClose is the first close of the chart series in a prediction's
@@ -119,11 +114,11 @@ func TestAStaleWorkerCannotFinishAJobANewerAttemptHolds(t *testing.T) {
 	type node struct {
 		worker *jobs.Worker
 		prices *heldPrices
-		logs   *logBuffer
+		logs   *testlog.Buffer
 		reg    *prometheus.Registry
 	}
 	newNode := func(db *store.DB, id string, base float64) *node {
-		n := &node{prices: newHeldPrices(base), logs: &logBuffer{}, reg: prometheus.NewRegistry()}
+		n := &node{prices: newHeldPrices(base), logs: &testlog.Buffer{}, reg: prometheus.NewRegistry()}
 		n.worker = &jobs.Worker{
 			DB: db, Prices: n.prices, Sentiment: noNews{}, Events: jobs.NewEvents(rdb, keyspace.Space{}),
 			Logger:  slog.New(slog.NewTextHandler(n.logs, nil)),
@@ -181,7 +176,7 @@ func TestAStaleWorkerCannotFinishAJobANewerAttemptHolds(t *testing.T) {
 	// The network heals: worker 1's writes arrive, and are refused.
 	pg.Heal()
 	require.Eventually(t, func() bool {
-		return one.logs.count("stale attempt 1 refused") > 0 || one.logs.count("job succeeded") > 0
+		return one.logs.Count("stale attempt 1 refused") > 0 || one.logs.Count("job succeeded") > 0
 	}, time.Minute, 20*time.Millisecond, "worker 1 hears back")
 	held, err := direct.Job(ctx, job.ID, 0)
 	require.NoError(t, err)
@@ -203,13 +198,13 @@ func TestAStaleWorkerCannotFinishAJobANewerAttemptHolds(t *testing.T) {
 	require.Greater(t, firstClose(t, done.Result), 100_000.0, "attempt 2 computed the result, not worker 1")
 
 	// Worker 1 says what happened, and does not count a success.
-	require.Equal(t, 1, one.logs.count("stale attempt 1 refused"), one.logs.String())
+	require.Equal(t, 1, one.logs.Count("stale attempt 1 refused"), one.logs.String())
 	require.Contains(t, one.logs.String(), "worker=worker-1")
 	require.Contains(t, one.logs.String(), "job_id="+job.ID.String())
-	require.Zero(t, one.logs.count("job succeeded"))
+	require.Zero(t, one.logs.Count("job succeeded"))
 	require.Zero(t, counter(t, one.reg, "augur_jobs_finished_total", "status", "succeeded"))
 	require.InDelta(t, 1, counter(t, one.reg, "augur_job_attempts_lost_total", "reason", "stale"), 0)
-	require.Eventually(t, func() bool { return two.logs.count("job succeeded") == 1 }, time.Minute, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return two.logs.Count("job succeeded") == 1 }, time.Minute, 20*time.Millisecond)
 	require.InDelta(t, 1, counter(t, two.reg, "augur_jobs_finished_total", "status", "succeeded"), 0)
 	require.Zero(t, counter(t, two.reg, "augur_job_attempts_lost_total", "reason", "stale"))
 }
@@ -245,7 +240,7 @@ func TestAWorkerCutOffFromPostgreSQLStopsBeforeItsLeaseLapses(t *testing.T) {
 	rdb := dbtest.Redis(t)
 	queue := jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})
 	prices := &stalledPrices{started: make(chan struct{}), stopped: make(chan struct{})}
-	logs := &logBuffer{}
+	logs := &testlog.Buffer{}
 	reg := prometheus.NewRegistry()
 	retryAtOnce := func(int, error, *asynq.Task) time.Duration { return 0 }
 	w := &jobs.Worker{
@@ -280,7 +275,7 @@ func TestAWorkerCutOffFromPostgreSQLStopsBeforeItsLeaseLapses(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("the work went on without its lease")
 	}
-	require.Equal(t, 1, logs.count("job attempt lost its lease: no heartbeat reached PostgreSQL; stopping its work"))
+	require.Equal(t, 1, logs.Count("job attempt lost its lease: no heartbeat reached PostgreSQL; stopping its work"))
 	require.Eventually(t, func() bool {
 		got, err := direct.Job(ctx, job.ID, 0)
 		require.NoError(t, err)

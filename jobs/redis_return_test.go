@@ -13,6 +13,7 @@ import (
 
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -75,7 +76,7 @@ func TestJobsStoredWhileRedisWasDownRunAsSoonAsItReturns(t *testing.T) {
 	back := time.Now()
 	f.awaitFinalWithin(t, returnBound, stored...)
 	t.Logf("%d jobs stored during the outage were final %s after Redis returned", len(stored), time.Since(back).Round(time.Millisecond))
-	require.Positive(t, f.logs.count("reconciled jobs with the queue at once: Redis answers again after an outage"))
+	require.Positive(t, f.logs.Count("reconciled jobs with the queue at once: Redis answers again after an outage"))
 }
 
 // After Redis loses its data the queued jobs' tasks are gone: they waited
@@ -85,7 +86,7 @@ func TestJobsStoredWhileRedisWasDownRunAsSoonAsItReturns(t *testing.T) {
 func TestQueuedJobsRunAsSoonAsRedisComesBackEmpty(t *testing.T) {
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
-	f := &fixture{db: db, rdb: rdb, owner: dbtest.User(t, db).ID, logs: &logBuffer{},
+	f := &fixture{db: db, rdb: rdb, owner: dbtest.User(t, db).ID, logs: &testlog.Buffer{},
 		queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})}
 	f.watched(t)
 	// The watch has set its marker before Redis loses it. (Without a
@@ -111,8 +112,8 @@ func TestQueuedJobsRunAsSoonAsRedisComesBackEmpty(t *testing.T) {
 	t.Cleanup(srv.Shutdown)
 	f.awaitFinalWithin(t, returnBound, queued...)
 	t.Logf("%d jobs queued when Redis lost its data were final %s after it returned", len(queued), time.Since(back).Round(time.Millisecond))
-	require.Positive(t, f.logs.count("reconciled jobs with the queue at once: Redis lost its data")+
-		f.logs.count("reconciled jobs with the queue at once: Redis answers again after an outage"))
+	require.Positive(t, f.logs.Count("reconciled jobs with the queue at once: Redis lost its data")+
+		f.logs.Count("reconciled jobs with the queue at once: Redis answers again after an outage"))
 }
 
 // A submission whose enqueue failed, because Redis was out of this
@@ -134,5 +135,5 @@ func TestAFailedEnqueueWakesTheReconcilerWhenRedisAnswers(t *testing.T) {
 	back := time.Now()
 	f.awaitFinalWithin(t, returnBound, job)
 	t.Logf("the job was final %s after Redis answered the web again", time.Since(back).Round(time.Millisecond))
-	require.Equal(t, 1, f.logs.count("reconciled jobs with the queue at once: a job's enqueue failed"))
+	require.Equal(t, 1, f.logs.Count("reconciled jobs with the queue at once: a job's enqueue failed"))
 }

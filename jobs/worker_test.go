@@ -1,12 +1,9 @@
 package jobs_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -21,6 +18,7 @@ import (
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/internal/upstream"
 	"github.com/augurhq/augur/jobs"
 )
@@ -67,27 +65,7 @@ type fixture struct {
 	worker *jobs.Worker
 	queue  *jobs.Queue
 	owner  int64
-	logs   *logBuffer
-}
-
-// logBuffer collects a test's logs; handlers write to it from many
-// goroutines.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// count returns how many log lines contain s.
-func (b *logBuffer) count(s string) int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return strings.Count(b.buf.String(), s)
+	logs   *testlog.Buffer
 }
 
 func (f *fixture) newWorker(id string, prices jobs.PriceLoader) *jobs.Worker {
@@ -120,7 +98,7 @@ func newFixtureWith(t *testing.T, prices jobs.PriceLoader, delay time.Duration, 
 	db := dbtest.Postgres(t, "jobs")
 	rdb := dbtest.Redis(t)
 	u := dbtest.User(t, db)
-	f := &fixture{db: db, rdb: rdb, owner: u.ID, logs: &logBuffer{},
+	f := &fixture{db: db, rdb: rdb, owner: u.ID, logs: &testlog.Buffer{},
 		queue: jobs.NewQueue(rdb, jobs.Timeouts{Prediction: time.Minute, Sentiment: time.Minute})}
 	retryDelay := func(int, error, *asynq.Task) time.Duration { return delay }
 	w := f.newWorker("worker-a", prices)

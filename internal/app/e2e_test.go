@@ -1,14 +1,12 @@
 package app
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -39,28 +38,10 @@ type stack struct {
 	token  string
 	// logs holds every line web and workers logged, as production writes
 	// them (JSON, with request ids), for tests that look into them.
-	logs *lockedBuffer
+	logs *testlog.Buffer
 	// webReg and workerReg are the registries of the web handler and of
 	// the latest worker built.
 	webReg, workerReg *prometheus.Registry
-}
-
-// lockedBuffer is a bytes.Buffer that web and workers write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func newStack(t testing.TB) *stack {
@@ -82,7 +63,7 @@ func newStack(t testing.TB) *stack {
 	require.NoError(t, err)
 	// No outside network in tests: point the news source at a closed port.
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	cfg.LogFormat = "json"
 	logger := newLogger(cfg, io.MultiWriter(logs, testLog{t}))
 

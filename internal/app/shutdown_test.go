@@ -16,6 +16,7 @@ import (
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/loopback"
+	"github.com/augurhq/augur/internal/testlog"
 )
 
 // TestWebShutdownDrainsGracefully is issue 17 item 7: on SIGTERM, web's
@@ -43,7 +44,7 @@ func TestWebShutdownDrainsGracefully(t *testing.T) {
 		return v, ok
 	})
 	require.NoError(t, err)
-	logs := &lockedBuffer{}
+	logs := &testlog.Buffer{}
 	cfg.LogFormat = "json"
 	env := &runtimeEnv{cfg: cfg, logger: newLogger(cfg, io.MultiWriter(logs, testLog{t})), stdout: io.Discard}
 	token := dbtest.Token(t, db)

@@ -1,13 +1,11 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -505,7 +504,7 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 // TestAdminQueuePauseIsLoggedWithTheAdmin: pausing or resuming a queue
 // stops or restarts work for everyone, so the log names who did it.
 func TestAdminQueuePauseIsLoggedWithTheAdmin(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	h := newHarnessWith(t, harnessOptions{logs: logs})
 	admin := h.account(t, store.RoleAdmin)
 	b := h.browser(t)
@@ -516,23 +515,4 @@ func TestAdminQueuePauseIsLoggedWithTheAdmin(t *testing.T) {
 	for _, msg := range []string{"queue paused", "queue resumed"} {
 		require.Regexp(t, `msg="`+msg+`" queue=default user_id=`+strconv.FormatInt(admin.ID, 10)+` username=`+admin.Username, logs.String())
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the server's goroutines may write to
-// while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
