@@ -70,6 +70,9 @@ type StreamHub struct {
 	logger  *slog.Logger
 	perUser int
 	maxAll  int
+	// draining is closed by Drain, which drain does once; neither needs mu.
+	draining chan struct{}
+	drain    func()
 
 	mu       sync.Mutex
 	watchers map[uuid.UUID]map[*Watcher]struct{}
@@ -79,7 +82,6 @@ type StreamHub struct {
 	cancel   context.CancelFunc // stops the current subscriber; nil when none
 	settled  chan struct{}      // closed once the current subscriber first connects or fails
 	live     bool               // the subscription is confirmed, so notes arrive
-	draining chan struct{}      // closed by Drain
 }
 
 // Watcher is one stream's place in the hub.
@@ -90,21 +92,15 @@ type Watcher struct {
 }
 
 func newStreamHub(events *jobs.Events, logger *slog.Logger, perUser, maxAll int) *StreamHub {
+	draining := make(chan struct{})
 	return &StreamHub{events: events, logger: logger, perUser: perUser, maxAll: maxAll,
-		watchers: map[uuid.UUID]map[*Watcher]struct{}{}, byUser: map[int64]int{}, draining: make(chan struct{})}
+		watchers: map[uuid.UUID]map[*Watcher]struct{}{}, byUser: map[int64]int{},
+		draining: draining, drain: sync.OnceFunc(func() { close(draining) })}
 }
 
 // Drain tells every stream, now and to come, to end: the process is
 // shutting down. It is safe to call more than once.
-func (h *StreamHub) Drain() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	select {
-	case <-h.draining:
-	default:
-		close(h.draining)
-	}
-}
+func (h *StreamHub) Drain() { h.drain() }
 
 // Draining is closed once the process is shutting down: a stream then
 // tells its client to reconnect (to another replica) and ends.
