@@ -20,8 +20,6 @@ import (
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/augurhq/augur/jobs"
 )
 
 // metricsServer serves reg's /metrics as a replica's listener does.
@@ -90,7 +88,7 @@ func sharedSeries(t *testing.T) map[string]bool {
 
 	// The names those collectors describe, now that a queue exists.
 	shared := map[string]bool{}
-	queue := jobs.NewQueue(s.rdb, jobTimeouts(s.cfg))
+	queue := newQueue(s.cfg, s.rdb)
 	described := &describedNames{Registerer: prometheus.NewRegistry(), names: shared}
 	described.MustRegister(queue.Collector(), queue.ServersCollector())
 	require.True(t, shared["asynq_tasks_processed_total"], "%v", shared)

@@ -270,7 +270,7 @@ func withJob(ctx context.Context, env *runtimeEnv, arg string, f func(*store.DB,
 	if err != nil {
 		return err
 	}
-	return f(db, jobs.NewQueue(rdb, jobTimeouts(env.cfg)).InKeyspace(keyspace.Of(env.cfg.RedisPrefix, rdb)), job)
+	return f(db, newQueue(env.cfg, rdb), job)
 }
 
 // retryJob runs a failed or canceled job's request again as a new job of
@@ -319,7 +319,7 @@ func printQueues(ctx context.Context, env *runtimeEnv) error {
 		return err
 	}
 	defer rdb.Close()
-	queue := jobs.NewQueue(rdb, jobTimeouts(env.cfg)).InKeyspace(keyspace.Of(env.cfg.RedisPrefix, rdb))
+	queue := newQueue(env.cfg, rdb)
 	stats, err := queue.QueueStats(slices.Sorted(maps.Keys(env.cfg.WorkerQueues)))
 	if err != nil {
 		return err

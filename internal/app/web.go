@@ -54,8 +54,11 @@ func webCommands() []command {
 	}, append(operatorWebCommands(), backupCommands()...)...)
 }
 
-func jobTimeouts(cfg *config.Config) jobs.Timeouts {
-	return jobs.Timeouts{Prediction: cfg.PredictionTimeout, Sentiment: cfg.SentimentTimeout}
+// newQueue is the job queue on rdb with the configured timeouts, in the
+// deployment's keyspace.
+func newQueue(cfg *config.Config, rdb *redis.Client) *jobs.Queue {
+	return jobs.NewQueue(rdb, jobs.Timeouts{Prediction: cfg.PredictionTimeout, Sentiment: cfg.SentimentTimeout}).
+		InKeyspace(keyspace.Of(cfg.RedisPrefix, rdb))
 }
 
 func serveWeb(ctx context.Context, env *runtimeEnv) error {
@@ -132,7 +135,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 		return nil, err
 	}
 	space := keyspace.Of(cfg.RedisPrefix, rdb)
-	queue := jobs.NewQueue(rdb, jobTimeouts(cfg)).InKeyspace(space)
+	queue := newQueue(cfg, rdb)
 	reg.MustRegister(dependencies{db, rdb}, queue.ServersCollector())
 	return web.New(web.Deps{
 		Kernel: kernel.Config{

@@ -99,7 +99,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	if err != nil {
 		return nil, err
 	}
-	queue := jobs.NewQueue(rdb, jobTimeouts(cfg)).InKeyspace(keyspace.Of(cfg.RedisPrefix, rdb))
+	space := keyspace.Of(cfg.RedisPrefix, rdb)
+	queue := newQueue(cfg, rdb)
 	if cfg.MetricsQueueCollector {
 		// Each scrape scans every queue in Redis, and counts the jobs
 		// held for their turn in PostgreSQL: one replica is enough.
@@ -115,7 +116,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	reg.MustRegister(newComputeMetrics(budget))
 
 	worker := &jobs.Worker{
-		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb, keyspace.Of(cfg.RedisPrefix, rdb)),
+		DB: db, Prices: prices, Sentiment: news, Events: jobs.NewEvents(rdb, space),
 		Logger: logger, Metrics: jobs.NewMetrics(reg),
 		ID: workerID(), Lease: cfg.JobLease, RetryDelay: jobs.RetryDelay,
 		NewsLifetime: cfg.Sentiment.CacheLifetime(),
@@ -167,7 +168,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 			Prices: jobs.PriceRetention, Batch: 1000,
 		},
 	}
-	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: keyspace.Of(cfg.RedisPrefix, rdb), Logger: logger}
+	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: space, Logger: logger}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner, dispatcher: dispatcher, id: worker.ID}, nil
 }
 
