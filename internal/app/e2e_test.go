@@ -34,8 +34,10 @@ type stack struct {
 	rdb    *redis.Client
 	api    *apitest.Client
 	logger *slog.Logger
-	url    string
-	token  string
+	// handler is web's handler, which url serves.
+	handler http.Handler
+	url     string
+	token   string
 	// logs holds every line web and workers logged, as production writes
 	// them (JSON, with request ids), for tests that look into them.
 	logs *testlog.Buffer
@@ -44,20 +46,27 @@ type stack struct {
 	webReg, workerReg *prometheus.Registry
 }
 
-func newStack(t testing.TB) *stack {
+// newStack builds the platform with the tests' settings, and settings
+// ("NAME=value") on top of them.
+func newStack(t testing.TB, settings ...string) *stack {
 	t.Helper()
 	db := dbtest.Postgres(t, "app")
 	rdb := dbtest.Redis(t)
+	env := map[string]string{
+		"PRICE_SOURCES":      "sample",
+		"SENTIMENT_SOURCES":  "google",
+		"REDIS_URL":          dbtest.RedisURL(t),
+		"WORKER_CONCURRENCY": "2",
+		"SHUTDOWN_TIMEOUT":   "5s",
+		"SUBMIT_RATE_LIMIT":  "1000",
+		"UPSTREAM_TIMEOUT":   "200ms",
+	}
+	for _, s := range settings {
+		name, value, _ := strings.Cut(s, "=")
+		env[name] = value
+	}
 	cfg, err := config.Load(func(k string) (string, bool) {
-		v, ok := map[string]string{
-			"PRICE_SOURCES":      "sample",
-			"SENTIMENT_SOURCES":  "google",
-			"REDIS_URL":          dbtest.RedisURL(t),
-			"WORKER_CONCURRENCY": "2",
-			"SHUTDOWN_TIMEOUT":   "5s",
-			"SUBMIT_RATE_LIMIT":  "1000",
-			"UPSTREAM_TIMEOUT":   "200ms",
-		}[k]
+		v, ok := env[k]
 		return v, ok
 	})
 	require.NoError(t, err)
@@ -73,7 +82,7 @@ func newStack(t testing.TB) *stack {
 	t.Cleanup(handler.Close)
 	srv := httptest.NewServer(handler)
 	t.Cleanup(srv.Close)
-	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, url: srv.URL, logs: logs, webReg: webReg}
+	s := &stack{t: t, cfg: cfg, db: db, rdb: rdb, logger: logger, handler: handler, url: srv.URL, logs: logs, webReg: webReg}
 	s.token = dbtest.Token(t, db)
 	s.api = apitest.New(t, srv.URL, s.token)
 	return s

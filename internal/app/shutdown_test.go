@@ -16,8 +16,35 @@ import (
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/loopback"
+	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/testlog"
 )
+
+// webConfig is the configuration of a web process of the tests' own on a
+// free loopback port (addr) over db, with settings ("NAME=value") on top.
+func webConfig(t *testing.T, db *store.DB, settings ...string) (cfg *config.Config, addr string) {
+	t.Helper()
+	port, err := loopback.FreePort()
+	require.NoError(t, err)
+	addr = fmt.Sprintf("127.0.0.1:%d", port)
+	env := map[string]string{
+		"DATABASE_URL":  dbtest.URLOf(t, db),
+		"REDIS_URL":     dbtest.RedisURL(t),
+		"HTTP_ADDR":     addr,
+		"METRICS_ADDR":  "",
+		"PRICE_SOURCES": "sample",
+	}
+	for _, s := range settings {
+		name, value, _ := strings.Cut(s, "=")
+		env[name] = value
+	}
+	cfg, err = config.Load(func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	require.NoError(t, err)
+	return cfg, addr
+}
 
 // TestWebShutdownDrainsGracefully is issue 17 item 7: on SIGTERM, web's
 // readiness fails at once while every request is still served for
@@ -28,22 +55,7 @@ import (
 // deadline exceeded".
 func TestWebShutdownDrainsGracefully(t *testing.T) {
 	db := dbtest.Postgres(t, "app")
-	port, err := loopback.FreePort()
-	require.NoError(t, err)
-	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	cfg, err := config.Load(func(k string) (string, bool) {
-		v, ok := map[string]string{
-			"DATABASE_URL":     dbtest.URLOf(t, db),
-			"REDIS_URL":        dbtest.RedisURL(t),
-			"HTTP_ADDR":        addr,
-			"METRICS_ADDR":     "",
-			"PRICE_SOURCES":    "sample",
-			"SHUTDOWN_DRAIN":   "1s",
-			"SHUTDOWN_TIMEOUT": "20s",
-		}[k]
-		return v, ok
-	})
-	require.NoError(t, err)
+	cfg, addr := webConfig(t, db, "SHUTDOWN_DRAIN=1s", "SHUTDOWN_TIMEOUT=20s")
 	logs := &testlog.Buffer{}
 	cfg.LogFormat = "json"
 	env := &runtimeEnv{cfg: cfg, logger: newLogger(cfg, io.MultiWriter(logs, testLog{t})), stdout: io.Discard}

@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -80,17 +81,17 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	defer handler.Close()
 	serveMetrics(ctx, cfg.MetricsAddr, reg, dependencies{db, rdb}, logger)
 
-	// No WriteTimeout: job event streams stay open for as long as a job runs.
-	srv := &http.Server{
-		Addr:              cfg.HTTPAddr,
-		Handler:           handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
+	srv, err := newHTTPServer(cfg, handler, logger)
+	if err != nil {
+		return err
 	}
 	errc := make(chan error, 1)
 	go func() {
-		logger.Info("web listening", "addr", cfg.HTTPAddr, "env", cfg.Env)
+		logger.Info("web listening", "addr", cfg.HTTPAddr, "env", cfg.Env, "tls", srv.TLSConfig != nil)
+		if srv.TLSConfig != nil {
+			errc <- srv.ListenAndServeTLS("", "")
+			return
+		}
 		errc <- srv.ListenAndServe()
 	}()
 	select {
@@ -99,6 +100,51 @@ func serveWeb(ctx context.Context, env *runtimeEnv) error {
 	case <-ctx.Done():
 	}
 	return drainAndShutDown(srv, handler, cfg, logger, errc)
+}
+
+// The web server's own limits, whatever proxy is or is not in front.
+// Event streams are excepted from writeTimeout: each event moves the
+// deadline on (see api.jobEvents).
+const (
+	// readHeaderTimeout bounds a client that is slow to send its headers
+	// (slowloris).
+	readHeaderTimeout = 10 * time.Second
+	// readTimeout bounds reading a whole request; bodies are at most 64 KiB.
+	readTimeout = 30 * time.Second
+	// writeTimeout bounds the time from the end of a request's headers to
+	// the end of its answer; the slowest page or export takes a second.
+	writeTimeout = time.Minute
+	// idleTimeout closes a kept-alive connection after that long unused.
+	idleTimeout = 2 * time.Minute
+	// maxHeaderBytes bounds a request's headers; a session cookie and a
+	// bearer token need under 1 KiB, and Go's default is 1 MiB.
+	maxHeaderBytes = 64 << 10
+)
+
+// newHTTPServer is web's server with its limits, serving TLS (and with it
+// HTTP/2) itself when TLS_CERT_FILE is set.
+func newHTTPServer(cfg *config.Config, handler http.Handler, logger *slog.Logger) (*http.Server, error) {
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// Failed handshakes and malformed requests are the client's
+		// problem: a warning, in the one log, not stderr.
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.TLSCertFile == "" {
+		return srv, nil
+	}
+	certs, err := loadCertificateFiles(cfg.TLSCertFile, cfg.TLSKeyFile, certRecheck, logger)
+	if err != nil {
+		return nil, err
+	}
+	srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.getCertificate}
+	return srv, nil
 }
 
 // drainAndShutDown stops the server the graceful way: readiness fails and

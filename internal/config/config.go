@@ -34,8 +34,12 @@ const MinSecretKeyLen = 32
 
 // Config is the validated configuration of both programs.
 type Config struct {
-	Env         string
-	HTTPAddr    string
+	Env      string
+	HTTPAddr string
+	// TLSCertFile and TLSKeyFile, when set, make web serve HTTPS (and
+	// HTTP/2) itself, for setups without a TLS-terminating proxy.
+	TLSCertFile string
+	TLSKeyFile  string
 	MetricsAddr string
 	// MetricsQueueCollector makes the worker export asynq's queue metrics.
 	MetricsQueueCollector bool
@@ -125,9 +129,12 @@ var redisPrefix = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
 
 func (c *Config) Production() bool { return c.Env == Production }
 
-// SecureCookies reports whether cookies are sent over HTTPS only: always in
-// production, elsewhere when COOKIE_SECURE says so.
-func (c *Config) SecureCookies() bool { return c.Production() || c.CookieSecure }
+// SecureCookies reports whether the site is HTTPS only: always in
+// production, elsewhere when web serves TLS itself or COOKIE_SECURE says
+// so. Cookies are then Secure and pages carry HSTS.
+func (c *Config) SecureCookies() bool {
+	return c.Production() || c.CookieSecure || c.TLSCertFile != ""
+}
 
 // Setting is one environment variable.
 type Setting struct {
@@ -183,6 +190,10 @@ var settings = []Setting{
 		func(c *Config, v string) error { return oneOf(&c.Env, v, Development, Production) }},
 	{"HTTP_ADDR", ":8080", "Address the web server listens on.",
 		func(c *Config, v string) error { return hostPort(&c.HTTPAddr, v) }},
+	{"TLS_CERT_FILE", "", "PEM certificate chain: with TLS_KEY_FILE, web serves HTTPS and HTTP/2 on HTTP_ADDR itself, for setups without a TLS-terminating proxy. Both files are read again when they change (checked once a minute), so a renewed certificate needs no restart.",
+		func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
+	{"TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE.",
+		func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
 	{"METRICS_ADDR", ":9090", "Address of the Prometheus /metrics listener (web and worker each have one; give them different ports on one host). Empty disables it.",
 		func(c *Config, v string) error {
 			if v == "" {
@@ -230,7 +241,7 @@ var settings = []Setting{
 		func(c *Config, v string) error {
 			return durationIn(&c.SessionIdleTimeout, v, time.Minute, 90*24*time.Hour)
 		}},
-	{"COOKIE_SECURE", "false", "`true` sends the session cookie over HTTPS only. Production always does; set it in development behind HTTPS.",
+	{"COOKIE_SECURE", "false", "`true` makes the site HTTPS only: the session cookie is Secure and pages carry `Strict-Transport-Security`. Production always does, and so does web serving TLS itself (TLS_CERT_FILE); set it in development behind an HTTPS proxy.",
 		func(c *Config, v string) error { return boolean(&c.CookieSecure, v) }},
 	{"LOGIN_RATE_LIMIT_IP", "20", "Sign-in attempts one client IP address may make in any 60 seconds (a sliding window, not a refilling bucket).",
 		func(c *Config, v string) error { return intIn(&c.LoginPerMinutePerIP, v, 1, 100000) }},
@@ -358,6 +369,9 @@ func Load(lookup func(string) (string, bool)) (*Config, error) {
 	}
 	if c.DBPool.MaxIdle > c.DBPool.MaxOpen {
 		errs = append(errs, fmt.Errorf("DB_MAX_IDLE_CONNS=%d: must not exceed DB_MAX_OPEN_CONNS=%d", c.DBPool.MaxIdle, c.DBPool.MaxOpen))
+	}
+	if (c.TLSCertFile != "") != (c.TLSKeyFile != "") {
+		errs = append(errs, errors.New("TLS_CERT_FILE and TLS_KEY_FILE: set both or neither"))
 	}
 	if (len(c.RedisSentinelAddrs) > 0) != (c.RedisSentinelMaster != "") {
 		errs = append(errs, errors.New("REDIS_SENTINEL_ADDRS and REDIS_SENTINEL_MASTER: set both or neither"))

@@ -141,6 +141,14 @@ func TestSessionAndCookieSettings(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, c.SecureCookies(), "production cookies are always Secure")
 
+	c, err = Load(env(map[string]string{"TLS_CERT_FILE": "/tls/cert.pem", "TLS_KEY_FILE": "/tls/key.pem"}))
+	require.NoError(t, err)
+	require.True(t, c.SecureCookies(), "a site serving TLS itself is HTTPS only")
+	for _, half := range []string{"TLS_CERT_FILE", "TLS_KEY_FILE"} {
+		_, err = Load(env(map[string]string{half: "/tls/file.pem"}))
+		require.ErrorContains(t, err, "TLS_CERT_FILE and TLS_KEY_FILE: set both or neither")
+	}
+
 	_, err = Load(env(map[string]string{"SESSION_LIFETIME": "1h", "SESSION_IDLE_TIMEOUT": "2h"}))
 	require.ErrorContains(t, err, "SESSION_IDLE_TIMEOUT: must not exceed SESSION_LIFETIME")
 }

@@ -397,6 +397,7 @@ func TestPagesAndAssets(t *testing.T) {
 	require.Contains(t, page.header.Get("Content-Type"), "text/html")
 	require.Contains(t, page.header.Get("Content-Security-Policy"), "script-src 'self'")
 	require.Equal(t, "DENY", page.header.Get("X-Frame-Options"))
+	require.Empty(t, page.header.Get("Strict-Transport-Security"), "no HSTS for a plain-HTTP development site")
 	require.Contains(t, page.body, `id="predict-form"`)
 	require.NotContains(t, page.body, "token", "the paste-a-token box is gone")
 

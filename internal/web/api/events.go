@@ -21,6 +21,13 @@ const (
 	eventsPoll    = time.Second
 )
 
+// eventsWriteWindow is how long one event may take to reach the client.
+// The server's write timeout would end a stream after a minute, so every
+// event moves the connection's write deadline this far on instead; it is
+// well over eventsRecheck, so a keep-alive always comes first, and a client
+// that stops reading is let go within it.
+const eventsWriteWindow = 30 * time.Second
+
 // reconnectAfter is the reconnection delay a draining server asks of its
 // streams' clients (the SSE "retry" field), in milliseconds: soon, since
 // another replica is ready to serve them.
@@ -64,6 +71,18 @@ func (s *Server) jobEvents(c *gin.Context) {
 	c.Header("X-Accel-Buffering", "no") // let nginx pass events through at once
 	c.Status(http.StatusOK)
 
+	rc := http.NewResponseController(c.Writer)
+	send := func(format string, args ...any) bool {
+		// A writer without deadlines (a test's recorder) has no timeout
+		// to move either.
+		_ = rc.SetWriteDeadline(time.Now().Add(eventsWriteWindow))
+		if _, err := fmt.Fprintf(c.Writer, format, args...); err != nil {
+			return false
+		}
+		c.Writer.Flush()
+		return true
+	}
+
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	lastSent := ""
@@ -78,10 +97,9 @@ func (s *Server) jobEvents(c *gin.Context) {
 		}
 		if string(doc) != lastSent {
 			lastSent = string(doc)
-			if _, err := fmt.Fprintf(c.Writer, "event: job\ndata: %s\n\n", doc); err != nil {
+			if !send("event: job\ndata: %s\n\n", doc) {
 				return
 			}
-			c.Writer.Flush()
 		}
 		if job.Final() {
 			return
@@ -95,16 +113,14 @@ func (s *Server) jobEvents(c *gin.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.Hub.Draining():
-			_, _ = fmt.Fprintf(c.Writer, "retry: %d\nevent: closing\ndata: {\"reason\":\"server shutting down\"}\n\n", reconnectAfter)
-			c.Writer.Flush()
+			send("retry: %d\nevent: closing\ndata: {\"reason\":\"server shutting down\"}\n\n", reconnectAfter)
 			return
 		case <-w.Notes():
 		case <-timer.C:
 			// A comment line keeps proxies from closing an idle stream.
-			if _, err := fmt.Fprint(c.Writer, ": keep-alive\n\n"); err != nil {
+			if !send(": keep-alive\n\n") {
 				return
 			}
-			c.Writer.Flush()
 		}
 		// A failed read (PostgreSQL down) is tried again at the next
 		// tick; the client keeps the last state it was sent.

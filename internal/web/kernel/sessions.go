@@ -21,7 +21,8 @@ type Accounts struct {
 	// Lifetime is the longest a session lasts; IdleTimeout ends it sooner
 	// after that long without a request.
 	Lifetime, IdleTimeout time.Duration
-	// SecureCookie sends the session cookie over HTTPS only.
+	// SecureCookie marks the site HTTPS only: the session cookie is Secure
+	// and pages carry HSTS (SecurityHeaders).
 	SecureCookie bool
 	// SecretKey keys the HMAC that names the sign-in rate-limit counters.
 	SecretKey string
