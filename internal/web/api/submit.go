@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -148,6 +150,19 @@ func (s *Server) submit(c *gin.Context, kind store.JobKind, ticker, priority str
 		c.Header("Idempotent-Replayed", "true")
 	}
 	c.Header("Location", jobPath(job.ID))
+	if wait, ok := preferredWait(c.Request.Header.Values("Prefer")); ok {
+		latest, waited := s.awaitFinal(c, job, wait)
+		if waited {
+			c.Header("Preference-Applied", "wait="+strconv.Itoa(int(wait/time.Second)))
+		}
+		if latest != nil && latest.Final() {
+			c.JSON(http.StatusCreated, s.view(latest, true))
+			return
+		}
+		if latest != nil {
+			job = latest
+		}
+	}
 	c.Header("Retry-After", "1")
 	c.JSON(http.StatusAccepted, s.view(job, false))
 }
