@@ -1,12 +1,15 @@
 package web_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
@@ -137,7 +140,9 @@ func TestBatchesAPI(t *testing.T) {
 // while it runs; another user's batch page is a 404.
 func TestWatchlistPages(t *testing.T) {
 	h := newHarness(t, 100)
-	b := h.signedIn(t, store.RoleUser)
+	u := h.account(t, store.RoleUser)
+	b := h.browser(t)
+	require.Equal(t, http.StatusSeeOther, b.login(u.Email, testPassword).status)
 	saved := b.post("/watchlists", url.Values{"name": {"Tech"}, "tickers": {"msft, ibm\nINTC"}})
 	require.Equal(t, http.StatusSeeOther, saved.status, saved.body)
 	page := b.get("/watchlists")
@@ -157,6 +162,18 @@ func TestWatchlistPages(t *testing.T) {
 	require.Contains(t, page.body, "Batch of 2 tickers")
 	require.Contains(t, page.body, `action="/batches/`+id+`/cancel"`)
 	require.Equal(t, 2, strings.Count(page.body, `<a href="/jobs/`))
+
+	// A finished ticker shows its advice and each model's last forecast.
+	rows, err := h.db.BatchRows(context.Background(), uuid.MustParse(id), u.ID)
+	require.NoError(t, err)
+	started, err := h.db.StartJob(context.Background(), rows[0].JobID, "worker-p", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.FinishJob(context.Background(), started.Attempt(), store.StatusSucceeded,
+		store.JSON(`{"last_close":42.5,"recommendation":{"action":"BUY"},"models":{"linreg":{"forecast":[43,43.25],"verdict":"beats persistence","beats_persistence":true}}}`), ""))
+	page = b.get("/batches/" + id)
+	require.Contains(t, page.body, "<strong>BUY</strong>")
+	require.Contains(t, page.body, "linreg 43.25")
+	require.Contains(t, page.body, "42.50")
 
 	canceled := b.post("/batches/"+id+"/cancel", nil)
 	require.Equal(t, http.StatusSeeOther, canceled.status)

@@ -37,14 +37,21 @@ type batchRow struct {
 	Models []modelFigure
 }
 
-// modelFigure is one model's last forecast point and verdict.
+// modelFigure is one model's last forecast point and verdict, and the
+// same model's forecast in the batch before.
 type modelFigure struct {
-	Name     string
+	Name                string
+	Forecast, Before    float64
+	HasForecast, HasBefore bool
+	Verdict             string
+	Beats               bool
+}
+
+// modelResult is how BatchRow.Models holds one model.
+type modelResult struct {
 	Forecast *float64 `json:"forecast"`
 	Verdict  string   `json:"verdict"`
 	Beats    bool     `json:"beats_persistence"`
-	// Before is the same model's forecast in the batch before, if any.
-	Before *float64
 }
 
 func (s *Server) watchlistsPage(c *gin.Context) {
@@ -157,15 +164,18 @@ func (s *Server) batchPage(c *gin.Context) {
 // models' forecasts in the batch before.
 func decodeBatchRow(r store.BatchRow) batchRow {
 	row := batchRow{BatchRow: r}
-	var now, before map[string]modelFigure
+	var now, before map[string]modelResult
 	_ = json.Unmarshal(r.Models, &now)
 	_ = json.Unmarshal(r.PreviousModels, &before)
 	for name, m := range now {
-		m.Name = name
-		if b, ok := before[name]; ok {
-			m.Before = b.Forecast
+		f := modelFigure{Name: name, Verdict: m.Verdict, Beats: m.Beats}
+		if m.Forecast != nil {
+			f.Forecast, f.HasForecast = *m.Forecast, true
 		}
-		row.Models = append(row.Models, m)
+		if b, ok := before[name]; ok && b.Forecast != nil {
+			f.Before, f.HasBefore = *b.Forecast, true
+		}
+		row.Models = append(row.Models, f)
 	}
 	slices.SortFunc(row.Models, func(a, b modelFigure) int { return strings.Compare(a.Name, b.Name) })
 	return row
