@@ -61,10 +61,11 @@ func (p timedPrices) Load(ctx context.Context, ticker string) (*market.Series, e
 // fairCluster is a worker of fairSlots slots and the web's admission path,
 // taking turns (perUser > 0) or not.
 type fairCluster struct {
-	db     *store.DB
-	queue  *jobs.Queue
-	policy *admission.Policy
-	mu     sync.Mutex
+	db         *store.DB
+	queue      *jobs.Queue
+	policy     *admission.Policy
+	dispatcher *jobs.Dispatcher
+	mu         sync.Mutex
 	// submitted is every job submitted.
 	submitted []*store.Job
 }
@@ -86,6 +87,7 @@ func newFairCluster(t *testing.T, perUser int, length time.Duration) *fairCluste
 		Logger: logger, Metrics: jobs.NewMetrics(prometheus.NewRegistry()), ID: "worker-fair", Lease: time.Minute,
 	}
 	dispatcher := jobs.NewDispatcher(db, c.queue, admission.Dispatch(perUser), logger)
+	c.dispatcher = dispatcher
 	mux := asynq.NewServeMux()
 	mux.Use(dispatcher.AfterEachTask)
 	w.Register(mux)
@@ -353,6 +355,50 @@ func TestAHeavyBacklogDoesNotDelayAnotherUsersCheapJob(t *testing.T) {
 	// waiting ones start then, and the cheap job takes the next turn: two
 	// job lengths at worst, here a quarter more for the timing's noise.
 	// Without turns it waits for the backlog: 100 job lengths.
+	require.LessOrEqual(t, float64(wait)/float64(length), (1+admission.DispatchAheadPerSlot)*1.25)
+}
+
+// TestABatchDoesNotDelayAnotherUsersSingleJob is issue 22's fairness
+// check: one user's 200-ticker batch, all of it stored at once, and then
+// another user's single cheap job, which waits no longer than behind a
+// backlog of single jobs (above): the batch's jobs take their user's
+// turns like any.
+func TestABatchDoesNotDelayAnotherUsersSingleJob(t *testing.T) {
+	c := newFairCluster(t, 1, 100*time.Millisecond)
+	ctx := context.Background()
+	heavy := dbtest.User(t, c.db).ID
+	tickers := make([]string, 200)
+	for i := range tickers {
+		tickers[i] = fmt.Sprintf("T%03d", i)
+	}
+	b, ready, _, err := c.policy.SubmitBatch(ctx, store.NewBatch{OwnerID: heavy, Tickers: tickers,
+		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence"}`)})
+	require.NoError(t, err)
+	require.Empty(t, ready, "with turns a batch is stored held and dispatched in its user's turns")
+	_, err = c.dispatcher.Dispatch(ctx)
+	require.NoError(t, err)
+	rows, err := c.db.BatchRows(ctx, b.ID, heavy)
+	require.NoError(t, err)
+	require.Len(t, rows, 200)
+	var backlog []*store.Job
+	for _, r := range rows {
+		backlog = append(backlog, &store.Job{ID: r.JobID})
+	}
+	c.mu.Lock()
+	c.submitted = append(c.submitted, backlog...)
+	c.mu.Unlock()
+	// The batch is under way: both slots busy, the line full.
+	require.Eventually(t, func() bool {
+		now, err := c.db.Batch(ctx, b.ID, heavy)
+		return err == nil && now.Running+now.Done() >= 2*fairSlots
+	}, time.Minute, 10*time.Millisecond)
+
+	cheap := c.submit(t, dbtest.User(t, c.db).ID, cheapTicker, jobs.QueueCritical)
+	tm := c.started(t, cheap)[cheap.ID.String()]
+	length := c.measuredLength(t)
+	wait := tm.StartedAt.Sub(tm.CreatedAt)
+	t.Logf("single job of another user waited %v = %.2f job lengths (%v) behind a 200-ticker batch on %d slots",
+		wait.Round(time.Millisecond), float64(wait)/float64(length), length.Round(time.Millisecond), fairSlots)
 	require.LessOrEqual(t, float64(wait)/float64(length), (1+admission.DispatchAheadPerSlot)*1.25)
 }
 

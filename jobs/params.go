@@ -44,6 +44,34 @@ func NormalizeTicker(raw string) (string, *FieldError) {
 	return t, nil
 }
 
+// MaxTickers is the most tickers a watchlist or a batch holds.
+const MaxTickers = 500
+
+// NormalizeTickers checks a list of tickers (of a watchlist or a batch)
+// as NormalizeTicker does each, in field, and returns them upper-cased in
+// their order with repeats dropped: 1 to MaxTickers of them.
+func NormalizeTickers(field string, raw []string) ([]string, *FieldError) {
+	if len(raw) == 0 {
+		return nil, invalid(field, "required", "%s needs at least one ticker", field)
+	}
+	out := make([]string, 0, len(raw))
+	seen := make(map[string]bool, len(raw))
+	for i, r := range raw {
+		t, ferr := NormalizeTicker(r)
+		if ferr != nil {
+			return nil, invalid(fmt.Sprintf("%s[%d]", field, i), ferr.Code, "%q is not a ticker: %s", r, ferr.Message)
+		}
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) > MaxTickers {
+		return nil, invalid(field, "too_many_tickers", "%s holds at most %d tickers, not %d", field, MaxTickers, len(out))
+	}
+	return out, nil
+}
+
 // Priorities a submission may ask for, mapped to queues.
 var priorityQueues = map[string]string{
 	"interactive": QueueCritical,

@@ -196,3 +196,34 @@ func (p *Policy) charge(ctx context.Context, user int64) (*Quota, error) {
 	}
 	return quota, nil
 }
+
+// SubmitBatch stores n, one job per ticker on the batch queue, when the
+// rules admit it. A batch counts as its jobs against the cap on
+// unfinished jobs (a *store.BatchOverCapError past it), and as one
+// submission against the per-minute rate: it is one request, and the cap
+// already bounds what it queues. Its jobs take turns with everyone's
+// (rule 4): they are stored held, and dispatched as workers dispatch, so
+// that one user's 500 tickers wait behind nobody else's single job; with
+// no turns (DispatchPerUser 0) they are dispatched at once. The returned
+// jobs are those the caller must enqueue.
+func (p *Policy) SubmitBatch(ctx context.Context, n store.NewBatch) (*store.Batch, []*store.Job, *Quota, error) {
+	n.Queue = jobs.QueueLow
+	var quota *Quota
+	if p.limiter != nil {
+		var err error
+		if quota, err = p.charge(ctx, n.OwnerID); err != nil {
+			return nil, nil, quota, err
+		}
+	}
+	b, created, err := p.db.CreateBatch(ctx, n, p.limits.MaxUnfinished, Dispatch(p.limits.DispatchPerUser))
+	if err != nil {
+		return nil, nil, quota, err
+	}
+	var ready []*store.Job
+	for _, j := range created {
+		if !j.WaitsForTurn() {
+			ready = append(ready, j)
+		}
+	}
+	return b, ready, quota, nil
+}

@@ -28,7 +28,7 @@ func TestDefaultsLoadInDevelopment(t *testing.T) {
 	require.Positive(t, c.WorkerConcurrency)
 	require.Equal(t, 5*time.Second, c.Market.HTTP.Timeout)
 	require.Equal(t, 10, c.Sentiment.NumArticles)
-	require.Equal(t, 20, c.MaxUnfinishedJobs)
+	require.Equal(t, 100, c.MaxUnfinishedJobs)
 	require.Equal(t, 3, c.InteractiveJobsPerUser)
 	require.Equal(t, 10, c.EventStreamsPerUser)
 	require.Equal(t, 1000, c.EventStreamsMax)

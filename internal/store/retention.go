@@ -23,10 +23,11 @@ type Retention struct {
 
 // Pruned counts what PruneOld removed.
 type Pruned struct {
-	Jobs, IdempotencyKeys, PriceBars, ModelWeights int64
+	Jobs, Batches, IdempotencyKeys, PriceBars, ModelWeights int64
 }
 
-// PruneOld removes what Retention no longer keeps: finished jobs, the
+// PruneOld removes what Retention no longer keeps: finished jobs and the
+// batches whose jobs are all gone, the
 // Idempotency-Keys of finished jobs, the price bars of tickers nobody asked
 // about, and model weights nobody loaded. A queued or running job is never
 // touched, however old: the reconciler and its worker own it.
@@ -44,6 +45,11 @@ func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
 		{"finished jobs", &p.Jobs, `DELETE FROM jobs WHERE id IN (
 			SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'canceled')
 				AND finished_at < now() - $1 * interval '1 microsecond' LIMIT $2)`, r.Jobs},
+		// A batch goes once its jobs have: its page has nothing left to
+		// show.
+		{"batches", &p.Batches, `DELETE FROM batches WHERE id IN (
+			SELECT b.id FROM batches b WHERE b.created_at < now() - $1 * interval '1 microsecond'
+				AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.id) LIMIT $2)`, r.Jobs},
 		{"idempotency keys", &p.IdempotencyKeys, `UPDATE jobs SET idempotency_key = NULL WHERE id IN (
 			SELECT id FROM jobs WHERE idempotency_key IS NOT NULL
 				AND status IN ('succeeded', 'failed', 'canceled')

@@ -82,6 +82,13 @@ var authzRoutes = []route{
 	{method: "POST", path: "/account/tokens/:id/revoke", access: owned},
 	{method: "POST", path: "/jobs/:id/cancel", access: owned},
 	{method: "GET", path: "/models", access: signedIn},
+	{method: "GET", path: "/watchlists", access: signedIn},
+	{method: "HEAD", path: "/watchlists", access: signedIn},
+	{method: "POST", path: "/watchlists", access: signedIn, body: "name="},
+	{method: "POST", path: "/watchlists/:id/delete", access: owned},
+	{method: "GET", path: "/batches/:id", access: owned},
+	{method: "HEAD", path: "/batches/:id", access: owned},
+	{method: "POST", path: "/batches/:id/cancel", access: owned},
 	{method: "HEAD", path: "/models", access: signedIn},
 	{method: "GET", path: "/dashboard", access: signedIn},
 	{method: "HEAD", path: "/dashboard", access: signedIn},
@@ -125,6 +132,15 @@ var authzRoutes = []route{
 	{method: "GET", path: "/api/v1/portfolio/companies", access: signedIn, api: true},
 	{method: "GET", path: "/api/v1/portfolio/brokers", access: signedIn, api: true},
 	{method: "GET", path: "/api/v1/models", access: signedIn, api: true},
+	{method: "GET", path: "/api/v1/watchlists", access: signedIn, api: true},
+	{method: "POST", path: "/api/v1/watchlists", access: signedIn, api: true, body: `{}`},
+	{method: "GET", path: "/api/v1/watchlists/:id", access: owned, api: true},
+	{method: "PUT", path: "/api/v1/watchlists/:id", access: owned, api: true, body: `{"name":"renamed","tickers":["KO"]}`},
+	{method: "DELETE", path: "/api/v1/watchlists/:id", access: owned, api: true},
+	{method: "POST", path: "/api/v1/batches", access: signedIn, api: true, body: `{}`},
+	{method: "GET", path: "/api/v1/batches", access: signedIn, api: true},
+	{method: "GET", path: "/api/v1/batches/:id", access: owned, api: true},
+	{method: "POST", path: "/api/v1/batches/:id/cancel", access: owned, api: true},
 
 	{method: "GET", path: "/api/v1/admin/companies", access: adminOnly, api: true},
 	{method: "POST", path: "/api/v1/admin/companies", access: adminOnly, api: true, body: `{}`},
@@ -226,14 +242,31 @@ func TestAuthorizationMatrix(t *testing.T) {
 			spare = tok.ID
 		}
 	}
+	// The owner's watchlist and a batch of it.
+	list, err := h.db.CreateWatchlist(ctx, owner.ID, "matrix", []string{"MSFT"})
+	require.NoError(t, err)
+	batch, _, err := h.db.CreateBatch(ctx, store.NewBatch{OwnerID: owner.ID, WatchlistID: list.ID, Tickers: list.Tickers,
+		Params: store.JSON(`{"models":["naive"]}`), Queue: "low"}, 1000, store.DispatchRule{PerOwner: 1})
+	require.NoError(t, err)
 	// concrete fills a route's parameters: the owner's job, the owner's
-	// spare token, a queue, a static asset.
-	concrete := func(path string) string {
+	// spare token, watchlist or batch, a queue, a static asset. A route
+	// that deletes a watchlist gets a new one at each call, so that the
+	// owner's first call leaves the second something to delete.
+	concrete := func(r route) string {
 		id := submitted.ID.String()
-		if strings.HasPrefix(path, "/account/tokens/") {
+		switch {
+		case strings.HasPrefix(r.path, "/account/tokens/"):
 			id = fmt.Sprint(spare)
+		case strings.Contains(r.path, "/watchlists/") && (r.method == "DELETE" || strings.HasSuffix(r.path, "/delete")):
+			spareList, err := h.db.CreateWatchlist(ctx, owner.ID, uuid.NewString(), []string{"KO"})
+			require.NoError(t, err)
+			id = fmt.Sprint(spareList.ID)
+		case strings.Contains(r.path, "/watchlists/"):
+			id = fmt.Sprint(list.ID)
+		case strings.Contains(r.path, "/batches/"):
+			id = batch.ID.String()
 		}
-		return strings.NewReplacer(":id", id, ":queue", "low", "*file", "app.css").Replace(path)
+		return strings.NewReplacer(":id", id, ":queue", "low", "*file", "app.css").Replace(r.path)
 	}
 
 	_, otherToken, otherBrowser := h.member(t, store.RoleUser)
@@ -271,7 +304,6 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return -1
 	})
 	for _, r := range ordered {
-		path := concrete(r.path)
 		for _, who := range identities {
 			creds := []string{"session"}
 			if r.api && who.token != "" {
@@ -280,7 +312,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			for _, cred := range creds {
 				name := fmt.Sprintf("%s %s as %s by %s", r.method, r.path, who.name, cred)
 				want := r.expect(who)
-				got := h.call(t, who, cred, r, path)
+				got := h.call(t, who, cred, r, concrete(r))
 				seen := got.classify(r)
 				if r.absent && who.admin && seen == notFound {
 					seen = allowed

@@ -99,7 +99,7 @@ func benchSubmit(b *testing.B, clients int) {
 	}
 	b.Cleanup(handler.Close)
 	// Enough users that none has more than a few dozen unfinished jobs by
-	// the end, as MAX_UNFINISHED_JOBS (20 by default) keeps it in
+	// the end, as MAX_UNFINISHED_JOBS (100 by default) keeps it in
 	// production: each submission counts its user's unfinished jobs.
 	tokens := make([]string, usersPerClient*clients)
 	for i := range tokens {

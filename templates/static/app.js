@@ -34,6 +34,27 @@ async function api(method, path, body) {
 
 const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x)) ? "–" : Number(x).toFixed(d);
 
+// ---------- watchlists ----------
+
+// Each watchlist's Run form submits one batch through the API and goes to
+// the batch's page.
+function watchlistsPage() {
+  for (const form of document.querySelectorAll("form.run-batch")) {
+    const error = form.querySelector(".error");
+    form.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      const models = new FormData(form).getAll("models");
+      try {
+        const batch = await api("POST", "/api/v1/batches", { watchlist_id: Number(form.dataset.watchlist), models });
+        location.href = "/batches/" + batch.id;
+      } catch (e) {
+        error.textContent = e.message;
+        error.hidden = false;
+      }
+    });
+  }
+}
+
 // ---------- index ----------
 
 // optional adds the form's field name to body when it was filled in, as a
@@ -484,4 +505,5 @@ document.addEventListener("DOMContentLoaded", () => {
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);
   if (page === "models") modelsPage();
+  if (page === "watchlists") watchlistsPage();
 });

@@ -8,6 +8,7 @@ import (
 
 	"github.com/augurhq/augur/internal/admission"
 	"github.com/augurhq/augur/internal/web/kernel"
+	"github.com/augurhq/augur/jobs"
 )
 
 // Config is what the API needs besides the kernel.
@@ -33,6 +34,7 @@ type Config struct {
 type Server struct {
 	*kernel.Kernel
 	admission  *admission.Policy
+	dispatcher *jobs.Dispatcher
 	knownModel func(string) bool
 	presets    []string
 }
@@ -46,6 +48,7 @@ func New(k *kernel.Kernel, c Config) *Server {
 			SubmitPerMinute: c.SubmitPerMinute, RateLimitTimeout: kernel.RedisCallTimeout,
 			DispatchPerUser: c.DispatchedJobsPerUser,
 		}, k.Logger),
+		dispatcher: jobs.NewDispatcher(k.DB, k.Queue, admission.Dispatch(c.DispatchedJobsPerUser), k.Logger),
 		knownModel: c.KnownModel,
 		presets:    c.Presets,
 	}
@@ -56,6 +59,15 @@ func (s *Server) Routes(r gin.IRoutes) {
 	r.POST("/predictions", s.submitPrediction)
 	r.POST("/sentiment", s.submitSentiment)
 	r.GET("/models", s.models)
+	r.GET("/watchlists", s.listWatchlists)
+	r.POST("/watchlists", s.createWatchlist)
+	r.GET("/watchlists/:id", s.getWatchlist)
+	r.PUT("/watchlists/:id", s.updateWatchlist)
+	r.DELETE("/watchlists/:id", s.deleteWatchlist)
+	r.POST("/batches", s.submitBatch)
+	r.GET("/batches", s.listBatches)
+	r.GET("/batches/:id", s.getBatch)
+	r.POST("/batches/:id/cancel", s.cancelBatch)
 	r.GET("/jobs", s.listJobs)
 	r.GET("/jobs/:id", s.getJob)
 	r.POST("/jobs/:id/cancel", s.cancelJob)

@@ -18,9 +18,9 @@ import (
 	"github.com/augurhq/augur/jobs"
 )
 
-// predictionRequest is the body of POST /api/v1/predictions.
-type predictionRequest struct {
-	Ticker         string   `json:"ticker"`
+// predictionOptions are a prediction's parameters besides its ticker: the
+// same for one job and for every job of a batch.
+type predictionOptions struct {
 	Models         []string `json:"models"`
 	Horizon        int      `json:"horizon"`
 	Lookback       int      `json:"lookback"`
@@ -29,8 +29,22 @@ type predictionRequest struct {
 	Recommendation string   `json:"recommendation"`
 	Seed           int64    `json:"seed"`
 	LSTMMode       string   `json:"lstm_mode"`
-	Priority       string   `json:"priority"`
 	Fresh          bool     `json:"fresh"`
+}
+
+// params are the options as the job stores them, before normalisation.
+func (o predictionOptions) params() jobs.PredictionParams {
+	return jobs.PredictionParams{
+		Models: o.Models, Horizon: o.Horizon, Lookback: o.Lookback, Sentiment: o.Sentiment,
+		Preset: o.Preset, Recommendation: o.Recommendation, Seed: o.Seed, LSTMMode: o.LSTMMode, Fresh: o.Fresh,
+	}
+}
+
+// predictionRequest is the body of POST /api/v1/predictions.
+type predictionRequest struct {
+	Ticker string `json:"ticker"`
+	predictionOptions
+	Priority string `json:"priority"`
 }
 
 // sentimentRequest is the body of POST /api/v1/sentiment.
@@ -73,11 +87,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 		s.Fail(c, ferr)
 		return
 	}
-	params := jobs.PredictionParams{
-		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
-		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, LSTMMode: req.LSTMMode,
-		Fresh: req.Fresh,
-	}
+	params := req.params()
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.Fail(c, ferr)
 		return

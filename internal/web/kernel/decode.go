@@ -40,6 +40,26 @@ func DecodeJSON(c *gin.Context, dst any) error {
 	return DecodeStrict(body, dst)
 }
 
+// keyPath is encoding/json's dotted path of a field in t as the client
+// wrote it: json names the Go type of every embedded struct on the way
+// ("predictionOptions.horizon"), which is no key of the document.
+func keyPath(t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	var keys []string
+	for _, seg := range strings.Split(path, ".") {
+		if t.Kind() == reflect.Struct {
+			if f, ok := t.FieldByName(seg); ok && f.Anonymous && f.Tag.Get("json") == "" {
+				t = f.Type
+				continue
+			}
+		}
+		keys = append(keys, seg)
+	}
+	return strings.Join(keys, ".")
+}
+
 // requireJSON refuses a body that does not say it is JSON. Reading a form
 // or plain text as JSON would make a client's mistake look like success.
 func requireJSON(contentType string) error {
@@ -71,8 +91,9 @@ func DecodeStrict(body []byte, dst any) error {
 	}
 	var typeError *json.UnmarshalTypeError
 	if errors.As(err, &typeError) {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "wrong_type", Field: typeError.Field,
-			Message: typeError.Field + " must be of type " + jsonTypeName(typeError.Type.Kind())}
+		field := keyPath(reflect.TypeOf(dst), typeError.Field)
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "wrong_type", Field: field,
+			Message: field + " must be of type " + jsonTypeName(typeError.Type.Kind())}
 	}
 	// checkDocument has already refused bad syntax and unknown keys, so
 	// this is an error it does not foresee: still the client'k.

@@ -35,6 +35,25 @@ func (k *Kernel) CancelJob(ctx context.Context, id uuid.UUID, ownerID int64) (*s
 	return job, nil
 }
 
+// CancelBatch cancels every unfinished job of the owner's batch, as
+// CancelJob does one.
+func (k *Kernel) CancelBatch(ctx context.Context, id uuid.UUID, ownerID int64) error {
+	canceled, err := k.DB.CancelBatch(ctx, id, ownerID)
+	if err != nil {
+		return err
+	}
+	for _, c := range canceled {
+		// A held job has no task to withdraw.
+		if c.Job.DispatchedAt != nil {
+			if err := k.Queue.Cancel(c.Job, c.Previous); err != nil {
+				k.Logger.WarnContext(ctx, "withdraw canceled job's task", "job_id", c.Job.ID, "err", err)
+			}
+		}
+		k.publish(ctx, c.Job.ID)
+	}
+	return nil
+}
+
 func (k *Kernel) publish(ctx context.Context, id uuid.UUID) {
 	ctx, cancel := context.WithTimeout(ctx, RedisCallTimeout)
 	defer cancel()

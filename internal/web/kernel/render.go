@@ -33,7 +33,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 	}
 	p := pages{}
 	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard",
-		"admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
+		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
 			files = append(files, "admin_nav.html")
@@ -101,6 +101,8 @@ type PageData struct {
 	// which the kernel does not know; the templates read their fields.
 	Dashboard any
 	Admin     any
+	// Batches is what /watchlists and a batch page show.
+	Batches any
 }
 
 // unavailablePage is what a page shows while PostgreSQL is down: it needs
