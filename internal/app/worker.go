@@ -59,6 +59,7 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 	background.Go(func() { w.redisWatch.Run(reconcileCtx) })
 	background.Go(func() { w.pruner.Run(reconcileCtx) })
 	background.Go(func() { w.dispatcher.Run(reconcileCtx, w.id, cfg.WorkerConcurrency) })
+	background.Go(func() { w.scheduler.Run(reconcileCtx) })
 
 	<-ctx.Done()
 	logger.Info("draining worker", "timeout", cfg.ShutdownTimeout)
@@ -73,7 +74,8 @@ func runWorker(ctx context.Context, env *runtimeEnv) error {
 
 // workerParts is a worker's asynq server, its handlers, its reconciler
 // with the watch that brings its passes forward when Redis returns, its
-// pruner, and the dispatcher of held jobs; id names the worker.
+// pruner, the dispatcher of held jobs and the scheduler of watchlists'
+// batches; id names the worker.
 type workerParts struct {
 	server     *asynq.Server
 	mux        *asynq.ServeMux
@@ -81,6 +83,7 @@ type workerParts struct {
 	redisWatch *jobs.RedisWatch
 	pruner     *jobs.Pruner
 	dispatcher *jobs.Dispatcher
+	scheduler  *jobs.Scheduler
 	id         string
 }
 
@@ -169,7 +172,12 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		},
 	}
 	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: space, Logger: logger}
-	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner, dispatcher: dispatcher, id: worker.ID}, nil
+	scheduler := &jobs.Scheduler{
+		DB: db, Queue: queue, Dispatcher: dispatcher, Logger: logger, Interval: jobs.ScheduleInterval,
+		MaxUnfinished: cfg.MaxUnfinishedJobs, Rule: admission.Dispatch(cfg.DispatchedJobsPerUser),
+	}
+	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner,
+		dispatcher: dispatcher, scheduler: scheduler, id: worker.ID}, nil
 }
 
 // computeMetrics exports how the worker's models ran their parallel

@@ -287,7 +287,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return durationIn(&c.ShutdownTimeout, v, time.Second, time.Hour) }},
 	{"SUBMIT_RATE_LIMIT", "30", "Jobs one user may submit in any 60 seconds (a sliding window counted in Redis; while Redis is down it is not enforced, and MAX_UNFINISHED_JOBS still holds). Invalid requests and idempotent replays do not count.",
 		func(c *Config, v string) error { return intIn(&c.SubmitRateLimit, v, 1, 100000) }},
-	{"MAX_UNFINISHED_JOBS", "100", "Queued and running jobs one user may have at once, a batch's counted as its jobs; past it a submission is a 429 with Retry-After. With fair turns a user's backlog waits in PostgreSQL behind nobody else's work, so this bounds rows, not anyone's wait; it is 100 so that a daily watchlist of a few dozen tickers fits beside a user's own jobs.",
+	{"MAX_UNFINISHED_JOBS", "100", "Queued and running jobs one user may have at once, a batch's counted as its jobs; past it a submission is a 429 with Retry-After. With fair turns a user's backlog waits in PostgreSQL behind nobody else's work, so this bounds rows, not anyone's wait; it is 100 so that a daily watchlist of a few dozen tickers fits beside a user's own jobs. The worker counts a scheduled batch against it too, so web and worker must agree.",
 		func(c *Config, v string) error { return intIn(&c.MaxUnfinishedJobs, v, 1, 100000) }},
 	{"INTERACTIVE_JOBS_PER_USER", "3", "How many of one user's unfinished jobs may wait on the `critical` queue; later `interactive` submissions go to `default`, so one user's burst cannot delay everyone else's interactive work.",
 		func(c *Config, v string) error { return intIn(&c.InteractiveJobsPerUser, v, 1, 100000) }},

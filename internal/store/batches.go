@@ -87,6 +87,22 @@ const batchSelect = `SELECT b.id, b.owner_id, b.watchlist_id, b.params, b.ticker
 // on unfinished jobs (maxUnfinished), counting the batch's, it is a
 // *BatchOverCapError.
 func (db *DB) CreateBatch(ctx context.Context, n NewBatch, maxUnfinished int, rule DispatchRule) (*Batch, []*Job, error) {
+	var id uuid.UUID
+	var jobs []*Job
+	err := db.inTx(ctx, nil, func(tx querier) error {
+		var err error
+		id, jobs, err = createBatch(ctx, tx, n, maxUnfinished, rule)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := db.Batch(ctx, id, n.OwnerID)
+	return b, jobs, err
+}
+
+// createBatch is CreateBatch within the transaction tx.
+func createBatch(ctx context.Context, tx querier, n NewBatch, maxUnfinished int, rule DispatchRule) (uuid.UUID, []*Job, error) {
 	id := uuid.New()
 	ids := make([]uuid.UUID, len(n.Tickers))
 	for i := range ids {
@@ -96,37 +112,33 @@ func (db *DB) CreateBatch(ctx context.Context, n NewBatch, maxUnfinished int, ru
 	if n.WatchlistID != 0 {
 		watchlist = sql.NullInt64{Int64: n.WatchlistID, Valid: true}
 	}
+	// The owner's row lock is the one single submissions take for the
+	// same cap (admit_job_by_rule).
+	var unfinished int
+	if err := tx.get(ctx, &unfinished, `SELECT count(j.*) FROM (SELECT id FROM users WHERE id = $1 FOR UPDATE) u
+		LEFT JOIN jobs j ON j.owner_id = u.id AND j.status IN ('queued', 'running')`, n.OwnerID); err != nil {
+		return uuid.Nil, nil, fmt.Errorf("count unfinished jobs: %w", err)
+	}
+	if unfinished+len(n.Tickers) > maxUnfinished {
+		return uuid.Nil, nil, &BatchOverCapError{Unfinished: unfinished, Asked: len(n.Tickers), Max: maxUnfinished}
+	}
+	if _, err := tx.exec(ctx, `INSERT INTO batches (id, owner_id, watchlist_id, params, tickers) VALUES ($1, $2, $3, $4, $5)`,
+		id, n.OwnerID, watchlist, n.Params, pq.Array(n.Tickers)); err != nil {
+		return uuid.Nil, nil, fmt.Errorf("insert batch: %w", err)
+	}
 	var rows []jobRow
-	err := db.inTx(ctx, nil, func(tx querier) error {
-		// The owner's row lock is the one single submissions take for
-		// the same cap (admit_job_by_rule).
-		var unfinished int
-		if err := tx.get(ctx, &unfinished, `SELECT count(j.*) FROM (SELECT id FROM users WHERE id = $1 FOR UPDATE) u
-			LEFT JOIN jobs j ON j.owner_id = u.id AND j.status IN ('queued', 'running')`, n.OwnerID); err != nil {
-			return fmt.Errorf("count unfinished jobs: %w", err)
-		}
-		if unfinished+len(n.Tickers) > maxUnfinished {
-			return &BatchOverCapError{Unfinished: unfinished, Asked: len(n.Tickers), Max: maxUnfinished}
-		}
-		if _, err := tx.exec(ctx, `INSERT INTO batches (id, owner_id, watchlist_id, params, tickers) VALUES ($1, $2, $3, $4, $5)`,
-			id, n.OwnerID, watchlist, n.Params, pq.Array(n.Tickers)); err != nil {
-			return fmt.Errorf("insert batch: %w", err)
-		}
-		return tx.selectAll(ctx, &rows, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, request_id, batch_id, dispatched_at)
-			SELECT t.id, $3, 'prediction', t.ticker, $4, $5, nullif($6, ''), $7, CASE WHEN $8 THEN NULL ELSE now() END
-			FROM unnest($1::uuid[], $2::text[]) AS t (id, ticker)
-			RETURNING `+jobColumns, pq.Array(ids), pq.Array(n.Tickers), n.OwnerID, n.Params, n.Queue, n.RequestID, id, rule.Holds())
-	})
-	if err != nil {
-		return nil, nil, err
+	if err := tx.selectAll(ctx, &rows, `INSERT INTO jobs (id, owner_id, kind, ticker, params, queue, request_id, batch_id, dispatched_at)
+		SELECT t.id, $3, 'prediction', t.ticker, $4, $5, nullif($6, ''), $7, CASE WHEN $8 THEN NULL ELSE now() END
+		FROM unnest($1::uuid[], $2::text[]) AS t (id, ticker)
+		RETURNING `+jobColumns, pq.Array(ids), pq.Array(n.Tickers), n.OwnerID, n.Params, n.Queue, n.RequestID, id, rule.Holds()); err != nil {
+		return uuid.Nil, nil, fmt.Errorf("insert the batch's jobs: %w", err)
 	}
 	jobs := make([]*Job, len(rows))
 	for i := range rows {
 		j := rows[i].job()
 		jobs[i] = &j
 	}
-	b, err := db.Batch(ctx, id, n.OwnerID)
-	return b, jobs, err
+	return id, jobs, nil
 }
 
 // Batch returns the owner's batch with its counts, or ErrNotFound.

@@ -89,6 +89,9 @@ var authzRoutes = []route{
 	{method: "GET", path: "/batches/:id", access: owned},
 	{method: "HEAD", path: "/batches/:id", access: owned},
 	{method: "POST", path: "/batches/:id/cancel", access: owned},
+	{method: "POST", path: "/schedules/:id/pause", access: owned},
+	{method: "POST", path: "/schedules/:id/resume", access: owned},
+	{method: "POST", path: "/schedules/:id/delete", access: owned},
 	{method: "HEAD", path: "/models", access: signedIn},
 	{method: "GET", path: "/dashboard", access: signedIn},
 	{method: "HEAD", path: "/dashboard", access: signedIn},
@@ -110,6 +113,8 @@ var authzRoutes = []route{
 	{method: "POST", path: "/admin/brokers", access: adminOnly, body: "name="},
 	{method: "POST", path: "/admin/brokers/:id", access: adminOnly, absent: true},
 	{method: "GET", path: "/admin/jobs/:id", access: adminOnly},
+	{method: "GET", path: "/admin/schedules", access: adminOnly},
+	{method: "HEAD", path: "/admin/schedules", access: adminOnly},
 	{method: "HEAD", path: "/admin/jobs/:id", access: adminOnly},
 	{method: "GET", path: "/admin/queues", access: adminOnly},
 	{method: "HEAD", path: "/admin/queues", access: adminOnly},
@@ -141,6 +146,12 @@ var authzRoutes = []route{
 	{method: "GET", path: "/api/v1/batches", access: signedIn, api: true},
 	{method: "GET", path: "/api/v1/batches/:id", access: owned, api: true},
 	{method: "POST", path: "/api/v1/batches/:id/cancel", access: owned, api: true},
+	{method: "GET", path: "/api/v1/schedules", access: signedIn, api: true},
+	{method: "POST", path: "/api/v1/schedules", access: signedIn, api: true, body: `{}`},
+	{method: "GET", path: "/api/v1/schedules/:id", access: owned, api: true},
+	{method: "DELETE", path: "/api/v1/schedules/:id", access: owned, api: true},
+	{method: "POST", path: "/api/v1/schedules/:id/pause", access: owned, api: true},
+	{method: "POST", path: "/api/v1/schedules/:id/resume", access: owned, api: true},
 
 	{method: "GET", path: "/api/v1/admin/companies", access: adminOnly, api: true},
 	{method: "POST", path: "/api/v1/admin/companies", access: adminOnly, api: true, body: `{}`},
@@ -152,6 +163,7 @@ var authzRoutes = []route{
 	{method: "POST", path: "/api/v1/admin/brokers/:id/deactivate", access: adminOnly, api: true, absent: true},
 	{method: "GET", path: "/api/v1/admin/users", access: adminOnly, api: true},
 	{method: "PATCH", path: "/api/v1/admin/users/:id", access: adminOnly, api: true, body: `{}`, absent: true},
+	{method: "GET", path: "/api/v1/admin/schedules", access: adminOnly, api: true},
 }
 
 // identity is one kind of caller in the matrix.
@@ -248,6 +260,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 	batch, _, err := h.db.CreateBatch(ctx, store.NewBatch{OwnerID: owner.ID, WatchlistID: list.ID, Tickers: list.Tickers,
 		Params: store.JSON(`{"models":["naive"]}`), Queue: "low"}, 1000, store.DispatchRule{PerOwner: 1})
 	require.NoError(t, err)
+	schedule, err := h.db.CreateSchedule(ctx, store.NewSchedule{OwnerID: owner.ID, WatchlistID: list.ID, Cron: "@daily",
+		TimeZone: "UTC", Params: store.JSON(`{"models":["naive"]}`), NextRunAt: time.Now().Add(time.Hour)})
+	require.NoError(t, err)
 	// concrete fills a route's parameters: the owner's job, the owner's
 	// spare token, watchlist or batch, a queue, a static asset. A route
 	// that deletes a watchlist gets a new one at each call, so that the
@@ -263,6 +278,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			id = fmt.Sprint(spareList.ID)
 		case strings.Contains(r.path, "/watchlists/"):
 			id = fmt.Sprint(list.ID)
+		case strings.Contains(r.path, "/schedules/") && (r.method == "DELETE" || strings.HasSuffix(r.path, "/delete")):
+			spare, err := h.db.CreateSchedule(ctx, store.NewSchedule{OwnerID: owner.ID, WatchlistID: list.ID, Cron: "@daily",
+				TimeZone: "UTC", Params: store.JSON(`{}`), NextRunAt: time.Now().Add(time.Hour)})
+			require.NoError(t, err)
+			id = fmt.Sprint(spare.ID)
+		case strings.Contains(r.path, "/schedules/"):
+			id = fmt.Sprint(schedule.ID)
 		case strings.Contains(r.path, "/batches/"):
 			id = batch.ID.String()
 		}

@@ -185,3 +185,47 @@ func TestWatchlistPages(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, stranger.get("/batches/"+id).status)
 	require.Equal(t, http.StatusNotFound, stranger.get("/batches/not-a-uuid").status)
 }
+
+// TestSchedulesAPI: a schedule of the user's watchlist shows its next run
+// in UTC and on its own clock; bad cron, zone or watchlist are 422s naming
+// the field; pause and resume; the admin lists everyone's.
+func TestSchedulesAPI(t *testing.T) {
+	h := newHarness(t, 100)
+	list := h.api.Do(http.MethodPost, "/api/v1/watchlists", `{"name":"nyse","tickers":["MSFT"]}`).Map(t)
+	for _, tc := range []struct{ body, field string }{
+		{fmt.Sprintf(`{"watchlist_id":%v,"cron":"* * * * *"}`, list["id"]), "cron"},
+		{fmt.Sprintf(`{"watchlist_id":%v,"cron":"30 17 * * 1-5","time_zone":"Nowhere/City"}`, list["id"]), "time_zone"},
+		{`{"watchlist_id":999999,"cron":"30 17 * * 1-5"}`, "watchlist_id"},
+		{`{"cron":"30 17 * * 1-5"}`, "watchlist_id"},
+		{fmt.Sprintf(`{"watchlist_id":%v,"cron":"30 17 * * 1-5","models":["nope"]}`, list["id"]), "models"},
+	} {
+		resp := h.api.Do(http.MethodPost, "/api/v1/schedules", tc.body)
+		require.Equal(t, http.StatusUnprocessableEntity, resp.Status, "%s: %s", tc.body, resp.Body)
+		require.Equal(t, tc.field, resp.Map(t)["error"].(map[string]any)["field"], tc.body)
+	}
+	resp := h.api.Do(http.MethodPost, "/api/v1/schedules",
+		fmt.Sprintf(`{"watchlist_id":%v,"cron":"30 17 * * 1-5","time_zone":"America/New_York","models":["linreg"]}`, list["id"]))
+	require.Equal(t, http.StatusCreated, resp.Status, "%s", resp.Body)
+	sched := resp.Map(t)
+	next, err := time.Parse(time.RFC3339, sched["next_run_at"].(string))
+	require.NoError(t, err)
+	ny, err := time.LoadLocation("America/New_York")
+	require.NoError(t, err)
+	require.Equal(t, "17:30", next.In(ny).Format("15:04"))
+	require.True(t, next.After(time.Now()))
+	require.Contains(t, sched["next_run_local"], "17:30 E", "EST or EDT")
+	path := resp.Header.Get("Location")
+
+	paused := h.api.Do(http.MethodPost, path+"/pause", nil)
+	require.Equal(t, http.StatusOK, paused.Status, "%s", paused.Body)
+	require.Equal(t, true, paused.Map(t)["paused"])
+	resumed := h.api.Do(http.MethodPost, path+"/resume", nil)
+	require.Equal(t, false, resumed.Map(t)["paused"])
+
+	require.Equal(t, http.StatusNotFound, h.api.As(dbtest.Token(t, h.db)).Do(http.MethodGet, path, nil).Status)
+	_, admin := h.adminAPI(t)
+	all := admin.Do(http.MethodGet, "/api/v1/admin/schedules", nil)
+	require.Equal(t, http.StatusOK, all.Status)
+	require.Len(t, all.Map(t)["schedules"], 1)
+	require.Equal(t, http.StatusNoContent, h.api.Do(http.MethodDelete, path, nil).Status)
+}

@@ -39,6 +39,7 @@ const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x)) ? "
 // Each watchlist's Run form submits one batch through the API and goes to
 // the batch's page.
 function watchlistsPage() {
+  scheduleForm();
   for (const form of document.querySelectorAll("form.run-batch")) {
     const error = form.querySelector(".error");
     form.addEventListener("submit", async (ev) => {
@@ -53,6 +54,30 @@ function watchlistsPage() {
       }
     });
   }
+}
+
+// The schedule form defaults to the browser's own time zone, and submits
+// through the API.
+function scheduleForm() {
+  const form = document.querySelector("form.schedule-form");
+  if (!form) return;
+  const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone) form.querySelector("input[name=time_zone]").value = zone;
+  const error = form.querySelector(".error");
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const f = new FormData(form);
+    try {
+      await api("POST", "/api/v1/schedules", {
+        watchlist_id: Number(f.get("watchlist_id")), cron: f.get("cron"), time_zone: f.get("time_zone"),
+        catch_up: f.get("catch_up") === "on", models: ["linreg"],
+      });
+      location.reload();
+    } catch (e) {
+      error.textContent = e.message;
+      error.hidden = false;
+    }
+  });
 }
 
 // ---------- index ----------

@@ -225,6 +225,20 @@ func (s *Server) updateBroker(c *gin.Context, in brokerUpdate) {
 	c.JSON(http.StatusOK, viewAdminBroker(b))
 }
 
+// apiAdminSchedules lists every user's schedules.
+func (s *Server) apiAdminSchedules(c *gin.Context) {
+	list, err := s.DB.Schedules(c.Request.Context(), 0)
+	if err != nil {
+		s.Fail(c, err)
+		return
+	}
+	views := make([]kernel.ScheduleView, len(list))
+	for i := range list {
+		views[i] = kernel.ViewSchedule(&list[i])
+	}
+	c.JSON(http.StatusOK, gin.H{"schedules": views})
+}
+
 func (s *Server) apiAdminUsers(c *gin.Context) {
 	list, err := s.DB.ListUsers(c.Request.Context())
 	if err != nil {

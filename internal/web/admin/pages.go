@@ -26,6 +26,8 @@ type adminData struct {
 	Job       *store.Job
 	Owner     *store.User
 	TaskState string
+	// Schedules are every user's schedules.
+	Schedules []store.Schedule
 }
 
 func (s *Server) renderAdmin(c *gin.Context, page, title string, data *adminData) {
@@ -49,6 +51,17 @@ func (s *Server) adminUsersPage(c *gin.Context) {
 		return
 	}
 	s.renderAdmin(c, "admin_users", "Users · Administration", &adminData{Users: users})
+}
+
+// adminSchedulesPage lists every user's schedules: what runs when, and
+// whose.
+func (s *Server) adminSchedulesPage(c *gin.Context) {
+	list, err := s.DB.Schedules(c.Request.Context(), 0)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	s.renderAdmin(c, "admin_schedules", "Schedules · Administration", &adminData{Schedules: list})
 }
 
 func (s *Server) adminCompaniesPage(c *gin.Context) {

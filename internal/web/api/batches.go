@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"math"
 	"net/http"
 	"strconv"
@@ -148,18 +147,13 @@ func (s *Server) submitBatch(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
-	params := req.params()
-	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
-		s.Fail(c, ferr)
-		return
-	}
-	doc, err := json.Marshal(params)
+	params, err := s.storedParams(req.predictionOptions)
 	if err != nil {
-		s.Fail(c, fmt.Errorf("encode params: %w", err))
+		s.Fail(c, err)
 		return
 	}
 	b, ready, quota, err := s.admission.SubmitBatch(ctx, store.NewBatch{
-		OwnerID: user, WatchlistID: req.WatchlistID, Tickers: tickers, Params: store.JSON(doc),
+		OwnerID: user, WatchlistID: req.WatchlistID, Tickers: tickers, Params: params,
 		RequestID: requestid.From(ctx),
 	})
 	if quota != nil {

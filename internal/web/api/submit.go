@@ -40,6 +40,20 @@ func (o predictionOptions) params() jobs.PredictionParams {
 	}
 }
 
+// storedParams checks the options as jobs.PredictionParams.Normalize
+// does, and returns them as every job of a batch or a schedule stores them.
+func (s *Server) storedParams(o predictionOptions) (store.JSON, error) {
+	params := o.params()
+	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
+		return nil, ferr
+	}
+	doc, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("encode params: %w", err)
+	}
+	return store.JSON(doc), nil
+}
+
 // predictionRequest is the body of POST /api/v1/predictions.
 type predictionRequest struct {
 	Ticker string `json:"ticker"`

@@ -33,7 +33,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 	}
 	p := pages{}
 	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard",
-		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
+		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job", "admin_schedules"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
 			files = append(files, "admin_nav.html")
@@ -49,6 +49,8 @@ func parsePages(assets *staticAssets) (pages, error) {
 
 // pageFuncs are the functions the templates call.
 var pageFuncs = template.FuncMap{
+	// localTime is a time on the clock of a time zone (LocalTime).
+	"localTime": LocalTime,
 	// signClass is the class of a signed decimal string: "positive",
 	// "negative", or none for zero.
 	"signClass": func(amount string) string {

@@ -21,8 +21,9 @@ const recentBatches = 20
 // watchlistsPage is what /watchlists shows: the lists and the recent
 // batches.
 type watchlistsPage struct {
-	Lists   []store.Watchlist
-	Batches []store.Batch
+	Lists     []store.Watchlist
+	Batches   []store.Batch
+	Schedules []store.Schedule
 }
 
 // batchPage is what a batch page shows.
@@ -40,11 +41,11 @@ type batchRow struct {
 // modelFigure is one model's last forecast point and verdict, and the
 // same model's forecast in the batch before.
 type modelFigure struct {
-	Name                string
-	Forecast, Before    float64
+	Name                   string
+	Forecast, Before       float64
 	HasForecast, HasBefore bool
-	Verdict             string
-	Beats               bool
+	Verdict                string
+	Beats                  bool
 }
 
 // modelResult is how BatchRow.Models holds one model.
@@ -71,7 +72,13 @@ func (s *Server) renderWatchlists(c *gin.Context, status int, data kernel.PageDa
 		s.FailPage(c, err)
 		return
 	}
-	data.Title, data.Page, data.Batches = "Watchlists", "watchlists", watchlistsPage{Lists: lists, Batches: batches}
+	schedules, err := s.DB.Schedules(ctx, user)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	data.Title, data.Page = "Watchlists", "watchlists"
+	data.Batches = watchlistsPage{Lists: lists, Batches: batches, Schedules: schedules}
 	s.Render(c, status, data)
 }
 
@@ -201,4 +208,46 @@ func (s *Server) cancelBatchForm(c *gin.Context) {
 	default:
 		s.FailPage(c, err)
 	}
+}
+
+func (s *Server) pauseScheduleForm(c *gin.Context)  { s.scheduleForm(c, "pause") }
+func (s *Server) resumeScheduleForm(c *gin.Context) { s.scheduleForm(c, "resume") }
+func (s *Server) deleteScheduleForm(c *gin.Context) { s.scheduleForm(c, "delete") }
+
+// scheduleForm pauses, resumes or deletes one of the user's schedules.
+func (s *Server) scheduleForm(c *gin.Context, action string) {
+	ctx := c.Request.Context()
+	user := kernel.PageUser(c).ID
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil {
+		s.noSuchSchedule(c)
+		return
+	}
+	var done string
+	switch action {
+	case "delete":
+		err, done = s.DB.DeleteSchedule(ctx, id, user), "The schedule is deleted; its batches stay."
+	default:
+		var sched *store.Schedule
+		sched, err = kernel.PauseSchedule(ctx, s.DB, id, user, action == "pause")
+		if err == nil {
+			done = "The schedule is paused."
+			if !sched.Paused {
+				done = "The schedule runs again, next at " + kernel.LocalTime(sched.NextRunAt, sched.TimeZone) + "."
+			}
+		}
+	}
+	switch {
+	case err == nil:
+		s.Flash(c, done)
+		c.Redirect(http.StatusSeeOther, "/watchlists")
+	case errors.Is(err, store.ErrNotFound):
+		s.noSuchSchedule(c)
+	default:
+		s.FailPage(c, err)
+	}
+}
+
+func (s *Server) noSuchSchedule(c *gin.Context) {
+	s.ErrorPage(c, http.StatusNotFound, "No such schedule", "That schedule does not exist, or is not yours.")
 }
