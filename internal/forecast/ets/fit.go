@@ -51,7 +51,7 @@ type Config struct {
 
 // Candidate is one model the automatic search fitted.
 type Candidate struct {
-	Spec Spec `json:"-"`
+	Spec Spec
 	// AICc is +Inf for a model that could not be fitted.
 	AICc float64
 }
@@ -214,24 +214,10 @@ func startValues(y []float64, s Spec) []float64 {
 		}
 		return append(par, sum/float64(len(first)))
 	}
-	// lsfit(1:10, y[1:10]): the line through the first ten closes at
-	// times 1..10, whose intercept is the level at time 0.
-	var tMean, yMean float64
-	for i, v := range first {
-		tMean += float64(i + 1)
-		yMean += v
-	}
-	k := float64(len(first))
-	tMean /= k
-	yMean /= k
-	var stt, sty float64
-	for i, v := range first {
-		dt := float64(i+1) - tMean
-		stt += dt * dt
-		sty += dt * (v - yMean)
-	}
-	b0 := sty / stt
-	l0 := yMean - b0*tMean
+	// R's lsfit(1:10, y[1:10]) starts at time 1: its intercept, the level
+	// at time 0, is one slope before the line's value at the first close.
+	first0, b0 := forecast.TrendLine(first)
+	l0 := first0 - b0
 	// R nudges a line through zero at time 1, where a multiplicative
 	// error would divide by a zero forecast.
 	if math.Abs(l0+b0) < 1e-8 {

@@ -1,10 +1,6 @@
 package ets
 
-import (
-	"math"
-
-	"github.com/augurhq/augur/internal/forecast"
-)
+import "github.com/augurhq/augur/internal/forecast"
 
 // Forecast returns the point forecasts 1..h steps after the last close:
 // the level plus the (damped) slope summed over the steps.
@@ -16,15 +12,7 @@ func (m *Model) Forecast(h int) []float64 {
 // ForecastBands returns the 80% and 95% prediction intervals of Forecast(h),
 // the forecast ± z·√variance as R's forecast.ets gives them.
 func (m *Model) ForecastBands(h int) (pi80, pi95 []forecast.Band) {
-	mu, variance := m.moments(h)
-	pi80 = make([]forecast.Band, h)
-	pi95 = make([]forecast.Band, h)
-	for i := range mu {
-		sd := math.Sqrt(variance[i])
-		pi80[i] = forecast.GaussianBand(mu[i], sd, forecast.Level80)
-		pi95[i] = forecast.GaussianBand(mu[i], sd, forecast.Level95)
-	}
-	return pi80, pi95
+	return forecast.GaussianBands(m.moments(h))
 }
 
 // moments are the forecasts' means and variances by R's class1 (additive
@@ -74,4 +62,12 @@ func (m *Model) moments(h int) (mu, variance []float64) {
 		variance[j] = (1+m.Sigma2)*theta[j] - mu[j]*mu[j]
 	}
 	return mu, variance
+}
+
+// Observe moves the model's final states on by the last close of history,
+// with its parameters unchanged: the model's own update, which is how it
+// forecasts the next day without being fitted again.
+func (m *Model) Observe(history []float64) {
+	m.Level, m.Slope = m.update(m.Level, m.Slope, history[len(history)-1])
+	m.NObs++
 }

@@ -68,24 +68,10 @@ func loadReference(t testing.TB) reference {
 	return ref
 }
 
-// requireRelative checks got against want within tol relative to want.
-func requireRelative(t *testing.T, want, got, tol float64, what string) {
-	t.Helper()
-	scale := max(abs(want), 1e-12)
-	require.LessOrEqual(t, abs(got-want)/scale, tol, "%s: got %.10g, R %.10g", what, got, want)
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
-}
-
 // TestMatchesR fits every reference series as R did, automatically and with
 // fixed models, and holds the result to the bar: the same model
 // chosen, AICc and the point forecasts h = 1..10 within 0.5% of R's; the
-// interval bounds within 0.5% too.
+// interval bounds, σ², α and the log-likelihood within 0.5% too.
 func TestMatchesR(t *testing.T) {
 	ref := loadReference(t)
 	for _, s := range ref.Series {
@@ -98,15 +84,18 @@ func TestMatchesR(t *testing.T) {
 				m, err := Fit(s.Values, cfg)
 				require.NoError(t, err)
 				require.Equal(t, want.Method, m.Spec.String())
-				requireRelative(t, want.AICc, m.AICc, 0.005, "AICc")
+				require.InEpsilon(t, want.AICc, m.AICc, 0.005, "AICc")
+				require.InEpsilon(t, want.LogLik, m.LogLik, 0.005, "log-likelihood")
+				require.InEpsilon(t, want.Sigma2, m.Sigma2, 0.005, "sigma2")
+				require.InEpsilon(t, want.Alpha, m.Alpha, 0.005, "alpha")
 				mean := m.Forecast(10)
 				pi80, pi95 := m.ForecastBands(10)
 				for h := range mean {
-					requireRelative(t, want.Mean[h], mean[h], 0.005, "forecast")
-					requireRelative(t, want.Lower80[h], pi80[h].Lower, 0.005, "80% lower")
-					requireRelative(t, want.Upper80[h], pi80[h].Upper, 0.005, "80% upper")
-					requireRelative(t, want.Lower95[h], pi95[h].Lower, 0.005, "95% lower")
-					requireRelative(t, want.Upper95[h], pi95[h].Upper, 0.005, "95% upper")
+					require.InEpsilon(t, want.Mean[h], mean[h], 0.005, "forecast h=%d", h+1)
+					require.InEpsilon(t, want.Lower80[h], pi80[h].Lower, 0.005, "80%% lower h=%d", h+1)
+					require.InEpsilon(t, want.Upper80[h], pi80[h].Upper, 0.005, "80%% upper h=%d", h+1)
+					require.InEpsilon(t, want.Lower95[h], pi95[h].Lower, 0.005, "95%% lower h=%d", h+1)
+					require.InEpsilon(t, want.Upper95[h], pi95[h].Upper, 0.005, "95%% upper h=%d", h+1)
 				}
 				t.Logf("%s: AICc %.6g (R %.6g), alpha %.6g (R %.6g), h10 %.6g (R %.6g)", m.Spec, m.AICc, want.AICc, m.Alpha, want.Alpha, mean[9], want.Mean[9])
 			})
