@@ -329,7 +329,7 @@ func (m *Model) update(l, b, v float64) (float64, float64) {
 
 // finish computes the final states, R's information criteria and σ² for
 // a model with numPar estimated parameters and initial states, and reports
-// whether they are all finite.
+// whether they and the forecasts are all finite.
 func (m *Model) finish(y []float64, numPar int) bool {
 	resid := make([]float64, len(y))
 	lik, _ := m.filter(y, resid)
@@ -345,7 +345,9 @@ func (m *Model) finish(y []float64, numPar int) bool {
 		ss += e * e
 	}
 	m.Sigma2 = ss / (n - float64(numPar))
-	for _, v := range []float64{m.AICc, m.BIC, m.Sigma2, m.Level, m.Slope} {
+	// The forecasts up to the longest horizon a job may ask for must be
+	// numbers too: a slope near the largest float overflows within it.
+	for _, v := range append([]float64{m.AICc, m.BIC, m.Sigma2, m.Level, m.Slope}, m.Forecast(forecast.MaxHorizon)...) {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return false
 		}

@@ -1,6 +1,10 @@
 package ets
 
-import "github.com/augurhq/augur/internal/forecast"
+import (
+	"math"
+
+	"github.com/augurhq/augur/internal/forecast"
+)
 
 // Forecast returns the point forecasts 1..h steps after the last close:
 // the level plus the (damped) slope summed over the steps.
@@ -51,7 +55,7 @@ func (m *Model) moments(h int) (mu, variance []float64) {
 			variance[j] = m.Sigma2 * (1 + sum)
 			sum += c[j] * c[j]
 		}
-		return mu, variance
+		return mu, boundVariances(variance)
 	}
 	theta := make([]float64, h)
 	for j := 0; j < h; j++ {
@@ -61,7 +65,21 @@ func (m *Model) moments(h int) (mu, variance []float64) {
 		}
 		variance[j] = (1+m.Sigma2)*theta[j] - mu[j]*mu[j]
 	}
-	return mu, variance
+	return mu, boundVariances(variance)
+}
+
+// boundVariances replaces a variance that overflowed, which compounding
+// multiplicative errors can do on absurd series (closes of 1e-76 with
+// relative errors in the thousands), by the largest float: the interval is
+// then as wide as a number can say, where an infinite bound could not even
+// be written as JSON.
+func boundVariances(variance []float64) []float64 {
+	for j, v := range variance {
+		if math.IsNaN(v) || v > math.MaxFloat64 {
+			variance[j] = math.MaxFloat64
+		}
+	}
+	return variance
 }
 
 // Observe moves the model's final states on by the last close of history,
