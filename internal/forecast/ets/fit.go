@@ -171,8 +171,9 @@ func constantModel(y []float64) *Model {
 // values.
 func fitSpec(y []float64, s Spec, crit Criterion) (*Model, error) {
 	start := startValues(y, s)
+	m := new(Model)
 	objective := func(par []float64) float64 {
-		m := s.unpack(par)
+		s.unpackInto(m, par)
 		if !m.withinBounds() {
 			return math.Inf(1)
 		}
@@ -186,7 +187,7 @@ func fitSpec(y []float64, s Spec, crit Criterion) (*Model, error) {
 	if !ok {
 		return nil, fmt.Errorf("ets: %s cannot be evaluated at its starting values", s)
 	}
-	m := s.unpack(par)
+	s.unpackInto(m, par)
 	if !m.finish(y, len(par)) {
 		return nil, fmt.Errorf("ets: %s fitted no finite model", s)
 	}
@@ -227,10 +228,11 @@ func startValues(y []float64, s Spec) []float64 {
 	return append(par, l0, b0)
 }
 
-// unpack reads R's parameter vector (α, β, φ, level, slope, as the spec
-// has them) into a model.
-func (s Spec) unpack(par []float64) *Model {
-	m := &Model{Spec: s, Alpha: par[0], Phi: 1}
+// unpackInto sets m to the model of R's parameter vector (α, β, φ, level,
+// slope, as the spec has them); the search reuses one model for all its
+// evaluations.
+func (s Spec) unpackInto(m *Model, par []float64) {
+	*m = Model{Spec: s, Alpha: par[0], Phi: 1}
 	i := 1
 	if s.Trend != NoTrend {
 		m.Beta = par[i]
@@ -244,7 +246,6 @@ func (s Spec) unpack(par []float64) *Model {
 	if s.Trend != NoTrend {
 		m.Slope0 = par[i+1]
 	}
-	return m
 }
 
 // withinBounds is R's check_params with bounds = "both": the usual bounds
@@ -279,14 +280,20 @@ func (m *Model) withinBounds() bool {
 // residuals.
 func (m *Model) filter(y []float64, resid []float64) (lik, mse float64) {
 	l, b := m.Level0, m.Slope0
-	var sse, sumLogF, sseAbs float64
+	var sse, sseAbs float64
+	// Σlog|ŷ| is kept as the product of the |ŷ|, a mantissa and a power of
+	// two renormalised at every step, and logged once at the end: a
+	// logarithm per close was most of the fit's time.
+	prodMant, prodExp := 1.0, 0
 	for i, v := range y {
 		f := m.step(l, b)
 		e := v - f
 		sseAbs += e * e
 		if m.Spec.Multiplicative {
 			e /= f
-			sumLogF += math.Log(math.Abs(f))
+			var exp int
+			prodMant, exp = math.Frexp(prodMant * math.Abs(f))
+			prodExp += exp
 		}
 		sse += e * e
 		if resid != nil {
@@ -298,7 +305,7 @@ func (m *Model) filter(y []float64, resid []float64) (lik, mse float64) {
 	n := float64(len(y))
 	lik = n * math.Log(sse)
 	if m.Spec.Multiplicative {
-		lik += 2 * sumLogF
+		lik += 2 * (math.Log(prodMant) + float64(prodExp)*math.Ln2)
 	}
 	lik = max(lik, likFloor)
 	if math.IsNaN(lik) {

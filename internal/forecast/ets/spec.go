@@ -70,18 +70,3 @@ func ParseSpec(code string) (Spec, error) {
 	}
 	return Spec{}, fmt.Errorf("ets: unknown model %q: choose from %s", code, strings.Join(names, ", "))
 }
-
-// numSmoothing is how many smoothing parameters the model estimates: α,
-// then β with a trend, then φ when damped.
-func (s Spec) numSmoothing() int {
-	return 1 + int(s.Trend)
-}
-
-// numStates is how many initial states it estimates: the level, and the
-// slope with a trend.
-func (s Spec) numStates() int {
-	if s.Trend == NoTrend {
-		return 1
-	}
-	return 2
-}

@@ -25,10 +25,10 @@ type referenceSeries struct {
 	} `json:"theta"`
 }
 
-// TestMatchesThetaf holds Fit to R's thetaf on every reference series: the
-// drift exactly as R's lsfit gives it, and α, the point forecasts and the
-// interval bounds h = 1..10 within 0.5%, the issue's bar.
-func TestMatchesThetaf(t *testing.T) {
+// loadReference reads the series and R's thetaf of them from
+// ../ets/testdata/reference.json.
+func loadReference(t testing.TB) []referenceSeries {
+	t.Helper()
 	raw, err := os.ReadFile("../ets/testdata/reference.json")
 	require.NoError(t, err)
 	var ref struct {
@@ -36,7 +36,14 @@ func TestMatchesThetaf(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &ref))
 	require.NotEmpty(t, ref.Series)
-	for _, s := range ref.Series {
+	return ref.Series
+}
+
+// TestMatchesThetaf holds Fit to R's thetaf on every reference series: the
+// drift exactly as R's lsfit gives it, and α, the point forecasts and the
+// interval bounds h = 1..10 within 0.5%, the issue's bar.
+func TestMatchesThetaf(t *testing.T) {
+	for _, s := range loadReference(t) {
 		t.Run(s.Name, func(t *testing.T) {
 			m, err := Fit(s.Values)
 			require.NoError(t, err)
