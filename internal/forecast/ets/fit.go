@@ -285,8 +285,9 @@ func (m *Model) filter(y []float64, resid []float64) (lik, mse float64) {
 	// two renormalised at every step, and logged once at the end: a
 	// logarithm per close was most of the fit's time.
 	prodMant, prodExp := 1.0, 0
+	g := m.gains()
 	for i, v := range y {
-		f := m.step(l, b)
+		f, phib := g.step(l, b)
 		e := v - f
 		sseAbs += e * e
 		if m.Spec.Multiplicative {
@@ -299,7 +300,7 @@ func (m *Model) filter(y []float64, resid []float64) (lik, mse float64) {
 		if resid != nil {
 			resid[i] = e
 		}
-		l, b = m.update(l, b, v)
+		l, b = g.update(l, f, phib, v)
 	}
 	m.Level, m.Slope = l, b
 	n := float64(len(y))
@@ -314,24 +315,41 @@ func (m *Model) filter(y []float64, resid []float64) (lik, mse float64) {
 	return lik, sseAbs / n
 }
 
-// step is the one-step forecast from level l and slope b.
-func (m *Model) step(l, b float64) float64 {
-	if m.Spec.Trend == NoTrend {
-		return l
-	}
-	return l + m.Phi*b
+// gains are the smoothing parameters as the state update uses them, taken
+// out of the model once per pass over the closes: β/α divided once rather
+// than at every close as R does (the same quotient either way).
+type gains struct {
+	alpha, ratio, phi float64
+	trend             bool
 }
 
-// update is R's state update after observing v: the same for additive and
-// multiplicative errors, which differ only in how the error is scored.
-func (m *Model) update(l, b, v float64) (float64, float64) {
-	if m.Spec.Trend == NoTrend {
-		return l + m.Alpha*(v-l), 0
+func (m *Model) gains() gains {
+	g := gains{alpha: m.Alpha, phi: m.Phi, trend: m.Spec.Trend != NoTrend}
+	if g.trend {
+		g.ratio = m.Beta / m.Alpha
 	}
-	phib := m.Phi * b
-	q := l + phib
-	nl := q + m.Alpha*(v-q)
-	return nl, phib + (m.Beta/m.Alpha)*(nl-l-phib)
+	return g
+}
+
+// step is the one-step forecast from level l and slope b, and the damped
+// slope φ·b within it.
+func (g gains) step(l, b float64) (f, phib float64) {
+	if !g.trend {
+		return l, 0
+	}
+	phib = g.phi * b
+	return l + phib, phib
+}
+
+// update is R's state update after observing v, from the forecast f and
+// damped slope phib that step gave for level l: the same for additive and
+// multiplicative errors, which differ only in how the error is scored.
+func (g gains) update(l, f, phib, v float64) (float64, float64) {
+	nl := f + g.alpha*(v-f)
+	if !g.trend {
+		return nl, 0
+	}
+	return nl, phib + g.ratio*(nl-l-phib)
 }
 
 // finish computes the final states, R's information criteria and σ² for

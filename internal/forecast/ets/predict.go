@@ -86,6 +86,8 @@ func boundVariances(variance []float64) []float64 {
 // with its parameters unchanged: the model's own update, which is how it
 // forecasts the next day without being fitted again.
 func (m *Model) Observe(history []float64) {
-	m.Level, m.Slope = m.update(m.Level, m.Slope, history[len(history)-1])
+	g := m.gains()
+	f, phib := g.step(m.Level, m.Slope)
+	m.Level, m.Slope = g.update(m.Level, f, phib, history[len(history)-1])
 	m.NObs++
 }
