@@ -114,9 +114,10 @@ restore: build ## restore FILE=backups/….dump into a new database (DB=name to 
 	$(BIN)/web restore --file "$(FILE)" $(if $(DB),--db "$(DB)")
 
 .PHONY: bench
-bench: ## model benchmarks; with Python's statsmodels and torch, the side-by-side table too
+bench: ## model benchmarks; with Python's statsmodels and torch, and with R's forecast, the side-by-side tables too
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./internal/forecast/...
 	bash bench/models/compare.sh
+	bash bench/ets/compare.sh
 
 .PHONY: bench-load
 bench-load: ## the platform's own cost: private PostgreSQL, Redis, web and worker; submit, end to end, pickup, CPU per op beside pgbench and bare asynq (3-5 min)

@@ -15,7 +15,7 @@ func TestDefaultLeaderboard(t *testing.T) {
 	p := jobs.DefaultLeaderboard()
 	require.Equal(t, "dj30", p.Sample)
 	require.Equal(t, jobs.DefaultLookback, p.Tail)
-	require.Equal(t, []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, p.Models)
+	require.Equal(t, []string{"lstm", "arima", "arima_auto", "ets", "theta", "linreg", "naive", "drift"}, p.Models)
 }
 
 // TestLeaderboardJob runs a small leaderboard through the queue and the

@@ -19,7 +19,7 @@ func TestWorkerHelpListsEveryModel(t *testing.T) {
 		}
 	}
 	_, stdout, _ := runCLI(t, nil, "worker help")
-	require.Contains(t, stdout, "lstm, arima, arima_auto, linreg, naive, drift")
+	require.Contains(t, stdout, "lstm, arima, arima_auto, ets, theta, linreg, naive, drift")
 	_, stdout, _ = runCLI(t, nil, "worker backtest -h")
 	require.Contains(t, stdout, "--lstm-mode window|clean")
 }

@@ -35,6 +35,20 @@ func GaussianBand(center, sd, level float64) Band {
 	return Band{Lower: center - z*sd, Upper: center + z*sd}
 }
 
+// GaussianBands are the 80% and 95% GaussianBand of each mean with its
+// variance: the intervals of a model whose h-step errors are normal, as
+// statsmodels and R's forecast give them.
+func GaussianBands(mean, variance []float64) (pi80, pi95 []Band) {
+	pi80 = make([]Band, len(mean))
+	pi95 = make([]Band, len(mean))
+	for k := range mean {
+		sd := math.Sqrt(variance[k])
+		pi80[k] = GaussianBand(mean[k], sd, Level80)
+		pi95[k] = GaussianBand(mean[k], sd, Level95)
+	}
+	return pi80, pi95
+}
+
 // ConformalQuantile is the split-conformal quantile of absolute errors at
 // level: the ⌈(n+1)·level⌉-th smallest of the n values. If the next error
 // is exchangeable with these (drawn from the same distribution, in any

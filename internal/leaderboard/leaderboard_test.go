@@ -168,3 +168,21 @@ func TestDJ30(t *testing.T) {
 	}
 	require.Equal(t, "AA", series[0].Name, "sorted by ticker")
 }
+
+// The leaderboard runs ETS and Theta (issue 20 items 7 and 9) on every
+// series of the DJ30 sample, with a report for each: intervals whose
+// coverage it can average, and a JSON encoding (no NaN or infinity).
+func TestRunsETSAndTheta(t *testing.T) {
+	series, err := DJ30(context.Background(), 250)
+	require.NoError(t, err)
+	lb, err := Run(context.Background(), series, Options{Models: []string{registry.NameETS, registry.NameTheta}, Horizon: 5, Workers: 2})
+	require.NoError(t, err)
+	require.Len(t, lb.Models, 2)
+	for _, e := range lb.Models {
+		require.Equal(t, len(series), e.Series, "%s: %v", e.Model, e.Errors)
+		require.Zero(t, e.Failed, e.Model)
+		require.Greater(t, e.MeanCoverage95, 0.5, e.Model)
+	}
+	_, err = json.Marshal(lb)
+	require.NoError(t, err)
+}

@@ -4,7 +4,7 @@
 // can become markup.
 "use strict";
 
-const COLORS = { lstm: "#d9480f", arima: "#2f9e44", arima_auto: "#0c8599", linreg: "#7048e8", drift: "#e8590c", naive: "#868e96" };
+const COLORS = { lstm: "#d9480f", arima: "#2f9e44", arima_auto: "#0c8599", ets: "#1971c2", theta: "#c2255c", linreg: "#7048e8", drift: "#e8590c", naive: "#868e96" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -244,7 +244,9 @@ function renderPrediction(r) {
   for (const n of names) {
     const m = r.models[n];
     rows.append(el("tr", {},
-      el("td", { class: "name" }, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n),
+      el("td", { class: "name" }, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n,
+        // The fitted specification when the model chose one: "ETS(A,Ad,N)", "ARIMA(0,1,1) with drift".
+        ...(m.params && typeof m.params.model === "string" ? [el("br"), el("small", { class: "muted" }, m.params.model)] : [])),
       // Results stored before reports said what they predict have no label.
       el("td", { class: "name" }, m.predicts || "—"),
       el("td", { class: "num" }, fmt(m.metrics.rmse, 3)), el("td", { class: "num" }, fmt(m.persistence.rmse, 3)),

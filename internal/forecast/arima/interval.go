@@ -1,10 +1,6 @@
 package arima
 
-import (
-	"math"
-
-	"github.com/augurhq/augur/internal/forecast"
-)
+import "github.com/augurhq/augur/internal/forecast"
 
 // ForecastVariance returns the variances of the errors of Forecast(h), in
 // the series' units squared: the state-space forecast variance that
@@ -96,14 +92,5 @@ func integrationWeight(gap, d int) float64 {
 // Forecast(h), as statsmodels' get_forecast(h).conf_int(alpha) gives them
 // for alpha 0.2 and 0.05.
 func (m *Model) ForecastBands(h int) (pi80, pi95 []forecast.Band) {
-	mean := m.Forecast(h)
-	variance := m.ForecastVariance(h)
-	pi80 = make([]forecast.Band, h)
-	pi95 = make([]forecast.Band, h)
-	for k := range mean {
-		sd := math.Sqrt(variance[k])
-		pi80[k] = forecast.GaussianBand(mean[k], sd, forecast.Level80)
-		pi95[k] = forecast.GaussianBand(mean[k], sd, forecast.Level95)
-	}
-	return pi80, pi95
+	return forecast.GaussianBands(m.Forecast(h), m.ForecastVariance(h))
 }

@@ -129,8 +129,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 		if !current.Converged {
 			notConverged++
 		}
-		pi80, pi95 := current.ForecastBands(1)
-		test = append(test, forecast.TestPoint{Index: i, Actual: closes[i], Predicted: current.Forecast(1)[0], PI80: &pi80[0], PI95: &pi95[0]})
+		test = append(test, forecast.OneStepPoint(current, closes, i))
 		if progress != nil {
 			progress(forecast.Progress{Model: name, Step: i - train + 1, Total: n - train})
 		}
@@ -152,18 +151,7 @@ func Run(ctx context.Context, closes []float64, cfg Config, horizon int, progres
 	params["not_converged"] = notConverged
 	params["train_size"] = train
 	params["test_size"] = len(test)
-	next80, next95 := final.ForecastBands(horizon)
-	rep := &forecast.Report{
-		Model:        name,
-		Params:       params,
-		Forecast:     final.Forecast(horizon),
-		ForecastPI80: next80,
-		ForecastPI95: next95,
-		Test:         test,
-	}
-	rep.Score(closes, 1)
-	rep.Seconds = time.Since(started).Seconds()
-	return rep, nil
+	return forecast.OneStepReport(name, closes, params, test, final, horizon, started), nil
 }
 
 // minSeriesLength is the shortest series whose training part can be fitted

@@ -25,7 +25,7 @@ func sp500(t testing.TB) []float64 {
 
 func TestNamesAreKnown(t *testing.T) {
 	names := registry.Names()
-	require.Equal(t, []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, names)
+	require.Equal(t, []string{"lstm", "arima", "arima_auto", "ets", "theta", "linreg", "naive", "drift"}, names)
 	for _, name := range names {
 		require.True(t, registry.Known(name), name)
 	}
@@ -319,7 +319,7 @@ func TestClosedForm(t *testing.T) {
 	for _, name := range []string{registry.NameLinearRegression, registry.NamePersistence, registry.NameDrift} {
 		require.True(t, registry.ClosedForm(name), name)
 	}
-	for _, name := range []string{registry.NameLSTM, registry.NameARIMA, registry.NameARIMAAuto, "unknown"} {
+	for _, name := range []string{registry.NameLSTM, registry.NameARIMA, registry.NameARIMAAuto, registry.NameETS, registry.NameTheta, "unknown"} {
 		require.False(t, registry.ClosedForm(name), name)
 	}
 }
@@ -342,6 +342,7 @@ func TestEveryModelHasACostForTheProgressBar(t *testing.T) {
 func TestStepUnit(t *testing.T) {
 	for name, want := range map[string]string{
 		registry.NameLSTM: "epoch", registry.NameARIMA: "walk-forward refit", registry.NameARIMAAuto: "walk-forward refit",
+		registry.NameETS: "fit", registry.NameTheta: "fit",
 		registry.NameLinearRegression: "step", registry.NamePersistence: "step", registry.NameDrift: "step", "unknown": "step",
 	} {
 		require.Equal(t, want, registry.StepUnit(name), name)
