@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,6 +19,7 @@ import (
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/jobs"
 )
 
 func TestKeptBackups(t *testing.T) {
@@ -100,7 +102,11 @@ func TestBackupRoundTrip(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "restored "+file+" into database "+name)
 	require.Regexp(t, `schema version \d+, as this binary expects`, stdout)
-	require.Regexp(t, `(?m)^jobs\s+6$`, stdout)
+	for _, tbl := range source {
+		if tbl.Table == "jobs" {
+			require.Regexp(t, fmt.Sprintf(`(?m)^jobs\s+%d$`, tbl.Rows), stdout, "the restore counts the jobs backed up")
+		}
+	}
 
 	restored, err := store.Open(ctx, dbtest.URL(name))
 	require.NoError(t, err)
@@ -178,6 +184,18 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	seedPortfolio(t, db, owner.ID)
 	require.NoError(t, db.SessionStore(0).Commit("session-token", []byte("session data"), time.Now().Add(time.Hour)))
 	require.NoError(t, db.KeepWorkerSlots(ctx, "worker-a", 2, time.Hour))
+	// A watchlist, a batch of it, and a schedule that has run once.
+	list, err := db.CreateWatchlist(ctx, owner.ID, "seeded", []string{"MSFT", "KO"})
+	require.NoError(t, err)
+	_, _, err = db.CreateBatch(ctx, store.NewBatch{OwnerID: owner.ID, WatchlistID: list.ID, Tickers: list.Tickers,
+		Params: store.JSON(`{"models":["linreg"]}`), Queue: jobs.QueueLow}, 1000, store.DispatchRule{PerOwner: 1})
+	require.NoError(t, err)
+	_, err = db.CreateSchedule(ctx, store.NewSchedule{OwnerID: owner.ID, WatchlistID: list.ID, Cron: "30 17 * * 1-5",
+		TimeZone: "America/New_York", Params: store.JSON(`{"models":["linreg"]}`), NextRunAt: time.Now().Add(-time.Minute)})
+	require.NoError(t, err)
+	fired, err := db.FireDueSchedule(ctx, jobs.PlanOccurrence, 1000, store.DispatchRule{PerOwner: 1}, jobs.QueueLow)
+	require.NoError(t, err)
+	require.NotNil(t, fired)
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	for _, tbl := range tables {

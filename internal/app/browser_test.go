@@ -351,8 +351,11 @@ func (b *browser) walk(base string) {
 		require.Equal(t, chart.TestLines[name], chart.Tooltips[name], "every test-day point of %s has its tooltip", name)
 		require.Contains(t, chart.Legend, name)
 	}
-	rows := eval[[]string](b, "read the models table", `[...document.querySelectorAll("#models tr td:first-child")].map((td) => td.textContent)`)
+	// Each row names its model, and under it the specification it fitted.
+	rows := eval[[]string](b, "read the models table", `[...document.querySelectorAll("#models tr td:first-child")].map((td) => td.childNodes[1].textContent)`)
 	require.Equal(t, []string{"arima", "linreg", "naive"}, rows)
+	specs := eval[[]string](b, "read the fitted specifications", `[...document.querySelectorAll("#models tr td:first-child small")].map((s) => s.textContent)`)
+	require.Equal(t, []string{"ARIMA(6,1,0)"}, specs)
 	b.fitsTheWidth("the job page")
 	if b.vp.name == "desktop" {
 		// On a desktop the eleven columns fit the card: none hides

@@ -275,7 +275,7 @@ func TestParseFlags(t *testing.T) {
 		{
 			name: "a leaderboard runs every model by default",
 			args: []string{"--sample", "dj30", "--tail", "504", "--jobs", "3"},
-			want: backtest.Options{Sample: "dj30", Tail: 504, Workers: 3, Models: []string{"lstm", "arima", "arima_auto", "linreg", "naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
+			want: backtest.Options{Sample: "dj30", Tail: 504, Workers: 3, Models: []string{"lstm", "arima", "arima_auto", "ets", "theta", "linreg", "naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
 		},
 		{
 			name: "a leaderboard of chosen models over a folder",

@@ -3,6 +3,7 @@ package chaos
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -52,6 +53,7 @@ func TestChaos(t *testing.T) {
 		{"8 Redis down 10 s, default RECONCILE_INTERVAL", false, redisDownAtDefaults},
 		{"9 Redis restarted empty, default RECONCILE_INTERVAL", false, redisEmptyAtDefaults},
 		{"10 web 2's Redis partitioned, revoke", false, revokePartitioned},
+		{"11 worker killed in a batch, Redis emptied at schedule", false, batchesAndSchedules},
 	}
 	var mu sync.Mutex
 	var rows []row
@@ -401,5 +403,90 @@ func redisEmptyAtDefaults(t *testing.T) row {
 	var r row
 	r.recovery = c.enqueuedAfter(cl.ids(), restartedAt)
 	finish(t, c, cl, &r)
+	return r
+}
+
+// apiCall sends one request of the scenario's user to web and decodes a
+// 2xx answer into out; it fails the test on anything else.
+func (c *cluster) apiCall(method, path, body string, out any) {
+	c.t.Helper()
+	req, err := http.NewRequest(method, "http://"+c.webAddr+path, strings.NewReader(body))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		c.t.Fatalf("%s %s: HTTP %d: %s", method, path, resp.StatusCode, raw)
+	}
+	if err := decodeJSON(resp, out); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// batchJobs returns the ids of the jobs of a batch.
+func (c *cluster) batchJobs(batch string) []string {
+	c.t.Helper()
+	var ids []string
+	if err := c.db.Select(&ids, `SELECT id FROM jobs WHERE batch_id = $1`, batch); err != nil {
+		c.t.Fatal(err)
+	}
+	return ids
+}
+
+// batchesAndSchedules (issue 22): a worker is killed with SIGKILL while it
+// trains an LSTM of a batch, and Redis is restarted empty the moment a
+// schedule's occurrence has made its batch. Every job of both batches ends
+// once, and the occurrence ran once: one run, one batch. Recovery is the
+// time from the Redis restart until the scheduled batch was done.
+func batchesAndSchedules(t *testing.T) row {
+	c := newCluster(t, options{workers: 2, concurrency: 1})
+	ctx := context.Background()
+	var batch struct {
+		ID string `json:"id"`
+	}
+	c.apiCall(http.MethodPost, "/api/v1/batches", `{"tickers":["AA","IBM","KO","MSFT"],"models":["lstm"],"lookback":2000}`, &batch)
+	long := c.batchJobs(batch.ID)
+	id := c.awaitRunning(long)
+	c.killWorkerRunning(ctx, id)
+	c.startWorker()
+
+	var list, sched struct {
+		ID int64 `json:"id"`
+	}
+	c.apiCall(http.MethodPost, "/api/v1/watchlists", `{"name":"chaos","tickers":["GE","GM","HD","JNJ","JPM","MCD"]}`, &list)
+	c.apiCall(http.MethodPost, "/api/v1/schedules", fmt.Sprintf(`{"watchlist_id":%d,"cron":"@daily","models":["linreg"]}`, list.ID), &sched)
+	// Its next occurrence is now: the workers' next look fires it.
+	c.exec(`UPDATE schedules SET next_run_at = now() WHERE id = $1`, sched.ID)
+	var scheduled string
+	c.await("the schedule's occurrence made its batch", func() bool {
+		return c.db.Get(&scheduled, `SELECT batch_id FROM schedule_runs WHERE schedule_id = $1 AND batch_id IS NOT NULL`, sched.ID) == nil
+	})
+	faultAt := time.Now()
+	c.restartRedisEmpty()
+	fired := c.batchJobs(scheduled)
+
+	ids := append(long, fired...)
+	c.awaitFinal(ids, 5*time.Minute)
+	var r row
+	c.check(&r, ids)
+	r.recovery = c.drainedAfter(fired, faultAt)
+	var runs, batches int
+	if err := c.db.Get(&runs, `SELECT count(*) FROM schedule_runs WHERE schedule_id = $1`, sched.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.db.Get(&batches, `SELECT count(*) FROM batches WHERE watchlist_id = $1`, list.ID); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || batches != 1 {
+		t.Errorf("the occurrence ran %d times and made %d batches; want once and one", runs, batches)
+		r.duplicated += max(runs, batches) - 1
+	}
 	return r
 }
