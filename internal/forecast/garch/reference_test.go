@@ -21,6 +21,7 @@ type reference struct {
 	Shape            float64   `json:"shape"`
 	NegLogLikelihood float64   `json:"neg_log_likelihood"`
 	Seconds          float64   `json:"seconds"`
+	VaR95            float64   `json:"var95"`
 	SDForecast       []float64 `json:"sd_forecast"`
 	Closes           []float64 `json:"closes"`
 }
@@ -39,7 +40,8 @@ func loadReference(tb testing.TB) []reference {
 
 // TestFitMatchesFGarch fits every reference series and requires each
 // coefficient within 1% of fGarch's (issue 20's bar), the log-likelihood
-// within 0.001, and the 10-day volatility forecast within 1%.
+// within 0.001, the 10-day volatility forecast and the one-day 95% VaR
+// within 1%.
 func TestFitMatchesFGarch(t *testing.T) {
 	for _, ref := range loadReference(t) {
 		t.Run(ref.Name, func(t *testing.T) {
@@ -62,6 +64,9 @@ func TestFitMatchesFGarch(t *testing.T) {
 				require.InDelta(t, 0, relDiff(math.Sqrt(v[k]), want), 0.01, "step %d sd", k+1)
 			}
 			require.Greater(t, sd[len(sd)-1], sd[0])
+			risk := m.Risk(ref.Closes[len(ref.Closes)-1])
+			require.InDelta(t, 0, relDiff(risk.VaR95, ref.VaR95), 0.01, "VaR %v, R %v", risk.VaR95, ref.VaR95)
+			require.InDelta(t, risk.VaR95*risk.LastClose, risk.VaR95Price, 1e-9)
 		})
 	}
 }

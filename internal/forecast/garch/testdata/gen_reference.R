@@ -5,7 +5,8 @@
 # Each series' closes are written out, so the Go test computes the very same
 # returns, diff(log(closes)). "seconds" is the median wall time of one
 # garchFit on the series over 5 runs, for the side-by-side timing
-# (bench_vs_fgarch.sh).
+# (bench_vs_fgarch.sh). "var95" is the one-day 95% value at risk after the
+# last return, 1 - exp(mu + sd * qstd(0.05, nu = shape)), sd from predict.
 suppressMessages(library(fGarch))
 gspc <- read.csv("../../../market/sampledata/gspc_2000_2020_daily_ohlcv.csv")
 dj <- read.csv("../../../market/sampledata/dj30_1991_2000_daily_close.csv")
@@ -29,11 +30,12 @@ for (name in names(series)) {
     garchFit(~garch(1, 1), data = r, cond.dist = "std", include.mean = TRUE, trace = FALSE))[["elapsed"]])
   co <- coef(fit)
   pred <- predict(fit, n.ahead = 10)
+  var95 <- 1 - exp(co[["mu"]] + pred$standardDeviation[1] * qstd(0.05, nu = co[["shape"]]))
   rows <- c(rows, sprintf(paste0(
     '  {"name": "%s", "mu": %s, "omega": %s, "alpha1": %s, "beta1": %s, "shape": %s,\n',
-    '   "neg_log_likelihood": %s, "seconds": %s,\n   "sd_forecast": [%s],\n   "closes": [%s]}'),
+    '   "neg_log_likelihood": %s, "seconds": %s, "var95": %s,\n   "sd_forecast": [%s],\n   "closes": [%s]}'),
     name, num(co[["mu"]]), num(co[["omega"]]), num(co[["alpha1"]]), num(co[["beta1"]]), num(co[["shape"]]),
-    num(fit@fit$llh), num(median(times)), paste(num(pred$standardDeviation), collapse = ", "),
+    num(fit@fit$llh), num(median(times)), num(var95), paste(num(pred$standardDeviation), collapse = ", "),
     paste(num(closes), collapse = ", ")))
 }
 cat(sprintf('{"fgarch": "%s",\n "series": [\n%s\n]}\n', packageVersion("fGarch"), paste(rows, collapse = ",\n")))
