@@ -2,7 +2,6 @@ package garch
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/augurhq/augur/internal/forecast"
@@ -32,7 +31,7 @@ const RefitEvery = 5
 // interval and the final fit.
 //
 // It returns an error when the final fit fails (too few closes, or none
-// that move) and leaves rep's own bands then untouched.
+// that move), leaving rep's own bands untouched, or when ctx ends.
 func SetBands(ctx context.Context, rep *forecast.Report, closes []float64) error {
 	returns, err := LogReturns(closes)
 	if err != nil {
@@ -57,15 +56,13 @@ func SetBands(ctx context.Context, rep *forecast.Report, closes []float64) error
 		}
 		if origin-fittedAt >= RefitEvery {
 			fittedAt = origin
-			switch next, err := Fit(ctx, returns[:origin]); {
-			case err == nil:
+			// A fit that fails (a flat stretch) leaves the last model in
+			// use, if any.
+			if next, err := Fit(ctx, returns[:origin]); err == nil {
 				m, known = next, origin
-			case ctx.Err() != nil:
+			} else if ctx.Err() != nil {
 				return fmt.Errorf("garch bands: %w", ctx.Err())
-			case !errors.Is(err, ErrDegenerate):
-				return fmt.Errorf("garch bands: fit on %d returns: %w", origin, err)
 			}
-			// A flat stretch leaves the last model in use, if any.
 		}
 		if m == nil {
 			continue

@@ -49,7 +49,7 @@ func FuzzFit(f *testing.F) {
 		for _, sd := range m.CumulativeSD(20) {
 			require.False(t, math.IsNaN(sd) || math.IsInf(sd, 0) || sd <= 0, "sd %v", sd)
 		}
-		risk := m.Risk(closes[len(closes)-1])
+		risk := m.Risk(closes[len(closes)-1], 7)
 		require.False(t, math.IsNaN(risk.VaR95) || math.IsInf(risk.VaR95, 0), "VaR %v", risk.VaR95)
 	})
 }

@@ -1,6 +1,7 @@
 package garch
 
 import (
+	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -61,8 +62,9 @@ func (m *Model) PriceBand(center, sd, level float64) forecast.Band {
 // VaRLevel is the level of the value at risk in a Risk.
 const VaRLevel = 0.95
 
-// Risk is the one-day market risk of holding the stock after its last
-// close, from the fitted model.
+// Risk is the market risk of holding the stock after its last close,
+// from the fitted model: the one-day value at risk, and the range of the
+// close at the end of the forecast horizon.
 type Risk struct {
 	Model string `json:"model"`
 	// Params are the fitted coefficients.
@@ -79,20 +81,40 @@ type Risk struct {
 	VaR95Price float64 `json:"var95_price"`
 	// LastClose is the close the VaR is measured from.
 	LastClose float64 `json:"last_close"`
+	// Horizon is the number of trading days Range80 and Range95 look
+	// ahead.
+	Horizon int `json:"horizon"`
+	// Range80 and Range95 are the 80% and 95% ranges of the close Horizon
+	// days after the last, around lastClose · exp(Horizon · mu).
+	Range80 forecast.Band `json:"range80"`
+	Range95 forecast.Band `json:"range95"`
 }
 
-// Risk is the model's one-day VaR at VaRLevel for a holding worth
-// lastClose: the loss 1 − exp(mu + sd · q₀.₀₅) of the 5% quantile of the
-// next day's log return.
-func (m *Model) Risk(lastClose float64) Risk {
-	sd := math.Sqrt(m.VarianceForecast(1)[0])
-	loss := -math.Expm1(m.Mu + sd*m.Quantile(1-VaRLevel))
+// Risk is the model's risk figures for a holding worth lastClose: the
+// one-day VaR at VaRLevel, the loss 1 − exp(mu + sd · q₀.₀₅) at the 5%
+// quantile of the next day's log return, and the ranges of the close
+// horizon days ahead (at least 1).
+func (m *Model) Risk(lastClose float64, horizon int) Risk {
+	horizon = max(1, horizon)
+	sd := m.CumulativeSD(horizon)
+	loss := -math.Expm1(m.Mu + sd[0]*m.Quantile(1-VaRLevel))
+	center := lastClose * math.Exp(float64(horizon)*m.Mu)
 	return Risk{
 		Model:           Name,
 		Params:          m,
-		DailyVolatility: sd,
+		DailyVolatility: sd[0],
 		VaR95:           loss,
 		VaR95Price:      loss * lastClose,
 		LastClose:       lastClose,
+		Horizon:         horizon,
+		Range80:         m.PriceBand(center, sd[horizon-1], forecast.Level80),
+		Range95:         m.PriceBand(center, sd[horizon-1], forecast.Level95),
 	}
+}
+
+// Summary says the risk figures in a sentence for a recommendation.
+func (r Risk) Summary() string {
+	return fmt.Sprintf(
+		"Risk by %s on %d daily returns: a one-day 95%% value at risk of %.2f%% (%.2f a share at %.2f), daily volatility %.2f%%; the close in %d trading days is within %.2f – %.2f with 95%% probability.",
+		r.Model, r.Params.N, 100*r.VaR95, r.VaR95Price, r.LastClose, 100*r.DailyVolatility, r.Horizon, r.Range95.Lower, r.Range95.Upper)
 }

@@ -64,9 +64,16 @@ func TestFitMatchesFGarch(t *testing.T) {
 				require.InDelta(t, 0, relDiff(math.Sqrt(v[k]), want), 0.01, "step %d sd", k+1)
 			}
 			require.Greater(t, sd[len(sd)-1], sd[0])
-			risk := m.Risk(ref.Closes[len(ref.Closes)-1])
+			risk := m.Risk(ref.Closes[len(ref.Closes)-1], 7)
 			require.InDelta(t, 0, relDiff(risk.VaR95, ref.VaR95), 0.01, "VaR %v, R %v", risk.VaR95, ref.VaR95)
 			require.InDelta(t, risk.VaR95*risk.LastClose, risk.VaR95Price, 1e-9)
+			// The 95% range's lower end lies below the 5% quantile the VaR
+			// is, and a week's range is wider than a day's.
+			require.Less(t, risk.Range95.Lower, risk.LastClose*(1-risk.VaR95))
+			require.Less(t, risk.Range95.Lower, risk.Range80.Lower)
+			require.Greater(t, risk.Range95.Upper, risk.Range80.Upper)
+			day := m.Risk(risk.LastClose, 1)
+			require.Greater(t, risk.Range95.Width(), day.Range95.Width())
 		})
 	}
 }

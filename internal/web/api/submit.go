@@ -27,6 +27,7 @@ type predictionRequest struct {
 	Recommendation string   `json:"recommendation"`
 	Seed           int64    `json:"seed"`
 	LSTMMode       string   `json:"lstm_mode"`
+	Bands          string   `json:"bands"`
 	Priority       string   `json:"priority"`
 	Fresh          bool     `json:"fresh"`
 }
@@ -74,7 +75,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 	params := jobs.PredictionParams{
 		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
 		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, LSTMMode: req.LSTMMode,
-		Fresh: req.Fresh,
+		Bands: req.Bands, Fresh: req.Fresh,
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.Fail(c, ferr)
