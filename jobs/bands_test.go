@@ -7,28 +7,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
-
-// TestNormalizeBands: the band source is resolved and stored with the job,
-// the models' own by default, and an unknown one is refused naming the
-// field.
-func TestNormalizeBands(t *testing.T) {
-	for given, want := range map[string]string{"": "model", "model": "model", " GARCH ": "garch"} {
-		p := jobs.PredictionParams{Bands: given}
-		require.Nil(t, p.Normalize(registry.Known, nil), "%q", given)
-		require.Equal(t, want, p.Bands, "%q", given)
-	}
-	p := jobs.PredictionParams{Bands: "bollinger"}
-	ferr := p.Normalize(registry.Known, nil)
-	require.NotNil(t, ferr)
-	require.Equal(t, "bands", ferr.Field)
-	require.Equal(t, "unknown_bands", ferr.Code)
-	require.Contains(t, ferr.Message, "model, garch")
-}
 
 // TestPredictionWithGARCHBandsCarriesTheRisk runs a prediction of the
 // bundled S&P 500 asking for GARCH bands: the model's bands are GARCH's,

@@ -60,7 +60,7 @@ type PredictionResult struct {
 	// saw; nil, with RiskError saying why, when it could not be fitted.
 	Risk      *garch.Risk `json:"risk,omitempty"`
 	RiskError string      `json:"risk_error,omitempty"`
-	Series              ChartSeries              `json:"series"`
+	Series    ChartSeries `json:"series"`
 }
 
 // baselineModel runs beside every request, so each model can be judged
