@@ -67,7 +67,7 @@ async function indexPage() {
       lstm_mode: f.get("lstm_mode"),
     };
     if (body.sentiment) optional(body, f, "preset");
-    for (const name of ["recommendation", "priority"]) optional(body, f, name);
+    for (const name of ["recommendation", "priority", "bands"]) optional(body, f, name);
     optional(body, f, "seed", true);
     return body;
   });
@@ -221,7 +221,26 @@ function renderPrediction(r) {
     $("rec-disclaimer").textContent = rec.disclaimer;
     $("recommendation-card").hidden = false;
   }
+  renderRisk(r);
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+}
+
+// renderRisk shows GARCH's one-day 95% value at risk and the range of the
+// close at the horizon, or why there are none.
+function renderRisk(r) {
+  const k = r.risk;
+  if (!k && !r.risk_error) return;
+  $("risk-card").hidden = false;
+  if (!k) { $("risk-figures").replaceChildren(el("p", { class: "error" }, r.risk_error)); return; }
+  const pct = (v) => fmt(100 * v, 2) + "%";
+  const row = (label, value) => el("div", {}, el("dt", {}, label), el("dd", {}, value));
+  $("risk-figures").replaceChildren(el("dl", { class: "figures" },
+    row("One-day 95% value at risk", `${pct(k.var95)} · ${fmt(k.var95_price)} a share`),
+    row("Daily volatility", pct(k.daily_volatility)),
+    ...[["95%", k.range95], ["80%", k.range80]].map(([level, b]) =>
+      row(`Close in ${k.horizon} trading day${k.horizon === 1 ? "" : "s"}, ${level}`, `${fmt(b.lower)} – ${fmt(b.upper)}`))));
+  $("risk-model").textContent = `${k.model} on ${k.params.n} daily returns: mu ${k.params.mu.toExponential(2)}, ` +
+    `omega ${k.params.omega.toExponential(2)}, alpha1 ${fmt(k.params.alpha1, 3)}, beta1 ${fmt(k.params.beta1, 3)}, shape ${fmt(k.params.shape, 2)}.`;
 }
 
 // pText writes a p-value as the API's verdicts do.
