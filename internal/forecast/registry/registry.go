@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/arima"
@@ -199,6 +200,9 @@ func Run(ctx context.Context, name string, closes []float64, opts Options) (*for
 		return nil, err
 	}
 	if opts.Bands == BandsGARCH {
+		// The bands' walk-forward fits are part of the model's time.
+		start := time.Now()
+		defer func() { rep.Seconds += time.Since(start).Seconds() }()
 		if err := garch.SetBands(ctx, rep, closes); err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("model %s: %w", name, ctx.Err())
