@@ -210,6 +210,7 @@ function renderPrediction(r) {
         m.forecast_pi95 && m.forecast_pi95.length ? `${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)}` : ""),
       el("td", { class: "num" }, fmt(m.seconds, 2))));
   }
+  bandsNote(r, names);
   for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
   $("models-card").hidden = false;
 
@@ -223,6 +224,22 @@ function renderPrediction(r) {
   }
   renderRisk(r);
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+}
+
+// bandsNote says when the intervals and their coverage are GARCH's rather
+// than the models' own, and which models kept their own because GARCH
+// could not be fitted.
+function bandsNote(r, names) {
+  const garch = names.filter((n) => r.models[n].params && r.models[n].params.bands);
+  const failed = names.filter((n) => r.models[n].params && r.models[n].params.bands_error);
+  const parts = [];
+  if (garch.length) {
+    const b = r.models[garch[0]].params.bands;
+    parts.push(`Intervals and coverage of ${garch.join(", ")} are from ${b.model} of the daily returns, fitted walk-forward (refitted every ${b.refit_every} days, updated daily), around each model's own predictions.`);
+  }
+  if (failed.length) parts.push(`${failed.join(", ")} kept their own intervals: ${r.models[failed[0]].params.bands_error}.`);
+  $("bands-note").textContent = parts.join(" ");
+  $("bands-note").hidden = !parts.length;
 }
 
 // renderRisk shows GARCH's one-day 95% value at risk and the range of the

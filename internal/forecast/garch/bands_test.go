@@ -34,6 +34,7 @@ func TestBandsHoldInTheCrash(t *testing.T) {
 	rep, err := arima.Run(context.Background(), closes, arima.DefaultConfig(), 7, nil)
 	require.NoError(t, err)
 	fixed := coverage95(t, rep)
+	require.InDelta(t, 0.723, fixed.Covered, 0.005, "the window and model of docs/benchmarks.md")
 
 	require.NoError(t, SetBands(context.Background(), rep, closes))
 	got := coverage95(t, rep)
@@ -96,4 +97,24 @@ func TestSetBandsNeedsHistory(t *testing.T) {
 	own := slices.Clone(rep.ForecastPI95)
 	require.ErrorIs(t, SetBands(context.Background(), rep, short), forecast.ErrNotEnoughData)
 	require.Equal(t, own, rep.ForecastPI95)
+}
+
+// TestUpdateFollowsTheRecursion fits on all but the last returns and
+// updates with those: the next day's variance must be the one the
+// recursion gives over the whole series with the same parameters (whose
+// different start, fGarch's mean of the squared residuals, has long
+// decayed by then).
+func TestUpdateFollowsTheRecursion(t *testing.T) {
+	r, err := LogReturns(forecasttest.Closes(t, forecasttest.SP500Last504))
+	require.NoError(t, err)
+	k := len(r) - 30
+	m, err := Fit(context.Background(), r[:k])
+	require.NoError(t, err)
+	for _, v := range r[k:] {
+		m.Update(v)
+	}
+	_, e, h := negLogLik(r, [nParams]float64{m.Mu, m.Omega, m.Alpha, m.Beta, m.Shape}, nil)
+	want := m.Omega + m.Alpha*e*e + m.Beta*h
+	require.InEpsilon(t, want, m.VarianceForecast(1)[0], 1e-9)
+	require.InEpsilon(t, m.Omega+(m.Alpha+m.Beta)*want, m.VarianceForecast(2)[1], 1e-9)
 }
