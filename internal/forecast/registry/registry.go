@@ -47,6 +47,9 @@ func BandModes() []string { return []string{BandsModel, BandsGARCH} }
 // ErrUnknownModel means Run was given a name that is not in Names.
 var ErrUnknownModel = errors.New("unknown model")
 
+// ErrUnknownBands means Run was given Options.Bands not in BandModes.
+var ErrUnknownBands = errors.New("unknown bands")
+
 // Options for one model run.
 type Options struct {
 	// Horizon is the number of trading days to forecast; 0 means
@@ -187,6 +190,9 @@ func Run(ctx context.Context, name string, closes []float64, opts Options) (*for
 	m, ok := lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("%w %q: choose from %s", ErrUnknownModel, name, strings.Join(Names(), ", "))
+	}
+	if opts.Bands != "" && !slices.Contains(BandModes(), opts.Bands) {
+		return nil, fmt.Errorf("model %s: %w %q: choose from %s", name, ErrUnknownBands, opts.Bands, strings.Join(BandModes(), ", "))
 	}
 	horizon, err := forecast.ResolveHorizon(opts.Horizon)
 	if err != nil {

@@ -85,6 +85,7 @@ func TestRunRejects(t *testing.T) {
 		{name: "unknown model", ctx: context.Background(), model: "prophet", want: registry.ErrUnknownModel},
 		{name: "horizon too long", ctx: context.Background(), model: registry.NameDrift, opts: registry.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
 		{name: "canceled", ctx: canceled, model: registry.NamePersistence, want: context.Canceled},
+		{name: "unknown bands", ctx: context.Background(), model: registry.NameDrift, opts: registry.Options{Bands: "bollinger"}, want: registry.ErrUnknownBands},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
