@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/augurhq/augur/internal/compute"
 	"github.com/augurhq/augur/internal/forecast"
 )
 
@@ -32,7 +33,11 @@ const RefitEvery = 5
 //
 // It returns an error when the final fit fails (too few closes, or none
 // that move), leaving rep's own bands untouched, or when ctx ends.
+//
+// Like the models, it holds one thread of the compute budget that ctx
+// carries (compute.FromContext) while it fits.
 func SetBands(ctx context.Context, rep *forecast.Report, closes []float64) error {
+	defer compute.FromContext(ctx).Hold()()
 	returns, err := LogReturns(closes)
 	if err != nil {
 		return fmt.Errorf("garch bands: %w", err)
