@@ -118,9 +118,21 @@ type PredictionParams struct {
 	Seed           int64  `json:"seed"`
 	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes.
 	LSTMMode string `json:"lstm_mode,omitempty"`
+	// Bands is where every model's prediction intervals come from, one
+	// of registry.BandModes: the model's own, or GARCH's.
+	Bands string `json:"bands,omitempty"`
 	// Fresh asks for the models to run even when an identical request's
 	// result could be reused.
 	Fresh bool `json:"fresh,omitempty"`
+}
+
+// bands is Bands with its default filled: jobs stored before bands
+// existed had the models' own.
+func (p *PredictionParams) bands() string {
+	if p.Bands == "" {
+		return registry.BandModes()[0]
+	}
+	return p.Bands
 }
 
 // reuseVersion changes whenever what the models compute, or what the key
@@ -130,8 +142,8 @@ const reuseVersion = 2
 
 // ReuseKey names the result of a prediction with these parameters on the
 // ticker's bars: every parameter that changes the result (models, in any
-// order, horizon, lookback, seed, sentiment, preset, recommendation mode
-// and LSTM mode), and nothing that does not (priority, fresh). Two jobs
+// order, horizon, lookback, seed, sentiment, preset, recommendation mode,
+// LSTM mode and bands), and nothing that does not (priority, fresh). Two jobs
 // with the same key compute the same result.
 //
 // The bars are named by a digest of every field of every bar, not by the
@@ -159,8 +171,9 @@ func (p *PredictionParams) ReuseKey(ticker string, bars []market.Bar) []byte {
 		Preset         string   `json:"preset"`
 		Recommendation string   `json:"recommendation"`
 		LSTMMode       string   `json:"lstm_mode"`
+		Bands          string   `json:"bands"`
 	}{reuseVersion, ticker, last, barsDigest(bars), models, p.Horizon, p.Lookback, p.Seed,
-		p.Sentiment, p.Preset, p.Recommendation, p.LSTMMode})
+		p.Sentiment, p.Preset, p.Recommendation, p.LSTMMode, p.bands()})
 	sum := sha256.Sum256(doc)
 	return sum[:]
 }
@@ -182,7 +195,7 @@ func barsDigest(bars []market.Bar) []byte {
 }
 
 // Normalize fills the default models, horizon (for 0), recommendation
-// mode and LSTM mode and validates the parameters. known reports
+// mode, LSTM mode and bands and validates the parameters. known reports
 // whether a model name exists; presets lists the sentiment presets.
 func (p *PredictionParams) Normalize(known func(string) bool, presets []string) *FieldError {
 	if len(p.Models) == 0 {
@@ -220,6 +233,11 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 	if !slices.Contains(modes, p.LSTMMode) {
 		return invalid("lstm_mode", "unknown_mode", "lstm_mode must be one of %s", strings.Join(modes, ", "))
 	}
+	p.Bands = strings.ToLower(strings.TrimSpace(p.Bands))
+	if !slices.Contains(registry.BandModes(), p.bands()) {
+		return invalid("bands", "unknown_bands", "bands must be one of %s", strings.Join(registry.BandModes(), ", "))
+	}
+	p.Bands = p.bands()
 	if p.Preset != "" && !slices.Contains(presets, p.Preset) {
 		return invalid("preset", "unknown_preset", "preset must be one of %s", strings.Join(presets, ", "))
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/garch"
 	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
@@ -54,7 +55,12 @@ type PredictionResult struct {
 	SentimentError      string                   `json:"sentiment_error,omitempty"`
 	Recommendation      *forecast.Recommendation `json:"recommendation,omitempty"`
 	RecommendationError string                   `json:"recommendation_error,omitempty"`
-	Series              ChartSeries              `json:"series"`
+	// Risk is the one-day 95% value at risk and the range of the close at
+	// the horizon, from a GARCH(1,1)-t of the daily returns the models
+	// saw; nil, with RiskError saying why, when it could not be fitted.
+	Risk      *garch.Risk `json:"risk,omitempty"`
+	RiskError string      `json:"risk_error,omitempty"`
+	Series    ChartSeries `json:"series"`
 }
 
 // baselineModel runs beside every request, so each model can be judged
@@ -112,6 +118,7 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 	if err := p.someModelRan(); err != nil {
 		return p.res, err
 	}
+	p.assessRisk(ctx)
 	p.recommend()
 	return p.result(), nil
 }
@@ -235,6 +242,7 @@ func (p *prediction) runModel(ctx context.Context, name string, base, share floa
 		Horizon:     p.params.Horizon,
 		Seed:        p.params.Seed,
 		LSTMMode:    p.params.LSTMMode,
+		Bands:       p.params.Bands,
 		LSTMWeights: p.w.DB.Weights(registry.NameLSTM),
 		Progress: func(fp forecast.Progress) {
 			pct := base
@@ -277,6 +285,24 @@ func (p *prediction) someModelRan() error {
 	return permanent(fmt.Errorf("no model could run on %d days of %s: %s", len(p.closes), p.job.Ticker, joinErrors(p.res.ModelErrors)))
 }
 
+// assessRisk adds the risk figures of a GARCH(1,1)-t fitted to the
+// returns of the closes the models saw. One that cannot be fitted (too
+// few days, or prices that never move) leaves the forecasts standing,
+// with the reason in the result.
+func (p *prediction) assessRisk(ctx context.Context) {
+	returns, err := garch.LogReturns(p.closes)
+	var m *garch.Model
+	if err == nil {
+		m, err = garch.Fit(ctx, returns)
+	}
+	if err != nil {
+		p.res.RiskError = err.Error()
+		return
+	}
+	risk := m.Risk(p.res.LastClose, p.params.Horizon)
+	p.res.Risk = &risk
+}
+
 // recommend adds the recommendation made of the models' reports and the
 // news. One that cannot be made (its model failed) leaves the forecasts
 // standing, with the reason in the result.
@@ -296,6 +322,11 @@ func (p *prediction) recommend() {
 		// The rule only sees that no polarity came; that the news was
 		// asked for and could not be read is this job's to say.
 		rec.Reasons = append(rec.Reasons, "News sentiment was asked for but is unavailable ("+p.res.SentimentError+").")
+	}
+	// The rule weighs the models' own errors; what the market may do
+	// around them is GARCH's to say, whichever bands the models report.
+	if p.res.Risk != nil {
+		rec.Reasons = append(rec.Reasons, p.res.Risk.Summary())
 	}
 	p.res.Recommendation = &rec
 }

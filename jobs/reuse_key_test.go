@@ -26,7 +26,8 @@ func TestReuseKeyNamesEverythingThatChangesTheResult(t *testing.T) {
 	same := base()
 	same.Models = []string{"lstm", "linreg"}
 	same.Fresh = true
-	require.Equal(t, want, key(same, "MSFT", bars), "model order and fresh change nothing")
+	same.Bands = "model"
+	require.Equal(t, want, key(same, "MSFT", bars), "model order, fresh and the default bands spelled out change nothing")
 
 	changes := map[string]func(*jobs.PredictionParams){
 		"models":         func(p *jobs.PredictionParams) { p.Models = []string{"linreg"} },
@@ -37,6 +38,7 @@ func TestReuseKeyNamesEverythingThatChangesTheResult(t *testing.T) {
 		"preset":         func(p *jobs.PredictionParams) { p.Preset = "hft" },
 		"recommendation": func(p *jobs.PredictionParams) { p.Recommendation = "classic" },
 		"lstm_mode":      func(p *jobs.PredictionParams) { p.LSTMMode = "clean" },
+		"bands":          func(p *jobs.PredictionParams) { p.Bands = "garch" },
 	}
 	for name, change := range changes {
 		p := base()

@@ -59,6 +59,9 @@ type Options struct {
 	// LSTMMode is the LSTM's scaling, one of registry.LSTMModes; empty
 	// means the first, the default.
 	LSTMMode string
+	// Bands is where the models' intervals come from, one of
+	// registry.BandModes; empty means the first, the models' own.
+	Bands string
 	// Dir and Sample select a leaderboard instead of one file: every CSV
 	// file in Dir, or the bundled sample named Sample (SampleDJ30).
 	Dir    string
@@ -106,6 +109,7 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	fs.Int64Var(&opts.Seed, "seed", 0, "random `seed` for stochastic models")
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
 	fs.StringVar(&opts.LSTMMode, "lstm-mode", registry.LSTMModes()[0], "the LSTM's `scaling`: "+strings.Join(registry.LSTMModes(), " or "))
+	fs.StringVar(&opts.Bands, "bands", registry.BandModes()[0], "the models' `intervals`: "+strings.Join(registry.BandModes(), " or "))
 	fs.BoolVar(&opts.JSON, "json", false, "print JSON (one file's backtest always does; a leaderboard prints markdown without it)")
 	if err := fs.Parse(args); err != nil {
 		fs.SetOutput(usage)
@@ -165,6 +169,12 @@ func (o *Options) normalize() error {
 	if !slices.Contains(registry.LSTMModes(), o.LSTMMode) {
 		return fmt.Errorf("%w: unknown LSTM mode %q, choose from %s", ErrUsage, o.LSTMMode, strings.Join(registry.LSTMModes(), ", "))
 	}
+	if o.Bands == "" {
+		o.Bands = registry.BandModes()[0]
+	}
+	if !slices.Contains(registry.BandModes(), o.Bands) {
+		return fmt.Errorf("%w: unknown bands %q, choose from %s", ErrUsage, o.Bands, strings.Join(registry.BandModes(), ", "))
+	}
 	if len(o.Models) == 0 {
 		return fmt.Errorf("%w: no models given", ErrUsage)
 	}
@@ -195,6 +205,7 @@ type result struct {
 	Horizon        int    `json:"horizon"`
 	Seed           int64  `json:"seed"`
 	LSTMMode       string `json:"lstm_mode"`
+	Bands          string `json:"bands"`
 	// DroppedRows counts the file's data rows without a usable number in
 	// the column, and DroppedLines gives the line numbers of the first few.
 	DroppedRows  int                    `json:"dropped_rows"`
@@ -285,6 +296,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		Horizon:        opts.Horizon,
 		Seed:           opts.Seed,
 		LSTMMode:       opts.LSTMMode,
+		Bands:          opts.Bands,
 		DroppedRows:    s.dropped,
 		DroppedLines:   s.droppedLines,
 		Models:         make(map[string]modelResult, len(opts.Models)),
@@ -301,7 +313,7 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, s.dates, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
+		res := runModel(ctx, name, s.values, s.dates, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands})
 		if res.Error != "" {
 			failed = append(failed, name)
 		}

@@ -33,6 +33,7 @@ type output struct {
 	Horizon        int    `json:"horizon"`
 	Seed           int64  `json:"seed"`
 	LSTMMode       string `json:"lstm_mode"`
+	Bands          string `json:"bands"`
 	DroppedRows    int    `json:"dropped_rows"`
 	DroppedLines   []int  `json:"dropped_lines"`
 	Models         map[string]struct {
@@ -250,18 +251,18 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{
 			name: "all flags",
-			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--lstm-mode", "clean", "--json"},
-			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5, LSTMMode: "clean", JSON: true},
+			args: []string{"--csv", "prices.csv", "--column", "Adj Close", "--tail", "504", "--models", "linreg, drift,naive", "--seed", "42", "--horizon", "5", "--lstm-mode", "clean", "--bands", "garch", "--json"},
+			want: backtest.Options{CSVPath: "prices.csv", Column: "Adj Close", Tail: 504, Models: []string{"linreg", "drift", "naive"}, Seed: 42, Horizon: 5, LSTMMode: "clean", Bands: "garch", JSON: true},
 		},
 		{
 			name: "single-dash flags and default horizon",
 			args: []string{"-csv=p.csv", "-models=naive"},
-			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"naive"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", Bands: "model"},
 		},
 		{
 			name: "defaults run the original app's three models",
 			args: []string{"--csv", "p.csv"},
-			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"lstm", "arima", "linreg"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", Bands: "model"},
 		},
 		{name: "no csv", args: []string{"--models", "naive"}, err: backtest.ErrUsage},
 		{name: "unknown flag", args: []string{"--csv", "p.csv", "--models", "naive", "--fast"}, err: backtest.ErrUsage},
@@ -272,15 +273,16 @@ func TestParseFlags(t *testing.T) {
 		{name: "model twice", args: []string{"--csv", "p.csv", "--models", "naive,naive"}, err: backtest.ErrUsage},
 		{name: "empty model list", args: []string{"--csv", "p.csv", "--models", " , "}, err: backtest.ErrUsage},
 		{name: "unknown LSTM mode", args: []string{"--csv", "p.csv", "--lstm-mode", "minmax"}, err: backtest.ErrUsage},
+		{name: "unknown bands", args: []string{"--csv", "p.csv", "--bands", "bollinger"}, err: backtest.ErrUsage},
 		{
 			name: "a leaderboard runs every model by default",
 			args: []string{"--sample", "dj30", "--tail", "504", "--jobs", "3"},
-			want: backtest.Options{Sample: "dj30", Tail: 504, Workers: 3, Models: []string{"lstm", "arima", "arima_auto", "ets", "theta", "linreg", "naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window"},
+			want: backtest.Options{Sample: "dj30", Tail: 504, Workers: 3, Models: []string{"lstm", "arima", "arima_auto", "ets", "theta", "linreg", "naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", Bands: "model"},
 		},
 		{
 			name: "a leaderboard of chosen models over a folder",
 			args: []string{"--dir", "prices", "--models", "naive,drift", "--json"},
-			want: backtest.Options{Dir: "prices", Models: []string{"naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", JSON: true},
+			want: backtest.Options{Dir: "prices", Models: []string{"naive", "drift"}, Horizon: forecast.DefaultHorizon, LSTMMode: "window", Bands: "model", JSON: true},
 		},
 		{name: "two sources", args: []string{"--csv", "p.csv", "--dir", "prices"}, err: backtest.ErrUsage},
 		{name: "unknown sample", args: []string{"--sample", "ftse100"}, err: backtest.ErrUsage},

@@ -46,7 +46,7 @@ func runLeaderboard(ctx context.Context, opts Options, w io.Writer) error {
 		return err
 	}
 	lb, err := leaderboard.Run(ctx, all, leaderboard.Options{
-		Models: opts.Models, Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Workers: opts.Workers,
+		Models: opts.Models, Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands, Workers: opts.Workers,
 	})
 	if err != nil {
 		return fmt.Errorf("backtest: %w", err)

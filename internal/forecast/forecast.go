@@ -3,7 +3,8 @@
 // the train/test split, and the recommendation that combines reports. It
 // also holds the closed-form models (linear regression and the naive
 // baselines). The fitted models live in subpackages, lstm, arima, ets and
-// theta, and registry runs every model by name. None of them does I/O: the input is
+// theta, the volatility model that can band any of them in garch, and
+// registry runs every model by name. None of them does I/O: the input is
 // a series of daily closes and the output is forecasts plus an honest
 // report of how good they were.
 package forecast

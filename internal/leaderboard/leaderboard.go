@@ -33,10 +33,11 @@ type Options struct {
 	// Models are registry names, in the order of the table; empty means
 	// every model.
 	Models []string
-	// Horizon, Seed and LSTMMode are passed to every model run.
+	// Horizon, Seed, LSTMMode and Bands are passed to every model run.
 	Horizon  int
 	Seed     int64
 	LSTMMode string
+	Bands    string
 	// Workers bounds how many model runs go at once, the compute budget;
 	// 0 means one per CPU (GOMAXPROCS).
 	Workers int
@@ -154,7 +155,7 @@ func Run(ctx context.Context, series []Series, opts Options) (Leaderboard, error
 		go func() {
 			defer wg.Done()
 			for t := range tasks {
-				rep, err := registry.Run(ctx, t.model, t.s.Closes, registry.Options{Horizon: horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode})
+				rep, err := registry.Run(ctx, t.model, t.s.Closes, registry.Options{Horizon: horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands})
 				results <- outcome{model: t.model, series: t.s.Name, report: rep, err: err}
 			}
 		}()

@@ -179,6 +179,7 @@ func TestEveryValidationError(t *testing.T) {
 		{"classic without linreg", "/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"],"recommendation":"classic"}`, 422, "needs_linreg", "recommendation"},
 		{"unknown priority", "/api/v1/predictions", `{"ticker":"MSFT","priority":"urgent"}`, 422, "invalid_priority", "priority"},
 		{"unknown lstm mode", "/api/v1/predictions", `{"ticker":"MSFT","lstm_mode":"fancy"}`, 422, "unknown_mode", "lstm_mode"},
+		{"unknown bands", "/api/v1/predictions", `{"ticker":"MSFT","bands":"bollinger"}`, 422, "unknown_bands", "bands"},
 		{"sentiment with nothing", "/api/v1/sentiment", `{}`, 422, "required", "ticker"},
 		{"sentiment bad ticker", "/api/v1/sentiment", `{"ticker":"$$$"}`, 422, "invalid_ticker", "ticker"},
 		{"empty text", "/api/v1/sentiment", `{"texts":["ok","  "]}`, 422, "empty", "texts[1]"},

@@ -113,7 +113,7 @@ async function indexPage() {
       lstm_mode: f.get("lstm_mode"),
     };
     if (body.sentiment) optional(body, f, "preset");
-    for (const name of ["recommendation", "priority"]) optional(body, f, name);
+    for (const name of ["recommendation", "priority", "bands"]) optional(body, f, name);
     optional(body, f, "seed", true);
     return body;
   });
@@ -258,6 +258,7 @@ function renderPrediction(r) {
         m.forecast_pi95 && m.forecast_pi95.length ? `${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)}` : ""),
       el("td", { class: "num" }, fmt(m.seconds, 2))));
   }
+  bandsNote(r, names);
   for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
   $("models-card").hidden = false;
 
@@ -269,7 +270,42 @@ function renderPrediction(r) {
     $("rec-disclaimer").textContent = rec.disclaimer;
     $("recommendation-card").hidden = false;
   }
+  renderRisk(r);
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+}
+
+// bandsNote says when the intervals and their coverage are GARCH's rather
+// than the models' own, and which models kept their own because GARCH
+// could not be fitted.
+function bandsNote(r, names) {
+  const garch = names.filter((n) => r.models[n].params && r.models[n].params.bands);
+  const failed = names.filter((n) => r.models[n].params && r.models[n].params.bands_error);
+  const parts = [];
+  if (garch.length) {
+    const b = r.models[garch[0]].params.bands;
+    parts.push(`Intervals and coverage of ${garch.join(", ")} are from ${b.model} of the daily returns, fitted walk-forward (refitted every ${b.refit_every} days, updated daily), around each model's own predictions.`);
+  }
+  if (failed.length) parts.push(`${failed.join(", ")} kept their own intervals: ${r.models[failed[0]].params.bands_error}.`);
+  $("bands-note").textContent = parts.join(" ");
+  $("bands-note").hidden = !parts.length;
+}
+
+// renderRisk shows GARCH's one-day 95% value at risk and the range of the
+// close at the horizon, or why there are none.
+function renderRisk(r) {
+  const k = r.risk;
+  if (!k && !r.risk_error) return;
+  $("risk-card").hidden = false;
+  if (!k) { $("risk-figures").replaceChildren(el("p", { class: "error" }, r.risk_error)); return; }
+  const pct = (v) => fmt(100 * v, 2) + "%";
+  const row = (label, value) => el("div", {}, el("dt", {}, label), el("dd", {}, value));
+  $("risk-figures").replaceChildren(el("dl", { class: "figures" },
+    row("One-day 95% value at risk", `${pct(k.var95)} · ${fmt(k.var95_price)} a share`),
+    row("Daily volatility", pct(k.daily_volatility)),
+    ...[["95%", k.range95], ["80%", k.range80]].map(([level, b]) =>
+      row(`Close in ${k.horizon} trading day${k.horizon === 1 ? "" : "s"}, ${level}`, `${fmt(b.lower)} – ${fmt(b.upper)}`))));
+  $("risk-model").textContent = `${k.model} on ${k.params.n} daily returns: mu ${k.params.mu.toExponential(2)}, ` +
+    `omega ${k.params.omega.toExponential(2)}, alpha1 ${fmt(k.params.alpha1, 3)}, beta1 ${fmt(k.params.beta1, 3)}, shape ${fmt(k.params.shape, 2)}.`;
 }
 
 // pText writes a p-value as the API's verdicts do.

@@ -11,10 +11,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/arima"
 	"github.com/augurhq/augur/internal/forecast/ets"
+	"github.com/augurhq/augur/internal/forecast/garch"
 	"github.com/augurhq/augur/internal/forecast/lstm"
 	"github.com/augurhq/augur/internal/forecast/theta"
 )
@@ -31,8 +33,26 @@ const (
 	NameDrift            = forecast.NameDrift
 )
 
+// Band sources accepted by Options.Bands.
+const (
+	// BandsModel keeps each model's own 80% and 95% bands: ARIMA's
+	// state-space intervals, linreg's OLS intervals, the conformal bands
+	// of the others. It is the default.
+	BandsModel = "model"
+	// BandsGARCH replaces them with bands from a GARCH(1,1)-t of the
+	// daily returns around the model's own predictions (garch.SetBands),
+	// which widen when the market turns wild.
+	BandsGARCH = "garch"
+)
+
+// BandModes lists the values Options.Bands accepts, the default first.
+func BandModes() []string { return []string{BandsModel, BandsGARCH} }
+
 // ErrUnknownModel means Run was given a name that is not in Names.
 var ErrUnknownModel = errors.New("unknown model")
+
+// ErrUnknownBands means Run was given Options.Bands not in BandModes.
+var ErrUnknownBands = errors.New("unknown bands")
 
 // Options for one model run.
 type Options struct {
@@ -44,6 +64,9 @@ type Options struct {
 	// LSTMMode is the LSTM's scaling, one of LSTMModes; "" is the first,
 	// the default.
 	LSTMMode string
+	// Bands is where the prediction intervals come from, one of
+	// BandModes; "" is the first, the default.
+	Bands string
 	// Progress receives the model's progress reports; it may be nil.
 	Progress forecast.ProgressFunc
 	// LSTMWeights keeps trained LSTM networks between runs; nil trains
@@ -174,11 +197,17 @@ func Known(name string) bool {
 
 // Run runs one named model on closes. It resolves the horizon once, with
 // forecast.ResolveHorizon, for every model, which take it as given. The
-// report's Model is set to name.
+// report's Model is set to name. With opts.Bands BandsGARCH the report's
+// bands and coverage are GARCH's; should GARCH not fit (too few closes, or
+// none that move), the model keeps its own bands and Params
+// "bands_error" says why, rather than losing the forecast.
 func Run(ctx context.Context, name string, closes []float64, opts Options) (*forecast.Report, error) {
 	m, ok := lookup(name)
 	if !ok {
 		return nil, fmt.Errorf("%w %q: choose from %s", ErrUnknownModel, name, strings.Join(Names(), ", "))
+	}
+	if opts.Bands != "" && !slices.Contains(BandModes(), opts.Bands) {
+		return nil, fmt.Errorf("model %s: %w %q: choose from %s", name, ErrUnknownBands, opts.Bands, strings.Join(BandModes(), ", "))
 	}
 	horizon, err := forecast.ResolveHorizon(opts.Horizon)
 	if err != nil {
@@ -190,6 +219,20 @@ func Run(ctx context.Context, name string, closes []float64, opts Options) (*for
 	rep, err := m.run(ctx, closes, horizon, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Bands == BandsGARCH {
+		// The bands' walk-forward fits are part of the model's time.
+		start := time.Now()
+		defer func() { rep.Seconds += time.Since(start).Seconds() }()
+		if err := garch.SetBands(ctx, rep, closes); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("model %s: %w", name, ctx.Err())
+			}
+			if rep.Params == nil {
+				rep.Params = map[string]any{}
+			}
+			rep.Params["bands_error"] = err.Error()
+		}
 	}
 	if m.closedForm && opts.Progress != nil {
 		opts.Progress(forecast.Progress{Model: name, Step: 1, Total: 1})

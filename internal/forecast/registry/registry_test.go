@@ -85,6 +85,7 @@ func TestRunRejects(t *testing.T) {
 		{name: "unknown model", ctx: context.Background(), model: "prophet", want: registry.ErrUnknownModel},
 		{name: "horizon too long", ctx: context.Background(), model: registry.NameDrift, opts: registry.Options{Horizon: forecast.MaxHorizon + 1}, want: forecast.ErrInvalidHorizon},
 		{name: "canceled", ctx: canceled, model: registry.NamePersistence, want: context.Canceled},
+		{name: "unknown bands", ctx: context.Background(), model: registry.NameDrift, opts: registry.Options{Bands: "bollinger"}, want: registry.ErrUnknownBands},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -358,4 +359,32 @@ func TestFitted(t *testing.T) {
 	require.True(t, registry.Fitted(rep))
 	require.True(t, registry.Fitted(&forecast.Report{Params: map[string]any{"weights_cached": false}}))
 	require.False(t, registry.Fitted(&forecast.Report{Params: map[string]any{"weights_cached": true}}))
+}
+
+// TestRunGARCHBands asks for GARCH bands: the report's bands and coverage
+// are GARCH's, the point forecasts the model's own; on prices that never
+// move GARCH cannot fit, and the model keeps its own bands with the reason.
+func TestRunGARCHBands(t *testing.T) {
+	closes := sp500(t)
+	own, err := registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{Horizon: 3})
+	require.NoError(t, err)
+	rep, err := registry.Run(context.Background(), registry.NameDrift, closes, registry.Options{Horizon: 3, Bands: registry.BandsGARCH})
+	require.NoError(t, err)
+	require.Equal(t, own.Forecast, rep.Forecast)
+	require.Equal(t, own.Metrics, rep.Metrics)
+	require.NotEqual(t, own.ForecastPI95, rep.ForecastPI95)
+	require.Equal(t, forecast.CoverageOf(rep.Test), rep.Coverage)
+	require.NotEqual(t, own.Coverage, rep.Coverage)
+	require.Contains(t, rep.Params, "bands")
+
+	flat := make([]float64, 120)
+	for i := range flat {
+		flat[i] = 42
+	}
+	own, err = registry.Run(context.Background(), registry.NameDrift, flat, registry.Options{Horizon: 3})
+	require.NoError(t, err)
+	rep, err = registry.Run(context.Background(), registry.NameDrift, flat, registry.Options{Horizon: 3, Bands: registry.BandsGARCH})
+	require.NoError(t, err)
+	require.Equal(t, own.ForecastPI95, rep.ForecastPI95)
+	require.Contains(t, rep.Params["bands_error"], "no variation")
 }

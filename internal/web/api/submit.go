@@ -29,6 +29,7 @@ type predictionOptions struct {
 	Recommendation string   `json:"recommendation"`
 	Seed           int64    `json:"seed"`
 	LSTMMode       string   `json:"lstm_mode"`
+	Bands          string   `json:"bands"`
 	Fresh          bool     `json:"fresh"`
 }
 
@@ -36,7 +37,7 @@ type predictionOptions struct {
 func (o predictionOptions) params() jobs.PredictionParams {
 	return jobs.PredictionParams{
 		Models: o.Models, Horizon: o.Horizon, Lookback: o.Lookback, Sentiment: o.Sentiment,
-		Preset: o.Preset, Recommendation: o.Recommendation, Seed: o.Seed, LSTMMode: o.LSTMMode, Fresh: o.Fresh,
+		Preset: o.Preset, Recommendation: o.Recommendation, Seed: o.Seed, LSTMMode: o.LSTMMode, Bands: o.Bands, Fresh: o.Fresh,
 	}
 }
 
