@@ -158,6 +158,8 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 				LoginPerMinutePerIP:    cfg.LoginPerMinutePerIP,
 				LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
 				TrustedProxies:         cfg.TrustedProxies,
+
+				RequireAdminSecondFactor: cfg.RequireAdminSecondFactor(),
 			},
 		},
 		API: api.Config{

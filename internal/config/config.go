@@ -61,7 +61,9 @@ type Config struct {
 	LoginPerHourPerAccount int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []string
-	LogLevel       slog.Level
+	// Require2FAForAdmins is auto, true or false; see RequireAdminSecondFactor.
+	Require2FAForAdmins string
+	LogLevel            slog.Level
 	// LogFormat is json or text.
 	LogFormat string
 
@@ -128,6 +130,13 @@ func (c *Config) Production() bool { return c.Env == Production }
 // SecureCookies reports whether cookies are sent over HTTPS only: always in
 // production, elsewhere when COOKIE_SECURE says so.
 func (c *Config) SecureCookies() bool { return c.Production() || c.CookieSecure }
+
+// RequireAdminSecondFactor reports whether an admin without a second
+// factor may sign in only to set one up: REQUIRE_2FA_FOR_ADMINS, whose
+// auto means in production only.
+func (c *Config) RequireAdminSecondFactor() bool {
+	return c.Require2FAForAdmins == "true" || (c.Require2FAForAdmins == "auto" && c.Production())
+}
 
 // Setting is one environment variable.
 type Setting struct {
@@ -220,7 +229,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return hostPortList(&c.RedisSentinelAddrs, v) }},
 	{"REDIS_SENTINEL_MASTER", "", "Name of the master the Sentinels watch (their `sentinel monitor` name); required with REDIS_SENTINEL_ADDRS.",
 		func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
-	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
+	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address, and (through HKDF) the AES-GCM key that seals TOTP secrets in PostgreSQL, so changing it makes every stored TOTP secret unreadable (those users then sign in with a recovery code, or an admin resets their second factor); sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
 		func(c *Config, v string) error {
@@ -238,6 +247,8 @@ var settings = []Setting{
 		func(c *Config, v string) error { return intIn(&c.LoginPerHourPerAccount, v, 1, 100000) }},
 	{"TRUSTED_PROXIES", "", "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (the sign-in limit is per client IP). Empty: the connecting address is the client.",
 		func(c *Config, v string) error { return proxyList(&c.TrustedProxies, v) }},
+	{"REQUIRE_2FA_FOR_ADMINS", "auto", "`true`: an administrator without a second factor (TOTP) can sign in only to set one up; every other page leads to /account and the API, called from the browser session, answers 403 `second_factor_required`. API tokens are unaffected. `auto` means true in production, false otherwise.",
+		func(c *Config, v string) error { return oneOf(&c.Require2FAForAdmins, v, "auto", "true", "false") }},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",

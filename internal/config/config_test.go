@@ -145,6 +145,25 @@ func TestSessionAndCookieSettings(t *testing.T) {
 	require.ErrorContains(t, err, "SESSION_IDLE_TIMEOUT: must not exceed SESSION_LIFETIME")
 }
 
+func TestRequire2FAForAdminsDefaultsToProductionOnly(t *testing.T) {
+	strong := strings.Repeat("k", MinSecretKeyLen)
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"APP_ENV": Production, "SECRET_KEY": strong}, true},
+		{map[string]string{"APP_ENV": Production, "SECRET_KEY": strong, "REQUIRE_2FA_FOR_ADMINS": "false"}, false},
+		{map[string]string{"REQUIRE_2FA_FOR_ADMINS": "true"}, true},
+	} {
+		c, err := Load(env(tc.env))
+		require.NoError(t, err)
+		require.Equal(t, tc.want, c.RequireAdminSecondFactor(), "%v", tc.env)
+	}
+	_, err := Load(env(map[string]string{"REQUIRE_2FA_FOR_ADMINS": "yes"}))
+	require.ErrorContains(t, err, "REQUIRE_2FA_FOR_ADMINS")
+}
+
 func TestAllErrorsAreReportedTogether(t *testing.T) {
 	_, err := Load(env(map[string]string{"APP_ENV": "x", "LOG_LEVEL": "y"}))
 	require.Error(t, err)

@@ -23,6 +23,7 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	kernel.GetOrHead(pages, "", s.adminPage)
 	kernel.GetOrHead(pages, "/users", s.adminUsersPage)
 	pages.POST("/users/:id", s.adminUpdateUser)
+	pages.POST("/users/:id/two-factor/reset", s.adminResetSecondFactor)
 	kernel.GetOrHead(pages, "/companies", s.adminCompaniesPage)
 	pages.POST("/companies", s.adminCreateCompany)
 	pages.POST("/companies/:id", s.adminUpdateCompany)
@@ -46,4 +47,5 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	api.POST("/brokers/:id/deactivate", s.apiAdminDeactivateBroker)
 	api.GET("/users", s.apiAdminUsers)
 	api.PATCH("/users/:id", s.apiAdminUpdateUser)
+	api.DELETE("/users/:id/two-factor", s.apiAdminResetSecondFactor)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/ratelimit"
@@ -60,6 +61,8 @@ type Kernel struct {
 	Hub *StreamHub
 	// Sessions are the browser sessions.
 	Sessions *scs.SessionManager
+	// Secrets seals the TOTP secrets kept in PostgreSQL.
+	Secrets *auth.SecretBox
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -68,6 +71,8 @@ type Kernel struct {
 	pages    pages
 	assets   *staticAssets
 	cop      *http.CrossOriginProtection
+
+	requireAdminSecondFactor bool
 }
 
 // New builds the kernel: it parses the pages and hashes the static files,
@@ -78,6 +83,10 @@ func New(c Config) (*Kernel, error) {
 		return nil, err
 	}
 	pg, err := parsePages(assets)
+	if err != nil {
+		return nil, err
+	}
+	secrets, err := auth.NewSecretBox(c.Accounts.SecretKey)
 	if err != nil {
 		return nil, err
 	}
@@ -97,6 +106,9 @@ func New(c Config) (*Kernel, error) {
 		pages:    pg,
 		assets:   assets,
 		cop:      http.NewCrossOriginProtection(),
+		Secrets:  secrets,
+
+		requireAdminSecondFactor: c.Accounts.RequireAdminSecondFactor,
 	}, nil
 }
 

@@ -2,8 +2,8 @@ package ui
 
 import (
 	"errors"
-	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -33,25 +33,10 @@ func (s *Server) login(c *gin.Context) {
 	email, password := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
 	data := kernel.PageData{Title: "Sign in", Page: "login", Next: localPath(c.PostForm("next")), Form: map[string]string{"email": email}}
 
-	retryAfter, err := s.limitLogin(c, email)
-	if err != nil {
-		s.Logger.ErrorContext(c.Request.Context(), "sign-in rate limiter unavailable", "err", err)
-		// Without the limiter, sign-in would be open to guessing: refuse
-		// for a moment rather than go unguarded.
-		c.Header("Retry-After", "5")
-		data.Error = "Signing in is unavailable for a moment. Try again soon."
-		s.Render(c, http.StatusServiceUnavailable, data)
-		return
-	}
-	if retryAfter > 0 {
-		secs := int(math.Ceil(retryAfter.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(secs))
-		wait := plural(secs, "second")
-		if secs > 90 {
-			wait = plural((secs+59)/60, "minute")
-		}
-		data.Error = "Too many sign-in attempts. Try again in " + wait + "."
-		s.Render(c, http.StatusTooManyRequests, data)
+	if s.refuseLimited(c, email, func(status int, msg string) {
+		data.Error = msg
+		s.Render(c, status, data)
+	}) {
 		return
 	}
 
@@ -73,6 +58,19 @@ func (s *Server) login(c *gin.Context) {
 	if user == nil || !user.Active {
 		data.Error = badLogin
 		s.Render(c, http.StatusUnprocessableEntity, data)
+		return
+	}
+	factors, err := s.DB.UserSecondFactors(c.Request.Context(), user.ID)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if factors.Any() {
+		if err := s.BeginSecondStep(c, user); err != nil {
+			s.FailPage(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/login/two-factor?next="+url.QueryEscape(data.Next))
 		return
 	}
 	if err := s.SignIn(c, user); err != nil {
@@ -167,12 +165,18 @@ func (s *Server) accountPage(c *gin.Context) {
 
 // renderAccount renders /account with the user's tokens.
 func (s *Server) renderAccount(c *gin.Context, status int, data kernel.PageData) {
-	tokens, err := s.DB.APITokens(c.Request.Context(), kernel.PageUser(c).ID)
+	user := kernel.PageUser(c)
+	tokens, err := s.DB.APITokens(c.Request.Context(), user.ID)
 	if err != nil {
 		s.FailPage(c, err)
 		return
 	}
-	data.Title, data.Page, data.Tokens = "Your account", "account", tokens
+	account, err := s.accountState(c, user)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	data.Title, data.Page, data.Tokens, data.Account = "Your account", "account", tokens, account
 	s.Render(c, status, data)
 }
 

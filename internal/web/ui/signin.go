@@ -4,6 +4,8 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -54,6 +56,33 @@ func (s *Server) limitLogin(c *gin.Context, email string) (time.Duration, error)
 		return res.RetryAfter, nil
 	}
 	return 0, nil
+}
+
+// refuseLimited counts a sign-in attempt (limitLogin) and, when it may not
+// go on, answers through refuse with the status and the reason: 429 with
+// Retry-After when a limit is spent, 503 when the limiter is unavailable.
+// It reports whether it refused.
+func (s *Server) refuseLimited(c *gin.Context, email string, refuse func(status int, msg string)) bool {
+	retryAfter, err := s.limitLogin(c, email)
+	if err != nil {
+		s.Logger.ErrorContext(c.Request.Context(), "sign-in rate limiter unavailable", "err", err)
+		// Without the limiter, sign-in would be open to guessing: refuse
+		// for a moment rather than go unguarded.
+		c.Header("Retry-After", "5")
+		refuse(http.StatusServiceUnavailable, "Signing in is unavailable for a moment. Try again soon.")
+		return true
+	}
+	if retryAfter > 0 {
+		secs := int(math.Ceil(retryAfter.Seconds()))
+		c.Header("Retry-After", strconv.Itoa(secs))
+		wait := plural(secs, "second")
+		if secs > 90 {
+			wait = plural((secs+59)/60, "minute")
+		}
+		refuse(http.StatusTooManyRequests, "Too many sign-in attempts. Try again in "+wait+".")
+		return true
+	}
+	return false
 }
 
 func plural(n int, unit string) string {

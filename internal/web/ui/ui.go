@@ -45,6 +45,8 @@ func New(k *kernel.Kernel, c Config) *Server {
 func (s *Server) Routes(site, signedIn gin.IRoutes) {
 	kernel.GetOrHead(site, "/login", s.loginPage)
 	site.POST("/login", s.login)
+	kernel.GetOrHead(site, "/login/two-factor", s.loginTwoFactorPage)
+	site.POST("/login/two-factor", s.loginTwoFactor)
 	kernel.GetOrHead(site, "/register", s.registerPage)
 	site.POST("/register", s.register)
 	site.POST("/logout", s.logout)
@@ -60,4 +62,8 @@ func (s *Server) Routes(site, signedIn gin.IRoutes) {
 	signedIn.POST("/account/password", s.changePassword)
 	signedIn.POST("/account/tokens", s.createToken)
 	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
+	signedIn.POST("/account/two-factor/totp", s.beginTOTP)
+	signedIn.POST("/account/two-factor/totp/confirm", s.confirmTOTP)
+	signedIn.POST("/account/two-factor/totp/disable", s.disableTOTP)
+	signedIn.POST("/account/sessions/sign-out-others", s.signOutOthers)
 }
