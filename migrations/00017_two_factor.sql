@@ -24,6 +24,20 @@ CREATE TABLE recovery_codes (
     UNIQUE (user_id, code_hash)
 );
 
+-- Passkeys (WebAuthn credentials): the credential record as go-webauthn
+-- keeps it (public key, sign count, flags) in JSON, and its id apart for
+-- the lookup of a discoverable sign-in, which names only the credential.
+CREATE TABLE webauthn_credentials (
+    id            bigserial PRIMARY KEY,
+    user_id       bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    credential_id bytea NOT NULL UNIQUE,
+    credential    jsonb NOT NULL,
+    name          text NOT NULL,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    last_used_at  timestamptz
+);
+CREATE INDEX webauthn_credentials_user_idx ON webauthn_credentials (user_id);
+
 -- The browser sessions of each user, for the list on /account. scs keeps
 -- a session's data opaque in sessions, so the user and the device are
 -- noted here at sign-in. No foreign key to sessions: scs writes that row
@@ -43,5 +57,6 @@ CREATE INDEX user_sessions_user_idx ON user_sessions (user_id);
 
 -- +goose Down
 DROP TABLE user_sessions;
+DROP TABLE webauthn_credentials;
 DROP TABLE recovery_codes;
 DROP TABLE user_totp;

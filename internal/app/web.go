@@ -160,6 +160,8 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 				TrustedProxies:         cfg.TrustedProxies,
 
 				RequireAdminSecondFactor: cfg.RequireAdminSecondFactor(),
+				WebAuthnRPID:             cfg.WebAuthnRPID,
+				WebAuthnOrigins:          cfg.WebAuthnOrigins(),
 			},
 		},
 		API: api.Config{

@@ -63,7 +63,11 @@ type Config struct {
 	TrustedProxies []string
 	// Require2FAForAdmins is auto, true or false; see RequireAdminSecondFactor.
 	Require2FAForAdmins string
-	LogLevel            slog.Level
+	// WebAuthnRPID is the passkeys' relying party id (a domain); see
+	// WebAuthnOrigins for the origins allowed to use them.
+	WebAuthnRPID    string
+	webAuthnOrigins []string
+	LogLevel        slog.Level
 	// LogFormat is json or text.
 	LogFormat string
 
@@ -130,6 +134,17 @@ func (c *Config) Production() bool { return c.Env == Production }
 // SecureCookies reports whether cookies are sent over HTTPS only: always in
 // production, elsewhere when COOKIE_SECURE says so.
 func (c *Config) SecureCookies() bool { return c.Production() || c.CookieSecure }
+
+// WebAuthnOrigins are the origins (scheme, host, port) whose pages may
+// register and use passkeys: WEBAUTHN_ORIGINS, or else http://localhost at
+// HTTP_ADDR's port, so that `make run` works as served.
+func (c *Config) WebAuthnOrigins() []string {
+	if len(c.webAuthnOrigins) > 0 {
+		return c.webAuthnOrigins
+	}
+	_, port, _ := net.SplitHostPort(c.HTTPAddr)
+	return []string{"http://localhost:" + port}
+}
 
 // RequireAdminSecondFactor reports whether an admin without a second
 // factor may sign in only to set one up: REQUIRE_2FA_FOR_ADMINS, whose
@@ -249,6 +264,16 @@ var settings = []Setting{
 		func(c *Config, v string) error { return proxyList(&c.TrustedProxies, v) }},
 	{"REQUIRE_2FA_FOR_ADMINS", "auto", "`true`: an administrator without a second factor (TOTP) can sign in only to set one up; every other page leads to /account and the API, called from the browser session, answers 403 `second_factor_required`. API tokens are unaffected. `auto` means true in production, false otherwise.",
 		func(c *Config, v string) error { return oneOf(&c.Require2FAForAdmins, v, "auto", "true", "false") }},
+	{"WEBAUTHN_RP_ID", "localhost", "Passkeys' relying party id: the site's domain as browsers see it (`augur.example.com`, or a parent domain of it), never an IP address. Passkeys registered under one id do not work under another.",
+		func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, ":/ ") {
+				return errors.New("must be a domain name, without scheme or port")
+			}
+			c.WebAuthnRPID = v
+			return nil
+		}},
+	{"WEBAUTHN_ORIGINS", "", "Comma-separated origins (`https://augur.example.com`) whose pages may use passkeys; each must be on WEBAUTHN_RP_ID's domain. Empty: `http://localhost:` and HTTP_ADDR's port.",
+		func(c *Config, v string) error { return originList(&c.webAuthnOrigins, v) }},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",
@@ -466,6 +491,24 @@ func boolean(dst *bool, v string) error {
 }
 
 // proxyList parses a comma-separated list of IP addresses and CIDR ranges.
+// originList parses comma-separated origins: scheme and host, an optional
+// port, nothing else.
+func originList(dst *[]string, v string) error {
+	*dst = nil
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("%q is not an origin like https://augur.example.com", o)
+		}
+		*dst = append(*dst, o)
+	}
+	return nil
+}
+
 func proxyList(dst *[]string, v string) error {
 	var out []string
 	for _, part := range strings.Split(v, ",") {

@@ -164,6 +164,22 @@ func TestRequire2FAForAdminsDefaultsToProductionOnly(t *testing.T) {
 	require.ErrorContains(t, err, "REQUIRE_2FA_FOR_ADMINS")
 }
 
+func TestWebAuthnOriginsDefaultToLocalhostAtTheListenPort(t *testing.T) {
+	c, err := Load(env(map[string]string{"HTTP_ADDR": "127.0.0.1:8181"}))
+	require.NoError(t, err)
+	require.Equal(t, "localhost", c.WebAuthnRPID)
+	require.Equal(t, []string{"http://localhost:8181"}, c.WebAuthnOrigins())
+
+	c, err = Load(env(map[string]string{"WEBAUTHN_RP_ID": "augur.example.com", "WEBAUTHN_ORIGINS": "https://augur.example.com, https://www.augur.example.com:8443"}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://augur.example.com", "https://www.augur.example.com:8443"}, c.WebAuthnOrigins())
+
+	for _, kv := range [][2]string{{"WEBAUTHN_RP_ID", "https://augur.example.com"}, {"WEBAUTHN_ORIGINS", "augur.example.com"}, {"WEBAUTHN_ORIGINS", "https://augur.example.com/login"}} {
+		_, err := Load(env(map[string]string{kv[0]: kv[1]}))
+		require.ErrorContains(t, err, kv[0])
+	}
+}
+
 func TestAllErrorsAreReportedTogether(t *testing.T) {
 	_, err := Load(env(map[string]string{"APP_ENV": "x", "LOG_LEVEL": "y"}))
 	require.Error(t, err)

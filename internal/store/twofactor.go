@@ -27,10 +27,12 @@ type SecondFactors struct {
 	TOTP bool `db:"totp"`
 	// RecoveryCodesLeft counts the unused recovery codes.
 	RecoveryCodesLeft int `db:"recovery_left"`
+	// Passkeys counts the registered passkeys.
+	Passkeys int `db:"passkeys"`
 }
 
 // Any reports whether sign-in asks for a second step.
-func (f SecondFactors) Any() bool { return f.TOTP }
+func (f SecondFactors) Any() bool { return f.TOTP || f.Passkeys > 0 }
 
 // BeginTOTP stores a new, unconfirmed authenticator secret for the user,
 // replacing an earlier unconfirmed one. A confirmed authenticator stays:
@@ -127,7 +129,8 @@ func (db *DB) UserSecondFactors(ctx context.Context, userID int64) (SecondFactor
 	var f SecondFactors
 	err := db.get(ctx, &f, `SELECT
 			EXISTS (SELECT 1 FROM user_totp WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS totp,
-			(SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL) AS recovery_left`, userID)
+			(SELECT count(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL) AS recovery_left,
+			(SELECT count(*) FROM webauthn_credentials WHERE user_id = $1) AS passkeys`, userID)
 	if err != nil {
 		return f, fmt.Errorf("load second factors of user %d: %w", userID, err)
 	}
@@ -135,10 +138,10 @@ func (db *DB) UserSecondFactors(ctx context.Context, userID int64) (SecondFactor
 }
 
 // RemoveSecondFactors turns the user's authenticator off and deletes the
-// recovery codes. With endSessions (an administrator's reset, when the
+// recovery codes, and with passkeys the passkeys too. With endSessions (an administrator's reset, when the
 // factor may be in the wrong hands) it also raises the session epoch, so
 // every session of the user ends. It gives ErrNotFound for no such user.
-func (db *DB) RemoveSecondFactors(ctx context.Context, userID int64, endSessions bool) error {
+func (db *DB) RemoveSecondFactors(ctx context.Context, userID int64, passkeys, endSessions bool) error {
 	return db.inTx(ctx, nil, func(tx querier) error {
 		n, err := tx.exec(ctx, `UPDATE users SET session_epoch = session_epoch + CASE WHEN $2 THEN 1 ELSE 0 END
 			WHERE id = $1`, userID, endSessions)
@@ -150,6 +153,11 @@ func (db *DB) RemoveSecondFactors(ctx context.Context, userID int64, endSessions
 		}
 		if _, err := tx.exec(ctx, `DELETE FROM user_totp WHERE user_id = $1`, userID); err != nil {
 			return fmt.Errorf("delete totp of user %d: %w", userID, err)
+		}
+		if passkeys {
+			if _, err := tx.exec(ctx, `DELETE FROM webauthn_credentials WHERE user_id = $1`, userID); err != nil {
+				return fmt.Errorf("delete passkeys of user %d: %w", userID, err)
+			}
 		}
 		return replaceRecoveryCodes(ctx, tx, userID, nil)
 	})

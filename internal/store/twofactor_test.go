@@ -66,7 +66,7 @@ func TestRemovingSecondFactorsEndsSessionsOnlyWhenAsked(t *testing.T) {
 		require.NoError(t, db.ConfirmTOTP(ctx, u.ID, 1, [][]byte{[]byte("c")}))
 		before, err := db.UserByID(ctx, u.ID)
 		require.NoError(t, err)
-		require.NoError(t, db.RemoveSecondFactors(ctx, u.ID, endSessions))
+		require.NoError(t, db.RemoveSecondFactors(ctx, u.ID, true, endSessions))
 		after, err := db.UserByID(ctx, u.ID)
 		require.NoError(t, err)
 		f, err := db.UserSecondFactors(ctx, u.ID)
@@ -80,5 +80,34 @@ func TestRemovingSecondFactorsEndsSessionsOnlyWhenAsked(t *testing.T) {
 			require.Equal(t, before.SessionEpoch, after.SessionEpoch)
 		}
 	}
-	require.ErrorIs(t, db.RemoveSecondFactors(ctx, 999999999, true), store.ErrNotFound)
+	require.ErrorIs(t, db.RemoveSecondFactors(ctx, 999999999, true, true), store.ErrNotFound)
+}
+
+func TestPasskeysAreFoundByCredentialAndKeptWhenOnlyTOTPIsTurnedOff(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	ann, bob := dbtest.User(t, db), dbtest.User(t, db)
+	require.NoError(t, db.AddPasskey(ctx, ann.ID, []byte("cred-a"), []byte(`{"id":"a"}`), "laptop"))
+	require.ErrorIs(t, db.AddPasskey(ctx, bob.ID, []byte("cred-a"), []byte(`{}`), "copy"), store.ErrConflict)
+	p, err := db.PasskeyByCredentialID(ctx, []byte("cred-a"))
+	require.NoError(t, err)
+	require.Equal(t, ann.ID, p.UserID)
+	require.Nil(t, p.LastUsedAt)
+	require.NoError(t, db.PasskeyUsed(ctx, p.ID, []byte(`{"id":"a","n":1}`)))
+	p, err = db.PasskeyByCredentialID(ctx, []byte("cred-a"))
+	require.NoError(t, err)
+	require.NotNil(t, p.LastUsedAt)
+	require.JSONEq(t, `{"id":"a","n":1}`, string(p.Credential))
+
+	require.NoError(t, db.RemoveSecondFactors(ctx, ann.ID, false, false))
+	f, err := db.UserSecondFactors(ctx, ann.ID)
+	require.NoError(t, err)
+	require.Equal(t, store.SecondFactors{Passkeys: 1}, f)
+	require.True(t, f.Any())
+
+	require.ErrorIs(t, db.DeleteOwnPasskey(ctx, bob.ID, p.ID), store.ErrNotFound)
+	require.NoError(t, db.DeleteOwnPasskey(ctx, ann.ID, p.ID))
+	_, err = db.PasskeyByCredentialID(ctx, []byte("cred-a"))
+	require.ErrorIs(t, err, store.ErrNotFound)
 }

@@ -76,6 +76,8 @@ var authzRoutes = []route{
 	{method: "GET", path: "/login/two-factor", access: public},
 	{method: "HEAD", path: "/login/two-factor", access: public},
 	{method: "POST", path: "/login/two-factor", access: public, body: "code=000000"},
+	{method: "POST", path: "/login/passkey/begin", access: public},
+	{method: "POST", path: "/login/passkey/finish", access: public, body: "{}"},
 
 	{method: "GET", path: "/", access: signedIn},
 	{method: "HEAD", path: "/", access: signedIn},
@@ -89,6 +91,11 @@ var authzRoutes = []route{
 	{method: "POST", path: "/account/two-factor/totp", access: signedIn},
 	{method: "POST", path: "/account/two-factor/totp/confirm", access: signedIn, body: "code=000000"},
 	{method: "POST", path: "/account/two-factor/totp/disable", access: signedIn, body: "password=wrong"},
+	{method: "POST", path: "/account/two-factor/passkeys/begin", access: signedIn},
+	{method: "POST", path: "/account/two-factor/passkeys/finish", access: signedIn, body: "{}"},
+	// The password is checked first, and the passkey's owner after it in
+	// SQL (TestAPasskeyIsRemovedOnlyByItsOwner).
+	{method: "POST", path: "/account/two-factor/passkeys/:id/delete", access: signedIn, body: "password=wrong"},
 	{method: "POST", path: "/jobs/:id/cancel", access: owned},
 	{method: "GET", path: "/models", access: signedIn},
 	{method: "HEAD", path: "/models", access: signedIn},

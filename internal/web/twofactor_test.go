@@ -239,3 +239,38 @@ func TestAUserSeesTheirSessionsAndSignsOutTheOthers(t *testing.T) {
 	require.Equal(t, 1, strings.Count(account.body, "this browser"))
 	require.Equal(t, http.StatusOK, other.get("/").status, "another user's session is untouched")
 }
+
+func TestAPasskeyIsRemovedOnlyByItsOwner(t *testing.T) {
+	h := newHarness(t, 100)
+	ctx := context.Background()
+	owner, _, ob := h.member(t, store.RoleUser)
+	_, _, other := h.member(t, store.RoleUser)
+	require.NoError(t, h.db.AddPasskey(ctx, owner.ID, []byte("credential-1"), []byte(`{}`), "laptop"))
+	keys, err := h.db.UserPasskeys(ctx, owner.ID)
+	require.NoError(t, err)
+	require.Len(t, keys, 1)
+	f, err := h.db.UserSecondFactors(ctx, owner.ID)
+	require.NoError(t, err)
+	require.True(t, f.Any(), "a passkey is a second factor")
+	path := fmt.Sprintf("/account/two-factor/passkeys/%d/delete", keys[0].ID)
+
+	require.Equal(t, http.StatusNotFound, other.post(path, url.Values{"password": {testPassword}}).status)
+	require.Equal(t, http.StatusUnprocessableEntity, ob.post(path, url.Values{"password": {"wrong-password"}}).status)
+	require.Equal(t, http.StatusSeeOther, ob.post(path, url.Values{"password": {testPassword}}).status)
+	keys, err = h.db.UserPasskeys(ctx, owner.ID)
+	require.NoError(t, err)
+	require.Empty(t, keys)
+}
+
+func TestAPasskeySignInWithoutACeremonyIsRefused(t *testing.T) {
+	h := newHarness(t, 100)
+	b := h.browser(t)
+	req, err := http.NewRequest(http.MethodPost, h.url+"/login/passkey/finish", strings.NewReader(`{"id":"x"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Sec-Fetch-Site", "same-origin")
+	p := b.do(req)
+	require.Equal(t, http.StatusUnprocessableEntity, p.status)
+	require.Contains(t, p.body, `"code":"passkey_refused"`)
+	require.Equal(t, http.StatusSeeOther, b.get("/").status, "nobody is signed in")
+}

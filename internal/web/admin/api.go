@@ -277,7 +277,7 @@ func (s *Server) apiAdminResetSecondFactor(c *gin.Context) {
 }
 
 // resetSecondFactor turns off the second factor of the user named by :id
-// (their authenticator and recovery codes), for a user who lost their
+// (their authenticator, recovery codes and passkeys), for a user who lost their
 // device. It also signs out every session of theirs, since the factor may
 // be in someone else's hands.
 func (s *Server) resetSecondFactor(c *gin.Context) error {
@@ -285,7 +285,7 @@ func (s *Server) resetSecondFactor(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.DB.RemoveSecondFactors(c.Request.Context(), id, true)
+	return s.DB.RemoveSecondFactors(c.Request.Context(), id, true, true)
 }
 
 // changeUser applies an admin's change to the user with that id, whole

@@ -8,12 +8,14 @@
 package kernel
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
@@ -63,6 +65,9 @@ type Kernel struct {
 	Sessions *scs.SessionManager
 	// Secrets seals the TOTP secrets kept in PostgreSQL.
 	Secrets *auth.SecretBox
+	// WebAuthn runs the passkey ceremonies; nil when passkeys are not
+	// configured.
+	WebAuthn *webauthn.WebAuthn
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -90,6 +95,13 @@ func New(c Config) (*Kernel, error) {
 	if err != nil {
 		return nil, err
 	}
+	var wa *webauthn.WebAuthn
+	if c.Accounts.WebAuthnRPID != "" {
+		wa, err = webauthn.New(&webauthn.Config{RPID: c.Accounts.WebAuthnRPID, RPDisplayName: "Augur", RPOrigins: c.Accounts.WebAuthnOrigins})
+		if err != nil {
+			return nil, fmt.Errorf("passkeys: %w", err)
+		}
+	}
 	return &Kernel{
 		DB:       c.DB,
 		Redis:    c.Redis,
@@ -107,6 +119,7 @@ func New(c Config) (*Kernel, error) {
 		assets:   assets,
 		cop:      http.NewCrossOriginProtection(),
 		Secrets:  secrets,
+		WebAuthn: wa,
 
 		requireAdminSecondFactor: c.Accounts.RequireAdminSecondFactor,
 	}, nil

@@ -32,6 +32,10 @@ type Accounts struct {
 	// RequireAdminSecondFactor lets an admin without a second factor sign
 	// in only to set one up (REQUIRE_2FA_FOR_ADMINS).
 	RequireAdminSecondFactor bool
+	// WebAuthnRPID and WebAuthnOrigins configure passkeys; without an RP
+	// id there are none (tests of the routes alone).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // SessionCookie is the name of the browser's session cookie.

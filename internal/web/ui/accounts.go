@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -33,7 +34,7 @@ func (s *Server) login(c *gin.Context) {
 	email, password := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
 	data := kernel.PageData{Title: "Sign in", Page: "login", Next: localPath(c.PostForm("next")), Form: map[string]string{"email": email}}
 
-	if s.refuseLimited(c, email, func(status int, msg string) {
+	if s.refuseLimited(c, email, s.limitLogin, func(status int, msg string) {
 		data.Error = msg
 		s.Render(c, status, data)
 	}) {
@@ -246,17 +247,26 @@ func (s *Server) createToken(c *gin.Context) {
 
 // revokeToken deletes one of the user's tokens; another user's is a 404.
 func (s *Server) revokeToken(c *gin.Context) {
+	s.deleteOwn(c, s.DB.RevokeOwnAPIToken, "/account", "The token is revoked; it no longer works.",
+		"No such token", "That token does not exist, or is already revoked.")
+}
+
+// deleteOwn deletes the user's thing named by :id with del, and goes back
+// with done; another user's thing, or none, is a 404 page saying missing.
+func (s *Server) deleteOwn(c *gin.Context, del func(ctx context.Context, userID, id int64) error, back, done, missingTitle, missing string) {
+	user := kernel.PageUser(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err == nil {
-		err = s.DB.RevokeOwnAPIToken(c.Request.Context(), kernel.PageUser(c).ID, id)
+		err = del(c.Request.Context(), user.ID, id)
 	}
 	switch {
 	case err == nil:
-		s.Invalidate(c.Request.Context(), kernel.PageUser(c).ID)
-		s.Flash(c, "The token is revoked; it no longer works.")
-		c.Redirect(http.StatusSeeOther, "/account")
+		// Cached token lookups may hold what was deleted.
+		s.Invalidate(c.Request.Context(), user.ID)
+		s.Flash(c, done)
+		c.Redirect(http.StatusSeeOther, back)
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, strconv.ErrSyntax), errors.Is(err, strconv.ErrRange):
-		s.ErrorPage(c, http.StatusNotFound, "No such token", "That token does not exist, or is already revoked.")
+		s.ErrorPage(c, http.StatusNotFound, missingTitle, missing)
 	default:
 		s.FailPage(c, err)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/ratelimit"
 )
 
 // localPath returns next when it is a path on this site, else "/": a
@@ -40,30 +42,39 @@ func (s *Server) accountKey(email string) string {
 // account counter is keyed by the email as typed, known or not, so the
 // limit behaves the same for an address with no account.
 func (s *Server) limitLogin(c *gin.Context, email string) (time.Duration, error) {
-	ctx := c.Request.Context()
-	res, err := s.Limiter.Allow(ctx, "augur:ratelimit:login:ip:"+c.ClientIP(), s.loginIPRate)
-	if err != nil {
-		return 0, err
+	wait, err := s.limitIPOnly(c, email)
+	if err != nil || wait > 0 {
+		return wait, err
 	}
-	if !res.Allowed {
-		return res.RetryAfter, nil
-	}
-	res, err = s.Limiter.Allow(ctx, s.accountKey(email), s.loginAccountRate)
-	if err != nil {
-		return 0, err
-	}
-	if !res.Allowed {
-		return res.RetryAfter, nil
-	}
-	return 0, nil
+	return s.limitAccountOnly(c, email)
 }
 
-// refuseLimited counts a sign-in attempt (limitLogin) and, when it may not
+// limitIPOnly counts a sign-in attempt against the client's IP alone: a
+// passkey sign-in names no account until its signature is checked.
+func (s *Server) limitIPOnly(c *gin.Context, _ string) (time.Duration, error) {
+	return s.allow(c, "augur:ratelimit:login:ip:"+c.ClientIP(), s.loginIPRate)
+}
+
+// limitAccountOnly counts a sign-in attempt against the email's account.
+func (s *Server) limitAccountOnly(c *gin.Context, email string) (time.Duration, error) {
+	return s.allow(c, s.accountKey(email), s.loginAccountRate)
+}
+
+func (s *Server) allow(c *gin.Context, key string, limit ratelimit.Limit) (time.Duration, error) {
+	res, err := s.Limiter.Allow(c.Request.Context(), key, limit)
+	if err != nil || res.Allowed {
+		return 0, err
+	}
+	return res.RetryAfter, nil
+}
+
+// refuseLimited counts a sign-in attempt with limit and, when it may not
 // go on, answers through refuse with the status and the reason: 429 with
 // Retry-After when a limit is spent, 503 when the limiter is unavailable.
 // It reports whether it refused.
-func (s *Server) refuseLimited(c *gin.Context, email string, refuse func(status int, msg string)) bool {
-	retryAfter, err := s.limitLogin(c, email)
+func (s *Server) refuseLimited(c *gin.Context, email string, limit func(*gin.Context, string) (time.Duration, error),
+	refuse func(status int, msg string)) bool {
+	retryAfter, err := limit(c, email)
 	if err != nil {
 		s.Logger.ErrorContext(c.Request.Context(), "sign-in rate limiter unavailable", "err", err)
 		// Without the limiter, sign-in would be open to guessing: refuse

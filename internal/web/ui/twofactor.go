@@ -23,6 +23,10 @@ type accountView struct {
 	// before anything else (REQUIRE_2FA_FOR_ADMINS).
 	MustSetUp bool
 	Sessions  []sessionView
+	// PasskeysOn is whether this server offers passkeys; Passkeys are
+	// the user's.
+	PasskeysOn bool
+	Passkeys   []store.Passkey
 }
 
 type totpSetupView struct {
@@ -65,7 +69,11 @@ func (s *Server) accountState(c *gin.Context, user *store.User) (*accountView, e
 			return nil, err
 		}
 		// The QR code is a PNG this server drew; see totpSetupView.
-		v.Setup = &totpSetupView{Secret: setup.Secret, QR: template.URL(setup.QR)} //nolint:gosec
+		v.Setup = &totpSetupView{Secret: setup.Secret, QR: template.URL(setup.QR)}
+	}
+	v.PasskeysOn = s.WebAuthn != nil
+	if v.Passkeys, err = s.DB.UserPasskeys(ctx, user.ID); err != nil {
+		return nil, err
 	}
 	sessions, err := s.DB.UserSessions(ctx, user.ID)
 	if err != nil {
@@ -145,7 +153,7 @@ func (s *Server) loginTwoFactor(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.refuseLimited(c, pending.Email, func(status int, msg string) {
+	if s.refuseLimited(c, pending.Email, s.limitLogin, func(status int, msg string) {
 		data.Error = msg
 		s.Render(c, status, data)
 	}) {
@@ -300,7 +308,7 @@ func (s *Server) confirmTOTP(c *gin.Context) {
 // Attempts count against the sign-in limits.
 func (s *Server) disableTOTP(c *gin.Context) {
 	user := kernel.PageUser(c)
-	if s.refuseLimited(c, user.Email, func(status int, msg string) {
+	if s.refuseLimited(c, user.Email, s.limitLogin, func(status int, msg string) {
 		s.renderAccount(c, status, kernel.PageData{Error: msg})
 	}) {
 		return
@@ -319,11 +327,11 @@ func (s *Server) disableTOTP(c *gin.Context) {
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Give your password or a current code to turn two-factor sign-in off."})
 		return
 	}
-	if err := s.DB.RemoveSecondFactors(c.Request.Context(), user.ID, false); err != nil {
+	if err := s.DB.RemoveSecondFactors(c.Request.Context(), user.ID, false, false); err != nil {
 		s.FailPage(c, err)
 		return
 	}
-	s.Flash(c, "Two-factor sign-in is off, and the recovery codes no longer work.")
+	s.Flash(c, "The authenticator app is off, and the recovery codes no longer work. Your passkeys, if any, still work.")
 	c.Redirect(http.StatusSeeOther, "/account")
 }
 
