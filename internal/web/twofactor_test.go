@@ -14,6 +14,7 @@ import (
 
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/internal/web/kernel"
 )
 
@@ -175,9 +176,10 @@ func TestAdminsMustSetUpASecondFactorFirst(t *testing.T) {
 	require.Equal(t, http.StatusOK, account.status)
 	require.Contains(t, account.body, "you must set up two-factor sign-in")
 
-	viaSession := b.get("/api/v1/jobs")
-	require.Equal(t, http.StatusForbidden, viaSession.status)
-	require.Contains(t, viaSession.body, `"code":"second_factor_required"`)
+	// Through the contract client, so the 403 is checked against openapi.yaml.
+	viaSession := h.api.As("").Do(http.MethodGet, "/api/v1/jobs", nil, "Cookie", web.SessionCookie+"="+b.session())
+	require.Equal(t, http.StatusForbidden, viaSession.Status)
+	require.Equal(t, "second_factor_required", viaSession.Map(t)["error"].(map[string]any)["code"])
 	viaToken := h.api.As(adminToken).Do(http.MethodGet, "/api/v1/jobs", nil)
 	require.Equal(t, http.StatusOK, viaToken.Status, "API tokens are unchanged")
 
