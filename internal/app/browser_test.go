@@ -58,15 +58,19 @@ func TestBrowserWalkthrough(t *testing.T) {
 	env := &runtimeEnv{cfg: s.cfg, logger: s.logger, stdout: &bytes.Buffer{}}
 	require.NoError(t, seedDemoMarket(context.Background(), env, s.db))
 
-	for _, vp := range []viewport{
-		{name: "desktop", width: 1280, height: 900},
-		{name: "phone", width: 390, height: 844, mobile: true},
-	} {
+	for _, vp := range browserViewports {
 		t.Run(vp.name, func(t *testing.T) {
 			b := newBrowser(t, chromium, vp)
 			b.walk(s.url)
 		})
 	}
+}
+
+// browserViewports are the widths the browser tests walk at: a desktop's
+// and a phone's.
+var browserViewports = []viewport{
+	{name: "desktop", width: 1280, height: 900},
+	{name: "phone", width: 390, height: 844, mobile: true},
 }
 
 // findChromium returns the path of Chromium, or skips the test without it
@@ -256,13 +260,9 @@ func (b *browser) fitsTheWidth(what string) {
 	require.LessOrEqual(b.t, width, b.vp.width, "%s scrolls sideways at %s", what, b.vp.name)
 }
 
-// walk is one person's visit, from registration to the portfolio.
-func (b *browser) walk(base string) {
-	t := b.t
-	user := "walker" + b.vp.name
-	email := user + "@example.com"
-
-	// Register: that signs in at once.
+// register creates an account through /register, which signs in at once.
+func (b *browser) register(base, user, email string) {
+	b.t.Helper()
 	b.open(base, "/register", "register")
 	b.do("register",
 		fill(`input[name="email"]`, email),
@@ -272,6 +272,15 @@ func (b *browser) walk(base string) {
 		follow(`form[action="/register"] button[type="submit"]`),
 		waitPage("index"),
 	)
+}
+
+// walk is one person's visit, from registration to the portfolio.
+func (b *browser) walk(base string) {
+	t := b.t
+	user := "walker" + b.vp.name
+	email := user + "@example.com"
+
+	b.register(base, user, email)
 	require.Equal(t, "Welcome to Augur, "+user+".", b.text(".flash"))
 	require.Equal(t, user, b.text(`nav a[href="/account"]`))
 

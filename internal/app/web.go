@@ -204,6 +204,10 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 				LoginPerMinutePerIP:    cfg.LoginPerMinutePerIP,
 				LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
 				TrustedProxies:         cfg.TrustedProxies,
+
+				RequireAdminSecondFactor: cfg.RequireAdminSecondFactor(),
+				WebAuthnRPID:             cfg.WebAuthnRPID,
+				WebAuthnOrigins:          cfg.WebAuthnOrigins(),
 			},
 		},
 		API: api.Config{

@@ -65,7 +65,13 @@ type Config struct {
 	LoginPerHourPerAccount int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []string
-	LogLevel       slog.Level
+	// Require2FAForAdmins is auto, true or false; see RequireAdminSecondFactor.
+	Require2FAForAdmins string
+	// WebAuthnRPID is the passkeys' relying party id (a domain); see
+	// WebAuthnOrigins for the origins allowed to use them.
+	WebAuthnRPID    string
+	webAuthnOrigins []string
+	LogLevel        slog.Level
 	// LogFormat is json or text.
 	LogFormat string
 
@@ -134,6 +140,29 @@ func (c *Config) Production() bool { return c.Env == Production }
 // so. Cookies are then Secure and pages carry HSTS.
 func (c *Config) SecureCookies() bool {
 	return c.Production() || c.CookieSecure || c.TLSCertFile != ""
+}
+
+// WebAuthnOrigins are the origins (scheme, host, port) whose pages may
+// register and use passkeys: WEBAUTHN_ORIGINS, or else localhost at
+// HTTP_ADDR's port, so that `make run` works as served: https when web
+// serves TLS itself (TLS_CERT_FILE), http otherwise.
+func (c *Config) WebAuthnOrigins() []string {
+	if len(c.webAuthnOrigins) > 0 {
+		return c.webAuthnOrigins
+	}
+	_, port, _ := net.SplitHostPort(c.HTTPAddr)
+	scheme := "http"
+	if c.TLSCertFile != "" {
+		scheme = "https"
+	}
+	return []string{scheme + "://localhost:" + port}
+}
+
+// RequireAdminSecondFactor reports whether an admin without a second
+// factor may sign in only to set one up: REQUIRE_2FA_FOR_ADMINS, whose
+// auto means in production only.
+func (c *Config) RequireAdminSecondFactor() bool {
+	return c.Require2FAForAdmins == "true" || (c.Require2FAForAdmins == "auto" && c.Production())
 }
 
 // Setting is one environment variable.
@@ -231,7 +260,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return hostPortList(&c.RedisSentinelAddrs, v) }},
 	{"REDIS_SENTINEL_MASTER", "", "Name of the master the Sentinels watch (their `sentinel monitor` name); required with REDIS_SENTINEL_ADDRS.",
 		func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
-	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address; sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
+	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address, and (through HKDF) the AES-GCM key that seals TOTP secrets in PostgreSQL, so changing it makes every stored TOTP secret unreadable (those users then sign in with a recovery code, or an admin resets their second factor); sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
 		func(c *Config, v string) error {
@@ -249,6 +278,18 @@ var settings = []Setting{
 		func(c *Config, v string) error { return intIn(&c.LoginPerHourPerAccount, v, 1, 100000) }},
 	{"TRUSTED_PROXIES", "", "Comma-separated IPs or CIDRs of reverse proxies whose X-Forwarded-For names the client (the sign-in limit is per client IP). Empty: the connecting address is the client.",
 		func(c *Config, v string) error { return proxyList(&c.TrustedProxies, v) }},
+	{"REQUIRE_2FA_FOR_ADMINS", "auto", "`true`: an administrator without a second factor (TOTP) can sign in only to set one up; every other page leads to /account and the API, called from the browser session, answers 403 `second_factor_required`. API tokens are unaffected. `auto` means true in production, false otherwise.",
+		func(c *Config, v string) error { return oneOf(&c.Require2FAForAdmins, v, "auto", "true", "false") }},
+	{"WEBAUTHN_RP_ID", "localhost", "Passkeys' relying party id: the site's domain as browsers see it (`augur.example.com`, or a parent domain of it), never an IP address. Passkeys registered under one id do not work under another.",
+		func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, ":/ ") {
+				return errors.New("must be a domain name, without scheme or port")
+			}
+			c.WebAuthnRPID = v
+			return nil
+		}},
+	{"WEBAUTHN_ORIGINS", "", "Comma-separated origins (`https://augur.example.com`) whose pages may use passkeys; each must be on WEBAUTHN_RP_ID's domain. Empty: `http://localhost:` and HTTP_ADDR's port (`https://` when TLS_CERT_FILE is set).",
+		func(c *Config, v string) error { return originList(&c.webAuthnOrigins, v) }},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",
@@ -469,6 +510,24 @@ func boolean(dst *bool, v string) error {
 }
 
 // proxyList parses a comma-separated list of IP addresses and CIDR ranges.
+// originList parses comma-separated origins: scheme and host, an optional
+// port, nothing else.
+func originList(dst *[]string, v string) error {
+	*dst = nil
+	for o := range strings.SplitSeq(v, ",") {
+		o = strings.TrimSpace(o)
+		if o == "" {
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.User != nil {
+			return fmt.Errorf("%q is not an origin like https://augur.example.com", o)
+		}
+		*dst = append(*dst, o)
+	}
+	return nil
+}
+
 func proxyList(dst *[]string, v string) error {
 	var out []string
 	for _, part := range strings.Split(v, ",") {

@@ -153,6 +153,44 @@ func TestSessionAndCookieSettings(t *testing.T) {
 	require.ErrorContains(t, err, "SESSION_IDLE_TIMEOUT: must not exceed SESSION_LIFETIME")
 }
 
+func TestRequire2FAForAdminsDefaultsToProductionOnly(t *testing.T) {
+	strong := strings.Repeat("k", MinSecretKeyLen)
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"APP_ENV": Production, "SECRET_KEY": strong}, true},
+		{map[string]string{"APP_ENV": Production, "SECRET_KEY": strong, "REQUIRE_2FA_FOR_ADMINS": "false"}, false},
+		{map[string]string{"REQUIRE_2FA_FOR_ADMINS": "true"}, true},
+	} {
+		c, err := Load(env(tc.env))
+		require.NoError(t, err)
+		require.Equal(t, tc.want, c.RequireAdminSecondFactor(), "%v", tc.env)
+	}
+	_, err := Load(env(map[string]string{"REQUIRE_2FA_FOR_ADMINS": "yes"}))
+	require.ErrorContains(t, err, "REQUIRE_2FA_FOR_ADMINS")
+}
+
+func TestWebAuthnOriginsDefaultToLocalhostAtTheListenPort(t *testing.T) {
+	c, err := Load(env(map[string]string{"HTTP_ADDR": "127.0.0.1:8181"}))
+	require.NoError(t, err)
+	require.Equal(t, "localhost", c.WebAuthnRPID)
+	require.Equal(t, []string{"http://localhost:8181"}, c.WebAuthnOrigins())
+	c, err = Load(env(map[string]string{"HTTP_ADDR": "127.0.0.1:8443", "TLS_CERT_FILE": "/c.pem", "TLS_KEY_FILE": "/k.pem"}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://localhost:8443"}, c.WebAuthnOrigins(), "web serving TLS itself is reached over https")
+
+	c, err = Load(env(map[string]string{"WEBAUTHN_RP_ID": "augur.example.com", "WEBAUTHN_ORIGINS": "https://augur.example.com, https://www.augur.example.com:8443"}))
+	require.NoError(t, err)
+	require.Equal(t, []string{"https://augur.example.com", "https://www.augur.example.com:8443"}, c.WebAuthnOrigins())
+
+	for _, kv := range [][2]string{{"WEBAUTHN_RP_ID", "https://augur.example.com"}, {"WEBAUTHN_ORIGINS", "augur.example.com"}, {"WEBAUTHN_ORIGINS", "https://augur.example.com/login"}} {
+		_, err := Load(env(map[string]string{kv[0]: kv[1]}))
+		require.ErrorContains(t, err, kv[0])
+	}
+}
+
 func TestAllErrorsAreReportedTogether(t *testing.T) {
 	_, err := Load(env(map[string]string{"APP_ENV": "x", "LOG_LEVEL": "y"}))
 	require.Error(t, err)

@@ -169,9 +169,15 @@ func (db *DB) APITokens(ctx context.Context, userID int64) ([]APIToken, error) {
 // RevokeOwnAPIToken deletes one of the user's tokens. Another user's token,
 // or one already revoked, gives ErrNotFound.
 func (db *DB) RevokeOwnAPIToken(ctx context.Context, userID, tokenID int64) error {
-	n, err := db.exec(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, tokenID, userID)
+	return db.deleteOwn(ctx, `DELETE FROM api_tokens WHERE id = $1 AND user_id = $2`, "revoke api token", userID, tokenID)
+}
+
+// deleteOwn runs query, a DELETE of the row with id $1 owned by user $2;
+// no such row of that user gives ErrNotFound.
+func (db *DB) deleteOwn(ctx context.Context, query, what string, userID, id int64) error {
+	n, err := db.exec(ctx, query, id, userID)
 	if err != nil {
-		return fmt.Errorf("revoke api token %d: %w", tokenID, err)
+		return fmt.Errorf("%s %d: %w", what, id, err)
 	}
 	if n == 0 {
 		return ErrNotFound

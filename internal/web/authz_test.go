@@ -69,7 +69,15 @@ var authzRoutes = []route{
 	{method: "GET", path: "/register", access: public},
 	{method: "HEAD", path: "/register", access: public},
 	{method: "POST", path: "/register", access: public, body: "email=x&username=x&password=x"},
+	// It moves the caller's session to a new token, so it goes among the
+	// last, before /logout ends the session.
+	{method: "POST", path: "/account/sessions/sign-out-others", access: signedIn, signsOut: true},
 	{method: "POST", path: "/logout", access: public, signsOut: true},
+	{method: "GET", path: "/login/two-factor", access: public},
+	{method: "HEAD", path: "/login/two-factor", access: public},
+	{method: "POST", path: "/login/two-factor", access: public, body: "code=000000"},
+	{method: "POST", path: "/login/passkey/begin", access: public},
+	{method: "POST", path: "/login/passkey/finish", access: public, body: "{}"},
 
 	{method: "GET", path: "/", access: signedIn},
 	{method: "HEAD", path: "/", access: signedIn},
@@ -80,6 +88,14 @@ var authzRoutes = []route{
 	{method: "POST", path: "/account/password", access: signedIn, body: "current=wrong&new=wrong"},
 	{method: "POST", path: "/account/tokens", access: signedIn, body: "name=matrix"},
 	{method: "POST", path: "/account/tokens/:id/revoke", access: owned},
+	{method: "POST", path: "/account/two-factor/totp", access: signedIn},
+	{method: "POST", path: "/account/two-factor/totp/confirm", access: signedIn, body: "code=000000"},
+	{method: "POST", path: "/account/two-factor/totp/disable", access: signedIn, body: "password=wrong"},
+	{method: "POST", path: "/account/two-factor/passkeys/begin", access: signedIn},
+	{method: "POST", path: "/account/two-factor/passkeys/finish", access: signedIn, body: "{}"},
+	// The password is checked first, and the passkey's owner after it in
+	// SQL (TestAPasskeyIsRemovedOnlyByItsOwner).
+	{method: "POST", path: "/account/two-factor/passkeys/:id/delete", access: signedIn, body: "password=wrong"},
 	{method: "POST", path: "/jobs/:id/cancel", access: owned},
 	{method: "GET", path: "/models", access: signedIn},
 	{method: "GET", path: "/watchlists", access: signedIn},
@@ -104,6 +120,7 @@ var authzRoutes = []route{
 	{method: "GET", path: "/admin/users", access: adminOnly},
 	{method: "HEAD", path: "/admin/users", access: adminOnly},
 	{method: "POST", path: "/admin/users/:id", access: adminOnly, absent: true},
+	{method: "POST", path: "/admin/users/:id/two-factor/reset", access: adminOnly, absent: true},
 	{method: "GET", path: "/admin/companies", access: adminOnly},
 	{method: "HEAD", path: "/admin/companies", access: adminOnly},
 	{method: "POST", path: "/admin/companies", access: adminOnly, body: "symbol="},
@@ -164,6 +181,7 @@ var authzRoutes = []route{
 	{method: "GET", path: "/api/v1/admin/users", access: adminOnly, api: true},
 	{method: "PATCH", path: "/api/v1/admin/users/:id", access: adminOnly, api: true, body: `{}`, absent: true},
 	{method: "GET", path: "/api/v1/admin/schedules", access: adminOnly, api: true},
+	{method: "DELETE", path: "/api/v1/admin/users/:id/two-factor", access: adminOnly, api: true, absent: true},
 }
 
 // identity is one kind of caller in the matrix.

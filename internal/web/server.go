@@ -102,7 +102,7 @@ func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
 	kernel.GetOrHead(r, "/favicon.ico", k.Favicon)
 
 	site := r.Group("/", k.Identify)
-	signedIn := site.Group("/", k.RequireUser)
+	signedIn := site.Group("/", k.RequireUser, k.RequireSecondFactorSetUp)
 	ui.New(k, ui.Config{Presets: d.API.Presets, Accounts: d.Kernel.Accounts}).Routes(site, signedIn)
 
 	apiV1 := r.Group("/api/v1", k.Authenticate)

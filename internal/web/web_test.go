@@ -87,6 +87,9 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		// The tests' requests all come from loopback; trusting it lets
 		// them play clients at other addresses with X-Forwarded-For.
 		TrustedProxies: []string{"127.0.0.1"},
+		// Passkeys need a domain; the browser test, which can make one,
+		// signs in at localhost.
+		WebAuthnRPID: "localhost", WebAuthnOrigins: []string{"http://localhost"},
 	}
 	if o.tune != nil {
 		o.tune(&accounts)

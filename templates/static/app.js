@@ -563,8 +563,54 @@ async function modelsPage() {
   $("models-table").hidden = false;
 }
 
+// Passkeys: the server's options go to navigator.credentials in the
+// browser's own JSON form (parseCreationOptionsFromJSON, toJSON), and the
+// credential comes back the same way; the server checks everything.
+function passkeyFailed(err) {
+  const box = $("passkey-error");
+  box.textContent = err.name === "NotAllowedError" ? "The passkey was not used (cancelled or timed out)." : err.message;
+  box.hidden = false;
+}
+
+async function passkeyPost(path, body) {
+  const res = await fetch(path, { method: "POST", headers: body ? { "Content-Type": "application/json" } : {}, body: body ? JSON.stringify(body) : undefined });
+  const data = await res.json().catch(() => ({}));
+  if (!res.ok) throw new Error((data.error && data.error.message) || res.statusText);
+  return data;
+}
+
+function passkeys() {
+  if (!window.PublicKeyCredential || !PublicKeyCredential.parseCreationOptionsFromJSON) return;
+  const register = $("passkey-register");
+  if (register) {
+    register.addEventListener("submit", async (ev) => {
+      ev.preventDefault();
+      try {
+        const opts = await passkeyPost("/account/two-factor/passkeys/begin");
+        const cred = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(opts.publicKey) });
+        const name = register.elements.name.value;
+        await passkeyPost("/account/two-factor/passkeys/finish?name=" + encodeURIComponent(name), cred.toJSON());
+        location.reload();
+      } catch (err) { passkeyFailed(err); }
+    });
+  }
+  const signin = $("passkey-signin");
+  if (signin) {
+    signin.hidden = false;
+    signin.addEventListener("click", async () => {
+      try {
+        const opts = await passkeyPost("/login/passkey/begin");
+        const cred = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(opts.publicKey) });
+        const done = await passkeyPost("/login/passkey/finish?next=" + encodeURIComponent(signin.dataset.next || "/"), cred.toJSON());
+        location.href = done.next;
+      } catch (err) { passkeyFailed(err); }
+    });
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   const page = document.body.dataset.page;
+  passkeys();
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);
   if (page === "models") modelsPage();

@@ -23,6 +23,7 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	kernel.GetOrHead(pages, "", s.adminPage)
 	kernel.GetOrHead(pages, "/users", s.adminUsersPage)
 	pages.POST("/users/:id", s.adminUpdateUser)
+	pages.POST("/users/:id/two-factor/reset", s.adminResetSecondFactor)
 	kernel.GetOrHead(pages, "/companies", s.adminCompaniesPage)
 	pages.POST("/companies", s.adminCreateCompany)
 	pages.POST("/companies/:id", s.adminUpdateCompany)
@@ -48,4 +49,5 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	api.GET("/users", s.apiAdminUsers)
 	api.PATCH("/users/:id", s.apiAdminUpdateUser)
 	api.GET("/schedules", s.apiAdminSchedules)
+	api.DELETE("/users/:id/two-factor", s.apiAdminResetSecondFactor)
 }

@@ -281,6 +281,27 @@ func (s *Server) apiAdminUpdateUser(c *gin.Context) {
 	c.JSON(http.StatusOK, viewAdminUser(u))
 }
 
+// apiAdminResetSecondFactor turns off a user's second factor: 204.
+func (s *Server) apiAdminResetSecondFactor(c *gin.Context) {
+	if err := s.resetSecondFactor(c); err != nil {
+		s.adminFail(c, "user", err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+// resetSecondFactor turns off the second factor of the user named by :id
+// (their authenticator, recovery codes and passkeys), for a user who lost their
+// device. It also signs out every session of theirs, since the factor may
+// be in someone else's hands.
+func (s *Server) resetSecondFactor(c *gin.Context) error {
+	id, err := pathID(c)
+	if err != nil {
+		return err
+	}
+	return s.DB.RemoveSecondFactors(c.Request.Context(), id, true, true)
+}
+
 // changeUser applies an admin's change to the user with that id, whole
 // or not at all.
 func (s *Server) changeUser(c *gin.Context, id int64, in userUpdate) (*store.User, error) {

@@ -149,6 +149,12 @@ func (s *Server) adminUpdateUser(c *gin.Context) {
 	s.adminDone(c, "/admin/users", "The account is updated.", err)
 }
 
+// adminResetSecondFactor turns off a user's second factor from the users
+// page (see resetSecondFactor).
+func (s *Server) adminResetSecondFactor(c *gin.Context) {
+	s.adminDone(c, "/admin/users", "The user's two-factor sign-in is reset; they sign in with the password alone and every session of theirs is signed out.", s.resetSecondFactor(c))
+}
+
 func (s *Server) adminCreateCompany(c *gin.Context) {
 	in := companyInput{Symbol: c.PostForm("symbol"), Name: c.PostForm("name"), Exchange: c.PostForm("exchange"), Sector: c.PostForm("sector")}
 	co, err := in.company()

@@ -8,15 +8,18 @@
 package kernel
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/ratelimit"
@@ -60,6 +63,11 @@ type Kernel struct {
 	Hub *StreamHub
 	// Sessions are the browser sessions.
 	Sessions *scs.SessionManager
+	// Secrets seals the TOTP secrets kept in PostgreSQL.
+	Secrets *auth.SecretBox
+	// WebAuthn runs the passkey ceremonies; nil when passkeys are not
+	// configured.
+	WebAuthn *webauthn.WebAuthn
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -68,6 +76,8 @@ type Kernel struct {
 	pages    pages
 	assets   *staticAssets
 	cop      *http.CrossOriginProtection
+
+	requireAdminSecondFactor bool
 }
 
 // New builds the kernel: it parses the pages and hashes the static files,
@@ -80,6 +90,17 @@ func New(c Config) (*Kernel, error) {
 	pg, err := parsePages(assets)
 	if err != nil {
 		return nil, err
+	}
+	secrets, err := auth.NewSecretBox(c.Accounts.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	var wa *webauthn.WebAuthn
+	if c.Accounts.WebAuthnRPID != "" {
+		wa, err = webauthn.New(&webauthn.Config{RPID: c.Accounts.WebAuthnRPID, RPDisplayName: "Augur", RPOrigins: c.Accounts.WebAuthnOrigins})
+		if err != nil {
+			return nil, fmt.Errorf("passkeys: %w", err)
+		}
 	}
 	return &Kernel{
 		DB:       c.DB,
@@ -97,6 +118,10 @@ func New(c Config) (*Kernel, error) {
 		pages:    pg,
 		assets:   assets,
 		cop:      http.NewCrossOriginProtection(),
+		Secrets:  secrets,
+		WebAuthn: wa,
+
+		requireAdminSecondFactor: c.Accounts.RequireAdminSecondFactor,
 	}, nil
 }
 

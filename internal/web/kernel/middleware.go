@@ -43,6 +43,16 @@ func (k *Kernel) Authenticate(c *gin.Context) {
 				Message: "send an API token as 'Authorization: Bearer <token>', or sign in"})
 			return
 		}
+		must, err := k.MustSetUpSecondFactor(c, user)
+		if err != nil {
+			k.Fail(c, err)
+			return
+		}
+		if must {
+			Abort(c, &Error{Status: http.StatusForbidden, Code: "second_factor_required",
+				Message: "administrators must set up two-factor sign-in on /account before using the API from a browser session"})
+			return
+		}
 		c.Set(userKey, user)
 		c.Next()
 		return

@@ -32,7 +32,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard",
+	for _, name := range []string{"index", "job", "models", "login", "login_two_factor", "register", "account", "error", "dashboard",
 		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job", "admin_schedules"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
@@ -89,6 +89,11 @@ type PageData struct {
 	// just created, shown this once.
 	Tokens   []store.APIToken
 	NewToken string
+	// RecoveryCodes are the two-factor recovery codes just made, shown
+	// this once on /account; Account is the rest of that page's
+	// two-factor and session state, of the pages' own type.
+	RecoveryCodes []string
+	Account       any
 	// Message is the text of an error page.
 	Message string
 	// Presets are the sentiment presets the forms offer.

@@ -30,6 +30,13 @@ type Accounts struct {
 	LoginPerMinutePerIP, LoginPerHourPerAccount int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []string
+	// RequireAdminSecondFactor lets an admin without a second factor sign
+	// in only to set one up (REQUIRE_2FA_FOR_ADMINS).
+	RequireAdminSecondFactor bool
+	// WebAuthnRPID and WebAuthnOrigins configure passkeys; without an RP
+	// id there are none (tests of the routes alone).
+	WebAuthnRPID    string
+	WebAuthnOrigins []string
 }
 
 // SessionCookie is the name of the browser's session cookie.
@@ -41,7 +48,17 @@ const (
 	sessionUserID = "user_id"
 	sessionEpoch  = "epoch"
 	sessionFlash  = "flash"
+	// The pending keys hold a sign-in that passed the password and awaits
+	// its second step; they sign in nobody.
+	sessionPendingUserID = "pending_user_id"
+	sessionPendingEpoch  = "pending_epoch"
+	sessionPendingUntil  = "pending_until"
 )
+
+// PendingSignInTTL is how long the second step of a sign-in may wait
+// after the password: enough to open an authenticator app, short enough
+// that a browser left at the step does not hold a half sign-in for long.
+const PendingSignInTTL = 5 * time.Minute
 
 func newSessionManager(a Accounts, logger *slog.Logger) *scs.SessionManager {
 	sm := scs.New()
@@ -95,27 +112,97 @@ func (k *Kernel) SessionUser(c *gin.Context) (*store.User, error) {
 		return nil, err
 	}
 	if err != nil || !user.Active || user.SessionEpoch != k.Sessions.GetInt64(ctx, sessionEpoch) {
+		k.forgetSession(c)
 		return nil, k.Sessions.Destroy(ctx)
 	}
 	return user, nil
 }
 
-// SignIn starts a signed-in session for user under a new token, so a token
-// planted before sign-in (session fixation) never becomes a signed-in one.
-func (k *Kernel) SignIn(c *gin.Context, user *store.User) error {
+// BeginSecondStep starts the second step of user's sign-in: the session,
+// under a new token, holds the user as pending for PendingSignInTTL, and
+// signs in nobody until CompleteSignIn.
+func (k *Kernel) BeginSecondStep(c *gin.Context, user *store.User) error {
 	ctx := c.Request.Context()
 	if err := k.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
+	k.Sessions.Put(ctx, sessionPendingUserID, user.ID)
+	k.Sessions.Put(ctx, sessionPendingEpoch, user.SessionEpoch)
+	k.Sessions.Put(ctx, sessionPendingUntil, time.Now().Add(PendingSignInTTL).Unix())
+	return nil
+}
+
+// PendingUser returns the user whose sign-in awaits its second step in
+// this session, or nil when there is none, it has expired, or the user has
+// since been deactivated or had the sessions ended.
+func (k *Kernel) PendingUser(c *gin.Context) (*store.User, error) {
+	ctx := c.Request.Context()
+	id := k.Sessions.GetInt64(ctx, sessionPendingUserID)
+	if id == 0 {
+		return nil, nil
+	}
+	if time.Now().Unix() > k.Sessions.GetInt64(ctx, sessionPendingUntil) {
+		k.clearPending(c)
+		return nil, nil
+	}
+	user, err := k.DB.UserByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		k.clearPending(c)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !user.Active || user.SessionEpoch != k.Sessions.GetInt64(ctx, sessionPendingEpoch) {
+		k.clearPending(c)
+		return nil, nil
+	}
+	return user, nil
+}
+
+func (k *Kernel) clearPending(c *gin.Context) {
+	ctx := c.Request.Context()
+	k.Sessions.Remove(ctx, sessionPendingUserID)
+	k.Sessions.Remove(ctx, sessionPendingEpoch)
+	k.Sessions.Remove(ctx, sessionPendingUntil)
+}
+
+// forgetSession drops the note of this session's user (store.RecordSession).
+// A failure only leaves a note that the next listing prunes.
+func (k *Kernel) forgetSession(c *gin.Context) {
+	if err := k.DB.ForgetSession(c.Request.Context(), k.Sessions.Token(c.Request.Context())); err != nil {
+		k.Logger.WarnContext(c.Request.Context(), "forget session", "err", err)
+	}
+}
+
+// CurrentSessionToken is the token of this request's session, to mark it
+// in the list of the user's sessions.
+func (k *Kernel) CurrentSessionToken(c *gin.Context) string {
+	return k.Sessions.Token(c.Request.Context())
+}
+
+// SignIn starts a signed-in session for user under a new token, so a token
+// planted before sign-in (session fixation) never becomes a signed-in one.
+// It ends a pending second step, and notes the session for the user's list
+// of sessions.
+func (k *Kernel) SignIn(c *gin.Context, user *store.User) error {
+	ctx := c.Request.Context()
+	k.forgetSession(c)
+	if err := k.Sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	k.clearPending(c)
 	k.Sessions.Put(ctx, sessionUserID, user.ID)
 	k.Sessions.Put(ctx, sessionEpoch, user.SessionEpoch)
-	return nil
+	return k.DB.RecordSession(ctx, k.Sessions.Token(ctx), user.ID, user.SessionEpoch, c.Request.UserAgent(), c.ClientIP())
 }
 
 // SignOut ends the sign-in: the session moves to a new token without its
 // user, so the old cookie, wherever it was copied, signs in nobody.
 func (k *Kernel) SignOut(c *gin.Context) error {
 	ctx := c.Request.Context()
+	k.forgetSession(c)
+	k.clearPending(c)
 	if err := k.Sessions.RenewToken(ctx); err != nil {
 		return err
 	}
@@ -139,6 +226,45 @@ func (k *Kernel) Identify(c *gin.Context) {
 	}
 	if user != nil {
 		c.Set(userKey, user)
+		if err := k.DB.TouchSession(c.Request.Context(), k.Sessions.Token(c.Request.Context()), c.ClientIP()); err != nil {
+			k.Logger.WarnContext(c.Request.Context(), "touch session", "err", err)
+		}
+	}
+	c.Next()
+}
+
+// secondFactorSetUpPath reports the pages an admin who must set up a second
+// factor may still use: the account page and its two-factor forms.
+func secondFactorSetUpPath(path string) bool {
+	return path == "/account" || strings.HasPrefix(path, "/account/two-factor/")
+}
+
+// MustSetUpSecondFactor reports whether user is an admin who has no second
+// factor while REQUIRE_2FA_FOR_ADMINS is on: signed in only to set one up.
+func (k *Kernel) MustSetUpSecondFactor(c *gin.Context, user *store.User) (bool, error) {
+	if !k.requireAdminSecondFactor || user.Role != store.RoleAdmin {
+		return false, nil
+	}
+	f, err := k.DB.UserSecondFactors(c.Request.Context(), user.ID)
+	if err != nil {
+		return false, err
+	}
+	return !f.Any(), nil
+}
+
+// RequireSecondFactorSetUp follows RequireUser: an admin who must set up a
+// second factor is sent to /account for every other page.
+func (k *Kernel) RequireSecondFactorSetUp(c *gin.Context) {
+	must, err := k.MustSetUpSecondFactor(c, PageUser(c))
+	if err != nil {
+		k.FailPage(c, err)
+		return
+	}
+	if must && !secondFactorSetUpPath(c.Request.URL.Path) {
+		k.Flash(c, "Administrators must set up two-factor sign-in before anything else.")
+		c.Redirect(http.StatusSeeOther, "/account#two-factor")
+		c.Abort()
+		return
 	}
 	c.Next()
 }

@@ -1,9 +1,10 @@
 package ui
 
 import (
+	"context"
 	"errors"
-	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -33,25 +34,10 @@ func (s *Server) login(c *gin.Context) {
 	email, password := strings.TrimSpace(c.PostForm("email")), c.PostForm("password")
 	data := kernel.PageData{Title: "Sign in", Page: "login", Next: localPath(c.PostForm("next")), Form: map[string]string{"email": email}}
 
-	retryAfter, err := s.limitLogin(c, email)
-	if err != nil {
-		s.Logger.ErrorContext(c.Request.Context(), "sign-in rate limiter unavailable", "err", err)
-		// Without the limiter, sign-in would be open to guessing: refuse
-		// for a moment rather than go unguarded.
-		c.Header("Retry-After", "5")
-		data.Error = "Signing in is unavailable for a moment. Try again soon."
-		s.Render(c, http.StatusServiceUnavailable, data)
-		return
-	}
-	if retryAfter > 0 {
-		secs := int(math.Ceil(retryAfter.Seconds()))
-		c.Header("Retry-After", strconv.Itoa(secs))
-		wait := plural(secs, "second")
-		if secs > 90 {
-			wait = plural((secs+59)/60, "minute")
-		}
-		data.Error = "Too many sign-in attempts. Try again in " + wait + "."
-		s.Render(c, http.StatusTooManyRequests, data)
+	if s.refuseLimited(c, email, s.limitLogin, func(status int, msg string) {
+		data.Error = msg
+		s.Render(c, status, data)
+	}) {
 		return
 	}
 
@@ -73,6 +59,19 @@ func (s *Server) login(c *gin.Context) {
 	if user == nil || !user.Active {
 		data.Error = badLogin
 		s.Render(c, http.StatusUnprocessableEntity, data)
+		return
+	}
+	factors, err := s.DB.UserSecondFactors(c.Request.Context(), user.ID)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if factors.Any() {
+		if err := s.BeginSecondStep(c, user); err != nil {
+			s.FailPage(c, err)
+			return
+		}
+		c.Redirect(http.StatusSeeOther, "/login/two-factor?next="+url.QueryEscape(data.Next))
 		return
 	}
 	if err := s.SignIn(c, user); err != nil {
@@ -167,12 +166,18 @@ func (s *Server) accountPage(c *gin.Context) {
 
 // renderAccount renders /account with the user's tokens.
 func (s *Server) renderAccount(c *gin.Context, status int, data kernel.PageData) {
-	tokens, err := s.DB.APITokens(c.Request.Context(), kernel.PageUser(c).ID)
+	user := kernel.PageUser(c)
+	tokens, err := s.DB.APITokens(c.Request.Context(), user.ID)
 	if err != nil {
 		s.FailPage(c, err)
 		return
 	}
-	data.Title, data.Page, data.Tokens = "Your account", "account", tokens
+	account, err := s.accountState(c, user)
+	if err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	data.Title, data.Page, data.Tokens, data.Account = "Your account", "account", tokens, account
 	s.Render(c, status, data)
 }
 
@@ -242,17 +247,26 @@ func (s *Server) createToken(c *gin.Context) {
 
 // revokeToken deletes one of the user's tokens; another user's is a 404.
 func (s *Server) revokeToken(c *gin.Context) {
+	s.deleteOwn(c, s.DB.RevokeOwnAPIToken, "/account", "The token is revoked; it no longer works.",
+		"No such token", "That token does not exist, or is already revoked.")
+}
+
+// deleteOwn deletes the user's thing named by :id with del, and goes back
+// with done; another user's thing, or none, is a 404 page saying missing.
+func (s *Server) deleteOwn(c *gin.Context, del func(ctx context.Context, userID, id int64) error, back, done, missingTitle, missing string) {
+	user := kernel.PageUser(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err == nil {
-		err = s.DB.RevokeOwnAPIToken(c.Request.Context(), kernel.PageUser(c).ID, id)
+		err = del(c.Request.Context(), user.ID, id)
 	}
 	switch {
 	case err == nil:
-		s.Invalidate(c.Request.Context(), kernel.PageUser(c).ID)
-		s.Flash(c, "The token is revoked; it no longer works.")
-		c.Redirect(http.StatusSeeOther, "/account")
+		// Cached token lookups may hold what was deleted.
+		s.Invalidate(c.Request.Context(), user.ID)
+		s.Flash(c, done)
+		c.Redirect(http.StatusSeeOther, back)
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, strconv.ErrSyntax), errors.Is(err, strconv.ErrRange):
-		s.ErrorPage(c, http.StatusNotFound, "No such token", "That token does not exist, or is already revoked.")
+		s.ErrorPage(c, http.StatusNotFound, missingTitle, missing)
 	default:
 		s.FailPage(c, err)
 	}

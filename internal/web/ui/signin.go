@@ -4,12 +4,16 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
+
+	"github.com/augurhq/augur/internal/ratelimit"
 )
 
 // localPath returns next when it is a path on this site, else "/": a
@@ -38,22 +42,58 @@ func (s *Server) accountKey(email string) string {
 // account counter is keyed by the email as typed, known or not, so the
 // limit behaves the same for an address with no account.
 func (s *Server) limitLogin(c *gin.Context, email string) (time.Duration, error) {
-	ctx := c.Request.Context()
-	res, err := s.Limiter.Allow(ctx, "augur:ratelimit:login:ip:"+c.ClientIP(), s.loginIPRate)
-	if err != nil {
+	wait, err := s.limitIPOnly(c, email)
+	if err != nil || wait > 0 {
+		return wait, err
+	}
+	return s.limitAccountOnly(c, email)
+}
+
+// limitIPOnly counts a sign-in attempt against the client's IP alone: a
+// passkey sign-in names no account until its signature is checked.
+func (s *Server) limitIPOnly(c *gin.Context, _ string) (time.Duration, error) {
+	return s.allow(c, "augur:ratelimit:login:ip:"+c.ClientIP(), s.loginIPRate)
+}
+
+// limitAccountOnly counts a sign-in attempt against the email's account.
+func (s *Server) limitAccountOnly(c *gin.Context, email string) (time.Duration, error) {
+	return s.allow(c, s.accountKey(email), s.loginAccountRate)
+}
+
+func (s *Server) allow(c *gin.Context, key string, limit ratelimit.Limit) (time.Duration, error) {
+	res, err := s.Limiter.Allow(c.Request.Context(), key, limit)
+	if err != nil || res.Allowed {
 		return 0, err
 	}
-	if !res.Allowed {
-		return res.RetryAfter, nil
-	}
-	res, err = s.Limiter.Allow(ctx, s.accountKey(email), s.loginAccountRate)
+	return res.RetryAfter, nil
+}
+
+// refuseLimited counts a sign-in attempt with limit and, when it may not
+// go on, answers through refuse with the status and the reason: 429 with
+// Retry-After when a limit is spent, 503 when the limiter is unavailable.
+// It reports whether it refused.
+func (s *Server) refuseLimited(c *gin.Context, email string, limit func(*gin.Context, string) (time.Duration, error),
+	refuse func(status int, msg string)) bool {
+	retryAfter, err := limit(c, email)
 	if err != nil {
-		return 0, err
+		s.Logger.ErrorContext(c.Request.Context(), "sign-in rate limiter unavailable", "err", err)
+		// Without the limiter, sign-in would be open to guessing: refuse
+		// for a moment rather than go unguarded.
+		c.Header("Retry-After", "5")
+		refuse(http.StatusServiceUnavailable, "Signing in is unavailable for a moment. Try again soon.")
+		return true
 	}
-	if !res.Allowed {
-		return res.RetryAfter, nil
+	if retryAfter > 0 {
+		secs := int(math.Ceil(retryAfter.Seconds()))
+		c.Header("Retry-After", strconv.Itoa(secs))
+		wait := plural(secs, "second")
+		if secs > 90 {
+			wait = plural((secs+59)/60, "minute")
+		}
+		refuse(http.StatusTooManyRequests, "Too many sign-in attempts. Try again in "+wait+".")
+		return true
 	}
-	return 0, nil
+	return false
 }
 
 func plural(n int, unit string) string {

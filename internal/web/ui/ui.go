@@ -45,6 +45,10 @@ func New(k *kernel.Kernel, c Config) *Server {
 func (s *Server) Routes(site, signedIn gin.IRoutes) {
 	kernel.GetOrHead(site, "/login", s.loginPage)
 	site.POST("/login", s.login)
+	kernel.GetOrHead(site, "/login/two-factor", s.loginTwoFactorPage)
+	site.POST("/login/two-factor", s.loginTwoFactor)
+	site.POST("/login/passkey/begin", s.beginPasskeyLogin)
+	site.POST("/login/passkey/finish", s.finishPasskeyLogin)
 	kernel.GetOrHead(site, "/register", s.registerPage)
 	site.POST("/register", s.register)
 	site.POST("/logout", s.logout)
@@ -68,4 +72,11 @@ func (s *Server) Routes(site, signedIn gin.IRoutes) {
 	signedIn.POST("/account/password", s.changePassword)
 	signedIn.POST("/account/tokens", s.createToken)
 	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
+	signedIn.POST("/account/two-factor/totp", s.beginTOTP)
+	signedIn.POST("/account/two-factor/totp/confirm", s.confirmTOTP)
+	signedIn.POST("/account/two-factor/totp/disable", s.disableTOTP)
+	signedIn.POST("/account/two-factor/passkeys/begin", s.beginPasskeyRegistration)
+	signedIn.POST("/account/two-factor/passkeys/finish", s.finishPasskeyRegistration)
+	signedIn.POST("/account/two-factor/passkeys/:id/delete", s.deletePasskey)
+	signedIn.POST("/account/sessions/sign-out-others", s.signOutOthers)
 }
