@@ -37,6 +37,7 @@ func TestReuseKeyNamesEverythingThatChangesTheResult(t *testing.T) {
 		"preset":         func(p *jobs.PredictionParams) { p.Preset = "hft" },
 		"recommendation": func(p *jobs.PredictionParams) { p.Recommendation = "classic" },
 		"lstm_mode":      func(p *jobs.PredictionParams) { p.LSTMMode = "clean" },
+		"evaluation":     func(p *jobs.PredictionParams) { p.Evaluation = &jobs.EvaluationParams{Origins: 3} },
 	}
 	for name, change := range changes {
 		p := base()

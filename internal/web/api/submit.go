@@ -29,6 +29,8 @@ type predictionRequest struct {
 	LSTMMode       string   `json:"lstm_mode"`
 	Priority       string   `json:"priority"`
 	Fresh          bool     `json:"fresh"`
+	// Evaluation asks for a rolling-origin evaluation of every model.
+	Evaluation *jobs.EvaluationParams `json:"evaluation"`
 }
 
 // sentimentRequest is the body of POST /api/v1/sentiment.
@@ -74,7 +76,7 @@ func (s *Server) submitPrediction(c *gin.Context) {
 	params := jobs.PredictionParams{
 		Models: req.Models, Horizon: req.Horizon, Lookback: req.Lookback, Sentiment: req.Sentiment,
 		Preset: req.Preset, Recommendation: req.Recommendation, Seed: req.Seed, LSTMMode: req.LSTMMode,
-		Fresh: req.Fresh,
+		Fresh: req.Fresh, Evaluation: req.Evaluation,
 	}
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		s.Fail(c, ferr)
