@@ -15,7 +15,7 @@ rjson=$(mktemp)
 gobench=$(mktemp)
 trap 'rm -f "$rjson" "$gobench"' EXIT
 (cd internal/forecast/crossval/testdata && /usr/bin/Rscript gen_tscv.R) >"$rjson"
-go test -run '^$' -bench CrossValidateVsR -benchtime 20x ./internal/forecast/registry | tee "$gobench" >&2
+go test -run '^$' -bench CrossValidateVsR -benchtime 50x ./internal/forecast/registry | tee "$gobench" >&2
 /usr/bin/python3 - "$rjson" "$gobench" <<'PY'
 import json, re, sys
 r = json.load(open(sys.argv[1]))["models"]

@@ -123,7 +123,7 @@ type HorizonScore struct {
 	// scale being the in-sample MAE of the one-step naive forecast on its
 	// training window (Hyndman & Koehler 2006): below 1 beats what a
 	// random walk did in sample. It is nil when a training window was
-	// flat, with no scale.
+	// flat, with no scale, or so nearly flat that the ratio overflows.
 	MASE *float64 `json:"mase"`
 	// Coverage80 and Coverage95 are the shares of origins whose band
 	// held the actual close, and Winkler95 the mean Winkler interval score
@@ -249,8 +249,9 @@ func score(closes []float64, plan Plan, window int, origins []Origin, paths []Pa
 			wink += Winkler(p.PI95[k], actual, forecast.Level95)
 		}
 		s.RMSE, s.MAE = math.Sqrt(se/n), ae/n
-		if scaled {
-			mase := ase / n
+		// A window of near-zero changes (denormal prices) can scale an
+		// error to infinity, which is no score and no JSON either.
+		if mase := ase / n; scaled && !math.IsInf(mase, 0) {
 			s.MASE = &mase
 		}
 		s.PersistenceRMSE = math.Sqrt(pse / n)

@@ -7,7 +7,11 @@
 # y[1:o] and forecasts y[o+1], ..., y[o+5]. Models: naive (rwf), drift
 # (rwf(drift = TRUE)), ARIMA(6,1,0) by exact ML refitted at each origin, and
 # ARIMA(6,1,0) fitted at the first origin only and applied to each later
-# window (Arima(y, model = fit)). naive and drift are also run through tsCV
+# window (Arima(y, model = fit)), and Augur's linreg, which tsCV cannot
+# express, by lm: at each origin o it fits y[t + 5] ~ y[t] on the pairs
+# whose target lies before int(0.8 o), Augur's test split of the window, and
+# forecasts step k from y[o - 5 + k] with predict.lm's prediction
+# intervals. naive and drift are also run through tsCV
 # and must give the same errors. The per-horizon MASE (each origin scaled by
 # the in-sample MAE of its window's one-step naive forecast), coverage and
 # Winkler score are computed here from R's own forecasts and bands.
@@ -31,11 +35,20 @@ run <- function(fc_at) {
 naive_at <- function(o) naive(y[1:o], h = h, level = c(80, 95))
 drift_at <- function(o) rwf(y[1:o], h = h, drift = TRUE, level = c(80, 95))
 arima_at <- function(o) forecast(Arima(y[1:o], order = c(6, 1, 0), method = "ML"), h = h, level = c(80, 95))
+linreg_at <- function(o) {
+  w <- y[1:o]; cut <- floor(0.8 * o); pairs <- cut - h
+  x <- w[1:pairs]; target <- w[(h + 1):cut]
+  fit <- lm(target ~ x)
+  new <- data.frame(x = w[(o - h + 1):o])
+  p80 <- predict(fit, new, interval = "prediction", level = 0.8)
+  p95 <- predict(fit, new, interval = "prediction", level = 0.95)
+  list(mean = p95[, "fit"], lower = cbind(p80[, "lwr"], p95[, "lwr"]), upper = cbind(p80[, "upr"], p95[, "upr"]))
+}
 first_fit <- Arima(y[1:origins[1]], order = c(6, 1, 0), method = "ML")
 hold_at <- function(o) forecast(Arima(y[1:o], model = first_fit), h = h, level = c(80, 95))
 num <- function(x) sprintf("%.12g", x)
 vec <- function(x) paste0("[", paste(num(x), collapse = ", "), "]")
-models <- list(naive = naive_at, drift = drift_at, arima = arima_at, arima_hold = hold_at)
+models <- list(naive = naive_at, drift = drift_at, arima = arima_at, arima_hold = hold_at, linreg = linreg_at)
 tscv_fn <- list(naive = function(x, h) naive(x, h = h), drift = function(x, h) rwf(x, h = h, drift = TRUE))
 out <- c()
 for (name in names(models)) {
