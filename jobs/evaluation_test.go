@@ -18,7 +18,6 @@ func TestNormalizeEvaluation(t *testing.T) {
 	require.Nil(t, p.Normalize(registry.Known, nil))
 	require.Equal(t, crossval.Plan{Origins: 20, Step: jobs.DefaultEvaluationStep, Horizon: 5, Refit: true, Window: crossval.Expanding}, p.Evaluation.Plan())
 
-	hold := false
 	for _, tc := range []struct {
 		name       string
 		models     []string
@@ -30,8 +29,8 @@ func TestNormalizeEvaluation(t *testing.T) {
 		{"negative step", nil, jobs.EvaluationParams{Origins: 2, Step: -1}, "evaluation.step", "out_of_range"},
 		{"horizon", nil, jobs.EvaluationParams{Origins: 2, Horizon: 31}, "evaluation.horizon", "out_of_range"},
 		{"window", nil, jobs.EvaluationParams{Origins: 2, Window: "sliding"}, "evaluation.window", "unknown_window"},
-		{"lstm refits", []string{"lstm"}, jobs.EvaluationParams{Origins: registry.OriginCap("lstm", true) + 1}, "evaluation.origins", "too_many"},
-		{"auto-arima refits", []string{"arima_auto"}, jobs.EvaluationParams{Origins: registry.OriginCap("arima_auto", true) + 1, Step: 1}, "evaluation.origins", "too_many"},
+		{"lstm refits", []string{"lstm"}, jobs.EvaluationParams{Origins: registry.OriginCap("lstm") + 1}, "evaluation.origins", "too_many"},
+		{"beyond every cap", []string{"naive"}, jobs.EvaluationParams{Origins: registry.MaxOrigins + 1, Step: 1}, "evaluation.origins", "too_many"},
 		{"beyond the lookback", []string{"naive"}, jobs.EvaluationParams{Origins: 100, Step: 5}, "evaluation.origins", "too_long"},
 	} {
 		p := jobs.PredictionParams{Models: tc.models, Evaluation: &tc.evaluation}
@@ -40,6 +39,8 @@ func TestNormalizeEvaluation(t *testing.T) {
 		require.Equal(t, tc.field, ferr.Field, tc.name)
 		require.Equal(t, tc.code, ferr.Code, tc.name)
 	}
-	p = jobs.PredictionParams{Models: []string{"arima_auto"}, Evaluation: &jobs.EvaluationParams{Origins: registry.OriginCap("arima_auto", true) + 1, Step: 1, Refit: &hold}}
-	require.Nil(t, p.Normalize(registry.Known, nil), "a held fit is fitted once, so the refit cap does not apply")
+	hold := false
+	p = jobs.PredictionParams{Models: []string{"arima_auto"}, Lookback: 2000, Evaluation: &jobs.EvaluationParams{Origins: registry.MaxOrigins, Step: 1, Refit: &hold}}
+	require.Nil(t, p.Normalize(registry.Known, nil))
+	require.False(t, p.Evaluation.Plan().Refit)
 }

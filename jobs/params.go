@@ -155,7 +155,7 @@ func (e *EvaluationParams) normalize(models []string, horizon, lookback int) *Fi
 		return invalid("evaluation.window", "unknown_window", "evaluation.window must be %s or %s", crossval.Expanding, crossval.Fixed)
 	}
 	for _, m := range models {
-		if limit := registry.OriginCap(m, *e.Refit); e.Origins > limit {
+		if limit := registry.OriginCap(m); e.Origins > limit {
 			return invalid("evaluation.origins", "too_many", "evaluation.origins must be at most %d with model %s", limit, m)
 		}
 	}

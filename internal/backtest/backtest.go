@@ -116,8 +116,8 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	fs.IntVar(&opts.Horizon, "horizon", forecast.DefaultHorizon, fmt.Sprintf("forecast length in trading `days` (1..%d)", forecast.MaxHorizon))
 	fs.StringVar(&opts.LSTMMode, "lstm-mode", registry.LSTMModes()[0], "the LSTM's `scaling`: "+strings.Join(registry.LSTMModes(), " or "))
 	fs.BoolVar(&opts.JSON, "json", false, "print JSON (one file's backtest always does; a leaderboard prints markdown without it)")
-	fs.IntVar(&cv.Origins, "cv", 0, fmt.Sprintf("with --csv, also evaluate each model by rolling origin at `N` origins (0: none; lstm at most %d, arima_auto refitting at most %d, others %d)",
-		registry.OriginCap(registry.NameLSTM, true), registry.OriginCap(registry.NameARIMAAuto, true), registry.MaxOrigins))
+	fs.IntVar(&cv.Origins, "cv", 0, fmt.Sprintf("with --csv, also evaluate each model by rolling origin at `N` origins (0: none; lstm at most %d, others %d)",
+		registry.OriginCap(registry.NameLSTM), registry.MaxOrigins))
 	fs.IntVar(&cv.Step, "cv-step", 5, "trading `days` between rolling origins")
 	fs.IntVar(&cv.Horizon, "cv-horizon", 0, "days forecast from each origin (0: --horizon)")
 	fs.BoolVar(&cv.Refit, "cv-refit", true, "refit at every origin; false fits ARIMA once, at the first")

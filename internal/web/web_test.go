@@ -182,7 +182,7 @@ func TestEveryValidationError(t *testing.T) {
 		{"evaluation without origins", "/api/v1/predictions", `{"ticker":"MSFT","evaluation":{}}`, 422, "out_of_range", "evaluation.origins"},
 		{"evaluation unknown field", "/api/v1/predictions", `{"ticker":"MSFT","evaluation":{"origins":3,"folds":2}}`, 422, "unknown_field", "evaluation.folds"},
 		{"evaluation wrong type", "/api/v1/predictions", `{"ticker":"MSFT","evaluation":{"origins":"3"}}`, 422, "wrong_type", "evaluation.origins"},
-		{"evaluation lstm refits", "/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"],"evaluation":{"origins":6}}`, 422, "too_many", "evaluation.origins"},
+		{"evaluation lstm refits", "/api/v1/predictions", `{"ticker":"MSFT","models":["lstm"],"evaluation":{"origins":11}}`, 422, "too_many", "evaluation.origins"},
 		{"evaluation window", "/api/v1/predictions", `{"ticker":"MSFT","evaluation":{"origins":3,"window":"rolling"}}`, 422, "unknown_window", "evaluation.window"},
 		{"evaluation beyond lookback", "/api/v1/predictions", `{"ticker":"MSFT","models":["arima"],"lookback":100,"evaluation":{"origins":10,"step":5}}`, 422, "too_long", "evaluation.origins"},
 		{"sentiment with nothing", "/api/v1/sentiment", `{}`, 422, "required", "ticker"},

@@ -16,26 +16,22 @@ import (
 // little that the first 250 did not show.
 const MaxOrigins = 250
 
-// Rolling-origin caps of the costly models, so that one job cannot ask
-// for hours of refits. Measured on 504 closes with 2 cores (see
-// docs/benchmarks and the crossval benchmarks): an LSTM fit is a whole
-// training, seconds to a minute; an order search tens of fits.
-const (
-	lstmMaxOrigins      = 5
-	arimaAutoMaxOrigins = 50
-)
+// lstmMaxOrigins caps the LSTM's origins, each a whole training, so that
+// one job cannot ask for hours of them. On 2 shared cores a training took
+// 0.4 s on 504 closes and 1.4 s on 2,529 (worker backtest --models lstm),
+// so about 11 s at the longest lookback (20,000): 10 origins are two
+// minutes, a fifth of the default PREDICTION_TIMEOUT. The other models
+// need no cap below MaxOrigins: an auto-ARIMA origin (an order search)
+// took 40 ms on 2,529 closes, so 250 at the longest lookback take under
+// two minutes, and a fixed-order fit or a closed-form run less.
+const lstmMaxOrigins = 10
 
 // OriginCap is the most origins a rolling-origin evaluation of the named
-// model may ask for with or without refitting: the one owner of the caps,
-// which the job validation and the CLI both call. A model that keeps its
-// first fit (refit false, for the ARIMA models) is fitted once, so only
-// the global MaxOrigins bounds it.
-func OriginCap(name string, refit bool) int {
-	switch {
-	case name == NameLSTM:
+// model may ask for: the one owner of the caps, which CrossValidate
+// enforces and the job validation and the CLI's help quote.
+func OriginCap(name string) int {
+	if name == NameLSTM {
 		return lstmMaxOrigins
-	case name == NameARIMAAuto && refit:
-		return arimaAutoMaxOrigins
 	}
 	return MaxOrigins
 }
@@ -53,7 +49,7 @@ func CrossValidate(ctx context.Context, name string, closes []float64, plan cros
 	if !ok {
 		return nil, fmt.Errorf("%w %q: choose from %s", ErrUnknownModel, name, strings.Join(Names(), ", "))
 	}
-	if limit := OriginCap(name, plan.Refit); plan.Origins > limit {
+	if limit := OriginCap(name); plan.Origins > limit {
 		return nil, fmt.Errorf("%w: %d origins for %s, at most %d", crossval.ErrPlan, plan.Origins, name, limit)
 	}
 	var (
@@ -62,7 +58,8 @@ func CrossValidate(ctx context.Context, name string, closes []float64, plan cros
 	)
 	switch name {
 	case NameARIMA:
-		order := arima.Order{P: arima.DefaultConfig().P, D: arima.DefaultConfig().D, Q: arima.DefaultConfig().Q}
+		cfg := arima.DefaultConfig()
+		order := arima.Order{P: cfg.P, D: cfg.D, Q: cfg.Q}
 		model, minTrain = arimaModel{order: order}, order.MinObservations()
 	case NameARIMAAuto:
 		model = arimaModel{auto: true}
@@ -85,8 +82,10 @@ type reportModel struct {
 	opts Options
 }
 
+// Holds is false: a report is a forecast from the window it ran on only.
 func (r reportModel) Holds() bool { return false }
 
+// Fit runs the model on train and keeps its forecast and bands.
 func (r reportModel) Fit(ctx context.Context, train []float64, h int) (crossval.Fitted, error) {
 	rep, err := r.run(ctx, train, h, r.opts)
 	if err != nil {
@@ -98,6 +97,7 @@ func (r reportModel) Fit(ctx context.Context, train []float64, h int) (crossval.
 // reportPath is the forecast of one report.
 type reportPath crossval.Path
 
+// Forecast returns the report's forecast; the window is the one it ran on.
 func (p reportPath) Forecast(context.Context, []float64, int) (crossval.Path, error) {
 	return crossval.Path(p), nil
 }
@@ -108,8 +108,11 @@ type arimaModel struct {
 	auto  bool
 }
 
+// Holds is true: fitted coefficients can filter any later window.
 func (a arimaModel) Holds() bool { return true }
 
+// Fit estimates the coefficients on train, choosing the order first when
+// the model is auto-ARIMA.
 func (a arimaModel) Fit(ctx context.Context, train []float64, _ int) (crossval.Fitted, error) {
 	if a.auto {
 		sel, err := arima.SelectOrder(ctx, train)
@@ -129,6 +132,8 @@ func (a arimaModel) Fit(ctx context.Context, train []float64, _ int) (crossval.F
 // it with the fitted coefficients.
 type arimaFit struct{ model *arima.Model }
 
+// Forecast filters history with the fitted coefficients, as R's
+// Arima(history, model = fit) does, and forecasts h closes with bands.
 func (f arimaFit) Forecast(_ context.Context, history []float64, h int) (crossval.Path, error) {
 	m, err := arima.Filter(history, f.model.Order, f.model.Coefficients)
 	if err != nil {

@@ -98,7 +98,7 @@ func TestCrossValidateMatchesTSCV(t *testing.T) {
 // refused before any fit.
 func TestCrossValidateCaps(t *testing.T) {
 	closes := sp500(t)
-	plan := crossval.Plan{Origins: registry.OriginCap(registry.NameLSTM, true) + 1, Step: 1, Horizon: 1, Refit: true, Window: crossval.Expanding}
+	plan := crossval.Plan{Origins: registry.OriginCap(registry.NameLSTM) + 1, Step: 1, Horizon: 1, Refit: true, Window: crossval.Expanding}
 	_, err := registry.CrossValidate(context.Background(), registry.NameLSTM, closes, plan, registry.Options{}, nil)
 	require.ErrorIs(t, err, crossval.ErrPlan)
 	_, err = registry.CrossValidate(context.Background(), "nope", closes, plan, registry.Options{}, nil)
