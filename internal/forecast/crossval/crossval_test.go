@@ -173,6 +173,39 @@ func TestRefitAndWindow(t *testing.T) {
 	}
 }
 
+// trend forecasts the last close plus one a day, so its errors differ
+// from persistence's.
+type trend struct{}
+
+func (trend) Holds() bool { return true }
+
+func (trend) Fit(context.Context, []float64, int) (crossval.Fitted, error) { return trend{}, nil }
+
+func (trend) Forecast(_ context.Context, history []float64, h int) (crossval.Path, error) {
+	p := crossval.Path{Point: make([]float64, h)}
+	for k := range p.Point {
+		p.Point[k] = history[len(history)-1] + float64(k+1)
+	}
+	return p, nil
+}
+
+// TestDMLagFollowsTheOverlap checks that each horizon's Diebold–Mariano
+// test counts the overlap of its errors: origins step days apart share
+// ⌈h/step⌉−1 days of shocks at horizon h, so the test's h is ⌈h/step⌉ (h
+// itself for daily origins, the lag h−1 of the textbook test).
+func TestDMLagFollowsTheOverlap(t *testing.T) {
+	closes := forecasttest.Closes(t, forecasttest.SP500Last504)
+	for _, step := range []int{1, 3} {
+		res, err := crossval.Run(context.Background(), closes, trend{}, crossval.Plan{Origins: 40, Step: step, Horizon: 7, Window: crossval.Expanding}, 2, nil)
+		require.NoError(t, err)
+		for k, h := range res.Horizons {
+			require.NotNil(t, h.DM, "h = %d", k+1)
+			require.Equal(t, (k+1+step-1)/step, h.DM.H, "h = %d, step %d", k+1, step)
+			require.Equal(t, 40, h.DM.N)
+		}
+	}
+}
+
 // TestPlanErrors checks that a plan too long for the series, or with a
 // field out of range, fails with ErrPlan, and that cancellation stops Run.
 func TestPlanErrors(t *testing.T) {
