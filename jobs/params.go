@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/crossval"
 	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
@@ -124,6 +125,75 @@ type PredictionParams struct {
 	// Fresh asks for the models to run even when an identical request's
 	// result could be reused.
 	Fresh bool `json:"fresh,omitempty"`
+	// Evaluation asks for a rolling-origin evaluation of every model
+	// beside its usual report; nil asks for none.
+	Evaluation *EvaluationParams `json:"evaluation,omitempty"`
+}
+
+// EvaluationParams are a prediction's rolling-origin evaluation (package
+// crossval): Origins forecast origins Step trading days apart, the last
+// leaving Horizon days to score, each model refitted at every origin or
+// (Refit false; ARIMA only, the others refit anyway) fitted at the first
+// and kept, on an expanding or a fixed window.
+type EvaluationParams struct {
+	Origins int `json:"origins"`
+	// Step defaults to DefaultEvaluationStep.
+	Step int `json:"step"`
+	// Horizon defaults to the prediction's horizon.
+	Horizon int `json:"horizon"`
+	// Refit defaults to true.
+	Refit *bool `json:"refit"`
+	// Window is crossval.Expanding (the default) or crossval.Fixed.
+	Window string `json:"window"`
+}
+
+// DefaultEvaluationStep is a week of trading days between origins: errors
+// of origins closer together overlap more and add less.
+const DefaultEvaluationStep = 5
+
+// Plan is the crossval plan of normalized parameters.
+func (e *EvaluationParams) Plan() crossval.Plan {
+	return crossval.Plan{Origins: e.Origins, Step: e.Step, Horizon: e.Horizon, Refit: e.Refit == nil || *e.Refit, Window: e.Window}
+}
+
+// normalize fills the defaults and validates the evaluation of models
+// over lookback closes: each model's origin cap (registry.OriginCap, what
+// keeps one job from asking for hours of refits), and a first origin with
+// at least MinLookback closes before it, as few as a prediction may see.
+func (e *EvaluationParams) normalize(models []string, horizon, lookback int) *FieldError {
+	if e.Step == 0 {
+		e.Step = DefaultEvaluationStep
+	}
+	if e.Horizon == 0 {
+		e.Horizon = horizon
+	}
+	if e.Refit == nil {
+		refit := true
+		e.Refit = &refit
+	}
+	e.Window = strings.ToLower(strings.TrimSpace(e.Window))
+	if e.Window == "" {
+		e.Window = crossval.Expanding
+	}
+	switch {
+	case e.Origins < 1:
+		return invalid("evaluation.origins", "out_of_range", "evaluation.origins must be at least 1")
+	case e.Step < 1:
+		return invalid("evaluation.step", "out_of_range", "evaluation.step must be at least 1")
+	case e.Horizon < 1 || e.Horizon > forecast.MaxHorizon:
+		return invalid("evaluation.horizon", "out_of_range", "evaluation.horizon must be between 1 and %d", forecast.MaxHorizon)
+	case e.Window != crossval.Expanding && e.Window != crossval.Fixed:
+		return invalid("evaluation.window", "unknown_window", "evaluation.window must be %s or %s", crossval.Expanding, crossval.Fixed)
+	}
+	for _, m := range models {
+		if limit := registry.OriginCap(m); e.Origins > limit {
+			return invalid("evaluation.origins", "too_many", "evaluation.origins must be at most %d with model %s", limit, m)
+		}
+	}
+	if _, err := e.Plan().OriginIndexes(lookback, MinLookback); err != nil {
+		return invalid("evaluation.origins", "too_long", "evaluation.origins × evaluation.step + evaluation.horizon must leave at least %d of the %d lookback days before the first origin", MinLookback, lookback)
+	}
+	return nil
 }
 
 // bands is Bands with its default filled: jobs stored before bands
@@ -143,8 +213,8 @@ const reuseVersion = 2
 // ReuseKey names the result of a prediction with these parameters on the
 // ticker's bars: every parameter that changes the result (models, in any
 // order, horizon, lookback, seed, sentiment, preset, recommendation mode,
-// LSTM mode and bands), and nothing that does not (priority, fresh). Two jobs
-// with the same key compute the same result.
+// LSTM mode, bands and evaluation), and nothing that does not (priority,
+// fresh). Two jobs with the same key compute the same result.
 //
 // The bars are named by a digest of every field of every bar, not by the
 // last date: a provider may revise a close on the same date (Yahoo's last
@@ -172,8 +242,11 @@ func (p *PredictionParams) ReuseKey(ticker string, bars []market.Bar) []byte {
 		Recommendation string   `json:"recommendation"`
 		LSTMMode       string   `json:"lstm_mode"`
 		Bands          string   `json:"bands"`
+		// Evaluation is omitted when nil, so the keys of jobs without one
+		// are what they were before it existed.
+		Evaluation *EvaluationParams `json:"evaluation,omitempty"`
 	}{reuseVersion, ticker, last, barsDigest(bars), models, p.Horizon, p.Lookback, p.Seed,
-		p.Sentiment, p.Preset, p.Recommendation, p.LSTMMode, p.bands()})
+		p.Sentiment, p.Preset, p.Recommendation, p.LSTMMode, p.bands(), p.Evaluation})
 	sum := sha256.Sum256(doc)
 	return sum[:]
 }
@@ -253,6 +326,9 @@ func (p *PredictionParams) Normalize(known func(string) bool, presets []string) 
 		}
 	default:
 		return invalid("recommendation", "unknown_mode", "recommendation must be evidence or classic")
+	}
+	if p.Evaluation != nil {
+		return p.Evaluation.normalize(p.Models, p.Horizon, p.Lookback)
 	}
 	return nil
 }

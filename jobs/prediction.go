@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/crossval"
 	"github.com/augurhq/augur/internal/forecast/garch"
 	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/market"
@@ -61,6 +62,10 @@ type PredictionResult struct {
 	Risk      *garch.Risk `json:"risk,omitempty"`
 	RiskError string      `json:"risk_error,omitempty"`
 	Series    ChartSeries `json:"series"`
+	// Evaluation holds each model's rolling-origin evaluation when the
+	// request asked for one, and EvaluationErrors why a model has none.
+	Evaluation       map[string]*crossval.Result `json:"evaluation,omitempty"`
+	EvaluationErrors map[string]string           `json:"evaluation_errors,omitempty"`
 }
 
 // baselineModel runs beside every request, so each model can be judged
@@ -113,6 +118,9 @@ func (w *Worker) predict(ctx context.Context, job *store.Job, progress *progress
 		return nil, err
 	}
 	if err := p.runModels(ctx); err != nil {
+		return nil, err
+	}
+	if err := p.evaluate(ctx); err != nil {
 		return nil, err
 	}
 	if err := p.someModelRan(); err != nil {
@@ -210,8 +218,18 @@ func (p *prediction) readSentiment(ctx context.Context) error {
 }
 
 // Progress of the models runs from modelsBefore to modelsBefore +
-// modelsSpan percent, each model's part its share of their registry.Cost.
+// modelsSpan percent, each model's part its share of their registry.Cost;
+// a rolling-origin evaluation takes the second half of that span.
 const modelsBefore, modelsSpan = 5.0, 93.0
+
+// span is the part of modelsSpan the models' own runs take: all of it, or
+// half when an evaluation follows them.
+func (p *prediction) span() float64 {
+	if p.params.Evaluation != nil {
+		return modelsSpan / 2
+	}
+	return modelsSpan
+}
 
 // runModels runs every model in turn, each moving the progress across its
 // share of the models' span. A model that fails leaves its error in the
@@ -223,7 +241,7 @@ func (p *prediction) runModels(ctx context.Context) error {
 	}
 	done := 0.0
 	for _, name := range p.models {
-		base := modelsBefore + modelsSpan*done/totalCost
+		base := modelsBefore + p.span()*done/totalCost
 		p.runModel(ctx, name, base, registry.Cost(name)/totalCost)
 		done += registry.Cost(name)
 		if ctx.Err() != nil {
@@ -247,7 +265,7 @@ func (p *prediction) runModel(ctx context.Context, name string, base, share floa
 		Progress: func(fp forecast.Progress) {
 			pct := base
 			if fp.Total > 0 {
-				pct += modelsSpan * share * float64(fp.Step) / float64(fp.Total)
+				pct += p.span() * share * float64(fp.Step) / float64(fp.Total)
 			}
 			p.progress.report(ctx, int(pct), ProgressDetail{
 				Stage: name, Step: fp.Step, Total: fp.Total, Loss: fp.Loss,
@@ -264,13 +282,53 @@ func (p *prediction) runModel(ctx context.Context, name string, base, share floa
 		p.w.Metrics.fitted(name, time.Since(fitStart))
 	}
 	if err != nil {
-		if p.res.ModelErrors == nil {
-			p.res.ModelErrors = map[string]string{}
-		}
-		p.res.ModelErrors[name] = err.Error()
+		recordError(&p.res.ModelErrors, name, err)
 		return
 	}
 	p.res.Models[name] = report
+}
+
+// evaluate runs the rolling-origin evaluation of every model when the job
+// asks for one, each model in turn across an equal part of the second half
+// of the models' span. A model whose evaluation fails (too few closes for
+// the plan, a fit that fails) has its error in the result and the others
+// run on; only the job's end (ctx) stops them.
+func (p *prediction) evaluate(ctx context.Context) error {
+	ev := p.params.Evaluation
+	if ev == nil {
+		return nil
+	}
+	plan := ev.Plan()
+	p.res.Evaluation = map[string]*crossval.Result{}
+	part := (modelsSpan - p.span()) / float64(len(p.models))
+	for i, name := range p.models {
+		base := modelsBefore + p.span() + part*float64(i)
+		p.progress.report(ctx, int(base), ProgressDetail{Stage: "evaluation", Message: "Evaluating " + name + " by rolling origin"})
+		res, err := registry.CrossValidate(ctx, name, p.closes, plan, registry.Options{Seed: p.params.Seed, LSTMMode: p.params.LSTMMode}, func(done, total int) {
+			p.progress.report(ctx, int(base+part*float64(done)/float64(total)), ProgressDetail{
+				Stage: "evaluation", Step: done, Total: total,
+				Message: fmt.Sprintf("evaluation of %s: origin %d of %d", name, done, total),
+			})
+		})
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			recordError(&p.res.EvaluationErrors, name, err)
+			continue
+		}
+		p.res.Evaluation[name] = res
+	}
+	return nil
+}
+
+// recordError notes the named model's error in errs, made on first use so
+// that a result without errors has none to show.
+func recordError(errs *map[string]string, name string, err error) {
+	if *errs == nil {
+		*errs = map[string]string{}
+	}
+	(*errs)[name] = err.Error()
 }
 
 // someModelRan fails the job for good when none of the models asked for

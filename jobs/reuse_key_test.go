@@ -39,6 +39,7 @@ func TestReuseKeyNamesEverythingThatChangesTheResult(t *testing.T) {
 		"recommendation": func(p *jobs.PredictionParams) { p.Recommendation = "classic" },
 		"lstm_mode":      func(p *jobs.PredictionParams) { p.LSTMMode = "clean" },
 		"bands":          func(p *jobs.PredictionParams) { p.Bands = "garch" },
+		"evaluation":     func(p *jobs.PredictionParams) { p.Evaluation = &jobs.EvaluationParams{Origins: 3} },
 	}
 	for name, change := range changes {
 		p := base()

@@ -58,7 +58,11 @@ func TestBrowserWalkthrough(t *testing.T) {
 	env := &runtimeEnv{cfg: s.cfg, logger: s.logger, stdout: &bytes.Buffer{}}
 	require.NoError(t, seedDemoMarket(context.Background(), env, s.db))
 
-	for _, vp := range browserViewports {
+	for _, vp := range []viewport{
+		{name: "desktop", width: 1280, height: 900},
+		// 360 px: the narrowest phones in common use.
+		{name: "phone", width: 360, height: 800, mobile: true},
+	} {
 		t.Run(vp.name, func(t *testing.T) {
 			b := newBrowser(t, chromium, vp)
 			b.walk(s.url)
@@ -302,9 +306,13 @@ func (b *browser) walk(base string) {
 
 	// Predict MSFT with the two quick models: linreg and ARIMA are
 	// checked, the LSTM is too slow for a test.
+	// With a rolling-origin evaluation of 10 origins, from the Advanced
+	// options.
 	b.do("choose the models",
 		fill(`#predict-form input[name="ticker"]`, "MSFT"),
 		click(`#predict-form input[name="models"][value="lstm"]`),
+		click(`#predict-form details summary`),
+		fill(`#predict-form input[name="evaluation_origins"]`, "10"),
 	)
 	models := eval[[]string](b, "read the chosen models", `[...document.querySelectorAll('#predict-form input[name="models"]:checked')].map((e) => e.value)`)
 	require.Equal(t, []string{"linreg", "arima"}, models)
@@ -365,6 +373,23 @@ func (b *browser) walk(base string) {
 	require.Equal(t, []string{"arima", "linreg", "naive"}, rows)
 	specs := eval[[]string](b, "read the fitted specifications", `[...document.querySelectorAll("#models tr td:first-child small")].map((s) => s.textContent)`)
 	require.Equal(t, []string{"ARIMA(6,1,0)"}, specs)
+	// The evaluation: a row per horizon (the default 7), a column per
+	// model, narrow enough for a phone.
+	b.do("find the evaluation", chromedp.WaitVisible(chromedp.CSS(`#evaluation-table`)))
+	evaluation := eval[struct {
+		Head []string `json:"head"`
+		Rows int      `json:"rows"`
+		Over int64    `json:"over"`
+	}](b, "read the evaluation table", `(() => {
+	  const table = document.getElementById("evaluation-table");
+	  return {head: [...table.querySelectorAll("thead th")].map((th) => th.textContent),
+	    rows: table.querySelectorAll("tbody tr").length,
+	    over: table.scrollWidth - table.parentElement.clientWidth};
+	})()`)
+	require.Equal(t, []string{"h", "arima", "linreg", "naive"}, evaluation.Head)
+	require.Equal(t, 7, evaluation.Rows)
+	require.LessOrEqual(t, evaluation.Over, int64(0), "the evaluation table is wider than its card at %s", b.vp.name)
+	require.Contains(t, b.text("#eval-plan"), "10 origins 5 trading days apart")
 	b.fitsTheWidth("the job page")
 	if b.vp.name == "desktop" {
 		// On a desktop the eleven columns fit the card: none hides

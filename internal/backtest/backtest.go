@@ -2,6 +2,7 @@
 //
 //	worker backtest --csv FILE [--column Close] [--tail N] [--models lstm,arima,linreg] [--seed S] [--horizon H] [--lstm-mode window|clean] --json
 //	worker backtest --dir DIR | --sample dj30 [--tail N] [--models …] [--jobs N] [--json]
+//	worker backtest --csv FILE --cv N [--cv-step S] [--cv-horizon H] [--cv-refit=false] [--cv-window expanding|fixed] …
 //
 // With --csv it reads a price series from any reasonable CSV file, runs the
 // chosen models on it through the model registry and prints one JSON object
@@ -10,7 +11,10 @@
 // an operator's own data. With --dir (every CSV file in a folder) or
 // --sample dj30 (the 30 bundled Dow stocks) it runs the models, every model
 // by default, on every series and prints the leaderboard (see package
-// leaderboard) as a markdown table, or JSON with --json.
+// leaderboard) as a markdown table, or JSON with --json. With --cv N each
+// model of one file is also evaluated by rolling origin (package crossval)
+// at N origins, its per-horizon scores and per-origin errors under
+// "evaluation".
 package backtest
 
 import (
@@ -26,6 +30,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/crossval"
 	"github.com/augurhq/augur/internal/forecast/registry"
 )
 
@@ -72,11 +77,14 @@ type Options struct {
 	// JSON asks the leaderboard for JSON instead of markdown; one file's
 	// backtest is always JSON.
 	JSON bool
+	// Evaluation, when not nil, evaluates each model of one file by
+	// rolling origin too; a zero Horizon means Horizon's.
+	Evaluation *crossval.Plan
 }
 
 // Synopsis is the arguments of "worker backtest" for its usage line.
 func Synopsis() string {
-	return fmt.Sprintf("--csv FILE | --dir FOLDER | --sample %s [--column Close] [--tail N] [--models M,…] [--seed S] [--horizon H] [--lstm-mode %s] [--jobs N] [--json]",
+	return fmt.Sprintf("--csv FILE | --dir FOLDER | --sample %s [--column Close] [--tail N] [--models M,…] [--seed S] [--horizon H] [--lstm-mode %s] [--jobs N] [--json] [--cv N [--cv-step S] [--cv-horizon H] [--cv-refit=false] [--cv-window expanding|fixed]]",
 		SampleDJ30, strings.Join(registry.LSTMModes(), "|"))
 }
 
@@ -98,6 +106,7 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	var (
 		opts   Options
 		models string
+		cv     crossval.Plan
 	)
 	fs.StringVar(&opts.CSVPath, "csv", "", "CSV `file` with a header row")
 	fs.StringVar(&opts.Dir, "dir", "", "leaderboard over every CSV file in `folder`")
@@ -111,6 +120,12 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	fs.StringVar(&opts.LSTMMode, "lstm-mode", registry.LSTMModes()[0], "the LSTM's `scaling`: "+strings.Join(registry.LSTMModes(), " or "))
 	fs.StringVar(&opts.Bands, "bands", registry.BandModes()[0], "the models' `intervals`: "+strings.Join(registry.BandModes(), " or "))
 	fs.BoolVar(&opts.JSON, "json", false, "print JSON (one file's backtest always does; a leaderboard prints markdown without it)")
+	fs.IntVar(&cv.Origins, "cv", 0, fmt.Sprintf("with --csv, also evaluate each model by rolling origin at `N` origins (0: none; lstm at most %d, others %d)",
+		registry.OriginCap(registry.NameLSTM), registry.MaxOrigins))
+	fs.IntVar(&cv.Step, "cv-step", 5, "trading `days` between rolling origins")
+	fs.IntVar(&cv.Horizon, "cv-horizon", 0, "days forecast from each origin (0: --horizon)")
+	fs.BoolVar(&cv.Refit, "cv-refit", true, "refit at every origin; false fits ARIMA once, at the first")
+	fs.StringVar(&cv.Window, "cv-window", crossval.Expanding, "`window` of each fit: "+crossval.Expanding+" or "+crossval.Fixed)
 	if err := fs.Parse(args); err != nil {
 		fs.SetOutput(usage)
 		fs.PrintDefaults()
@@ -121,6 +136,9 @@ func ParseFlags(args []string, usage io.Writer) (Options, error) {
 	}
 	if fs.NArg() > 0 {
 		return Options{}, fmt.Errorf("%w: unexpected argument %q", ErrUsage, fs.Arg(0))
+	}
+	if cv.Origins != 0 {
+		opts.Evaluation = &cv
 	}
 	modelsGiven := false
 	fs.Visit(func(f *flag.Flag) { modelsGiven = modelsGiven || f.Name == "models" })
@@ -163,6 +181,17 @@ func (o *Options) normalize() error {
 		return fmt.Errorf("%w: %w", ErrUsage, err)
 	}
 	o.Horizon = horizon
+	if o.Evaluation != nil {
+		if o.leaderboard() {
+			return fmt.Errorf("%w: --cv evaluates the models of one --csv file, not a leaderboard", ErrUsage)
+		}
+		if o.Evaluation.Horizon == 0 {
+			o.Evaluation.Horizon = o.Horizon
+		}
+		if err := o.Evaluation.Validate(); err != nil {
+			return fmt.Errorf("%w: --cv: %w", ErrUsage, err)
+		}
+	}
 	if o.LSTMMode == "" {
 		o.LSTMMode = registry.LSTMModes()[0]
 	}
@@ -253,6 +282,10 @@ type modelResult struct {
 	FirstFit any            `json:"first_fit,omitempty"`
 	Params   map[string]any `json:"params,omitempty"`
 	Error    string         `json:"error,omitempty"`
+	// Evaluation is the rolling-origin evaluation that --cv asks for, and
+	// EvaluationError why there is none.
+	Evaluation      *crossval.Result `json:"evaluation,omitempty"`
+	EvaluationError string           `json:"evaluation_error,omitempty"`
 }
 
 // testDay is one test point as the CLI writes it: where it is in the
@@ -313,8 +346,16 @@ func Run(ctx context.Context, opts Options, w io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("backtest: %w", err)
 		}
-		res := runModel(ctx, name, s.values, s.dates, registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands})
-		if res.Error != "" {
+		ropts := registry.Options{Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands}
+		res := runModel(ctx, name, s.values, s.dates, ropts)
+		if opts.Evaluation != nil {
+			ev, err := registry.CrossValidate(ctx, name, s.values, *opts.Evaluation, ropts, nil)
+			if err != nil {
+				res.EvaluationError = err.Error()
+			}
+			res.Evaluation = ev
+		}
+		if res.Error != "" || res.EvaluationError != "" {
 			failed = append(failed, name)
 		}
 		out.Models[name] = res

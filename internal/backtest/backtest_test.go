@@ -15,6 +15,7 @@ import (
 
 	"github.com/augurhq/augur/internal/backtest"
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/crossval"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
@@ -61,8 +62,10 @@ type output struct {
 			Actual, Predicted float64
 			PI80, PI95        *forecast.Band
 		} `json:"test"`
-		Params map[string]any `json:"params"`
-		Error  string         `json:"error"`
+		Params          map[string]any   `json:"params"`
+		Error           string           `json:"error"`
+		Evaluation      *crossval.Result `json:"evaluation"`
+		EvaluationError string           `json:"evaluation_error"`
 	} `json:"models"`
 }
 
@@ -289,6 +292,15 @@ func TestParseFlags(t *testing.T) {
 		{name: "negative jobs", args: []string{"--sample", "dj30", "--jobs", "-2"}, err: backtest.ErrUsage},
 		{name: "help", args: []string{"-h"}, err: flag.ErrHelp},
 		{name: "bad number", args: []string{"--csv", "p.csv", "--models", "naive", "--seed", "x"}, err: backtest.ErrUsage},
+		{
+			name: "rolling origin, its horizon the forecast's",
+			args: []string{"--csv", "p.csv", "--models", "arima", "--horizon", "5", "--cv", "20", "--cv-refit=false", "--cv-window", "fixed"},
+			want: backtest.Options{CSVPath: "p.csv", Models: []string{"arima"}, Horizon: 5, LSTMMode: "window", Bands: "model",
+				Evaluation: &crossval.Plan{Origins: 20, Step: 5, Horizon: 5, Refit: false, Window: crossval.Fixed}},
+		},
+		{name: "rolling origin over a leaderboard", args: []string{"--sample", "dj30", "--cv", "3"}, err: backtest.ErrUsage},
+		{name: "rolling origin, unknown window", args: []string{"--csv", "p.csv", "--cv", "3", "--cv-window", "sliding"}, err: backtest.ErrUsage},
+		{name: "rolling origin, zero step", args: []string{"--csv", "p.csv", "--cv", "3", "--cv-step", "0"}, err: backtest.ErrUsage},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,6 +337,37 @@ func TestRunLiftsARIMAFirstFit(t *testing.T) {
 	require.InDelta(t, 608.69107, fit.Coefficients["sigma2"], 0.1)
 	require.NotContains(t, out.Models["arima"].Params, "first_fit")
 	require.Contains(t, out.Models["arima"].Params, "order")
+}
+
+// TestRunCrossValidates runs --cv on the windows of R's reference
+// (internal/forecast/crossval/testdata/tscv.json): persistence's errors are
+// R's at every origin and horizon, and a plan too long for the file is
+// the model's error, after the output is written.
+func TestRunCrossValidates(t *testing.T) {
+	raw, err := os.ReadFile("../forecast/crossval/testdata/tscv.json")
+	require.NoError(t, err)
+	var ref struct {
+		Models map[string]struct {
+			Origins []crossval.Origin `json:"origins"`
+		} `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(raw, &ref))
+	plan := crossval.Plan{Origins: 20, Step: 5, Horizon: 5, Refit: true, Window: crossval.Expanding}
+	out, err := run(t, backtest.Options{CSVPath: sp500File, Models: []string{"naive"}, Horizon: 5, Evaluation: &plan})
+	require.NoError(t, err)
+	ev := out.Models["naive"].Evaluation
+	require.NotNil(t, ev)
+	require.Len(t, ev.Origins, 20)
+	for i, o := range ev.Origins {
+		require.Equal(t, ref.Models["naive"].Origins[i].Index, o.Index)
+		require.InDeltaSlice(t, ref.Models["naive"].Origins[i].Errors, o.Errors, 1e-6)
+	}
+
+	long := crossval.Plan{Origins: 200, Step: 5, Horizon: 5, Refit: true, Window: crossval.Expanding}
+	out, err = run(t, backtest.Options{CSVPath: sp500File, Models: []string{"naive"}, Horizon: 5, Evaluation: &long})
+	require.ErrorIs(t, err, backtest.ErrModelsFailed)
+	require.Contains(t, out.Models["naive"].EvaluationError, crossval.ErrPlan.Error())
+	require.Empty(t, out.Models["naive"].Error, "the backtest itself stands")
 }
 
 // TestRunPassesTheLSTMMode is defect 2 of issue 12 at the command line.

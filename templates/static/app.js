@@ -115,6 +115,8 @@ async function indexPage() {
     if (body.sentiment) optional(body, f, "preset");
     for (const name of ["recommendation", "priority", "bands"]) optional(body, f, name);
     optional(body, f, "seed", true);
+    const origins = String(f.get("evaluation_origins") || "").trim();
+    if (origins !== "") body.evaluation = { origins: Number(origins) };
     return body;
   });
   submitJob($("sentiment-form"), "/api/v1/sentiment", "sentiment-error", (f) => {
@@ -272,6 +274,51 @@ function renderPrediction(r) {
   }
   renderRisk(r);
   if (r.sentiment) renderSentiment(r.sentiment, r.sentiment_error);
+  if (r.evaluation || r.evaluation_errors) renderEvaluation(r, names);
+}
+
+// EVAL_METRICS are the per-horizon figures the evaluation table can show:
+// the label, how to read one horizon's score, and the digits.
+const EVAL_METRICS = {
+  mase: ["MASE", (h) => h.mase, 2],
+  rmse: ["RMSE", (h) => h.rmse, 2],
+  mae: ["MAE", (h) => h.mae, 2],
+  coverage95: ["95% coverage", (h) => h.coverage95 == null ? null : 100 * h.coverage95, 0],
+  winkler95: ["95% Winkler", (h) => h.winkler95, 1],
+};
+
+// renderEvaluation shows the rolling-origin evaluation as one small table,
+// a row per horizon and a column per model, of the metric the select
+// picks: narrow enough for a phone with a few models. A score marked ✓
+// beats persistence at that horizon (Diebold–Mariano, p < 0.05).
+function renderEvaluation(r, names) {
+  const ev = r.evaluation || {};
+  const models = names.filter((n) => ev[n]);
+  const any = models.length ? ev[models[0]] : null;
+  if (any) {
+    const p = any.plan;
+    $("eval-plan").textContent = `${p.origins} origins ${p.step} trading days apart, ${p.horizon} days ahead from each, ` +
+      `${p.refit ? "refitted at every origin" : "ARIMA fitted at the first origin only"}, ${p.window} window.`;
+  }
+  const draw = () => {
+    const [label, get, digits] = EVAL_METRICS[$("eval-metric").value];
+    $("eval-head").replaceChildren(el("tr", {}, el("th", { scope: "col", class: "num" }, "h"),
+      ...models.map((n) => el("th", { scope: "col", class: "num" }, n))));
+    const rows = [];
+    for (let k = 0; any && k < any.horizons.length; k++) {
+      rows.push(el("tr", {}, el("th", { scope: "row", class: "num" }, String(k + 1)), ...models.map((n) => {
+        const h = ev[n].horizons[k];
+        const v = get(h);
+        return el("td", { class: "num" + (h.beats_persistence ? " yes" : ""), title: h.dm_test ? `${label} · against persistence ${pText(h.dm_test.p_value)}` : label },
+          v == null ? "–" : fmt(v, digits) + (label === "95% coverage" ? "%" : "") + (h.beats_persistence ? " ✓" : ""));
+      })));
+    }
+    $("eval-rows").replaceChildren(...rows);
+  };
+  $("eval-metric").onchange = draw;
+  draw();
+  $("eval-errors").replaceChildren(...Object.entries(r.evaluation_errors || {}).map(([n, msg]) => el("li", { class: "error" }, `${n}: ${msg}`)));
+  $("evaluation-card").hidden = false;
 }
 
 // bandsNote says when the intervals and their coverage are GARCH's rather

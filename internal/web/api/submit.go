@@ -31,6 +31,8 @@ type predictionOptions struct {
 	LSTMMode       string   `json:"lstm_mode"`
 	Bands          string   `json:"bands"`
 	Fresh          bool     `json:"fresh"`
+	// Evaluation asks for a rolling-origin evaluation of every model.
+	Evaluation *jobs.EvaluationParams `json:"evaluation"`
 }
 
 // params are the options as the job stores them, before normalisation.
@@ -38,6 +40,7 @@ func (o predictionOptions) params() jobs.PredictionParams {
 	return jobs.PredictionParams{
 		Models: o.Models, Horizon: o.Horizon, Lookback: o.Lookback, Sentiment: o.Sentiment,
 		Preset: o.Preset, Recommendation: o.Recommendation, Seed: o.Seed, LSTMMode: o.LSTMMode, Bands: o.Bands, Fresh: o.Fresh,
+		Evaluation: o.Evaluation,
 	}
 }
 
