@@ -158,6 +158,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 				LoginPerMinutePerIP:    cfg.LoginPerMinutePerIP,
 				LoginPerHourPerAccount: cfg.LoginPerHourPerAccount,
 				TrustedProxies:         cfg.TrustedProxies,
+				Hashing:                auth.NewHashing(cfg.PasswordHashConcurrency, cfg.PasswordHashWait),
 			},
 		},
 		API: api.Config{

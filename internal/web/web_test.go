@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/apitest"
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/keyspace"
@@ -87,6 +88,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		// The tests' requests all come from loopback; trusting it lets
 		// them play clients at other addresses with X-Forwarded-For.
 		TrustedProxies: []string{"127.0.0.1"},
+		Hashing:        auth.NewHashing(4, time.Minute),
 	}
 	if o.tune != nil {
 		o.tune(&accounts)

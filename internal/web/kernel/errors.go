@@ -15,6 +15,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
@@ -71,7 +72,9 @@ func IsUnavailable(err error) bool {
 		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
 		return true
-	case store.IsUnavailable(err):
+	case store.IsUnavailable(err), errors.Is(err, auth.ErrBusy):
+		// A full password-hashing pool is capacity, not the request's
+		// fault: the same answer, retry shortly.
 		return true
 	case errors.As(err, &redisErr):
 		msg := redisErr.Error()

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/ratelimit"
@@ -60,6 +61,8 @@ type Kernel struct {
 	Hub *StreamHub
 	// Sessions are the browser sessions.
 	Sessions *scs.SessionManager
+	// Hashing runs every password hash of a request, within its bound.
+	Hashing *auth.Hashing
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -91,6 +94,7 @@ func New(c Config) (*Kernel, error) {
 		Limiter:  ratelimit.New(c.Redis),
 		Hub:      newStreamHub(c.Events, c.Logger, c.StreamsPerUser, c.StreamsMax),
 		Sessions: newSessionManager(c.Accounts, c.Logger),
+		Hashing:  c.Accounts.Hashing,
 		tokens:   newTokenCache(c.Redis, c.Keyspace, c.Logger),
 		space:    c.Keyspace,
 		metrics:  newHTTPMetrics(c.Registry),

@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -29,6 +30,9 @@ type Accounts struct {
 	LoginPerMinutePerIP, LoginPerHourPerAccount int
 	// TrustedProxies are the proxies whose X-Forwarded-For names the client.
 	TrustedProxies []string
+	// Hashing bounds the password hashes of sign-in, registration and
+	// password changes (see auth.Hashing).
+	Hashing *auth.Hashing
 }
 
 // SessionCookie is the name of the browser's session cookie.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -55,18 +56,27 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 
-	user, err := s.DB.UserByEmail(c.Request.Context(), email)
+	ctx := c.Request.Context()
+	user, err := s.DB.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		auth.VerifyNobody(password)
+		if err := s.Hashing.VerifyNobody(ctx, password); err != nil {
+			s.PageFailed(c, err)
+			return
+		}
 	case err != nil:
 		s.FailPage(c, err)
 		return
 	default:
-		if err := auth.VerifyPassword(user.PasswordHash, password); err != nil {
-			if !errors.Is(err, auth.ErrMismatch) {
-				s.Logger.ErrorContext(c.Request.Context(), "password hash unreadable", "user", user.ID, "err", err)
-			}
+		err := s.Hashing.VerifyPassword(ctx, user.PasswordHash, password)
+		switch {
+		case errors.Is(err, auth.ErrBusy), errors.Is(err, context.Canceled):
+			s.PageFailed(c, err)
+			return
+		case err != nil && !errors.Is(err, auth.ErrMismatch):
+			s.Logger.ErrorContext(ctx, "password hash unreadable", "user", user.ID, "err", err)
+		}
+		if err != nil {
 			user = nil
 		}
 	}
@@ -129,9 +139,9 @@ func (s *Server) register(c *gin.Context) {
 		refuse(capitalise(err.Error()) + ".")
 		return
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.Hashing.HashPassword(c.Request.Context(), password)
 	if err != nil {
-		s.FailPage(c, err)
+		s.PageFailed(c, err)
 		return
 	}
 	user, err := s.DB.CreateUser(c.Request.Context(), email, username, hash, store.RoleUser)
@@ -181,7 +191,12 @@ func (s *Server) renderAccount(c *gin.Context, status int, data kernel.PageData)
 // a new token at the new epoch.
 func (s *Server) changePassword(c *gin.Context) {
 	user := kernel.PageUser(c)
-	if err := auth.VerifyPassword(user.PasswordHash, c.PostForm("current")); err != nil {
+	err := s.Hashing.VerifyPassword(c.Request.Context(), user.PasswordHash, c.PostForm("current"))
+	if errors.Is(err, auth.ErrBusy) || errors.Is(err, context.Canceled) {
+		s.PageFailed(c, err)
+		return
+	}
+	if err != nil {
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Your current password is not right."})
 		return
 	}
@@ -194,9 +209,9 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: capitalise(err.Error()) + "."})
 		return
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.Hashing.HashPassword(c.Request.Context(), password)
 	if err != nil {
-		s.FailPage(c, err)
+		s.PageFailed(c, err)
 		return
 	}
 	epoch, err := s.DB.SetPassword(c.Request.Context(), user.ID, hash)
