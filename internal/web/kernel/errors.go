@@ -17,6 +17,7 @@ import (
 
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/portfolio"
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -28,6 +29,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RequestID names the request in the server's log, on a 500 whose
+	// cause only the log holds.
+	RequestID string `json:"request_id,omitempty"`
 	// RetryAfter, in seconds, is sent as Retry-After when above 0.
 	RetryAfter int `json:"-"`
 }
@@ -156,6 +160,7 @@ func (k *Kernel) Fail(c *gin.Context, err error) {
 		Abort(c, errUnavailable)
 	default:
 		k.Logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "err", err)
-		Abort(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"})
+		Abort(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged",
+			RequestID: requestid.From(c.Request.Context())})
 	}
 }

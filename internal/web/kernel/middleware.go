@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -85,14 +86,34 @@ func (k *Kernel) tokenUser(ctx context.Context, token string) (*store.User, erro
 }
 
 // Recover turns a panic into a logged 500 instead of a dropped connection.
+// The log line carries the panic's stack (files and lines) and, through the
+// request's context, its request id; the client gets the request id too,
+// so a report of the failure finds its line. It runs inside Observe, so the
+// request is still logged and counted, as a 500.
 func (k *Kernel) Recover(c *gin.Context) {
 	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			k.Fail(c, fmt.Errorf("panic: %v", p))
+		p := recover()
+		if p == nil {
+			return
 		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		ctx := c.Request.Context()
+		k.Logger.ErrorContext(ctx, "handler panic", "path", c.FullPath(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if c.Writer.Written() {
+			// Part of the answer is out: nothing else can be said.
+			c.Abort()
+			return
+		}
+		id := requestid.From(ctx)
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			Abort(c, &Error{Status: http.StatusInternalServerError, Code: "internal", RequestID: id,
+				Message: "internal error; it has been logged under request id " + id})
+			return
+		}
+		k.ErrorPage(c, http.StatusInternalServerError, "Something went wrong",
+			"The error has been logged under request id "+id+". Try again in a moment.")
 	}()
 	c.Next()
 }
