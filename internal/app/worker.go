@@ -167,6 +167,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 			Jobs: cfg.JobRetention, IdempotencyKeys: jobs.IdempotencyKeyRetention,
 			Prices: jobs.PriceRetention, Batch: 1000,
 		},
+		Audit: newAuditLog(cfg, db, logger, os.Stdout), AuditRetention: cfg.AuditRetention,
 	}
 	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: space, Logger: logger}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner, dispatcher: dispatcher, id: worker.ID}, nil

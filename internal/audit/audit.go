@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os/user"
 	"strconv"
 	"sync"
@@ -136,6 +137,9 @@ func actorOf(ctx context.Context) Actor {
 	return Actor{Name: "anonymous"}
 }
 
+// UserTarget names a user as the target of a row.
+func UserTarget(id int64) string { return "user:" + strconv.FormatInt(id, 10) }
+
 // Event is one action to record.
 type Event struct {
 	Action Action
@@ -179,6 +183,22 @@ func (l *Log) Record(ctx context.Context, e Event) {
 		return
 	}
 	l.Emit(a.Entry)
+}
+
+// RecordResult records e with the outcome err gives: as it is when err is
+// nil, else as a failure whose details name err. It returns err, so that
+// a caller audits an action and goes on with its error in one line.
+func (l *Log) RecordResult(ctx context.Context, e Event, err error) error {
+	if err != nil {
+		e.Outcome = Failure
+		e.Details = maps.Clone(e.Details)
+		if e.Details == nil {
+			e.Details = map[string]string{}
+		}
+		e.Details["error"] = err.Error()
+	}
+	l.Record(ctx, e)
+	return err
 }
 
 // Append returns e as a row for a store method to append in the

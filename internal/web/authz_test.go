@@ -106,6 +106,8 @@ var authzRoutes = []route{
 	{method: "HEAD", path: "/admin/jobs/:id", access: adminOnly},
 	{method: "GET", path: "/admin/queues", access: adminOnly},
 	{method: "HEAD", path: "/admin/queues", access: adminOnly},
+	{method: "GET", path: "/admin/audit", access: adminOnly},
+	{method: "HEAD", path: "/admin/audit", access: adminOnly},
 	{method: "POST", path: "/admin/queues/:queue/pause", access: adminOnly},
 	{method: "POST", path: "/admin/queues/:queue/resume", access: adminOnly},
 	{method: "POST", path: "/admin/queues/:queue/tasks/:id/run", access: adminOnly, absent: true},
@@ -135,6 +137,7 @@ var authzRoutes = []route{
 	{method: "PATCH", path: "/api/v1/admin/brokers/:id", access: adminOnly, api: true, body: `{}`, absent: true},
 	{method: "POST", path: "/api/v1/admin/brokers/:id/deactivate", access: adminOnly, api: true, absent: true},
 	{method: "GET", path: "/api/v1/admin/users", access: adminOnly, api: true},
+	{method: "GET", path: "/api/v1/admin/audit", access: adminOnly, api: true},
 	{method: "PATCH", path: "/api/v1/admin/users/:id", access: adminOnly, api: true, body: `{}`, absent: true},
 }
 

@@ -35,6 +35,7 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	pages.POST("/queues/:queue/tasks/:id/run", s.adminRunTask)
 	pages.POST("/queues/:queue/tasks/:id/delete", s.adminDeleteTask)
 	kernel.GetOrHead(pages, "/jobs/:id", s.adminJobPage)
+	kernel.GetOrHead(pages, "/audit", s.adminAuditPage)
 
 	api.GET("/companies", s.apiAdminCompanies)
 	api.POST("/companies", s.apiAdminCreateCompany)
@@ -46,4 +47,5 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	api.POST("/brokers/:id/deactivate", s.apiAdminDeactivateBroker)
 	api.GET("/users", s.apiAdminUsers)
 	api.PATCH("/users/:id", s.apiAdminUpdateUser)
+	api.GET("/audit", s.apiAdminAudit)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
@@ -38,6 +39,8 @@ type Config struct {
 	Prices   portfolio.Prices
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// Audit records the audit trail.
+	Audit *audit.Log
 	// Accounts configures sessions and sign-in.
 	Accounts Accounts
 	// StreamsPerUser and StreamsMax cap the open event streams of one user
@@ -63,6 +66,10 @@ type Kernel struct {
 	Sessions *scs.SessionManager
 	// Hashing runs every password hash of a request, within its bound.
 	Hashing *auth.Hashing
+	// Audit records the audit trail; actor, IP and request id come from
+	// the request's context (Observe and the sign-in middleware put them
+	// there).
+	Audit *audit.Log
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -95,6 +102,7 @@ func New(c Config) (*Kernel, error) {
 		Hub:      newStreamHub(c.Events, c.Logger, c.StreamsPerUser, c.StreamsMax),
 		Sessions: newSessionManager(c.Accounts, c.Logger),
 		Hashing:  c.Accounts.Hashing,
+		Audit:    c.Audit,
 		tokens:   newTokenCache(c.Redis, c.Keyspace, c.Logger),
 		space:    c.Keyspace,
 		metrics:  newHTTPMetrics(c.Registry),

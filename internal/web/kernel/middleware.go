@@ -14,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
@@ -44,7 +45,7 @@ func (k *Kernel) Authenticate(c *gin.Context) {
 				Message: "send an API token as 'Authorization: Bearer <token>', or sign in"})
 			return
 		}
-		c.Set(userKey, user)
+		setUser(c, user)
 		c.Next()
 		return
 	}
@@ -65,8 +66,15 @@ func (k *Kernel) Authenticate(c *gin.Context) {
 		k.Fail(c, err)
 		return
 	}
-	c.Set(userKey, user)
+	setUser(c, user)
 	c.Next()
+}
+
+// setUser makes user the request's: for the handlers, and as the actor of
+// what the request records in the audit trail.
+func setUser(c *gin.Context, user *store.User) {
+	c.Set(userKey, user)
+	audit.SetActor(c.Request.Context(), audit.UserActor(user.ID, user.Email))
 }
 
 // tokenUser returns the active user owning token, from the token cache
@@ -194,7 +202,7 @@ func (k *Kernel) Observe(c *gin.Context) {
 	start := time.Now()
 	id := requestid.Accept(c.GetHeader(requestid.Header))
 	c.Header(requestid.Header, id)
-	c.Request = c.Request.WithContext(requestid.With(c.Request.Context(), id))
+	c.Request = c.Request.WithContext(audit.WithClient(requestid.With(c.Request.Context(), id), c.ClientIP()))
 	c.Next()
 	route := c.FullPath()
 	if route == "" {

@@ -112,6 +112,7 @@ func (k *Kernel) SignIn(c *gin.Context, user *store.User) error {
 	}
 	k.Sessions.Put(ctx, sessionUserID, user.ID)
 	k.Sessions.Put(ctx, sessionEpoch, user.SessionEpoch)
+	setUser(c, user)
 	return nil
 }
 
@@ -141,7 +142,7 @@ func (k *Kernel) Identify(c *gin.Context) {
 		return
 	}
 	if user != nil {
-		c.Set(userKey, user)
+		setUser(c, user)
 	}
 	c.Next()
 }

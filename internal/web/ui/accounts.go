@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
@@ -51,6 +52,8 @@ func (s *Server) login(c *gin.Context) {
 		if secs > 90 {
 			wait = plural((secs+59)/60, "minute")
 		}
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignInLocked, Outcome: audit.Refused,
+			Actor: &audit.Actor{Name: email}, Details: map[string]string{"retry_after": strconv.Itoa(secs) + "s"}})
 		data.Error = "Too many sign-in attempts. Try again in " + wait + "."
 		s.Render(c, http.StatusTooManyRequests, data)
 		return
@@ -81,6 +84,8 @@ func (s *Server) login(c *gin.Context) {
 		}
 	}
 	if user == nil || !user.Active {
+		// The email as typed is the actor: who was tried, known or not.
+		s.Audit.Record(ctx, audit.Event{Action: audit.SignInFailed, Outcome: audit.Failure, Actor: &audit.Actor{Name: email}})
 		data.Error = badLogin
 		s.Render(c, http.StatusUnprocessableEntity, data)
 		return
@@ -89,12 +94,16 @@ func (s *Server) login(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(ctx, audit.Event{Action: audit.SignIn, Target: audit.UserTarget(user.ID)})
 	c.Redirect(http.StatusSeeOther, data.Next)
 }
 
 // logout ends the sign-in: the session moves to a new token without its
 // user, so the old cookie, wherever it was copied, signs in nobody.
 func (s *Server) logout(c *gin.Context) {
+	if user := kernel.PageUser(c); user != nil {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignOut, Target: audit.UserTarget(user.ID)})
+	}
 	if err := s.SignOut(c); err != nil {
 		s.FailPage(c, err)
 		return
@@ -160,6 +169,7 @@ func (s *Server) register(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.Registered, Target: audit.UserTarget(user.ID)})
 	s.Flash(c, "Welcome to Augur, "+user.Username+".")
 	c.Redirect(http.StatusSeeOther, "/")
 }
@@ -197,6 +207,8 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	if err != nil {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.PasswordChanged, Target: audit.UserTarget(user.ID),
+			Outcome: audit.Refused, Details: map[string]string{"reason": "wrong current password"}})
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Your current password is not right."})
 		return
 	}
@@ -226,6 +238,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.PasswordChanged, Target: audit.UserTarget(user.ID)})
 	s.Flash(c, "Your password is changed. Every other session has been signed out.")
 	c.Redirect(http.StatusSeeOther, "/account")
 }
@@ -252,6 +265,8 @@ func (s *Server) createToken(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.TokenCreated, Target: audit.UserTarget(kernel.PageUser(c).ID),
+		Details: map[string]string{"name": name}})
 	s.renderAccount(c, http.StatusCreated, kernel.PageData{NewToken: token})
 }
 
@@ -263,6 +278,7 @@ func (s *Server) revokeToken(c *gin.Context) {
 	}
 	switch {
 	case err == nil:
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.TokenRevoked, Target: "token:" + strconv.FormatInt(id, 10)})
 		s.Invalidate(c.Request.Context(), kernel.PageUser(c).ID)
 		s.Flash(c, "The token is revoked; it no longer works.")
 		c.Redirect(http.StatusSeeOther, "/account")
