@@ -60,6 +60,16 @@ const (
 	Trade           Action = "portfolio.trade"
 	Deposit         Action = "portfolio.deposit"
 	Pruned          Action = "audit.pruned"
+
+	// The second factor's events (issue 19 items 1-4), for the handlers
+	// that make them to record.
+	TwoFactorEnabled  Action = "account.2fa_enabled"
+	TwoFactorDisabled Action = "account.2fa_disabled"
+	TwoFactorReset    Action = "admin.2fa_reset"
+	RecoveryCodeUsed  Action = "auth.recovery_code_used"
+	PasskeyAdded      Action = "account.passkey_added"
+	PasskeyRemoved    Action = "account.passkey_removed"
+	SessionsRevoked   Action = "account.sessions_revoked"
 )
 
 // Outcomes.
