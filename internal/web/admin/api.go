@@ -283,10 +283,14 @@ func (s *Server) changeUser(c *gin.Context, id int64, in userUpdate) (*store.Use
 	if in.Active != nil {
 		ev.Details["active"] = strconv.FormatBool(*in.Active)
 	}
-	changed, err := s.DB.UpdateUser(ctx, u.Username, in.Role, in.Active)
-	if err = s.Audited(c, ev, err); err != nil {
-		return nil, err
+	// Done, the change and its row commit together; refused, the refusal
+	// is recorded on its own.
+	rec := s.Audit.Append(ctx, ev)
+	changed, err := s.DB.UpdateUserAudited(ctx, u.Username, in.Role, in.Active, rec)
+	if err != nil {
+		return nil, s.Audited(c, ev, err)
 	}
+	s.Audit.Emit(rec.Entry)
 	// A deactivated user's tokens stop, and a changed role takes effect,
 	// with the next request on any replica.
 	s.Invalidate(ctx, changed.ID)
