@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -38,6 +39,11 @@ type Pruner struct {
 	Rules store.Retention
 	// Interval between passes.
 	Interval time.Duration
+	// Audit, when set, has its rows older than AuditRetention pruned too
+	// (0 keeps them forever): a retention of its own, since an audit trail
+	// is kept far longer than jobs.
+	Audit          *audit.Log
+	AuditRetention time.Duration
 }
 
 // Run prunes at once, then every Interval until ctx ends.
@@ -51,7 +57,7 @@ func (p *Pruner) Run(ctx context.Context) {
 			p.Logger.ErrorContext(ctx, "prune old rows", "err", err)
 		case err == nil && pruned != store.Pruned{}:
 			p.Logger.InfoContext(ctx, "pruned old rows", "jobs", pruned.Jobs, "idempotency_keys", pruned.IdempotencyKeys,
-				"price_bars", pruned.PriceBars, "model_weights", pruned.ModelWeights)
+				"price_bars", pruned.PriceBars, "model_weights", pruned.ModelWeights, "audit_rows", pruned.AuditRows)
 		}
 		select {
 		case <-ctx.Done():
@@ -67,7 +73,10 @@ func (p *Pruner) PruneOnce(ctx context.Context) (store.Pruned, error) {
 	var pruned store.Pruned
 	_, err := p.DB.WithAdvisoryLock(ctx, RetentionLockKey, func(ctx context.Context) error {
 		var err error
-		pruned, err = p.DB.PruneOld(ctx, p.Rules)
+		if pruned, err = p.DB.PruneOld(ctx, p.Rules); err != nil || p.Audit == nil {
+			return err
+		}
+		pruned.AuditRows, err = p.Audit.Prune(ctx, p.AuditRetention)
 		return err
 	})
 	return pruned, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
@@ -115,6 +116,9 @@ func operatorWebCommands() []command {
 					return func(ctx context.Context, env *runtimeEnv) error { return revokeToken(ctx, env, args[0]) }
 				})},
 			)},
+		{name: "audit", synopsis: "verify",
+			summary: "walk the audit trail's hash chain from its oldest row; exit 1 naming the first row edited, removed or moved",
+			parse:   subcommands(subcommand{"verify", withoutFlags(verifyAudit)})},
 		{name: "jobs", synopsis: "retry ID | cancel ID",
 			summary: "run a failed or canceled job again as a new job, or cancel a live one",
 			parse: subcommands(
@@ -166,6 +170,8 @@ func setUserActive(ctx context.Context, env *runtimeEnv, username string, active
 		if err != nil {
 			return err
 		}
+		recordCLI(ctx, env, db, audit.Event{Action: audit.UserUpdated, Target: audit.UserTarget(u.ID),
+			Details: map[string]string{"active": strconv.FormatBool(active)}})
 		invalidateTokens(ctx, env, u.ID)
 		state := "deactivated: its tokens no longer work"
 		if u.Active {
@@ -185,6 +191,8 @@ func setUserRole(ctx context.Context, env *runtimeEnv, username, role string) er
 		if err != nil {
 			return err
 		}
+		recordCLI(ctx, env, db, audit.Event{Action: audit.RoleChanged, Target: audit.UserTarget(u.ID),
+			Details: map[string]string{"role": role}})
 		invalidateTokens(ctx, env, u.ID)
 		fmt.Fprintf(env.stdout, "user %s: role %s\n", u.Username, u.Role)
 		return nil
@@ -227,6 +235,7 @@ func revokeToken(ctx context.Context, env *runtimeEnv, arg string) error {
 		if err != nil {
 			return err
 		}
+		recordCLI(ctx, env, db, audit.Event{Action: audit.TokenRevoked, Target: "token:" + strconv.FormatInt(t.ID, 10)})
 		invalidateTokens(ctx, env, t.UserID)
 		fmt.Fprintf(env.stdout, "token %d (%q) of user %s revoked\n", t.ID, t.Name, t.Username)
 		return nil
@@ -286,6 +295,8 @@ func retryJob(ctx context.Context, env *runtimeEnv, arg string) error {
 		if err != nil {
 			return err
 		}
+		recordCLI(ctx, env, db, audit.Event{Action: audit.QueueRetry, Target: jobTarget(job.ID),
+			Details: map[string]string{"retry": retry.ID.String()}})
 		if err := queue.Enqueue(ctx, retry); err != nil {
 			return fmt.Errorf("job %s recorded; the reconciler will queue it: %w", retry.ID, err)
 		}
@@ -303,12 +314,40 @@ func cancelJob(ctx context.Context, env *runtimeEnv, arg string) error {
 		if err != nil {
 			return err
 		}
+		recordCLI(ctx, env, db, audit.Event{Action: audit.JobCanceled, Target: jobTarget(job.ID),
+			Details: map[string]string{"was": string(previous)}})
 		// The row is canceled whatever Redis says: a worker that gets the
 		// task anyway skips it.
 		if err := queue.Cancel(canceled, previous); err != nil {
 			env.logger.Warn("job canceled, but its task was not withdrawn", "job_id", job.ID, "err", err)
 		}
 		fmt.Fprintf(env.stdout, "job %s canceled (it was %s)\n", job.ID, previous)
+		return nil
+	})
+}
+
+func jobTarget(id uuid.UUID) string { return "job:" + id.String() }
+
+// recordCLI records ev in the audit trail as done by the OS user running
+// the command. With AUDIT_STDOUT its JSON line goes to stderr: stdout is
+// the command's answer.
+func recordCLI(ctx context.Context, env *runtimeEnv, db *store.DB, ev audit.Event) {
+	newAuditLog(env.cfg, db, env.logger, env.stderr).Record(audit.WithActor(ctx, audit.CLI()), ev)
+}
+
+// verifyAudit walks the audit chain and fails naming its first bad row.
+func verifyAudit(ctx context.Context, env *runtimeEnv) error {
+	return withDB(ctx, env, func(db *store.DB) error {
+		report, err := audit.Verify(ctx, db)
+		if err != nil {
+			return err
+		}
+		if report.Rows == 0 {
+			fmt.Fprintln(env.stdout, "audit trail: empty")
+			return nil
+		}
+		fmt.Fprintf(env.stdout, "audit trail: %d rows verified, ids %d to %d (rows before %d were pruned by retention, if any)\n",
+			report.Rows, report.First, report.Last, report.First)
 		return nil
 	})
 }

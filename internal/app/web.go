@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/forecast/registry"
@@ -193,6 +195,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 			Prices:         portfolio.NewMarketPrices(prices),
 			Logger:         logger,
 			Registry:       reg,
+			Audit:          newAuditLog(cfg, db, logger, os.Stdout),
 			StreamsPerUser: cfg.EventStreamsPerUser,
 			StreamsMax:     cfg.EventStreamsMax,
 			Accounts: kernel.Accounts{
@@ -208,6 +211,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 				RequireAdminSecondFactor: cfg.RequireAdminSecondFactor(),
 				WebAuthnRPID:             cfg.WebAuthnRPID,
 				WebAuthnOrigins:          cfg.WebAuthnOrigins(),
+				Hashing:                  auth.NewHashing(cfg.PasswordHashConcurrency, cfg.PasswordHashWait),
 			},
 		},
 		API: api.Config{
@@ -277,11 +281,22 @@ func createUser(ctx context.Context, env *runtimeEnv, email, username string, ad
 	if err != nil {
 		return err
 	}
+	recordCLI(ctx, env, db, audit.Event{Action: audit.UserCreated, Target: audit.UserTarget(user.ID),
+		Details: map[string]string{"role": role}})
 	if generated {
 		fmt.Fprintf(env.stdout, "user %s: password to sign in with (shown once):\n%s\n", user.Username, password)
 	}
 	_, err = printToken(ctx, env, db, user, "cli")
 	return err
+}
+
+// newAuditLog is the audit trail on db, written also to siem as JSON
+// lines when AUDIT_STDOUT is on.
+func newAuditLog(cfg *config.Config, db *store.DB, logger *slog.Logger, siem io.Writer) *audit.Log {
+	if !cfg.AuditStdout {
+		siem = nil
+	}
+	return audit.New(db, logger, siem)
 }
 
 // readPassword reads the first line of r, without its line ending.
@@ -310,6 +325,8 @@ func printToken(ctx context.Context, env *runtimeEnv, db *store.DB, user *store.
 	if err := db.CreateAPIToken(ctx, user.ID, digest, name); err != nil {
 		return "", err
 	}
+	recordCLI(ctx, env, db, audit.Event{Action: audit.TokenCreated, Target: audit.UserTarget(user.ID),
+		Details: map[string]string{"name": name}})
 	fmt.Fprintf(env.stdout, "user %s (%s, %s): API token (shown once, keep it safe):\n%s\n", user.Username, user.Email, user.Role, token)
 	return token, nil
 }

@@ -170,6 +170,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 			Jobs: cfg.JobRetention, IdempotencyKeys: jobs.IdempotencyKeyRetention,
 			Prices: jobs.PriceRetention, Batch: 1000,
 		},
+		Audit: newAuditLog(cfg, db, logger, os.Stdout), AuditRetention: cfg.AuditRetention,
 	}
 	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: space, Logger: logger}
 	scheduler := &jobs.Scheduler{

@@ -11,11 +11,13 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/sentiment"
 )
@@ -71,7 +73,15 @@ type Config struct {
 	// WebAuthnOrigins for the origins allowed to use them.
 	WebAuthnRPID    string
 	webAuthnOrigins []string
-	LogLevel        slog.Level
+	// PasswordHashConcurrency bounds the password hashes web runs at once;
+	// a request waits at most PasswordHashWait for a turn, then gets 503.
+	PasswordHashConcurrency int
+	PasswordHashWait        time.Duration
+	// AuditRetention is how long audit rows are kept; 0 keeps them forever.
+	AuditRetention time.Duration
+	// AuditStdout also writes every audit row to stdout as a JSON line.
+	AuditStdout bool
+	LogLevel    slog.Level
 	// LogFormat is json or text.
 	LogFormat string
 
@@ -290,6 +300,22 @@ var settings = []Setting{
 		}},
 	{"WEBAUTHN_ORIGINS", "", "Comma-separated origins (`https://augur.example.com`) whose pages may use passkeys; each must be on WEBAUTHN_RP_ID's domain. Empty: `http://localhost:` and HTTP_ADDR's port (`https://` when TLS_CERT_FILE is set).",
 		func(c *Config, v string) error { return originList(&c.webAuthnOrigins, v) }},
+	{"PASSWORD_HASH_CONCURRENCY", "0", "Password hashes (argon2id, 64 MiB each) web runs at once for sign-in, registration and password changes; later ones queue. 0 sizes it from GOMEMLIMIT (a quarter of it, at least 1), or 2 without GOMEMLIMIT.",
+		func(c *Config, v string) error {
+			if err := intIn(&c.PasswordHashConcurrency, v, 0, 64); err != nil {
+				return err
+			}
+			if c.PasswordHashConcurrency == 0 {
+				c.PasswordHashConcurrency = auth.HashConcurrencyFor(debug.SetMemoryLimit(-1))
+			}
+			return nil
+		}},
+	{"PASSWORD_HASH_WAIT", "5s", "Longest a sign-in, registration or password change waits for a password-hashing turn before it is answered 503 with Retry-After.",
+		func(c *Config, v string) error { return durationIn(&c.PasswordHashWait, v, 0, time.Minute) }},
+	{"AUDIT_RETENTION", "9600h", "How long audit rows are kept (default 400 days); a worker prunes older ones every hour, oldest first, so the hash chain still verifies from the oldest kept row. 0 keeps them forever.",
+		func(c *Config, v string) error { return durationIn(&c.AuditRetention, v, 0, 100*365*24*time.Hour) }},
+	{"AUDIT_STDOUT", "false", "`true` also writes every audit row to stdout as one JSON line (the shape of GET /api/v1/admin/audit), for a SIEM to collect.",
+		func(c *Config, v string) error { return boolean(&c.AuditStdout, v) }},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`.",
 		func(c *Config, v string) error { return c.LogLevel.UnmarshalText([]byte(v)) }},
 	{"LOG_FORMAT", "auto", "`json`, `text`, or `auto` (JSON in production, text otherwise).",

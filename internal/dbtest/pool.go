@@ -188,7 +188,9 @@ func (s *snapshot) release(ctx context.Context, admin *sqlx.DB, name string) err
 	reset := "SET synchronous_commit = off;\n"
 	if len(dirty) > 0 {
 		// CASCADE is only a safeguard: every table with rows is listed.
-		reset += "TRUNCATE " + strings.Join(dirty, ", ") + " CASCADE;\n"
+		// The replica role keeps triggers from firing, among them the
+		// audit trail's, which refuses TRUNCATE to everyone else.
+		reset += "SET session_replication_role = replica;\nTRUNCATE " + strings.Join(dirty, ", ") + " CASCADE;\nRESET session_replication_role;\n"
 	}
 	if _, err := conn.ExecContext(ctx, reset+s.restoreSequences); err != nil {
 		return fmt.Errorf("empty tables: %w", err)

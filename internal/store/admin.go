@@ -27,7 +27,7 @@ func (db *DB) ListUsers(ctx context.Context) ([]User, error) {
 // deactivated user's tokens stop working at once. Deactivating the last
 // active admin gives ErrLastAdmin.
 func (db *DB) SetUserActive(ctx context.Context, username string, active bool) (*User, error) {
-	return db.changeUser(ctx, username, func(u *User) { u.Active = active })
+	return db.changeUser(ctx, username, func(u *User) { u.Active = active }, nil)
 }
 
 // SetUserRole gives the user with that username a role. Demoting the last
@@ -36,13 +36,19 @@ func (db *DB) SetUserRole(ctx context.Context, username, role string) (*User, er
 	if role != RoleUser && role != RoleAdmin {
 		return nil, fmt.Errorf("role %q: must be %s or %s", role, RoleUser, RoleAdmin)
 	}
-	return db.changeUser(ctx, username, func(u *User) { u.Role = role })
+	return db.changeUser(ctx, username, func(u *User) { u.Role = role }, nil)
 }
 
 // UpdateUser changes the role, the active flag, or both, of the user with
 // that username in one transaction; nil leaves a value as it is. A change
 // that would leave no active admin gives ErrLastAdmin and changes nothing.
 func (db *DB) UpdateUser(ctx context.Context, username string, role *string, active *bool) (*User, error) {
+	return db.UpdateUserAudited(ctx, username, role, active, nil)
+}
+
+// UpdateUserAudited is UpdateUser that appends audit, when set, in the
+// change's transaction: a role is never changed unaudited.
+func (db *DB) UpdateUserAudited(ctx context.Context, username string, role *string, active *bool, audit *AuditAppend) (*User, error) {
 	if role != nil && *role != RoleUser && *role != RoleAdmin {
 		return nil, fmt.Errorf("role %q: must be %s or %s", *role, RoleUser, RoleAdmin)
 	}
@@ -53,14 +59,16 @@ func (db *DB) UpdateUser(ctx context.Context, username string, role *string, act
 		if active != nil {
 			u.Active = *active
 		}
-	})
+	}, audit)
 }
 
 // changeUser applies change to a user's role and active flag in one
 // transaction that first locks every active admin. Two operators demoting
 // the last two admins at once are thus serialised: the second sees the
 // first's change and is refused.
-func (db *DB) changeUser(ctx context.Context, username string, change func(*User)) (*User, error) {
+// audit, when set, is appended in the same transaction, so a change is
+// never made without its row, nor a row kept for a change refused.
+func (db *DB) changeUser(ctx context.Context, username string, change func(*User), audit *AuditAppend) (*User, error) {
 	var u User
 	err := db.inTx(ctx, nil, func(tx querier) error {
 		var admins []int64
@@ -82,7 +90,10 @@ func (db *DB) changeUser(ctx context.Context, username string, change func(*User
 		if _, err := tx.exec(ctx, `UPDATE users SET role = $2, active = $3 WHERE id = $1`, u.ID, u.Role, u.Active); err != nil {
 			return fmt.Errorf("update user %s: %w", u.Username, err)
 		}
-		return nil
+		if audit == nil {
+			return nil
+		}
+		return appendAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return nil, err

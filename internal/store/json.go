@@ -33,6 +33,12 @@ func (j JSON) Value() (driver.Value, error) {
 	return []byte(j), nil
 }
 
+// UnmarshalJSON keeps the document as it is, copied.
+func (j *JSON) UnmarshalJSON(b []byte) error {
+	*j = append(JSON(nil), b...)
+	return nil
+}
+
 // MarshalJSON writes the document as is, and null when empty.
 func (j JSON) MarshalJSON() ([]byte, error) {
 	if len(j) == 0 {

@@ -78,6 +78,9 @@ type Order struct {
 	BrokerID int64
 	// Idempotency is the client's key for the order, if it sent one.
 	Idempotency Idempotency
+	// Audit, when set, is appended in the order's transaction: a trade
+	// is never made unaudited. A replay appends nothing.
+	Audit *AuditAppend
 }
 
 // Idempotency is a client's Idempotency-Key for an order or a deposit,
@@ -349,7 +352,10 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, bool, erro
 			return err
 		}
 		out, err = insertTransaction(ctx, tx, t, sql.NullInt64{Int64: company.ID, Valid: true}, o.Idempotency)
-		return err
+		if err != nil || o.Audit == nil {
+			return err
+		}
+		return appendAudit(ctx, tx, o.Audit)
 	})
 	if err != nil {
 		return nil, false, err
@@ -361,6 +367,12 @@ func (db *DB) PlaceOrder(ctx context.Context, o Order) (*Transaction, bool, erro
 // amount must already have passed portfolio.ParseDeposit. With an
 // idempotency key, as PlaceOrder.
 func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal, idem Idempotency) (*Transaction, bool, error) {
+	return db.DepositAudited(ctx, userID, amount, idem, nil)
+}
+
+// DepositAudited is Deposit that appends audit, when set, in the
+// deposit's transaction (a replay appends nothing).
+func (db *DB) DepositAudited(ctx context.Context, userID int64, amount decimal.Decimal, idem Idempotency, audit *AuditAppend) (*Transaction, bool, error) {
 	var out *Transaction
 	replayed := false
 	err := db.inTx(ctx, nil, func(tx querier) error {
@@ -378,7 +390,10 @@ func (db *DB) Deposit(ctx context.Context, userID int64, amount decimal.Decimal,
 		out, err = insertTransaction(ctx, tx, Transaction{
 			UserID: userID, Type: TxDeposit, Total: amount, Description: "Deposit to wallet",
 		}, sql.NullInt64{}, idem)
-		return err
+		if err != nil || audit == nil {
+			return err
+		}
+		return appendAudit(ctx, tx, audit)
 	})
 	if err != nil {
 		return nil, false, err

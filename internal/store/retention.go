@@ -24,6 +24,8 @@ type Retention struct {
 // Pruned counts what PruneOld removed.
 type Pruned struct {
 	Jobs, Batches, IdempotencyKeys, PriceBars, ModelWeights int64
+	// AuditRows is what PruneAudit removed, when the pass ran it.
+	AuditRows int64
 }
 
 // PruneOld removes what Retention no longer keeps: finished jobs and the

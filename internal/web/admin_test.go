@@ -15,10 +15,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/apitest"
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
-	"github.com/augurhq/augur/internal/testlog"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -501,18 +501,20 @@ func TestQueuePanelRetriesDeletesAndPauses(t *testing.T) {
 	require.False(t, paused())
 }
 
-// TestAdminQueuePauseIsLoggedWithTheAdmin: pausing or resuming a queue
-// stops or restarts work for everyone, so the log names who did it.
-func TestAdminQueuePauseIsLoggedWithTheAdmin(t *testing.T) {
-	logs := &testlog.Buffer{}
-	h := newHarnessWith(t, harnessOptions{logs: logs})
+// TestAdminQueuePauseIsAuditedWithTheAdmin: pausing or resuming a queue
+// stops or restarts work for everyone, so the audit trail names who did it.
+func TestAdminQueuePauseIsAuditedWithTheAdmin(t *testing.T) {
+	h := newHarness(t, 100)
 	admin := h.account(t, store.RoleAdmin)
 	b := h.browser(t)
 	require.Equal(t, http.StatusSeeOther, b.login(admin.Email, testPassword).status)
 	for _, action := range []string{"pause", "resume"} {
 		require.Equal(t, http.StatusSeeOther, b.post("/admin/queues/default/"+action, nil).status)
 	}
-	for _, msg := range []string{"queue paused", "queue resumed"} {
-		require.Regexp(t, `msg="`+msg+`" queue=default user_id=`+strconv.FormatInt(admin.ID, 10)+` username=`+admin.Username, logs.String())
+	for _, action := range []audit.Action{audit.QueuePause, audit.QueueResume} {
+		rows := auditEntries(t, h, action, admin.Email)
+		require.Len(t, rows, 1, action)
+		require.Equal(t, "queue:default", rows[0].Target)
+		require.EqualValues(t, admin.ID, *rows[0].ActorID)
 	}
 }

@@ -91,7 +91,7 @@ func newRouter(d Deps) (*kernel.Kernel, *gin.Engine, error) {
 	if err := r.SetTrustedProxies(d.Kernel.Accounts.TrustedProxies); err != nil {
 		return nil, nil, fmt.Errorf("trusted proxies: %w", err)
 	}
-	r.Use(k.Recover, k.Observe, kernel.SecurityHeaders(d.Kernel.Accounts.SecureCookie), kernel.NoStoreAPI, k.CrossOrigin, k.FormText)
+	r.Use(k.Observe, k.Recover, kernel.SecurityHeaders(d.Kernel.Accounts.SecureCookie), kernel.NoStoreAPI, k.CrossOrigin, k.FormText)
 	r.NoRoute(k.NoRoute)
 	r.NoMethod(k.NoMethod)
 

@@ -21,6 +21,7 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/config"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
@@ -77,6 +78,7 @@ func benchSubmit(b *testing.B, clients int) {
 			// Production logs a JSON line per request; encoding it is part of the cost.
 			Logger:         slog.New(slog.NewJSONHandler(io.Discard, nil)),
 			Registry:       prometheus.NewRegistry(),
+			Audit:          audit.New(db, slog.New(slog.DiscardHandler), nil),
 			StreamsPerUser: cfg.EventStreamsPerUser,
 			StreamsMax:     cfg.EventStreamsMax,
 			Accounts: kernel.Accounts{

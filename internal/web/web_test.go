@@ -15,6 +15,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/apitest"
+	"github.com/augurhq/augur/internal/audit"
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/forecast/registry"
 	"github.com/augurhq/augur/internal/keyspace"
@@ -56,6 +58,7 @@ type harnessOptions struct {
 	streamsMax         int                    // default 1000
 	prices             portfolio.Prices       // default: the bundled sample's closes
 	tune               func(*kernel.Accounts) // changes the sign-in settings
+	siem               io.Writer              // takes the audit trail's JSON lines
 	logs               io.Writer              // also receives the server's logs
 }
 
@@ -90,6 +93,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		// Passkeys need a domain; the browser test, which can make one,
 		// signs in at localhost.
 		WebAuthnRPID: "localhost", WebAuthnOrigins: []string{"http://localhost"},
+		Hashing: auth.NewHashing(4, time.Minute),
 	}
 	if o.tune != nil {
 		o.tune(&accounts)
@@ -98,6 +102,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if o.logs != nil {
 		logs = io.MultiWriter(logs, o.logs)
 	}
+	logger := slog.New(slog.NewTextHandler(logs, nil))
 	handler, tokensLive, err := web.NewReplica(web.Deps{
 		Kernel: kernel.Config{
 			DB:             db,
@@ -106,8 +111,9 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 			Events:         jobs.NewEvents(rdb, space),
 			Keyspace:       space,
 			Prices:         o.prices,
-			Logger:         slog.New(slog.NewTextHandler(logs, nil)),
+			Logger:         logger,
 			Registry:       prometheus.NewRegistry(),
+			Audit:          audit.New(db, logger, o.siem),
 			StreamsPerUser: o.streamsPerUser,
 			StreamsMax:     o.streamsMax,
 			Accounts:       accounts,

@@ -37,6 +37,7 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	pages.POST("/queues/:queue/tasks/:id/delete", s.adminDeleteTask)
 	kernel.GetOrHead(pages, "/jobs/:id", s.adminJobPage)
 	kernel.GetOrHead(pages, "/schedules", s.adminSchedulesPage)
+	kernel.GetOrHead(pages, "/audit", s.adminAuditPage)
 
 	api.GET("/companies", s.apiAdminCompanies)
 	api.POST("/companies", s.apiAdminCreateCompany)
@@ -50,4 +51,5 @@ func (s *Server) Routes(pages, api gin.IRoutes) {
 	api.PATCH("/users/:id", s.apiAdminUpdateUser)
 	api.GET("/schedules", s.apiAdminSchedules)
 	api.DELETE("/users/:id/two-factor", s.apiAdminResetSecondFactor)
+	api.GET("/audit", s.apiAdminAudit)
 }

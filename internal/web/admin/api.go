@@ -8,6 +8,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
 )
@@ -114,7 +115,7 @@ func (s *Server) apiAdminCreateCompany(c *gin.Context) {
 		return
 	}
 	created, err := s.DB.CreateCompany(c.Request.Context(), co)
-	if err != nil {
+	if err = s.Audited(c, audit.Event{Action: audit.CompanyCreated, Target: "company:" + co.Symbol}, err); err != nil {
 		s.adminFail(c, "company", err)
 		return
 	}
@@ -150,7 +151,7 @@ func (s *Server) updateCompany(c *gin.Context, in companyUpdate) {
 		return
 	}
 	co, err := s.DB.UpdateCompany(c.Request.Context(), id, ch)
-	if err != nil {
+	if err = s.Audited(c, companyUpdated(id, in), err); err != nil {
 		s.adminFail(c, "company", err)
 		return
 	}
@@ -182,7 +183,7 @@ func (s *Server) apiAdminCreateBroker(c *gin.Context) {
 		return
 	}
 	created, err := s.DB.CreateBroker(c.Request.Context(), b)
-	if err != nil {
+	if err = s.Audited(c, audit.Event{Action: audit.BrokerCreated, Target: "broker:" + b.Name}, err); err != nil {
 		s.adminFail(c, "broker", err)
 		return
 	}
@@ -218,7 +219,7 @@ func (s *Server) updateBroker(c *gin.Context, in brokerUpdate) {
 		return
 	}
 	b, err := s.DB.UpdateBroker(c.Request.Context(), id, ch)
-	if err != nil {
+	if err = s.Audited(c, brokerUpdated(id, in), err); err != nil {
 		s.adminFail(c, "broker", err)
 		return
 	}
@@ -299,7 +300,8 @@ func (s *Server) resetSecondFactor(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.DB.RemoveSecondFactors(c.Request.Context(), id, true, true)
+	err = s.DB.RemoveSecondFactors(c.Request.Context(), id, true, true)
+	return s.Audited(c, audit.Event{Action: audit.TwoFactorReset, Target: audit.UserTarget(id)}, err)
 }
 
 // changeUser applies an admin's change to the user with that id, whole
@@ -310,10 +312,21 @@ func (s *Server) changeUser(c *gin.Context, id int64, in userUpdate) (*store.Use
 	if err != nil {
 		return nil, err
 	}
-	changed, err := s.DB.UpdateUser(ctx, u.Username, in.Role, in.Active)
-	if err != nil {
-		return nil, err
+	ev := audit.Event{Action: audit.UserUpdated, Target: audit.UserTarget(id), Details: map[string]string{}}
+	if in.Role != nil {
+		ev.Action, ev.Details["role"] = audit.RoleChanged, *in.Role
 	}
+	if in.Active != nil {
+		ev.Details["active"] = strconv.FormatBool(*in.Active)
+	}
+	// Done, the change and its row commit together; refused, the refusal
+	// is recorded on its own.
+	rec := s.Audit.Append(ctx, ev)
+	changed, err := s.DB.UpdateUserAudited(ctx, u.Username, in.Role, in.Active, rec)
+	if err != nil {
+		return nil, s.Audited(c, ev, err)
+	}
+	s.Audit.Emit(rec.Entry)
 	// A deactivated user's tokens stop, and a changed role takes effect,
 	// with the next request on any replica.
 	s.Invalidate(ctx, changed.ID)

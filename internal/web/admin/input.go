@@ -4,10 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"net/mail"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/ticker"
@@ -178,3 +180,32 @@ func checkRole(raw string) error {
 	}
 	return nil
 }
+
+// companyUpdated and brokerUpdated are the audit rows of an admin's change
+// to a company or a broker: what was asked to change.
+func companyUpdated(id int64, in companyUpdate) audit.Event {
+	return audit.Event{Action: audit.CompanyUpdated, Target: "company:" + strconv.FormatInt(id, 10), Details: changedFields(map[string]*string{
+		"name": in.Name, "exchange": in.Exchange, "sector": in.Sector}, in.Active)}
+}
+
+func brokerUpdated(id int64, in brokerUpdate) audit.Event {
+	return audit.Event{Action: audit.BrokerUpdated, Target: "broker:" + strconv.FormatInt(id, 10), Details: changedFields(map[string]*string{
+		"name": in.Name, "email": in.Email, "commission_rate": in.CommissionRate}, in.Active)}
+}
+
+// changedFields are the fields an update sets, for its audit row.
+func changedFields(fields map[string]*string, active *bool) map[string]string {
+	out := map[string]string{}
+	for name, v := range fields {
+		if v != nil {
+			out[name] = *v
+		}
+	}
+	if active != nil {
+		out["active"] = strconv.FormatBool(*active)
+	}
+	return out
+}
+
+// taskTarget names a queue's task as the target of an audit row.
+func taskTarget(queue, id string) string { return "task:" + queue + "/" + id }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/jobs"
@@ -28,6 +29,11 @@ type adminData struct {
 	TaskState string
 	// Schedules are every user's schedules.
 	Schedules []store.Schedule
+	// Audit is a page of the audit trail, AuditFilter the filters that
+	// chose it, and AuditNext the address of the next page ("" = none).
+	Audit       []store.AuditEntry
+	AuditFilter map[string]string
+	AuditNext   string
 }
 
 func (s *Server) renderAdmin(c *gin.Context, page, title string, data *adminData) {
@@ -160,6 +166,7 @@ func (s *Server) adminCreateCompany(c *gin.Context) {
 	co, err := in.company()
 	if err == nil {
 		_, err = s.DB.CreateCompany(c.Request.Context(), co)
+		err = s.Audited(c, audit.Event{Action: audit.CompanyCreated, Target: "company:" + co.Symbol}, err)
 	}
 	s.adminDone(c, "/admin/companies", "The company "+co.Symbol+" is added.", err)
 }
@@ -179,7 +186,7 @@ func (s *Server) adminUpdateCompany(c *gin.Context) {
 			return err
 		}
 		_, err = s.DB.UpdateCompany(c.Request.Context(), id, ch)
-		return err
+		return s.Audited(c, companyUpdated(id, in), err)
 	}()
 	s.adminDone(c, "/admin/companies", "The company is updated.", err)
 }
@@ -189,6 +196,7 @@ func (s *Server) adminCreateBroker(c *gin.Context) {
 	b, err := in.broker()
 	if err == nil {
 		_, err = s.DB.CreateBroker(c.Request.Context(), b)
+		err = s.Audited(c, audit.Event{Action: audit.BrokerCreated, Target: "broker:" + b.Name}, err)
 	}
 	s.adminDone(c, "/admin/brokers", "The broker is added.", err)
 }
@@ -208,7 +216,7 @@ func (s *Server) adminUpdateBroker(c *gin.Context) {
 			return err
 		}
 		_, err = s.DB.UpdateBroker(c.Request.Context(), id, ch)
-		return err
+		return s.Audited(c, brokerUpdated(id, in), err)
 	}()
 	s.adminDone(c, "/admin/brokers", "The broker is updated.", err)
 }

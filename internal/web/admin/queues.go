@@ -11,8 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/store"
-	"github.com/augurhq/augur/internal/web/kernel"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -106,17 +106,13 @@ func (s *Server) adminResumeQueue(c *gin.Context) { s.setPaused(c, false) }
 
 func (s *Server) setPaused(c *gin.Context, paused bool) {
 	name, err := s.panelQueue(c)
-	if err == nil {
-		err = s.Queue.SetPaused(name, paused)
-	}
-	done, logged := "The queue "+name+" is resumed.", "queue resumed"
+	done, action := "The queue "+name+" is resumed.", audit.QueueResume
 	if paused {
-		done, logged = "The queue "+name+" is paused: workers take none of its tasks until it is resumed.", "queue paused"
+		done, action = "The queue "+name+" is paused: workers take none of its tasks until it is resumed.", audit.QueuePause
 	}
 	if err == nil {
 		// Who stopped a queue is the first question when work stalls.
-		admin := kernel.PageUser(c)
-		s.Logger.InfoContext(c.Request.Context(), logged, "queue", name, "user_id", admin.ID, "username", admin.Username)
+		err = s.Audited(c, audit.Event{Action: action, Target: "queue:" + name}, s.Queue.SetPaused(name, paused))
 	}
 	s.adminDone(c, "/admin/queues", done, err)
 }
@@ -126,7 +122,8 @@ func (s *Server) setPaused(c *gin.Context, paused bool) {
 func (s *Server) adminRunTask(c *gin.Context) {
 	name, err := s.panelQueue(c)
 	if err == nil {
-		err = jobs.RetryTask(c.Request.Context(), s.DB, s.Queue, name, c.Param("id"))
+		err = s.Audited(c, audit.Event{Action: audit.QueueRetry, Target: taskTarget(name, c.Param("id"))},
+			jobs.RetryTask(c.Request.Context(), s.DB, s.Queue, name, c.Param("id")))
 	}
 	switch {
 	case errors.Is(err, store.ErrJobFinished):
@@ -145,7 +142,8 @@ func (s *Server) adminRunTask(c *gin.Context) {
 func (s *Server) adminDeleteTask(c *gin.Context) {
 	name, err := s.panelQueue(c)
 	if err == nil {
-		err = jobs.DeleteTask(c.Request.Context(), s.DB, s.Queue, name, c.Param("id"))
+		err = s.Audited(c, audit.Event{Action: audit.QueueDelete, Target: taskTarget(name, c.Param("id"))},
+			jobs.DeleteTask(c.Request.Context(), s.DB, s.Queue, name, c.Param("id")))
 	}
 	s.adminDone(c, "/admin/queues", "The task is deleted.", err)
 }

@@ -73,6 +73,10 @@ type previousView struct {
 	Models         json.RawMessage `json:"models"`
 }
 
+// batchesListed is how many of the newest batches GET /api/v1/batches
+// answers with: a batch a day is months of them.
+const batchesListed = 100
+
 func batchPath(id uuid.UUID) string { return "/api/v1/batches/" + id.String() }
 
 func viewBatch(b *store.Batch) batchView {
@@ -216,7 +220,7 @@ func (s *Server) startBatch(ctx context.Context, ready []*store.Job, held int) {
 }
 
 func (s *Server) listBatches(c *gin.Context) {
-	list, err := s.DB.Batches(c.Request.Context(), kernel.CurrentUser(c).ID, maxPageSize)
+	list, err := s.DB.Batches(c.Request.Context(), kernel.CurrentUser(c).ID, batchesListed)
 	if err != nil {
 		s.Fail(c, err)
 		return

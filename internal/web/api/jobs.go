@@ -114,7 +114,7 @@ func (s *Server) getJob(c *gin.Context) {
 }
 
 func (s *Server) listJobs(c *gin.Context) {
-	limit, after, err := pageRequest(c, decodeCursor)
+	limit, after, err := kernel.PageRequest(c, decodeCursor)
 	if err != nil {
 		s.Fail(c, err)
 		return
@@ -125,7 +125,7 @@ func (s *Server) listJobs(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
-	writePage(c, "jobs", list, limit,
+	kernel.WritePage(c, "jobs", list, limit,
 		func(j *store.Job) jobView { return s.view(j, false) },
 		func(j *store.Job) string { return encodeCursor(store.JobCursor{CreatedAt: j.CreatedAt, ID: j.ID}) })
 }

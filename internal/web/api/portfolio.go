@@ -85,7 +85,7 @@ func (s *Server) recordDividend(c *gin.Context) {
 }
 
 func (s *Server) listTransactions(c *gin.Context) {
-	limit, after, err := pageRequest(c, decodeTransactionCursor)
+	limit, after, err := kernel.PageRequest(c, decodeTransactionCursor)
 	if err != nil {
 		s.Fail(c, err)
 		return
@@ -96,7 +96,7 @@ func (s *Server) listTransactions(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
-	writePage(c, "transactions", list, limit, kernel.ViewTransaction,
+	kernel.WritePage(c, "transactions", list, limit, kernel.ViewTransaction,
 		func(t *store.Transaction) string {
 			return encodeTransactionCursor(store.TransactionCursor{CreatedAt: t.CreatedAt, ID: t.ID})
 		})

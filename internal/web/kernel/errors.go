@@ -15,7 +15,9 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/portfolio"
+	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/jobs"
 )
@@ -27,6 +29,9 @@ type Error struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
+	// RequestID names the request in the server's log, on a 500 whose
+	// cause only the log holds.
+	RequestID string `json:"request_id,omitempty"`
 	// RetryAfter, in seconds, is sent as Retry-After when above 0.
 	RetryAfter int `json:"-"`
 }
@@ -71,7 +76,9 @@ func IsUnavailable(err error) bool {
 		errors.Is(err, redis.ErrPoolTimeout), errors.Is(err, redis.ErrClosed),
 		errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr):
 		return true
-	case store.IsUnavailable(err):
+	case store.IsUnavailable(err), errors.Is(err, auth.ErrBusy):
+		// A full password-hashing pool is capacity, not the request's
+		// fault: the same answer, retry shortly.
 		return true
 	case errors.As(err, &redisErr):
 		msg := redisErr.Error()
@@ -153,6 +160,7 @@ func (k *Kernel) Fail(c *gin.Context, err error) {
 		Abort(c, errUnavailable)
 	default:
 		k.Logger.ErrorContext(c.Request.Context(), "request failed", "path", c.FullPath(), "err", err)
-		Abort(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged"})
+		Abort(c, &Error{Status: http.StatusInternalServerError, Code: "internal", Message: "internal error; it has been logged",
+			RequestID: requestid.From(c.Request.Context())})
 	}
 }

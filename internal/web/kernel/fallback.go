@@ -34,6 +34,6 @@ func (k *Kernel) NoMethod(c *gin.Context) {
 // page anonymous.
 func (k *Kernel) identifyQuietly(c *gin.Context) {
 	if user, err := k.SessionUser(c); err == nil && user != nil {
-		c.Set(userKey, user)
+		setUser(c, user)
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/keyspace"
 	"github.com/augurhq/augur/internal/portfolio"
@@ -40,6 +41,8 @@ type Config struct {
 	Prices   portfolio.Prices
 	Logger   *slog.Logger
 	Registry prometheus.Registerer
+	// Audit records the audit trail.
+	Audit *audit.Log
 	// Accounts configures sessions and sign-in.
 	Accounts Accounts
 	// StreamsPerUser and StreamsMax cap the open event streams of one user
@@ -68,6 +71,12 @@ type Kernel struct {
 	// WebAuthn runs the passkey ceremonies; nil when passkeys are not
 	// configured.
 	WebAuthn *webauthn.WebAuthn
+	// Hashing runs every password hash of a request, within its bound.
+	Hashing *auth.Hashing
+	// Audit records the audit trail; actor, IP and request id come from
+	// the request's context (Observe and the sign-in middleware put them
+	// there).
+	Audit *audit.Log
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -112,6 +121,8 @@ func New(c Config) (*Kernel, error) {
 		Limiter:  ratelimit.New(c.Redis),
 		Hub:      newStreamHub(c.Events, c.Logger, c.StreamsPerUser, c.StreamsMax),
 		Sessions: newSessionManager(c.Accounts, c.Logger),
+		Hashing:  c.Accounts.Hashing,
+		Audit:    c.Audit,
 		tokens:   newTokenCache(c.Redis, c.Keyspace, c.Logger),
 		space:    c.Keyspace,
 		metrics:  newHTTPMetrics(c.Registry),

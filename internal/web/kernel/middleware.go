@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/requestid"
 	"github.com/augurhq/augur/internal/store"
@@ -53,7 +55,7 @@ func (k *Kernel) Authenticate(c *gin.Context) {
 				Message: "administrators must set up two-factor sign-in on /account before using the API from a browser session"})
 			return
 		}
-		c.Set(userKey, user)
+		setUser(c, user)
 		c.Next()
 		return
 	}
@@ -74,8 +76,15 @@ func (k *Kernel) Authenticate(c *gin.Context) {
 		k.Fail(c, err)
 		return
 	}
-	c.Set(userKey, user)
+	setUser(c, user)
 	c.Next()
+}
+
+// setUser makes user the request's: for the handlers, and as the actor of
+// what the request records in the audit trail.
+func setUser(c *gin.Context, user *store.User) {
+	c.Set(userKey, user)
+	audit.SetActor(c.Request.Context(), audit.UserActor(user.ID, user.Email))
 }
 
 // tokenUser returns the active user owning token, from the token cache
@@ -95,14 +104,34 @@ func (k *Kernel) tokenUser(ctx context.Context, token string) (*store.User, erro
 }
 
 // Recover turns a panic into a logged 500 instead of a dropped connection.
+// The log line carries the panic's stack (files and lines) and, through the
+// request's context, its request id; the client gets the request id too,
+// so a report of the failure finds its line. It runs inside Observe, so the
+// request is still logged and counted, as a 500.
 func (k *Kernel) Recover(c *gin.Context) {
 	defer func() {
-		if p := recover(); p != nil {
-			if p == http.ErrAbortHandler {
-				panic(p)
-			}
-			k.Fail(c, fmt.Errorf("panic: %v", p))
+		p := recover()
+		if p == nil {
+			return
 		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		ctx := c.Request.Context()
+		k.Logger.ErrorContext(ctx, "handler panic", "path", c.FullPath(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+		if c.Writer.Written() {
+			// Part of the answer is out: nothing else can be said.
+			c.Abort()
+			return
+		}
+		id := requestid.From(ctx)
+		if strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			Abort(c, &Error{Status: http.StatusInternalServerError, Code: "internal", RequestID: id,
+				Message: "internal error; it has been logged under request id " + id})
+			return
+		}
+		k.ErrorPage(c, http.StatusInternalServerError, "Something went wrong",
+			"The error has been logged under request id "+id+". Try again in a moment.")
 	}()
 	c.Next()
 }
@@ -183,7 +212,7 @@ func (k *Kernel) Observe(c *gin.Context) {
 	start := time.Now()
 	id := requestid.Accept(c.GetHeader(requestid.Header))
 	c.Header(requestid.Header, id)
-	c.Request = c.Request.WithContext(requestid.With(c.Request.Context(), id))
+	c.Request = c.Request.WithContext(audit.WithClient(requestid.With(c.Request.Context(), id), c.ClientIP()))
 	c.Next()
 	route := c.FullPath()
 	if route == "" {

@@ -33,7 +33,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 	}
 	p := pages{}
 	for _, name := range []string{"index", "job", "models", "login", "login_two_factor", "register", "account", "error", "dashboard",
-		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job", "admin_schedules"} {
+		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job", "admin_schedules", "admin_audit"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
 			files = append(files, "admin_nav.html")

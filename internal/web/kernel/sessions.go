@@ -11,6 +11,7 @@ import (
 	"github.com/alexedwards/scs/v2"
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 )
 
@@ -37,6 +38,9 @@ type Accounts struct {
 	// id there are none (tests of the routes alone).
 	WebAuthnRPID    string
 	WebAuthnOrigins []string
+	// Hashing bounds the password hashes of sign-in, registration and
+	// password changes (see auth.Hashing).
+	Hashing *auth.Hashing
 }
 
 // SessionCookie is the name of the browser's session cookie.
@@ -194,6 +198,7 @@ func (k *Kernel) SignIn(c *gin.Context, user *store.User) error {
 	k.clearPending(c)
 	k.Sessions.Put(ctx, sessionUserID, user.ID)
 	k.Sessions.Put(ctx, sessionEpoch, user.SessionEpoch)
+	setUser(c, user)
 	return k.DB.RecordSession(ctx, k.Sessions.Token(ctx), user.ID, user.SessionEpoch, c.Request.UserAgent(), c.ClientIP())
 }
 
@@ -225,7 +230,7 @@ func (k *Kernel) Identify(c *gin.Context) {
 		return
 	}
 	if user != nil {
-		c.Set(userKey, user)
+		setUser(c, user)
 		if err := k.DB.TouchSession(c.Request.Context(), k.Sessions.Token(c.Request.Context()), c.ClientIP()); err != nil {
 			k.Logger.WarnContext(c.Request.Context(), "touch session", "err", err)
 		}

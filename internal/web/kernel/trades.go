@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/ticker"
@@ -28,7 +29,21 @@ func (k *Kernel) ApplyDeposit(c *gin.Context, userID int64, req DepositRequest, 
 	if err != nil {
 		return nil, false, err
 	}
-	return k.DB.Deposit(c.Request.Context(), userID, amount, requestIdempotency(key, "deposit", amount.String()))
+	ctx := c.Request.Context()
+	rec := k.Audit.Append(ctx, audit.Event{Action: audit.Deposit, Target: "wallet:" + strconv.FormatInt(userID, 10),
+		Details: map[string]string{"amount": amount.StringFixed(2)}})
+	t, replayed, err = k.DB.DepositAudited(ctx, userID, amount, requestIdempotency(key, "deposit", amount.String()), rec)
+	k.emitUnlessReplayed(rec, replayed, err)
+	return t, replayed, err
+}
+
+// emitUnlessReplayed sends an audit row appended in a trade's transaction
+// to the SIEM stream, once that transaction has committed and only if it
+// appended the row (a replay appends none).
+func (k *Kernel) emitUnlessReplayed(rec *store.AuditAppend, replayed bool, err error) {
+	if err == nil && !replayed {
+		k.Audit.Emit(rec.Entry)
+	}
 }
 
 // requestIdempotency is the client's key with the hash of the normalised
@@ -85,10 +100,15 @@ func (k *Kernel) ApplyOrder(c *gin.Context, userID int64, req OrderRequest, key 
 	if err != nil {
 		return nil, false, err
 	}
-	return k.DB.PlaceOrder(c.Request.Context(), store.Order{
+	rec := k.Audit.Append(c.Request.Context(), audit.Event{Action: audit.Trade, Target: "company:" + symbol,
+		Details: map[string]string{"side": req.Side, "quantity": quantity.String(), "price": quote.Price.String(),
+			"broker_id": strconv.FormatInt(brokerID, 10)}})
+	t, replayed, err = k.DB.PlaceOrder(c.Request.Context(), store.Order{
 		UserID: userID, Symbol: symbol, Side: req.Side, Quantity: quantity, Quote: quote, BrokerID: brokerID,
-		Idempotency: idem,
+		Idempotency: idem, Audit: rec,
 	})
+	k.emitUnlessReplayed(rec, replayed, err)
+	return t, replayed, err
 }
 
 // tradablePrice checks that symbol is an active company before asking the

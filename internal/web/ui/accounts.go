@@ -10,6 +10,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
@@ -41,22 +42,33 @@ func (s *Server) login(c *gin.Context) {
 		return
 	}
 
-	user, err := s.DB.UserByEmail(c.Request.Context(), email)
+	ctx := c.Request.Context()
+	user, err := s.DB.UserByEmail(ctx, email)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		auth.VerifyNobody(password)
+		if err := s.Hashing.VerifyNobody(ctx, password); err != nil {
+			s.PageFailed(c, err)
+			return
+		}
 	case err != nil:
 		s.FailPage(c, err)
 		return
 	default:
-		if err := auth.VerifyPassword(user.PasswordHash, password); err != nil {
-			if !errors.Is(err, auth.ErrMismatch) {
-				s.Logger.ErrorContext(c.Request.Context(), "password hash unreadable", "user", user.ID, "err", err)
-			}
+		err := s.Hashing.VerifyPassword(ctx, user.PasswordHash, password)
+		switch {
+		case errors.Is(err, auth.ErrBusy), errors.Is(err, context.Canceled):
+			s.PageFailed(c, err)
+			return
+		case err != nil && !errors.Is(err, auth.ErrMismatch):
+			s.Logger.ErrorContext(ctx, "password hash unreadable", "user", user.ID, "err", err)
+		}
+		if err != nil {
 			user = nil
 		}
 	}
 	if user == nil || !user.Active {
+		// The email as typed is the actor: who was tried, known or not.
+		s.Audit.Record(ctx, audit.Event{Action: audit.SignInFailed, Outcome: audit.Failure, Actor: &audit.Actor{Name: email}})
 		data.Error = badLogin
 		s.Render(c, http.StatusUnprocessableEntity, data)
 		return
@@ -78,12 +90,16 @@ func (s *Server) login(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(ctx, audit.Event{Action: audit.SignIn, Target: audit.UserTarget(user.ID)})
 	c.Redirect(http.StatusSeeOther, data.Next)
 }
 
 // logout ends the sign-in: the session moves to a new token without its
 // user, so the old cookie, wherever it was copied, signs in nobody.
 func (s *Server) logout(c *gin.Context) {
+	if user := kernel.PageUser(c); user != nil {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignOut, Target: audit.UserTarget(user.ID)})
+	}
 	if err := s.SignOut(c); err != nil {
 		s.FailPage(c, err)
 		return
@@ -128,9 +144,9 @@ func (s *Server) register(c *gin.Context) {
 		refuse(capitalise(err.Error()) + ".")
 		return
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.Hashing.HashPassword(c.Request.Context(), password)
 	if err != nil {
-		s.FailPage(c, err)
+		s.PageFailed(c, err)
 		return
 	}
 	user, err := s.DB.CreateUser(c.Request.Context(), email, username, hash, store.RoleUser)
@@ -149,6 +165,7 @@ func (s *Server) register(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.Registered, Target: audit.UserTarget(user.ID)})
 	s.Flash(c, "Welcome to Augur, "+user.Username+".")
 	c.Redirect(http.StatusSeeOther, "/")
 }
@@ -181,12 +198,30 @@ func (s *Server) renderAccount(c *gin.Context, status int, data kernel.PageData)
 	s.Render(c, status, data)
 }
 
+// passwordMatches checks password against the user's within the hashing
+// bound (auth.Hashing). When the bound refuses (busy, or the client left)
+// it has answered the request itself, and says so.
+func (s *Server) passwordMatches(c *gin.Context, user *store.User, password string) (ok, answered bool) {
+	err := s.Hashing.VerifyPassword(c.Request.Context(), user.PasswordHash, password)
+	if errors.Is(err, auth.ErrBusy) || errors.Is(err, context.Canceled) {
+		s.PageFailed(c, err)
+		return false, true
+	}
+	return err == nil, false
+}
+
 // changePassword sets a new password and ends every other session of the
 // user: raising the session epoch ends them all, and this one goes on under
 // a new token at the new epoch.
 func (s *Server) changePassword(c *gin.Context) {
 	user := kernel.PageUser(c)
-	if err := auth.VerifyPassword(user.PasswordHash, c.PostForm("current")); err != nil {
+	ok, answered := s.passwordMatches(c, user, c.PostForm("current"))
+	if answered {
+		return
+	}
+	if !ok {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.PasswordChanged, Target: audit.UserTarget(user.ID),
+			Outcome: audit.Refused, Details: map[string]string{"reason": "wrong current password"}})
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Your current password is not right."})
 		return
 	}
@@ -199,9 +234,9 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: capitalise(err.Error()) + "."})
 		return
 	}
-	hash, err := auth.HashPassword(password)
+	hash, err := s.Hashing.HashPassword(c.Request.Context(), password)
 	if err != nil {
-		s.FailPage(c, err)
+		s.PageFailed(c, err)
 		return
 	}
 	epoch, err := s.DB.SetPassword(c.Request.Context(), user.ID, hash)
@@ -216,6 +251,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.PasswordChanged, Target: audit.UserTarget(user.ID)})
 	s.Flash(c, "Your password is changed. Every other session has been signed out.")
 	c.Redirect(http.StatusSeeOther, "/account")
 }
@@ -242,18 +278,22 @@ func (s *Server) createToken(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.TokenCreated, Target: audit.UserTarget(kernel.PageUser(c).ID),
+		Details: map[string]string{"name": name}})
 	s.renderAccount(c, http.StatusCreated, kernel.PageData{NewToken: token})
 }
 
 // revokeToken deletes one of the user's tokens; another user's is a 404.
 func (s *Server) revokeToken(c *gin.Context) {
-	s.deleteOwn(c, s.DB.RevokeOwnAPIToken, "/account", "The token is revoked; it no longer works.",
+	s.deleteOwn(c, s.DB.RevokeOwnAPIToken, audit.TokenRevoked, "token", "/account", "The token is revoked; it no longer works.",
 		"No such token", "That token does not exist, or is already revoked.")
 }
 
-// deleteOwn deletes the user's thing named by :id with del, and goes back
-// with done; another user's thing, or none, is a 404 page saying missing.
-func (s *Server) deleteOwn(c *gin.Context, del func(ctx context.Context, userID, id int64) error, back, done, missingTitle, missing string) {
+// deleteOwn deletes the user's thing named by :id with del, records action
+// on it (targetKind:id) in the audit trail, and goes back with done;
+// another user's thing, or none, is a 404 page saying missing.
+func (s *Server) deleteOwn(c *gin.Context, del func(ctx context.Context, userID, id int64) error, action audit.Action,
+	targetKind, back, done, missingTitle, missing string) {
 	user := kernel.PageUser(c)
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err == nil {
@@ -261,6 +301,7 @@ func (s *Server) deleteOwn(c *gin.Context, del func(ctx context.Context, userID,
 	}
 	switch {
 	case err == nil:
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: action, Target: targetKind + ":" + strconv.FormatInt(id, 10)})
 		// Cached token lookups may hold what was deleted.
 		s.Invalidate(c.Request.Context(), user.ID)
 		s.Flash(c, done)

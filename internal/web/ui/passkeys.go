@@ -11,7 +11,7 @@ import (
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/webauthn"
 
-	"github.com/augurhq/augur/internal/auth"
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
 )
@@ -182,6 +182,8 @@ func (s *Server) finishPasskeyRegistration(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.PasskeyAdded, Target: audit.UserTarget(user.ID),
+		Details: map[string]string{"name": name}})
 	s.Flash(c, "The passkey "+name+" is added. Signing in now asks for it, or your authenticator app, after the password; or sign in with it alone.")
 	c.JSON(http.StatusCreated, gin.H{"name": name})
 }
@@ -189,11 +191,15 @@ func (s *Server) finishPasskeyRegistration(c *gin.Context) {
 // deletePasskey removes one of the user's passkeys, given the password.
 func (s *Server) deletePasskey(c *gin.Context) {
 	user := kernel.PageUser(c)
-	if auth.VerifyPassword(user.PasswordHash, c.PostForm("password")) != nil {
+	ok, answered := s.passwordMatches(c, user, c.PostForm("password"))
+	if answered {
+		return
+	}
+	if !ok {
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Give your password to remove a passkey."})
 		return
 	}
-	s.deleteOwn(c, s.DB.DeleteOwnPasskey, "/account#two-factor", "The passkey is removed.",
+	s.deleteOwn(c, s.DB.DeleteOwnPasskey, audit.PasskeyRemoved, "passkey", "/account#two-factor", "The passkey is removed.",
 		"No such passkey", "That passkey does not exist, or is already removed.")
 }
 
@@ -267,6 +273,8 @@ func (s *Server) finishPasskeyLogin(c *gin.Context) {
 		return
 	}
 	if !user.Active || cred.Authenticator.CloneWarning || (pending != nil && pending.ID != user.ID) {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignInFailed, Outcome: audit.Failure,
+			Actor: &audit.Actor{Name: user.Email}, Details: map[string]string{"step": "passkey"}})
 		s.refusePasskey(c, errors.New("inactive user, cloned authenticator, or another user's passkey at the second step"))
 		return
 	}
@@ -278,6 +286,8 @@ func (s *Server) finishPasskeyLogin(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignIn, Target: audit.UserTarget(user.ID),
+		Details: map[string]string{"second_factor": "passkey"}})
 	c.JSON(http.StatusOK, gin.H{"next": localPath(c.Query("next"))})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/ratelimit"
 )
 
@@ -90,6 +91,8 @@ func (s *Server) refuseLimited(c *gin.Context, email string, limit func(*gin.Con
 		if secs > 90 {
 			wait = plural((secs+59)/60, "minute")
 		}
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignInLocked, Outcome: audit.Refused,
+			Actor: &audit.Actor{Name: email}, Details: map[string]string{"retry_after": strconv.Itoa(secs) + "s"}})
 		refuse(http.StatusTooManyRequests, "Too many sign-in attempts. Try again in "+wait+".")
 		return true
 	}

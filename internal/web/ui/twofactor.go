@@ -9,6 +9,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
@@ -165,6 +166,8 @@ func (s *Server) loginTwoFactor(c *gin.Context) {
 		return
 	}
 	if !ok {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignInFailed, Outcome: audit.Failure,
+			Actor: &audit.Actor{Name: pending.Email}, Details: map[string]string{"step": "second factor"}})
 		data.Error = "That code is not right, or was used already. Codes change every 30 seconds; each works once."
 		s.Render(c, http.StatusUnprocessableEntity, data)
 		return
@@ -173,6 +176,8 @@ func (s *Server) loginTwoFactor(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SignIn, Target: audit.UserTarget(pending.ID),
+		Details: map[string]string{"second_factor": "code"}})
 	c.Redirect(http.StatusSeeOther, data.Next)
 }
 
@@ -189,6 +194,10 @@ func (s *Server) checkSecondFactor(c *gin.Context, user *store.User, code string
 		err := s.DB.UseRecoveryCode(ctx, user.ID, auth.RecoveryCodeDigest(code))
 		if errors.Is(err, store.ErrReplay) {
 			return false, nil
+		}
+		if err == nil {
+			s.Audit.Record(ctx, audit.Event{Action: audit.RecoveryCodeUsed, Target: audit.UserTarget(user.ID),
+				Actor: &audit.Actor{UserID: user.ID, Name: user.Email}})
 		}
 		return err == nil, err
 	}
@@ -300,6 +309,8 @@ func (s *Server) confirmTOTP(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(ctx, audit.Event{Action: audit.TwoFactorEnabled, Target: audit.UserTarget(user.ID),
+		Details: map[string]string{"factor": "totp"}})
 	s.renderAccount(c, http.StatusOK, kernel.PageData{RecoveryCodes: codes})
 }
 
@@ -315,7 +326,10 @@ func (s *Server) disableTOTP(c *gin.Context) {
 	}
 	ok := false
 	if password := c.PostForm("password"); password != "" {
-		ok = auth.VerifyPassword(user.PasswordHash, password) == nil
+		var answered bool
+		if ok, answered = s.passwordMatches(c, user, password); answered {
+			return
+		}
 	} else {
 		var err error
 		if ok, err = s.checkSecondFactor(c, user, c.PostForm("code")); err != nil {
@@ -324,6 +338,8 @@ func (s *Server) disableTOTP(c *gin.Context) {
 		}
 	}
 	if !ok {
+		s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.TwoFactorDisabled, Target: audit.UserTarget(user.ID),
+			Outcome: audit.Refused, Details: map[string]string{"reason": "no password or current code"}})
 		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "Give your password or a current code to turn two-factor sign-in off."})
 		return
 	}
@@ -331,6 +347,8 @@ func (s *Server) disableTOTP(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.TwoFactorDisabled, Target: audit.UserTarget(user.ID),
+		Details: map[string]string{"factor": "totp"}})
 	s.Flash(c, "The authenticator app is off, and the recovery codes no longer work. Your passkeys, if any, still work.")
 	c.Redirect(http.StatusSeeOther, "/account")
 }
@@ -350,6 +368,7 @@ func (s *Server) signOutOthers(c *gin.Context) {
 		s.FailPage(c, err)
 		return
 	}
+	s.Audit.Record(c.Request.Context(), audit.Event{Action: audit.SessionsRevoked, Target: audit.UserTarget(user.ID)})
 	s.Flash(c, "Every other session is signed out.")
 	c.Redirect(http.StatusSeeOther, "/account#sessions")
 }
