@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web"
@@ -275,4 +276,64 @@ func TestAPasskeySignInWithoutACeremonyIsRefused(t *testing.T) {
 	require.Equal(t, http.StatusUnprocessableEntity, p.status)
 	require.Contains(t, p.body, `"code":"passkey_refused"`)
 	require.Equal(t, http.StatusSeeOther, b.get("/").status, "nobody is signed in")
+}
+
+// TestTwoFactorEventsAreAudited walks a user through two-factor sign-in
+// and its settings, and an admin through a reset, and finds each event's
+// row: who, on whom, and how it ended.
+func TestTwoFactorEventsAreAudited(t *testing.T) {
+	h := newHarness(t, 100)
+	ctx := context.Background()
+	u, _, b := h.member(t, store.RoleUser)
+	target := audit.UserTarget(u.ID)
+	find := func(action audit.Action, actor, outcome string) store.AuditEntry {
+		t.Helper()
+		rows := auditEntries(t, h, action, actor)
+		for _, r := range rows {
+			if r.Outcome == outcome {
+				return r
+			}
+		}
+		t.Fatalf("no %s %s row by %s among %d", outcome, action, actor, len(rows))
+		return store.AuditEntry{}
+	}
+
+	secret, _, codes := turnOnTOTP(t, b)
+	require.Equal(t, target, find(audit.TwoFactorEnabled, u.Email, audit.Success).Target)
+
+	second := h.browser(t)
+	passwordStep(t, second, u.Email)
+	require.Equal(t, http.StatusUnprocessableEntity, second.post("/login/two-factor", url.Values{"code": {"not-a-code"}}).status)
+	find(audit.SignInFailed, u.Email, audit.Failure)
+	require.Equal(t, http.StatusSeeOther, second.post("/login/two-factor", url.Values{"code": {totpCode(t, secret, 1)}}).status)
+	signIn := find(audit.SignIn, u.Email, audit.Success)
+	require.Equal(t, target, signIn.Target)
+
+	third := h.browser(t)
+	passwordStep(t, third, u.Email)
+	require.Equal(t, http.StatusSeeOther, third.post("/login/two-factor", url.Values{"code": {codes[0]}}).status)
+	require.Equal(t, target, find(audit.RecoveryCodeUsed, u.Email, audit.Success).Target)
+
+	require.Equal(t, http.StatusSeeOther, b.post("/account/sessions/sign-out-others", nil).status)
+	require.Equal(t, target, find(audit.SessionsRevoked, u.Email, audit.Success).Target)
+
+	require.Equal(t, http.StatusUnprocessableEntity, b.post("/account/two-factor/totp/disable", url.Values{"password": {"wrong-password"}}).status)
+	find(audit.TwoFactorDisabled, u.Email, audit.Refused)
+	require.Equal(t, http.StatusSeeOther, b.post("/account/two-factor/totp/disable", url.Values{"password": {testPassword}}).status)
+	find(audit.TwoFactorDisabled, u.Email, audit.Success)
+
+	require.NoError(t, h.db.AddPasskey(ctx, u.ID, []byte("credential-audit"), []byte(`{}`), "laptop"))
+	keys, err := h.db.UserPasskeys(ctx, u.ID)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusSeeOther, b.post(fmt.Sprintf("/account/two-factor/passkeys/%d/delete", keys[0].ID),
+		url.Values{"password": {testPassword}}).status)
+	require.Equal(t, fmt.Sprintf("passkey:%d", keys[0].ID), find(audit.PasskeyRemoved, u.Email, audit.Success).Target)
+
+	admin, adminToken, _ := h.member(t, store.RoleAdmin)
+	require.Equal(t, http.StatusNoContent, h.api.As(adminToken).Do(http.MethodDelete, fmt.Sprintf("/api/v1/admin/users/%d/two-factor", u.ID), nil).Status)
+	require.Equal(t, target, find(audit.TwoFactorReset, admin.Email, audit.Success).Target)
+
+	report, err := audit.Verify(ctx, h.db)
+	require.NoError(t, err)
+	require.Positive(t, report.Rows)
 }
