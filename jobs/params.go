@@ -93,6 +93,9 @@ type PredictionParams struct {
 	// Fresh asks for the models to run even when an identical request's
 	// result could be reused.
 	Fresh bool `json:"fresh,omitempty"`
+	// Webhook is the id of the owner's webhook endpoint told of the job's
+	// end ("" = none); it does not change the result (see ReuseKey).
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // reuseVersion changes whenever what the models compute, or what the key
@@ -103,7 +106,7 @@ const reuseVersion = 2
 // ReuseKey names the result of a prediction with these parameters on the
 // ticker's bars: every parameter that changes the result (models, in any
 // order, horizon, lookback, seed, sentiment, preset, recommendation mode
-// and LSTM mode), and nothing that does not (priority, fresh). Two jobs
+// and LSTM mode), and nothing that does not (priority, fresh, webhook). Two jobs
 // with the same key compute the same result.
 //
 // The bars are named by a digest of every field of every bar, not by the
@@ -223,6 +226,8 @@ type SentimentParams struct {
 	Texts       []string `json:"texts,omitempty"`
 	Preset      string   `json:"preset,omitempty"`
 	NumArticles int      `json:"num_articles,omitempty"`
+	// Webhook is as PredictionParams'.
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // Normalize validates the parameters; hasTicker says whether the request

@@ -153,7 +153,7 @@ func TestAReceiverThatFailsTwiceGetsExactlyOneAcceptedDelivery(t *testing.T) {
 	for _, id := range ids {
 		require.Equal(t, jobs.MessageID(d.ID), id, "every attempt under one webhook-id")
 	}
-	attempts, err := f.db.WebhookAttempts(context.Background(), d.ID, f.owner)
+	attempts, err := f.db.WebhookAttempts(context.Background(), f.endpoint.ID, d.ID, f.owner)
 	require.NoError(t, err)
 	require.Len(t, attempts, 3)
 	var codes []int64

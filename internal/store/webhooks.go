@@ -372,15 +372,15 @@ func (db *DB) WebhookDeliveries(ctx context.Context, endpointID uuid.UUID, owner
 	return out, nil
 }
 
-// WebhookAttempts returns every attempt of the owner's delivery, oldest
-// first.
-func (db *DB) WebhookAttempts(ctx context.Context, deliveryID uuid.UUID, ownerID int64) ([]WebhookAttempt, error) {
+// WebhookAttempts returns every attempt of the delivery of the owner's
+// endpoint, oldest first.
+func (db *DB) WebhookAttempts(ctx context.Context, endpointID, deliveryID uuid.UUID, ownerID int64) ([]WebhookAttempt, error) {
 	var out []WebhookAttempt
 	if err := db.selectAll(ctx, &out, `SELECT a.series, a.number, a.attempted_at, a.outcome, a.response_code,
 			a.latency_ms, a.response_body, a.error_class
 		FROM webhook_attempts a JOIN webhook_deliveries d ON d.id = a.delivery_id
 		JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.owner_id = $2
-		WHERE a.delivery_id = $1 ORDER BY a.series, a.number`, deliveryID, ownerID); err != nil {
+		WHERE a.delivery_id = $1 AND d.endpoint_id = $3 ORDER BY a.series, a.number`, deliveryID, ownerID, endpointID); err != nil {
 		return nil, fmt.Errorf("list attempts of webhook delivery %s: %w", deliveryID, err)
 	}
 	return out, nil

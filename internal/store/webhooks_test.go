@@ -153,7 +153,7 @@ func TestWebhookAttemptsAreFencedAndReplayable(t *testing.T) {
 	e, err := db.WebhookEndpoint(ctx, hook.ID, owner)
 	require.NoError(t, err)
 	require.NotNil(t, e.DisabledAt)
-	attempts, err := db.WebhookAttempts(ctx, due.DeliveryID, owner)
+	attempts, err := db.WebhookAttempts(ctx, hook.ID, due.DeliveryID, owner)
 	require.NoError(t, err)
 	require.Len(t, attempts, 2)
 	require.Equal(t, []int{1, 2}, []int{attempts[0].Series, attempts[1].Series})

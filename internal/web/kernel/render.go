@@ -32,7 +32,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard",
+	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard", "webhooks",
 		"admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
@@ -101,6 +101,8 @@ type PageData struct {
 	// which the kernel does not know; the templates read their fields.
 	Dashboard any
 	Admin     any
+	// Webhooks is /webhooks' endpoints and deliveries (ui's type).
+	Webhooks any
 }
 
 // unavailablePage is what a page shows while PostgreSQL is down: it needs
