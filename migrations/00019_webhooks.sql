@@ -46,6 +46,8 @@ CREATE TABLE webhook_deliveries (
 CREATE INDEX webhook_deliveries_due_idx ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX webhook_deliveries_endpoint_idx ON webhook_deliveries (endpoint_id, created_at DESC);
 CREATE INDEX webhook_deliveries_job_idx ON webhook_deliveries (job_id) WHERE job_id IS NOT NULL;
+-- Retention deletes finished deliveries as old as the jobs it deletes.
+CREATE INDEX webhook_deliveries_finished_idx ON webhook_deliveries (finished_at) WHERE status <> 'pending';
 
 -- Every attempt, as sent: its outcome, the receiver's status (NULL when
 -- none came), latency, the first 1 KB of the answer, and a class of error

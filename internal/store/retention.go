@@ -23,11 +23,12 @@ type Retention struct {
 
 // Pruned counts what PruneOld removed.
 type Pruned struct {
-	Jobs, IdempotencyKeys, PriceBars, ModelWeights int64
+	Jobs, IdempotencyKeys, PriceBars, ModelWeights, WebhookDeliveries int64
 }
 
 // PruneOld removes what Retention no longer keeps: finished jobs, the
-// Idempotency-Keys of finished jobs, the price bars of tickers nobody asked
+// Idempotency-Keys of finished jobs, finished webhook deliveries (kept as
+// long as jobs, with their attempts), the price bars of tickers nobody asked
 // about, and model weights nobody loaded. A queued or running job is never
 // touched, however old: the reconciler and its worker own it.
 func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
@@ -43,6 +44,9 @@ func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
 		// job (ON DELETE CASCADE).
 		{"finished jobs", &p.Jobs, `DELETE FROM jobs WHERE id IN (
 			SELECT id FROM jobs WHERE status IN ('succeeded', 'failed', 'canceled')
+				AND finished_at < now() - $1 * interval '1 microsecond' LIMIT $2)`, r.Jobs},
+		{"webhook deliveries", &p.WebhookDeliveries, `DELETE FROM webhook_deliveries WHERE id IN (
+			SELECT id FROM webhook_deliveries WHERE status <> 'pending'
 				AND finished_at < now() - $1 * interval '1 microsecond' LIMIT $2)`, r.Jobs},
 		{"idempotency keys", &p.IdempotencyKeys, `UPDATE jobs SET idempotency_key = NULL WHERE id IN (
 			SELECT id FROM jobs WHERE idempotency_key IS NOT NULL

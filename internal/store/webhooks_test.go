@@ -163,3 +163,28 @@ func TestWebhookAttemptsAreFencedAndReplayable(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ds, 1)
 }
+
+func TestFinishedWebhookDeliveriesAreKeptAsLongAsJobs(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := dbtest.Postgres(t, "store")
+	owner := newOwner(t, db)
+	hook := newEndpoint(t, db, owner, store.EventCompleted)
+	old := finishPrediction(t, db, owner, "MSFT", &hook.ID, "buy", store.StatusSucceeded)
+	pending := finishPrediction(t, db, owner, "AAPL", &hook.ID, "buy", store.StatusSucceeded)
+	due, err := db.PendingWebhookDeliveries(ctx, old)
+	require.NoError(t, err)
+	_, err = db.ClaimWebhookAttempt(ctx, due[0], time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.RecordWebhookAttempt(ctx, due[0], store.WebhookAttemptResult{Status: "succeeded",
+		Attempt: store.WebhookAttempt{Outcome: "succeeded"}}))
+	dbtest.Exec(t, db, `UPDATE webhook_deliveries SET finished_at = now() - interval '40 days', created_at = now() - interval '40 days'`)
+
+	pruned, err := db.PruneOld(ctx, store.Retention{Jobs: 30 * 24 * time.Hour, IdempotencyKeys: time.Hour, Prices: time.Hour, Batch: 10})
+	require.NoError(t, err)
+	require.Equal(t, int64(1), pruned.WebhookDeliveries, "the finished one goes; the pending one stays, however old")
+	left, err := db.WebhookDeliveries(ctx, hook.ID, owner, 10)
+	require.NoError(t, err)
+	require.Len(t, left, 1)
+	require.Equal(t, "job:"+pending.String()+":completed", left[0].EventID)
+}
