@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/web/kernel"
 )
 
 // apiError is the API's error body.
@@ -135,6 +136,15 @@ func TestWebhookEndpointsThroughTheAPI(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, other.Do(http.MethodDelete, path, nil).Status)
 	require.Equal(t, http.StatusNoContent, owner.Do(http.MethodDelete, path, nil).Status)
 	require.Equal(t, http.StatusNotFound, owner.Do(http.MethodGet, path, nil).Status)
+
+	// One account may have kernel.MaxWebhookEndpoints endpoints.
+	hook := map[string]any{"url": "https://example.com/hook", "events": []string{"failed"}}
+	for range kernel.MaxWebhookEndpoints {
+		require.Equal(t, http.StatusCreated, owner.Do(http.MethodPost, "/api/v1/webhooks", hook).Status)
+	}
+	over := owner.Do(http.MethodPost, "/api/v1/webhooks", hook)
+	require.Equal(t, http.StatusUnprocessableEntity, over.Status)
+	require.Contains(t, string(over.Body), "too_many_webhooks")
 }
 
 func TestWebhooksPage(t *testing.T) {

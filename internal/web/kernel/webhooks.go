@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -37,6 +38,11 @@ type NewWebhookEndpoint struct {
 // maxWebhookDescription bounds an endpoint's description, in characters.
 const maxWebhookDescription = 200
 
+// MaxWebhookEndpoints is how many endpoints one user may register: enough
+// for every receiver a person runs, and a bound on what one account can
+// make the workers send.
+const MaxWebhookEndpoints = 20
+
 // normalize validates the request: a URL the guard accepts, one or more
 // known events (duplicates dropped), and a short description.
 func (n *NewWebhookEndpoint) normalize(g webhook.Guard) error {
@@ -65,12 +71,9 @@ func (n *NewWebhookEndpoint) normalize(g webhook.Guard) error {
 		}
 	}
 	n.Events = events
-	n.Description = strings.TrimSpace(n.Description)
-	if len([]rune(n.Description)) > maxWebhookDescription {
-		return &Error{Status: http.StatusUnprocessableEntity, Code: "too_long", Field: "description",
-			Message: "description must be at most 200 characters"}
-	}
-	return nil
+	var err error
+	n.Description, err = CheckText("description", n.Description, false, maxWebhookDescription)
+	return err
 }
 
 // Create registers the user's endpoint and returns it with its secret,
@@ -78,6 +81,14 @@ func (n *NewWebhookEndpoint) normalize(g webhook.Guard) error {
 func (w *Webhooks) Create(ctx context.Context, userID int64, n NewWebhookEndpoint) (*store.WebhookEndpoint, string, error) {
 	if err := n.normalize(w.guard); err != nil {
 		return nil, "", err
+	}
+	existing, err := w.db.WebhookEndpoints(ctx, userID)
+	if err != nil {
+		return nil, "", err
+	}
+	if len(existing) >= MaxWebhookEndpoints {
+		return nil, "", &Error{Status: http.StatusUnprocessableEntity, Code: "too_many_webhooks",
+			Message: fmt.Sprintf("you have %d webhook endpoints, the most one account may have; delete one first", len(existing))}
 	}
 	id := uuid.New()
 	secret, sealed, err := w.newSecret(id)
