@@ -14,7 +14,7 @@ import (
 	"github.com/augurhq/augur/internal/store"
 )
 
-func newEndpoint(t *testing.T, db *store.DB, owner int64, events ...string) *store.WebhookEndpoint {
+func newEndpoint(t testing.TB, db *store.DB, owner int64, events ...string) *store.WebhookEndpoint {
 	e, err := db.CreateWebhookEndpoint(context.Background(), store.WebhookEndpoint{
 		ID: uuid.New(), OwnerID: owner, URL: "https://example.com/hook", Events: pq.StringArray(events),
 		Secret: []byte("sealed"),
