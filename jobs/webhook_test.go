@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -166,7 +167,7 @@ func TestAReceiverThatFailsTwiceGetsExactlyOneAcceptedDelivery(t *testing.T) {
 	require.Equal(t, []string{"retry", "retry", "succeeded"}, outcomes)
 	require.Equal(t, "ok", attempts[2].ResponseBody)
 	require.Equal(t, "http_status", attempts[0].ErrorClass)
-	require.Equal(t, map[string]float64{"retry": 2, "succeeded": 1}, deliveriesByOutcome(t, f.metrics))
+	f.awaitCounted(t, map[string]float64{"retry": 2, "succeeded": 1})
 
 	// Nothing is left for the sweep: the delivery is not sent again.
 	n, err := f.deliverer.Sweep(context.Background(), time.Now().Add(time.Hour), 10)
@@ -212,11 +213,12 @@ func TestADeliveryWhoseTaskWasLostIsSwept(t *testing.T) {
 }
 
 // deliveriesByOutcome reads augur_webhook_deliveries_total from reg.
-func deliveriesByOutcome(t *testing.T, reg *prometheus.Registry) map[string]float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	require.NoError(t, err)
+func deliveriesByOutcome(reg *prometheus.Registry) map[string]float64 {
 	out := map[string]float64{}
+	families, err := reg.Gather()
+	if err != nil {
+		return nil
+	}
 	for _, fam := range families {
 		if fam.GetName() != "augur_webhook_deliveries_total" {
 			continue
@@ -226,4 +228,32 @@ func deliveriesByOutcome(t *testing.T, reg *prometheus.Registry) map[string]floa
 		}
 	}
 	return out
+}
+
+// awaitCounted waits until the attempts counted are want: an attempt is
+// counted just after it is recorded, so the record alone does not say the
+// count is done.
+func (f *webhookFixture) awaitCounted(t *testing.T, want map[string]float64) {
+	t.Helper()
+	require.Eventually(t, func() bool { return maps.Equal(want, deliveriesByOutcome(f.metrics)) },
+		time.Minute, 20*time.Millisecond, "counted %v", deliveriesByOutcome(f.metrics))
+}
+
+func TestAReceiverThatAnswersGoneDisablesItsEndpoint(t *testing.T) {
+	f := newWebhookFixture(t, http.StatusGone)
+	job := f.submitHooked(t)
+	require.Equal(t, store.StatusSucceeded, f.awaitFinal(t, job).Status)
+	d := f.awaitDelivery(t, "failed", 1)
+	require.Equal(t, 1, d.Attempts, "410 is not retried")
+	e, err := f.db.WebhookEndpoint(context.Background(), f.endpoint.ID, f.owner)
+	require.NoError(t, err)
+	require.NotNil(t, e.DisabledAt)
+	f.awaitCounted(t, map[string]float64{"gone": 1})
+	// The disabled endpoint is sent nothing more.
+	n, err := f.deliverer.Sweep(context.Background(), time.Now().Add(time.Hour), 10)
+	require.NoError(t, err)
+	require.Zero(t, n)
+	ids, accepted := f.receiver.seen()
+	require.Len(t, ids, 1)
+	require.Zero(t, accepted)
 }
