@@ -128,6 +128,9 @@ type PredictionParams struct {
 	// Evaluation asks for a rolling-origin evaluation of every model
 	// beside its usual report; nil asks for none.
 	Evaluation *EvaluationParams `json:"evaluation,omitempty"`
+	// Webhook is the id of the owner's webhook endpoint told of the job's
+	// end ("" = none); it does not change the result (see ReuseKey).
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // EvaluationParams are a prediction's rolling-origin evaluation (package
@@ -214,7 +217,7 @@ const reuseVersion = 2
 // ticker's bars: every parameter that changes the result (models, in any
 // order, horizon, lookback, seed, sentiment, preset, recommendation mode,
 // LSTM mode, bands and evaluation), and nothing that does not (priority,
-// fresh). Two jobs with the same key compute the same result.
+// fresh, webhook). Two jobs with the same key compute the same result.
 //
 // The bars are named by a digest of every field of every bar, not by the
 // last date: a provider may revise a close on the same date (Yahoo's last
@@ -345,6 +348,8 @@ type SentimentParams struct {
 	Texts       []string `json:"texts,omitempty"`
 	Preset      string   `json:"preset,omitempty"`
 	NumArticles int      `json:"num_articles,omitempty"`
+	// Webhook is as PredictionParams'.
+	Webhook string `json:"webhook,omitempty"`
 }
 
 // Normalize validates the parameters; hasTicker says whether the request

@@ -62,6 +62,9 @@ type Reconciler struct {
 	// Dispatcher dispatches held jobs at the end of each pass; nil
 	// dispatches none.
 	Dispatcher *Dispatcher
+	// Webhooks, when set, has each pass enqueue again the webhook
+	// deliveries due before the Grace whose task was lost (Deliverer.Sweep).
+	Webhooks *Deliverer
 }
 
 // ReconcilerMetrics counts the jobs the reconciler enqueued again and those
@@ -106,6 +109,8 @@ type Pass struct {
 	Discarded int
 	// Dispatched is how many held jobs were dispatched.
 	Dispatched int
+	// Webhooks is how many overdue webhook deliveries were enqueued (again).
+	Webhooks int
 }
 
 // Run reconciles every Interval until ctx ends.
@@ -119,7 +124,7 @@ func (r *Reconciler) Run(ctx context.Context) {
 			r.Logger.ErrorContext(ctx, "reconcile jobs", "err", err, "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded)
 		case err == nil && pass != Pass{}:
 			r.Logger.InfoContext(ctx, "reconciled jobs with the queue", "enqueued", pass.Enqueued, "closed", pass.Closed, "discarded", pass.Discarded,
-				"dispatched", pass.Dispatched)
+				"dispatched", pass.Dispatched, "webhooks", pass.Webhooks)
 		}
 		select {
 		case <-ctx.Done():
@@ -184,7 +189,20 @@ func (r *Reconciler) reconcile(ctx context.Context, pass *Pass, createdBefore ti
 			return err
 		}
 	}
+	if err := r.sweepWebhooks(ctx, pass, createdBefore); err != nil {
+		return err
+	}
 	return r.dispatch(ctx, pass)
+}
+
+// sweepWebhooks enqueues the webhook deliveries overdue since before.
+func (r *Reconciler) sweepWebhooks(ctx context.Context, pass *Pass, before time.Time) error {
+	if r.Webhooks == nil {
+		return nil
+	}
+	n, err := r.Webhooks.Sweep(ctx, before, r.Batch)
+	pass.Webhooks += n
+	return err
 }
 
 // dispatch dispatches the held jobs whose turn it is.

@@ -57,7 +57,7 @@ func (p *Pruner) Run(ctx context.Context) {
 			p.Logger.ErrorContext(ctx, "prune old rows", "err", err)
 		case err == nil && pruned != store.Pruned{}:
 			p.Logger.InfoContext(ctx, "pruned old rows", "jobs", pruned.Jobs, "idempotency_keys", pruned.IdempotencyKeys,
-				"price_bars", pruned.PriceBars, "model_weights", pruned.ModelWeights, "audit_rows", pruned.AuditRows)
+				"price_bars", pruned.PriceBars, "model_weights", pruned.ModelWeights, "audit_rows", pruned.AuditRows, "webhook_deliveries", pruned.WebhookDeliveries)
 		}
 		select {
 		case <-ctx.Done():

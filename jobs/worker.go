@@ -59,6 +59,9 @@ type Worker struct {
 	// be reused by an identical request: the sentiment cache's lifetime,
 	// after which the news would be read afresh. Zero: no limit.
 	NewsLifetime time.Duration
+	// Webhooks enqueues the deliveries a job's end recorded; nil leaves
+	// them to the reconciler's sweep.
+	Webhooks *Deliverer
 }
 
 // Register adds the worker's handlers to an asynq mux.
@@ -161,7 +164,7 @@ func (w *Worker) run(work jobFunc) asynq.HandlerFunc {
 		}
 		logger.InfoContext(ctx, "job succeeded", "seconds", time.Since(started).Seconds())
 		w.Metrics.observe(job.Kind, store.StatusSucceeded, time.Since(started))
-		w.publish(context.WithoutCancel(ctx), job)
+		w.ended(context.WithoutCancel(ctx), job)
 		return nil
 	}
 }
@@ -347,8 +350,20 @@ func (w *Worker) fail(ctx context.Context, h *hold, job *store.Job, partial any,
 	}
 	logger.ErrorContext(ctx, "job failed", "err", workErr)
 	w.Metrics.observe(job.Kind, store.StatusFailed, time.Since(started))
-	w.publish(context.WithoutCancel(ctx), job)
+	w.ended(context.WithoutCancel(ctx), job)
 	return nil
+}
+
+// ended tells the job's watchers that it ended, and enqueues the webhook
+// deliveries its end recorded, if its submission named an endpoint.
+func (w *Worker) ended(ctx context.Context, job *store.Job) {
+	w.publish(ctx, job)
+	var hooked struct {
+		Webhook string `json:"webhook"`
+	}
+	if w.Webhooks != nil && json.Unmarshal(job.Params, &hooked) == nil && hooked.Webhook != "" {
+		w.Webhooks.EnqueueForJob(ctx, job.ID)
+	}
 }
 
 // canceled reports whether the job was canceled while it ran.

@@ -33,6 +33,7 @@ import (
 	"github.com/augurhq/augur/internal/web"
 	"github.com/augurhq/augur/internal/web/api"
 	"github.com/augurhq/augur/internal/web/kernel"
+	"github.com/augurhq/augur/internal/webhook"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -198,6 +199,7 @@ func newWebHandler(cfg *config.Config, db *store.DB, sessions scs.Store, rdb *re
 			Audit:          newAuditLog(cfg, db, logger, os.Stdout),
 			StreamsPerUser: cfg.EventStreamsPerUser,
 			StreamsMax:     cfg.EventStreamsMax,
+			WebhookGuard:   webhook.Guard{Allowed: cfg.WebhookAllowedNetworks},
 			Accounts: kernel.Accounts{
 				Store:                  sessions,
 				Lifetime:               cfg.SessionLifetime,

@@ -24,6 +24,7 @@ import (
 	"github.com/augurhq/augur/internal/sentiment"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/upstream"
+	"github.com/augurhq/augur/internal/webhook"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -124,12 +125,23 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		ID: workerID(), Lease: cfg.JobLease, RetryDelay: jobs.RetryDelay,
 		NewsLifetime: cfg.Sentiment.CacheLifetime(),
 	}
+	sealer, err := webhook.NewSealer(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
+	guard := webhook.Guard{Allowed: cfg.WebhookAllowedNetworks}
+	deliverer := &jobs.Deliverer{
+		DB: db, Queue: queue, Sealer: sealer, Sender: &webhook.Sender{Client: guard.Client()},
+		Logger: logger, Metrics: jobs.NewWebhookMetrics(reg),
+	}
+	worker.Webhooks = deliverer
 	// The web holds a user's jobs past their turn by the same rule
 	// (admission.Dispatch); each task that ends lets the next turn in.
 	dispatcher := jobs.NewDispatcher(db, queue, admission.Dispatch(cfg.DispatchedJobsPerUser), logger)
 	mux := asynq.NewServeMux()
 	mux.Use(dispatcher.AfterEachTask)
 	worker.Register(mux)
+	deliverer.Register(mux)
 	server := asynq.NewServerFromRedisClient(rdb, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
 		Queues:          cfg.WorkerQueues,
@@ -163,6 +175,7 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 		Interval: cfg.ReconcileInterval, Grace: cfg.ReconcileInterval, Batch: 500,
 		Metrics:    jobs.NewReconcilerMetrics(reg),
 		Dispatcher: dispatcher,
+		Webhooks:   deliverer,
 	}
 	pruner := &jobs.Pruner{
 		DB: db, Logger: logger, Interval: jobs.RetentionInterval,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"runtime"
@@ -117,6 +118,9 @@ type Config struct {
 	// one user and of one web process.
 	EventStreamsPerUser int
 	EventStreamsMax     int
+	// WebhookAllowedNetworks are the networks webhooks may reach although
+	// they are private (internal/webhook.Guard).
+	WebhookAllowedNetworks []netip.Prefix
 
 	// DBPool sizes each process's PostgreSQL connection pool.
 	DBPool DBPool
@@ -270,7 +274,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return hostPortList(&c.RedisSentinelAddrs, v) }},
 	{"REDIS_SENTINEL_MASTER", "", "Name of the master the Sentinels watch (their `sentinel monitor` name); required with REDIS_SENTINEL_ADDRS.",
 		func(c *Config, v string) error { c.RedisSentinelMaster = v; return nil }},
-	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address, and (through HKDF) the AES-GCM key that seals TOTP secrets in PostgreSQL, so changing it makes every stored TOTP secret unreadable (those users then sign in with a recovery code, or an admin resets their second factor); sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
+	{"SECRET_KEY", DevSecretKey, "Server secret. It keys the HMAC that names the sign-in rate-limit counters in Redis, so Redis never holds an email address, and (through HKDF) the AES-GCM keys that seal TOTP secrets and webhook endpoint secrets in PostgreSQL, so changing it makes every stored TOTP secret unreadable (those users then sign in with a recovery code, or an admin resets their second factor) and every webhook secret too (rotate them); sessions need no signing (their tokens are random and live in PostgreSQL). Production refuses the default and anything shorter than 32 characters.",
 		func(c *Config, v string) error { c.SecretKey = v; return nil }},
 	{"SESSION_LIFETIME", "168h", "Longest a browser session lasts, however active; then the user signs in again.",
 		func(c *Config, v string) error {
@@ -364,6 +368,8 @@ var settings = []Setting{
 		func(c *Config, v string) error { return intIn(&c.EventStreamsPerUser, v, 1, 100000) }},
 	{"EVENT_STREAMS_MAX", "1000", "Event streams one web process holds open in all (each costs a goroutine and a socket, not a Redis connection: they share one); past it, 503 with Retry-After.",
 		func(c *Config, v string) error { return intIn(&c.EventStreamsMax, v, 1, 1000000) }},
+	{"WEBHOOK_ALLOWED_NETWORKS", "", "Comma-separated CIDRs (or IPs) that webhook deliveries may reach although they are loopback, private, link-local or otherwise refused (SSRF guard): for tests and private deployments whose receivers live inside. Empty: only public addresses.",
+		func(c *Config, v string) error { return prefixList(&c.WebhookAllowedNetworks, v) }},
 	{"PRICE_SOURCES", strings.Join(market.DefaultSources(), ","), "Price providers in fallback order: " + strings.Join(market.SourceNames(), ", ") + ".",
 		func(c *Config, v string) error { return sourceList(&c.Market.Sources, v, market.ParseSources, false) }},
 	{"DATA_DIR", "", "Folder of `<TICKER>.csv` files for the `csv` price provider.",
@@ -567,6 +573,29 @@ func proxyList(dst *[]string, v string) error {
 			}
 		}
 		out = append(out, part)
+	}
+	*dst = out
+	return nil
+}
+
+// prefixList reads a comma-separated list of CIDR ranges; a bare IP
+// address is its own range.
+func prefixList(dst *[]netip.Prefix, v string) error {
+	var out []netip.Prefix
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			ip, ipErr := netip.ParseAddr(part)
+			if ipErr != nil {
+				return fmt.Errorf("%q is neither an IP address nor a CIDR range", part)
+			}
+			p = netip.PrefixFrom(ip, ip.BitLen())
+		}
+		out = append(out, p.Masked())
 	}
 	*dst = out
 	return nil

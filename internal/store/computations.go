@@ -136,12 +136,13 @@ func (db *DB) DropComputation(ctx context.Context, reuseKey []byte, a Attempt) e
 // ErrNotFound means from holds no result to take (retention removed it
 // since the claim).
 func (db *DB) FinishReused(ctx context.Context, a Attempt, from uuid.UUID) error {
-	n, err := db.exec(ctx, `UPDATE jobs j SET status = 'succeeded', result = o.result, reused = true,
+	var n int
+	err := db.get(ctx, &n, `WITH done AS (UPDATE jobs j SET status = 'succeeded', result = o.result, reused = true,
 			reused_from = CASE WHEN o.owner_id = j.owner_id THEN o.id END, error = NULL,
 			progress = 100, progress_detail = NULL, finished_at = now()
 		FROM jobs o
 		WHERE j.id = $1 AND j.status = 'running' AND j.attempts = $2 AND j.worker_id = $3
-			AND o.id = $4 AND o.status = 'succeeded'`, a.JobID, a.Number, a.Worker, from)
+			AND o.id = $4 AND o.status = 'succeeded'`+finishedJobReturning("j")+`)`+jobEventsRecorded, a.JobID, a.Number, a.Worker, from)
 	if err != nil {
 		return fmt.Errorf("finish job %s with the result of job %s: %w", a.JobID, from, err)
 	}

@@ -654,16 +654,19 @@ func (db *DB) SetProgress(ctx context.Context, a Attempt, percent int, detail JS
 // neither a duplicate delivery nor a late write moves a finished job
 // backwards or overwrites its result. A retry of a write that landed
 // while its answer was lost finds the status it wrote and returns nil.
+// The same statement records the job's webhook deliveries
+// (jobEventsRecorded), so an event is never lost nor made twice.
 func (db *DB) FinishJob(ctx context.Context, a Attempt, status JobStatus, result JSON, errMsg string) error {
 	var msg sql.NullString
 	if errMsg != "" {
 		msg = sql.NullString{String: errMsg, Valid: true}
 	}
-	n, err := db.exec(ctx, `UPDATE jobs SET status = $4, result = coalesce($5, result), error = $6,
+	var n int
+	err := db.get(ctx, &n, `WITH done AS (UPDATE jobs SET status = $4, result = coalesce($5, result), error = $6,
 			progress = CASE WHEN $4 = 'succeeded' THEN 100 ELSE progress END,
 			progress_detail = CASE WHEN $4 = 'succeeded' THEN NULL ELSE progress_detail END,
 			finished_at = now()
-		WHERE `+heldBy, a.JobID, a.Number, a.Worker, status, result, msg)
+		WHERE `+heldBy+finishedJobReturning("jobs")+`)`+jobEventsRecorded, a.JobID, a.Number, a.Worker, status, result, msg)
 	if err != nil {
 		return fmt.Errorf("finish job %s: %w", a.JobID, err)
 	}
@@ -683,8 +686,9 @@ func (db *DB) FinishJob(ctx context.Context, a Attempt, status JobStatus, result
 // writes are refused from then on, the job being no longer running. A job
 // already final gives ErrJobFinished, a missing one ErrNotFound.
 func (db *DB) CloseJob(ctx context.Context, id uuid.UUID, errMsg string) error {
-	n, err := db.exec(ctx, `UPDATE jobs SET status = 'failed', error = $2, finished_at = now()
-		WHERE id = $1 AND `+notHeldByALiveAttempt, id, errMsg)
+	var n int
+	err := db.get(ctx, &n, `WITH done AS (UPDATE jobs SET status = 'failed', error = $2, finished_at = now()
+		WHERE id = $1 AND `+notHeldByALiveAttempt+finishedJobReturning("jobs")+`)`+jobEventsRecorded, id, errMsg)
 	if err != nil {
 		return fmt.Errorf("close job %s: %w", id, err)
 	}

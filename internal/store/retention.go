@@ -23,14 +23,15 @@ type Retention struct {
 
 // Pruned counts what PruneOld removed.
 type Pruned struct {
-	Jobs, Batches, IdempotencyKeys, PriceBars, ModelWeights int64
+	Jobs, Batches, IdempotencyKeys, PriceBars, ModelWeights, WebhookDeliveries int64
 	// AuditRows is what PruneAudit removed, when the pass ran it.
 	AuditRows int64
 }
 
 // PruneOld removes what Retention no longer keeps: finished jobs and the
-// batches whose jobs are all gone, the
-// Idempotency-Keys of finished jobs, the price bars of tickers nobody asked
+// batches whose jobs are all gone, the Idempotency-Keys of finished jobs,
+// finished webhook deliveries (kept as long as jobs, with their attempts),
+// the price bars of tickers nobody asked
 // about, and model weights nobody loaded. A queued or running job is never
 // touched, however old: the reconciler and its worker own it.
 func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
@@ -52,6 +53,9 @@ func (db *DB) PruneOld(ctx context.Context, r Retention) (Pruned, error) {
 		{"batches", &p.Batches, `DELETE FROM batches WHERE id IN (
 			SELECT b.id FROM batches b WHERE b.created_at < now() - $1 * interval '1 microsecond'
 				AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.batch_id = b.id) LIMIT $2)`, r.Jobs},
+		{"webhook deliveries", &p.WebhookDeliveries, `DELETE FROM webhook_deliveries WHERE id IN (
+			SELECT id FROM webhook_deliveries WHERE status <> 'pending'
+				AND finished_at < now() - $1 * interval '1 microsecond' LIMIT $2)`, r.Jobs},
 		{"idempotency keys", &p.IdempotencyKeys, `UPDATE jobs SET idempotency_key = NULL WHERE id IN (
 			SELECT id FROM jobs WHERE idempotency_key IS NOT NULL
 				AND status IN ('succeeded', 'failed', 'canceled')

@@ -43,6 +43,9 @@ type route struct {
 	// signsOut routes end the caller's session, so the matrix calls them
 	// after every other route.
 	signsOut bool
+	// consumes rows delete what they name, so each call names a fresh
+	// one of the owner's.
+	consumes bool
 	// absent rows name no real target (the matrix makes no broker, task or
 	// such for them): an admin's 404 there still shows that authorization
 	// let the admin through.
@@ -114,6 +117,11 @@ var authzRoutes = []route{
 	{method: "POST", path: "/dashboard/deposits", access: signedIn, body: "amount=-1"},
 	{method: "POST", path: "/dashboard/orders", access: signedIn, body: "symbol=NOPE&side=buy&quantity=1"},
 	{method: "POST", path: "/dashboard/dividends", access: signedIn, body: "symbol=NOPE&amount_per_share=1"},
+	{method: "GET", path: "/webhooks", access: signedIn},
+	{method: "HEAD", path: "/webhooks", access: signedIn},
+	{method: "POST", path: "/webhooks", access: signedIn, body: "url=ftp%3A%2F%2Fexample.com&events=completed"},
+	{method: "POST", path: "/webhooks/:id/delete", access: owned, consumes: true},
+	{method: "POST", path: "/webhooks/:id/deliveries/:delivery/replay", access: owned},
 
 	{method: "GET", path: "/admin", access: adminOnly},
 	{method: "HEAD", path: "/admin", access: adminOnly},
@@ -171,6 +179,14 @@ var authzRoutes = []route{
 	{method: "DELETE", path: "/api/v1/schedules/:id", access: owned, api: true},
 	{method: "POST", path: "/api/v1/schedules/:id/pause", access: owned, api: true},
 	{method: "POST", path: "/api/v1/schedules/:id/resume", access: owned, api: true},
+	{method: "POST", path: "/api/v1/webhooks", access: signedIn, api: true, body: `{"url":"ftp://example.com","events":["completed"]}`},
+	{method: "GET", path: "/api/v1/webhooks", access: signedIn, api: true},
+	{method: "GET", path: "/api/v1/webhooks/:id", access: owned, api: true},
+	{method: "DELETE", path: "/api/v1/webhooks/:id", access: owned, api: true, consumes: true},
+	{method: "POST", path: "/api/v1/webhooks/:id/rotate", access: owned, api: true},
+	{method: "GET", path: "/api/v1/webhooks/:id/deliveries", access: owned, api: true},
+	{method: "GET", path: "/api/v1/webhooks/:id/deliveries/:delivery/attempts", access: owned, api: true},
+	{method: "POST", path: "/api/v1/webhooks/:id/deliveries/:delivery/replay", access: owned, api: true},
 
 	{method: "GET", path: "/api/v1/admin/companies", access: adminOnly, api: true},
 	{method: "POST", path: "/api/v1/admin/companies", access: adminOnly, api: true, body: `{}`},
@@ -253,11 +269,21 @@ func TestAuthorizationMatrix(t *testing.T) {
 	slices.Sort(inRouter)
 	require.Equal(t, inRouter, inTable, "every route needs a row in authzRoutes, and every row a route")
 
-	// The owner has a finished job (so its event stream ends at once) and
+	// The owner has a webhook endpoint, a finished job (so its event
+	// stream ends at once) whose end made a delivery to the endpoint, and
 	// a spare token that the revoke route may name.
 	owner, ownerToken, ownerBrowser := h.member(t, store.RoleUser)
+	newEndpoint := func() string {
+		made := h.api.As(ownerToken).Do(http.MethodPost, "/api/v1/webhooks",
+			map[string]any{"url": "https://example.com/hook", "events": []string{"completed"}})
+		require.Equal(t, http.StatusCreated, made.Status, made.Body)
+		var e struct{ ID string }
+		made.Decode(t, &e)
+		return e.ID
+	}
+	endpoint := newEndpoint()
 	job := h.api.As(ownerToken).Do(http.MethodPost, "/api/v1/predictions",
-		map[string]any{"ticker": "MSFT", "models": []string{"naive"}})
+		map[string]any{"ticker": "MSFT", "models": []string{"naive"}, "webhook": endpoint})
 	require.Equal(t, http.StatusAccepted, job.Status, job.Body)
 	var submitted struct{ ID uuid.UUID }
 	job.Decode(t, &submitted)
@@ -284,10 +310,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 	schedule, err := h.db.CreateSchedule(ctx, store.NewSchedule{OwnerID: owner.ID, WatchlistID: list.ID, Cron: "@daily",
 		TimeZone: "UTC", Params: store.JSON(`{"models":["naive"]}`), NextRunAt: time.Now().Add(time.Hour)})
 	require.NoError(t, err)
+	delivery, err := h.db.PendingWebhookDeliveries(ctx, submitted.ID)
+	require.NoError(t, err)
+	require.Len(t, delivery, 1)
 	// concrete fills a route's parameters: the owner's job, the owner's
-	// spare token, watchlist or batch, a queue, a static asset. A route
-	// that deletes a watchlist gets a new one at each call, so that the
-	// owner's first call leaves the second something to delete.
+	// spare token, watchlist, batch, schedule or webhook endpoint and its
+	// delivery, a queue, a static asset. A route that deletes gets a new
+	// thing at each call, so that the owner's first call leaves the second
+	// something to delete.
 	concrete := func(r route) string {
 		id := submitted.ID.String()
 		switch {
@@ -308,8 +338,13 @@ func TestAuthorizationMatrix(t *testing.T) {
 			id = fmt.Sprint(schedule.ID)
 		case strings.Contains(r.path, "/batches/"):
 			id = batch.ID.String()
+		case r.consumes:
+			id = newEndpoint()
+		case strings.Contains(r.path, "webhooks/"):
+			id = endpoint
 		}
-		return strings.NewReplacer(":id", id, ":queue", "low", "*file", "app.css").Replace(r.path)
+		return strings.NewReplacer(":id", id, ":delivery", delivery[0].DeliveryID.String(), ":queue", "low",
+			"*file", "app.css").Replace(r.path)
 	}
 
 	_, otherToken, otherBrowser := h.member(t, store.RoleUser)

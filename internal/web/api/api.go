@@ -85,4 +85,12 @@ func (s *Server) Routes(r gin.IRoutes) {
 	r.GET("/portfolio/transactions", s.listTransactions)
 	r.GET("/portfolio/companies", s.listCompanies)
 	r.GET("/portfolio/brokers", s.listBrokers)
+	r.POST("/webhooks", s.createWebhook)
+	r.GET("/webhooks", s.listWebhooks)
+	r.GET("/webhooks/:id", s.getWebhook)
+	r.DELETE("/webhooks/:id", s.deleteWebhook)
+	r.POST("/webhooks/:id/rotate", s.rotateWebhookSecret)
+	r.GET("/webhooks/:id/deliveries", s.listDeliveries)
+	r.GET("/webhooks/:id/deliveries/:delivery/attempts", s.listAttempts)
+	r.POST("/webhooks/:id/deliveries/:delivery/replay", s.replayDelivery)
 }

@@ -62,6 +62,8 @@ func (s *Server) storedParams(o predictionOptions) (store.JSON, error) {
 type predictionRequest struct {
 	Ticker string `json:"ticker"`
 	predictionOptions
+	// Webhook names the caller's endpoint told when the job ends.
+	Webhook  string `json:"webhook"`
 	Priority string `json:"priority"`
 }
 
@@ -72,6 +74,7 @@ type sentimentRequest struct {
 	Preset      string   `json:"preset"`
 	NumArticles int      `json:"num_articles"`
 	Priority    string   `json:"priority"`
+	Webhook     string   `json:"webhook"`
 }
 
 // maxIdempotencyKeyLen bounds the Idempotency-Key header.
@@ -110,6 +113,11 @@ func (s *Server) submitPrediction(c *gin.Context) {
 		s.Fail(c, ferr)
 		return
 	}
+	var err error
+	if params.Webhook, err = s.webhookOf(c, req.Webhook); err != nil {
+		s.Fail(c, err)
+		return
+	}
 	s.submit(c, store.KindPrediction, ticker, req.Priority, params)
 }
 
@@ -133,7 +141,21 @@ func (s *Server) submitSentiment(c *gin.Context) {
 		s.Fail(c, ferr)
 		return
 	}
+	var err error
+	if params.Webhook, err = s.webhookOf(c, req.Webhook); err != nil {
+		s.Fail(c, err)
+		return
+	}
 	s.submit(c, store.KindSentiment, ticker, req.Priority, params)
+}
+
+// webhookOf checks the webhook endpoint a submission names ("" = none):
+// it must be the user's own and enabled.
+func (s *Server) webhookOf(c *gin.Context, raw string) (string, error) {
+	if raw == "" {
+		return "", nil
+	}
+	return s.Webhooks.Owned(c.Request.Context(), kernel.CurrentUser(c).ID, raw)
 }
 
 // submit stores the job, then enqueues it, then answers 202. The row is

@@ -133,6 +133,9 @@ func RequestError(err error) *Error {
 			Message: "this Idempotency-Key was already used with a different request", Field: "Idempotency-Key"}
 	case errors.Is(err, store.ErrJobFinished):
 		return &Error{Status: http.StatusConflict, Code: "job_finished", Message: "the job has already finished"}
+	case errors.Is(err, store.ErrWebhookBusy):
+		return &Error{Status: http.StatusConflict, Code: "delivery_busy",
+			Message: "the delivery is still being attempted, or its endpoint is disabled"}
 	}
 	return nil
 }

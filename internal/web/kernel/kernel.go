@@ -3,7 +3,8 @@
 // middleware (request ids, metrics, recovery, security headers, sign-in by
 // API token or session), sessions, the API token cache, the event hub of
 // job streams, page rendering, and the few operations that the API and the
-// pages both offer (cancelling a job, valuing a portfolio, trading). The
+// pages both offer (cancelling a job, valuing a portfolio, trading,
+// webhook endpoints and replays). The
 // JSON API, the pages and admin each build on it, never on each other.
 package kernel
 
@@ -25,6 +26,7 @@ import (
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/ratelimit"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/webhook"
 	"github.com/augurhq/augur/jobs"
 )
 
@@ -49,6 +51,8 @@ type Config struct {
 	// and of this process.
 	StreamsPerUser int
 	StreamsMax     int
+	// WebhookGuard judges the URLs of webhook endpoints.
+	WebhookGuard webhook.Guard
 }
 
 // Kernel holds what every handler of the API, the pages and admin uses.
@@ -77,6 +81,8 @@ type Kernel struct {
 	// the request's context (Observe and the sign-in middleware put them
 	// there).
 	Audit *audit.Log
+	// Webhooks registers endpoints and replays deliveries.
+	Webhooks *Webhooks
 
 	tokens   *tokenCache
 	space    keyspace.Space
@@ -111,6 +117,10 @@ func New(c Config) (*Kernel, error) {
 			return nil, fmt.Errorf("passkeys: %w", err)
 		}
 	}
+	sealer, err := webhook.NewSealer(c.Accounts.SecretKey)
+	if err != nil {
+		return nil, err
+	}
 	return &Kernel{
 		DB:       c.DB,
 		Redis:    c.Redis,
@@ -123,6 +133,7 @@ func New(c Config) (*Kernel, error) {
 		Sessions: newSessionManager(c.Accounts, c.Logger),
 		Hashing:  c.Accounts.Hashing,
 		Audit:    c.Audit,
+		Webhooks: &Webhooks{db: c.DB, queue: c.Queue, guard: c.WebhookGuard, sealer: sealer, logger: c.Logger},
 		tokens:   newTokenCache(c.Redis, c.Keyspace, c.Logger),
 		space:    c.Keyspace,
 		metrics:  newHTTPMetrics(c.Registry),

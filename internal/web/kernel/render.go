@@ -32,7 +32,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "login_two_factor", "register", "account", "error", "dashboard",
+	for _, name := range []string{"index", "job", "models", "login", "login_two_factor", "register", "account", "error", "dashboard", "webhooks",
 		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job", "admin_schedules", "admin_audit"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
@@ -110,6 +110,8 @@ type PageData struct {
 	Admin     any
 	// Batches is what /watchlists and a batch page show.
 	Batches any
+	// Webhooks is /webhooks' endpoints and deliveries (ui's type).
+	Webhooks any
 }
 
 // unavailablePage is what a page shows while PostgreSQL is down: it needs

@@ -1,6 +1,6 @@
 // Package ui is Augur's pages for signed-in users and visitors: sign-in,
 // registration and the account, the prediction form, job pages, the
-// models' leaderboard and the portfolio dashboard. The pages do their work
+// models' leaderboard, the portfolio dashboard and webhooks. The pages do their work
 // through the JSON API, or through the same kernel functions it uses.
 package ui
 
@@ -79,4 +79,8 @@ func (s *Server) Routes(site, signedIn gin.IRoutes) {
 	signedIn.POST("/account/two-factor/passkeys/finish", s.finishPasskeyRegistration)
 	signedIn.POST("/account/two-factor/passkeys/:id/delete", s.deletePasskey)
 	signedIn.POST("/account/sessions/sign-out-others", s.signOutOthers)
+	kernel.GetOrHead(signedIn, "/webhooks", s.webhooksPage)
+	signedIn.POST("/webhooks", s.createWebhookForm)
+	signedIn.POST("/webhooks/:id/delete", s.deleteWebhookForm)
+	signedIn.POST("/webhooks/:id/deliveries/:delivery/replay", s.replayForm)
 }
