@@ -183,7 +183,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { return oneOf(&c.Env, v, Development, Production) }},
 	{"HTTP_ADDR", ":8080", "Address the web server listens on.",
 		func(c *Config, v string) error { return hostPort(&c.HTTPAddr, v) }},
-	{"METRICS_ADDR", ":9090", "Address of the Prometheus /metrics listener (web and worker each have one; give them different ports on one host). Empty disables it.",
+	{"METRICS_ADDR", ":9090", "Address of the Prometheus /metrics listener (web and worker each have one; give them different ports on one host, as `make run` does with the next port for the worker). Empty disables it.",
 		func(c *Config, v string) error {
 			if v == "" {
 				return nil
