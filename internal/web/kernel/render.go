@@ -32,7 +32,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard",
+	for _, name := range []string{"index", "job", "models", "login", "register", "account", "error", "dashboard", "docs",
 		"admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
