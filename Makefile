@@ -8,10 +8,6 @@ GO        ?= go
 K8SCHECK  := deploy/k8s/check
 BIN       := bin
 FUZZTIME  ?= 3s
-# Two local programs share the host, so their metrics listeners need
-# different ports.
-WEB_METRICS_ADDR    ?= :9090
-WORKER_METRICS_ADDR ?= :9091
 # What augur_build_info reports, stamped into bin/ and the image at link
 # time: the image's build context has no .git to read them from.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo unknown)
@@ -41,16 +37,21 @@ image: ## docker build the image IMAGE (default augur:VERSION), with VERSION and
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMAGE) .
 
 .PHONY: run
-run: build ## migrate, print the demo password and a token, run web (:8080) and a worker; Ctrl-C stops both
+run: build ## migrate, print the demo password, a token and a curl line, run web (HTTP_ADDR, :8080) and a worker; Ctrl-C stops both
 	$(BIN)/web migrate --create-db
 	@$(BIN)/web demo-user
-	@echo "then: curl -H \"Authorization: Bearer \$$TOKEN\" -H \"Content-Type: application/json\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' localhost:8080/api/v1/predictions"
+	@# Both programs read the same settings; only METRICS_ADDR needs two
+	@# values on one host. Web takes METRICS_ADDR (here 127.0.0.1:9090 unless
+	@# set: a development machine need not publish its metrics), the worker
+	@# the next port on the same host; METRICS_ADDR= (empty) turns both off.
 	@# When either program exits, or on Ctrl-C, stop the other one gracefully
 	@# and wait for both. No load balancer to drain here: web stops at once
 	@# unless SHUTDOWN_DRAIN says otherwise.
-	@trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
-		SHUTDOWN_DRAIN=$${SHUTDOWN_DRAIN:-0s} METRICS_ADDR=$(WEB_METRICS_ADDR) $(BIN)/web & \
-		METRICS_ADDR=$(WORKER_METRICS_ADDR) $(BIN)/worker & \
+	@web=$${METRICS_ADDR-127.0.0.1:9090}; worker=; \
+		if [ -n "$$web" ]; then worker="$${web%:*}:$$(( $${web##*:} + 1 ))"; echo "metrics: web on $$web/metrics, worker on $$worker/metrics"; fi; \
+		trap 'kill $$(jobs -p) 2>/dev/null; wait' INT TERM EXIT; \
+		SHUTDOWN_DRAIN=$${SHUTDOWN_DRAIN:-0s} METRICS_ADDR=$$web $(BIN)/web & \
+		METRICS_ADDR=$$worker $(BIN)/worker & \
 		wait -n
 
 .PHONY: test

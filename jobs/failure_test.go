@@ -351,9 +351,9 @@ func TestUnavailableSentimentNeverReadsAsNeutral(t *testing.T) {
 	require.NoError(t, json.Unmarshal(done.Result, &res))
 	require.Equal(t, sentiment.LabelUnavailable, res.Sentiment.Label)
 	require.Nil(t, res.Sentiment.Polarity, "no polarity, not a polarity of 0")
-	require.Equal(t, "no sentiment source available for ABC: finviz error", res.SentimentError)
+	require.Equal(t, "no sentiment source available for ABC: finviz: source answered an error", res.SentimentError)
 	require.Contains(t, res.Recommendation.Reasons,
-		"News sentiment was asked for but is unavailable (no sentiment source available for ABC: finviz error).")
+		"News sentiment was asked for but is unavailable (no sentiment source available for ABC: finviz: source answered an error).")
 	for _, reason := range res.Recommendation.Reasons {
 		require.NotContains(t, reason, "was given")
 		require.NotContains(t, reason, "neutral")

@@ -462,7 +462,7 @@ func (b *browser) portfolio(base string) {
 
 	// What the dashboard shows: where prices come from, the figures, the
 	// holding, the transactions.
-	require.Equal(t, "Prices are the bundled sample data (sample, last close 2001-01-02), not live market prices.", b.text(".notice"))
+	require.Equal(t, "Not live market prices: MSFT from bundled sample data (the 30 Dow Jones stocks of 2000, daily 1991–2000, and the S&P 500, 2000–2020), last close 2001-01-02.", b.text(".notice"))
 	figures := eval[map[string]string](b, "read the figures", `Object.fromEntries([...document.querySelectorAll(".figures div")]
 	  .map((d) => [d.querySelector("dt").textContent.trim(), d.querySelector("dd").textContent.trim()]))`)
 	require.Equal(t, map[string]string{

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/config"
 )
 
 // closedPorts are settings whose services cannot be reached, so a command
@@ -130,4 +132,29 @@ func TestConfigNeverPrintsAPassword(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, `REDIS_URL="redis//xxxxx@x"`)
 	require.NotContains(t, stdout+stderr, "s3cr3t")
+}
+
+// Issue 21: web config listed names and values only; what a setting does
+// was in the README alone.
+func TestConfigDescribesEverySetting(t *testing.T) {
+	code, stdout, stderr := runCLI(t, map[string]string{"HTTP_ADDR": "127.0.0.1:8081"}, "web config")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "HTTP_ADDR=127.0.0.1:8081  (default :8080)\n    Address the web server listens on.\n")
+	for _, s := range config.Settings() {
+		require.Contains(t, "\n"+stdout, "\n"+s.Name+"=", s.Name)
+		require.Contains(t, stdout, "    "+wrap(s.Help, 76)[0]+"\n", s.Name)
+	}
+}
+
+func TestLocalURL(t *testing.T) {
+	for addr, want := range map[string]string{
+		":8080":          "http://localhost:8080",
+		"0.0.0.0:8081":   "http://localhost:8081",
+		"[::]:8082":      "http://localhost:8082",
+		"127.0.0.1:8083": "http://127.0.0.1:8083",
+		"[::1]:8084":     "http://[::1]:8084",
+		"web.lan:80":     "http://web.lan:80",
+	} {
+		require.Equal(t, want, localURL(addr), addr)
+	}
 }

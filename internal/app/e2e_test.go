@@ -254,6 +254,23 @@ func TestUnknownTickerFailsWithoutRetries(t *testing.T) {
 	require.EqualValues(t, 1, job["attempts"])
 }
 
+// Issue 21, item 11: offline, with the live sources unreachable and the
+// sample lacking the ticker, the job was retried 4 times over 106 s.
+func TestUnknownTickerOfflineFailsAtOnce(t *testing.T) {
+	s := newStack(t)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	s.cfg.Market.Sources = []string{"yahoo", "stooq", "sample"}
+	s.cfg.Market.YahooURL, s.cfg.Market.StooqURL, s.cfg.Market.StooqKey = closed.URL, closed.URL, "key"
+	s.startWorker()
+	id := s.submit("/api/v1/predictions", `{"ticker":"NOSUCH","models":["linreg"]}`)
+	job := s.await(id, final)
+	require.Equal(t, "failed", job["status"])
+	require.Contains(t, job["error"], "no such ticker NOSUCH (yahoo: unreachable; stooq: unreachable; sample: not_found)")
+	require.NotContains(t, job["error"], strings.TrimPrefix(closed.URL, "http://"))
+	require.EqualValues(t, 1, job["attempts"])
+}
+
 func TestCancelRunningJob(t *testing.T) {
 	s := newStack(t)
 	s.startWorker()

@@ -77,6 +77,8 @@ func TestDemoUserPrintsAPasswordThatSignsIn(t *testing.T) {
 	first := passwordRE.FindStringSubmatch(out.String())
 	require.NotNil(t, first, out.String())
 	require.NotContains(t, out.String(), "#token=")
+	require.Contains(t, out.String(), `-d '{"ticker":"MSFT","models":["linreg"]}' http://localhost:8080/api/v1/predictions`+"\n",
+		"the curl line goes where HTTP_ADDR listens")
 
 	out.Reset()
 	require.NoError(t, demoUser(context.Background(), env))

@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/alexedwards/scs/v2"
@@ -381,26 +380,81 @@ func demoUser(ctx context.Context, env *runtimeEnv) error {
 	if err := seedDemoMarket(ctx, env, db); err != nil {
 		return err
 	}
-	_, port, _ := net.SplitHostPort(env.cfg.HTTPAddr)
-	fmt.Fprintf(env.stdout, "\nexport TOKEN=%s\nbrowser: http://localhost:%s/login as %s, password %s\n", token, port, user.Email, password)
+	base := localURL(env.cfg.HTTPAddr)
+	fmt.Fprintf(env.stdout, "\nexport TOKEN=%s\nbrowser: %s/login as %s, password %s\n", token, base, user.Email, password)
+	fmt.Fprintf(env.stdout, "then: curl -H \"Authorization: Bearer $TOKEN\" -H \"Content-Type: application/json\" -d '{\"ticker\":\"MSFT\",\"models\":[\"linreg\"]}' %s/api/v1/predictions\n", base)
 	return nil
+}
+
+// localURL is where a browser or curl on this host reaches a server
+// listening on addr (HTTP_ADDR): the address itself, but localhost for
+// one that listens on every interface (":8080", "0.0.0.0:8080"), which is
+// no address to connect to.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr // config.Load has checked it already
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // printConfig prints every setting, then fails if the settings do not load,
 // so that one command shows both what is set and what is wrong.
+//
+// Each setting is a block: its name, value and default on one line, then
+// what it does, as the README's configuration table says it, wrapped.
 func printConfig(_ context.Context, env *runtimeEnv) error {
-	w := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tVALUE\tDEFAULT")
+	w := bufio.NewWriter(env.stdout)
 	for _, s := range config.Settings() {
 		value, set := env.lookup(s.Name)
+		origin := "default"
 		if !set {
 			value = s.Default
+		} else {
+			origin = "default " + quoteEmpty(s.Redact(s.Default))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", s.Name, s.Redact(value), s.Redact(s.Default))
+		fmt.Fprintf(w, "%s=%s  (%s)\n", s.Name, s.Redact(value), origin)
+		for _, line := range wrap(s.Help, 76) {
+			fmt.Fprintf(w, "    %s\n", line)
+		}
+		fmt.Fprintln(w)
 	}
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	_, err := config.Load(env.lookup)
 	return err
+}
+
+// quoteEmpty shows an empty default as "" rather than as nothing.
+func quoteEmpty(v string) string {
+	if v == "" {
+		return `""`
+	}
+	return v
+}
+
+// wrap breaks text into lines of at most width bytes at spaces (a longer
+// word gets a line of its own).
+func wrap(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) > width:
+			lines = append(lines, line)
+			line = word
+		default:
+			line += " " + word
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
 }

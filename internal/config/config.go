@@ -237,7 +237,7 @@ var settings = []Setting{
 		func(c *Config, v string) error { c.TLSCertFile = v; return nil }},
 	{"TLS_KEY_FILE", "", "PEM private key of TLS_CERT_FILE.",
 		func(c *Config, v string) error { c.TLSKeyFile = v; return nil }},
-	{"METRICS_ADDR", ":9090", "Address of the Prometheus /metrics listener (web and worker each have one; give them different ports on one host). Empty disables it.",
+	{"METRICS_ADDR", ":9090", "Address of the Prometheus /metrics listener (web and worker each have one; give them different ports on one host, as `make run` does with the next port for the worker). Empty disables it.",
 		func(c *Config, v string) error {
 			if v == "" {
 				return nil

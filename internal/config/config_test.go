@@ -1,7 +1,10 @@
 package config
 
 import (
+	"io/fs"
 	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -265,6 +268,37 @@ func TestREADMEDocumentsEverySetting(t *testing.T) {
 			def = "`" + s.Default + "`"
 		}
 		require.Contains(t, string(readme), "| `"+s.Name+"` | "+def+" |", "README row of %s", s.Name)
+	}
+}
+
+// Issue 21: TEST_DATABASE_URL was read by the tests and documented
+// nowhere. Every variable the code reads itself, outside this package's
+// table, is in the README's table of test variables (PATH excepted: the
+// tests pass it on to the servers they start).
+func TestREADMEDocumentsEveryOtherVariable(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	read := regexp.MustCompile(`os\.(?:Getenv|LookupEnv)\("([A-Z0-9_]+)"\)`)
+	found := map[string]bool{}
+	require.NoError(t, filepath.WalkDir("../..", func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return err
+		case d.IsDir() && d.Name() == ".git":
+			return filepath.SkipDir
+		case d.IsDir() || !strings.HasSuffix(path, ".go"):
+			return nil
+		}
+		src, err := os.ReadFile(path)
+		for _, m := range read.FindAllSubmatch(src, -1) {
+			found[string(m[1])] = true
+		}
+		return err
+	}))
+	delete(found, "PATH")
+	require.Contains(t, found, "TEST_DATABASE_URL", "the walk reads the tests")
+	for name := range found {
+		require.Contains(t, string(readme), "| `"+name+"` |", "README row of %s", name)
 	}
 }
 

@@ -25,7 +25,6 @@ func (l *Loader) fetchAll(ctx context.Context, t string) (*Series, error) {
 // runChain tries providers in order until one delivers.
 func (l *Loader) runChain(ctx context.Context, providers []Provider, t string, since time.Time) ([]Bar, Provider, []Attempt, error) {
 	attempts := make([]Attempt, 0, len(providers))
-	answered, notFound := 0, 0
 	var bundled []string
 	for _, p := range providers {
 		bars, a, err := l.call(ctx, p, t, since)
@@ -36,23 +35,19 @@ func (l *Loader) runChain(ctx context.Context, providers []Provider, t string, s
 		if ctx.Err() != nil {
 			return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: ctx.Err()}
 		}
-		l.log.InfoContext(ctx, "price source failed", "ticker", t, "source", a.Source, "outcome", a.Outcome, "err", err)
-		if a.Outcome != upstream.OutcomeNoKey {
-			answered++
-			if a.Outcome == upstream.OutcomeNotFound {
-				notFound++
-			}
-		}
+		// Debug, not Info: a dashboard view asks the chain for every
+		// holding, and a source that is down would log on every view. The
+		// client logs each change of a source's health once (see
+		// upstream.Config.Logger); this line keeps the detail behind an
+		// attempt's short reason, with the request id.
+		l.log.DebugContext(ctx, "price source failed", "ticker", t, "source", a.Source, "outcome", a.Outcome, "err", err)
 		if s, ok := p.(*Sample); ok && a.Outcome == upstream.OutcomeNotFound {
 			// Tickers cannot fail here: History has just read the same
 			// parsed files.
 			bundled, _ = s.Tickers()
 		}
 	}
-	cause := ErrNoData
-	if answered > 0 && notFound == answered {
-		cause = ErrNoSuchTicker
-	}
+	cause, _ := verdict(attempts)
 	return nil, nil, attempts, &LoadError{Ticker: t, Attempts: attempts, Err: cause, Bundled: bundled}
 }
 
@@ -66,7 +61,10 @@ func (l *Loader) call(ctx context.Context, p Provider, t string, since time.Time
 	}
 	a := Attempt{Source: p.Name(), Outcome: upstream.OutcomeOf(err), LatencyMS: milliseconds(time.Since(start))}
 	if err != nil {
-		a.Reason = err.Error()
+		// The error may hold a host, an address or network text
+		// ("lookup query1.finance.yahoo.com on 10.255.255.53:53"): users
+		// read the cause, the log above keeps the error.
+		a.Reason = upstream.Cause(a.Outcome)
 	} else {
 		a.Reason = fmt.Sprintf("%d bars", len(bars))
 	}

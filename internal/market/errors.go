@@ -80,11 +80,44 @@ func Transient(err error) bool {
 	if !errors.As(err, &le) {
 		return false
 	}
-	for _, a := range le.Attempts {
+	_, retry := verdict(le.Attempts)
+	return retry
+}
+
+// verdict is the one rule for what a chain's failed attempts say of the
+// ticker, and whether asking again later may say otherwise. Sources fall
+// in three groups:
+//   - silent: no key configured, or unreachable (its name did not resolve,
+//     the connection was refused, its circuit is open after that). It
+//     said nothing about the ticker, and offline it will say nothing on
+//     the next try either; retrying for it only keeps the user waiting
+//     (issue 21: 106 s and 4 attempts for a ticker the sample lacks).
+//   - denying: it answered "not found".
+//   - failing: it was reached and failed (a timeout, a rate limit, a 5xx,
+//     a malformed answer, an open circuit after such failures). It may
+//     know the ticker; a later try may find it.
+//
+// The ticker does not exist (ErrNoSuchTicker, final) when some source
+// denied it and none failed. Otherwise there is no data (ErrNoData), worth
+// another try when some source failed or could not be reached but none
+// denied it.
+func verdict(attempts []Attempt) (cause error, retry bool) {
+	denied, failed, unreachable := false, false, false
+	for _, a := range attempts {
 		switch a.Outcome {
+		case upstream.OutcomeNotFound:
+			denied = true
+		case upstream.OutcomeUnreachable:
+			unreachable = true
 		case upstream.OutcomeError, upstream.OutcomeTimeout, upstream.OutcomeRateLimited, upstream.OutcomeCircuitOpen:
-			return true
+			failed = true
 		}
 	}
-	return false
+	switch {
+	case denied && !failed:
+		return ErrNoSuchTicker, false
+	case failed:
+		return ErrNoData, true
+	}
+	return ErrNoData, unreachable
 }

@@ -138,6 +138,9 @@ func NewLoader(cfg Config, cache Cache, rdb *redis.Client, logger *slog.Logger) 
 		metrics:  cfg.CacheMetrics,
 		flights:  map[string]*flight{},
 	}
+	if cfg.HTTP.Logger == nil {
+		cfg.HTTP.Logger = l.log
+	}
 	for _, name := range names {
 		src := lookup(name)
 		p, err := src.build(name, cfg)

@@ -34,9 +34,11 @@ type Provider interface {
 type Attempt struct {
 	Source string `json:"source"`
 	// Outcome is upstream.OutcomeOf the provider's error (ok, no_key,
-	// not_found, error, timeout, rate_limited, circuit_open), or
-	// OutcomeCached.
-	Outcome   string  `json:"outcome"`
+	// not_found, error, timeout, rate_limited, unreachable, circuit_open),
+	// or OutcomeCached.
+	Outcome string `json:"outcome"`
+	// Reason is for users: upstream.Cause of a failure, never the error's
+	// text (the log has that), or what a success delivered.
 	Reason    string  `json:"reason,omitempty"`
 	LatencyMS float64 `json:"latency_ms"`
 }

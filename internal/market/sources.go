@@ -13,6 +13,9 @@ import (
 // source is one PRICE_SOURCES name and how to build its provider.
 type source struct {
 	name string
+	// title is how pages name the source's prices (see SourceTitle), and
+	// coverage what local data holds (see SourceCoverage).
+	title, coverage string
 	// live providers ask the network: their answers are cached, and a stale
 	// cache is refreshed from them. The others read local data, which is
 	// always at hand and never goes stale.
@@ -27,24 +30,45 @@ type source struct {
 // demo works offline. csv is left out of the default because it needs
 // DATA_DIR.
 var sources = []source{
-	{name: "yahoo", live: true, byDefault: true, build: func(name string, cfg Config) (Provider, error) {
+	{name: "yahoo", title: "Yahoo Finance", live: true, byDefault: true, build: func(name string, cfg Config) (Provider, error) {
 		return &yahoo{base: baseURL(cfg.YahooURL, DefaultYahooURL), http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
 	}},
-	{name: "stooq", live: true, byDefault: true, build: func(name string, cfg Config) (Provider, error) {
+	{name: "stooq", title: "Stooq", live: true, byDefault: true, build: func(name string, cfg Config) (Provider, error) {
 		return &stooq{base: baseURL(cfg.StooqURL, DefaultStooqURL), key: cfg.StooqKey, http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
 	}},
-	{name: "alphavantage", live: true, byDefault: true, build: func(name string, cfg Config) (Provider, error) {
+	{name: "alphavantage", title: "Alpha Vantage", live: true, byDefault: true, build: func(name string, cfg Config) (Provider, error) {
 		return &alphaVantage{base: baseURL(cfg.AlphaVantageURL, DefaultAlphaVantageURL), key: cfg.AlphaVantageKey, http: upstream.New(name, cfg.HTTP), now: time.Now}, nil
 	}},
-	{name: "csv", build: func(_ string, cfg Config) (Provider, error) {
+	{name: "csv", title: "DATA_DIR's CSV file", build: func(_ string, cfg Config) (Provider, error) {
 		if cfg.DataDir == "" {
 			return nil, errors.New("price source csv needs DATA_DIR")
 		}
 		return &csvDir{dir: cfg.DataDir}, nil
 	}},
-	{name: "sample", byDefault: true, build: func(string, Config) (Provider, error) {
+	{name: "sample", title: "bundled sample data", coverage: "the 30 Dow Jones stocks of 2000, daily 1991–2000, and the S&P 500, 2000–2020", byDefault: true, build: func(string, Config) (Provider, error) {
 		return NewSample(), nil
 	}},
+}
+
+// SourceTitle is how pages name the prices of the provider called name
+// (a Series' Source): "Yahoo Finance", "DATA_DIR's CSV file", "bundled
+// sample data". An unknown name, as an old stored result may hold, is
+// shown as it is.
+func SourceTitle(name string) string {
+	if s := lookup(name); s != nil && s.title != "" {
+		return s.title
+	}
+	return name
+}
+
+// SourceCoverage says what the local data of the provider called name
+// holds, for pages that show its prices (the sample's dates are far from
+// today's, and users should know why), or "" when there is nothing to say.
+func SourceCoverage(name string) string {
+	if s := lookup(name); s != nil {
+		return s.coverage
+	}
+	return ""
 }
 
 // SourceNames lists the valid PRICE_SOURCES names.

@@ -21,8 +21,8 @@ type Quote struct {
 	// Price is the close in cents.
 	Price decimal.Decimal
 	Date  time.Time
-	// Source is the provider that served it; Live is false for the bundled
-	// sample data, which pages must say.
+	// Source is the provider that served it; Live is false for local data
+	// (the bundled sample, DATA_DIR's CSV files), which pages must say.
 	Source string
 	Live   bool
 }

@@ -134,6 +134,9 @@ func New(cfg Config, rdb *redis.Client, logger *slog.Logger) (*Analyzer, error) 
 		numArticles: DefaultNumArticles,
 		logger:      logger,
 	}
+	if cfg.HTTP.Logger == nil {
+		cfg.HTTP.Logger = logger.With("component", "sentiment")
+	}
 	for _, spec := range sourceTable {
 		base := spec.configuredURL(cfg)
 		if base == "" {
@@ -273,10 +276,12 @@ func (a *Analyzer) fetch(ctx context.Context, src source, ticker string, need in
 	status.LatencyMS = milliseconds(time.Since(start))
 	if err != nil {
 		status.Status = upstream.OutcomeOf(err)
-		status.Reason = reasonOf(err)
+		status.Reason = causeOf(err)
 		if status.Status != StatusNoKey {
+			// The request id the log handler adds ties this detail to the
+			// job whose report shows only the cause.
 			a.logger.WarnContext(ctx, "sentiment source failed",
-				"source", src.Name(), "ticker", ticker, "status", status.Status, "error", status.Reason)
+				"source", src.Name(), "ticker", ticker, "status", status.Status, "error", reasonOf(err))
 		}
 		return status, articleBatch{}
 	}
@@ -318,13 +323,13 @@ func isDuplicate(seen map[string]bool, article Article) bool {
 func describeSources(statuses []SourceStatus) string {
 	parts := make([]string, len(statuses))
 	for i, s := range statuses {
-		what := strings.ReplaceAll(s.Status, "_", " ")
+		what := upstream.Cause(s.Status)
 		if s.Status == StatusOK {
 			what = "no articles"
 		}
-		parts[i] = s.Source + " " + what
+		parts[i] = s.Source + ": " + what
 	}
-	return strings.Join(parts, ", ")
+	return strings.Join(parts, "; ")
 }
 
 func milliseconds(d time.Duration) float64 {

@@ -3,9 +3,12 @@ package sentiment
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"maps"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,6 +16,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/dbtest"
+	"github.com/augurhq/augur/internal/requestid"
+	"github.com/augurhq/augur/internal/testlog"
 )
 
 // aaplOnReddit is a Tradestie list in which AAPL appears.
@@ -247,8 +252,9 @@ func TestAnalyzeAllFailing(t *testing.T) {
 	w.cfg.HTTP.Timeout = 100 * time.Millisecond
 	report, err := w.analyzer(t, nil).Analyze(t.Context(), Request{Ticker: "MSFT"})
 	require.ErrorIs(t, err, ErrNoArticles)
-	require.EqualError(t, err, "no sentiment source available for MSFT: finviz timeout, eodhd no key, "+
-		"alphavantage rate limited, tradestie error, finnhub rate limited, stockgeist error, google error")
+	require.EqualError(t, err, "no sentiment source available for MSFT: finviz: source timed out; "+
+		"eodhd: no API key configured; alphavantage: rate limited by source; tradestie: source answered an error; "+
+		"finnhub: rate limited by source; stockgeist: source answered an error; google: source answered an error")
 	require.NotNil(t, report, "the report comes with the error")
 	require.Equal(t, SourceNames(), sourceOrder(report))
 	require.Empty(t, report.Articles)
@@ -268,7 +274,7 @@ func TestAnalyzeEmptySourcesIsNoArticles(t *testing.T) {
 	w.cfg.Sources = []string{"finviz"}
 	report, err := w.analyzer(t, nil).Analyze(t.Context(), Request{Ticker: "AAPL"})
 	require.ErrorIs(t, err, ErrNoArticles)
-	require.ErrorContains(t, err, "finviz no articles")
+	require.ErrorContains(t, err, "finviz: no articles")
 	require.Equal(t, StatusOK, report.Sources[0].Status)
 	require.Equal(t, "no articles", report.Sources[0].Reason)
 }
@@ -481,7 +487,38 @@ func TestADegradedReportHadASourceFail(t *testing.T) {
 	}
 	require.False(t, report().Degraded())
 	require.False(t, report(StatusOK, StatusNoKey, StatusSkipped).Degraded(), "a missing key or a source not reached is the setup")
-	for _, failed := range []string{StatusError, StatusTimeout, StatusRateLimited, StatusCircuitOpen} {
+	for _, failed := range []string{StatusError, StatusTimeout, StatusRateLimited, StatusUnreachable, StatusCircuitOpen} {
 		require.True(t, report(StatusOK, failed).Degraded(), failed)
 	}
+}
+
+// Issue 21, item 12: a report showed "lookup finviz.com on
+// 10.255.255.53:53". Users read a cause; the log keeps the detail, tied to
+// the request by its id.
+func TestFailureReasonsCarryNoNetworkText(t *testing.T) {
+	w := newWorld(t, map[string]map[string]reply{
+		"tradestie": {"/apps/reddit": {status: http.StatusBadGateway, body: `upstream 10.0.0.7:8080 refused`}},
+	})
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	w.cfg.FinvizURL = closed.URL
+	w.cfg.Sources = []string{"finviz", "tradestie"}
+	logs := &testlog.Buffer{}
+	a, err := New(w.cfg, nil, slog.New(requestid.NewHandler(slog.NewJSONHandler(logs, nil))))
+	require.NoError(t, err)
+
+	report, err := a.Analyze(requestid.With(t.Context(), "req-12"), Request{Ticker: "MSFT"})
+	require.ErrorIs(t, err, ErrNoArticles)
+	require.Equal(t, map[string]string{"finviz": "source unreachable", "tradestie": "source answered an error"},
+		bySource(report, func(s SourceStatus) string { return s.Reason }))
+	require.EqualError(t, err, "no sentiment source available for MSFT: finviz: source unreachable; tradestie: source answered an error")
+	host := strings.TrimPrefix(closed.URL, "http://")
+	for _, shown := range []string{err.Error(), fmt.Sprint(report.Sources)} {
+		require.NotContains(t, shown, host)
+		require.NotContains(t, shown, "10.0.0.7")
+		require.NotContains(t, shown, "refused")
+	}
+	require.Equal(t, 2, logs.Count(`"request_id":"req-12"`), "one line per failed source: %s", logs)
+	require.Contains(t, logs.String(), "dial tcp "+host+": connect: connection refused", "the log keeps the address")
+	require.Contains(t, logs.String(), `"status":"error","error":"get reddit list: tradestie: http_status (HTTP 502)`, "and the status")
 }

@@ -66,7 +66,7 @@ func (f *finnhub) fetchSocial(ctx context.Context, ticker string, window url.Val
 		return nil, "company news only: social sentiment needs a premium Finnhub plan"
 	}
 	if err != nil {
-		return nil, "company news only: social sentiment failed: " + reasonOf(err)
+		return nil, "company news only: social sentiment failed: " + causeOf(err)
 	}
 	article, err := parseFinnhubSocial(resp.Body, ticker)
 	if err != nil {

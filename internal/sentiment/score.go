@@ -1,6 +1,7 @@
 package sentiment
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"sync"
@@ -35,7 +36,11 @@ const userSource = "user"
 // construction the analyzer only reads its maps and compiled regexps, so
 // concurrent PolarityScores calls need no lock (TestScoreTextConcurrent
 // checks this under the race detector).
-var vader = sync.OnceValue(govader.NewSentimentIntensityAnalyzer)
+var vader = sync.OnceValue(func() *govader.SentimentIntensityAnalyzer {
+	a := govader.NewSentimentIntensityAnalyzer()
+	maps.Copy(a.Lexicon, financeLexicon)
+	return a
+})
 
 // scoreText returns the VADER compound score of text, in [-1, 1].
 func scoreText(text string) float64 {

@@ -28,18 +28,19 @@ const (
 	StatusError       = upstream.OutcomeError
 	StatusTimeout     = upstream.OutcomeTimeout
 	StatusRateLimited = upstream.OutcomeRateLimited
+	StatusUnreachable = upstream.OutcomeUnreachable
 	StatusCircuitOpen = upstream.OutcomeCircuitOpen
 	StatusSkipped     = "skipped"
 )
 
 // Degraded reports whether some source failed during the run (an error, a
-// timeout, a rate limit or an open circuit breaker): the report then holds
+// timeout, a rate limit, no connection or an open circuit breaker): the report then holds
 // what the others said, not what the news says. A source without a key,
 // or one the run never reached, is how the chain is set up, not a failure.
 func (r *Report) Degraded() bool {
 	for _, s := range r.Sources {
 		switch s.Status {
-		case StatusError, StatusTimeout, StatusRateLimited, StatusCircuitOpen:
+		case StatusError, StatusTimeout, StatusRateLimited, StatusUnreachable, StatusCircuitOpen:
 			return true
 		}
 	}

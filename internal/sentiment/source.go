@@ -122,14 +122,28 @@ var (
 	errBadResponse = errors.New("unexpected response")
 )
 
-// reasonOf describes a Fetch error for the report, with the wait an upstream
-// asked for when it rate limited us.
+// reasonOf describes a Fetch error in full for the logs, with the wait an
+// upstream asked for when it rate limited us.
 func reasonOf(err error) string {
+	return err.Error() + retryAfter(err)
+}
+
+// causeOf describes a Fetch error for the report, which users read: the
+// outcome's cause in a few words ("source unreachable"), never the error's
+// text, which may name hosts and addresses ("lookup finviz.com on
+// 10.255.255.53:53"); the log line keeps that.
+func causeOf(err error) string {
+	return upstream.Cause(upstream.OutcomeOf(err)) + retryAfter(err)
+}
+
+// retryAfter is " (retry after 30s)" when the upstream said how long its
+// rate limit lasts, which is worth telling users too, or "".
+func retryAfter(err error) string {
 	var ue *upstream.Error
 	if errors.As(err, &ue) && ue.RetryAfter > 0 {
-		return fmt.Sprintf("%v (retry after %v)", err, ue.RetryAfter)
+		return fmt.Sprintf(" (retry after %v)", ue.RetryAfter)
 	}
-	return err.Error()
+	return ""
 }
 
 // upstreamErrorMessage returns the "error" string Finnhub and EODHD put in

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
 )
 
@@ -128,15 +129,17 @@ func idempotentTransaction(ctx context.Context, q querier, userID int64, idem Id
 
 // describe is the transaction description of a filled order: what, at
 // which price from where, through whom. The price's source stays with the
-// trade, so a history made on the bundled sample data says so.
+// trade, so a history made on the bundled sample data, or on a DATA_DIR
+// file, says so.
 func describe(verb string, f portfolio.Fill, symbol, broker string, q portfolio.Quote) string {
 	s := fmt.Sprintf("%s %s %s at %s through %s", verb, f.Quantity, symbol, f.Price.StringFixed(2), broker)
 	if q.Source == "" {
 		return s
 	}
-	origin := "from " + q.Source
+	name := market.SourceTitle(q.Source)
+	origin := "from " + name
 	if !q.Live {
-		origin = "bundled " + q.Source + " data, not live"
+		origin = name + ", not live"
 	}
 	return fmt.Sprintf("%s (close of %s, %s)", s, q.Date.Format(time.DateOnly), origin)
 }

@@ -26,6 +26,10 @@ const (
 	OutcomeNotFound    = "not_found"
 	OutcomeRateLimited = "rate_limited"
 	OutcomeTimeout     = "timeout"
+	// OutcomeUnreachable is a source that could not be reached at all (its
+	// name did not resolve, the connection was refused): it said nothing,
+	// not even that something went wrong on its side.
+	OutcomeUnreachable = "unreachable"
 	OutcomeCircuitOpen = "circuit_open"
 	OutcomeError       = "error"
 )
@@ -50,7 +54,39 @@ func OutcomeOf(err error) string {
 	case KindRateLimited:
 		return OutcomeRateLimited
 	case KindCircuitOpen:
+		// Open after the source could not be reached: it still cannot
+		// be, as far as anyone knows, and is no more than that.
+		var last *lastFailure
+		if errors.As(err, &last) && last.failure.Kind == KindUnreachable {
+			return OutcomeUnreachable
+		}
 		return OutcomeCircuitOpen
+	case KindUnreachable:
+		return OutcomeUnreachable
 	}
 	return OutcomeError
+}
+
+// Cause says what an outcome means to a user, in a few words that carry no
+// network text, host, address or key: the error itself, which may hold
+// "lookup finviz.com on 10.255.255.53:53", belongs in the logs only. It is
+// the one wording of failures in job results and pages.
+func Cause(outcome string) string {
+	switch outcome {
+	case OutcomeOK:
+		return "ok"
+	case OutcomeNoKey:
+		return "no API key configured"
+	case OutcomeNotFound:
+		return "no such ticker at this source"
+	case OutcomeRateLimited:
+		return "rate limited by source"
+	case OutcomeTimeout:
+		return "source timed out"
+	case OutcomeUnreachable:
+		return "source unreachable"
+	case OutcomeCircuitOpen:
+		return "source paused after repeated failures"
+	}
+	return "source answered an error"
 }

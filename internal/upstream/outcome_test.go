@@ -25,6 +25,7 @@ func TestOutcomeOf(t *testing.T) {
 		{"5xx", &Error{Kind: KindHTTP, Status: 503}, OutcomeError},
 		{"404 without a caller's verdict", &Error{Kind: KindHTTP, Status: 404}, OutcomeError},
 		{"network", &Error{Kind: KindNetwork}, OutcomeError},
+		{"unreachable", &Error{Kind: KindUnreachable}, OutcomeUnreachable},
 		{"too large", &Error{Kind: KindTooLarge}, OutcomeError},
 		{"canceled", &Error{Kind: KindCanceled, Err: context.Canceled}, OutcomeError},
 		{"plain error", errors.New("malformed"), OutcomeError},

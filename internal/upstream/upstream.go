@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -64,6 +65,10 @@ type Config struct {
 	BreakerCooldown time.Duration
 	// Metrics receives per-request counts and latencies; nil disables them.
 	Metrics *Metrics
+	// Logger hears of each change of the circuit breaker's state, with the
+	// failure that caused it: one line when a source goes down and one when
+	// it is back, rather than one per request in between. Nil discards.
+	Logger *slog.Logger
 }
 
 func (c Config) withDefaults() Config {
@@ -93,6 +98,9 @@ func (c Config) withDefaults() Config {
 	if c.BreakerCooldown <= 0 {
 		c.BreakerCooldown = DefaultBreakerCooldown
 	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
 	return c
 }
 
@@ -106,6 +114,9 @@ const (
 	KindRateLimited Kind = "rate_limited"
 	KindHTTP        Kind = "http_status"
 	KindNetwork     Kind = "network"
+	// KindUnreachable is a network failure before any byte was exchanged:
+	// the name did not resolve or the connection was refused.
+	KindUnreachable Kind = "unreachable"
 	KindCircuitOpen Kind = "circuit_open"
 	KindTooLarge    Kind = "too_large"
 	KindCanceled    Kind = "canceled"
@@ -126,6 +137,14 @@ type Error struct {
 	// Err is the underlying cause, if any.
 	Err error
 }
+
+// lastFailure is the failure that opened a circuit, as a circuit_open
+// error carries it: shown as its detail (the source is named once
+// already), and found by errors.As like any cause.
+type lastFailure struct{ failure *Error }
+
+func (l *lastFailure) Error() string { return l.failure.detail() }
+func (l *lastFailure) Unwrap() error { return l.failure }
 
 // Error describes the failure as "<source>: <kind> (HTTP <status>): <cause>".
 func (e *Error) Error() string {
@@ -207,9 +226,31 @@ func New(source string, cfg Config) *Client {
 		},
 		IsSuccessful: upstreamHealthy,
 		// The caller giving up says nothing about the upstream's health.
-		IsExcluded: func(err error) bool { return KindOf(err) == KindCanceled },
+		IsExcluded:    func(err error) bool { return KindOf(err) == KindCanceled },
+		OnStateChange: c.logStateChange,
 	})
 	return c
+}
+
+// logStateChange is the one log line of a source's failures: requests
+// that fail while the circuit is closed or open are not logged one by one
+// (a dashboard view asks every source for every holding), but the state
+// change that counted them is, with the failure that tripped it.
+//
+// Half-open, one probe let through, is no news: the probe's outcome is.
+// A failed probe opens the circuit again and logs again, so a source that
+// stays down logs once per cooldown.
+func (c *Client) logStateChange(_ string, from, to gobreaker.State) {
+	switch to {
+	case gobreaker.StateOpen:
+		attrs := []any{"source", c.source, "from", from.String()}
+		if last := c.lastFailure.Load(); last != nil {
+			attrs = append(attrs, "last_failure", last.detail())
+		}
+		c.cfg.Logger.Warn("upstream source failing", attrs...)
+	case gobreaker.StateClosed:
+		c.cfg.Logger.Info("upstream source recovered", "source", c.source)
+	}
 }
 
 // upstreamHealthy tells the breaker which outcomes show a working upstream.
@@ -236,7 +277,7 @@ func upstreamHealthy(err error) bool {
 // retryable reports whether trying again could give a different answer.
 func retryable(e *Error) bool {
 	switch e.Kind {
-	case KindTimeout, KindNetwork, KindRateLimited:
+	case KindTimeout, KindNetwork, KindUnreachable, KindRateLimited:
 		return true
 	case KindHTTP:
 		return e.Status >= 500
@@ -275,7 +316,9 @@ func (c *Client) Get(ctx context.Context, rawURL string, header http.Header) (*R
 			// half-open with its single probe already in flight.
 			c.cfg.Metrics.observe(c.source, string(KindCircuitOpen), 0, false)
 			if last := c.lastFailure.Load(); last != nil {
-				err = fmt.Errorf("%w (last failure: %s)", err, last.detail())
+				// Wrapped, not only named, so that OutcomeOf can tell a
+				// source that cannot be reached from one that fails.
+				err = fmt.Errorf("%w (last failure: %w)", err, &lastFailure{last})
 			}
 			return nil, &Error{Source: c.source, Kind: KindCircuitOpen, Err: err}
 		}
@@ -381,8 +424,13 @@ func (c *Client) transportError(ctx, attemptCtx context.Context, err error) *Err
 	}
 	kind := KindNetwork
 	var netErr net.Error
-	if errors.Is(attemptCtx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()) {
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	switch {
+	case errors.Is(attemptCtx.Err(), context.DeadlineExceeded) || (errors.As(err, &netErr) && netErr.Timeout()):
 		kind = KindTimeout
+	case errors.As(err, &dnsErr) || (errors.As(err, &opErr) && opErr.Op == "dial"):
+		kind = KindUnreachable
 	}
 	return &Error{Source: c.source, Kind: kind, Err: withoutQuery(err)}
 }

@@ -3,6 +3,7 @@ package upstream
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/require"
+
+	"github.com/augurhq/augur/internal/testlog"
 )
 
 // fake is an upstream whose answers are scripted per hit; hits past the
@@ -245,7 +248,7 @@ func TestNetworkErrorsHideTheQuery(t *testing.T) {
 	f := newFake(t, status(200, "ok"))
 	f.srv.Close() // connection refused from now on
 	_, err := New("keyed", fast(Config{MaxRetries: -1})).Get(context.Background(), f.srv.URL+"/query?apikey=SECRET123&symbol=IBM", nil)
-	require.Equal(t, KindNetwork, KindOf(err), "got %v", err)
+	require.Equal(t, KindUnreachable, KindOf(err), "got %v", err)
 	require.NotContains(t, err.Error(), "SECRET123")
 	require.Contains(t, err.Error(), "/query")
 }
@@ -333,12 +336,13 @@ func TestBreaker(t *testing.T) {
 		require.NoError(t, l.Close())
 		c := New("shaky", fast(Config{MaxRetries: -1, BreakerFailures: 1, BreakerCooldown: time.Hour}))
 		_, err = c.Get(context.Background(), refused, nil)
-		require.Equal(t, KindNetwork, KindOf(err))
+		require.Equal(t, KindUnreachable, KindOf(err))
 
 		for range 2 {
 			_, err = c.Get(context.Background(), refused, nil)
 			require.Equal(t, KindCircuitOpen, KindOf(err))
-			require.Regexp(t, `^shaky: circuit_open: circuit breaker is open \(last failure: network: Get "http://127\.0\.0\.1:\d+/quote": .*connection refused\)$`, err.Error())
+			require.Equal(t, OutcomeUnreachable, OutcomeOf(err), "open because it cannot be reached")
+			require.Regexp(t, `^shaky: circuit_open: circuit breaker is open \(last failure: unreachable: Get "http://127\.0\.0\.1:\d+/quote": .*connection refused\)$`, err.Error())
 		}
 	})
 
@@ -347,8 +351,34 @@ func TestBreaker(t *testing.T) {
 		c := New("shaky", fast(Config{MaxRetries: 10, BreakerFailures: 2, BreakerCooldown: time.Hour}))
 		err := get(c, f)
 		require.Equal(t, KindCircuitOpen, KindOf(err))
+		require.Equal(t, OutcomeCircuitOpen, OutcomeOf(err), "open because it fails, not because it is out of reach")
 		require.Equal(t, int64(2), f.hits.Load())
 	})
+}
+
+// Issue 21, item 15: every request to a failing source logged a line.
+// The client logs the breaker's changes instead: once when the source goes
+// down, with the failure that tripped it, and once when it is back.
+func TestBreakerLogsStateChangesOnly(t *testing.T) {
+	f := newFake(t, status(500, "down"), status(500, "down"), status(200, "ok"))
+	logs := &testlog.Buffer{}
+	c := New("shaky", fast(Config{
+		MaxRetries: -1, BreakerFailures: 2, BreakerCooldown: 20 * time.Millisecond,
+		Logger: slog.New(slog.NewJSONHandler(logs, nil)),
+	}))
+	get := func() error {
+		_, err := c.Get(context.Background(), f.srv.URL, nil)
+		return err
+	}
+	for range 10 {
+		require.Error(t, get())
+	}
+	require.Equal(t, int64(2), f.hits.Load(), "the open circuit stops the rest")
+	require.Equal(t, 1, logs.Count(`"msg":"upstream source failing"`), "%s", logs)
+	require.Contains(t, logs.String(), `"last_failure":"http_status (HTTP 500)`)
+	require.Eventually(t, func() bool { return get() == nil }, 10*time.Second, 5*time.Millisecond)
+	require.Equal(t, 1, logs.Count(`"msg":"upstream source recovered"`), "%s", logs)
+	require.Equal(t, 2, strings.Count(logs.String(), "\n"), "nothing else: %s", logs)
 }
 
 func TestCancellation(t *testing.T) {

@@ -62,6 +62,8 @@ var authzRoutes = []route{
 	{method: "HEAD", path: "/readyz", access: public},
 	{method: "GET", path: "/openapi.yaml", access: public},
 	{method: "HEAD", path: "/openapi.yaml", access: public},
+	{method: "GET", path: "/docs", access: public},
+	{method: "HEAD", path: "/docs", access: public},
 	{method: "GET", path: "/static/*file", access: public},
 	{method: "HEAD", path: "/static/*file", access: public},
 	{method: "GET", path: "/favicon.ico", access: public},

@@ -3,8 +3,11 @@ package web_test
 import (
 	"context"
 	"html"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"testing"
@@ -13,8 +16,11 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
+	"github.com/augurhq/augur/internal/testlog"
+	"github.com/augurhq/augur/internal/upstream"
 )
 
 // flashRE finds the message a redirect left for the next page.
@@ -221,4 +227,42 @@ func seedBrokerID(t *testing.T, h *harness, name string) string {
 	}
 	t.Fatalf("no broker %s", name)
 	return ""
+}
+
+// Issue 21, items 14 and 15: with MSFT priced from a 2025 CSV file of
+// DATA_DIR and IBM from the sample, the banner called every price the
+// sample's and a trade's description said "bundled csv data"; and each
+// view logged every price source's failure for every holding. Each source
+// is named now, and a source that cannot be reached is logged once, when
+// its circuit breaker opens, however many views ask for prices.
+func TestDashboardNamesEachPriceSourceAndLogsAnOutageOnce(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	logs := &testlog.Buffer{}
+	loader, err := market.NewLoader(market.Config{
+		Sources:  []string{"yahoo", "csv", "sample"},
+		YahooURL: closed.URL,
+		DataDir:  filepath.Join("..", "market", "testdata", "csv"),
+		HTTP:     upstream.Config{MaxRetries: -1},
+	}, nil, nil, slog.New(slog.NewJSONHandler(logs, nil)))
+	require.NoError(t, err)
+	h := newHarnessWith(t, harnessOptions{prices: portfolio.NewMarketPrices(loader)})
+	seedMarket(t, h.db)
+	b := h.signedIn(t, store.RoleUser)
+	b.submit("/dashboard/deposits", url.Values{"amount": {"2000"}})
+	_, msg := b.submit("/dashboard/orders", url.Values{"symbol": {"MSFT"}, "side": {"buy"}, "quantity": {"1"}})
+	require.Contains(t, msg, "MSFT at 478.43 through Thrifty (close of 2025-11-20, DATA_DIR's CSV file, not live)")
+	dash, msg := b.submit("/dashboard/orders", url.Values{"symbol": {"IBM"}, "side": {"buy"}, "quantity": {"1"}})
+	require.Contains(t, msg, "bundled sample data, not live")
+	require.Contains(t, html.UnescapeString(dash.body), "Not live market prices: "+
+		"IBM from bundled sample data (the 30 Dow Jones stocks of 2000, daily 1991–2000, and the S&P 500, 2000–2020), last close 2001-01-02; "+
+		"MSFT from DATA_DIR's CSV file, last close 2025-11-20.")
+
+	for range 10 {
+		require.Equal(t, http.StatusOK, b.get("/dashboard").status)
+	}
+	require.Equal(t, 1, logs.Count(`"msg":"upstream source failing"`), "%s", logs)
+	require.Contains(t, logs.String(), `"source":"yahoo","from":"closed","last_failure":"unreachable: Get`)
+	require.Zero(t, logs.Count(`"level":"INFO","msg":"price source failed"`), "%s", logs)
+	require.Zero(t, logs.Count(`"level":"WARN","msg":"price source failed"`), "%s", logs)
 }

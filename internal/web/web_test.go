@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -443,4 +444,14 @@ func TestPagesAndAssets(t *testing.T) {
 	page = anon.get("/openapi.yaml")
 	require.Equal(t, http.StatusOK, page.status)
 	require.Contains(t, page.body, "openapi: 3.0.3")
+	// The reference page renders that file with the vendored Redoc, linked
+	// by hash like every asset (the browser test looks at it).
+	page = anon.get("/docs")
+	require.Equal(t, http.StatusOK, page.status)
+	require.Contains(t, page.body, `<redoc spec-url="/openapi.yaml"`)
+	script := regexp.MustCompile(`src="(/static/redoc/redoc\.standalone\.js\?v=[0-9a-f]+)"`).FindStringSubmatch(page.body)
+	require.NotNil(t, script, page.body)
+	page = anon.get(script[1])
+	require.Equal(t, http.StatusOK, page.status)
+	require.Equal(t, "public, max-age=31536000, immutable", page.header.Get("Cache-Control"))
 }

@@ -32,7 +32,7 @@ func parsePages(assets *staticAssets) (pages, error) {
 		funcs[k] = f
 	}
 	p := pages{}
-	for _, name := range []string{"index", "job", "models", "login", "login_two_factor", "register", "account", "error", "dashboard", "webhooks",
+	for _, name := range []string{"index", "job", "models", "login", "login_two_factor", "register", "account", "error", "dashboard", "webhooks", "docs",
 		"watchlists", "batch", "admin", "admin_users", "admin_companies", "admin_brokers", "admin_queues", "admin_job", "admin_schedules", "admin_audit"} {
 		files := []string{"layout.html", name + ".html"}
 		if strings.HasPrefix(name, "admin") {
@@ -62,8 +62,9 @@ var pageFuncs = template.FuncMap{
 		}
 		return "positive"
 	},
-	"add": func(a, b float64) float64 { return a + b },
-	"sub": func(a, b float64) float64 { return a - b },
+	"add":  func(a, b float64) float64 { return a + b },
+	"join": strings.Join,
+	"sub":  func(a, b float64) float64 { return a - b },
 	// maxArticles is the most articles a sentiment job may read.
 	"maxArticles": func() int { return sentiment.MaxNumArticles },
 	// maxDeposit is the largest deposit one request may make.

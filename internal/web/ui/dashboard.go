@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 	"github.com/shopspring/decimal"
 
+	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
 	"github.com/augurhq/augur/internal/store"
 	"github.com/augurhq/augur/internal/web/kernel"
@@ -88,12 +89,48 @@ type dashboardData struct {
 	Transactions []kernel.TransactionView
 	Companies    []kernel.CompanyView
 	Brokers      []kernel.BrokerRateView
-	// Sample is a quote from data that is not live (the bundled sample),
-	// which the page must say; nil when every price shown is live.
-	Sample *kernel.QuoteView
+	// NotLive names, source by source, the holdings whose prices are not
+	// live market prices (the bundled sample, DATA_DIR's CSV files), which
+	// the page must say; empty when every price shown is live.
+	NotLive []priceOrigin
 	// Chart is the value of the current holdings over the days with
 	// prices; nil when there are not two such days.
 	Chart *lineChart
+}
+
+// priceOrigin is one source of prices that are not live, and the holdings
+// priced from it.
+type priceOrigin struct {
+	// Title names the source for people (market.SourceTitle), Coverage
+	// what it holds (market.SourceCoverage).
+	Title, Coverage string
+	Symbols         []string
+	// LastClose is the latest of these holdings' closes.
+	LastClose time.Time
+}
+
+// notLive groups the holdings whose quotes are not live by source, in the
+// order the holdings come: issue 21 saw the banner call every price the
+// sample's when one holding was priced from a 2025 CSV file.
+func notLive(holdings []kernel.HoldingView) []priceOrigin {
+	var out []priceOrigin
+	for _, h := range holdings {
+		q := h.Quote
+		if q == nil || q.Live {
+			continue
+		}
+		title := market.SourceTitle(q.Source)
+		i := slices.IndexFunc(out, func(o priceOrigin) bool { return o.Title == title })
+		if i < 0 {
+			out = append(out, priceOrigin{Title: title, Coverage: market.SourceCoverage(q.Source)})
+			i = len(out) - 1
+		}
+		out[i].Symbols = append(out[i].Symbols, h.Symbol)
+		if q.Date.After(out[i].LastClose) {
+			out[i].LastClose = q.Date
+		}
+	}
+	return out
 }
 
 // dashboardPage shows the user's portfolio and the forms that change it.
@@ -120,12 +157,7 @@ func (s *Server) dashboard(ctx context.Context, userID int64) (*dashboardData, e
 		return nil, err
 	}
 	d := &dashboardData{Portfolio: p}
-	for _, h := range p.Holdings {
-		if h.Quote != nil && !h.Quote.Live {
-			d.Sample = h.Quote
-			break
-		}
-	}
+	d.NotLive = notLive(p.Holdings)
 	txs, err := s.DB.ListTransactions(ctx, userID, nil, dashboardTransactions)
 	if err != nil {
 		return nil, err

@@ -22,6 +22,13 @@ func (s *Server) modelsPage(c *gin.Context) {
 	s.Render(c, http.StatusOK, kernel.PageData{Title: "How good are the models?", Page: "models"})
 }
 
+// docsPage is the API reference: Redoc renders /openapi.yaml in the
+// browser. It is open to visitors, as the YAML is: a developer reads it
+// before having an account.
+func (s *Server) docsPage(c *gin.Context) {
+	s.Render(c, http.StatusOK, kernel.PageData{Title: "API reference", Page: "docs"})
+}
+
 // jobRefreshSeconds is how often a job page reloads itself while the job
 // runs, for a browser without JavaScript; with it, events update the page.
 const jobRefreshSeconds = 3

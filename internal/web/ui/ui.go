@@ -43,6 +43,7 @@ func New(k *kernel.Kernel, c Config) *Server {
 // Routes adds the pages open to everyone to site, and the others to
 // signedIn, which requires a signed-in user.
 func (s *Server) Routes(site, signedIn gin.IRoutes) {
+	kernel.GetOrHead(site, "/docs", s.docsPage)
 	kernel.GetOrHead(site, "/login", s.loginPage)
 	site.POST("/login", s.login)
 	kernel.GetOrHead(site, "/login/two-factor", s.loginTwoFactorPage)
