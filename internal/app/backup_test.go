@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/dbtest"
 	"github.com/augurhq/augur/internal/market"
 	"github.com/augurhq/augur/internal/portfolio"
@@ -196,6 +198,31 @@ func seedEveryTable(t *testing.T, db *store.DB) {
 	fired, err := db.FireDueSchedule(ctx, jobs.PlanOccurrence, 1000, store.DispatchRule{PerOwner: 1}, jobs.QueueLow)
 	require.NoError(t, err)
 	require.NotNil(t, fired)
+	// Two-factor sign-in: an authenticator with its recovery codes, a
+	// passkey, and a browser session's row.
+	require.NoError(t, db.BeginTOTP(ctx, owner.ID, []byte("sealed secret")))
+	require.NoError(t, db.ConfirmTOTP(ctx, owner.ID, 1, [][]byte{[]byte("code digest")}))
+	require.NoError(t, db.AddPasskey(ctx, owner.ID, []byte("credential"), []byte(`{}`), "laptop"))
+	require.NoError(t, db.RecordSession(ctx, "session-token", owner.ID, owner.SessionEpoch, "Firefox", "192.0.2.1"))
+	// A webhook endpoint told of a job's end, with one attempt made.
+	hook, err := db.CreateWebhookEndpoint(ctx, store.WebhookEndpoint{ID: uuid.New(), OwnerID: owner.ID,
+		URL: "https://example.com/hook", Events: []string{store.EventCompleted}, Secret: []byte("sealed")})
+	require.NoError(t, err)
+	told, _, err := db.CreateJob(ctx, store.NewJob{OwnerID: owner.ID, Kind: store.KindPrediction, Ticker: "KO", Queue: "default",
+		Params: store.JSON(`{"webhook":"` + hook.ID.String() + `"}`)})
+	require.NoError(t, err)
+	started, err := db.StartJob(ctx, told.ID, "worker-a", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{}`), ""))
+	due, err := db.PendingWebhookDeliveries(ctx, told.ID)
+	require.NoError(t, err)
+	require.Len(t, due, 1)
+	_, err = db.ClaimWebhookAttempt(ctx, due[0], time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, db.RecordWebhookAttempt(ctx, due[0], store.WebhookAttemptResult{Status: "succeeded",
+		Attempt: store.WebhookAttempt{Outcome: "succeeded", LatencyMS: 3}}))
+	// The audit trail.
+	audit.New(db, slog.New(slog.DiscardHandler), nil).Record(ctx, audit.Event{Action: audit.SignIn, Target: audit.UserTarget(owner.ID)})
 	tables, err := db.Tables(ctx)
 	require.NoError(t, err)
 	for _, tbl := range tables {

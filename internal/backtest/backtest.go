@@ -182,9 +182,6 @@ func (o *Options) normalize() error {
 	}
 	o.Horizon = horizon
 	if o.Evaluation != nil {
-		if o.leaderboard() {
-			return fmt.Errorf("%w: --cv evaluates the models of one --csv file, not a leaderboard", ErrUsage)
-		}
 		if o.Evaluation.Horizon == 0 {
 			o.Evaluation.Horizon = o.Horizon
 		}

@@ -47,6 +47,7 @@ func runLeaderboard(ctx context.Context, opts Options, w io.Writer) error {
 	}
 	lb, err := leaderboard.Run(ctx, all, leaderboard.Options{
 		Models: opts.Models, Horizon: opts.Horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands, Workers: opts.Workers,
+		Evaluation: opts.Evaluation,
 	})
 	if err != nil {
 		return fmt.Errorf("backtest: %w", err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/crossval"
 	"github.com/augurhq/augur/internal/forecast/registry"
 )
 
@@ -38,6 +39,13 @@ type Options struct {
 	Seed     int64
 	LSTMMode string
 	Bands    string
+	// Evaluation, when set, also scores every model by rolling origin on
+	// every series (crossval), and sums the scores up per horizon. Its
+	// origins are capped per model as a job's are (registry.OriginCap).
+	Evaluation *crossval.Plan
+	// EvaluationModels limits the rolling-origin scores to these models;
+	// empty means every model run.
+	EvaluationModels []string
 	// Workers bounds how many model runs go at once, the compute budget;
 	// 0 means one per CPU (GOMAXPROCS).
 	Workers int
@@ -78,6 +86,24 @@ type Entry struct {
 	// name: what the medians and means above sum up, so they can be
 	// checked.
 	Rows []Row `json:"series_results"`
+	// RollingOrigin sums up the rolling-origin scores per horizon, when
+	// Options.Evaluation asked for them.
+	RollingOrigin []HorizonSummary `json:"rolling_origin,omitempty"`
+	// RollingOriginPlan is the plan the model was scored by (its origins
+	// capped).
+	RollingOriginPlan *crossval.Plan `json:"rolling_origin_plan,omitempty"`
+}
+
+// HorizonSummary is one horizon of a model's rolling-origin scores over
+// the series: the median MASE, the mean coverage of the 95% interval, and
+// on how many series the Diebold–Mariano test at that horizon found the
+// model better than persistence (p < 0.05).
+type HorizonSummary struct {
+	H              int      `json:"h"`
+	MedianMASE     *float64 `json:"median_mase"`
+	MeanCoverage95 *float64 `json:"mean_coverage_95"`
+	Beats          int      `json:"beats_persistence"`
+	Series         int      `json:"series"`
 }
 
 // Row is one model's figures on one series. A pointer is nil where the
@@ -114,6 +140,10 @@ type outcome struct {
 	model, series string
 	report        *forecast.Report
 	err           error
+	// evaluation is the rolling-origin score when asked for, and evalErr
+	// why there is none.
+	evaluation *crossval.Result
+	evalErr    error
 }
 
 // Run runs every model on every series, at most opts.Workers runs at a
@@ -155,8 +185,13 @@ func Run(ctx context.Context, series []Series, opts Options) (Leaderboard, error
 		go func() {
 			defer wg.Done()
 			for t := range tasks {
-				rep, err := registry.Run(ctx, t.model, t.s.Closes, registry.Options{Horizon: horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands})
-				results <- outcome{model: t.model, series: t.s.Name, report: rep, err: err}
+				ropts := registry.Options{Horizon: horizon, Seed: opts.Seed, LSTMMode: opts.LSTMMode, Bands: opts.Bands}
+				rep, err := registry.Run(ctx, t.model, t.s.Closes, ropts)
+				o := outcome{model: t.model, series: t.s.Name, report: rep, err: err}
+				if plan := opts.planFor(t.model); plan != nil && err == nil {
+					o.evaluation, o.evalErr = registry.CrossValidate(ctx, t.model, t.s.Closes, *plan, ropts, nil)
+				}
+				results <- o
 			}
 		}()
 	}
@@ -194,7 +229,12 @@ func Run(ctx context.Context, series []Series, opts Options) (Leaderboard, error
 	}
 	lb := Leaderboard{Series: len(series), Horizon: horizon, Workers: workers}
 	for _, m := range models {
-		lb.Models = append(lb.Models, summarise(m, byModel[m]))
+		e := summarise(m, byModel[m])
+		if plan := opts.planFor(m); plan != nil {
+			e.RollingOriginPlan = plan
+			e.RollingOrigin = summariseRolling(plan.Horizon, byModel[m], &e)
+		}
+		lb.Models = append(lb.Models, e)
 	}
 	lb.Seconds = time.Since(started).Seconds()
 	return lb, nil
@@ -262,6 +302,68 @@ func summarise(model string, runs []outcome) Entry {
 	return e
 }
 
+// planFor is the rolling-origin plan of model: the Evaluation with its
+// origins capped as a job's are; nil when none was asked for the model.
+func (o Options) planFor(model string) *crossval.Plan {
+	if o.Evaluation == nil || len(o.EvaluationModels) > 0 && !slices.Contains(o.EvaluationModels, model) {
+		return nil
+	}
+	p := *o.Evaluation
+	p.Origins = min(p.Origins, registry.OriginCap(model))
+	return &p
+}
+
+// summariseRolling sums up one model's rolling-origin scores per horizon
+// over the series; a series whose evaluation failed is counted among the
+// entry's errors.
+func summariseRolling(horizon int, runs []outcome, e *Entry) []HorizonSummary {
+	out := make([]HorizonSummary, horizon)
+	mase := make([][]float64, horizon)
+	cov := make([]float64, horizon)
+	for i := range out {
+		out[i].H = i + 1
+	}
+	for _, o := range runs {
+		if o.evalErr != nil {
+			if e.Errors == nil {
+				e.Errors = map[string]string{}
+			}
+			e.Errors[o.series] = "rolling origin: " + o.evalErr.Error()
+			continue
+		}
+		if o.evaluation == nil {
+			continue
+		}
+		for _, hs := range o.evaluation.Horizons {
+			i := hs.H - 1
+			if i < 0 || i >= horizon {
+				continue
+			}
+			out[i].Series++
+			if hs.MASE != nil {
+				mase[i] = append(mase[i], *hs.MASE)
+			}
+			if hs.Coverage95 != nil {
+				cov[i] += *hs.Coverage95
+			}
+			if hs.BeatsPersistence {
+				out[i].Beats++
+			}
+		}
+	}
+	for i := range out {
+		if len(mase[i]) > 0 {
+			m := median(mase[i])
+			out[i].MedianMASE = &m
+		}
+		if out[i].Series > 0 {
+			c := cov[i] / float64(out[i].Series)
+			out[i].MeanCoverage95 = &c
+		}
+	}
+	return out
+}
+
 func mean(sum float64, n int) float64 {
 	if n == 0 {
 		return math.NaN()
@@ -294,6 +396,16 @@ func (lb Leaderboard) WriteMarkdown(w io.Writer) error {
 			e.Model, e.Beats, e.Series, num(e.MedianP), signedPct(e.MedianSkill), pct(e.MeanHitRate), pct(e.MeanCoverage80), pct(e.MeanCoverage95), e.Seconds, e.Failed)
 	}
 	fmt.Fprintf(&b, "\n%d series, horizon %d, %d workers, %.1f s wall time.\n", lb.Series, lb.Horizon, lb.Workers, lb.Seconds)
+	if len(lb.Models) > 0 && lb.Models[0].RollingOriginPlan != nil {
+		fmt.Fprintf(&b, "\nRolling origin, by horizon (median MASE over the series; mean 95%% coverage; series where the model beat persistence, DM p < 0.05):\n\n")
+		fmt.Fprintf(&b, "| model | origins | h | median MASE | coverage 95%% | beats persistence |\n|---|---|---|---|---|---|\n")
+		for _, e := range lb.Models {
+			for _, h := range e.RollingOrigin {
+				fmt.Fprintf(&b, "| %s | %d every %d | %d | %s | %s | %d of %d |\n", e.Model, e.RollingOriginPlan.Origins,
+					e.RollingOriginPlan.Step, h.H, numOr(h.MedianMASE), pctOr(h.MeanCoverage95), h.Beats, h.Series)
+			}
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -318,6 +430,21 @@ func (e Entry) MarshalJSON() ([]byte, error) {
 		MeanCoverage80 *float64 `json:"mean_coverage_80"`
 		MeanCoverage95 *float64 `json:"mean_coverage_95"`
 	}{plain(e), orNull(e.MedianP), orNull(e.MedianSkill), orNull(e.MeanHitRate), orNull(e.MeanCoverage80), orNull(e.MeanCoverage95)})
+}
+
+// numOr and pctOr show a figure that may be missing.
+func numOr(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return num(*v)
+}
+
+func pctOr(v *float64) string {
+	if v == nil {
+		return "–"
+	}
+	return pct(*v)
 }
 
 func orNull(v float64) *float64 {

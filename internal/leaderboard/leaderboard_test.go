@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/augurhq/augur/internal/forecast"
+	"github.com/augurhq/augur/internal/forecast/crossval"
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 	"github.com/augurhq/augur/internal/forecast/registry"
 )
@@ -185,4 +186,41 @@ func TestRunsETSAndTheta(t *testing.T) {
 	}
 	_, err = json.Marshal(lb)
 	require.NoError(t, err)
+}
+
+// TestRollingOriginScores: with an evaluation, every model asked for is
+// scored by rolling origin on every series, summed up per horizon; a
+// model left out has no such scores, and the LSTM's origins would be
+// capped as a job's are.
+func TestRollingOriginScores(t *testing.T) {
+	series, err := DJ30(context.Background(), 200)
+	require.NoError(t, err)
+	series = series[:6]
+	plan := crossval.Plan{Origins: 8, Step: 5, Horizon: 3, Refit: true, Window: crossval.Expanding}
+	lb, err := Run(context.Background(), series, Options{Models: []string{"naive", "drift", "linreg"}, Horizon: 3,
+		Evaluation: &plan, EvaluationModels: []string{"naive", "drift"}})
+	require.NoError(t, err)
+	require.Len(t, lb.Models, 3)
+	for _, e := range lb.Models[:2] {
+		require.Equal(t, plan, *e.RollingOriginPlan, e.Model)
+		require.Len(t, e.RollingOrigin, 3, e.Model)
+		for i, h := range e.RollingOrigin {
+			require.Equal(t, i+1, h.H)
+			require.Equal(t, len(series), h.Series, "%s h=%d scored on every series", e.Model, h.H)
+			require.NotNil(t, h.MedianMASE)
+			require.Positive(t, *h.MedianMASE)
+			require.NotNil(t, h.MeanCoverage95)
+		}
+	}
+	naive := lb.Models[0].RollingOrigin
+	require.Zero(t, naive[0].Beats, "persistence never beats itself")
+	// A day further out is harder to forecast: the MASE of persistence
+	// grows with the horizon.
+	require.Greater(t, *naive[2].MedianMASE, *naive[0].MedianMASE)
+	require.Nil(t, lb.Models[2].RollingOrigin, "linreg was not asked for")
+
+	var md bytes.Buffer
+	require.NoError(t, lb.WriteMarkdown(&md))
+	require.Contains(t, md.String(), "| drift | 8 every 5 | 3 |")
+	require.Equal(t, 10, Options{Evaluation: &crossval.Plan{Origins: 50}}.planFor(registry.NameLSTM).Origins)
 }

@@ -608,6 +608,27 @@ async function modelsPage() {
     el("td", {}, pctOrDash(m.mean_coverage_95)),
     el("td", {}, fmt(m.seconds, 1)))));
   $("models-table").hidden = false;
+  rollingOrigin(lb.models.filter((m) => m.rolling_origin && m.rolling_origin.length));
+}
+
+// rollingOrigin fills the models page's table of error by horizon: a row
+// per horizon, a column per model scored by rolling origin.
+function rollingOrigin(models) {
+  if (!models.length) return;
+  const plan = models[0].rolling_origin_plan;
+  $("rolling-plan").textContent = `${plan.origins} forecast origins ${plan.step} trading days apart on each stock, each model refitted at every origin, scored ${plan.horizon} days ahead.`;
+  const table = $("rolling-table");
+  table.tHead.replaceChildren(el("tr", {}, el("th", { scope: "col" }, "Days ahead"),
+    ...models.map((m) => el("th", { scope: "col" }, m.model))));
+  const rows = [];
+  for (let i = 0; i < models[0].rolling_origin.length; i++) {
+    rows.push(el("tr", {}, el("td", {}, String(i + 1)), ...models.map((m) => {
+      const h = m.rolling_origin[i];
+      return el("td", { class: "num" }, (h.median_mase === null ? "–" : fmt(h.median_mase, 3)) + ` (${h.beats_persistence})`);
+    })));
+  }
+  table.tBodies[0].replaceChildren(...rows);
+  $("rolling-card").hidden = false;
 }
 
 // Passkeys: the server's options go to navigator.credentials in the
