@@ -69,7 +69,9 @@ func (s *Server) valueHistory(ctx context.Context, holdings []kernel.HoldingView
 		}
 		all = append(all, series{symbol: h.Symbol, quantity: quantity, closes: closes})
 	}
-	latest := func(x series) time.Time { return slices.MaxFunc(x.closes, func(a, b portfolio.DailyClose) int { return a.Date.Compare(b.Date) }).Date }
+	latest := func(x series) time.Time {
+		return slices.MaxFunc(x.closes, func(a, b portfolio.DailyClose) int { return a.Date.Compare(b.Date) }).Date
+	}
 	slices.SortStableFunc(all, func(a, b series) int { return latest(b).Compare(latest(a)) })
 	var days map[time.Time]decimal.Decimal // the value so far on each day every charted holding has a close
 	for _, x := range all {
