@@ -534,16 +534,28 @@ func (b *browser) portfolio(base string) {
 		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	require.Equal(t, "Deposit to wallet: 10000.00.", b.text(".flash"))
-	b.do("buy 10 MSFT",
+	// The order is previewed by the server's rule before it is placed:
+	// the figures the trade then has.
+	b.do("preview buying 10 MSFT",
 		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
 		fill(orders+` input[name="quantity"]`, "10"),
+		chromedp.WaitVisible(chromedp.CSS(`#order-preview[data-quantity="10"]`)),
+	)
+	require.Equal(t, "Buy 10 × 43.38 through Thrifty Trades: total $433.80, commission $0.43, wallet after $9,565.77.", b.text("#order-preview"))
+	b.do("buy 10 MSFT",
 		follow(orders+` button[value="buy"]`),
 		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	require.Equal(t, "Bought 10 MSFT at 43.38 through Thrifty Trades (close of 2001-01-02, bundled sample data, not live): 433.80, commission 0.43.", b.text(".flash"))
+	require.Equal(t, "MSFT", eval[string](b, "read the order form's company", `document.querySelector('`+orders+` select[name="symbol"]').value`),
+		"the order form keeps the company just traded")
 	b.do("sell 4 MSFT",
-		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
 		fill(orders+` input[name="quantity"]`, "4"),
+		chromedp.WaitVisible(chromedp.CSS(`#order-preview[data-quantity="4"]`)),
+	)
+	require.Equal(t, "Buy 4 × 43.38 through Thrifty Trades: total $173.52, commission $0.17, wallet after $9,392.08.\n\n"+
+		"Sell 4 × 43.38 through Thrifty Trades: total $173.52, commission $0.17, wallet after $9,739.12.", b.text("#order-preview"))
+	b.do("sell 4 MSFT",
 		follow(orders+` button[value="sell"]`),
 		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)

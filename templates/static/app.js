@@ -663,6 +663,47 @@ async function modelsPage() {
   $("models-table").hidden = false;
 }
 
+// ---------- dashboard ----------
+
+// MONEY writes an amount from the API (a decimal string) as the server's
+// pages do: "$1,000,000.00".
+const MONEY = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const money = (amount) => MONEY.format(Number(amount));
+
+// dashboardPage previews the order form's order before it is placed: the
+// server prices it (POST /api/v1/portfolio/orders/preview) by the rule the
+// order follows, so the preview cannot drift from the trade. A sell is
+// previewed only for a company held.
+function dashboardPage() {
+  const form = document.querySelector('form[action="/dashboard/orders"]');
+  const out = $("order-preview");
+  if (!form || !out) return;
+  let asked = 0;
+  const update = async () => {
+    const f = new FormData(form), n = ++asked;
+    const quantity = String(f.get("quantity") || "").trim();
+    if (!quantity) { out.hidden = true; return; }
+    const held = [...document.querySelectorAll('#holdings td[data-label="Symbol"]')].some((td) => td.textContent.trim() === f.get("symbol"));
+    const body = (side) => {
+      const b = { symbol: f.get("symbol"), side, quantity };
+      if (f.get("broker")) b.broker_id = Number(f.get("broker"));
+      return b;
+    };
+    const lines = await Promise.all((held ? ["buy", "sell"] : ["buy"]).map((side) =>
+      api("POST", "/api/v1/portfolio/orders/preview", body(side)).then((p) => {
+        const after = p.wallet_after.startsWith("-") ? `the wallet is ${money(p.wallet_after.slice(1))} short` : `wallet after ${money(p.wallet_after)}`;
+        return `${side === "buy" ? "Buy" : "Sell"} ${p.quantity} × ${p.quote.price} through ${p.broker.name}: total ${money(p.total)}, commission ${money(p.commission)}, ${after}.`;
+      }, (e) => e.message)));
+    if (n !== asked) return; // a later change is being previewed
+    out.replaceChildren(...lines.map((line) => el("p", {}, line)));
+    out.dataset.quantity = quantity;
+    out.hidden = false;
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+}
+
 // ---------- every page ----------
 
 // A form with data-confirm="…" asks before it is sent: deleting,
@@ -739,4 +780,5 @@ document.addEventListener("DOMContentLoaded", () => {
   if (page === "job") jobPage(document.body.dataset.jobId);
   if (page === "models") modelsPage();
   if (page === "watchlists") watchlistsPage();
+  if (page === "dashboard") dashboardPage();
 });
