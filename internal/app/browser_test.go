@@ -61,11 +61,14 @@ func TestBrowserWalkthrough(t *testing.T) {
 
 	for _, vp := range []viewport{
 		{name: "desktop", width: 1280, height: 900},
-		// 360 px: the narrowest phones in common use.
-		{name: "phone", width: 360, height: 800, mobile: true},
+		{name: "phone", width: 360, height: 780, mobile: true},
 	} {
 		t.Run(vp.name, func(t *testing.T) {
 			b := newBrowser(t, chromium, vp)
+			b.promote = func(username string) {
+				_, err := s.db.SetUserRole(context.Background(), username, "admin")
+				require.NoError(t, err)
+			}
 			b.walk(s.url)
 		})
 	}
@@ -103,8 +106,15 @@ type browser struct {
 	vp   viewport
 	shot int
 
+	// promote makes a user an administrator, as `augur admin` would.
+	promote func(username string)
+
 	mu       sync.Mutex
 	problems []string
+	// confirm is how the next confirmation dialogs are answered, and
+	// dialogs what they asked.
+	confirm bool
+	dialogs []string
 }
 
 // newBrowser starts Chromium at the viewport's size with a profile of its
@@ -134,6 +144,18 @@ func newBrowser(t *testing.T, chromium string, vp viewport) *browser {
 		switch ev := ev.(type) {
 		case *runtime.EventExceptionThrown:
 			b.problem("script exception: %s", (&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error())
+		case *page.EventJavascriptDialogOpening:
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, ev.Message)
+			accept := b.confirm
+			b.mu.Unlock()
+			// The page waits for the answer, so it cannot be given from
+			// inside this listener.
+			go func() {
+				if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept}); err != nil {
+					b.problem("answer the dialog %q: %v", ev.Message, err)
+				}
+			}()
 		case *network.EventResponseReceived:
 			if ev.Response.Status >= 400 {
 				b.problem("%d from %s", ev.Response.Status, ev.Response.URL)
@@ -265,6 +287,85 @@ func (b *browser) fitsTheWidth(what string) {
 	require.LessOrEqual(b.t, width, b.vp.width, "%s scrolls sideways at %s", what, b.vp.name)
 }
 
+// nav follows the header's link to target: on a phone, through the Menu
+// button that folds the links.
+func (b *browser) nav(target, name string) {
+	b.t.Helper()
+	link := `nav a[href="` + target + `"]`
+	b.openMenu()
+	b.do("follow "+target, follow(link), waitPage(name))
+}
+
+// openMenu unfolds the header's links on a phone; on a desktop they are
+// in view.
+func (b *browser) openMenu() {
+	b.t.Helper()
+	folded := eval[bool](b, "look for the menu", `getComputedStyle(document.getElementById("menu-toggle")).display !== "none"`)
+	require.Equal(b.t, b.vp.mobile, folded, "the header folds its links behind Menu on a phone, and only there")
+	if folded {
+		b.do("open the menu", click(`#menu-toggle`), chromedp.WaitVisible(chromedp.CSS(`nav.account`)))
+	}
+}
+
+// fitsThePhone checks, on a phone, what fitsTheWidth does, and that no
+// table hides a column behind a sideways scroll: its rows are cards. It
+// also checks that the header is one row.
+func (b *browser) fitsThePhone(what string) {
+	b.t.Helper()
+	b.fitsTheWidth(what)
+	if !b.vp.mobile {
+		return
+	}
+	hidden := eval[[]string](b, "measure the tables of "+what, `[...document.querySelectorAll(".scroll")]
+	  .filter((s) => s.offsetParent !== null && s.scrollWidth > s.clientWidth + 1)
+	  .map((s) => (s.querySelector("table")?.className || "a box") + " is " + s.scrollWidth + " wide in " + s.clientWidth)`)
+	require.Empty(b.t, hidden, "%s hides columns behind a sideways scroll at %s", what, b.vp.name)
+	header := eval[float64](b, "measure the header", `document.querySelector("header.top").getBoundingClientRect().height`)
+	require.Less(b.t, header, 64.0, "the header of %s takes more than one row at %s", what, b.vp.name)
+}
+
+// chartTextSize is the size, in CSS pixels as shown, of the smallest text
+// in the SVG charts matching sel: an SVG scales its text with its
+// viewBox.
+func (b *browser) chartTextSize(sel string) float64 {
+	b.t.Helper()
+	return eval[float64](b, "measure the text of "+sel, `Math.min(...[...document.querySelectorAll(`+fmt.Sprintf("%q", sel)+`)].flatMap((svg) => {
+	  const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+	  return [...svg.querySelectorAll("text")].map((t) => parseFloat(getComputedStyle(t).fontSize) * scale);
+	}))`)
+}
+
+// destructiveAsk checks that every button on the page that deletes,
+// deactivates, pauses, cancels or revokes is in a form that asks first.
+func (b *browser) destructiveAsk(what string) {
+	b.t.Helper()
+	unasked := eval[[]string](b, "find the destructive buttons of "+what, `[...document.querySelectorAll("form button")]
+	  .filter((x) => /^(Delete|Deactivate|Pause|Cancel|Revoke)/.test(x.textContent.trim()) && !x.form.dataset.confirm)
+	  .map((x) => x.textContent.trim())`)
+	require.Empty(b.t, unasked, "buttons of %s that do not ask first", what)
+}
+
+// submitAnswering submits the form sel as its button would, answering its
+// confirmation with accept, and returns what the dialog asked. A refused
+// form stays on its page; an accepted one is followed to the page it
+// leads to.
+func (b *browser) submitAnswering(sel string, accept bool) string {
+	b.t.Helper()
+	b.mu.Lock()
+	b.confirm, b.dialogs = accept, nil
+	b.mu.Unlock()
+	if accept {
+		b.do("submit "+sel, follow(sel+` button[type="submit"]`))
+	} else {
+		// requestSubmit returns once the dialog is answered.
+		eval[bool](b, "submit "+sel, `(document.querySelector(`+fmt.Sprintf("%q", sel)+`).requestSubmit(), true)`)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	require.Len(b.t, b.dialogs, 1, "submitting %s asks once", sel)
+	return b.dialogs[0]
+}
+
 // register creates an account through /register, which signs in at once.
 func (b *browser) register(base, user, email string) {
 	b.t.Helper()
@@ -290,6 +391,7 @@ func (b *browser) walk(base string) {
 	require.Equal(t, user, b.text(`nav a[href="/account"]`))
 
 	// Sign out, then in again.
+	b.openMenu()
 	b.do("sign out",
 		follow(`form[action="/logout"] button`),
 		waitPage("login"),
@@ -302,7 +404,7 @@ func (b *browser) walk(base string) {
 		waitPage("index"),
 	)
 	require.Equal(t, user, b.text(`nav a[href="/account"]`))
-	b.fitsTheWidth("the prediction form")
+	b.fitsThePhone("the prediction form")
 	b.screenshot("predict")
 
 	// Predict MSFT with the two quick models: linreg and ARIMA are
@@ -349,7 +451,7 @@ func (b *browser) walk(base string) {
 		Legend     string         `json:"legend"`
 	}](b, "read the chart", `(() => {
 	  const svg = document.querySelector("#chart svg");
-	  const colors = {linreg: "#7048e8", arima: "#2f9e44", naive: "#868e96"};
+	  const colors = {linreg: "#E69F00", arima: "#009E73", naive: "#868e96"};
 	  const testLines = {}, tooltips = {};
 	  const titles = [...svg.querySelectorAll("circle > title")].map((t) => t.textContent);
 	  for (const [name, color] of Object.entries(colors)) {
@@ -370,9 +472,9 @@ func (b *browser) walk(base string) {
 		require.Contains(t, chart.Legend, name)
 	}
 	// Each row names its model, and under it the specification it fitted.
-	rows := eval[[]string](b, "read the models table", `[...document.querySelectorAll("#models tr td:first-child")].map((td) => td.childNodes[1].textContent)`)
+	rows := eval[[]string](b, "read the models table", `[...document.querySelectorAll("#models tr th:first-child")].map((td) => td.childNodes[1].textContent)`)
 	require.Equal(t, []string{"arima", "linreg", "naive"}, rows)
-	specs := eval[[]string](b, "read the fitted specifications", `[...document.querySelectorAll("#models tr td:first-child small")].map((s) => s.textContent)`)
+	specs := eval[[]string](b, "read the fitted specifications", `[...document.querySelectorAll("#models tr th:first-child small")].map((s) => s.textContent)`)
 	require.Equal(t, []string{"ARIMA(6,1,0)"}, specs)
 	// The evaluation: a row per horizon (the default 7), a column per
 	// model, narrow enough for a phone.
@@ -391,7 +493,10 @@ func (b *browser) walk(base string) {
 	require.Equal(t, 7, evaluation.Rows)
 	require.LessOrEqual(t, evaluation.Over, int64(0), "the evaluation table is wider than its card at %s", b.vp.name)
 	require.Contains(t, b.text("#eval-plan"), "10 origins 5 trading days apart")
-	b.fitsTheWidth("the job page")
+	require.GreaterOrEqual(t, b.chartTextSize("#chart svg"), 11.0, "the chart's text is too small to read")
+	require.NotEmpty(t, b.text("#models-verdict"))
+	b.fitsThePhone("the job page")
+	b.destructiveAsk("the job page")
 	if b.vp.name == "desktop" {
 		// On a desktop the eleven columns fit the card: none hides
 		// behind a sideways scroll.
@@ -403,16 +508,34 @@ func (b *browser) walk(base string) {
 	}
 	b.screenshot("job")
 
-	// The job is in the list of the prediction page.
+	// The legend hides a model, and shows it again.
+	b.do("hide linreg", click(`#legend button[title="Hide linreg"]`), chromedp.WaitVisible(chromedp.CSS(`#legend button[title="Show linreg"]`)))
+	require.Zero(t, eval[int](b, "count linreg's lines", `document.querySelectorAll('#chart path[stroke="#E69F00"]').length`))
+	b.do("show linreg", click(`#legend button[title="Show linreg"]`), chromedp.WaitVisible(chromedp.CSS(`#legend button[title="Hide linreg"]`)))
+
+	// Run again: the same parameters, as a new job that runs the models
+	// afresh.
 	id := path.Base(location)
-	b.do("back to the predictions",
-		follow(`nav a[href="/"]`), waitPage("index"),
-		chromedp.WaitVisible(chromedp.CSS(`#jobs a[href="/jobs/`+id+`"]`)),
-	)
+	b.do("run again", follow(`#job-again`), waitPage("job"),
+		chromedp.WaitVisible(chromedp.CSS(`#job-status.succeeded, #job-status.failed, #job-status.canceled`)))
+	again := path.Base(result(b, "read the new job's address", chromedp.Location()))
+	require.NotEqual(t, id, again)
+	params := eval[[]map[string]any](b, "read both jobs' parameters", `Promise.all(["`+id+`", "`+again+`"].map((id) =>
+	  fetch("/api/v1/jobs/" + id).then((r) => r.json()).then((j) => j.params)))`)
+	require.Equal(t, true, params[1]["fresh"], "a job run again runs afresh")
+	delete(params[1], "fresh")
+	require.Equal(t, params[0], params[1], "a job run again has the same parameters")
+
+	// The job is in the list of the prediction page.
+	b.nav("/", "index")
+	b.do("find the job", chromedp.WaitVisible(chromedp.CSS(`#jobs a[href="/jobs/`+id+`"]`)))
 	job := eval[[]string](b, "read the job's row", `[...document.querySelector('#jobs a[href="/jobs/`+id+`"]').closest("tr").querySelectorAll("td")].slice(1).map((td) => td.innerText.trim())`)
 	require.Equal(t, []string{"prediction", "MSFT", "succeeded", "100%"}, job)
 
 	b.portfolio(base)
+	b.watchlists()
+	b.account()
+	b.admin(base)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -435,7 +558,7 @@ func (b *browser) walk(base string) {
 //	unrealised −0.26, total value 9739.12 + 260.28 = 9999.40
 func (b *browser) portfolio(base string) {
 	t := b.t
-	b.do("open the portfolio", follow(`nav a[href="/dashboard"]`), waitPage("dashboard"))
+	b.nav("/dashboard", "dashboard")
 	require.Equal(t, "No holdings yet: deposit money, then buy below.", b.text("#holdings tbody td"))
 
 	const orders = `form[action="/dashboard/orders"]`
@@ -445,16 +568,28 @@ func (b *browser) portfolio(base string) {
 		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	require.Equal(t, "Deposit to wallet: 10000.00.", b.text(".flash"))
-	b.do("buy 10 MSFT",
+	// The order is previewed by the server's rule before it is placed:
+	// the figures the trade then has.
+	b.do("preview buying 10 MSFT",
 		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
 		fill(orders+` input[name="quantity"]`, "10"),
+		chromedp.WaitVisible(chromedp.CSS(`#order-preview[data-quantity="10"]`)),
+	)
+	require.Equal(t, "Buy 10 × 43.38 through Thrifty Trades: total $433.80, commission $0.43, wallet after $9,565.77.", b.text("#order-preview"))
+	b.do("buy 10 MSFT",
 		follow(orders+` button[value="buy"]`),
 		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
 	require.Equal(t, "Bought 10 MSFT at 43.38 through Thrifty Trades (close of 2001-01-02, bundled sample data, not live): 433.80, commission 0.43.", b.text(".flash"))
+	require.Equal(t, "MSFT", eval[string](b, "read the order form's company", `document.querySelector('`+orders+` select[name="symbol"]').value`),
+		"the order form keeps the company just traded")
 	b.do("sell 4 MSFT",
-		chromedp.SetValue(chromedp.CSS(orders+` select[name="symbol"]`), "MSFT"),
 		fill(orders+` input[name="quantity"]`, "4"),
+		chromedp.WaitVisible(chromedp.CSS(`#order-preview[data-quantity="4"]`)),
+	)
+	require.Equal(t, "Buy 4 × 43.38 through Thrifty Trades: total $173.52, commission $0.17, wallet after $9,392.08.\n\n"+
+		"Sell 4 × 43.38 through Thrifty Trades: total $173.52, commission $0.17, wallet after $9,739.12.", b.text("#order-preview"))
+	b.do("sell 4 MSFT",
 		follow(orders+` button[value="sell"]`),
 		waitPage("dashboard"), chromedp.WaitVisible(chromedp.CSS(".flash")),
 	)
@@ -466,25 +601,28 @@ func (b *browser) portfolio(base string) {
 	figures := eval[map[string]string](b, "read the figures", `Object.fromEntries([...document.querySelectorAll(".figures div")]
 	  .map((d) => [d.querySelector("dt").textContent.trim(), d.querySelector("dd").textContent.trim()]))`)
 	require.Equal(t, map[string]string{
-		"Wallet": "9739.12", "Total invested": "260.54", "Market value": "260.28", "Unrealised P/L": "-0.26",
-		"Realised P/L": "-0.34", "Dividends": "0.00", "Total value": "9999.40",
+		"Wallet": "$9,739.12", "Total invested": "$260.54", "Market value": "$260.28", "Unrealised P/L": "-$0.26",
+		"Realised P/L": "-$0.34", "Dividends": "$0.00", "Total value": "$9,999.40",
 	}, figures)
 	table := func(id string) [][]string {
 		return eval[[][]string](b, "read "+id, `[...document.querySelectorAll("#`+id+` tbody tr")]
 		  .map((tr) => [...tr.querySelectorAll("td")].map((td) => td.textContent.trim()))`)
 	}
-	require.Equal(t, [][]string{{"MSFT", "Microsoft Corporation", "6", "43.4233", "43.38", "260.28", "-0.26"}}, table("holdings"))
+	require.Equal(t, [][]string{{"MSFT", "Microsoft Corporation", "6", "$43.42", "$43.38", "$260.28", "-$0.26"}}, table("holdings"))
 	var trades [][]string
 	for _, row := range table("transactions") {
 		trades = append(trades, row[1:]) // without the time
 	}
 	require.Equal(t, [][]string{
-		{"SELL", "MSFT", "4", "43.38", "173.52", "0.17", "Thrifty Trades"},
-		{"BUY", "MSFT", "10", "43.38", "433.80", "0.43", "Thrifty Trades"},
-		{"DEPOSIT", "", "", "", "10000.00", "0.00", ""},
+		{"SELL", "MSFT", "4", "43.38", "$173.52", "$0.17", "Thrifty Trades"},
+		{"BUY", "MSFT", "10", "43.38", "$433.80", "$0.43", "Thrifty Trades"},
+		{"DEPOSIT", "", "", "", "$10,000.00", "$0.00", ""},
 	}, trades)
 	b.do("find the value chart", chromedp.WaitVisible(chromedp.CSS(".value-chart svg polyline")))
-	b.fitsTheWidth("the dashboard")
+	require.GreaterOrEqual(t, b.chartTextSize(".value-chart svg"), 11.0, "the value chart's text is too small to read")
+	// Times are on the browser's clock, with UTC on hover.
+	require.Regexp(t, `^\d{4}-\d\d-\d\d \d\d:\d\d UTC$`, eval[string](b, "read a time's title", `document.querySelector("#transactions time").title`))
+	b.fitsThePhone("the dashboard")
 	b.screenshot("dashboard")
 
 	// A buy the wallet cannot cover is refused beside its form, and
@@ -496,7 +634,7 @@ func (b *browser) portfolio(base string) {
 		chromedp.WaitVisible(chromedp.CSS(`section[aria-labelledby="trade-title"] .error`)),
 	)
 	require.Contains(t, strings.ToLower(b.text(`section[aria-labelledby="trade-title"] .error`)), "insufficient funds")
-	require.Equal(t, "9739.12", b.text(".figures div:first-child dd"))
+	require.Equal(t, "$9,739.12", b.text(".figures div:first-child dd"))
 	b.expectProblem("422 from %s/dashboard/orders", base)
 
 	// The JSON API, with the browser's session, agrees.
@@ -517,6 +655,72 @@ func pick(m map[string]any, keys ...string) map[string]any {
 		out[k] = m[k]
 	}
 	return out
+}
+
+// watchlists saves a watchlist and deletes it: the first Delete, refused
+// at its question, keeps it.
+func (b *browser) watchlists() {
+	t := b.t
+	b.nav("/watchlists", "watchlists")
+	b.do("save a watchlist",
+		fill(`form[action="/watchlists"] input[name="name"]`, "Tech"),
+		fill(`form[action="/watchlists"] textarea[name="tickers"]`, "MSFT IBM"),
+		follow(`form[action="/watchlists"] button[type="submit"]`),
+		waitPage("watchlists"), chromedp.WaitVisible(chromedp.CSS(".flash")),
+	)
+	require.Equal(t, "Watchlist Tech saved.", b.text(".flash"))
+	b.destructiveAsk("the watchlists")
+	b.fitsThePhone("the watchlists")
+	b.screenshot("watchlists")
+	const del = `section.watchlist form[action$="/delete"]`
+	require.Equal(t, "Delete the watchlist Tech?", b.submitAnswering(del, false))
+	require.Equal(t, "Tech", b.text("section.watchlist h2"), "a refused Delete keeps the watchlist")
+	require.Equal(t, "Delete the watchlist Tech?", b.submitAnswering(del, true))
+	b.do("wait for the deletion", waitPage("watchlists"), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	require.Equal(t, "The watchlist is deleted; its batches stay.", b.text(".flash"))
+	require.Zero(t, eval[int](b, "count the watchlists", `document.querySelectorAll("section.watchlist").length`))
+}
+
+// account creates an API token, which comes with a Copy button, and
+// checks that Revoke asks first.
+func (b *browser) account() {
+	t := b.t
+	b.nav("/account", "account")
+	b.do("create a token",
+		fill(`form[action="/account/tokens"] input[name="name"]`, "laptop"),
+		follow(`form[action="/account/tokens"] button[type="submit"]`),
+		waitPage("account"), chromedp.WaitVisible(chromedp.CSS(`button[data-copy="new-token-value"]`)),
+		click(`button[data-copy="new-token-value"]`),
+		chromedp.WaitVisible(chromedp.CSS(`button[data-copy="new-token-value"][data-done]`)),
+	)
+	// Headless Chromium may refuse the clipboard; then the token is
+	// selected for the user to copy.
+	require.Contains(t, []string{"Copied", "Selected: press Ctrl+C"}, b.text(`button[data-copy="new-token-value"]`))
+	b.destructiveAsk("the account")
+	b.fitsThePhone("the account")
+	b.screenshot("account")
+}
+
+// admin makes the walker an administrator and visits every admin page:
+// each fits a phone, and its destructive buttons ask first.
+func (b *browser) admin(base string) {
+	t := b.t
+	b.promote(eval[string](b, "read the username", `document.querySelector('nav a[href="/account"]').textContent`))
+	// The header offers the admin pages from the next page on.
+	b.open(base, "/account", "account")
+	for _, p := range []struct{ path, page string }{
+		{"/admin", "admin"}, {"/admin/users", "admin_users"}, {"/admin/companies", "admin_companies"},
+		{"/admin/brokers", "admin_brokers"}, {"/admin/queues", "admin_queues"}, {"/admin/schedules", "admin_schedules"},
+	} {
+		b.nav(p.path, p.page)
+		b.destructiveAsk(p.path)
+		b.fitsThePhone(p.path)
+		b.screenshot(path.Base(p.path))
+		if p.page == "admin_queues" {
+			require.Regexp(t, `^Pause the \w+ queue\? Its tasks wait until it is resumed\.$`, b.submitAnswering(`form[action^="/admin/queues/"][action$="/pause"]`, false))
+			require.Zero(t, eval[int](b, "count the paused queues", `document.querySelectorAll("table.queues .badge.canceled").length`), "a refused Pause pauses nothing")
+		}
+	}
 }
 
 // TestAuditPageReadsAtAPhoneWidth signs an admin in at 360 px and opens

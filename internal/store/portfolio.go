@@ -279,6 +279,12 @@ func chooseBroker(ctx context.Context, tx querier, brokerID int64) (*Broker, err
 	return &b, nil
 }
 
+// ChooseBroker is the broker an order naming brokerID (0 = none) would go
+// through now, by the rule PlaceOrder follows: for an order's preview.
+func (db *DB) ChooseBroker(ctx context.Context, brokerID int64) (*Broker, error) {
+	return chooseBroker(ctx, querier{db: db}, brokerID)
+}
+
 // PlaceOrder buys or sells at o.Price through o's broker (or the cheapest
 // active one), in one database transaction holding row locks on the wallet
 // and then the holding. A buy the wallet cannot cover, total plus

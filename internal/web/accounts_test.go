@@ -433,7 +433,7 @@ func TestChangingThePasswordEndsOtherSessions(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, h.browser(t).login(u.Email, newPassword).status)
 }
 
-var tokenRE = regexp.MustCompile(`<code class="secret">(aug_[A-Za-z0-9_-]+)</code>`)
+var tokenRE = regexp.MustCompile(`<code class="secret" id="new-token-value">(aug_[A-Za-z0-9_-]+)</code>`)
 
 func TestAPITokensAreCreatedShownOnceAndRevoked(t *testing.T) {
 	h := newHarness(t, 100)

@@ -353,7 +353,7 @@ func TestAdminOverviewFigures(t *testing.T) {
 
 	p := admin.get("/admin")
 	require.Equal(t, http.StatusOK, p.status)
-	for _, want := range []string{"4 (3 active)", "1702.34", "2.08", "1262.34", "1440.00", "&lt;script&gt;alert(&#34;co&#34;)&lt;/script&gt;"} {
+	for _, want := range []string{"4 (3 active)", "$1,702.34", "$2.08", "$1,262.34", "$1,440.00", "&lt;script&gt;alert(&#34;co&#34;)&lt;/script&gt;"} {
 		require.Contains(t, p.body, want)
 	}
 	require.NotContains(t, p.body, attack)

@@ -161,6 +161,7 @@ var authzRoutes = []route{
 	{method: "GET", path: "/api/v1/portfolio", access: signedIn, api: true},
 	{method: "POST", path: "/api/v1/portfolio/deposits", access: signedIn, api: true, body: `{}`},
 	{method: "POST", path: "/api/v1/portfolio/orders", access: signedIn, api: true, body: `{}`},
+	{method: "POST", path: "/api/v1/portfolio/orders/preview", access: signedIn, api: true, body: `{}`},
 	{method: "POST", path: "/api/v1/portfolio/dividends", access: signedIn, api: true, body: `{}`},
 	{method: "GET", path: "/api/v1/portfolio/transactions", access: signedIn, api: true},
 	{method: "GET", path: "/api/v1/portfolio/companies", access: signedIn, api: true},

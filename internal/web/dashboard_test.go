@@ -70,6 +70,7 @@ func TestDashboardFormsTradeAndShowThePortfolio(t *testing.T) {
 	require.Contains(t, empty.body, "<title>Portfolio · Augur</title>")
 	require.Contains(t, empty.body, `href="/dashboard"`, "the nav links to the portfolio")
 	require.Contains(t, empty.body, "No holdings yet")
+	require.NotContains(t, empty.body, `" selected>`, "before any trade the order form starts on the list's first company")
 
 	_, msg := b.submit("/dashboard/deposits", url.Values{"amount": {"1000"}})
 	require.Contains(t, msg, "1000.00")
@@ -78,8 +79,9 @@ func TestDashboardFormsTradeAndShowThePortfolio(t *testing.T) {
 	// 0.10 %): 433.80 plus 0.43 commission leaves 565.77.
 	dash, msg := b.submit("/dashboard/orders", url.Values{"symbol": {"MSFT"}, "side": {"buy"}, "quantity": {"10"}})
 	require.Contains(t, msg, "MSFT at 43.38 through Thrifty")
-	require.Contains(t, dash.body, "565.77")
-	require.Contains(t, dash.body, "433.80")
+	require.Contains(t, dash.body, "<dd>$565.77</dd>", "the page writes money with its sign")
+	require.Contains(t, dash.body, "$433.80")
+	require.Contains(t, dash.body, `<option value="MSFT" selected>`, "the order form keeps the company just traded")
 	require.Contains(t, dash.body, "bundled sample data", "the page says the prices are not live")
 
 	// Selling 4 through the dearer broker by choice: 173.52 less 0.43.
@@ -90,7 +92,7 @@ func TestDashboardFormsTradeAndShowThePortfolio(t *testing.T) {
 	dash, msg = b.submit("/dashboard/dividends", url.Values{"symbol": {"MSFT"}, "amount_per_share": {"0.5"}})
 	require.Contains(t, msg, "MSFT")
 	// 6 shares left × 0.50 = 3.00 of dividends.
-	require.Regexp(t, `<dt>Dividends</dt><dd>3.00</dd>`, dash.body)
+	require.Regexp(t, `<dt>Dividends</dt><dd>\$3.00</dd>`, dash.body)
 	for _, kind := range []string{"DEPOSIT", "BUY", "SELL", "DIVIDEND"} {
 		require.Contains(t, dash.body, `<span class="badge `+kind+`">`, kind)
 	}
@@ -132,7 +134,7 @@ func TestDashboardRefusalsSayWhy(t *testing.T) {
 	require.Contains(t, p.body, `name="quantity" inputmode="decimal" required placeholder="10" value="3"`)
 
 	// Nothing refused changed the wallet.
-	require.Regexp(t, `<dt>Wallet</dt><dd>100.00</dd>`, b.get("/dashboard").body)
+	require.Regexp(t, `<dt>Wallet</dt><dd>\$100.00</dd>`, b.get("/dashboard").body)
 }
 
 func TestDashboardShowsOnlyYourOwnPortfolio(t *testing.T) {
@@ -145,14 +147,14 @@ func TestDashboardShowsOnlyYourOwnPortfolio(t *testing.T) {
 	other := h.signedIn(t, store.RoleUser)
 	p := other.get("/dashboard")
 	require.Equal(t, http.StatusOK, p.status)
-	require.Regexp(t, `<dt>Wallet</dt><dd>0.00</dd>`, p.body)
+	require.Regexp(t, `<dt>Wallet</dt><dd>\$0.00</dd>`, p.body)
 	require.Contains(t, p.body, "No holdings yet")
 	require.Contains(t, p.body, "No transactions yet")
 	// The other user's forms act on their own, empty, portfolio.
 	sell := other.post("/dashboard/orders", url.Values{"symbol": {"IBM"}, "side": {"sell"}, "quantity": {"1"}})
 	require.Equal(t, http.StatusUnprocessableEntity, sell.status)
 	require.Contains(t, html.UnescapeString(formError(t, sell)), "Insufficient shares")
-	require.Contains(t, owner.get("/dashboard").body, `<td class="num">2</td>`)
+	require.Contains(t, owner.get("/dashboard").body, `<td class="num" data-label="Shares">2</td>`)
 }
 
 func TestDashboardEscapesCompanyNames(t *testing.T) {
@@ -213,6 +215,32 @@ func TestDashboardChartsTheValueOverTheDaysWithPrices(t *testing.T) {
 	// The Y axis has round ticks, 20 apart, around 480 to 525.
 	require.Contains(t, p.body, `dominant-baseline="middle">480</text>`)
 	require.Contains(t, p.body, `dominant-baseline="middle">540</text>`)
+}
+
+// TestDashboardChartsWhatItCanAndSaysWhatIsMissing: holdings whose
+// closes share no day (a 2001 sample beside a 2025 CSV) still get a chart
+// of those that do, and the page names the rest and why.
+func TestDashboardChartsWhatItCanAndSaysWhatIsMissing(t *testing.T) {
+	day := func(y, d int, price string) portfolio.DailyClose {
+		return portfolio.DailyClose{Date: time.Date(y, 3, d, 0, 0, 0, 0, time.UTC), Price: decimal.RequireFromString(price)}
+	}
+	h := newHarnessWith(t, harnessOptions{prices: historyPrices{
+		"MSFT": {day(2025, 4, "40"), day(2025, 5, "41.50"), day(2025, 6, "43.38")},
+		"IBM":  {day(2001, 4, "80"), day(2001, 5, "84.50")},
+	}})
+	seedMarket(t, h.db)
+	b := h.signedIn(t, store.RoleUser)
+	b.submit("/dashboard/deposits", url.Values{"amount": {"10000"}})
+	b.submit("/dashboard/orders", url.Values{"symbol": {"IBM"}, "side": {"buy"}, "quantity": {"1"}})
+	b.submit("/dashboard/orders", url.Values{"symbol": {"MSFT"}, "side": {"buy"}, "quantity": {"10"}})
+
+	p := b.get("/dashboard")
+	// MSFT's closes are the latest: the chart is MSFT's 10 shares alone.
+	for _, tip := range []string{"2025-03-04: 400.00", "2025-03-05: 415.00", "2025-03-06: 433.80"} {
+		require.Contains(t, p.body, "<title>"+tip+"</title>")
+	}
+	require.NotContains(t, p.body, "2001-03-04:")
+	require.Contains(t, html.UnescapeString(p.body), "Left out of the value chart: IBM (its closes are from other days than the rest's).")
 }
 
 // seedBrokerID is the id, as a form sends it, of the broker named name.

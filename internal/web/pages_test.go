@@ -37,7 +37,7 @@ func TestJobPageWorksWithoutScriptsUntilTheJobIsFinal(t *testing.T) {
 	require.Contains(t, p.body, "<title>Prediction · MSFT · Augur</title>")
 	require.Regexp(t, refreshRE, p.body, "a live job's page reloads itself")
 	require.Contains(t, p.body, `<span class="badge queued" id="job-status">queued</span>`)
-	require.Contains(t, p.body, `<form method="post" action="/jobs/`+id+`/cancel" id="job-cancel-form">`)
+	require.Contains(t, p.body, `<form method="post" action="/jobs/`+id+`/cancel" id="job-cancel-form" data-confirm="Cancel this job?">`)
 	require.Contains(t, p.body, "Waiting for a worker")
 
 	// Cancel is a plain form: it works without scripts, and comes back.
@@ -48,7 +48,7 @@ func TestJobPageWorksWithoutScriptsUntilTheJobIsFinal(t *testing.T) {
 	require.Contains(t, p.body, "The job was canceled.")
 	require.Contains(t, p.body, `<span class="badge canceled" id="job-status">canceled</span>`)
 	require.NotRegexp(t, refreshRE, p.body, "a final job's page stays put")
-	require.Contains(t, p.body, `id="job-cancel-form" hidden>`)
+	require.Contains(t, p.body, `id="job-cancel-form" data-confirm="Cancel this job?" hidden>`)
 	require.Regexp(t, `id="job-progress"[^>]* hidden>`, p.body, "a canceled job shows no half-filled bar")
 
 	// Canceling again says so, and changes nothing.

@@ -514,3 +514,36 @@ func TestPortfolioIdempotencyKey(t *testing.T) {
 	// 1000.00 − 169.17 − (84.50 + 0.08) = 746.25.
 	require.Equal(t, "746.25", view.Wallet.Balance)
 }
+
+// TestPortfolioOrderPreviewIsTheOrder: a preview prices an order as the
+// order itself is filled, through the same broker, and trades nothing; a
+// buy the wallet cannot cover previews a wallet below zero.
+func TestPortfolioOrderPreviewIsTheOrder(t *testing.T) {
+	h := newHarness(t, 100)
+	b := seedMarket(t, h.db)
+	require.Equal(t, http.StatusCreated, h.api.Do(http.MethodPost, "/api/v1/portfolio/deposits", `{"amount":"1000.00"}`).Status)
+
+	const order = `{"symbol":"msft","side":"buy","quantity":"10"}`
+	preview := h.api.Do(http.MethodPost, "/api/v1/portfolio/orders/preview", order)
+	require.Equal(t, http.StatusOK, preview.Status, "%s", preview.Body)
+	p := preview.Map(t)
+	require.Equal(t, "1000.00", h.api.Do(http.MethodGet, "/api/v1/portfolio", nil).Map(t)["wallet"].(map[string]any)["balance"], "a preview trades nothing")
+
+	buy := h.api.Do(http.MethodPost, "/api/v1/portfolio/orders", order)
+	require.Equal(t, http.StatusCreated, buy.Status, "%s", buy.Body)
+	tx := buy.Map(t)
+	require.Equal(t, tx["total"], p["total"])
+	require.Equal(t, tx["commission"], p["commission"])
+	require.Equal(t, tx["price"], p["quote"].(map[string]any)["price"])
+	require.Equal(t, float64(b.thrifty.ID), p["broker"].(map[string]any)["id"])
+	require.Equal(t, h.api.Do(http.MethodGet, "/api/v1/portfolio", nil).Map(t)["wallet"].(map[string]any)["balance"], p["wallet_after"])
+
+	// 20 more cost 867.60 + 0.87 with 565.77 left: 302.70 short.
+	short := h.api.Do(http.MethodPost, "/api/v1/portfolio/orders/preview", `{"symbol":"MSFT","side":"buy","quantity":"20"}`).Map(t)
+	require.Equal(t, "-302.70", short["wallet_after"])
+	// A sell adds the proceeds less the commission: 4 × 43.38 = 173.52 − 0.17.
+	sell := h.api.Do(http.MethodPost, "/api/v1/portfolio/orders/preview", `{"symbol":"MSFT","side":"sell","quantity":"4"}`).Map(t)
+	require.Equal(t, "739.12", sell["wallet_after"])
+	bad := h.api.Do(http.MethodPost, "/api/v1/portfolio/orders/preview", `{"symbol":"MSFT","side":"hold","quantity":"4"}`)
+	require.Equal(t, http.StatusUnprocessableEntity, bad.Status)
+}

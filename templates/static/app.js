@@ -4,7 +4,10 @@
 // can become markup.
 "use strict";
 
-const COLORS = { lstm: "#d9480f", arima: "#2f9e44", arima_auto: "#0c8599", ets: "#1971c2", theta: "#c2255c", linreg: "#7048e8", drift: "#e8590c", naive: "#868e96" };
+// COLORS are the models' colours: the Okabe–Ito palette, which people
+// with any common colour blindness tell apart. Its yellow is darkened for
+// drift, to read on white; naive, the baseline, is grey.
+const COLORS = { lstm: "#D55E00", arima: "#009E73", arima_auto: "#56B4E9", ets: "#0072B2", theta: "#CC79A7", linreg: "#E69F00", drift: "#8F7F00", naive: "#868e96" };
 
 const $ = (id) => document.getElementById(id);
 
@@ -134,14 +137,15 @@ async function indexPage() {
       const rows = $("jobs");
       for (const j of page.jobs) {
         rows.append(el("tr", {},
-          el("td", {}, el("a", { href: "/jobs/" + j.id }, new Date(j.created_at).toLocaleString())),
-          el("td", {}, j.kind), el("td", {}, j.ticker || "–"),
-          el("td", {}, el("span", { class: "badge " + j.status }, j.status),
+          el("td", { "data-label": "Created" }, el("a", { href: "/jobs/" + j.id }, new Date(j.created_at).toLocaleString())),
+          el("td", { "data-label": "Kind" }, j.kind), el("td", { "data-label": "Ticker" }, j.ticker || "–"),
+          el("td", { "data-label": "Status" }, el("span", { class: "badge " + j.status }, j.status),
             // A job waiting for its retry is not stuck: say when it goes on.
             j.retry && j.retry.next_attempt_at
               ? el("span", { class: "muted", title: j.retry.last_error }, ` attempt ${j.attempts} failed · retry at ${new Date(j.retry.next_attempt_at).toLocaleTimeString()}`)
               : ""),
-          el("td", {}, j.progress + "%")));
+          // A job that stopped part way has no progress worth a figure.
+          el("td", { "data-label": "Progress" }, j.status === "failed" || j.status === "canceled" ? "–" : j.progress + "%")));
       }
       cursor = page.next_cursor || "";
       $("jobs-more").hidden = !cursor;
@@ -166,7 +170,38 @@ async function jobPage(id) {
   stream(id);
 }
 
-function showError(msg) { $("job-error").textContent = msg; $("job-error").hidden = false; }
+function showError(msg, quiet) {
+  $("job-error").textContent = msg;
+  $("job-error").className = quiet ? "muted" : "error";
+  $("job-error").hidden = false;
+}
+
+// RESUBMIT is where each kind of job is submitted again.
+const RESUBMIT = { prediction: "/api/v1/predictions", sentiment: "/api/v1/sentiment" };
+
+// runAgain offers a finished job's "Run again": the same parameters as a
+// new job, which runs the models afresh rather than taking a stored
+// result (a sentiment job has no stored result to take).
+function runAgain(job) {
+  const button = $("job-again");
+  if (!button || !RESUBMIT[job.kind] || !FINAL.includes(job.status) || !job.params) return;
+  button.hidden = false;
+  if (button.dataset.ready) return;
+  button.dataset.ready = "1";
+  button.addEventListener("click", async () => {
+    const body = { ...job.params };
+    if (job.ticker) body.ticker = job.ticker;
+    if (job.kind === "prediction") body.fresh = true;
+    button.disabled = true;
+    try {
+      const again = await api("POST", RESUBMIT[job.kind], body);
+      location.href = "/jobs/" + again.id;
+    } catch (e) {
+      button.disabled = false;
+      showError(e.message);
+    }
+  });
+}
 
 // stream follows the job's Server-Sent Events. The session cookie
 // authenticates them, so a plain EventSource does. The events carry the
@@ -206,6 +241,7 @@ function render(job) {
   $("job-progress").setAttribute("aria-valuenow", job.progress);
   $("job-bar").style.width = job.progress + "%";
   $("job-cancel-form").hidden = final;
+  runAgain(job);
   const d = job.progress_detail;
   let stage = job.status === "queued" ? "Waiting for a worker…" : "Running…";
   if (job.waiting_for_turn) stage = "Waiting for your turn: other users' jobs go first…";
@@ -220,7 +256,8 @@ function render(job) {
     stage = `Attempt ${job.attempts}: ${stage} · the one before failed: ${r.last_error}`;
   }
   $("job-stage").textContent = final ? "" : stage + " (" + job.progress + "%)";
-  if (job.error) showError(job.error);
+  // A canceled job did what its owner asked: its reason is no error.
+  if (job.error) showError(job.error, job.status === "canceled");
   if (!job.result) return;
   if (job.kind === "prediction") renderPrediction(job.result);
   else if (job.kind === "leaderboard") { $("job-source").replaceChildren(el("a", { href: "/models" }, "See the model leaderboard")); $("job-source").hidden = false; }
@@ -240,28 +277,39 @@ function renderPrediction(r) {
   const names = Object.keys(r.models).sort((a, b) => (a === "naive") - (b === "naive") || a.localeCompare(b));
   // Shown first: the chart takes the width of its card.
   $("chart-card").hidden = false;
+  chartState.hidden = new Set();
+  chartState.bands = bestModel(r, names) || names[0];
   drawChart(r, names);
+  // The chart is laid out for its width: a phone turned sideways gets one
+  // laid out again, with its text at its size.
+  let width = $("chart").clientWidth;
+  window.addEventListener("resize", () => requestAnimationFrame(() => {
+    if ($("chart").clientWidth !== width) { width = $("chart").clientWidth; drawChart(r, names); }
+  }));
+  $("models-verdict").textContent = modelsVerdict(r, names);
 
   const rows = $("models"); rows.replaceChildren();
   for (const n of names) {
-    const m = r.models[n];
+    const m = r.models[n], mt = m.metrics;
+    const cell = (label, cls, ...content) => el("td", { "data-label": label, class: cls }, ...content);
+    const pi = m.forecast_pi95 && m.forecast_pi95.length ? m.forecast_pi95[0] : null;
     rows.append(el("tr", {},
-      el("td", { class: "name" }, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[n] || "#333"}` }), n,
+      el("th", { scope: "row", class: "name" }, el("i", { class: "swatch", style: "background:" + (COLORS[n] || "#333") }), n,
         // The fitted specification when the model chose one: "ETS(A,Ad,N)", "ARIMA(0,1,1) with drift".
-        ...(m.params && typeof m.params.model === "string" ? [el("br"), el("small", { class: "muted" }, m.params.model)] : [])),
-      // Results stored before reports said what they predict have no label.
-      el("td", { class: "name" }, m.predicts || "—"),
-      el("td", { class: "num" }, fmt(m.metrics.rmse, 3)), el("td", { class: "num" }, fmt(m.persistence.rmse, 3)),
-      el("td", { class: "num" }, fmt(m.metrics.mae, 3)), el("td", { class: "num" }, fmt(m.metrics.mape) + "%"),
-      el("td", {}, direction(m.metrics)),
-      el("td", { class: m.beats_persistence ? "yes" : "no" }, n === r.baseline ? "(baseline)" : m.verdict || (m.beats_persistence ? "yes" : "no")),
-      el("td", {}, coverage(m.coverage)),
-      el("td", { class: "num" }, fmt(m.forecast[0]), m.forecast_pi95 && m.forecast_pi95.length ? el("br") : "",
-        m.forecast_pi95 && m.forecast_pi95.length ? `${fmt(m.forecast_pi95[0].lower)} – ${fmt(m.forecast_pi95[0].upper)}` : ""),
-      el("td", { class: "num" }, fmt(m.seconds, 2))));
+        ...(m.params && typeof m.params.model === "string" ? [el("br"), el("small", { class: "muted" }, m.params.model)] : []),
+        // What it predicts: the next day, or 7 days ahead. Results stored
+        // before reports said so have no label.
+        ...(m.predicts ? [el("br"), el("span", { class: "muted predicts" }, "predicts " + m.predicts)] : [])),
+      cell("RMSE", "num", fmt(mt.rmse, 3)), cell("Persistence RMSE", "num", fmt(m.persistence.rmse, 3)),
+      cell("MAE", "num", fmt(mt.mae, 3)), cell("MAPE", "num", fmt(mt.mape) + "%"),
+      ...directionCells(mt, cell),
+      cell("Against persistence", m.beats_persistence ? "yes" : "no", n === r.baseline ? "(baseline)" : m.verdict || (m.beats_persistence ? "yes" : "no")),
+      ...[0.8, 0.95].map((level) => cell(`${fmt(100 * level, 0)}% held`, "num", covered(m.coverage, level))),
+      cell("Next (95% interval)", "num", fmt(m.forecast[0]), pi ? el("br") : "", pi ? `${fmt(pi.lower)} – ${fmt(pi.upper)}` : ""),
+      cell("Seconds", "num", fmt(m.seconds, 2))));
   }
   bandsNote(r, names);
-  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("td", {}, n), el("td", { colspan: 10, class: "error" }, msg)));
+  for (const [n, msg] of Object.entries(r.model_errors || {})) rows.append(el("tr", {}, el("th", { scope: "row" }, n), el("td", { colspan: 12, class: "error" }, msg)));
   $("models-card").hidden = false;
 
   if (r.recommendation) {
@@ -358,22 +406,43 @@ function renderRisk(r) {
 // pText writes a p-value as the API's verdicts do.
 const pText = (p) => p < 0.001 ? "p < 0.001" : "p = " + Number(p).toFixed(3);
 
-// direction describes the direction calls: hit rate, share of days called,
-// and the test of their skill beyond the base rates (Pesaran–Timmermann),
-// which is null when the calls never change direction: a constant guess
-// has no skill to test. Results stored before calls were counted have only
-// the hit rate.
-function direction(mt) {
-  if (mt.directional_call_share === undefined) return fmt(100 * mt.directional_accuracy, 1) + "%";
-  if (!mt.directional_call_share) return "no calls";
-  const test = mt.directional_p_value == null ? "always the same call: no skill to test" : "skill " + pText(mt.directional_p_value);
-  return `${fmt(100 * mt.directional_accuracy, 1)}% of ${fmt(100 * mt.directional_call_share, 0)}% days called (${test})`;
+// directionCells are the direction calls' figures, each in its cell: the
+// hit rate, the share of days called, and the test of their skill beyond
+// the base rates (Pesaran–Timmermann), which is null when the calls never
+// change direction: a constant guess has no skill to test. Results stored
+// before calls were counted have only the hit rate.
+function directionCells(mt, cell) {
+  const counted = mt.directional_call_share !== undefined;
+  const skill = !counted ? "–" : !mt.directional_call_share ? "no calls"
+    : mt.directional_p_value == null ? "none to test: always the same call" : pText(mt.directional_p_value);
+  return [
+    cell("Direction right", "num", counted && !mt.directional_call_share ? "–" : fmt(100 * mt.directional_accuracy, 1) + "%"),
+    cell("Days called", "num", counted ? fmt(100 * mt.directional_call_share, 0) + "%" : "–"),
+    cell("Direction skill", "", skill),
+  ];
 }
 
-// coverage shows each level's empirical coverage beside the nominal one.
-function coverage(cs) {
-  if (!cs || !cs.length) return "–";
-  return cs.map((c) => `${fmt(100 * c.covered, 0)}% of ${fmt(100 * c.level, 0)}%`).join(" · ");
+// covered is how often the interval at level held the actual close on
+// the test days, or a dash without one.
+function covered(cs, level) {
+  const c = (cs || []).find((x) => Math.abs(x.level - level) < 1e-9);
+  return c ? fmt(100 * c.covered, 0) + "%" : "–";
+}
+
+// bestModel is the most accurate model (lowest RMSE) of those that beat
+// persistence significantly, or none.
+function bestModel(r, names) {
+  const good = names.filter((n) => n !== r.baseline && r.models[n].beats_persistence);
+  good.sort((a, b) => r.models[a].metrics.rmse - r.models[b].metrics.rmse);
+  return good[0];
+}
+
+// modelsVerdict says in one line what the table below finds.
+function modelsVerdict(r, names) {
+  const best = bestModel(r, names);
+  if (!best) return `No model beat "tomorrow = today" on the test days: its forecasts are no better than the last close.`;
+  const m = r.models[best], h = m.forecast.length;
+  return `${best} did best, and beat "tomorrow = today" on the test days; it expects ${fmt(m.forecast[h - 1])} in ${h} trading day${h === 1 ? "" : "s"}.`;
 }
 
 // renderSentiment shows a sentiment result; err is why its chain failed,
@@ -502,7 +571,7 @@ function drawChart(r, names) {
   }
   // Date labels at even steps and at the forecast's end, leaving out any
   // that would run into the one before or the last.
-  const xCount = f.narrow ? 2 : 4, labelW = 84;
+  const xCount = f.narrow ? 2 : 4, labelW = f.narrow ? 110 : 84;
   const wanted = [...Array(xCount + 1).keys()].map((k) => Math.round(last * k / xCount));
   const end = last + f.horizon, xAt = [0];
   for (const i of wanted.slice(1)) {
@@ -542,8 +611,11 @@ function drawChart(r, names) {
       add(bands, "path", { d: "M" + up.join("L") + "L" + down.join("L") + "Z", fill: color, "fill-opacity": opacity, stroke: "none" });
     }
   };
+  // Bands only for the model chosen in the legend: six overlapping ones
+  // would be mud.
+  const shown = names.filter((n) => !chartState.hidden.has(n));
   let shaded = false;
-  for (const n of names) {
+  for (const n of shown.filter((x) => x === chartState.bands)) {
     const m = r.models[n], c = COLORS[n] || "#333";
     const test = m.test.filter((t) => t.index >= n0);
     // The forecast bands start from the last close, which is known exactly.
@@ -557,8 +629,7 @@ function drawChart(r, names) {
   }
   path(s.closes.map((v, i) => [i, v]), "#1d2330", 2);
   s.closes.forEach((v, i) => point(i, v, "#1d2330", 1.6, `${s.dates[i]}: close ${fmt(v)}`));
-  const legend = $("legend"); legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
-  for (const n of names) {
+  for (const n of shown) {
     const m = r.models[n], c = COLORS[n] || "#333";
     const test = m.test.filter((t) => t.index >= n0);
     path(test.map((t) => [t.index - n0, t.predicted]), c, 1.3);
@@ -567,11 +638,40 @@ function drawChart(r, names) {
     const pi95 = m.forecast_pi95 || [];
     m.forecast.forEach((v, k) => point(last + 1 + k, v, c, 3, `${n}, ${r.forecast_dates[k]}: forecast ${fmt(v)}` +
       (pi95[k] ? ` (95%: ${fmt(pi95[k].lower)} – ${fmt(pi95[k].upper)})` : "")));
-    legend.append(el("span", {}, el("i", { style: "background:" + c }), n));
   }
-  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + f.horizon + " trading days" +
-    (shaded ? " · bands: 80% (darker) and 95% prediction intervals" : "") + " · hover a point for its value"));
+  chartLegend(r, names, f.horizon, shaded);
   $("chart").replaceChildren(svg);
+}
+
+// chartState is what the reader chose in the legend: the models hidden,
+// and the one whose prediction intervals are shaded.
+const chartState = { hidden: new Set(), bands: "" };
+
+// chartLegend shows each model's colour as a button that hides or shows
+// its lines, and a choice of whose intervals to shade; either redraws.
+function chartLegend(r, names, horizon, shaded) {
+  const legend = $("legend");
+  legend.replaceChildren(el("span", {}, el("i", { style: "background:#1d2330" }), "close"));
+  for (const n of names) {
+    const on = !chartState.hidden.has(n);
+    const button = el("button", { type: "button", class: "toggle", "aria-pressed": String(on), title: (on ? "Hide " : "Show ") + n },
+      el("i", { style: "background:" + (COLORS[n] || "#333") }), n);
+    button.addEventListener("click", () => {
+      if (on) chartState.hidden.add(n); else chartState.hidden.delete(n);
+      drawChart(r, names);
+    });
+    legend.append(button);
+  }
+  const withBands = names.filter((n) => (r.models[n].forecast_pi95 || []).length || r.models[n].test.some((t) => t.pi95));
+  if (withBands.length) {
+    const select = el("select", { "aria-label": "Prediction intervals of" },
+      el("option", { value: "" }, "none"), ...withBands.map((n) => el("option", { value: n }, n)));
+    select.value = chartState.bands;
+    select.addEventListener("change", () => { chartState.bands = select.value; drawChart(r, names); });
+    legend.append(el("label", {}, "Bands: ", select));
+  }
+  legend.append(el("span", {}, "dashed: forecast · blue background: the next " + horizon + " trading days" +
+    (shaded ? ` · bands: ${chartState.bands}'s 80% (darker) and 95% prediction intervals` : "") + " · hover a point for its value"));
 }
 
 // ---------- models ----------
@@ -599,7 +699,7 @@ async function modelsPage() {
     (data.refreshing ? "; a fresh one is being computed." : ".");
   const pctOrDash = (v, d = 1) => v === null || v === undefined ? "–" : fmt(100 * v, d) + "%";
   $("leaderboard").replaceChildren(...lb.models.map((m) => el("tr", {},
-    el("td", {}, el("i", { style: `display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px;background:${COLORS[m.model] || "#333"}` }), m.model),
+    el("td", {}, el("i", { class: "swatch", style: "background:" + (COLORS[m.model] || "#333") }), m.model),
     el("td", { class: m.beats_persistence > 0 ? "yes" : "no" }, `${m.beats_persistence} of ${m.series}` + (m.failed ? ` (${m.failed} failed)` : "")),
     el("td", {}, m.median_p_value === null ? "–" : fmt(m.median_p_value, 3)),
     el("td", {}, m.median_skill === null ? "–" : (m.median_skill >= 0 ? "+" : "") + fmt(100 * m.median_skill, 2) + "%"),
@@ -676,11 +776,123 @@ function passkeys() {
   }
 }
 
+// ---------- dashboard ----------
+
+// MONEY writes an amount from the API (a decimal string) as the server's
+// pages do: "$1,000,000.00".
+const MONEY = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const money = (amount) => MONEY.format(Number(amount));
+
+// dashboardPage previews the order form's order before it is placed: the
+// server prices it (POST /api/v1/portfolio/orders/preview) by the rule the
+// order follows, so the preview cannot drift from the trade. A sell is
+// previewed only for a company held.
+function dashboardPage() {
+  const form = document.querySelector('form[action="/dashboard/orders"]');
+  const out = $("order-preview");
+  if (!form || !out) return;
+  let asked = 0;
+  const update = async () => {
+    const f = new FormData(form), n = ++asked;
+    const quantity = String(f.get("quantity") || "").trim();
+    if (!quantity) { out.hidden = true; return; }
+    const held = [...document.querySelectorAll('#holdings td[data-label="Symbol"]')].some((td) => td.textContent.trim() === f.get("symbol"));
+    const body = (side) => {
+      const b = { symbol: f.get("symbol"), side, quantity };
+      if (f.get("broker")) b.broker_id = Number(f.get("broker"));
+      return b;
+    };
+    const lines = await Promise.all((held ? ["buy", "sell"] : ["buy"]).map((side) =>
+      api("POST", "/api/v1/portfolio/orders/preview", body(side)).then((p) => {
+        const after = p.wallet_after.startsWith("-") ? `the wallet is ${money(p.wallet_after.slice(1))} short` : `wallet after ${money(p.wallet_after)}`;
+        return `${side === "buy" ? "Buy" : "Sell"} ${p.quantity} × ${p.quote.price} through ${p.broker.name}: total ${money(p.total)}, commission ${money(p.commission)}, ${after}.`;
+      }, (e) => e.message)));
+    if (n !== asked) return; // a later change is being previewed
+    out.replaceChildren(...lines.map((line) => el("p", {}, line)));
+    out.dataset.quantity = quantity;
+    out.hidden = false;
+  };
+  form.addEventListener("input", update);
+  form.addEventListener("change", update);
+  update();
+}
+
+// ---------- every page ----------
+
+// A form with data-confirm="…" asks before it is sent: deleting,
+// deactivating, pausing and canceling are not undone by a second click.
+// It listens on the document in the capture phase, so it runs before a
+// form's own handler (the job page's Cancel goes through the API), and a
+// "no" stops both.
+function confirmForms() {
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (!(form instanceof HTMLFormElement) || !form.dataset.confirm) return;
+    if (!window.confirm(form.dataset.confirm)) { ev.preventDefault(); ev.stopPropagation(); }
+  }, true);
+}
+
+// headerMenu folds the header's links behind a Menu button on a phone.
+// The "js" class on <html> tells the style sheet a script will unfold
+// them: without scripts they stay in view.
+function headerMenu() {
+  document.documentElement.classList.add("js");
+  const button = $("menu-toggle");
+  if (!button) return;
+  button.addEventListener("click", () => {
+    const open = button.closest("header").classList.toggle("open");
+    button.setAttribute("aria-expanded", String(open));
+  });
+}
+
+// copyButtons copy the text of the element named by data-copy, and say so.
+function copyButtons() {
+  for (const button of document.querySelectorAll("button[data-copy]")) {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const text = $(button.dataset.copy).textContent.trim();
+      try {
+        await navigator.clipboard.writeText(text);
+        button.textContent = "Copied";
+      } catch (e) {
+        // Without the clipboard (permission refused), select it for the
+        // user to copy.
+        getSelection().selectAllChildren($(button.dataset.copy));
+        button.textContent = "Selected: press Ctrl+C";
+      }
+      button.dataset.done = "";
+    });
+  }
+}
+
+// ZONE_TIME writes a time on the browser's clock, with its zone's name.
+// (dateStyle cannot be given with timeZoneName: the fields are named.)
+const ZONE_TIME = new Intl.DateTimeFormat(undefined,
+  { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+
+// localTimes shows each server-rendered <time datetime="…Z"> on the
+// browser's clock, with the UTC time the server wrote on hover. A time
+// with a title of its own is on a clock the page chose (a schedule's
+// zone) and is left alone.
+function localTimes() {
+  for (const t of document.querySelectorAll("time[datetime]:not([title])")) {
+    const d = new Date(t.getAttribute("datetime"));
+    if (Number.isNaN(d.getTime())) continue;
+    t.title = d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
+    t.textContent = ZONE_TIME.format(d);
+  }
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  confirmForms();
+  headerMenu();
+  copyButtons();
+  localTimes();
   const page = document.body.dataset.page;
   passkeys();
   if (page === "index") indexPage();
   if (page === "job") jobPage(document.body.dataset.jobId);
   if (page === "models") modelsPage();
   if (page === "watchlists") watchlistsPage();
+  if (page === "dashboard") dashboardPage();
 });

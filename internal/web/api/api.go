@@ -81,6 +81,7 @@ func (s *Server) Routes(r gin.IRoutes) {
 	r.GET("/portfolio", s.getPortfolio)
 	r.POST("/portfolio/deposits", s.deposit)
 	r.POST("/portfolio/orders", s.placeOrder)
+	r.POST("/portfolio/orders/preview", s.previewOrder)
 	r.POST("/portfolio/dividends", s.recordDividend)
 	r.GET("/portfolio/transactions", s.listTransactions)
 	r.GET("/portfolio/companies", s.listCompanies)

@@ -57,6 +57,23 @@ func (s *Server) placeOrder(c *gin.Context) {
 	s.answerTransaction(c, t, replayed, err)
 }
 
+// previewOrder is POST /api/v1/portfolio/orders/preview: what the order
+// would do if placed now, trading nothing. The dashboard shows it before
+// an order is placed, so that its figures come from the server's rule.
+func (s *Server) previewOrder(c *gin.Context) {
+	var req kernel.OrderRequest
+	if err := kernel.DecodeJSON(c, &req); err != nil {
+		s.Fail(c, err)
+		return
+	}
+	p, err := s.PreviewOrder(c, kernel.CurrentUser(c).ID, req)
+	if err != nil {
+		s.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
 // answerTransaction answers a deposit or an order: 201 with the
 // transaction, the first answer again for a replay.
 func (s *Server) answerTransaction(c *gin.Context, t *store.Transaction, replayed bool, err error) {

@@ -3,6 +3,7 @@ package kernel
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -18,6 +19,31 @@ const priceRetryAfter = "30"
 // Money formats an amount of money as the API shows it: a decimal string
 // with exactly two places.
 func Money(d decimal.Decimal) string { return d.StringFixed(portfolio.MoneyPlaces) }
+
+// MoneyText writes an amount of money for people to read, as the pages
+// show it: a currency sign, thousands separators and cents,
+// "$1,000,000.00", "-$0.26". The API keeps plain decimal strings (Money).
+// amount is such a string; one that is not a number is shown as it is.
+func MoneyText(amount string) string {
+	d, err := decimal.NewFromString(amount)
+	if err != nil {
+		return amount
+	}
+	sign := ""
+	if d.Round(portfolio.MoneyPlaces).IsNegative() {
+		sign, d = "-", d.Neg()
+	}
+	fixed := Money(d)
+	whole, cents, _ := strings.Cut(fixed, ".")
+	var b strings.Builder
+	for i, r := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	return sign + "$" + b.String() + "." + cents
+}
 
 // price formats a price per share: in cents, or finer when it is finer
 // (a dividend of 0.0325 a share).

@@ -62,9 +62,11 @@ var pageFuncs = template.FuncMap{
 		}
 		return "positive"
 	},
-	"add":  func(a, b float64) float64 { return a + b },
-	"join": strings.Join,
-	"sub":  func(a, b float64) float64 { return a - b },
+	// money writes an amount for people to read (MoneyText).
+	"money": MoneyText,
+	"add":   func(a, b float64) float64 { return a + b },
+	"join":  strings.Join,
+	"sub":   func(a, b float64) float64 { return a - b },
 	// maxArticles is the most articles a sentiment job may read.
 	"maxArticles": func() int { return sentiment.MaxNumArticles },
 	// maxDeposit is the largest deposit one request may make.

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gin-gonic/gin"
+	"github.com/shopspring/decimal"
 
 	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/portfolio"
@@ -72,25 +73,9 @@ type OrderRequest struct {
 // replayed: before asking for a price, so that a retry is answered even
 // while no price can be had.
 func (k *Kernel) ApplyOrder(c *gin.Context, userID int64, req OrderRequest, key string) (t *store.Transaction, replayed bool, err error) {
-	symbol, err := parseSymbol(req.Symbol)
+	symbol, quantity, brokerID, err := checkOrder(req)
 	if err != nil {
 		return nil, false, err
-	}
-	if req.Side != store.SideBuy && req.Side != store.SideSell {
-		return nil, false, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
-			Message: `side must be "buy" or "sell"`}
-	}
-	quantity, err := portfolio.ParseQuantity(req.Quantity)
-	if err != nil {
-		return nil, false, err
-	}
-	var brokerID int64
-	if req.BrokerID != nil {
-		if *req.BrokerID <= 0 {
-			return nil, false, &Error{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
-				Message: "broker_id must be a positive id, or left out for the cheapest active broker"}
-		}
-		brokerID = *req.BrokerID
 	}
 	idem := requestIdempotency(key, "order", symbol, req.Side, quantity.String(), strconv.FormatInt(brokerID, 10))
 	if earlier, err := k.DB.IdempotentTransaction(c.Request.Context(), userID, idem); earlier != nil || err != nil {
@@ -109,6 +94,80 @@ func (k *Kernel) ApplyOrder(c *gin.Context, userID int64, req OrderRequest, key 
 	})
 	k.emitUnlessReplayed(rec, replayed, err)
 	return t, replayed, err
+}
+
+// checkOrder checks an order's fields: its symbol, side and quantity, and
+// the broker it names (0 = the cheapest active one).
+func checkOrder(req OrderRequest) (symbol string, quantity decimal.Decimal, brokerID int64, err error) {
+	if symbol, err = parseSymbol(req.Symbol); err != nil {
+		return "", decimal.Zero, 0, err
+	}
+	if req.Side != store.SideBuy && req.Side != store.SideSell {
+		return "", decimal.Zero, 0, &Error{Status: http.StatusUnprocessableEntity, Code: "invalid_side", Field: "side",
+			Message: `side must be "buy" or "sell"`}
+	}
+	if quantity, err = portfolio.ParseQuantity(req.Quantity); err != nil {
+		return "", decimal.Zero, 0, err
+	}
+	if req.BrokerID != nil {
+		if *req.BrokerID <= 0 {
+			return "", decimal.Zero, 0, &Error{Status: http.StatusUnprocessableEntity, Code: "out_of_range", Field: "broker_id",
+				Message: "broker_id must be a positive id, or left out for the cheapest active broker"}
+		}
+		brokerID = *req.BrokerID
+	}
+	return symbol, quantity, brokerID, nil
+}
+
+// OrderPreview is what an order would do if placed now: its price, broker,
+// total and commission by the rules the order itself follows
+// (portfolio.NewFill, the store's choice of broker), and the wallet after.
+// It checks neither funds nor shares: a WalletAfter below zero says a buy
+// would be refused.
+type OrderPreview struct {
+	Symbol      string         `json:"symbol"`
+	Side        string         `json:"side"`
+	Quantity    string         `json:"quantity"`
+	Quote       QuoteView      `json:"quote"`
+	Broker      BrokerRateView `json:"broker"`
+	Total       string         `json:"total"`
+	Commission  string         `json:"commission"`
+	WalletAfter string         `json:"wallet_after"`
+}
+
+// PreviewOrder prices an order as ApplyOrder would fill it, trading
+// nothing.
+func (k *Kernel) PreviewOrder(c *gin.Context, userID int64, req OrderRequest) (*OrderPreview, error) {
+	symbol, quantity, brokerID, err := checkOrder(req)
+	if err != nil {
+		return nil, err
+	}
+	quote, err := k.tradablePrice(c, symbol)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request.Context()
+	broker, err := k.DB.ChooseBroker(ctx, brokerID)
+	if err != nil {
+		return nil, err
+	}
+	fill, err := portfolio.NewFill(quantity, quote.Price, broker.CommissionRate)
+	if err != nil {
+		return nil, err
+	}
+	sum, err := k.DB.PortfolioSummary(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	after := sum.Balance.Add(fill.Proceeds())
+	if req.Side == store.SideBuy {
+		after = sum.Balance.Sub(fill.Cost())
+	}
+	return &OrderPreview{
+		Symbol: symbol, Side: req.Side, Quantity: fill.Quantity.String(),
+		Quote:  QuoteView{Price: price(fill.Price), Date: quote.Date, Source: quote.Source, Live: quote.Live},
+		Broker: ViewBrokerRate(broker), Total: Money(fill.Total), Commission: Money(fill.Commission), WalletAfter: Money(after),
+	}, nil
 }
 
 // tradablePrice checks that symbol is an active company before asking the

@@ -41,8 +41,11 @@ func valueChart(history []valuePoint) *lineChart {
 	if len(history) < 2 {
 		return nil
 	}
-	// Small, so that its text stays legible when a phone scales it down.
-	ch := &lineChart{Width: 480, Height: 200, Left: 52, Right: 472, Top: 10, Bottom: 172}
+	// As wide as a desktop card, at a third of its width high; the style
+	// sheet sizes its text in these units for the width it is shown at
+	// (app.css, .value-chart), with room at the left and below for text
+	// grown on a phone.
+	ch := &lineChart{Width: 720, Height: 260, Left: 84, Right: 708, Top: 12, Bottom: 222}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, p := range history {
 		v := p.Value.InexactFloat64()

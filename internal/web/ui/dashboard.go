@@ -40,47 +40,60 @@ type valuePoint struct {
 
 // valueHistory values the current holdings at each of the last
 // valueHistoryDays closes, by the domain's own valuation, oldest first.
-// A day missing one company's close is left out rather than shown as a
-// false dip; a company with no history now leaves no chart at all, as a
-// chart without it would mislead.
-func (s *Server) valueHistory(ctx context.Context, holdings []kernel.HoldingView) ([]valuePoint, error) {
+// A day missing one charted company's close is left out rather than shown
+// as a false dip. It charts what it can: a holding with no history now,
+// or whose closes share fewer than two days with the others' (a 2001
+// sample beside a 2025 CSV), is left out, and missing says which and why.
+// The holding with the latest close goes first, so the chart ends as
+// near today as the prices allow.
+func (s *Server) valueHistory(ctx context.Context, holdings []kernel.HoldingView) (points []valuePoint, missing []string, err error) {
 	history, ok := s.Prices.(priceHistory)
 	if !ok || len(holdings) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	type day struct {
-		value decimal.Decimal
-		count int
+	type series struct {
+		symbol   string
+		quantity decimal.Decimal
+		closes   []portfolio.DailyClose
 	}
-	days := map[time.Time]*day{}
+	var all []series
 	for _, h := range holdings {
 		quantity, err := decimal.NewFromString(h.Quantity)
 		if err != nil {
-			return nil, fmt.Errorf("holding %s: %w", h.Symbol, err)
+			return nil, nil, fmt.Errorf("holding %s: %w", h.Symbol, err)
 		}
 		closes, err := history.Closes(ctx, h.Symbol, valueHistoryDays)
-		if err != nil {
+		if err != nil || len(closes) == 0 {
 			s.Logger.WarnContext(ctx, "closes for the value chart", "symbol", h.Symbol, "err", err)
-			return nil, nil
+			missing = append(missing, h.Symbol+" (no price history now)")
+			continue
 		}
-		for _, cl := range closes {
-			d := days[cl.Date]
-			if d == nil {
-				d = &day{}
-				days[cl.Date] = d
+		all = append(all, series{symbol: h.Symbol, quantity: quantity, closes: closes})
+	}
+	latest := func(x series) time.Time {
+		return slices.MaxFunc(x.closes, func(a, b portfolio.DailyClose) int { return a.Date.Compare(b.Date) }).Date
+	}
+	slices.SortStableFunc(all, func(a, b series) int { return latest(b).Compare(latest(a)) })
+	var days map[time.Time]decimal.Decimal // the value so far on each day every charted holding has a close
+	for _, x := range all {
+		next := map[time.Time]decimal.Decimal{}
+		for _, cl := range x.closes {
+			sum, shared := days[cl.Date]
+			if shared || days == nil {
+				next[cl.Date] = sum.Add(portfolio.Position{Quantity: x.quantity}.ValueAt(cl.Price).Value)
 			}
-			d.value = d.value.Add(portfolio.Position{Quantity: quantity}.ValueAt(cl.Price).Value)
-			d.count++
 		}
-	}
-	var out []valuePoint
-	for date, d := range days {
-		if d.count == len(holdings) {
-			out = append(out, valuePoint{Date: date, Value: d.value})
+		if len(next) < 2 {
+			missing = append(missing, x.symbol+" (its closes are from other days than the rest's)")
+			continue
 		}
+		days = next
 	}
-	slices.SortFunc(out, func(a, b valuePoint) int { return a.Date.Compare(b.Date) })
-	return out[max(0, len(out)-valueHistoryDays):], nil
+	for date, v := range days {
+		points = append(points, valuePoint{Date: date, Value: v})
+	}
+	slices.SortFunc(points, func(a, b valuePoint) int { return a.Date.Compare(b.Date) })
+	return points[max(0, len(points)-valueHistoryDays):], missing, nil
 }
 
 // dashboardData is what /dashboard shows besides the layout.
@@ -96,6 +109,12 @@ type dashboardData struct {
 	// Chart is the value of the current holdings over the days with
 	// prices; nil when there are not two such days.
 	Chart *lineChart
+	// ChartMissing are the holdings the chart leaves out, each with why.
+	ChartMissing []string
+	// OrderSymbol is the company the order form starts on: the one last
+	// bought or sold, so that a trade keeps its choice, else one held, to
+	// sell; "" leaves the list's first.
+	OrderSymbol string
 }
 
 // priceOrigin is one source of prices that are not live, and the holdings
@@ -165,6 +184,7 @@ func (s *Server) dashboard(ctx context.Context, userID int64) (*dashboardData, e
 	for i := range txs {
 		d.Transactions = append(d.Transactions, kernel.ViewTransaction(&txs[i]))
 	}
+	d.OrderSymbol = orderSymbol(d.Transactions, p.Holdings)
 	companies, err := s.DB.ActiveCompanies(ctx)
 	if err != nil {
 		return nil, err
@@ -179,12 +199,28 @@ func (s *Server) dashboard(ctx context.Context, userID int64) (*dashboardData, e
 	for _, b := range brokers {
 		d.Brokers = append(d.Brokers, kernel.ViewBrokerRate(&b))
 	}
-	history, err := s.valueHistory(ctx, p.Holdings)
+	history, missing, err := s.valueHistory(ctx, p.Holdings)
 	if err != nil {
 		return nil, err
 	}
+	d.ChartMissing = missing
 	d.Chart = valueChart(history)
 	return d, nil
+}
+
+// orderSymbol is the company the order form starts on (dashboardData's
+// OrderSymbol): the latest trade's, else the first holding's. txs are
+// newest first.
+func orderSymbol(txs []kernel.TransactionView, holdings []kernel.HoldingView) string {
+	for _, t := range txs {
+		if t.Type == store.TxBuy || t.Type == store.TxSell {
+			return t.Symbol
+		}
+	}
+	if len(holdings) > 0 {
+		return holdings[0].Symbol
+	}
+	return ""
 }
 
 // depositForm adds money to the wallet from the dashboard.
