@@ -17,6 +17,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/augurhq/augur/internal/audit"
 	"github.com/augurhq/augur/internal/auth"
 	"github.com/augurhq/augur/internal/loopback"
 	"github.com/augurhq/augur/internal/store"
@@ -113,7 +114,8 @@ http {
 // TestThroughNginx is issue 19 item 7: through a real nginx running the
 // shipped site file with a self-signed certificate, a user signs in,
 // submits, and follows the job's events to the end; the per-IP sign-in
-// limit sees the client's address, never one the client made up; plain
+// limit and the audit trail see the client's address, never one the client
+// made up; plain
 // HTTP is sent to HTTPS; and static files are cached at the edge.
 func TestThroughNginx(t *testing.T) {
 	s := newStack(t, "TRUSTED_PROXIES=127.0.0.1", "COOKIE_SECURE=true")
@@ -139,6 +141,13 @@ func TestThroughNginx(t *testing.T) {
 	proxy, err := s.rdb.Exists(ctx, "augur:ratelimit:login:ip:127.0.0.1").Result()
 	require.NoError(t, err)
 	require.Zero(t, proxy, "nor is nginx's own")
+	// The audit trail records the sign-in from the client's address, under
+	// the request id nginx gave the request.
+	signIns, err := s.db.AuditRows(ctx, store.AuditFilter{Action: string(audit.SignIn), Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, signIns, 1)
+	require.Equal(t, client, signIns[0].IP)
+	require.Regexp(t, `^[0-9a-f]{32}$`, signIns[0].RequestID, "nginx's $request_id")
 
 	// Submit with the session, and follow the job's events to the end.
 	sessionHeader := func(r *http.Request) {

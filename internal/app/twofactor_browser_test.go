@@ -56,6 +56,7 @@ func (b *browser) twoFactor(base string) {
 	b.fitsTheWidth("the recovery codes")
 	b.screenshot("recovery-codes")
 
+	b.openMenu()
 	b.do("sign out", follow(`form[action="/logout"] button`), waitPage("login"))
 	b.do("sign in with the password",
 		fill(`input[name="email"]`, email),
@@ -142,6 +143,7 @@ func (b *browser) passkey(base string) {
 	b.screenshot("passkey-added")
 
 	// The passkey alone signs in.
+	b.openMenu()
 	b.do("sign out", follow(`form[action="/logout"] button`), waitPage("login"))
 	b.do("sign in with the passkey",
 		chromedp.WaitVisible(chromedp.CSS("#passkey-signin")),
@@ -152,6 +154,7 @@ func (b *browser) passkey(base string) {
 	b.screenshot("signed-in-by-passkey")
 
 	// After the password, the passkey is the second step.
+	b.openMenu()
 	b.do("sign out again", follow(`form[action="/logout"] button`), waitPage("login"))
 	b.do("sign in with the password",
 		fill(`input[name="email"]`, email),

@@ -16,6 +16,7 @@ import (
 	"github.com/augurhq/augur/internal/backtest"
 	"github.com/augurhq/augur/internal/forecast"
 	"github.com/augurhq/augur/internal/forecast/crossval"
+	"github.com/augurhq/augur/internal/forecast/registry"
 
 	"github.com/augurhq/augur/internal/forecast/forecasttest"
 )
@@ -298,7 +299,12 @@ func TestParseFlags(t *testing.T) {
 			want: backtest.Options{CSVPath: "p.csv", Models: []string{"arima"}, Horizon: 5, LSTMMode: "window", Bands: "model",
 				Evaluation: &crossval.Plan{Origins: 20, Step: 5, Horizon: 5, Refit: false, Window: crossval.Fixed}},
 		},
-		{name: "rolling origin over a leaderboard", args: []string{"--sample", "dj30", "--cv", "3"}, err: backtest.ErrUsage},
+		{
+			name: "rolling origin over a leaderboard",
+			args: []string{"--sample", "dj30", "--cv", "3"},
+			want: backtest.Options{Sample: "dj30", Models: registry.Names(), Horizon: forecast.DefaultHorizon, LSTMMode: "window", Bands: "model",
+				Evaluation: &crossval.Plan{Origins: 3, Step: 5, Horizon: forecast.DefaultHorizon, Refit: true, Window: crossval.Expanding}},
+		},
 		{name: "rolling origin, unknown window", args: []string{"--csv", "p.csv", "--cv", "3", "--cv-window", "sliding"}, err: backtest.ErrUsage},
 		{name: "rolling origin, zero step", args: []string{"--csv", "p.csv", "--cv", "3", "--cv-step", "0"}, err: backtest.ErrUsage},
 	}

@@ -37,9 +37,12 @@ type User struct {
 	// SessionEpoch rises whenever the user's sessions must end; a browser
 	// session signed in at an older epoch no longer counts.
 	SessionEpoch int64 `db:"session_epoch"`
+	// TimeZone is the IANA zone the user reads times in; "" is the
+	// browser's own.
+	TimeZone string `db:"time_zone"`
 }
 
-const userColumns = `id, email, username, password_hash, role, active, created_at, session_epoch`
+const userColumns = `id, email, username, password_hash, role, active, created_at, session_epoch, time_zone`
 
 // CreateUser inserts a user. A taken email gives ErrEmailTaken, a taken
 // username ErrUsernameTaken, both compared case-insensitively.
@@ -81,7 +84,7 @@ func (db *DB) UserByTokenDigest(ctx context.Context, digest []byte) (*User, erro
 		UsedLate bool  `db:"used_late"`
 	}
 	err := db.get(ctx, &row, `SELECT u.id, u.email, u.username, u.password_hash, u.role, u.active, u.created_at, u.session_epoch,
-			t.id AS token_id,
+			u.time_zone, t.id AS token_id,
 			(t.last_used_at IS NULL OR t.last_used_at < now() - interval '1 minute') AS used_late
 		FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.token_hash = $1 AND u.active`, digest)
@@ -178,6 +181,19 @@ func (db *DB) deleteOwn(ctx context.Context, query, what string, userID, id int6
 	n, err := db.exec(ctx, query, id, userID)
 	if err != nil {
 		return fmt.Errorf("%s %d: %w", what, id, err)
+	}
+	if n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// SetUserTimeZone sets the zone the user reads times in ("" for the
+// browser's own); the caller checks it is a zone.
+func (db *DB) SetUserTimeZone(ctx context.Context, id int64, zone string) error {
+	n, err := db.exec(ctx, `UPDATE users SET time_zone = $2 WHERE id = $1`, id, zone)
+	if err != nil {
+		return fmt.Errorf("set time zone of user %d: %w", id, err)
 	}
 	if n == 0 {
 		return ErrNotFound

@@ -511,3 +511,27 @@ func TestAUsernameIsNeverMarkup(t *testing.T) {
 		require.NotContains(t, page.body, name, path)
 	}
 }
+
+// TestATimeZoneSetting: a user sets the clock the pages show times on;
+// every page then names it for the script that converts the times, a bad
+// zone is refused with what to type, and empty goes back to the browser's.
+func TestATimeZoneSetting(t *testing.T) {
+	h := newHarness(t, 100)
+	b := h.signedIn(t, store.RoleUser)
+	require.Contains(t, b.get("/").body, `data-time-zone=""`, "the browser's own clock by default")
+
+	saved := b.post("/account/time-zone", url.Values{"time_zone": {"America/New_York"}})
+	require.Equal(t, http.StatusSeeOther, saved.status, saved.body)
+	require.Contains(t, b.get("/account").body, "Times are shown on the clock of America/New_York.")
+	require.Contains(t, b.get("/dashboard").body, `data-time-zone="America/New_York"`)
+
+	for _, bad := range []string{"Mars/Olympus", "Local", "<script>"} {
+		refused := b.post("/account/time-zone", url.Values{"time_zone": {bad}})
+		require.Equal(t, http.StatusUnprocessableEntity, refused.status, bad)
+		require.Contains(t, refused.body, "That is not a time zone")
+	}
+	require.Contains(t, b.get("/").body, `data-time-zone="America/New_York"`, "a refused zone changes nothing")
+
+	require.Equal(t, http.StatusSeeOther, b.post("/account/time-zone", url.Values{"time_zone": {""}}).status)
+	require.Contains(t, b.get("/").body, `data-time-zone=""`)
+}

@@ -91,6 +91,7 @@ var authzRoutes = []route{
 	{method: "GET", path: "/account", access: signedIn},
 	{method: "HEAD", path: "/account", access: signedIn},
 	{method: "POST", path: "/account/password", access: signedIn, body: "current=wrong&new=wrong"},
+	{method: "POST", path: "/account/time-zone", access: signedIn, body: "time_zone=UTC"},
 	{method: "POST", path: "/account/tokens", access: signedIn, body: "name=matrix"},
 	{method: "POST", path: "/account/tokens/:id/revoke", access: owned},
 	{method: "POST", path: "/account/two-factor/totp", access: signedIn},

@@ -229,3 +229,29 @@ func TestSchedulesAPI(t *testing.T) {
 	require.Len(t, all.Map(t)["schedules"], 1)
 	require.Equal(t, http.StatusNoContent, h.api.Do(http.MethodDelete, path, nil).Status)
 }
+
+// TestABatchTellsItsWebhook: a batch naming the caller's webhook endpoint
+// has every job tell it of its end; another user's endpoint is a 422.
+func TestABatchTellsItsWebhook(t *testing.T) {
+	h := newHarness(t, 100)
+	ctx := context.Background()
+	hook := h.api.Do(http.MethodPost, "/api/v1/webhooks", `{"url":"https://example.com/augur-hook","events":["completed"]}`)
+	require.Equal(t, http.StatusCreated, hook.Status, "%s", hook.Body)
+	endpoint := hook.Map(t)["id"].(string)
+
+	other := h.api.As(dbtest.Token(t, h.db))
+	refused := other.Do(http.MethodPost, "/api/v1/batches", `{"tickers":["MSFT"],"models":["linreg"],"webhook":"`+endpoint+`"}`)
+	require.Equal(t, http.StatusUnprocessableEntity, refused.Status, "%s", refused.Body)
+	require.Equal(t, "webhook", refused.Map(t)["error"].(map[string]any)["field"])
+
+	resp := h.api.Do(http.MethodPost, "/api/v1/batches", `{"tickers":["MSFT","KO"],"models":["linreg"],"webhook":"`+endpoint+`"}`)
+	require.Equal(t, http.StatusAccepted, resp.Status, "%s", resp.Body)
+	got := h.api.Do(http.MethodGet, resp.Header.Get("Location"), nil).Map(t)
+	first := uuid.MustParse(got["rows"].([]any)[0].(map[string]any)["job_id"].(string))
+	started, err := h.db.StartJob(ctx, first, "worker-w", time.Minute)
+	require.NoError(t, err)
+	require.NoError(t, h.db.FinishJob(ctx, started.Attempt(), store.StatusSucceeded, store.JSON(`{}`), ""))
+	pending, err := h.db.PendingWebhookDeliveries(ctx, first)
+	require.NoError(t, err)
+	require.Len(t, pending, 1, "the batch's job told the endpoint of its end")
+}

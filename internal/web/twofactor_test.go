@@ -228,7 +228,7 @@ func TestAUserSeesTheirSessionsAndSignsOutTheOthers(t *testing.T) {
 	other := h.signedIn(t, store.RoleUser)
 
 	account := laptop.get("/account")
-	require.Equal(t, 2, strings.Count(account.body, "<tr>\n        <td>Unknown browser"), account.body)
+	require.Equal(t, 2, strings.Count(account.body, "<tr>\n        <td data-label=\"Device\">Unknown browser"), account.body)
 	require.Equal(t, 1, strings.Count(account.body, "this browser"))
 	require.Contains(t, account.body, "198.51.100.7")
 	require.NotContains(t, other.get("/account").body, "198.51.100.7", "a user sees only their own sessions")

@@ -865,21 +865,35 @@ function copyButtons() {
   }
 }
 
-// ZONE_TIME writes a time on the browser's clock, with its zone's name.
-// (dateStyle cannot be given with timeZoneName: the fields are named.)
-const ZONE_TIME = new Intl.DateTimeFormat(undefined,
-  { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+// zoneTime writes a time on the user's clock (the zone set on /account,
+// else the browser's), with its zone's name. (dateStyle cannot be given
+// with timeZoneName: the fields are named.)
+function zoneTime() {
+  const options = { year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" };
+  const zone = document.body.dataset.timeZone;
+  try {
+    return new Intl.DateTimeFormat(undefined, zone ? { ...options, timeZone: zone } : options);
+  } catch {
+    return new Intl.DateTimeFormat(undefined, options); // a zone this browser does not know
+  }
+}
 
 // localTimes shows each server-rendered <time datetime="…Z"> on the
-// browser's clock, with the UTC time the server wrote on hover. A time
-// with a title of its own is on a clock the page chose (a schedule's
-// zone) and is left alone.
+// user's clock, with the UTC time the server wrote on hover. A time with a
+// title of its own is on a clock the page chose (a schedule's zone) and is
+// left alone. The time zone field of /account is offered every zone the
+// browser knows.
 function localTimes() {
+  const format = zoneTime();
   for (const t of document.querySelectorAll("time[datetime]:not([title])")) {
     const d = new Date(t.getAttribute("datetime"));
     if (Number.isNaN(d.getTime())) continue;
     t.title = d.toISOString().slice(0, 16).replace("T", " ") + " UTC";
-    t.textContent = ZONE_TIME.format(d);
+    t.textContent = format.format(d);
+  }
+  const zones = $("time-zones");
+  if (zones && Intl.supportedValuesOf) {
+    zones.replaceChildren(...Intl.supportedValuesOf("timeZone").map((z) => el("option", { value: z })));
   }
 }
 

@@ -25,6 +25,8 @@ type batchRequest struct {
 	WatchlistID int64    `json:"watchlist_id"`
 	Tickers     []string `json:"tickers"`
 	predictionOptions
+	// Webhook names the caller's endpoint told when each job ends.
+	Webhook string `json:"webhook"`
 }
 
 // batchView is a batch as the API shows it.
@@ -151,7 +153,7 @@ func (s *Server) submitBatch(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
-	params, err := s.storedParams(req.predictionOptions)
+	params, err := s.storedParams(c, req.predictionOptions, req.Webhook)
 	if err != nil {
 		s.Fail(c, err)
 		return

@@ -21,6 +21,8 @@ type scheduleRequest struct {
 	TimeZone    string `json:"time_zone"`
 	CatchUp     bool   `json:"catch_up"`
 	predictionOptions
+	// Webhook names the caller's endpoint told when each job ends.
+	Webhook string `json:"webhook"`
 }
 
 // scheduleView is a schedule as the API shows it to its owner, with
@@ -75,7 +77,7 @@ func (s *Server) createSchedule(c *gin.Context) {
 		s.Fail(c, ferr)
 		return
 	}
-	params, err := s.storedParams(req.predictionOptions)
+	params, err := s.storedParams(c, req.predictionOptions, req.Webhook)
 	if err != nil {
 		s.Fail(c, err)
 		return

@@ -45,11 +45,17 @@ func (o predictionOptions) params() jobs.PredictionParams {
 }
 
 // storedParams checks the options as jobs.PredictionParams.Normalize
-// does, and returns them as every job of a batch or a schedule stores them.
-func (s *Server) storedParams(o predictionOptions) (store.JSON, error) {
+// does, and the webhook endpoint named ("" = none) as webhookOf does, and
+// returns them as every job of a batch or a schedule stores them: each job
+// tells the endpoint of its end.
+func (s *Server) storedParams(c *gin.Context, o predictionOptions, webhook string) (store.JSON, error) {
 	params := o.params()
 	if ferr := params.Normalize(s.knownModel, s.presets); ferr != nil {
 		return nil, ferr
+	}
+	var err error
+	if params.Webhook, err = s.webhookOf(c, webhook); err != nil {
+		return nil, err
 	}
 	doc, err := json.Marshal(params)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -311,4 +312,25 @@ func (s *Server) deleteOwn(c *gin.Context, del func(ctx context.Context, userID,
 	default:
 		s.FailPage(c, err)
 	}
+}
+
+// setTimeZone sets the clock the user reads times on: an IANA zone, or
+// none for the browser's own.
+func (s *Server) setTimeZone(c *gin.Context) {
+	user := kernel.PageUser(c)
+	zone := strings.TrimSpace(c.PostForm("time_zone"))
+	if _, err := time.LoadLocation(zone); err != nil || strings.EqualFold(zone, "local") || len(zone) > 64 {
+		s.renderAccount(c, http.StatusUnprocessableEntity, kernel.PageData{Error: "That is not a time zone: give a name such as America/New_York or Europe/Paris, or leave it empty for your browser's."})
+		return
+	}
+	if err := s.DB.SetUserTimeZone(c.Request.Context(), user.ID, zone); err != nil {
+		s.FailPage(c, err)
+		return
+	}
+	if zone == "" {
+		s.Flash(c, "Times are shown on your browser's clock.")
+	} else {
+		s.Flash(c, "Times are shown on the clock of "+zone+".")
+	}
+	c.Redirect(http.StatusSeeOther, "/account#time-zone")
 }

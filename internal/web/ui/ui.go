@@ -71,6 +71,7 @@ func (s *Server) Routes(site, signedIn gin.IRoutes) {
 	signedIn.POST("/schedules/:id/delete", s.deleteScheduleForm)
 	kernel.GetOrHead(signedIn, "/account", s.accountPage)
 	signedIn.POST("/account/password", s.changePassword)
+	signedIn.POST("/account/time-zone", s.setTimeZone)
 	signedIn.POST("/account/tokens", s.createToken)
 	signedIn.POST("/account/tokens/:id/revoke", s.revokeToken)
 	signedIn.POST("/account/two-factor/totp", s.beginTOTP)
