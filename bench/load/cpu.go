@@ -91,28 +91,67 @@ func (c clock) own(pid int) (time.Duration, error) {
 // and what its live children used so far. For PostgreSQL's postmaster
 // this covers every backend and background process of the cluster, those
 // that came and went between two samples included.
+//
+// The root is read before and after its children: a child reaped in
+// between moves its time into the root's cutime after the first read and
+// out of /proc before the listing, and would be counted nowhere (the next
+// reading then jumps by all of it), or, reaped after the listing, twice.
+// So the reading counts only when the root's children's time did not
+// change meanwhile, and is taken again otherwise.
 func (c clock) tree(root int) (time.Duration, error) {
-	s, err := readProcStat(root)
-	if err != nil {
-		return 0, err
+	ticks, err := treeTicks(root, readProcStat, listPIDs)
+	return time.Duration(ticks) * c.tick, err
+}
+
+// treeTicks is tree in clock ticks, reading processes with stat and
+// listing them with pids.
+func treeTicks(root int, stat func(int) (procStat, error), pids func() ([]int, error)) (uint64, error) {
+	const tries = 20
+	for range tries {
+		before, err := stat(root)
+		if err != nil {
+			return 0, err
+		}
+		all, err := pids()
+		if err != nil {
+			return 0, err
+		}
+		var children uint64
+		for _, pid := range all {
+			if pid == root {
+				continue
+			}
+			child, err := stat(pid)
+			if err != nil || child.ppid != root {
+				continue // gone since the listing, or not ours
+			}
+			children += child.utime + child.stime + child.cutime + child.cstime
+		}
+		after, err := stat(root)
+		if err != nil {
+			return 0, err
+		}
+		if after.cutime+after.cstime != before.cutime+before.cstime {
+			continue // a child was reaped meanwhile
+		}
+		return after.utime + after.stime + after.cutime + after.cstime + children, nil
 	}
-	ticks := s.utime + s.stime + s.cutime + s.cstime
+	return 0, fmt.Errorf("process %d reaped children through %d readings in a row", root, tries)
+}
+
+// listPIDs lists the processes in /proc.
+func listPIDs() ([]int, error) {
 	entries, err := os.ReadDir("/proc")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
+	pids := make([]int, 0, len(entries))
 	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil || pid == root {
-			continue
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			pids = append(pids, pid)
 		}
-		child, err := readProcStat(pid)
-		if err != nil || child.ppid != root {
-			continue // gone since the listing, or not ours
-		}
-		ticks += child.utime + child.stime + child.cutime + child.cstime
 	}
-	return time.Duration(ticks) * c.tick, nil
+	return pids, nil
 }
 
 // Roles whose CPU the table shows. The generator (the bench itself, or

@@ -62,3 +62,54 @@ func FuzzParseProcStat(f *testing.F) {
 		require.Equal(t, procStat{pid: 42, ppid: ppid, utime: utime, stime: stime, cutime: cutime, cstime: cstime}, s)
 	})
 }
+
+// fakeProcs is a process table that a child leaves, reaped into its
+// parent's cutime, at a chosen read of the table: after the root's first
+// read, before the listing.
+type fakeProcs struct {
+	reads, reapAt int
+	root, child   procStat
+	reaped        bool
+}
+
+// read counts one read of the table, and reaps the child at the chosen
+// one.
+func (f *fakeProcs) read() {
+	f.reads++
+	if f.reads == f.reapAt && !f.reaped {
+		f.reaped = true
+		f.root.cutime += f.child.utime
+		f.root.cstime += f.child.stime
+	}
+}
+
+func (f *fakeProcs) stat(pid int) (procStat, error) {
+	f.read()
+	switch {
+	case pid == f.root.pid:
+		return f.root, nil
+	case pid == f.child.pid && !f.reaped:
+		return f.child, nil
+	}
+	return procStat{}, os.ErrNotExist
+}
+
+func (f *fakeProcs) pids() ([]int, error) {
+	f.read()
+	return []int{f.root.pid, f.child.pid}, nil
+}
+
+// TestTreeCountsAChildReapedMidReadingOnce: a child reaped at any point of
+// a reading is counted once: in its parent's cutime, or as itself. Before,
+// one reaped between the root's read and the listing was counted nowhere,
+// and the next reading jumped back up.
+func TestTreeCountsAChildReapedMidReadingOnce(t *testing.T) {
+	for reapAt := 1; reapAt <= 5; reapAt++ {
+		f := &fakeProcs{reapAt: reapAt,
+			root:  procStat{pid: 10, utime: 100, stime: 50, cutime: 1000, cstime: 500},
+			child: procStat{pid: 11, ppid: 10, utime: 70, stime: 30}}
+		ticks, err := treeTicks(10, f.stat, f.pids)
+		require.NoError(t, err)
+		require.EqualValues(t, 100+50+1000+500+70+30, ticks, "the child reaped at read %d", reapAt)
+	}
+}
