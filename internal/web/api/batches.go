@@ -170,7 +170,9 @@ func (s *Server) submitBatch(c *gin.Context) {
 		s.Fail(c, batchError(err))
 		return
 	}
-	for range ready {
+	// Every job of the batch is submitted, held for its turn or not, as a
+	// single submission's job is counted whatever its turn.
+	for range tickers {
 		s.CountSubmitted(store.KindPrediction, jobs.QueueLow)
 	}
 	s.startBatch(ctx, ready, len(tickers)-len(ready))
