@@ -72,6 +72,29 @@ func (d *Dispatcher) Dispatch(ctx context.Context) (int, error) {
 	}
 }
 
+// Start puts newly stored jobs in Redis, as the jobs of a batch are when
+// submitted or scheduled: those dispatched at once are enqueued (Enqueue
+// skips a held one), and when any waits for its turn, the held jobs whose
+// turn it is are dispatched now, as after a task ends. It stops at the first
+// enqueue that fails, Redis being then most likely down: nothing is lost,
+// since the reconciler enqueues dispatched jobs Redis lacks and dispatches
+// held ones on each pass.
+func (d *Dispatcher) Start(ctx context.Context, created []*store.Job) {
+	held := false
+	for _, j := range created {
+		held = held || j.WaitsForTurn()
+		if err := d.queue.Enqueue(ctx, j); err != nil {
+			d.logger.WarnContext(ctx, "enqueue failed; the reconciler will retry", "job_id", j.ID, "err", err)
+			return
+		}
+	}
+	if held {
+		if _, err := d.Dispatch(ctx); err != nil && ctx.Err() == nil {
+			d.logger.WarnContext(ctx, "dispatch of held jobs failed; the reconciler will", "err", err)
+		}
+	}
+}
+
 // Kick asks Run to dispatch soon, without waiting for it. Kicks that come
 // while a dispatch waits to run are one dispatch: it sees every job that
 // ended before it.

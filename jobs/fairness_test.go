@@ -371,12 +371,14 @@ func TestABatchDoesNotDelayAnotherUsersSingleJob(t *testing.T) {
 	for i := range tickers {
 		tickers[i] = fmt.Sprintf("T%03d", i)
 	}
-	b, ready, _, err := c.policy.SubmitBatch(ctx, store.NewBatch{OwnerID: heavy, Tickers: tickers,
+	b, created, _, err := c.policy.SubmitBatch(ctx, store.NewBatch{OwnerID: heavy, Tickers: tickers,
 		Params: store.JSON(`{"models":["linreg"],"horizon":7,"recommendation":"evidence"}`)})
 	require.NoError(t, err)
-	require.Empty(t, ready, "with turns a batch is stored held and dispatched in its user's turns")
-	_, err = c.dispatcher.Dispatch(ctx)
-	require.NoError(t, err)
+	require.Len(t, created, len(tickers))
+	for _, j := range created {
+		require.True(t, j.WaitsForTurn(), "with turns a batch is stored held and dispatched in its user's turns")
+	}
+	c.dispatcher.Start(ctx, created)
 	rows, err := c.db.BatchRows(ctx, b.ID, heavy)
 	require.NoError(t, err)
 	require.Len(t, rows, 200)

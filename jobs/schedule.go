@@ -2,10 +2,10 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"strings"
 	"time"
+
 	// Time zones come with the binary: a container image may have no
 	// /usr/share/zoneinfo, and a schedule "at 17:30 America/New_York"
 	// must mean the same everywhere.
@@ -125,13 +125,12 @@ func NextOccurrence(expr, zone string, now time.Time) (time.Time, *FieldError) {
 // dispatcher, as any held job's do.
 type Scheduler struct {
 	DB         *store.DB
-	Queue      *Queue
 	Dispatcher *Dispatcher
 	Logger     *slog.Logger
 	// MaxUnfinished is the cap on a user's unfinished jobs a batch counts
-	// against, as a submission's; Rule is the dispatch rule.
+	// against, as a submission's. Its jobs are held by the Dispatcher's
+	// rule.
 	MaxUnfinished int
-	Rule          store.DispatchRule
 	// Interval between looks.
 	Interval time.Duration
 }
@@ -157,7 +156,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 func (s *Scheduler) FireDue(ctx context.Context) ([]store.Fired, error) {
 	var all []store.Fired
 	for {
-		fired, err := s.DB.FireDueSchedule(ctx, PlanOccurrence, s.MaxUnfinished, s.Rule, QueueLow)
+		fired, err := s.DB.FireDueSchedule(ctx, PlanOccurrence, s.MaxUnfinished, s.Dispatcher.rule, QueueLow)
 		if err != nil || fired == nil {
 			return all, err
 		}
@@ -166,9 +165,8 @@ func (s *Scheduler) FireDue(ctx context.Context) ([]store.Fired, error) {
 	}
 }
 
-// start logs the occurrence and puts its batch's jobs in Redis. What fails
-// here is not lost: the reconciler enqueues dispatched jobs Redis lacks
-// and dispatches held ones.
+// start logs the occurrence and puts its batch's jobs in Redis
+// (Dispatcher.Start).
 func (s *Scheduler) start(ctx context.Context, f *store.Fired) {
 	occ := f.Occurrence
 	switch {
@@ -182,19 +180,5 @@ func (s *Scheduler) start(ctx context.Context, f *store.Fired) {
 	}
 	s.Logger.InfoContext(ctx, "scheduled batch", "schedule_id", f.ScheduleID, "occurrence", occ.At, "batch_id", f.Batch,
 		"jobs", len(f.Jobs), "skipped", occ.Skipped)
-	held := false
-	for _, j := range f.Jobs {
-		if j.WaitsForTurn() {
-			held = true
-			continue
-		}
-		if err := s.Queue.Enqueue(ctx, j); err != nil {
-			s.Logger.WarnContext(ctx, "enqueue of a scheduled job failed; the reconciler will", "job_id", j.ID, "err", err)
-		}
-	}
-	if held {
-		if _, err := s.Dispatcher.Dispatch(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			s.Logger.WarnContext(ctx, "dispatch of a scheduled batch failed; the reconciler will", "err", err)
-		}
-	}
+	s.Dispatcher.Start(ctx, f.Jobs)
 }

@@ -102,8 +102,8 @@ func TestScheduleFiresOncePerOccurrenceWithThreeWorkers(t *testing.T) {
 
 	workers := make([]*jobs.Scheduler, 3)
 	for i := range workers {
-		workers[i] = &jobs.Scheduler{DB: db, Queue: queue, Dispatcher: jobs.NewDispatcher(db, queue, rule, logger), Logger: logger,
-			MaxUnfinished: 10000, Rule: rule, Interval: time.Hour}
+		workers[i] = &jobs.Scheduler{DB: db, Dispatcher: jobs.NewDispatcher(db, queue, rule, logger), Logger: logger,
+			MaxUnfinished: 10000, Interval: time.Hour}
 	}
 	const rounds = 5
 	for round := range rounds {
@@ -163,8 +163,8 @@ func TestScheduledBatchOverTheCapIsRefusedAndTheScheduleMovesOn(t *testing.T) {
 	sched, err := db.CreateSchedule(ctx, store.NewSchedule{OwnerID: owner, WatchlistID: list.ID, Cron: "@daily",
 		TimeZone: "UTC", Params: store.JSON(`{"models":["linreg"]}`), NextRunAt: time.Now().Add(-time.Second)})
 	require.NoError(t, err)
-	s := &jobs.Scheduler{DB: db, Queue: queue, Dispatcher: jobs.NewDispatcher(db, queue, admission.Dispatch(1), logger),
-		Logger: logger, MaxUnfinished: 2, Rule: admission.Dispatch(1), Interval: time.Hour}
+	s := &jobs.Scheduler{DB: db, Dispatcher: jobs.NewDispatcher(db, queue, admission.Dispatch(1), logger),
+		Logger: logger, MaxUnfinished: 2, Interval: time.Hour}
 	fired, err := s.FireDue(ctx)
 	require.NoError(t, err)
 	require.Len(t, fired, 1)

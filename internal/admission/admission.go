@@ -204,8 +204,8 @@ func (p *Policy) charge(ctx context.Context, user int64) (*Quota, error) {
 // already bounds what it queues. Its jobs take turns with everyone's
 // (rule 4): they are stored held, and dispatched as workers dispatch, so
 // that one user's 500 tickers wait behind nobody else's single job; with
-// no turns (DispatchPerUser 0) they are dispatched at once. The returned
-// jobs are those the caller must enqueue.
+// no turns (DispatchPerUser 0) they are dispatched at once. The caller
+// puts the jobs returned in Redis (jobs.Dispatcher.Start).
 func (p *Policy) SubmitBatch(ctx context.Context, n store.NewBatch) (*store.Batch, []*store.Job, *Quota, error) {
 	n.Queue = jobs.QueueLow
 	var quota *Quota
@@ -219,11 +219,5 @@ func (p *Policy) SubmitBatch(ctx context.Context, n store.NewBatch) (*store.Batc
 	if err != nil {
 		return nil, nil, quota, err
 	}
-	var ready []*store.Job
-	for _, j := range created {
-		if !j.WaitsForTurn() {
-			ready = append(ready, j)
-		}
-	}
-	return b, ready, quota, nil
+	return b, created, quota, nil
 }

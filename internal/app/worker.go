@@ -187,8 +187,8 @@ func newWorker(cfg *config.Config, db *store.DB, rdb *redis.Client, logger *slog
 	}
 	redisWatch := &jobs.RedisWatch{Reconciler: reconciler, Redis: rdb, Keyspace: space, Logger: logger}
 	scheduler := &jobs.Scheduler{
-		DB: db, Queue: queue, Dispatcher: dispatcher, Logger: logger, Interval: jobs.ScheduleInterval,
-		MaxUnfinished: cfg.MaxUnfinishedJobs, Rule: admission.Dispatch(cfg.DispatchedJobsPerUser),
+		DB: db, Dispatcher: dispatcher, Logger: logger, Interval: jobs.ScheduleInterval,
+		MaxUnfinished: cfg.MaxUnfinishedJobs,
 	}
 	return &workerParts{server: server, mux: mux, reconciler: reconciler, redisWatch: redisWatch, pruner: pruner,
 		dispatcher: dispatcher, scheduler: scheduler, id: worker.ID}, nil

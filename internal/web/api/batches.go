@@ -158,7 +158,7 @@ func (s *Server) submitBatch(c *gin.Context) {
 		s.Fail(c, err)
 		return
 	}
-	b, ready, quota, err := s.admission.SubmitBatch(ctx, store.NewBatch{
+	b, created, quota, err := s.admission.SubmitBatch(ctx, store.NewBatch{
 		OwnerID: user, WatchlistID: req.WatchlistID, Tickers: tickers, Params: params,
 		RequestID: requestid.From(ctx),
 	})
@@ -175,7 +175,9 @@ func (s *Server) submitBatch(c *gin.Context) {
 	for range tickers {
 		s.CountSubmitted(store.KindPrediction, jobs.QueueLow)
 	}
-	s.startBatch(ctx, ready, len(tickers)-len(ready))
+	startCtx, cancel := context.WithTimeout(ctx, kernel.RedisCallTimeout)
+	defer cancel()
+	s.dispatcher.Start(startCtx, created)
 	c.Header("Location", batchPath(b.ID))
 	c.JSON(http.StatusAccepted, viewBatch(b))
 }
@@ -201,26 +203,6 @@ func (s *Server) batchTickers(ctx context.Context, user int64, req batchRequest)
 		return nil, ferr
 	}
 	return list, nil
-}
-
-// startBatch puts the batch's jobs in Redis: those dispatched at once, and
-// as many of the held ones as are the user's turn now, as a worker would
-// when a task ends. What fails here is not lost: the reconciler enqueues
-// dispatched jobs Redis lacks, and dispatches held ones on each pass.
-func (s *Server) startBatch(ctx context.Context, ready []*store.Job, held int) {
-	ctx, cancel := context.WithTimeout(ctx, kernel.RedisCallTimeout)
-	defer cancel()
-	for _, j := range ready {
-		if err := s.Queue.Enqueue(ctx, j); err != nil {
-			s.Logger.WarnContext(ctx, "enqueue failed; the reconciler will retry", "job_id", j.ID, "err", err)
-			return
-		}
-	}
-	if held > 0 {
-		if _, err := s.dispatcher.Dispatch(ctx); err != nil {
-			s.Logger.WarnContext(ctx, "dispatch of a batch's jobs failed; the reconciler will", "err", err)
-		}
-	}
 }
 
 func (s *Server) listBatches(c *gin.Context) {
