@@ -2,36 +2,30 @@ package auth
 
 import (
 	"bytes"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"image/png"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/augurhq/augur/internal/seal"
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/totp"
 )
 
-// SecretBox seals the TOTP secrets kept in PostgreSQL with AES-256-GCM.
+// SecretBox seals the TOTP secrets kept in PostgreSQL (package seal).
 // Unlike a password or a token, a TOTP secret must be read back to check a
 // code, so it cannot be hashed; sealing it means a copy of the database (a
 // backup, a replica, an SQL injection elsewhere) is not enough to mint
-// codes: the key lives only in the environment. The key is derived from
-// SECRET_KEY with HKDF under its own label, so the one server secret never
-// serves two purposes directly (it also keys the rate-limit HMAC), and a
-// future purpose gets an independent key from another label.
+// codes: the key lives only in the environment.
 type SecretBox struct {
-	aead cipher.AEAD
+	box *seal.Box
 }
 
 // totpKeyLabel is the HKDF info of the TOTP sealing key; changing it makes
@@ -41,38 +35,22 @@ const totpKeyLabel = "augur totp secret v1"
 // NewSecretBox derives the sealing key from the server secret, whose
 // strength config checks (production refuses a weak SECRET_KEY).
 func NewSecretBox(secretKey string) (*SecretBox, error) {
-	key, err := hkdf.Key(sha256.New, []byte(secretKey), nil, totpKeyLabel, 32)
+	box, err := seal.New(secretKey, totpKeyLabel)
 	if err != nil {
-		return nil, fmt.Errorf("derive totp key: %w", err)
+		return nil, fmt.Errorf("totp sealing: %w", err)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, err
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &SecretBox{aead: aead}, nil
+	return &SecretBox{box: box}, nil
 }
 
 // Seal encrypts plaintext for the user. The user id is authenticated with
 // it, so a sealed secret copied onto another user's row does not open.
 func (b *SecretBox) Seal(userID int64, plaintext []byte) ([]byte, error) {
-	nonce := make([]byte, b.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("read nonce: %w", err)
-	}
-	return b.aead.Seal(nonce, nonce, plaintext, userAAD(userID)), nil
+	return b.box.Seal(plaintext, userAAD(userID))
 }
 
 // Open decrypts what Seal sealed for the same user.
 func (b *SecretBox) Open(userID int64, sealed []byte) ([]byte, error) {
-	n := b.aead.NonceSize()
-	if len(sealed) < n {
-		return nil, errors.New("open secret: too short")
-	}
-	plain, err := b.aead.Open(nil, sealed[:n], sealed[n:], userAAD(userID))
+	plain, err := b.box.Open(sealed, userAAD(userID))
 	if err != nil {
 		return nil, fmt.Errorf("open secret of user %d: %w", userID, err)
 	}

@@ -1,55 +1,39 @@
 package webhook
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/hkdf"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
+
+	"github.com/augurhq/augur/internal/seal"
 )
 
 // sealInfo names what the key derived from SECRET_KEY is for, so that the
 // same server secret never keys two different things alike.
 const sealInfo = "augur webhook endpoint secrets v1"
 
-// Sealer encrypts endpoint secrets at rest. A secret signs every delivery,
-// so it cannot be stored hashed as a password is; it is stored encrypted
-// with AES-256-GCM under a key derived from SECRET_KEY by HKDF-SHA256, so
-// a copy of the database (a backup, a replica) alone does not give the
-// secrets away. Changing SECRET_KEY makes the stored secrets unreadable:
-// their endpoints must then rotate their secrets.
+// Sealer encrypts endpoint secrets at rest (package seal). A secret signs
+// every delivery, so it cannot be stored hashed as a password is; sealed,
+// a copy of the database alone does not give the secrets away. Changing
+// SECRET_KEY makes the stored secrets unreadable: their endpoints must then
+// rotate their secrets.
 type Sealer struct {
-	aead cipher.AEAD
+	box *seal.Box
 }
 
 // NewSealer derives the sealing key from the server secret, whose
 // strength internal/config enforces in production.
 func NewSealer(serverSecret string) (*Sealer, error) {
-	key, err := hkdf.Key(sha256.New, []byte(serverSecret), nil, sealInfo, 32)
+	box, err := seal.New(serverSecret, sealInfo)
 	if err != nil {
-		return nil, fmt.Errorf("derive webhook sealing key: %w", err)
+		return nil, fmt.Errorf("webhook sealing: %w", err)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("webhook sealing cipher: %w", err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("webhook sealing cipher: %w", err)
-	}
-	return &Sealer{aead: aead}, nil
+	return &Sealer{box: box}, nil
 }
 
 // Seal encrypts secret, bound to owner (the endpoint's id), so that a
-// sealed secret copied onto another endpoint's row does not open there.
+// sealed secret copied onto another endpoint's row does not open.
 func (s *Sealer) Seal(secret string, owner []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(secret)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, fmt.Errorf("draw nonce: %w", err)
-	}
-	return s.aead.Seal(nonce, nonce, []byte(secret), owner), nil
+	return s.box.Seal([]byte(secret), owner)
 }
 
 // ErrUnsealable means a sealed secret does not open: SECRET_KEY changed
@@ -58,11 +42,7 @@ var ErrUnsealable = errors.New("webhook secret does not open under SECRET_KEY (c
 
 // Open decrypts what Seal sealed for owner.
 func (s *Sealer) Open(sealed, owner []byte) (string, error) {
-	n := s.aead.NonceSize()
-	if len(sealed) < n {
-		return "", ErrUnsealable
-	}
-	plain, err := s.aead.Open(nil, sealed[:n], sealed[n:], owner)
+	plain, err := s.box.Open(sealed, owner)
 	if err != nil {
 		return "", ErrUnsealable
 	}
