@@ -61,15 +61,7 @@ func newStack(t testing.TB, settings ...string) *stack {
 		"SUBMIT_RATE_LIMIT":  "1000",
 		"UPSTREAM_TIMEOUT":   "200ms",
 	}
-	for _, s := range settings {
-		name, value, _ := strings.Cut(s, "=")
-		env[name] = value
-	}
-	cfg, err := config.Load(func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	})
-	require.NoError(t, err)
+	cfg := loadConfig(t, env, settings)
 	// No outside network in tests: point the news source at a closed port.
 	cfg.Sentiment.GoogleNewsURL = "http://127.0.0.1:1"
 	logs := &testlog.Buffer{}

@@ -20,6 +20,22 @@ import (
 	"github.com/augurhq/augur/internal/testlog"
 )
 
+// loadConfig is the configuration of the settings in env, and settings
+// ("NAME=value") over them.
+func loadConfig(t testing.TB, env map[string]string, settings []string) *config.Config {
+	t.Helper()
+	for _, s := range settings {
+		name, value, _ := strings.Cut(s, "=")
+		env[name] = value
+	}
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	})
+	require.NoError(t, err)
+	return cfg
+}
+
 // webConfig is the configuration of a web process of the tests' own on a
 // free loopback port (addr) over db, with settings ("NAME=value") on top.
 func webConfig(t *testing.T, db *store.DB, settings ...string) (cfg *config.Config, addr string) {
@@ -34,16 +50,7 @@ func webConfig(t *testing.T, db *store.DB, settings ...string) (cfg *config.Conf
 		"METRICS_ADDR":  "",
 		"PRICE_SOURCES": "sample",
 	}
-	for _, s := range settings {
-		name, value, _ := strings.Cut(s, "=")
-		env[name] = value
-	}
-	cfg, err = config.Load(func(k string) (string, bool) {
-		v, ok := env[k]
-		return v, ok
-	})
-	require.NoError(t, err)
-	return cfg, addr
+	return loadConfig(t, env, settings), addr
 }
 
 // TestWebShutdownDrainsGracefully is issue 17 item 7: on SIGTERM, web's
